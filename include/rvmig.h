@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rvmig.h - umbrella header of librvmig: moves VM checkpoints and live
+ * migration streams between hosts over RDMA (InfiniBand verbs, RoCE) or TCP.
+ *
+ *   rvmig/common.h   contexts, errors, logging
+ *   rvmig/xfer.h     endpoints, memory regions, client/server/receiver
+ *   rvmig/stream.h   push parser for Xen save / migration streams
+ */
+#ifndef RVMIG_H
+#define RVMIG_H
+
+#include <rvmig/common.h>
+#include <rvmig/xfer.h>
+#include <rvmig/stream.h>
+
+#endif

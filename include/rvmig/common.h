@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rvmig/common.h - contexts, errors and logging shared by every part of rvmig.
+ *
+ * Conventions used by every rvmig call:
+ *  - Functions return 0 (or a non-negative count) on success and a negative
+ *    errno value on failure (-EINVAL, -ENOMEM, ...) or one of the negative
+ *    RVMIG_E* codes below.  errno itself is never the error channel.
+ *    rvmig_strerror() turns any such value into text.
+ *  - Handles are opaque.  Every *_create/_open/_connect has a matching
+ *    *_destroy/_close, and a handle must be destroyed before the handle it
+ *    was made from (endpoints before their context).
+ *  - Parameter structs start with a `size` member that the caller sets to
+ *    sizeof(struct ...); fields past that size take their documented
+ *    defaults, so structs can grow without breaking the ABI.  A zeroed field
+ *    also means "default".
+ *  - The library never prints.  Diagnostics go to the logger the caller
+ *    passes in (see struct rvmig_logger); without one, nothing is logged.
+ *  - Threads: librvmig starts no threads of its own.  A context and all
+ *    handles made from it must be used by one thread at a time.
+ */
+#ifndef RVMIG_COMMON_H
+#define RVMIG_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(RVMIG_BUILDING_LIBRARY)
+#define RVMIG_API __attribute__((visibility("default")))
+#else
+#define RVMIG_API
+#endif
+
+#define RVMIG_VERSION_MAJOR 0
+#define RVMIG_VERSION_MINOR 1
+#define RVMIG_VERSION_PATCH 0
+
+/* rvmig-specific error codes, returned negated like errno values. */
+enum {
+	RVMIG_EBASE = 4096,
+	RVMIG_EPROTO_VERSION = RVMIG_EBASE, /* peer speaks another protocol version */
+	RVMIG_EBADMSG,     /* malformed message from the peer */
+	RVMIG_EPEER,       /* peer reported an error or closed unexpectedly */
+	RVMIG_ETIMEDOUT,   /* peer silent for longer than the configured timeout */
+	RVMIG_EMEMLOCK,    /* RLIMIT_MEMLOCK too small to register the memory */
+	RVMIG_ENOTRANSPORT,/* URI names a transport not built into this library */
+	RVMIG_ESTREAM,     /* malformed Xen save stream */
+	RVMIG_EINTEGRITY,  /* checksum / digest mismatch */
+	RVMIG_EACCESS,     /* peer asked for memory outside what was granted */
+	RVMIG_ECANCELED,   /* request cancelled before it completed */
+	RVMIG_ENOXEN,      /* no Xen hypervisor here */
+	RVMIG_EAUTH,       /* peer failed authentication */
+	RVMIG_ELAST
+};
+
+/* Text for a negative (or positive) errno or RVMIG_E* value.  Never NULL. */
+RVMIG_API const char *rvmig_strerror(int err);
+
+/* ---- logging ---------------------------------------------------------- */
+
+enum rvmig_log_level {
+	RVMIG_LOG_ERROR = 0,
+	RVMIG_LOG_WARN = 1,
+	RVMIG_LOG_INFO = 2,
+	RVMIG_LOG_DEBUG = 3,
+};
+
+/*
+ * Caller-supplied logger.  `fn` is called on the thread that called into the
+ * library, with a subsystem name ("tcp", "verbs", "proto", "stream", ...) and
+ * a printf-style message without trailing newline.  Messages above
+ * `max_level` are not formatted at all.
+ */
+struct rvmig_logger {
+	void (*fn)(void *arg, enum rvmig_log_level level, const char *subsys,
+		   const char *fmt, va_list ap);
+	void *arg;
+	enum rvmig_log_level max_level;
+};
+
+/* A ready logger that writes "rvmig[subsys] level: msg" lines to stderr. */
+RVMIG_API void rvmig_log_stderr(void *arg, enum rvmig_log_level level, const char *subsys,
+				const char *fmt, va_list ap);
+
+/* ---- context ---------------------------------------------------------- */
+
+typedef struct rvmig_ctx rvmig_ctx;
+
+struct rvmig_ctx_attr {
+	size_t size;                 /* sizeof(struct rvmig_ctx_attr) */
+	struct rvmig_logger logger;  /* default: no logging */
+};
+
+/* Creates a context.  `attr` may be NULL for all defaults. */
+RVMIG_API int rvmig_ctx_create(const struct rvmig_ctx_attr *attr, rvmig_ctx **out);
+RVMIG_API void rvmig_ctx_destroy(rvmig_ctx *ctx);
+
+/* Names of the transports compiled into this library, NULL-terminated
+ * (e.g. {"tcp", "verbs", NULL}). */
+RVMIG_API const char *const *rvmig_transports(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RVMIG_COMMON_H */

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rvmig/xfer.h - DART-style asynchronous bulk transfer.
+ *
+ * Roles
+ *  - The *client* (source host) registers memory and posts transfer requests
+ *    (region, offset, length, destination stream offset, cookie).  Posting
+ *    never blocks: it returns 0 at once, or -EAGAIN when the request window
+ *    is full (back-pressure: call rvmig_progress() and retry).
+ *  - The *server* is the scheduler that moves the bytes.  It drains posted
+ *    requests with a bounded number of bytes in flight and a bounded number
+ *    of free destination slots (credits), and moves each chunk with one
+ *    one-sided operation:
+ *      RVMIG_MODE_PUSH: RDMA WRITE from the client's memory into the
+ *                       receiver's slot; the server runs on the source host.
+ *      RVMIG_MODE_PULL: RDMA READ from the client's memory into the
+ *                       receiver's slot; the server runs on the destination.
+ *    Push spends the source host's CPU on scheduling and leaves the
+ *    destination's CPU idle; pull does the opposite.  Pick pull when the
+ *    source is the busy host (a guest still running there during live
+ *    migration), push when the destination is busier.  The mode is chosen by
+ *    the connecting side and carried in the handshake.
+ *  - The *receiver* (destination host) exposes a ring of registered slots
+ *    and hands the consumer completions in the order the client posted the
+ *    requests (each: stream offset, length, pointer into a slot).  The
+ *    consumer returns each slot with rvmig_recv_release(); a slot not yet
+ *    released is never overwritten.
+ *
+ * Ordering and ownership
+ *  - Requests are delivered to the receiver in post order, across all links
+ *    of an endpoint.  Inline messages (rvmig_client_send_msg) are ordered
+ *    with the bulk requests in the same sequence.
+ *  - The client must not modify or free posted memory until the request's
+ *    RVMIG_EV_SEND_DONE event.  On verbs, payload bytes are never copied in
+ *    user space on the source host (zero-copy).
+ *  - Events are produced only inside rvmig_progress() and read with
+ *    rvmig_event_next(), on the caller's thread.  No callbacks, no threads.
+ *  - rvmig_ep_fd() is readable when rvmig_progress() has work; use it in an
+ *    event loop (poll/epoll) instead of blocking in rvmig_progress().
+ *
+ * Failure
+ *  - A peer that dies, a cut link, or a peer that sends nothing for
+ *    `timeout_ms` while work is pending turns the endpoint into an error
+ *    state: rvmig_progress() returns the error and an RVMIG_EV_ERROR event
+ *    carries it; all unfinished requests complete with that status.
+ */
+#ifndef RVMIG_XFER_H
+#define RVMIG_XFER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rvmig/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rvmig_ep rvmig_ep;
+typedef struct rvmig_listener rvmig_listener;
+typedef struct rvmig_mr rvmig_mr;
+
+enum rvmig_mode {
+	RVMIG_MODE_PUSH = 1, /* default: source WRITEs into the receiver */
+	RVMIG_MODE_PULL = 2, /* destination READs from the source */
+};
+
+enum rvmig_ep_flags {
+	RVMIG_EP_PIN_ALL = 1u << 0, /* register whole regions at rvmig_mr_reg() */
+};
+
+/*
+ * Endpoint parameters.  Defaults (field zero or past `size`):
+ *   mode          RVMIG_MODE_PUSH (connecting side decides)
+ *   nlinks        2 QPs / TCP connections, requests striped round-robin
+ *   slot_size     1 MiB: largest chunk one operation moves; larger requests
+ *                 are split.  Set by the receiver.
+ *   nslots        16 receiver slots (credits).  Set by the receiver.
+ *   window        8 MiB in flight per endpoint (server side)
+ *   max_posted    4096 posted, unfinished requests per client
+ *   reg_chunk     4 MiB: on-demand registration granularity
+ *   reg_cache     64 MiB: pinned bytes kept in the registration cache
+ *   timeout_ms    10000: peer silence that counts as failure
+ */
+struct rvmig_ep_attr {
+	size_t size;
+	enum rvmig_mode mode;
+	uint32_t flags;
+	uint32_t nlinks;
+	uint32_t slot_size;
+	uint32_t nslots;
+	uint64_t window;
+	uint32_t max_posted;
+	uint64_t reg_chunk;
+	uint64_t reg_cache;
+	uint32_t timeout_ms;
+};
+
+/* ---- connection set-up ------------------------------------------------ */
+
+/*
+ * URIs: "verbs://HOST:PORT" (rdma_cm, RC QPs) and "tcp://HOST:PORT".
+ * HOST is a name or an IPv4/IPv6 literal ([::1]).
+ */
+RVMIG_API int rvmig_listen(rvmig_ctx *ctx, const char *uri, const struct rvmig_ep_attr *attr,
+			   rvmig_listener **out);
+/* Port actually bound (useful with port 0). */
+RVMIG_API int rvmig_listener_port(rvmig_listener *l);
+/* Waits up to timeout_ms (-1: forever) for one peer and completes its
+ * handshake.  Returns -ETIMEDOUT when nobody came. */
+RVMIG_API int rvmig_accept(rvmig_listener *l, int timeout_ms, rvmig_ep **out);
+RVMIG_API void rvmig_listener_close(rvmig_listener *l);
+
+/* Connects and handshakes, waiting up to attr->timeout_ms. */
+RVMIG_API int rvmig_connect(rvmig_ctx *ctx, const char *uri, const struct rvmig_ep_attr *attr,
+			    rvmig_ep **out);
+
+/* Sends a clean shutdown (after all posted work), then frees everything.
+ * Safe on an endpoint in error state. */
+RVMIG_API void rvmig_ep_close(rvmig_ep *ep);
+
+/* Name of the transport ("tcp", "verbs") and the peer's address. */
+RVMIG_API const char *rvmig_ep_transport(const rvmig_ep *ep);
+RVMIG_API const char *rvmig_ep_peer(const rvmig_ep *ep);
+RVMIG_API enum rvmig_mode rvmig_ep_mode(const rvmig_ep *ep);
+
+/* ---- memory regions --------------------------------------------------- */
+
+enum rvmig_mr_access {
+	RVMIG_MR_LOCAL = 0,        /* source of push / sink of local ops */
+	RVMIG_MR_REMOTE_READ = 1,  /* peer may RDMA READ it (pull source) */
+	RVMIG_MR_REMOTE_WRITE = 2, /* peer may RDMA WRITE it */
+};
+
+/*
+ * Registers [addr, addr+len) for use with `ep`.  Without RVMIG_EP_PIN_ALL the
+ * memory is pinned lazily in reg_chunk pieces as requests touch it, with at
+ * most reg_cache bytes pinned at once (least recently used pieces are
+ * unpinned when idle).  Returns -RVMIG_EMEMLOCK, with the needed amount
+ * logged, when RLIMIT_MEMLOCK is too small.
+ */
+RVMIG_API int rvmig_mr_reg(rvmig_ep *ep, void *addr, size_t len, unsigned access, rvmig_mr **out);
+/* Must not be called while requests on the region are unfinished (-EBUSY). */
+RVMIG_API int rvmig_mr_dereg(rvmig_mr *mr);
+
+/* A descriptor the peer can use to reach the region (pin-all regions). */
+struct rvmig_mr_desc {
+	uint64_t addr;
+	uint64_t len;
+	uint32_t rkey;
+};
+RVMIG_API int rvmig_mr_desc(const rvmig_mr *mr, struct rvmig_mr_desc *desc);
+
+/* ---- client ----------------------------------------------------------- */
+
+/*
+ * Posts a transfer of `len` bytes at `offset` in `mr`, to be delivered at
+ * `stream_off` on the receiver.  Returns 0 or -EAGAIN (window full).  The
+ * request completes with one RVMIG_EV_SEND_DONE carrying `cookie`.
+ */
+RVMIG_API int rvmig_client_post(rvmig_ep *ep, rvmig_mr *mr, uint64_t offset, uint64_t len,
+				uint64_t stream_off, uint64_t cookie);
+/* Posts a small message (at most rvmig_msg_max() bytes) that is copied at
+ * once and delivered in order as RVMIG_EV_RECV_MSG.  Completes with
+ * RVMIG_EV_SEND_DONE carrying `cookie`.  Returns 0 or -EAGAIN. */
+RVMIG_API int rvmig_client_send_msg(rvmig_ep *ep, const void *buf, size_t len, uint64_t stream_off,
+				    uint64_t cookie);
+RVMIG_API size_t rvmig_msg_max(void);
+/* Cancels every posted request not yet handed to the transport; each
+ * completes with status -RVMIG_ECANCELED.  Returns how many were cancelled. */
+RVMIG_API int rvmig_client_cancel(rvmig_ep *ep);
+/* Number of posted requests not yet completed. */
+RVMIG_API uint32_t rvmig_client_pending(const rvmig_ep *ep);
+
+/* ---- progress and events ---------------------------------------------- */
+
+/*
+ * Drives all I/O of the endpoint: posts scheduled operations, reaps
+ * completions, exchanges credits.  Waits up to timeout_ms (0: don't wait,
+ * -1: forever) when there is nothing to do.  Returns the number of new
+ * events (>= 0) or a negative error once the endpoint has failed.
+ */
+RVMIG_API int rvmig_progress(rvmig_ep *ep, int timeout_ms);
+/* A file descriptor that becomes readable when rvmig_progress() has work. */
+RVMIG_API int rvmig_ep_fd(rvmig_ep *ep);
+
+enum rvmig_event_type {
+	RVMIG_EV_SEND_DONE = 1, /* client: request finished (status 0 or error) */
+	RVMIG_EV_RECV_DATA,     /* receiver: bulk data in a slot */
+	RVMIG_EV_RECV_MSG,      /* receiver: inline message (data valid until release) */
+	RVMIG_EV_PEER_CLOSED,   /* peer shut down cleanly */
+	RVMIG_EV_ERROR,         /* endpoint failed; status says why */
+};
+
+struct rvmig_event {
+	enum rvmig_event_type type;
+	int status;          /* 0 or negative error */
+	uint64_t cookie;     /* SEND_DONE */
+	uint64_t stream_off; /* RECV_*: where the bytes belong */
+	uint64_t len;        /* RECV_* */
+	const void *data;    /* RECV_*: valid until rvmig_recv_release(token) */
+	uint64_t token;      /* RECV_*: pass to rvmig_recv_release() */
+};
+
+/* Takes the next event.  Returns 1 with *ev filled, 0 when none. */
+RVMIG_API int rvmig_event_next(rvmig_ep *ep, struct rvmig_event *ev);
+
+/* Receiver: the consumer is done with the data of a RECV_* event. */
+RVMIG_API int rvmig_recv_release(rvmig_ep *ep, uint64_t token);
+
+/* ---- statistics ------------------------------------------------------- */
+
+typedef struct rvmig_stats rvmig_stats;
+
+/* Takes a snapshot of an endpoint's counters; read it with the accessors
+ * (new counters can be added without breaking the ABI). */
+RVMIG_API int rvmig_stats_snapshot(rvmig_ep *ep, rvmig_stats **out);
+RVMIG_API void rvmig_stats_free(rvmig_stats *s);
+
+enum rvmig_stat {
+	RVMIG_STAT_BYTES_SENT = 0,   /* payload bytes this side sent (push/inline) */
+	RVMIG_STAT_BYTES_RECV,       /* payload bytes delivered to this side's consumer */
+	RVMIG_STAT_OPS_WRITE,        /* one-sided WRITE operations issued */
+	RVMIG_STAT_OPS_READ,         /* one-sided READ operations issued */
+	RVMIG_STAT_BYTES_WRITTEN,    /* bytes moved by WRITEs issued here */
+	RVMIG_STAT_BYTES_READ,       /* bytes moved by READs issued here */
+	RVMIG_STAT_MSGS_SENT,        /* control messages sent */
+	RVMIG_STAT_MSGS_RECV,        /* control messages received */
+	RVMIG_STAT_REG_COUNT,        /* memory registrations performed */
+	RVMIG_STAT_REG_BYTES,        /* bytes registered */
+	RVMIG_STAT_REG_NSEC,         /* time spent registering, ns */
+	RVMIG_STAT_DEREG_COUNT,      /* deregistrations (cache evictions included) */
+	RVMIG_STAT_USER_COPY_BYTES,  /* payload bytes copied in user space */
+	RVMIG_STAT_ERRORS,           /* failed operations */
+	RVMIG_STAT_CPU_USER_NSEC,    /* thread CPU time spent inside rvmig calls */
+	RVMIG_STAT_CPU_SYS_NSEC,
+	RVMIG_STAT_REQUESTS_DONE,    /* client requests completed */
+	RVMIG_STAT_CREDIT_STALLS,    /* times the server waited for slots/window */
+	RVMIG_STAT__COUNT
+};
+
+RVMIG_API uint64_t rvmig_stats_get(const rvmig_stats *s, enum rvmig_stat which);
+RVMIG_API const char *rvmig_stat_name(enum rvmig_stat which);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RVMIG_XFER_H */

@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * setup.c - endpoint creation: URI to transport, the versioned handshake,
+ * grouping of a session's links on the listener, the receiver's ring, and
+ * clean shutdown.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "core/log.h"
+#include "core/uri.h"
+#include "proto/ep.h"
+
+#define MAX_LINKS 16
+
+/* The version this library speaks; tests may change it to check refusal. */
+uint16_t proto_wire_version = WIRE_VERSION;
+
+struct pending_session {
+	struct pending_session *next;
+	struct rvmig_ep *ep;
+	uint32_t links_up;
+	uint64_t started_ns;
+};
+
+struct rvmig_listener {
+	struct rvmig_ctx *ctx;
+	const struct rvmig_tp_ops *tp;
+	struct tp_lst *tl;
+	struct rvmig_ep_attr attr;
+	struct pending_session *pending;
+};
+
+#define ATTR_FIELD(a, f) ((a) && (a)->size >= offsetof(struct rvmig_ep_attr, f) + sizeof((a)->f) \
+			  && (a)->f)
+
+static void attr_resolve(struct rvmig_ep_attr *d, const struct rvmig_ep_attr *s)
+{
+	*d = (struct rvmig_ep_attr){
+		.size = sizeof(*d), .mode = RVMIG_MODE_PUSH, .nlinks = 2, .slot_size = 1u << 20,
+		.nslots = 16, .window = 8u << 20, .max_posted = 4096, .reg_chunk = 4u << 20,
+		.reg_cache = 64u << 20, .timeout_ms = 10000,
+	};
+	if (ATTR_FIELD(s, mode)) d->mode = s->mode;
+	if (ATTR_FIELD(s, flags)) d->flags = s->flags;
+	if (ATTR_FIELD(s, nlinks)) d->nlinks = s->nlinks;
+	if (ATTR_FIELD(s, slot_size)) d->slot_size = s->slot_size;
+	if (ATTR_FIELD(s, nslots)) d->nslots = s->nslots;
+	if (ATTR_FIELD(s, window)) d->window = s->window;
+	if (ATTR_FIELD(s, max_posted)) d->max_posted = s->max_posted;
+	if (ATTR_FIELD(s, reg_chunk)) d->reg_chunk = s->reg_chunk;
+	if (ATTR_FIELD(s, reg_cache)) d->reg_cache = s->reg_cache;
+	if (ATTR_FIELD(s, timeout_ms)) d->timeout_ms = s->timeout_ms;
+}
+
+static int attr_check(struct rvmig_ctx *ctx, const struct rvmig_ep_attr *a)
+{
+	const char *bad = NULL;
+
+	if (a->mode != RVMIG_MODE_PUSH && a->mode != RVMIG_MODE_PULL)
+		bad = "mode";
+	else if (a->nlinks > MAX_LINKS)
+		bad = "nlinks (at most 16)";
+	else if (a->slot_size > (64u << 20) || a->slot_size < 4096)
+		bad = "slot_size (4 KiB .. 64 MiB)";
+	else if (a->nslots > 65536)
+		bad = "nslots (at most 65536)";
+	else if (a->reg_chunk < a->slot_size)
+		bad = "reg_chunk (must be >= slot_size)";
+	if (bad) {
+		LOG_ERR(ctx, "proto", "invalid endpoint attribute: %s", bad);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int transport_for(struct rvmig_ctx *ctx, const char *uri, struct rvmig_uri *u,
+			 const struct rvmig_tp_ops **tp)
+{
+	if (uri_parse(uri, u)) {
+		LOG_ERR(ctx, "proto", "bad URI '%s': expected verbs://HOST:PORT or tcp://HOST:PORT",
+			uri ? uri : "(null)");
+		return -EINVAL;
+	}
+	*tp = rvmig_tp_find(u->scheme);
+	if (!*tp) {
+		LOG_ERR(ctx, "proto", "transport '%s' (in '%s') is not built into this library",
+			u->scheme, uri);
+		return -RVMIG_ENOTRANSPORT;
+	}
+	return 0;
+}
+
+static struct rvmig_ep *ep_new(struct rvmig_ctx *ctx, const struct rvmig_tp_ops *tp,
+			       const struct rvmig_ep_attr *attr, uint32_t nlinks, bool receiver)
+{
+	struct rvmig_ep *ep = calloc(1, sizeof(*ep));
+
+	if (!ep)
+		return NULL;
+	ep->ctx = ctx;
+	ep->tp = tp;
+	ep->attr = *attr;
+	ep->mode = attr->mode;
+	ep->nlinks = nlinks;
+	ep->is_receiver = receiver;
+	ep->max_chunks = EP_MAX_CHUNKS;
+	ep->rx_cap = 1024;
+	ep->chunks = calloc(ep->max_chunks, sizeof(*ep->chunks));
+	ep->reqs = calloc(attr->max_posted, sizeof(*ep->reqs));
+	ep->rx = receiver ? calloc(ep->rx_cap, sizeof(*ep->rx)) : NULL;
+	if (!ep->chunks || !ep->reqs || (receiver && !ep->rx) || ep_setup_buffers(ep)) {
+		ep_free(ep);
+		return NULL;
+	}
+	ep->last_rx_ns = ep->last_tx_ns = ep_now_ns();
+	return ep;
+}
+
+static int tp_ep_make(struct rvmig_ep *ep)
+{
+	struct tp_ep_cfg cfg = {
+		.sq_depth = EP_SQ_DEPTH, .rq_depth = EP_CTRL_CREDITS, .max_rd_atomic = 16,
+		.timeout_ms = ep->attr.timeout_ms, .link_init = ep_link_init, .link_init_arg = ep,
+	};
+
+	return ep->tp->ep_create(ep->ctx, &cfg, &ep->tep);
+}
+
+static void hello_fill(struct wire_hello *h, uint8_t kind, const struct rvmig_ep *ep)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = WIRE_MAGIC;
+	h->version = proto_wire_version;
+	h->kind = kind;
+	h->mode = (uint8_t)ep->mode;
+	h->caps = WIRE_CAP_PUSH | WIRE_CAP_PULL;
+	h->nlinks = (uint8_t)ep->nlinks;
+	h->ctrl_credits = EP_CTRL_CREDITS;
+	h->session = ep->session;
+	h->timeout_ms = ep->attr.timeout_ms;
+}
+
+/* ---- connecting side: the client ---- */
+
+RVMIG_API int rvmig_connect(rvmig_ctx *ctx, const char *uri, const struct rvmig_ep_attr *attr,
+			    rvmig_ep **out)
+{
+	const struct rvmig_tp_ops *tp;
+	struct rvmig_ep_attr a;
+	struct rvmig_uri u;
+	struct rvmig_ep *ep;
+	struct cpu_mark cm;
+	uint64_t deadline;
+	int rc;
+
+	if (!ctx || !out)
+		return -EINVAL;
+	attr_resolve(&a, attr);
+	rc = attr_check(ctx, &a);
+	if (!rc)
+		rc = transport_for(ctx, uri, &u, &tp);
+	if (rc)
+		return rc;
+	ep = ep_new(ctx, tp, &a, a.nlinks, false);
+	if (!ep)
+		return -ENOMEM;
+	stats_cpu_enter(&cm);
+	snprintf(ep->peer, sizeof(ep->peer), "%s", uri);
+	if (getrandom(&ep->session, sizeof(ep->session), 0) != sizeof(ep->session))
+		ep->session = ep_now_ns();
+	rc = tp_ep_make(ep);
+	for (uint32_t i = 0; !rc && i < ep->nlinks; i++) {
+		struct wire_hello h, r;
+		size_t rlen = sizeof(r);
+
+		hello_fill(&h, HELLO_REQ, ep);
+		h.link_idx = (uint8_t)i;
+		wire_hello_enc(&h);
+		memset(&r, 0, sizeof(r));
+		rc = tp->connect_link(ep->tep, u.host, u.port, &h, sizeof(h), &r, &rlen,
+				      (int)a.timeout_ms);
+		if (rc == -ECONNREFUSED && !wire_hello_dec(&r, rlen) && r.kind == HELLO_REJECT) {
+			rc = r.status > 0 ? -r.status : -ECONNREFUSED;
+			LOG_ERR(ctx, "proto", "%s refused link %u: %s (peer speaks version %u, we %u)",
+				uri, i, rvmig_strerror(rc), r.version, proto_wire_version);
+		} else if (rc >= 0) {
+			rc = wire_hello_dec(&r, rlen);
+			if (!rc && (r.kind != HELLO_ACCEPT || r.session != ep->session))
+				rc = -RVMIG_EBADMSG;
+			if (rc)
+				LOG_ERR(ctx, "proto", "bad handshake reply from %s", uri);
+		} else {
+			LOG_ERR(ctx, "proto", "connecting link %u to %s failed: %s", i, uri,
+				rvmig_strerror(rc));
+		}
+	}
+	if (!rc)
+		snprintf(ep->peer, sizeof(ep->peer), "%s (%s)", uri, tp->peer_name(ep->tep));
+	/* The receiver describes its ring in READY before any data moves. */
+	deadline = ep_now_ns() + (uint64_t)a.timeout_ms * 1000000ull;
+	while (!rc && !ep->ready) {
+		rc = ep_drive(ep, 100);
+		if (rc > 0)
+			rc = 0;
+		if (!rc && !ep->ready && ep_now_ns() > deadline) {
+			LOG_ERR(ctx, "proto", "%s accepted but sent no READY within %u ms", uri,
+				a.timeout_ms);
+			rc = -RVMIG_ETIMEDOUT;
+		}
+	}
+	stats_cpu_leave(ep, &cm);
+	if (rc < 0) {
+		ep_free(ep);
+		return rc;
+	}
+	*out = ep;
+	return 0;
+}
+
+/* ---- listening side: the receiver ---- */
+
+RVMIG_API int rvmig_listen(rvmig_ctx *ctx, const char *uri, const struct rvmig_ep_attr *attr,
+			   rvmig_listener **out)
+{
+	struct rvmig_listener *l;
+	struct rvmig_uri u;
+	int rc;
+
+	if (!ctx || !out)
+		return -EINVAL;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->ctx = ctx;
+	attr_resolve(&l->attr, attr);
+	rc = attr_check(ctx, &l->attr);
+	if (!rc)
+		rc = transport_for(ctx, uri, &u, &l->tp);
+	if (!rc)
+		rc = l->tp->listen(ctx, u.host, u.port, &l->tl);
+	if (rc) {
+		free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+RVMIG_API int rvmig_listener_port(rvmig_listener *l)
+{
+	return l ? l->tp->lst_port(l->tl) : -EINVAL;
+}
+
+static int receiver_ready(struct rvmig_ep *ep)
+{
+	size_t bytes = (size_t)ep->nslots * ep->slot_size;
+	struct wire_ready m = { .h.type = MSG_READY };
+	int rc;
+
+	ep->ring = aligned_alloc(4096, bytes);
+	ep->free_slots = malloc(sizeof(uint32_t) * ep->nslots);
+	if (!ep->ring || !ep->free_slots)
+		return -ENOMEM;
+	rc = ep->tp->reg_mr(ep->tep, ep->ring, bytes,
+			    ep->mode == RVMIG_MODE_PUSH ? TP_ACCESS_REMOTE_WRITE : TP_ACCESS_LOCAL,
+			    &ep->ring_mr);
+	if (rc) {
+		LOG_ERR(ep->ctx, "proto", "cannot register the %zu-byte receive ring: %s", bytes,
+			rvmig_strerror(rc));
+		return rc;
+	}
+	ep->ring_mr_ok = true;
+	ep->stats[RVMIG_STAT_REG_COUNT]++;
+	ep->stats[RVMIG_STAT_REG_BYTES] += bytes;
+	for (uint32_t i = 0; i < ep->nslots; i++)
+		ep->free_slots[i] = ep->nslots - 1 - i;
+	ep->nfree_slots = ep->mode == RVMIG_MODE_PULL ? ep->nslots : 0;
+	m.ring_addr = (uintptr_t)ep->ring;
+	m.ring_rkey = ep->ring_mr.rkey;
+	m.nslots = ep->nslots;
+	m.slot_size = ep->slot_size;
+	m.max_announce = ep->nslots * 2;
+	ep->ready = true;
+	rc = ep_send_ctrl(ep, 0, &m, sizeof(m), false);
+	return rc < 0 ? rc : 0;
+}
+
+static void reject(struct rvmig_listener *l, struct tp_req *req, int status, uint16_t version)
+{
+	struct wire_hello r;
+
+	memset(&r, 0, sizeof(r));
+	r.magic = WIRE_MAGIC;
+	r.version = version;
+	r.kind = HELLO_REJECT;
+	r.status = status;
+	wire_hello_enc(&r);
+	l->tp->lst_reject(req, &r, sizeof(r));
+}
+
+static void pending_drop(struct rvmig_listener *l, struct pending_session *s)
+{
+	for (struct pending_session **pp = &l->pending; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	if (s->ep)
+		ep_free(s->ep);
+	free(s);
+}
+
+/* Handles one link request.  Returns a complete endpoint, NULL, or error. */
+static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_hello *h,
+		      size_t hlen, struct rvmig_ep **done)
+{
+	struct pending_session *s;
+	struct wire_hello r;
+	int li;
+
+	if (wire_hello_dec(h, hlen) || h->kind != HELLO_REQ) {
+		LOG_WARN(l->ctx, "proto", "refusing a link: malformed hello (%zu bytes)", hlen);
+		reject(l, req, RVMIG_EBADMSG, proto_wire_version);
+		return 0;
+	}
+	if (h->version != proto_wire_version) {
+		LOG_WARN(l->ctx, "proto", "refusing a peer speaking protocol version %u (we speak %u)",
+			 h->version, proto_wire_version);
+		reject(l, req, RVMIG_EPROTO_VERSION, proto_wire_version);
+		return 0;
+	}
+	if ((h->mode != RVMIG_MODE_PUSH && h->mode != RVMIG_MODE_PULL) || !h->nlinks ||
+	    h->nlinks > MAX_LINKS || h->link_idx >= h->nlinks ||
+	    h->ctrl_credits != EP_CTRL_CREDITS) {
+		LOG_WARN(l->ctx, "proto", "refusing a link: mode %u, link %u of %u, %u credits",
+			 h->mode, h->link_idx, h->nlinks, h->ctrl_credits);
+		reject(l, req, EINVAL, proto_wire_version);
+		return 0;
+	}
+	for (s = l->pending; s && s->ep->session != h->session; s = s->next)
+		;
+	if (!s) {
+		struct rvmig_ep_attr a = l->attr;
+		int rc;
+
+		a.mode = h->mode;
+		if (h->timeout_ms && h->timeout_ms < a.timeout_ms)
+			a.timeout_ms = h->timeout_ms;
+		s = calloc(1, sizeof(*s));
+		if (!s) {
+			reject(l, req, ENOMEM, proto_wire_version);
+			return -ENOMEM;
+		}
+		s->ep = ep_new(l->ctx, l->tp, &a, h->nlinks, true);
+		rc = s->ep ? tp_ep_make(s->ep) : -ENOMEM;
+		if (rc) {
+			if (s->ep)
+				ep_free(s->ep);
+			free(s);
+			reject(l, req, -rc, proto_wire_version);
+			return rc;
+		}
+		s->ep->session = h->session;
+		s->ep->nslots = a.nslots;
+		s->ep->slot_size = a.slot_size;
+		s->started_ns = ep_now_ns();
+		s->next = l->pending;
+		l->pending = s;
+	}
+	hello_fill(&r, HELLO_ACCEPT, s->ep);
+	r.link_idx = h->link_idx;
+	wire_hello_enc(&r);
+	li = l->tp->lst_accept(req, s->ep->tep, &r, sizeof(r));
+	if (li < 0) {
+		LOG_WARN(l->ctx, "proto", "accepting link %u of session %016llx failed: %s",
+			 h->link_idx, (unsigned long long)h->session, rvmig_strerror(li));
+		pending_drop(l, s);
+		return 0;
+	}
+	if (++s->links_up < s->ep->nlinks)
+		return 0;
+	/* All links are up: describe the ring and hand the endpoint out. */
+	snprintf(s->ep->peer, sizeof(s->ep->peer), "%s", l->tp->peer_name(s->ep->tep));
+	li = receiver_ready(s->ep);
+	if (li) {
+		pending_drop(l, s);
+		return 0;
+	}
+	*done = s->ep;
+	s->ep = NULL;
+	pending_drop(l, s);
+	return 0;
+}
+
+RVMIG_API int rvmig_accept(rvmig_listener *l, int timeout_ms, rvmig_ep **out)
+{
+	uint64_t deadline = ep_now_ns() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms) * 1000000ull;
+
+	if (!l || !out)
+		return -EINVAL;
+	for (;;) {
+		uint8_t hello[TP_HELLO_MAX];
+		size_t hlen = sizeof(hello);
+		struct rvmig_ep *ep = NULL;
+		struct tp_req *req;
+		int wait = -1, rc;
+
+		if (timeout_ms >= 0) {
+			uint64_t now = ep_now_ns();
+
+			wait = now >= deadline ? 0 : (int)((deadline - now) / 1000000);
+		}
+		/* Sessions whose remaining links never came are dropped. */
+		for (struct pending_session *s = l->pending, *n; s; s = n) {
+			n = s->next;
+			if (ep_now_ns() - s->started_ns > (uint64_t)s->ep->attr.timeout_ms * 1000000ull) {
+				LOG_WARN(l->ctx, "proto", "session %016llx: only %u of %u links came",
+					 (unsigned long long)s->ep->session, s->links_up, s->ep->nlinks);
+				pending_drop(l, s);
+			}
+		}
+		rc = l->tp->lst_wait(l->tl, wait, &req, hello, &hlen);
+		if (rc == -EAGAIN)
+			continue;
+		if (rc)
+			return rc;
+		rc = accept_one(l, req, (struct wire_hello *)hello, hlen, &ep);
+		if (rc)
+			return rc;
+		if (ep) {
+			*out = ep;
+			return 0;
+		}
+		if (timeout_ms >= 0 && ep_now_ns() >= deadline)
+			return -ETIMEDOUT;
+	}
+}
+
+RVMIG_API void rvmig_listener_close(rvmig_listener *l)
+{
+	if (!l)
+		return;
+	while (l->pending)
+		pending_drop(l, l->pending);
+	l->tp->lst_close(l->tl);
+	free(l);
+}
+
+/* ---- shutdown ---- */
+
+static bool sends_idle(struct rvmig_ep *ep)
+{
+	for (uint32_t i = 0; i < ep->nlinks; i++)
+		if (ep->links[i].sq_used)
+			return false;
+	return true;
+}
+
+RVMIG_API void rvmig_ep_close(rvmig_ep *ep)
+{
+	uint64_t deadline;
+
+	if (!ep)
+		return;
+	deadline = ep_now_ns() + (uint64_t)ep->attr.timeout_ms * 1000000ull;
+	if (!ep->error && !ep->bye_sent) {
+		if (ep->is_receiver) {
+			ep->bye_recv = true; /* makes recv_run send our BYE */
+		} else if (ep->ready) {
+			struct rvmig_event ev;
+
+			if (!client_bye(ep))
+				while (!ep->error && !ep->bye_recv && ep_now_ns() < deadline) {
+					ep_drive(ep, 100);
+					while (rvmig_event_next(ep, &ev) > 0)
+						;
+				}
+		}
+	}
+	/* Let queued control messages (our BYE) leave before the links go. */
+	while (!ep->error && !sends_idle(ep) && ep_now_ns() < deadline)
+		ep_drive(ep, 10);
+	ep_free(ep);
+}

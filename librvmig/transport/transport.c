@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+#include <stddef.h>
+#include <string.h>
+
+#include "transport/transport.h"
+
+/* Every transport the library knows, in one explicit list. */
+const struct rvmig_tp_ops *const rvmig_tp_table[] = {
+	&rvmig_tp_tcp,
+#ifdef RVMIG_HAVE_VERBS
+	&rvmig_tp_verbs,
+#endif
+	NULL,
+};
+
+const struct rvmig_tp_ops *rvmig_tp_find(const char *scheme)
+{
+	for (size_t i = 0; rvmig_tp_table[i]; i++)
+		if (!strcmp(rvmig_tp_table[i]->name, scheme))
+			return rvmig_tp_table[i];
+	return NULL;
+}
+
+RVMIG_API const char *const *rvmig_transports(void)
+{
+	static const char *names[sizeof(rvmig_tp_table) / sizeof(rvmig_tp_table[0])];
+
+	for (size_t i = 0; rvmig_tp_table[i]; i++)
+		names[i] = rvmig_tp_table[i]->name;
+	return names;
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * transport.h - the provider interface every transport implements (internal).
+ *
+ * A transport moves bytes and nothing else: it knows links (one RC QP or one
+ * TCP connection), registered memory, two-sided SEND/RECV and one-sided
+ * WRITE/READ, and completions.  All protocol (handshake contents, credits,
+ * scheduling, ordering) lives in librvmig/proto and is the same for every
+ * transport.
+ *
+ * Semantics every transport must give (those of an InfiniBand RC QP):
+ *  - Operations posted on one link execute in order; a SEND posted after a
+ *    WRITE on the same link is delivered after the WRITE's data is visible
+ *    in the target memory.
+ *  - A SEND consumes one RECV buffer posted on the peer's link, in post
+ *    order.  A SEND arriving with no RECV posted is a fatal link error
+ *    (the protocol's credits must prevent it; nothing is retried).
+ *  - A WRITE or READ naming memory outside a region the peer registered with
+ *    the matching remote access is refused and fails the link.
+ *  - Every posted operation yields exactly one completion (success or
+ *    error), including when the link fails (flushed with status
+ *    -RVMIG_EPEER or -RVMIG_ETIMEDOUT).  SEND/WRITE completions mean the
+ *    local buffer may be reused; READ/RECV completions mean the data is in
+ *    the local buffer.
+ *  - Nothing blocks except connect_link/lst_wait, which take a timeout.
+ */
+#ifndef RVMIG_TRANSPORT_H
+#define RVMIG_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rvmig/common.h>
+
+struct rvmig_ctx;
+struct tp_ep;    /* a transport endpoint: the links of one rvmig_ep + shared resources */
+struct tp_lst;   /* a listener */
+struct tp_req;   /* an incoming link request not yet accepted or rejected */
+
+#define TP_HELLO_MAX 56 /* rdma_cm REQ private data limit on IB/RoCE */
+
+enum tp_op {
+	TP_OP_SEND = 1,
+	TP_OP_RECV,
+	TP_OP_WRITE,
+	TP_OP_READ,
+};
+
+enum tp_access {
+	TP_ACCESS_LOCAL = 0,
+	TP_ACCESS_REMOTE_READ = 1,
+	TP_ACCESS_REMOTE_WRITE = 2,
+};
+
+/* A registered region as the transport sees it. */
+struct tp_mr {
+	void *addr;
+	size_t len;
+	uint32_t lkey;
+	uint32_t rkey;
+	void *priv; /* transport's own (struct ibv_mr *, table slot, ...) */
+};
+
+struct tp_cqe {
+	uint64_t wr_id;
+	enum tp_op op;
+	int status;      /* 0 or negative error */
+	uint32_t len;    /* RECV: bytes received */
+	uint32_t link;   /* link index the operation ran on */
+};
+
+/* Sizes the engine asks for when it creates a transport endpoint. */
+struct tp_ep_cfg {
+	uint32_t sq_depth;   /* max outstanding SEND+WRITE+READ per link */
+	uint32_t rq_depth;   /* max posted RECVs per link */
+	uint32_t max_rd_atomic; /* max outstanding READs per link */
+	uint32_t timeout_ms; /* link failure detection */
+	/* Called by the transport for every new link once its queue pair (or
+	 * socket) exists and BEFORE the connection is established (before
+	 * rdma_connect / rdma_accept), so the engine can post its RECV buffers
+	 * with post_recv() and the peer's first SEND never finds an empty
+	 * receive queue.  A negative return aborts the link set-up. */
+	int (*link_init)(void *arg, struct tp_ep *ep, uint32_t link);
+	void *link_init_arg;
+};
+
+struct rvmig_tp_ops {
+	const char *name; /* URI scheme */
+
+	/* ---- endpoints ---- */
+	int (*ep_create)(struct rvmig_ctx *ctx, const struct tp_ep_cfg *cfg, struct tp_ep **out);
+	/* Disconnects every link (flushing outstanding ops) and frees all. */
+	void (*ep_destroy)(struct tp_ep *ep);
+	/* Connects one more link to host:port, sending `hello` (<= TP_HELLO_MAX)
+	 * and receiving the peer's reply (<= TP_HELLO_MAX bytes into reply,
+	 * *reply_len updated).  A rejection returns -ECONNREFUSED with the
+	 * peer's reject payload in reply.  Returns the new link index. */
+	int (*connect_link)(struct tp_ep *ep, const char *host, const char *port,
+			    const void *hello, size_t hello_len, void *reply, size_t *reply_len,
+			    int timeout_ms);
+	/* A pollable fd, readable when poll() may return completions.  Before
+	 * sleeping on it call arm() and then poll() once more. */
+	int (*ep_fd)(struct tp_ep *ep);
+	int (*arm)(struct tp_ep *ep);
+	/* Reaps up to `max` completions without blocking.  Returns the count or
+	 * a negative error for a failure not tied to one operation. */
+	int (*poll)(struct tp_ep *ep, struct tp_cqe *cqes, int max);
+	/* Peer's address as text ("10.0.0.1:7000"). */
+	const char *(*peer_name)(struct tp_ep *ep);
+
+	/* ---- memory ---- */
+	int (*reg_mr)(struct tp_ep *ep, void *addr, size_t len, unsigned access, struct tp_mr *out);
+	int (*dereg_mr)(struct tp_ep *ep, struct tp_mr *mr);
+
+	/* ---- data path (never block; -EAGAIN when the link's queue is full) ---- */
+	int (*post_recv)(struct tp_ep *ep, uint32_t link, void *buf, uint32_t len,
+			 const struct tp_mr *mr, uint64_t wr_id);
+	int (*post_send)(struct tp_ep *ep, uint32_t link, const void *buf, uint32_t len,
+			 const struct tp_mr *mr, uint64_t wr_id);
+	int (*post_write)(struct tp_ep *ep, uint32_t link, const void *buf, uint32_t len,
+			  const struct tp_mr *mr, uint64_t raddr, uint32_t rkey, uint64_t wr_id);
+	int (*post_read)(struct tp_ep *ep, uint32_t link, void *buf, uint32_t len,
+			 const struct tp_mr *mr, uint64_t raddr, uint32_t rkey, uint64_t wr_id);
+
+	/* ---- listening ---- */
+	int (*listen)(struct rvmig_ctx *ctx, const char *host, const char *port, struct tp_lst **out);
+	int (*lst_port)(struct tp_lst *l);
+	int (*lst_fd)(struct tp_lst *l);
+	/* Waits up to timeout_ms for the next link request; copies the peer's
+	 * hello into `hello` (TP_HELLO_MAX bytes). -ETIMEDOUT when none. */
+	int (*lst_wait)(struct tp_lst *l, int timeout_ms, struct tp_req **req, void *hello,
+			size_t *hello_len);
+	/* Accepts the request as a new link of `ep` (created with ep_create),
+	 * sending `reply`.  Returns the link index.  Consumes req. */
+	int (*lst_accept)(struct tp_req *req, struct tp_ep *ep, const void *reply, size_t reply_len);
+	/* Refuses the request with `reply` as the reason.  Consumes req. */
+	void (*lst_reject)(struct tp_req *req, const void *reply, size_t reply_len);
+	void (*lst_close)(struct tp_lst *l);
+};
+
+/* The transports built into this library, NULL-terminated, in one place. */
+extern const struct rvmig_tp_ops *const rvmig_tp_table[];
+const struct rvmig_tp_ops *rvmig_tp_find(const char *scheme);
+
+extern const struct rvmig_tp_ops rvmig_tp_tcp;
+#ifdef RVMIG_HAVE_VERBS
+extern const struct rvmig_tp_ops rvmig_tp_verbs;
+#endif
+
+#endif /* RVMIG_TRANSPORT_H */

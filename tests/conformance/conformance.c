@@ -1,0 +1,548 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Transport conformance suite: the same tests run once per transport.
+ *   RVMIG_TEST_TRANSPORT=tcp|verbs   (default tcp)
+ *   RVMIG_TEST_HOST=ADDR             (default 127.0.0.1; verbs: $RVMIG_RXE_ADDR,
+ *                                     or $RVMIG_PAIR_B across the veth pair)
+ * Each test forks: the child is the receiver (listening on port 0 and
+ * reporting the port through a pipe), the parent is the client.  Data is
+ * checked by SHA-256 on both ends.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rvmig.h>
+
+#include "proto/ep.h" /* proto_wire_version, to test refusal of other versions */
+
+#define MiB (1024u * 1024u)
+
+static const char *transport(void)
+{
+	const char *t = getenv("RVMIG_TEST_TRANSPORT");
+
+	return t && *t ? t : "tcp";
+}
+
+static const char *host(void)
+{
+	const char *h = getenv("RVMIG_TEST_HOST");
+
+	if (h && *h)
+		return h;
+	if (!strcmp(transport(), "verbs")) {
+		h = getenv("RVMIG_PAIR_B");
+		if (h && *h)
+			return h;
+		h = getenv("RVMIG_RXE_ADDR");
+		if (h && *h)
+			return h;
+		cr_assert_fail("verbs transport needs RVMIG_RXE_ADDR (run inside tests/harness/rxe-vm)");
+	}
+	return "127.0.0.1";
+}
+
+static void uri(char *buf, size_t n, int port)
+{
+	const char *h = host();
+
+	snprintf(buf, n, strchr(h, ':') ? "%s://[%s]:%d" : "%s://%s:%d", transport(), h, port);
+}
+
+static rvmig_ctx *new_ctx(void)
+{
+	struct rvmig_ctx_attr a = { .size = sizeof(a),
+				    .logger = { .fn = rvmig_log_stderr, .max_level = RVMIG_LOG_WARN } };
+	rvmig_ctx *ctx;
+
+	cr_assert_eq(rvmig_ctx_create(&a, &ctx), 0);
+	return ctx;
+}
+
+static void fill(uint8_t *p, size_t n, uint32_t seed)
+{
+	uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (uint8_t)x;
+	}
+}
+
+static void sha256(const void *p, size_t n, uint8_t out[32])
+{
+	unsigned int len = 32;
+
+	EVP_Digest(p, n, out, &len, EVP_sha256(), NULL);
+}
+
+/* ---- the receiver child ---- */
+
+struct rx_opts {
+	struct rvmig_ep_attr attr;
+	uint64_t total;        /* bytes expected at stream offsets [0, total) */
+	uint64_t kill_after;   /* SIGKILL self after this many bytes (0: never) */
+	int expect_error;      /* the client is expected to die: wait for an error */
+};
+
+/* Receives into a buffer indexed by stream offset, writes its SHA-256 and
+ * message count to `out`. */
+static int run_receiver(int port_fd, int out_fd, const struct rx_opts *o)
+{
+	rvmig_ctx *ctx = new_ctx();
+	rvmig_listener *l;
+	rvmig_ep *ep;
+	char u[128];
+	uint8_t *buf = calloc(1, o->total ? o->total : 1);
+	uint64_t got = 0, msgs = 0;
+	bool closed = false;
+	int port, rc;
+
+	uri(u, sizeof(u), 0);
+	if ((rc = rvmig_listen(ctx, u, &o->attr, &l)))
+		return 10;
+	port = rvmig_listener_port(l);
+	if (write(port_fd, &port, sizeof(port)) != sizeof(port))
+		return 11;
+	rc = rvmig_accept(l, 20000, &ep);
+	if (rc)
+		return 12;
+	while (!closed) {
+		struct rvmig_event ev;
+
+		rc = rvmig_progress(ep, 1000);
+		if (rc < 0)
+			break;
+		while (rvmig_event_next(ep, &ev) > 0) {
+			if (ev.type == RVMIG_EV_RECV_DATA || ev.type == RVMIG_EV_RECV_MSG) {
+				if (ev.stream_off + ev.len > o->total)
+					return 13;
+				memcpy(buf + ev.stream_off, ev.data, ev.len);
+				got += ev.len;
+				msgs++;
+				rvmig_recv_release(ep, ev.token);
+				if (o->kill_after && got >= o->kill_after)
+					raise(SIGKILL);
+			} else if (ev.type == RVMIG_EV_PEER_CLOSED) {
+				closed = true;
+			}
+		}
+	}
+	if (o->expect_error) {
+		/* The client was killed: we must see an error, not hang. */
+		rvmig_ep_close(ep);
+		rvmig_listener_close(l);
+		return rc < 0 ? 0 : 14;
+	}
+	if (!closed)
+		return 15;
+	{
+		uint8_t h[32];
+
+		sha256(buf, o->total, h);
+		if (write(out_fd, h, 32) != 32 || write(out_fd, &msgs, 8) != 8)
+			return 16;
+	}
+	rvmig_ep_close(ep);
+	rvmig_listener_close(l);
+	rvmig_ctx_destroy(ctx);
+	free(buf);
+	return 0;
+}
+
+struct peer {
+	pid_t pid;
+	int port;
+	int out_fd;
+};
+
+static struct peer start_receiver(const struct rx_opts *o)
+{
+	int pp[2], op[2];
+	struct peer p;
+
+	cr_assert_eq(pipe(pp), 0);
+	cr_assert_eq(pipe(op), 0);
+	p.pid = fork();
+	cr_assert_geq(p.pid, 0);
+	if (!p.pid) {
+		close(pp[0]);
+		close(op[0]);
+		_exit(run_receiver(pp[1], op[1], o));
+	}
+	close(pp[1]);
+	close(op[1]);
+	cr_assert_eq(read(pp[0], &p.port, sizeof(p.port)), (ssize_t)sizeof(p.port),
+		     "receiver did not start listening");
+	close(pp[0]);
+	p.out_fd = op[0];
+	return p;
+}
+
+static int wait_receiver(struct peer *p, uint8_t hash[32], uint64_t *msgs)
+{
+	int st = 0;
+
+	if (hash) {
+		cr_assert_eq(read(p->out_fd, hash, 32), 32, "receiver reported no digest");
+		cr_assert_eq(read(p->out_fd, msgs, 8), 8);
+	}
+	waitpid(p->pid, &st, 0);
+	close(p->out_fd);
+	return st;
+}
+
+static rvmig_ep *connect_to(rvmig_ctx *ctx, int port, const struct rvmig_ep_attr *a)
+{
+	char u[128];
+	rvmig_ep *ep = NULL;
+	int rc;
+
+	uri(u, sizeof(u), port);
+	rc = rvmig_connect(ctx, u, a, &ep);
+	cr_assert_eq(rc, 0, "connect to %s: %s", u, rvmig_strerror(rc));
+	return ep;
+}
+
+/* Runs progress until no request is pending; returns the first error. */
+static int drain(rvmig_ep *ep, uint64_t *done, int *first_status)
+{
+	struct rvmig_event ev;
+	int rc = 0;
+
+	while (rvmig_client_pending(ep)) {
+		rc = rvmig_progress(ep, 1000);
+		while (rvmig_event_next(ep, &ev) > 0) {
+			if (ev.type == RVMIG_EV_SEND_DONE) {
+				if (done)
+					(*done)++;
+				if (ev.status && first_status && !*first_status)
+					*first_status = ev.status;
+			}
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* One bulk transfer of `len` bytes from an odd offset, checked by hash. */
+static void bulk(enum rvmig_mode mode, uint64_t len, unsigned flags)
+{
+	struct rx_opts o = { .attr = { .size = sizeof(o.attr) }, .total = len };
+	struct rvmig_ep_attr a = { .size = sizeof(a), .mode = mode, .flags = flags };
+	rvmig_ctx *ctx = new_ctx();
+	const uint64_t off = 4093; /* odd, not page aligned */
+	uint8_t *src = malloc(len + off), want[32], got[32];
+	struct peer p = start_receiver(&o);
+	rvmig_mr *mr;
+	rvmig_ep *ep;
+	uint64_t msgs, done = 0;
+	rvmig_stats *st;
+	int status = 0;
+
+	fill(src, len + off, (uint32_t)len);
+	sha256(src + off, len, want);
+	ep = connect_to(ctx, p.port, &a);
+	cr_assert_eq(rvmig_mr_reg(ep, src, len + off,
+				  mode == RVMIG_MODE_PULL ? RVMIG_MR_REMOTE_READ : RVMIG_MR_LOCAL, &mr), 0);
+	cr_assert_eq(rvmig_client_post(ep, mr, off, len, 0, 42), 0);
+	cr_assert_eq(drain(ep, &done, &status), 0);
+	cr_assert_eq(status, 0, "request failed: %s", rvmig_strerror(status));
+	cr_assert_eq(done, 1);
+	cr_assert_eq(rvmig_stats_snapshot(ep, &st), 0);
+	cr_assert_eq(rvmig_stats_get(st, RVMIG_STAT_USER_COPY_BYTES), 0,
+		     "the sender copied payload in user space");
+	cr_assert_eq(rvmig_stats_get(st, RVMIG_STAT_BYTES_SENT), len);
+	rvmig_stats_free(st);
+	cr_assert_eq(rvmig_mr_dereg(mr), 0);
+	rvmig_ep_close(ep);
+	cr_assert_eq(wait_receiver(&p, got, &msgs), 0, "receiver failed");
+	cr_assert_eq(memcmp(want, got, 32), 0, "SHA-256 differs between sender and receiver");
+	rvmig_ctx_destroy(ctx);
+	free(src);
+}
+
+Test(handshake, connect_and_close)
+{
+	bulk(RVMIG_MODE_PUSH, 4096, 0);
+}
+
+Test(handshake, version_mismatch_refused)
+{
+	struct rx_opts o = { .attr = { .size = sizeof(o.attr) }, .expect_error = 1 };
+	struct rvmig_ep_attr a = { .size = sizeof(a), .timeout_ms = 3000 };
+	rvmig_ctx *ctx = new_ctx();
+	struct peer p = start_receiver(&o);
+	char u[128];
+	rvmig_ep *ep = NULL;
+	int rc;
+
+	uri(u, sizeof(u), p.port);
+	proto_wire_version = WIRE_VERSION + 1;
+	rc = rvmig_connect(ctx, u, &a, &ep);
+	proto_wire_version = WIRE_VERSION;
+	cr_assert_eq(rc, -RVMIG_EPROTO_VERSION, "got %d (%s)", rc, rvmig_strerror(rc));
+	kill(p.pid, SIGKILL);
+	wait_receiver(&p, NULL, NULL);
+	rvmig_ctx_destroy(ctx);
+}
+
+Test(handshake, bad_uri_and_unknown_transport)
+{
+	rvmig_ctx *ctx = new_ctx();
+	rvmig_ep *ep;
+
+	cr_assert_eq(rvmig_connect(ctx, "tcp://nohostport", NULL, &ep), -EINVAL);
+	cr_assert_eq(rvmig_connect(ctx, "carrier-pigeon://a:1", NULL, &ep), -RVMIG_ENOTRANSPORT);
+	rvmig_ctx_destroy(ctx);
+}
+
+Test(push, sizes_at_odd_offsets) {
+	uint64_t sizes[] = { 1, 4095, 4097, MiB + 3, 3 * MiB + 17 };
+
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		bulk(RVMIG_MODE_PUSH, sizes[i], 0);
+}
+Test(pull, sizes_at_odd_offsets) {
+	uint64_t sizes[] = { 1, 4095, 4097, MiB + 3, 3 * MiB + 17 };
+
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		bulk(RVMIG_MODE_PULL, sizes[i], 0);
+}
+Test(push, large_64MiB, .timeout = 600) { bulk(RVMIG_MODE_PUSH, 64 * MiB, 0); }
+Test(pull, large_64MiB, .timeout = 600) { bulk(RVMIG_MODE_PULL, 64 * MiB, 0); }
+Test(push, pin_all_16MiB, .timeout = 300) { bulk(RVMIG_MODE_PUSH, 16 * MiB, RVMIG_EP_PIN_ALL); }
+Test(pull, pin_all_16MiB, .timeout = 300) { bulk(RVMIG_MODE_PULL, 16 * MiB, RVMIG_EP_PIN_ALL); }
+
+/* Thousands of small requests mixed with inline messages, under a tiny
+ * request window so posting must back off (-EAGAIN) and resume. */
+static void many_small(enum rvmig_mode mode)
+{
+	const unsigned n = 3000;
+	uint64_t total = 0;
+	uint64_t *lens = malloc(sizeof(*lens) * n);
+
+	for (unsigned i = 0; i < n; i++) {
+		lens[i] = 1 + (i * 7919u) % 700;
+		total += lens[i];
+	}
+	struct rx_opts o = { .attr = { .size = sizeof(o.attr) }, .total = total };
+	struct rvmig_ep_attr a = { .size = sizeof(a), .mode = mode, .max_posted = 16 };
+	rvmig_ctx *ctx = new_ctx();
+	uint8_t *src = malloc(total), want[32], got[32];
+	struct peer p = start_receiver(&o);
+	rvmig_ep *ep;
+	rvmig_mr *mr;
+	uint64_t off = 0, done = 0, msgs = 0;
+	unsigned eagain = 0;
+	int status = 0;
+
+	fill(src, total, 7);
+	sha256(src, total, want);
+	ep = connect_to(ctx, p.port, &a);
+	cr_assert_eq(rvmig_mr_reg(ep, src, total,
+				  mode == RVMIG_MODE_PULL ? RVMIG_MR_REMOTE_READ : 0, &mr), 0);
+	for (unsigned i = 0; i < n; i++) {
+		int rc;
+
+		for (;;) {
+			rc = (i % 3 == 0) ? rvmig_client_send_msg(ep, src + off, lens[i], off, i)
+					  : rvmig_client_post(ep, mr, off, lens[i], off, i);
+			if (rc != -EAGAIN)
+				break;
+			eagain++;
+			cr_assert_geq(rvmig_progress(ep, 100), 0);
+			struct rvmig_event ev;
+
+			while (rvmig_event_next(ep, &ev) > 0)
+				if (ev.type == RVMIG_EV_SEND_DONE) {
+					done++;
+					cr_assert_eq(ev.status, 0);
+				}
+		}
+		cr_assert_eq(rc, 0, "post %u: %s", i, rvmig_strerror(rc));
+		off += lens[i];
+	}
+	cr_assert_eq(drain(ep, &done, &status), 0);
+	cr_assert_eq(status, 0);
+	cr_assert_eq(done, n, "%llu of %u requests completed", (unsigned long long)done, n);
+	cr_assert_gt(eagain, 0, "a 16-request window never pushed back");
+	rvmig_mr_dereg(mr);
+	rvmig_ep_close(ep);
+	cr_assert_eq(wait_receiver(&p, got, &msgs), 0);
+	cr_assert_eq(msgs, n);
+	cr_assert_eq(memcmp(want, got, 32), 0, "SHA-256 differs");
+	rvmig_ctx_destroy(ctx);
+	free(src);
+	free(lens);
+}
+
+Test(push, thousands_small_with_backpressure, .timeout = 300) { many_small(RVMIG_MODE_PUSH); }
+Test(pull, thousands_small_with_backpressure, .timeout = 300) { many_small(RVMIG_MODE_PULL); }
+
+/* Cancel: requests not yet scheduled complete with -RVMIG_ECANCELED and the
+ * receiver sees exactly the others, in order. */
+Test(cancel, unscheduled_requests, .timeout = 300)
+{
+	const unsigned n = 64;
+	const uint64_t len = 256 * 1024;
+	struct rvmig_ep_attr a = { .size = sizeof(a), .window = 1 * MiB };
+	rvmig_ctx *ctx = new_ctx();
+	uint8_t *src = malloc(n * len);
+	rvmig_ep *ep;
+	rvmig_mr *mr;
+	unsigned ok = 0, cancelled = 0;
+	int cn;
+	struct rvmig_event ev;
+
+	/* The receiver verifies what it got against the first `ok` requests, so
+	 * it learns the count from the data size: use a separate check here. */
+	struct rx_opts o = { .attr = { .size = sizeof(o.attr) }, .total = n * len };
+	struct peer p = start_receiver(&o);
+
+	fill(src, n * len, 3);
+	ep = connect_to(ctx, p.port, &a);
+	cr_assert_eq(rvmig_mr_reg(ep, src, n * len, 0, &mr), 0);
+	for (unsigned i = 0; i < n; i++)
+		cr_assert_eq(rvmig_client_post(ep, mr, i * len, len, i * len, i), 0);
+	cn = rvmig_client_cancel(ep);
+	cr_assert_gt(cn, 0, "nothing was left to cancel");
+	while (rvmig_client_pending(ep)) {
+		cr_assert_geq(rvmig_progress(ep, 1000), 0);
+		while (rvmig_event_next(ep, &ev) > 0) {
+			if (ev.status == -RVMIG_ECANCELED)
+				cancelled++;
+			else if (ev.status == 0)
+				ok++;
+			else
+				cr_assert_fail("unexpected status %d", ev.status);
+		}
+	}
+	cr_assert_eq(ok + cancelled, n);
+	cr_assert_eq(cancelled, (unsigned)cn);
+	rvmig_mr_dereg(mr);
+	rvmig_ep_close(ep);
+	{
+		uint8_t got[32], want[32];
+		uint64_t msgs;
+		uint8_t *exp = calloc(1, n * len);
+
+		/* The receiver got the prefix (possibly a partial request's chunks). */
+		cr_assert_eq(wait_receiver(&p, got, &msgs), 0);
+		for (uint64_t k = 0; k <= n * 4; k++) {
+			/* chunks are <= 1 MiB and requests 256 KiB: at most one chunk each */
+			memset(exp, 0, n * len);
+			memcpy(exp, src, (k < n ? k : n) * len);
+			sha256(exp, n * len, want);
+			if (!memcmp(want, got, 32)) {
+				cr_assert_eq(k, ok, "receiver has %llu requests, client saw %u done",
+					     (unsigned long long)k, ok);
+				break;
+			}
+			cr_assert_lt(k, (uint64_t)n, "receiver data is not a prefix of what was sent");
+		}
+		cr_assert_eq(msgs, ok);
+		free(exp);
+	}
+	rvmig_ctx_destroy(ctx);
+	free(src);
+}
+
+/* The receiver dies mid-transfer: the client gets an error within the
+ * timeout and never hangs. */
+static void receiver_killed(enum rvmig_mode mode)
+{
+	const uint64_t len = 32 * MiB;
+	struct rx_opts o = { .attr = { .size = sizeof(o.attr) }, .total = len,
+			     .kill_after = 4 * MiB };
+	struct rvmig_ep_attr a = { .size = sizeof(a), .mode = mode, .timeout_ms = 3000 };
+	rvmig_ctx *ctx = new_ctx();
+	uint8_t *src = malloc(len);
+	struct peer p = start_receiver(&o);
+	rvmig_ep *ep;
+	rvmig_mr *mr;
+	int rc = 0, st = 0, status = 0;
+	struct timespec t0, t1;
+
+	fill(src, len, 9);
+	ep = connect_to(ctx, p.port, &a);
+	cr_assert_eq(rvmig_mr_reg(ep, src, len, mode == RVMIG_MODE_PULL ? RVMIG_MR_REMOTE_READ : 0,
+				  &mr), 0);
+	for (unsigned i = 0; i < 32; i++)
+		cr_assert_eq(rvmig_client_post(ep, mr, i * MiB, MiB, i * MiB, i), 0);
+	/* Keep the transfer moving (pull over TCP needs our progress to serve
+	 * the READs) until the receiver has killed itself. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (waitpid(p.pid, &st, WNOHANG) == 0) {
+		struct rvmig_event ev;
+
+		rc = rvmig_progress(ep, 50);
+		while (rvmig_event_next(ep, &ev) > 0)
+			if (ev.status && !status)
+				status = ev.status;
+		if (rc < 0)
+			break;
+	}
+	if (!WIFSIGNALED(st))
+		waitpid(p.pid, &st, 0);
+	cr_assert(WIFSIGNALED(st), "receiver was supposed to die");
+	if (!status && rc >= 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = drain(ep, NULL, &status);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert(rc < 0 || status < 0, "no error after the receiver died");
+	cr_assert_lt(t1.tv_sec - t0.tv_sec, 3 + 10, "error took longer than the timeout");
+	rvmig_ep_close(ep);
+	close(p.out_fd);
+	rvmig_ctx_destroy(ctx);
+	free(src);
+}
+
+Test(failure, receiver_killed_push, .timeout = 120) { receiver_killed(RVMIG_MODE_PUSH); }
+Test(failure, receiver_killed_pull, .timeout = 120) { receiver_killed(RVMIG_MODE_PULL); }
+
+/* The client dies mid-transfer: the receiver reports an error, no hang. */
+Test(failure, client_killed, .timeout = 120)
+{
+	struct rx_opts o = { .attr = { .size = sizeof(o.attr), .timeout_ms = 3000 },
+			     .total = 64 * MiB, .expect_error = 1 };
+	struct peer p = start_receiver(&o);
+	pid_t c = fork();
+	int st = 0;
+
+	if (!c) {
+		rvmig_ctx *ctx = new_ctx();
+		uint8_t *src = malloc(64 * MiB);
+		rvmig_ep *ep = connect_to(ctx, p.port, NULL);
+		rvmig_mr *mr;
+		struct rvmig_event ev;
+		unsigned done = 0;
+
+		rvmig_mr_reg(ep, src, 64 * MiB, 0, &mr);
+		for (unsigned i = 0; i < 64; i++)
+			rvmig_client_post(ep, mr, i * MiB, MiB, i * MiB, i);
+		while (done < 4) {
+			rvmig_progress(ep, 100);
+			while (rvmig_event_next(ep, &ev) > 0)
+				done++;
+		}
+		raise(SIGKILL);
+	}
+	waitpid(c, &st, 0);
+	cr_assert(WIFSIGNALED(st));
+	st = wait_receiver(&p, NULL, NULL);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		  "receiver did not report the dead client (status %d)", st);
+}

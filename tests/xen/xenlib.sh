@@ -1,0 +1,231 @@
+# Shell functions for tests that run inside the Xen VM (tests/harness/xen-vm).
+# Source it from bash:  . "$(dirname "$0")/xenlib.sh"
+#
+# The guest is the "tick guest": Debian's kernel + a busybox initramfs whose
+# init prints "rvmig-tick N" (N = 1, 2, ...) to hvc0 once a second; xenconsoled
+# (--log=guest) writes that to /var/log/xen/console/guest-NAME.log.  The tick
+# counter lives in guest memory, so after a restore or a migration the guest
+# continues from where it stopped: assert_running checks for ticks beyond the
+# last one seen before.
+#
+# Functions (all return 0 on success; on failure print "xenlib: ..." to stderr
+# and return 1, so `fn || exit 1` gives a clear message):
+#   xen_tmpdir                       make $XEN_TMP (removed by xen_cleanup)
+#   create_guest NAME [pv|pvh] [MiB] write $XEN_TMP/NAME.cfg and xl create it
+#   wait_ticks NAME [AFTER] [SEC]    wait for a tick > AFTER; sets XEN_LAST_TICK
+#   save_guest NAME FILE             xl save, then check size and the xl magic
+#   check_save_file FILE [MiB]       the size and magic check alone
+#   restore_guest FILE               xl restore (the domain keeps its name)
+#   assert_running NAME [SEC]        in xl list, not crashed, new ticks appear
+#   destroy_guest NAME               xl destroy if it exists
+#   last_tick NAME                   print the highest tick seen in the log
+#   xen_cleanup                      destroy guests made here, remove $XEN_TMP
+# Timings of each xl step go to stderr as "xenlib: TIME <step> <seconds> s" and
+# to $XEN_LAST_SECONDS.
+#
+# Environment: RVMIG_XEN_GUEST_KERNEL, RVMIG_XEN_GUEST_INITRD (set by xen-vm;
+# defaults: the newest /boot/vmlinuz-*, an initramfs built into $XEN_TMP),
+# RVMIG_XEN_GUEST_MEMORY (MiB, default 96: Debian's kernel as a 64-bit PV
+# guest needs at least that), RVMIG_XEN_TICK_TIMEOUT (s, default 180).
+
+XENLIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+XENLIB_HARNESS=$(cd "$XENLIB_DIR/../harness/xen" && pwd)
+XEN_CONSOLE_DIR=${XEN_CONSOLE_DIR:-/var/log/xen/console}
+# First 32 bytes of an `xl save` file (libxl's savefile header magic).
+XEN_XL_MAGIC='Xen saved domain, xl format\n \0 \r'
+XENLIB_GUESTS=()
+# Per guest: byte offset in its console log where the current run starts (set
+# by save_guest; ticks before it belong to the run that was saved).
+declare -A XEN_LOG_MARK=()
+
+xen_err() { echo "xenlib: $*" >&2; return 1; }
+xen_note() { echo "xenlib: $*" >&2; }
+xen_now() { date +%s.%N; }
+xen_elapsed() { awk -v a="$1" -v b="$(xen_now)" 'BEGIN { printf "%.2f", b - a }'; }
+xen_time() { XEN_LAST_SECONDS=$2; echo "xenlib: TIME $1 $2 s" >&2; }
+
+xen_tmpdir() {
+  [[ -n ${XEN_TMP:-} && -d $XEN_TMP ]] && return 0
+  XEN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/xen-test.XXXXXX") || xen_err "mktemp failed"
+}
+
+xen_guest_files() {
+  if [[ -z ${RVMIG_XEN_GUEST_KERNEL:-} ]]; then
+    RVMIG_XEN_GUEST_KERNEL=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n1)
+  fi
+  [[ -r $RVMIG_XEN_GUEST_KERNEL ]] || xen_err "guest kernel '$RVMIG_XEN_GUEST_KERNEL' not readable" || return 1
+  if [[ -z ${RVMIG_XEN_GUEST_INITRD:-} ]]; then
+    xen_tmpdir || return 1
+    RVMIG_XEN_GUEST_INITRD=$XEN_TMP/guest-initrd.cpio
+    "$XENLIB_HARNESS/mkguest-initrd" "$RVMIG_XEN_GUEST_INITRD" || xen_err "building the guest initramfs failed" || return 1
+  fi
+  [[ -r $RVMIG_XEN_GUEST_INITRD ]] || xen_err "guest initramfs '$RVMIG_XEN_GUEST_INITRD' not readable"
+}
+
+xen_console_log() { echo "$XEN_CONSOLE_DIR/guest-$1.log"; }
+
+# Is domain NAME known to xl?
+xen_domain_exists() { xl domid "$1" > /dev/null 2>&1; }
+
+# xen_log_since NAME: the guest's console log from its mark on (see save_guest).
+xen_log_since() {
+  local log off size
+  log=$(xen_console_log "$1")
+  [[ -r $log ]] || return 0
+  off=${XEN_LOG_MARK[$1]:-0}
+  size=$(stat -c %s "$log")
+  ((size >= off)) || off=0   # log was recreated
+  tail -c +$((off + 1)) "$log"
+}
+
+last_tick() {
+  xen_log_since "$1" | grep -a -o 'rvmig-tick [0-9]*' | awk '$2 > m { m = $2 } END { print m + 0 }'
+}
+
+# first_tick NAME: the first tick in the log since the mark (0 if none).
+first_tick() {
+  xen_log_since "$1" | grep -a -o -m1 'rvmig-tick [0-9]*' | awk '{ print $2 + 0; exit } END { if (!NR) print 0 }'
+}
+
+xen_show_console() {
+  local log; log=$(xen_console_log "$1")
+  if [[ -r $log ]]; then
+    echo "xenlib: last lines of $log:" >&2
+    tail -n 15 "$log" | tr -d '\r' | sed 's/^/  | /' >&2
+  else
+    echo "xenlib: no console log $log" >&2
+  fi
+}
+
+create_guest() {
+  local name=${1:?create_guest NAME [pv|pvh] [MiB]} type=${2:-pv} mem=${3:-${RVMIG_XEN_GUEST_MEMORY:-96}}
+  xen_tmpdir && xen_guest_files || return 1
+  local cfg=$XEN_TMP/$name.cfg
+  sed -e "s|@NAME@|$name|" -e "s|@TYPE@|$type|" -e "s|@MEMORY@|$mem|" \
+      -e "s|@KERNEL@|$RVMIG_XEN_GUEST_KERNEL|" -e "s|@RAMDISK@|$RVMIG_XEN_GUEST_INITRD|" \
+      "$XENLIB_HARNESS/guest.cfg.in" > "$cfg" || xen_err "cannot write $cfg" || return 1
+  rm -f "$(xen_console_log "$name")"
+  local t0; t0=$(xen_now)
+  xl create "$cfg" > "$XEN_TMP/$name.create.log" 2>&1 || {
+    sed 's/^/  | /' "$XEN_TMP/$name.create.log" >&2
+    xen_err "xl create $cfg failed (guest $name, type $type, ${mem} MiB)"
+    return 1
+  }
+  xen_time "create($name,$type,${mem}MiB)" "$(xen_elapsed "$t0")"
+  XENLIB_GUESTS+=("$name")
+}
+
+wait_ticks() {
+  local name=${1:?wait_ticks NAME [AFTER] [SEC]} after=${2:-0} limit=${3:-${RVMIG_XEN_TICK_TIMEOUT:-180}}
+  local t0; t0=$(xen_now)
+  local deadline=$((SECONDS + limit)) t state
+  while :; do
+    t=$(last_tick "$name")
+    if ((t > after)); then
+      XEN_LAST_TICK=$t
+      xen_time "ticks($name,>$after)" "$(xen_elapsed "$t0")"
+      return 0
+    fi
+    if ! state=$(xl list "$name" 2>/dev/null); then
+      xen_show_console "$name"
+      xen_err "guest $name is gone while waiting for a tick > $after"
+      return 1
+    fi
+    if awk 'NR == 2 { exit !($5 ~ /c/) }' <<<"$state"; then
+      xen_show_console "$name"
+      xen_err "guest $name crashed while waiting for a tick > $after"
+      return 1
+    fi
+    if ((SECONDS >= deadline)); then
+      xen_show_console "$name"
+      xl list >&2
+      xen_err "no tick > $after from guest $name within $limit s (last tick seen: $t)"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+check_save_file() {
+  local file=${1:?check_save_file FILE [MiB]} mem=${2:-${RVMIG_XEN_GUEST_MEMORY:-96}}
+  [[ -f $file ]] || xen_err "save file $file does not exist" || return 1
+  local size; size=$(stat -c %s "$file")
+  # A saved domain carries (nearly) all of its memory; less than half of it
+  # means a truncated or empty stream.
+  local min=$((mem * 1024 * 1024 / 2))
+  ((size >= min)) || xen_err "save file $file is $size bytes, expected at least $min for a ${mem} MiB guest" || return 1
+  local want got
+  want=$(printf "$XEN_XL_MAGIC" | od -An -tx1 | tr -d ' \n')
+  got=$(head -c 32 "$file" | od -An -tx1 | tr -d ' \n')
+  [[ $got == "$want" ]] \
+    || xen_err "save file $file does not start with the xl magic 'Xen saved domain, xl format\\n \\0 \\r' (first 32 bytes: $got)" || return 1
+  XEN_SAVE_SIZE=$size
+  xen_note "save file $file: $size bytes, xl magic ok"
+}
+
+save_guest() {
+  local name=${1:?save_guest NAME FILE} file=${2:?save_guest NAME FILE}
+  xen_tmpdir || return 1
+  local t0; t0=$(xen_now)
+  xl save "$name" "$file" > "$XEN_TMP/$name.save.log" 2>&1 || {
+    sed 's/^/  | /' "$XEN_TMP/$name.save.log" >&2
+    xen_err "xl save $name $file failed"
+    return 1
+  }
+  xen_time "save($name)" "$(xen_elapsed "$t0")"
+  if xen_domain_exists "$name"; then
+    xen_err "guest $name still exists after xl save"
+    return 1
+  fi
+  # The guest is gone: the last tick in its log is the last one it printed
+  # before it was suspended; a restored guest must continue after it.
+  XEN_LAST_TICK=$(last_tick "$name")
+  local log; log=$(xen_console_log "$name")
+  XEN_LOG_MARK[$name]=$(stat -c %s "$log" 2>/dev/null || echo 0)
+  xen_note "guest $name saved after tick $XEN_LAST_TICK"
+  check_save_file "$file"
+}
+
+restore_guest() {
+  local file=${1:?restore_guest FILE}
+  xen_tmpdir || return 1
+  local t0; t0=$(xen_now)
+  xl restore "$file" > "$XEN_TMP/restore.log" 2>&1 || {
+    sed 's/^/  | /' "$XEN_TMP/restore.log" >&2
+    xen_err "xl restore $file failed"
+    return 1
+  }
+  xen_time "restore" "$(xen_elapsed "$t0")"
+}
+
+# assert_running NAME [SEC]: NAME is listed, not crashed, and prints ticks
+# beyond $XEN_LAST_TICK (after save_guest: the last tick before the save). Since
+# the mark save_guest set, the guest must not have booted afresh ("rvmig-guest:
+# up" banner), i.e. it continued from the saved state.
+assert_running() {
+  local name=${1:?assert_running NAME [SEC]} limit=${2:-60}
+  xen_domain_exists "$name" || { xl list >&2; xen_err "guest $name is not in xl list"; return 1; }
+  local before=${XEN_LAST_TICK:-0}
+  wait_ticks "$name" "$before" "$limit" \
+    || xen_err "guest $name does not run: no tick beyond $before within $limit s" || return 1
+  if [[ -n ${XEN_LOG_MARK[$name]:-} ]] && xen_log_since "$name" | grep -a -q 'rvmig-guest: up'; then
+    xen_show_console "$name"
+    xen_err "guest $name booted afresh instead of continuing from its saved state"
+    return 1
+  fi
+  xen_note "guest $name runs: ticks $(first_tick "$name")..$XEN_LAST_TICK after $before"
+}
+
+destroy_guest() {
+  local name=${1:?destroy_guest NAME}
+  xen_domain_exists "$name" || return 0
+  xl destroy "$name" > /dev/null 2>&1 || xen_err "xl destroy $name failed" || return 1
+  ! xen_domain_exists "$name" || xen_err "guest $name still exists after xl destroy"
+}
+
+xen_cleanup() {
+  local n
+  for n in "${XENLIB_GUESTS[@]}"; do destroy_guest "$n" || true; done
+  [[ -n ${XEN_TMP:-} ]] && rm -rf "$XEN_TMP"
+  XEN_TMP=
+}
