@@ -38,6 +38,13 @@
  *  - rvmig_ep_fd() is readable when rvmig_progress() has work; use it in an
  *    event loop (poll/epoll) instead of blocking in rvmig_progress().
  *
+ * Shutdown
+ *  - rvmig_ep_close() on the client sends BYE after every posted request has
+ *    finished and waits (up to timeout_ms) for the receiver's BYE.  The
+ *    receiver gets RVMIG_EV_PEER_CLOSED after the last data, in order, and
+ *    answers BYE only when it calls rvmig_ep_close() itself, so it can
+ *    verify and persist the data (and rvmig_reply_msg() a verdict) first.
+ *
  * Failure
  *  - A peer that dies, a cut link, or a peer that sends nothing for
  *    `timeout_ms` while work is pending turns the endpoint into an error
@@ -188,7 +195,8 @@ RVMIG_API int rvmig_ep_fd(rvmig_ep *ep);
 enum rvmig_event_type {
 	RVMIG_EV_SEND_DONE = 1, /* client: request finished (status 0 or error) */
 	RVMIG_EV_RECV_DATA,     /* receiver: bulk data in a slot */
-	RVMIG_EV_RECV_MSG,      /* receiver: inline message (data valid until release) */
+	RVMIG_EV_RECV_MSG,      /* inline message (data valid until release); the
+				 * client receives the receiver's replies this way */
 	RVMIG_EV_PEER_CLOSED,   /* peer shut down cleanly */
 	RVMIG_EV_ERROR,         /* endpoint failed; status says why */
 };
@@ -206,8 +214,15 @@ struct rvmig_event {
 /* Takes the next event.  Returns 1 with *ev filled, 0 when none. */
 RVMIG_API int rvmig_event_next(rvmig_ep *ep, struct rvmig_event *ev);
 
-/* Receiver: the consumer is done with the data of a RECV_* event. */
+/* The consumer is done with the data of a RECV_* event (either side). */
 RVMIG_API int rvmig_recv_release(rvmig_ep *ep, uint64_t token);
+
+/* Receiver only: sends a small message (at most rvmig_msg_max() bytes) back
+ * to the client, e.g. "written and verified".  Copied at once; not ordered
+ * with the data stream.  The client gets it as RVMIG_EV_RECV_MSG with
+ * stream_off 0 and releases it with rvmig_recv_release().  Returns 0 or
+ * -EAGAIN (no control credit right now: progress and retry). */
+RVMIG_API int rvmig_reply_msg(rvmig_ep *ep, const void *buf, size_t len);
 
 /* ---- statistics ------------------------------------------------------- */
 

@@ -199,9 +199,31 @@ RVMIG_API int rvmig_event_next(rvmig_ep *ep, struct rvmig_event *ev)
 
 RVMIG_API int rvmig_recv_release(rvmig_ep *ep, uint64_t token)
 {
-	if (!ep || !ep->is_receiver)
+	if (!ep)
 		return -EINVAL;
-	return recv_release(ep, token);
+	return ep->is_receiver ? recv_release(ep, token) : msg_release(ep, token);
+}
+
+RVMIG_API int rvmig_reply_msg(rvmig_ep *ep, const void *buf, size_t len)
+{
+	uint8_t b[WIRE_CTRL_SIZE];
+	struct wire_inline *m = (struct wire_inline *)b;
+	int rc;
+
+	if (!ep || !ep->is_receiver || (!buf && len))
+		return -EINVAL;
+	if (len > WIRE_INLINE_MAX)
+		return -EMSGSIZE;
+	if (ep->error)
+		return ep->error;
+	m->h = (struct wire_hdr){ .type = MSG_INLINE };
+	m->seq = 0;
+	m->stream_off = 0;
+	m->len = (uint32_t)len;
+	m->pad = 0;
+	memcpy(m->data, buf, len);
+	rc = ep_send_ctrl(ep, -1, m, sizeof(*m) + len, false);
+	return rc < 0 ? rc : 0;
 }
 
 RVMIG_API int rvmig_mr_reg(rvmig_ep *ep, void *addr, size_t len, unsigned access, rvmig_mr **out)

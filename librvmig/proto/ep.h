@@ -171,6 +171,8 @@ struct rvmig_ep {
 	/* lifecycle */
 	int error;
 	bool bye_sent, bye_recv, closed_evented;
+	bool want_bye;           /* receiver: rvmig_ep_close() asked for our BYE */
+	uint64_t reply_id;
 	uint64_t last_rx_ns, last_tx_ns;
 
 	uint64_t stats[RVMIG_STAT__COUNT];
@@ -200,6 +202,9 @@ int recv_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h);
 void recv_read_done(struct rvmig_ep *ep, uint64_t seq, int status);
 void recv_run(struct rvmig_ep *ep);
 int recv_release(struct rvmig_ep *ep, uint64_t token);
+int msg_deliver(struct rvmig_ep *ep, uint8_t *data, uint32_t len, uint64_t stream_off,
+		uint64_t id);
+int msg_release(struct rvmig_ep *ep, uint64_t token);
 
 /* mrcache.c */
 int mr_piece_get(struct rvmig_mr *mr, uint64_t off, uint32_t *piece);

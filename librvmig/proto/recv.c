@@ -71,20 +71,14 @@ static void deliver(struct rvmig_ep *ep)
 			ev.token = TOKEN_SLOT | e->slot;
 			ep->stats[RVMIG_STAT_BYTES_RECV] += e->len;
 		} else if (e->state == RX_MSG) {
-			struct delivered_msg *d = malloc(sizeof(*d));
+			uint8_t *msg = e->msg;
+			uint64_t seq = ep->next_deliver;
 
-			if (!d) {
-				ep_fail(ep, -ENOMEM, "message delivery");
+			memset(e, 0, sizeof(*e));
+			ep->next_deliver++;
+			if (msg_deliver(ep, msg, ev.len, ev.stream_off, seq))
 				return;
-			}
-			d->token = TOKEN_MSG | ep->next_deliver;
-			d->data = e->msg;
-			d->next = ep->dmsgs;
-			ep->dmsgs = d;
-			ev.type = RVMIG_EV_RECV_MSG;
-			ev.data = e->msg;
-			ev.token = d->token;
-			ep->stats[RVMIG_STAT_BYTES_RECV] += e->len;
+			continue;
 		} else if (e->state == RX_BYE) {
 			ev = (struct rvmig_event){ .type = RVMIG_EV_PEER_CLOSED };
 			ep->bye_recv = true;
@@ -252,7 +246,7 @@ void recv_run(struct rvmig_ep *ep)
 				 sizeof(uint32_t) * ep->npending_free, false) >= 0)
 			ep->npending_free = 0;
 	}
-	if (ep->bye_recv && !ep->bye_sent) {
+	if (ep->want_bye && !ep->bye_sent) {
 		struct wire_bye m = { .h.type = MSG_BYE };
 
 		if (ep_send_ctrl(ep, -1, &m, sizeof(m), false) >= 0)
@@ -279,16 +273,43 @@ int recv_release(struct rvmig_ep *ep, uint64_t token)
 		}
 		return 0;
 	}
-	if ((token & (3ull << 62)) == TOKEN_MSG) {
-		for (struct delivered_msg **pp = &ep->dmsgs; *pp; pp = &(*pp)->next) {
-			if ((*pp)->token == token) {
-				struct delivered_msg *d = *pp;
+	return msg_release(ep, token);
+}
 
-				*pp = d->next;
-				free(d->data);
-				free(d);
-				return 0;
-			}
+/* Hands a copied message to the consumer as RVMIG_EV_RECV_MSG. */
+int msg_deliver(struct rvmig_ep *ep, uint8_t *data, uint32_t len, uint64_t stream_off,
+		uint64_t id)
+{
+	struct delivered_msg *d = malloc(sizeof(*d));
+
+	if (!d) {
+		free(data);
+		ep_fail(ep, -ENOMEM, "message delivery");
+		return -ENOMEM;
+	}
+	d->token = TOKEN_MSG | id;
+	d->data = data;
+	d->next = ep->dmsgs;
+	ep->dmsgs = d;
+	ep_push_event(ep, &(struct rvmig_event){ .type = RVMIG_EV_RECV_MSG, .data = data,
+						 .len = len, .stream_off = stream_off,
+						 .token = d->token });
+	ep->stats[RVMIG_STAT_BYTES_RECV] += len;
+	return 0;
+}
+
+int msg_release(struct rvmig_ep *ep, uint64_t token)
+{
+	if ((token & (3ull << 62)) != TOKEN_MSG)
+		return -EINVAL;
+	for (struct delivered_msg **pp = &ep->dmsgs; *pp; pp = &(*pp)->next) {
+		if ((*pp)->token == token) {
+			struct delivered_msg *d = *pp;
+
+			*pp = d->next;
+			free(d->data);
+			free(d);
+			return 0;
 		}
 	}
 	return -EINVAL;

@@ -326,6 +326,18 @@ void sched_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h)
 	case MSG_XFER_ACK:
 		on_ack(ep, ((struct wire_xfer_ack *)h)->upto);
 		break;
+	case MSG_INLINE: {
+		struct wire_inline *m = (struct wire_inline *)h;
+		uint8_t *copy = malloc(m->len ? m->len : 1);
+
+		if (!copy) {
+			ep_fail(ep, -ENOMEM, "reply message");
+			return;
+		}
+		memcpy(copy, m->data, m->len);
+		msg_deliver(ep, copy, m->len, 0, ++ep->reply_id);
+		break;
+	}
 	case MSG_BYE:
 		ep->bye_recv = true;
 		if (!ep->bye_sent || ep->nchunks || ep->q_count) {

@@ -470,7 +470,7 @@ RVMIG_API void rvmig_ep_close(rvmig_ep *ep)
 	deadline = ep_now_ns() + (uint64_t)ep->attr.timeout_ms * 1000000ull;
 	if (!ep->error && !ep->bye_sent) {
 		if (ep->is_receiver) {
-			ep->bye_recv = true; /* makes recv_run send our BYE */
+			ep->want_bye = true; /* makes recv_run send our BYE */
 		} else if (ep->ready) {
 			struct rvmig_event ev;
 
