@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The main job, end to end: a Xen checkpoint file is sent with rvmig-send and
+# received with rvmig-recv over RDMA verbs, then verified identical.
+# On a host with an active RDMA device it uses that device; otherwise it runs
+# inside the soft-RoCE VM (tests/harness/rxe-vm) and says so.  Installs and
+# builds whatever is missing.
+#
+#   scripts/demo.sh [CHECKPOINT] [--transport verbs|tcp] [--mode push|pull]
+#
+# Without CHECKPOINT it uses the real `xl save` fixture from
+# ../shared/fixtures when present, else it generates a Xen-format stream.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+ckpt= transport=verbs mode=push
+while [ $# -gt 0 ]; do
+  case $1 in
+    --transport) transport=$2; shift 2 ;;
+    --mode) mode=$2; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) ckpt=$1; shift ;;
+  esac
+done
+
+"$top/scripts/install-deps.sh"
+cmake -S "$top" -B "$top/build" >/dev/null
+cmake --build "$top/build" -j"$(nproc)" >/dev/null
+
+work="$top/build/demo"
+mkdir -p "$work"
+if [ -z "$ckpt" ]; then
+  fixture="$top/../shared/fixtures/xl-save-pv-96M.bin.zst"
+  if [ -f "$fixture" ]; then
+    ckpt="$work/xl-save-pv-96M.bin"
+    [ -f "$ckpt" ] || zstd -q -d "$fixture" -o "$ckpt"
+    echo "demo: checkpoint: real xl save file ($fixture)"
+  else
+    ckpt="$work/generated-pv.xlsave"
+    "$top/build/tools/rvmig-mkstream" --pages 65536 --zero-share 30 -o "$ckpt"
+    echo "demo: checkpoint: generated Xen PV save stream (no fixture found)"
+  fi
+fi
+ckpt=$(readlink -f "$ckpt")
+echo "demo: $(stat -c %s "$ckpt") bytes, sha256 $(sha256sum "$ckpt" | cut -d' ' -f1)"
+
+inner=("$top/scripts/demo-inner.sh" "$top/build" "$ckpt" "$transport" "$mode" "$work")
+if [ "$transport" = tcp ]; then
+  RVMIG_RXE_ADDR=127.0.0.1 "${inner[@]}"
+else
+  (cd "$top/build" && "$top/tests/harness/rxe-vm" --allow-host --topology single --timeout 900 -- "${inner[@]}")
+fi
