@@ -43,6 +43,7 @@ fi
 summary=() total_pass=0 total_fail=0 rc=0
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp}
 
 run_tier() { # name, build dir, ctest args...
   local name=$1 dir=$2; shift 2

@@ -12,11 +12,13 @@ test -f "$tmp/prefix/include/rvmig.h" || { echo "install: rvmig.h missing"; exit
 
 echo "== pkg-config"
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
-cc -o "$tmp/pc-consumer" "$src/consumer.c" $(pkg-config --cflags --libs rvmig)
+cflags=${RVMIG_CONSUMER_CFLAGS:-}
+# shellcheck disable=SC2046,SC2086
+cc $cflags -o "$tmp/pc-consumer" "$src/consumer.c" $(pkg-config --cflags --libs rvmig)
 LD_LIBRARY_PATH="$libdir" "$tmp/pc-consumer"
 
 echo "== find_package"
-cmake -S "$src" -B "$tmp/cm" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+cmake -S "$src" -B "$tmp/cm" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_C_FLAGS="$cflags" >/dev/null
 cmake --build "$tmp/cm" >/dev/null
 LD_LIBRARY_PATH="$libdir" "$tmp/cm/consumer"
 
