@@ -62,6 +62,21 @@
  *     never prints (errors go to rvmig_stream_error(), and to the logger of
  *     attr->ctx at debug level if one is given).
  *
+ * Typical loop (a sender reading a file or pipe):
+ *
+ *     rvmig_stream_parser *p;
+ *     struct rvmig_stream_item it = { .size = sizeof(it) };
+ *     rvmig_stream_parser_create(NULL, &p);
+ *     while ((n = read(fd, buf, sizeof(buf))) > 0) {
+ *         rvmig_stream_feed(p, buf, n);
+ *         while ((rc = rvmig_stream_next(p, &it)) == 1)
+ *             it.kind == RVMIG_STREAM_ITEM_PAGE ? send_page(&it) : send_control(&it);
+ *         if (rc < 0)
+ *             die(rvmig_stream_error(p));
+ *     }                                  // buf may be reused here
+ *     if (rvmig_stream_finish(p) < 0)
+ *         die(rvmig_stream_error(p));
+ *
  * Errors
  *   After the first error every call returns the same error.
  *   rvmig_stream_error() then gives text that names the layer ("xl header",
@@ -193,7 +208,11 @@ enum {
 	RVMIG_STREAM_F_STREAM_END = 1u << 4, /* last byte of the whole stream (final END) */
 };
 
+/* Filled by rvmig_stream_next().  The caller sets `size` to
+ * sizeof(struct rvmig_stream_item) once; the library fills the fields that
+ * fit in `size` and leaves `size` alone, so the struct can grow. */
 struct rvmig_stream_item {
+	size_t size;
 	enum rvmig_stream_item_kind kind;
 	enum rvmig_stream_layer layer; /* layer the bytes belong to */
 	uint32_t flags;                /* RVMIG_STREAM_F_* */
@@ -255,6 +274,7 @@ RVMIG_API int rvmig_stream_feed(rvmig_stream_parser *p, const void *buf, size_t 
  * Gets the next item.  Returns 1 and fills *it, 0 when the fed input is
  * used up (feed more, or call rvmig_stream_finish() at end of input), or
  * -RVMIG_ESTREAM (malformed stream, see rvmig_stream_error()) / -ENOMEM.
+ * -EINVAL if it->size is too small to hold the fields up to `len`.
  */
 RVMIG_API int rvmig_stream_next(rvmig_stream_parser *p, struct rvmig_stream_item *it);
 

@@ -89,6 +89,7 @@ enum rvmig_ep_flags {
  *   reg_chunk     4 MiB: on-demand registration granularity
  *   reg_cache     64 MiB: pinned bytes kept in the registration cache
  *   timeout_ms    10000: peer silence that counts as failure
+ *   psk           none: no authentication
  */
 struct rvmig_ep_attr {
 	size_t size;
@@ -102,7 +103,21 @@ struct rvmig_ep_attr {
 	uint64_t reg_chunk;
 	uint64_t reg_cache;
 	uint32_t timeout_ms;
+	/* Pre-shared key for mutual HMAC-SHA-256 challenge-response at connect
+	 * (16..256 bytes; see rvmig_key_load()).  A receiver with a key refuses
+	 * clients that cannot prove they hold it, before registering any memory
+	 * for them; a client with a key refuses a receiver that cannot prove
+	 * it.  Default: none (no authentication). */
+	const void *psk;
+	uint32_t psk_len;
 };
+
+/* Loads a pre-shared key file into buf (at most *len bytes; *len is set to
+ * the key length).  The file must be a regular file owned by the caller (or
+ * root) and not readable or writable by group or others (mode 0600/0400);
+ * otherwise -EPERM and the logger says why.  A trailing newline is not part
+ * of the key.  Keys shorter than 16 bytes are refused (-EINVAL). */
+RVMIG_API int rvmig_key_load(rvmig_ctx *ctx, const char *path, void *buf, size_t *len);
 
 /* ---- connection set-up ------------------------------------------------ */
 

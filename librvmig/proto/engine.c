@@ -205,7 +205,8 @@ static void on_recv(struct rvmig_ep *ep, const struct tp_cqe *c)
 	case MSG_ERROR: {
 		struct wire_error *m = (struct wire_error *)buf;
 
-		ep_fail(ep, -RVMIG_EPEER, "peer reported error %d: %s", m->code, m->text);
+		ep_fail(ep, m->code > 0 && m->code < RVMIG_ELAST ? -m->code : -RVMIG_EPEER,
+			"peer reported error %d: %s", m->code, m->text);
 		return;
 	}
 	default:

@@ -175,6 +175,12 @@ struct rvmig_ep {
 	uint64_t reply_id;
 	uint64_t last_rx_ns, last_tx_ns;
 
+	/* authentication */
+	uint8_t nonce_s[WIRE_NONCE], nonce_c[WIRE_NONCE];
+	uint8_t psk[256];
+	bool auth_answered;      /* client sent AUTH */
+	int auth_state;          /* receiver: 0 none, 1 waiting, 2 ok, <0 failed */
+
 	uint64_t stats[RVMIG_STAT__COUNT];
 };
 
@@ -205,6 +211,13 @@ int recv_release(struct rvmig_ep *ep, uint64_t token);
 int msg_deliver(struct rvmig_ep *ep, uint8_t *data, uint32_t len, uint64_t stream_off,
 		uint64_t id);
 int msg_release(struct rvmig_ep *ep, uint64_t token);
+
+/* auth.c */
+int auth_challenge(struct rvmig_ep *ep);
+int auth_check_client(struct rvmig_ep *ep, const struct wire_auth *m);
+void auth_server_proof(struct rvmig_ep *ep, uint8_t out[WIRE_MAC]);
+int auth_answer(struct rvmig_ep *ep, const struct wire_challenge *c);
+int auth_check_server(struct rvmig_ep *ep, const struct wire_ready *r);
 
 /* mrcache.c */
 int mr_piece_get(struct rvmig_mr *mr, uint64_t off, uint32_t *piece);

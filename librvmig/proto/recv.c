@@ -96,6 +96,20 @@ int recv_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h)
 {
 	struct rx_entry *e;
 
+	if (h->type == MSG_AUTH) {
+		if (ep->auth_state != 1) {
+			ep_fail(ep, -RVMIG_EBADMSG, "unexpected AUTH from %s", ep->peer);
+			return -RVMIG_EBADMSG;
+		}
+		ep->auth_state = auth_check_client(ep, (struct wire_auth *)h) ? -1 : 2;
+		return 0;
+	}
+	if (!ep->ready) {
+		/* Nothing but AUTH is accepted before the receiver is READY. */
+		ep_fail(ep, -RVMIG_EAUTH, "%s from %s before authentication", wire_msg_name(h->type),
+			ep->peer);
+		return -RVMIG_EAUTH;
+	}
 	switch (h->type) {
 	case MSG_WRITE_DONE: {
 		struct wire_write_done *m = (struct wire_write_done *)h;

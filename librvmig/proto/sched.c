@@ -291,6 +291,8 @@ void sched_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h)
 				m->nslots, m->slot_size);
 			return;
 		}
+		if (auth_check_server(ep, m))
+			return;
 		ep->ring_addr = m->ring_addr;
 		ep->ring_rkey = m->ring_rkey;
 		ep->nslots = m->nslots;
@@ -323,6 +325,13 @@ void sched_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h)
 		}
 		break;
 	}
+	case MSG_CHALLENGE:
+		if (ep->ready || ep->auth_answered) {
+			ep_fail(ep, -RVMIG_EBADMSG, "unexpected CHALLENGE from %s", ep->peer);
+			return;
+		}
+		auth_answer(ep, (struct wire_challenge *)h);
+		break;
 	case MSG_XFER_ACK:
 		on_ack(ep, ((struct wire_xfer_ack *)h)->upto);
 		break;

@@ -54,6 +54,10 @@ static void attr_resolve(struct rvmig_ep_attr *d, const struct rvmig_ep_attr *s)
 	if (ATTR_FIELD(s, reg_chunk)) d->reg_chunk = s->reg_chunk;
 	if (ATTR_FIELD(s, reg_cache)) d->reg_cache = s->reg_cache;
 	if (ATTR_FIELD(s, timeout_ms)) d->timeout_ms = s->timeout_ms;
+	if (ATTR_FIELD(s, psk)) {
+		d->psk = s->psk;
+		d->psk_len = s->psk_len;
+	}
 }
 
 static int attr_check(struct rvmig_ctx *ctx, const struct rvmig_ep_attr *a)
@@ -70,6 +74,8 @@ static int attr_check(struct rvmig_ctx *ctx, const struct rvmig_ep_attr *a)
 		bad = "nslots (at most 65536)";
 	else if (a->reg_chunk < a->slot_size)
 		bad = "reg_chunk (must be >= slot_size)";
+	else if (a->psk && (a->psk_len < 16 || a->psk_len > 256))
+		bad = "psk_len (16 .. 256 bytes)";
 	if (bad) {
 		LOG_ERR(ctx, "proto", "invalid endpoint attribute: %s", bad);
 		return -EINVAL;
@@ -104,6 +110,11 @@ static struct rvmig_ep *ep_new(struct rvmig_ctx *ctx, const struct rvmig_tp_ops 
 	ep->ctx = ctx;
 	ep->tp = tp;
 	ep->attr = *attr;
+	if (attr->psk) {
+		/* Keep our own copy: the caller's buffer may go away. */
+		memcpy(ep->psk, attr->psk, attr->psk_len);
+		ep->attr.psk = ep->psk;
+	}
 	ep->mode = attr->mode;
 	ep->nlinks = nlinks;
 	ep->is_receiver = receiver;
@@ -284,9 +295,45 @@ static int receiver_ready(struct rvmig_ep *ep)
 	m.nslots = ep->nslots;
 	m.slot_size = ep->slot_size;
 	m.max_announce = ep->nslots * 2;
+	if (ep->attr.psk) {
+		m.flags |= READY_AUTHENTICATED;
+		auth_server_proof(ep, m.proof);
+	}
 	ep->ready = true;
 	rc = ep_send_ctrl(ep, 0, &m, sizeof(m), false);
 	return rc < 0 ? rc : 0;
+}
+
+/* Receiver: challenge the client and wait for its proof.  No memory the
+ * peer could reach is registered before this succeeds. */
+static int authenticate(struct rvmig_ep *ep)
+{
+	uint64_t deadline = ep_now_ns() + (uint64_t)ep->attr.timeout_ms * 1000000ull;
+	int rc;
+
+	ep->auth_state = 1;
+	rc = auth_challenge(ep);
+	while (!rc && ep->auth_state == 1 && !ep->error) {
+		if (ep_now_ns() > deadline) {
+			rc = -RVMIG_ETIMEDOUT;
+			break;
+		}
+		ep_drive(ep, 100);
+	}
+	if (!rc && ep->auth_state == 2)
+		return 0;
+	if (!rc)
+		rc = ep->error ? ep->error : -RVMIG_EAUTH;
+	LOG_WARN(ep->ctx, "auth", "refusing client %s: %s", ep->peer, rvmig_strerror(rc));
+	if (!ep->error) {
+		struct wire_error m = { .h.type = MSG_ERROR, .code = RVMIG_EAUTH };
+
+		snprintf(m.text, sizeof(m.text), "authentication failed");
+		ep_send_ctrl(ep, 0, &m, sizeof(m), true);
+		for (int i = 0; i < 10 && !ep->error; i++)
+			ep_drive(ep, 10);
+	}
+	return rc;
 }
 
 static void reject(struct rvmig_listener *l, struct tp_req *req, int status, uint16_t version)
@@ -384,8 +431,12 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 	}
 	if (++s->links_up < s->ep->nlinks)
 		return 0;
-	/* All links are up: describe the ring and hand the endpoint out. */
+	/* All links are up: authenticate, describe the ring, hand it out. */
 	snprintf(s->ep->peer, sizeof(s->ep->peer), "%s", l->tp->peer_name(s->ep->tep));
+	if (s->ep->attr.psk && authenticate(s->ep)) {
+		pending_drop(l, s);
+		return 0;
+	}
 	li = receiver_ready(s->ep);
 	if (li) {
 		pending_drop(l, s);

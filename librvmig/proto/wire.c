@@ -10,6 +10,7 @@ static const char *const names[MSG__MAX] = {
 	[MSG_READY] = "READY", [MSG_WRITE_DONE] = "WRITE_DONE", [MSG_SLOT_FREE] = "SLOT_FREE",
 	[MSG_XFER_REQ] = "XFER_REQ", [MSG_XFER_ACK] = "XFER_ACK", [MSG_INLINE] = "INLINE",
 	[MSG_CREDIT] = "CREDIT", [MSG_PING] = "PING", [MSG_BYE] = "BYE", [MSG_ERROR] = "ERROR",
+	[MSG_CHALLENGE] = "CHALLENGE", [MSG_AUTH] = "AUTH",
 };
 
 const char *wire_msg_name(unsigned type)
@@ -59,6 +60,8 @@ static size_t min_len(unsigned type)
 	case MSG_INLINE: return sizeof(struct wire_inline);
 	case MSG_BYE: return sizeof(struct wire_bye);
 	case MSG_ERROR: return sizeof(struct wire_error);
+	case MSG_CHALLENGE: return sizeof(struct wire_challenge);
+	case MSG_AUTH: return sizeof(struct wire_auth);
 	default: return sizeof(struct wire_hdr);
 	}
 }
@@ -85,6 +88,7 @@ static int msg_cv(void *msg, size_t len, bool enc)
 		CV32(m->nslots);
 		CV32(m->slot_size);
 		CV32(m->max_announce);
+		CV32(m->flags);
 		break;
 	}
 	case MSG_WRITE_DONE: {

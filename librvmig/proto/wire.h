@@ -54,6 +54,8 @@ enum wire_msg_type {
 	MSG_PING,          /* keepalive */
 	MSG_BYE,           /* clean end of stream (seq-ordered) */
 	MSG_ERROR,         /* peer is giving up; text says why */
+	MSG_CHALLENGE,     /* receiver -> client: prove you hold the key */
+	MSG_AUTH,          /* client -> receiver: the proof */
 	MSG__MAX
 };
 
@@ -65,6 +67,11 @@ struct wire_hdr {
 };
 _Static_assert(sizeof(struct wire_hdr) == 8, "wire_hdr is 8 bytes");
 
+#define WIRE_NONCE 32
+#define WIRE_MAC 32
+
+enum wire_ready_flags { READY_AUTHENTICATED = 1 };
+
 struct wire_ready {
 	struct wire_hdr h;
 	uint64_t ring_addr;
@@ -72,6 +79,20 @@ struct wire_ready {
 	uint32_t nslots;
 	uint32_t slot_size;
 	uint32_t max_announce;
+	uint32_t flags;
+	uint32_t pad;
+	uint8_t proof[WIRE_MAC]; /* receiver's proof, READY_AUTHENTICATED */
+};
+
+struct wire_challenge {
+	struct wire_hdr h;
+	uint8_t nonce[WIRE_NONCE];
+};
+
+struct wire_auth {
+	struct wire_hdr h;
+	uint8_t nonce[WIRE_NONCE];
+	uint8_t proof[WIRE_MAC];
 };
 
 struct wire_write_done {

@@ -392,14 +392,10 @@ static int step(struct rvmig_stream_parser *p, struct rvmig_stream_item *it)
 	return stream_fail(p, p->off, "internal error: bad parser state %d", (int)p->st);
 }
 
-RVMIG_API int rvmig_stream_next(rvmig_stream_parser *p, struct rvmig_stream_item *it)
+static int next_item(struct rvmig_stream_parser *p, struct rvmig_stream_item *it)
 {
 	int rc;
 
-	if (!p || !it)
-		return -EINVAL;
-	if (p->err)
-		return p->err;
 	for (;;) {
 		if (p->in_pos == p->in_len) {
 			if (p->run_len) {
@@ -414,6 +410,26 @@ RVMIG_API int rvmig_stream_next(rvmig_stream_parser *p, struct rvmig_stream_item
 		if (rc)
 			return rc;
 	}
+}
+
+RVMIG_API int rvmig_stream_next(rvmig_stream_parser *p, struct rvmig_stream_item *it)
+{
+	struct rvmig_stream_item tmp;
+	size_t size;
+	int rc;
+
+	if (!p || !it || it->size < offsetof(struct rvmig_stream_item, len) + sizeof(it->len))
+		return -EINVAL;
+	if (p->err)
+		return p->err;
+	rc = next_item(p, &tmp);
+	if (rc == 1) {
+		/* fill what the caller's (possibly older, smaller) struct holds */
+		size = it->size < sizeof(tmp) ? it->size : sizeof(tmp);
+		tmp.size = it->size;
+		memcpy(it, &tmp, size);
+	}
+	return rc;
 }
 
 static const char *state_part(const struct rvmig_stream_parser *p)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -545,4 +546,135 @@ Test(failure, client_killed, .timeout = 120)
 	st = wait_receiver(&p, NULL, NULL);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		  "receiver did not report the dead client (status %d)", st);
+}
+
+/* ---- authentication ---- */
+
+static const char key_a[] = "0123456789abcdef0123456789abcdef";
+static const char key_b[] = "fedcba9876543210fedcba9876543210";
+
+/* Receiver with key `rk` accepts once (returns its accept status through the
+ * exit code: 0 accepted, 1 refused/timed out). */
+static struct peer start_auth_receiver(const char *rk)
+{
+	struct rx_opts o = { .attr = { .size = sizeof(o.attr), .timeout_ms = 3000 } };
+	int pp[2];
+	struct peer p = { .out_fd = -1 };
+
+	if (rk) {
+		o.attr.psk = rk;
+		o.attr.psk_len = (uint32_t)strlen(rk);
+	}
+	cr_assert_eq(pipe(pp), 0);
+	p.pid = fork();
+	if (!p.pid) {
+		rvmig_ctx *ctx = new_ctx();
+		rvmig_listener *l;
+		rvmig_ep *ep;
+		char u[128];
+		int port, rc;
+
+		uri(u, sizeof(u), 0);
+		if (rvmig_listen(ctx, u, &o.attr, &l))
+			_exit(10);
+		port = rvmig_listener_port(l);
+		if (write(pp[1], &port, sizeof(port)) != sizeof(port))
+			_exit(11);
+		rc = rvmig_accept(l, 5000, &ep);
+		if (rc)
+			_exit(1);
+		/* Serve until the client goes. */
+		for (;;) {
+			struct rvmig_event ev;
+
+			if (rvmig_progress(ep, 500) < 0)
+				break;
+			if (rvmig_event_next(ep, &ev) > 0 && ev.type == RVMIG_EV_PEER_CLOSED)
+				break;
+		}
+		rvmig_ep_close(ep);
+		_exit(0);
+	}
+	close(pp[1]);
+	cr_assert_eq(read(pp[0], &p.port, sizeof(p.port)), (ssize_t)sizeof(p.port));
+	close(pp[0]);
+	return p;
+}
+
+static int auth_try(const char *rk, const char *ck, int *rx_status)
+{
+	struct peer p = start_auth_receiver(rk);
+	struct rvmig_ep_attr a = { .size = sizeof(a), .timeout_ms = 3000 };
+	rvmig_ctx *ctx = new_ctx();
+	rvmig_ep *ep = NULL;
+	char u[128];
+	int rc, st = 0;
+
+	if (ck) {
+		a.psk = ck;
+		a.psk_len = (uint32_t)strlen(ck);
+	}
+	uri(u, sizeof(u), p.port);
+	rc = rvmig_connect(ctx, u, &a, &ep);
+	if (!rc)
+		rvmig_ep_close(ep);
+	waitpid(p.pid, &st, 0);
+	*rx_status = WIFEXITED(st) ? WEXITSTATUS(st) : 100;
+	rvmig_ctx_destroy(ctx);
+	return rc;
+}
+
+Test(auth, same_key_accepted)
+{
+	int rx;
+
+	cr_assert_eq(auth_try(key_a, key_a, &rx), 0);
+	cr_assert_eq(rx, 0, "receiver did not accept the authenticated client");
+}
+
+Test(auth, wrong_key_refused, .timeout = 60)
+{
+	int rx, rc = auth_try(key_a, key_b, &rx);
+
+	cr_assert_eq(rc, -RVMIG_EAUTH, "got %s", rvmig_strerror(rc));
+	cr_assert_eq(rx, 1, "receiver accepted a client with the wrong key");
+}
+
+Test(auth, client_without_key_refused, .timeout = 60)
+{
+	int rx, rc = auth_try(key_a, NULL, &rx);
+
+	cr_assert_eq(rc, -RVMIG_EAUTH, "got %s", rvmig_strerror(rc));
+	cr_assert_eq(rx, 1);
+}
+
+Test(auth, receiver_without_key_refused_by_client, .timeout = 60)
+{
+	int rx, rc = auth_try(NULL, key_a, &rx);
+
+	cr_assert_eq(rc, -RVMIG_EAUTH, "got %s", rvmig_strerror(rc));
+	(void)rx;
+}
+
+Test(auth, key_file_permissions)
+{
+	char path[] = "/tmp/rvmig-key-XXXXXX";
+	uint8_t buf[256];
+	size_t len = sizeof(buf);
+	rvmig_ctx *ctx = new_ctx();
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, key_a, strlen(key_a)), (ssize_t)strlen(key_a));
+	cr_assert_eq(write(fd, "\n", 1), 1);
+	close(fd);
+	chmod(path, 0644);
+	cr_assert_eq(rvmig_key_load(ctx, path, buf, &len), -EPERM, "a world-readable key was loaded");
+	chmod(path, 0600);
+	len = sizeof(buf);
+	cr_assert_eq(rvmig_key_load(ctx, path, buf, &len), 0);
+	cr_assert_eq(len, strlen(key_a));
+	cr_assert_eq(memcmp(buf, key_a, len), 0);
+	unlink(path);
+	rvmig_ctx_destroy(ctx);
 }
