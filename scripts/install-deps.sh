@@ -8,6 +8,7 @@ PKGS=(
   # build
   build-essential cmake pkg-config git zstd
   libibverbs-dev librdmacm-dev libssl-dev libcriterion-dev libxen-dev
+  clang libclang-rt-14-dev
   # soft-RoCE VM tier
   qemu-system-x86 linux-image-amd64 busybox-static kmod iproute2
   rdma-core ibverbs-utils rdmacm-utils ibverbs-providers perftest iperf3

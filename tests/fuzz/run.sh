@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a
+# fixed time.  Seeds: the head of the real xl save fixture (when present) and
+# hand-made wire messages / URIs.
+#
+#   tests/fuzz/run.sh SECONDS_PER_TARGET [WORKDIR]
+# Exit status: 0 when no target found a crash, leak or invariant violation.
+set -euo pipefail
+secs=${1:-30}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+work=${2:-$top/build/fuzz}
+mkdir -p "$work"
+command -v clang >/dev/null || { echo "fuzz: clang not found (scripts/install-deps.sh)" >&2; exit 1; }
+
+cflags=(-g -O1 -std=c11 -D_GNU_SOURCE -DRVMIG_BUILDING_LIBRARY -fsanitize=fuzzer,address,undefined
+        -fno-sanitize-recover=undefined -I"$top/include" -I"$top/librvmig")
+core=("$top"/librvmig/core/{ctx,errors,log,uri}.c)
+declare -A srcs=(
+  [stream]="$top/tests/fuzz/fuzz_stream.c $(ls "$top"/librvmig/stream/*.c | tr '\n' ' ')"
+  [wire]="$top/tests/fuzz/fuzz_wire.c $top/librvmig/proto/wire.c"
+  [uri]="$top/tests/fuzz/fuzz_uri.c"
+)
+
+# Seeds.
+mkdir -p "$work/seed-stream" "$work/seed-wire" "$work/seed-uri"
+fixture="$top/../shared/fixtures/xl-save-pv-96M.bin.zst"
+if [ -f "$fixture" ]; then
+  # layer byte 0 (xl), chunk byte 0x41, then the first 48 KiB of the real file
+  { printf '\x00\x41'; zstd -dc "$fixture" | head -c 49152; } > "$work/seed-stream/fixture-head" || true
+fi
+printf '\x00\x01Xen saved domain, xl format\n \0 \r' > "$work/seed-stream/xl-magic"
+printf 'tcp://127.0.0.1:7000' > "$work/seed-uri/a"
+printf 'verbs://[fe80::1]:18515' > "$work/seed-uri/b"
+printf '\x07\x00\x01\x00\x08\x00\x00\x00' > "$work/seed-wire/credit"
+
+status=0
+for t in stream wire uri; do
+  bin="$work/fuzz_$t"
+  # shellcheck disable=SC2086
+  clang "${cflags[@]}" -o "$bin" ${srcs[$t]} "${core[@]}" -lcrypto
+  mkdir -p "$work/corpus-$t"
+  echo "fuzz: $t for ${secs}s"
+  if "$bin" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=1024 \
+       -artifact_prefix="$work/crash-$t-" "$work/corpus-$t" "$work/seed-$t" >"$work/$t.log" 2>&1; then
+    echo "fuzz: $t ok: $(grep -E '^Done [0-9]+ runs' "$work/$t.log" | tail -1)"
+  else
+    echo "fuzz: $t FAILED — see $work/$t.log:"
+    tail -30 "$work/$t.log"
+    status=1
+  fi
+done
+exit $status
