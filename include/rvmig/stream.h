@@ -40,8 +40,9 @@
  *     If the page straddles two (or more) fed buffers, the parser assembles
  *     it in one internal 4 KiB buffer and sets RVMIG_STREAM_F_COPIED; it
  *     then never copies more than 4095 octets per feed call.  Callers that
- *     want no copy at all feed buffers whose boundaries fall on page
- *     boundaries (stats.pages_copied tells how often a copy happened).
+ *     want no copy at all feed the whole stream at once (an mmap()ed file)
+ *     or large buffers (stats.pages_copied tells how often a copy happened:
+ *     at most once per feed).
  *   - RVMIG_STREAM_ITEM_TRAILER: bytes after the libxl END, only with
  *     RVMIG_STREAM_F_ALLOW_TRAILING (otherwise they are an error).
  *
@@ -82,8 +83,10 @@
  *   rvmig_stream_error() then gives text that names the layer ("xl header",
  *   "libxl", "libxc"), the record by name and number, and absolute byte
  *   offsets in the input, e.g.
- *     libxc: PAGE_DATA record (0x1) at offset 2399: pfn[3] 0x... has
- *     reserved bits 52-59 set (field at offset 2431)
+ *     libxc: record PAGE_DATA (0x1) at offset 2727: pfn[5] entry
+ *     0x0010000000000005 has reserved bits 52-59 set (field at offset 2783)
+ *   Truncation is reported by rvmig_stream_finish() the same way ("stream
+ *   truncated: input ends inside ...").
  */
 #ifndef RVMIG_STREAM_H
 #define RVMIG_STREAM_H

@@ -233,7 +233,8 @@ RVMIG_API int rvmig_event_next(rvmig_ep *ep, struct rvmig_event *ev);
 RVMIG_API int rvmig_recv_release(rvmig_ep *ep, uint64_t token);
 
 /* Receiver only: sends a small message (at most rvmig_msg_max() bytes) back
- * to the client, e.g. "written and verified".  Copied at once; not ordered
+ * to the client, e.g. "written and verified".  Copied at once; replies keep
+ * their order among themselves but are not ordered
  * with the data stream.  The client gets it as RVMIG_EV_RECV_MSG with
  * stream_off 0 and releases it with rvmig_recv_release().  Returns 0 or
  * -EAGAIN (no control credit right now: progress and retry). */

@@ -222,7 +222,8 @@ RVMIG_API int rvmig_reply_msg(rvmig_ep *ep, const void *buf, size_t len)
 	m->len = (uint32_t)len;
 	m->pad = 0;
 	memcpy(m->data, buf, len);
-	rc = ep_send_ctrl(ep, -1, m, sizeof(*m) + len, false);
+	/* Always on link 0: one RC link keeps replies in the order they were sent. */
+	rc = ep_send_ctrl(ep, 0, m, sizeof(*m) + len, false);
 	return rc < 0 ? rc : 0;
 }
 
