@@ -75,6 +75,11 @@ enum rvmig_mode {
 
 enum rvmig_ep_flags {
 	RVMIG_EP_PIN_ALL = 1u << 0, /* register whole regions at rvmig_mr_reg() */
+	/* Client: a CRC32C of every chunk travels with it and the receiver checks
+	 * it before delivery; a mismatch fails the endpoint with
+	 * -RVMIG_EINTEGRITY naming the chunk and stream offset.  Costs the
+	 * source one read of the payload (no copy). */
+	RVMIG_EP_CHECKSUM = 1u << 1,
 };
 
 /*

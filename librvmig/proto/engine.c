@@ -168,6 +168,14 @@ void ep_fail(struct rvmig_ep *ep, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	if (!ep->failing) {
+		/* Best effort: tell the peer why, so its operator sees our reason. */
+		struct wire_error m = { .h.type = MSG_ERROR, .code = err < 0 ? -err : RVMIG_EPEER };
+
+		ep->failing = true;
+		memcpy(m.text, what, sizeof(m.text) - 1); /* truncated on purpose */
+		ep_send_ctrl(ep, 0, &m, sizeof(m), true);
+	}
 	ep->error = err < 0 ? err : -RVMIG_EPEER;
 	ep->stats[RVMIG_STAT_ERRORS]++;
 	LOG_ERR(ep->ctx, "proto", "endpoint with %s (%s) failed: %s: %s", ep->peer, ep->tp->name,
@@ -234,9 +242,14 @@ static void on_cqe(struct rvmig_ep *ep, const struct tp_cqe *c)
 		ep->stats[RVMIG_STAT_ERRORS]++;
 		if (kind == WR_DATA && !ep->is_receiver)
 			sched_data_done(ep, WR_IDX(c->wr_id), c->status);
-		ep_fail(ep, c->status, "%s on link %u",
-			c->op == TP_OP_RECV ? "receive" : c->op == TP_OP_SEND ? "send"
-			: c->op == TP_OP_WRITE ? "RDMA WRITE" : "RDMA READ", c->link);
+		/* Failed later in drive_once(), after the other links' messages:
+		 * the peer's ERROR explaining why may be among them. */
+		if (!ep->link_err) {
+			ep->link_err = c->status;
+			snprintf(ep->link_err_what, sizeof(ep->link_err_what), "%s on link %u",
+				 c->op == TP_OP_RECV ? "receive" : c->op == TP_OP_SEND ? "send"
+				 : c->op == TP_OP_WRITE ? "RDMA WRITE" : "RDMA READ", c->link);
+		}
 		return;
 	}
 	switch (kind) {
@@ -294,13 +307,19 @@ static int drive_once(struct rvmig_ep *ep)
 	do {
 		n = ep->tp->poll(ep->tep, cqes, 64);
 		if (n < 0) {
-			ep_fail(ep, n, "transport failure");
-			return total;
+			if (!ep->link_err) {
+				ep->link_err = n;
+				snprintf(ep->link_err_what, sizeof(ep->link_err_what),
+					 "transport failure");
+			}
+			break;
 		}
 		for (int i = 0; i < n; i++)
 			on_cqe(ep, &cqes[i]);
 		total += n;
-	} while (n == 64);
+	} while (n == 64 || (ep->link_err && n > 0 && !ep->error));
+	if (ep->link_err && !ep->error)
+		ep_fail(ep, ep->link_err, "%s", ep->link_err_what);
 	if (!ep->error) {
 		if (ep->is_receiver)
 			recv_run(ep);

@@ -98,6 +98,7 @@ struct rx_entry {
 	uint64_t stream_off;
 	uint64_t raddr;
 	uint32_t rkey;
+	uint32_t crc;
 	uint8_t *msg;
 };
 
@@ -130,6 +131,7 @@ struct rvmig_ep {
 	uint64_t ring_addr;
 	uint32_t ring_rkey;
 	uint32_t nslots, slot_size, max_announce;
+	bool crc;                /* chunks carry CRC32C (negotiated in the hello) */
 
 	/* receiver ring */
 	uint8_t *ring;
@@ -171,7 +173,10 @@ struct rvmig_ep {
 	/* lifecycle */
 	int error;
 	bool bye_sent, bye_recv, closed_evented;
-	bool want_bye;           /* receiver: rvmig_ep_close() asked for our BYE */
+	bool want_bye;
+	bool failing;            /* ep_fail() in progress: no recursion */
+	int link_err;            /* first failed completion, reported after the batch */
+	char link_err_what[64];           /* receiver: rvmig_ep_close() asked for our BYE */
 	uint64_t reply_id;
 	uint64_t last_rx_ns, last_tx_ns;
 
@@ -202,6 +207,7 @@ void sched_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h);
 void client_fail_all(struct rvmig_ep *ep, int status);
 int client_bye(struct rvmig_ep *ep);
 extern uint16_t proto_wire_version;
+extern uint64_t proto_test_corrupt_seq;
 
 /* recv.c: the receiver */
 int recv_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h);

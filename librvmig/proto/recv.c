@@ -8,12 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/crc32c.h"
 #include "core/log.h"
 #include "proto/ep.h"
 
 #define TOKEN_SLOT (1ull << 62)
 #define TOKEN_MSG (2ull << 62)
 #define RX_SEQ_SPAN (1ull << 24) /* how far ahead of delivery a seq may be */
+
+/* Tests set this to damage one chunk on arrival (integrity checking). */
+uint64_t proto_test_corrupt_seq = UINT64_MAX;
 
 static struct rx_entry *rx_at(struct rvmig_ep *ep, uint64_t seq)
 {
@@ -66,6 +70,22 @@ static void deliver(struct rvmig_ep *ep)
 		struct rvmig_event ev = { .stream_off = e->stream_off, .len = e->len };
 
 		if (e->state == RX_READY) {
+			uint8_t *d = ep->ring + (size_t)e->slot * ep->slot_size;
+
+			if (ep->crc) {
+				uint32_t got;
+
+				if (ep->next_deliver == proto_test_corrupt_seq)
+					d[e->len / 2] ^= 0x40; /* test hook: damage in flight */
+				got = crc32c(0, d, e->len);
+				if (got != e->crc) {
+					ep_fail(ep, -RVMIG_EINTEGRITY,
+						"chunk %llu (stream offset %llu, %u bytes) has CRC32C %08x, "
+						"sender computed %08x", (unsigned long long)ep->next_deliver,
+						(unsigned long long)e->stream_off, e->len, got, e->crc);
+					return;
+				}
+			}
 			ev.type = RVMIG_EV_RECV_DATA;
 			ev.data = ep->ring + (size_t)e->slot * ep->slot_size;
 			ev.token = TOKEN_SLOT | e->slot;
@@ -123,7 +143,7 @@ int recv_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h)
 		if (!e)
 			return ep->error;
 		*e = (struct rx_entry){ .state = RX_READY, .slot = m->slot, .len = m->len,
-					.stream_off = m->stream_off };
+					.stream_off = m->stream_off, .crc = m->crc };
 		break;
 	}
 	case MSG_XFER_REQ: {
@@ -138,7 +158,7 @@ int recv_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h)
 			return ep->error;
 		*e = (struct rx_entry){ .state = RX_ANNOUNCED, .len = m->len,
 					.stream_off = m->stream_off, .raddr = m->addr,
-					.rkey = m->rkey };
+					.rkey = m->rkey, .crc = m->crc };
 		break;
 	}
 	case MSG_INLINE: {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/crc32c.h"
 #include "core/log.h"
 #include "proto/ep.h"
 
@@ -209,6 +210,7 @@ static int schedule_chunk(struct rvmig_ep *ep, struct post_item *it)
 		m.stream_off = c->stream_off;
 		m.slot = c->slot;
 		m.len = c->len;
+		m.crc = ep->crc ? crc32c(0, it->mr->addr + off, len) : 0;
 		rc = ep_send_ctrl(ep, link, &m, sizeof(m), false);
 		if (rc < 0) {
 			ep_fail(ep, rc, "WRITE_DONE could not follow its WRITE on link %d", link);
@@ -219,7 +221,8 @@ static int schedule_chunk(struct rvmig_ep *ep, struct post_item *it)
 		struct wire_xfer_req m = { .h.type = MSG_XFER_REQ, .seq = c->seq,
 					   .stream_off = c->stream_off,
 					   .addr = (uintptr_t)(it->mr->addr + off),
-					   .rkey = pm->rkey, .len = c->len };
+					   .rkey = pm->rkey, .len = c->len,
+					   .crc = ep->crc ? crc32c(0, it->mr->addr + off, len) : 0 };
 
 		rc = ep_send_ctrl(ep, link, &m, sizeof(m), false);
 		if (rc < 0) {

@@ -116,6 +116,7 @@ static struct rvmig_ep *ep_new(struct rvmig_ctx *ctx, const struct rvmig_tp_ops 
 		ep->attr.psk = ep->psk;
 	}
 	ep->mode = attr->mode;
+	ep->crc = !receiver && (attr->flags & RVMIG_EP_CHECKSUM);
 	ep->nlinks = nlinks;
 	ep->is_receiver = receiver;
 	ep->max_chunks = EP_MAX_CHUNKS;
@@ -148,7 +149,7 @@ static void hello_fill(struct wire_hello *h, uint8_t kind, const struct rvmig_ep
 	h->version = proto_wire_version;
 	h->kind = kind;
 	h->mode = (uint8_t)ep->mode;
-	h->caps = WIRE_CAP_PUSH | WIRE_CAP_PULL;
+	h->caps = WIRE_CAP_PUSH | WIRE_CAP_PULL | (ep->crc ? WIRE_CAP_CRC : 0);
 	h->nlinks = (uint8_t)ep->nlinks;
 	h->ctrl_credits = EP_CTRL_CREDITS;
 	h->session = ep->session;
@@ -413,6 +414,7 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 			return rc;
 		}
 		s->ep->session = h->session;
+		s->ep->crc = h->caps & WIRE_CAP_CRC;
 		s->ep->nslots = a.nslots;
 		s->ep->slot_size = a.slot_size;
 		s->started_ns = ep_now_ns();

@@ -98,6 +98,7 @@ static int msg_cv(void *msg, size_t len, bool enc)
 		CV64(m->stream_off);
 		CV32(m->slot);
 		CV32(m->len);
+		CV32(m->crc);
 		break;
 	}
 	case MSG_SLOT_FREE: {
@@ -120,6 +121,7 @@ static int msg_cv(void *msg, size_t len, bool enc)
 		CV64(m->addr);
 		CV32(m->rkey);
 		CV32(m->len);
+		CV32(m->crc);
 		break;
 	}
 	case MSG_XFER_ACK:

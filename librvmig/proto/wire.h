@@ -25,6 +25,7 @@ enum wire_hello_kind { HELLO_REQ = 1, HELLO_ACCEPT = 2, HELLO_REJECT = 3 };
 enum wire_caps {
 	WIRE_CAP_PUSH = 1u << 0,
 	WIRE_CAP_PULL = 1u << 1,
+	WIRE_CAP_CRC = 1u << 2, /* client sends CRC32C with each chunk */
 };
 
 struct wire_hello {
@@ -101,6 +102,8 @@ struct wire_write_done {
 	uint64_t stream_off;
 	uint32_t slot;
 	uint32_t len;
+	uint32_t crc;
+	uint32_t pad;
 };
 
 #define WIRE_SLOT_FREE_MAX 64
@@ -118,6 +121,8 @@ struct wire_xfer_req {
 	uint64_t addr;
 	uint32_t rkey;
 	uint32_t len;
+	uint32_t crc;
+	uint32_t pad;
 };
 
 struct wire_xfer_ack {

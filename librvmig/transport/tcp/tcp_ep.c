@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -32,10 +34,52 @@ static int tcp_ep_create(struct rvmig_ctx *ctx, const struct tp_ep_cfg *cfg, str
 	return 0;
 }
 
+/*
+ * Closes the links gracefully: send FIN after everything we wrote, then
+ * discard what the peer still sends until its FIN (bounded).  Closing a
+ * socket with unread data would send RST, and an RST makes the peer's
+ * kernel drop data it has not read yet, such as our last ERROR message.
+ */
+static void linger_close(struct tp_ep *ep)
+{
+	struct pollfd pfd[64];
+	uint32_t n = 0;
+	char sink[65536];
+
+	for (uint32_t i = 0; i < ep->nlinks && n < 64; i++) {
+		if (ep->links[i].dead)
+			continue;
+		shutdown(ep->links[i].fd, SHUT_WR);
+		pfd[n++] = (struct pollfd){ .fd = ep->links[i].fd, .events = POLLIN };
+	}
+	for (int rounds = 0; rounds < 50 && n; rounds++) {
+		uint32_t open = 0;
+
+		if (poll(pfd, n, 10) < 0 && errno != EINTR)
+			break;
+		for (uint32_t i = 0; i < n; i++) {
+			if (pfd[i].fd < 0)
+				continue;
+			if (pfd[i].revents) {
+				ssize_t r = recv(pfd[i].fd, sink, sizeof(sink), MSG_DONTWAIT);
+
+				if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+					pfd[i].fd = -1;
+					continue;
+				}
+			}
+			open++;
+		}
+		if (!open)
+			break;
+	}
+}
+
 static void tcp_ep_destroy(struct tp_ep *ep)
 {
 	if (!ep)
 		return;
+	linger_close(ep);
 	for (uint32_t i = 0; i < ep->nlinks; i++) {
 		struct tcp_link *l = &ep->links[i];
 
