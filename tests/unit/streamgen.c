@@ -535,20 +535,28 @@ static void check_item(struct streamgen_replay *r, const struct rvmig_stream_ite
 				violate(r, "page content does not belong to its pfn", it->offset);
 		}
 	}
-	if (it->rec_type != RVMIG_STREAM_REC_NONE && (it->flags & RVMIG_STREAM_F_REC_END) &&
-	    it->offset + it->len != end)
-		violate(r, "REC_END flag on an item that does not end its record", it->offset);
+	if (r->seen_end && it->kind != RVMIG_STREAM_ITEM_TRAILER)
+		violate(r, "stream item after the STREAM_END item", it->offset);
+	if (it->flags & RVMIG_STREAM_F_STREAM_END) {
+		if (r->seen_end)
+			violate(r, "second STREAM_END item", it->offset);
+		r->seen_end = true;
+	}
+	if (it->rec_type != RVMIG_STREAM_REC_NONE && it->kind != RVMIG_STREAM_ITEM_TRAILER &&
+	    !!(it->flags & RVMIG_STREAM_F_REC_END) != (it->offset + it->len == end))
+		violate(r, "REC_END flag inconsistent with the record's end", it->offset);
 }
 
 int streamgen_replay(const void *buf, size_t len, struct streamgen_replay *r)
 {
 	rvmig_stream_parser *p;
-	struct rvmig_stream_item it;
+	struct rvmig_stream_item it = { .size = sizeof(it) };
 	uint64_t rng = r->seed ? r->seed : 1;
 	size_t pos = 0;
 	int rc;
 
 	r->rc = 0;
+	r->seen_end = false;
 	r->error[0] = r->violation[0] = 0;
 	r->items = r->page_items = r->rebuilt_len = 0;
 	r->rebuilt = malloc(len ? len : 1);
@@ -584,6 +592,8 @@ int streamgen_replay(const void *buf, size_t len, struct streamgen_replay *r)
 	}
 	if (!r->rc && r->finish)
 		r->rc = rvmig_stream_finish(p);
+	if (rvmig_stream_done(p) && !r->seen_end)
+		violate(r, "stream done but no item had STREAM_END", r->rebuilt_len);
 	snprintf(r->error, sizeof(r->error), "%s", rvmig_stream_error(p));
 	r->stats.size = sizeof(r->stats);
 	rvmig_stream_get_stats(p, &r->stats);

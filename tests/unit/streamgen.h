@@ -89,7 +89,8 @@ const struct streamgen_rec *streamgen_find(const struct streamgen_expect *exp,
  * or, if chunk is 0, random sizes 1..max_random from `seed`), rebuilds the
  * stream from the items and checks the item invariants on the way: items
  * contiguous, pages 4096 octets, RVMIG_STREAM_F_ZERO exact, REC_BEGIN /
- * REC_END consistent with rec_offset.  With check_pfn_tag, every non-zero
+ * REC_END consistent with rec_offset, exactly one STREAM_END item and only
+ * trailer items after it.  With check_pfn_tag, every non-zero
  * page must end with its tag (pages written by streamgen_build).
  */
 struct streamgen_replay {
@@ -106,6 +107,7 @@ struct streamgen_replay {
 	uint8_t *rebuilt;                     /* concatenated item bytes (malloc) */
 	size_t rebuilt_len;
 	size_t items, page_items;
+	bool seen_end;                        /* an item carried RVMIG_STREAM_F_STREAM_END */
 };
 
 int streamgen_replay(const void *buf, size_t len, struct streamgen_replay *r);

@@ -116,7 +116,7 @@ Test(stream_fixture, layout_as_in_readme)
 	uint8_t p2m[8];
 	size_t p2m_have = 0;
 	rvmig_stream_parser *p;
-	struct rvmig_stream_item it;
+	struct rvmig_stream_item it = { .size = sizeof(it) };
 	struct rvmig_stream_stats s = { .size = sizeof(s) };
 	uint32_t v;
 	int rc;
@@ -245,5 +245,26 @@ Test(stream_fixture, truncated_real_stream)
 	cr_assert(strstr(r.error, "libxc: record PAGE_DATA (0x1)") && strstr(r.error, "truncated") &&
 		  strstr(r.error, "offset 3000000"), "%s", r.error);
 	cr_assert(memcmp(r.rebuilt, fx, r.rebuilt_len) == 0);
+	streamgen_replay_free(&r);
+}
+
+/* The same stream without xl's header, as libxl writes it to a migration
+ * fd: starts at 48 + optional_data_len. */
+Test(stream_fixture, libxl_stream_without_xl_header)
+{
+	struct rvmig_stream_attr a = { .size = sizeof(a), .start = RVMIG_STREAM_LAYER_LIBXL };
+	struct streamgen_replay r = { .attr = &a, .chunk = 1 << 16, .finish = true };
+	uint32_t optlen;
+	size_t from;
+
+	memcpy(&optlen, fx + 44, 4);
+	from = 48 + (size_t)optlen;
+	cr_assert_eq(memcmp(fx + from, "LibxlFmt", 8), 0);
+	cr_assert_eq(streamgen_replay(fx + from, fx_len - from, &r), 0);
+	cr_assert_eq(r.rc, 0, "%s", r.error);
+	cr_assert_str_empty(r.violation, "%s", r.violation);
+	cr_assert_eq(r.rebuilt_len, fx_len - from);
+	cr_assert(memcmp(r.rebuilt, fx + from, fx_len - from) == 0);
+	cr_assert_eq(r.stats.pages, FIXTURE_PFNS);
 	streamgen_replay_free(&r);
 }

@@ -252,7 +252,7 @@ Test(stream_gen, zero_copy_pages)
 	struct streamgen_buf b;
 	struct streamgen_expect e;
 	rvmig_stream_parser *p;
-	struct rvmig_stream_item it;
+	struct rvmig_stream_item it = { .size = sizeof(it) };
 	struct rvmig_stream_stats s = { .size = sizeof(s) };
 	size_t pages = 0;
 	int rc;
@@ -320,4 +320,102 @@ Test(stream_gen, attr_validation)
 	cr_assert_eq(rvmig_stream_finish(p), -RVMIG_ESTREAM, "empty input is a truncated stream");
 	cr_assert(strstr(rvmig_stream_error(p), "xl header") != NULL, "%s", rvmig_stream_error(p));
 	rvmig_stream_parser_destroy(p);
+}
+
+/* Items: size 0 is refused; an older, smaller struct is filled only up to
+ * its size. */
+Test(stream_gen, item_respects_size)
+{
+	struct streamgen_opts o = { .nr_pfns = 8, .seed = 4 };
+	struct streamgen_buf b;
+	struct streamgen_expect e;
+	rvmig_stream_parser *p;
+	unsigned char raw[sizeof(struct rvmig_stream_item) + 16];
+	struct rvmig_stream_item *it = (struct rvmig_stream_item *)raw;
+	size_t small = offsetof(struct rvmig_stream_item, len) + sizeof(it->len);
+	size_t got = 0;
+	int rc;
+
+	build(&o, &b, &e);
+	cr_assert_eq(rvmig_stream_parser_create(NULL, &p), 0);
+	cr_assert_eq(rvmig_stream_feed(p, b.data, b.len), 0);
+	memset(raw, 0, sizeof(raw));
+	cr_assert_eq(rvmig_stream_next(p, it), -EINVAL);
+	it->size = small - 1;
+	cr_assert_eq(rvmig_stream_next(p, it), -EINVAL);
+	memset(raw, 0xab, sizeof(raw));
+	it->size = small;
+	while ((rc = rvmig_stream_next(p, it)) == 1) {
+		cr_assert_eq(it->size, small);
+		cr_assert_eq(it->offset, got);
+		got += it->len;
+		for (size_t i = small; i < sizeof(raw); i++)
+			cr_assert_eq(raw[i], 0xab, "byte %zu past size written", i);
+	}
+	cr_assert_eq(rc, 0);
+	cr_assert_eq(got, b.len);
+	cr_assert_eq(rvmig_stream_finish(p), 0);
+	rvmig_stream_parser_destroy(p);
+	streamgen_expect_free(&e);
+	streamgen_buf_free(&b);
+}
+
+/* Hand-built stream from the low-level writers: a PAGE_DATA record whose
+ * pfns carry no data at all, one with a single page, an empty HVM_CONTEXT
+ * and an HVM_PARAMS record with zero entries. */
+Test(stream_gen, records_without_page_data)
+{
+	struct streamgen_buf b = { 0 };
+	uint64_t nodata[3] = { 0xfull << 60 | 7, 0xeull << 60 | 8, 0xdull << 60 | 9 };
+	uint64_t one = 5;
+	uint8_t page[4096], params[8] = { 0 };
+	struct streamgen_replay r = { .chunk = 1, .finish = true };
+	size_t end;
+
+	memset(page, 0x11, sizeof(page));
+	cr_assert_eq(streamgen_xl_header(&b, 3, 0, "{}", 2), 0);
+	cr_assert_eq(streamgen_libxl_header(&b, 2, 0), 0);
+	cr_assert_eq(streamgen_record(&b, RVMIG_LIBXL_REC_LIBXC_CONTEXT, NULL, 0), 0);
+	cr_assert_eq(streamgen_libxc_header(&b, 3, RVMIG_GUEST_X86_HVM, 12, 4, 17), 0);
+	cr_assert_eq(streamgen_record(&b, RVMIG_LIBXC_REC_STATIC_DATA_END, NULL, 0), 0);
+	cr_assert_eq(streamgen_page_data(&b, 3, nodata, NULL), 0);
+	cr_assert_eq(streamgen_page_data(&b, 1, &one, page), 0);
+	cr_assert_eq(streamgen_record(&b, RVMIG_LIBXC_REC_HVM_PARAMS, params, 8), 0);
+	cr_assert_eq(streamgen_record(&b, RVMIG_LIBXC_REC_HVM_CONTEXT, NULL, 0), 0);
+	cr_assert_eq(streamgen_record(&b, RVMIG_LIBXC_REC_END, NULL, 0), 0);
+	cr_assert_eq(streamgen_record(&b, RVMIG_LIBXL_REC_END, NULL, 0), 0);
+	end = b.len;
+
+	cr_assert_eq(streamgen_replay(b.data, b.len, &r), 0);
+	cr_assert_eq(r.rc, 0, "%s", r.error);
+	cr_assert_str_empty(r.violation, "%s", r.violation);
+	cr_assert_eq(r.rebuilt_len, end);
+	cr_assert(memcmp(r.rebuilt, b.data, end) == 0);
+	cr_assert_eq(r.stats.pfns, 4);
+	cr_assert_eq(r.stats.pages, 1);
+	cr_assert_eq(r.stats.zero_pages, 0);
+	cr_assert_eq(r.stats.pfns_by_type[RVMIG_PAGE_XTAB], 1);
+	cr_assert_eq(r.stats.pfns_by_type[RVMIG_PAGE_XALLOC], 1);
+	cr_assert_eq(r.stats.pfns_by_type[RVMIG_PAGE_BROKEN], 1);
+	cr_assert_eq(r.stats.libxc_records[RVMIG_LIBXC_REC_PAGE_DATA], 2);
+	cr_assert_eq(r.stats.guest_type, RVMIG_GUEST_X86_HVM);
+	cr_assert_eq(r.stats.xl_config_len, 2);
+	streamgen_replay_free(&r);
+
+	/* HVM_PARAMS whose count disagrees with its length */
+	params[0] = 1;
+	b.len = 0;
+	cr_assert_eq(streamgen_libxc_header(&b, 3, RVMIG_GUEST_X86_HVM, 12, 4, 17), 0);
+	cr_assert_eq(streamgen_record(&b, RVMIG_LIBXC_REC_HVM_PARAMS, params, 8), 0);
+	{
+		struct rvmig_stream_attr a = { .size = sizeof(a), .start = RVMIG_STREAM_LAYER_LIBXC };
+
+		r.attr = &a;
+		cr_assert_eq(streamgen_replay(b.data, b.len, &r), 0);
+		cr_assert_eq(r.rc, -RVMIG_ESTREAM);
+		cr_assert(strstr(r.error, "libxc: record HVM_PARAMS (0xa) at offset 40") &&
+			  strstr(r.error, "count 1 does not match length 8"), "%s", r.error);
+		streamgen_replay_free(&r);
+	}
+	streamgen_buf_free(&b);
 }
