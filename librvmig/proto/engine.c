@@ -342,16 +342,15 @@ int ep_drive(struct rvmig_ep *ep, int timeout_ms)
 		if (ep->error)
 			break;
 		did = drive_once(ep);
-		if (ep->ev_count || ep->error)
+		/* Work was done: return so the caller can look at its state. */
+		if (ep->ev_count || ep->error || did)
 			break;
-		if (did)
-			continue;
 		if (timeout_ms == 0)
 			break;
 		/* Nothing to do: arm, look once more, then sleep on the fd. */
 		ep->tp->arm(ep->tep);
 		if (drive_once(ep) || ep->ev_count || ep->error)
-			continue;
+			break;
 		wait = (int)(ep->attr.timeout_ms / 3);
 		if (timeout_ms > 0) {
 			uint64_t now = ep_now_ns();

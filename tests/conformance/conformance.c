@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -730,3 +731,217 @@ static void corrupted(enum rvmig_mode mode)
 
 Test(integrity, corrupted_chunk_push, .timeout = 60) { corrupted(RVMIG_MODE_PUSH); }
 Test(integrity, corrupted_chunk_pull, .timeout = 60) { corrupted(RVMIG_MODE_PULL); }
+
+/* ---- load ---- */
+
+static int count_fds(void)
+{
+	char path[64];
+	int n = 0;
+
+	for (int fd = 0; fd < 4096; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (access(path, F_OK) == 0)
+			n++;
+	}
+	return n;
+}
+
+static unsigned load_count(unsigned dflt)
+{
+	const char *s = getenv("RVMIG_TEST_LOAD_COUNT");
+
+	return s && atoi(s) > 0 ? (unsigned)atoi(s) : dflt;
+}
+
+/* Many short transfers in a row between the same two processes: every
+ * endpoint's sockets/QPs, CQs and registrations are released (fd counts
+ * on both sides come back to where they started). */
+Test(load, sequential_short_transfers, .timeout = 900)
+{
+	const unsigned n = load_count(1000);
+	int pp[2], rp[2];
+	pid_t pid;
+	int port, fds_before, st;
+	rvmig_ctx *ctx = new_ctx();
+	uint8_t src[8192];
+
+	fill(src, sizeof(src), 11);
+	cr_assert_eq(pipe(pp), 0);
+	cr_assert_eq(pipe(rp), 0);
+	pid = fork();
+	if (!pid) {
+		rvmig_ctx *c = new_ctx();
+		rvmig_listener *l;
+		char u[128];
+		int before = 0, rc = 0;
+
+		uri(u, sizeof(u), 0);
+		if (rvmig_listen(c, u, NULL, &l))
+			_exit(10);
+		port = rvmig_listener_port(l);
+		if (write(pp[1], &port, sizeof(port)) != sizeof(port))
+			_exit(11);
+		for (unsigned i = 0; i < n && !rc; i++) {
+			rvmig_ep *ep;
+			uint64_t got = 0;
+			bool closed = false;
+
+			if (i == 1)
+				before = count_fds();
+			if (rvmig_accept(l, 20000, &ep))
+				_exit(12);
+			while (!closed) {
+				struct rvmig_event ev;
+
+				if (rvmig_progress(ep, 1000) < 0) {
+					rc = 13;
+					break;
+				}
+				while (rvmig_event_next(ep, &ev) > 0) {
+					if (ev.type == RVMIG_EV_RECV_DATA) {
+						if (memcmp(ev.data, src + ev.stream_off, ev.len))
+							rc = 14;
+						got += ev.len;
+						rvmig_recv_release(ep, ev.token);
+					} else if (ev.type == RVMIG_EV_PEER_CLOSED) {
+						closed = true;
+					}
+				}
+			}
+			rvmig_ep_close(ep);
+			if (got != sizeof(src))
+				rc = 15;
+		}
+		if (!rc && count_fds() != before)
+			rc = 16;
+		rvmig_listener_close(l);
+		_exit(rc);
+	}
+	close(pp[1]);
+	cr_assert_eq(read(pp[0], &port, sizeof(port)), (ssize_t)sizeof(port));
+	fds_before = -1;
+	for (unsigned i = 0; i < n; i++) {
+		rvmig_ep *ep;
+		rvmig_mr *mr;
+		int status = 0;
+
+		if (i == 1)
+			fds_before = count_fds();
+		ep = connect_to(ctx, port, NULL);
+		cr_assert_eq(rvmig_mr_reg(ep, src, sizeof(src), 0, &mr), 0);
+		cr_assert_eq(rvmig_client_post(ep, mr, 0, sizeof(src), 0, i), 0);
+		cr_assert_eq(drain(ep, NULL, &status), 0, "transfer %u", i);
+		cr_assert_eq(status, 0);
+		cr_assert_eq(rvmig_mr_dereg(mr), 0);
+		rvmig_ep_close(ep);
+	}
+	cr_assert_eq(count_fds(), fds_before, "client leaked file descriptors over %u transfers", n);
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		  "receiver failed (status %d; 16 = leaked fds)", WEXITSTATUS(st));
+	rvmig_ctx_destroy(ctx);
+}
+
+/* Ten clients at once into one receiver process, served from one event loop
+ * over the endpoints' file descriptors. */
+Test(load, ten_concurrent_clients, .timeout = 900)
+{
+	enum { N = 10 };
+	const uint64_t len = 6 * MiB + 123;
+	int pp[2], port, st;
+	pid_t rx, cl[N];
+
+	cr_assert_eq(pipe(pp), 0);
+	rx = fork();
+	if (!rx) {
+		rvmig_ctx *c = new_ctx();
+		rvmig_listener *l;
+		rvmig_ep *eps[N];
+		uint64_t got[N] = { 0 };
+		bool closed[N] = { false };
+		unsigned nclosed = 0;
+		char u[128];
+		uint8_t *want = malloc(len);
+
+		fill(want, len, 77);
+		uri(u, sizeof(u), 0);
+		if (rvmig_listen(c, u, NULL, &l))
+			_exit(10);
+		port = rvmig_listener_port(l);
+		if (write(pp[1], &port, sizeof(port)) != sizeof(port))
+			_exit(11);
+		for (int i = 0; i < N; i++)
+			if (rvmig_accept(l, 30000, &eps[i]))
+				_exit(12);
+		while (nclosed < N) {
+			struct pollfd pfd[N];
+
+			for (int i = 0; i < N; i++)
+				pfd[i] = (struct pollfd){ .fd = closed[i] ? -1 : rvmig_ep_fd(eps[i]),
+							  .events = POLLIN };
+			poll(pfd, N, 100);
+			for (int i = 0; i < N; i++) {
+				struct rvmig_event ev;
+
+				if (closed[i])
+					continue;
+				if (rvmig_progress(eps[i], 0) < 0)
+					_exit(13);
+				while (rvmig_event_next(eps[i], &ev) > 0) {
+					if (ev.type == RVMIG_EV_RECV_DATA) {
+						if (memcmp(ev.data, want + ev.stream_off, ev.len))
+							_exit(14);
+						got[i] += ev.len;
+						rvmig_recv_release(eps[i], ev.token);
+					} else if (ev.type == RVMIG_EV_PEER_CLOSED) {
+						closed[i] = true;
+						nclosed++;
+					}
+				}
+			}
+		}
+		for (int i = 0; i < N; i++) {
+			rvmig_ep_close(eps[i]);
+			if (got[i] != len)
+				_exit(15);
+		}
+		rvmig_listener_close(l);
+		_exit(0);
+	}
+	close(pp[1]);
+	cr_assert_eq(read(pp[0], &port, sizeof(port)), (ssize_t)sizeof(port));
+	for (int k = 0; k < N; k++) {
+		cl[k] = fork();
+		if (!cl[k]) {
+			rvmig_ctx *ctx = new_ctx();
+			struct rvmig_ep_attr a = { .size = sizeof(a),
+						   .mode = k % 2 ? RVMIG_MODE_PULL : RVMIG_MODE_PUSH };
+			uint8_t *src = malloc(len);
+			rvmig_ep *ep;
+			rvmig_mr *mr;
+			char u[128];
+			int status = 0;
+
+			fill(src, len, 77);
+			uri(u, sizeof(u), port);
+			if (rvmig_connect(ctx, u, &a, &ep))
+				_exit(20);
+			if (rvmig_mr_reg(ep, src, len, RVMIG_MR_REMOTE_READ, &mr))
+				_exit(21);
+			if (rvmig_client_post(ep, mr, 0, len, 0, 1))
+				_exit(22);
+			if (drain(ep, NULL, &status) || status)
+				_exit(23);
+			rvmig_ep_close(ep);
+			_exit(0);
+		}
+	}
+	for (int k = 0; k < N; k++) {
+		waitpid(cl[k], &st, 0);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "client %d failed (%d)", k,
+			  WEXITSTATUS(st));
+	}
+	waitpid(rx, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "receiver failed (%d)", WEXITSTATUS(st));
+}
