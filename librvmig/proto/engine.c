@@ -173,7 +173,7 @@ void ep_fail(struct rvmig_ep *ep, int err, const char *fmt, ...)
 		struct wire_error m = { .h.type = MSG_ERROR, .code = err < 0 ? -err : RVMIG_EPEER };
 
 		ep->failing = true;
-		memcpy(m.text, what, sizeof(m.text) - 1); /* truncated on purpose */
+		snprintf(m.text, sizeof(m.text), "%.*s", (int)sizeof(m.text) - 1, what);
 		ep_send_ctrl(ep, 0, &m, sizeof(m), true);
 	}
 	ep->error = err < 0 ? err : -RVMIG_EPEER;
@@ -228,7 +228,13 @@ static void on_recv(struct rvmig_ep *ep, const struct tp_cqe *c)
 	/* The buffer is free again: repost it and owe the peer a credit. */
 	rc = ep->tp->post_recv(ep->tep, c->link, buf, WIRE_CTRL_SIZE, &ep->ctrl_mr, c->wr_id);
 	if (rc) {
-		ep_fail(ep, rc, "reposting a receive buffer on link %u", c->link);
+		/* The link is gone; messages already received on others (an
+		 * ERROR saying why) are still handled before the failure. */
+		if (!ep->link_err) {
+			ep->link_err = rc;
+			snprintf(ep->link_err_what, sizeof(ep->link_err_what),
+				 "reposting a receive buffer on link %u", c->link);
+		}
 		return;
 	}
 	ls->to_return++;

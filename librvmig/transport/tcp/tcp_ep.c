@@ -52,7 +52,7 @@ static void linger_close(struct tp_ep *ep)
 		shutdown(ep->links[i].fd, SHUT_WR);
 		pfd[n++] = (struct pollfd){ .fd = ep->links[i].fd, .events = POLLIN };
 	}
-	for (int rounds = 0; rounds < 50 && n; rounds++) {
+	for (int rounds = 0; rounds < 200 && n; rounds++) { /* at most ~2 s */
 		uint32_t open = 0;
 
 		if (poll(pfd, n, 10) < 0 && errno != EINTR)

@@ -23,11 +23,13 @@
  * flushes from a QP of a failed connection attempt are recognised and
  * dropped instead of landing on a later link with the same index.
  *
- * Pre-posted RECVs: post_recv() on link index == current link count (the
- * link being set up next) is held on the ep and posted to the new QP before
- * rdma_connect/rdma_accept, so a peer may SEND as soon as its side of the
- * connection is established (with rnr_retry 0 a SEND that finds no RECV is
- * fatal).  A failed attempt keeps them for the next one.
+ * RECVs before the connection (transport.h, tp_ep_cfg.link_init): once a
+ * new link's QP exists (still in INIT) and before rdma_connect/rdma_accept,
+ * cfg.link_init(arg, ep, link) is called with the index the link will get;
+ * post_recv() on that index is then accepted, held on the ep, and posted to
+ * the QP before it connects, so the peer's first SEND (rnr_retry is 0) never
+ * finds an empty receive queue.  If the set-up then fails those RECVs are
+ * dropped without completions (the link never existed).
  */
 #ifndef RVMIG_TRANSPORT_VERBS_H
 #define RVMIG_TRANSPORT_VERBS_H
@@ -46,13 +48,14 @@ struct rvmig_ctx;
 #define VB_NAME_MAX 64
 #define VB_CQ_EVENTS_ACK_BATCH 64
 
-/* wr_id layout: QP tag in the top 24 bits, receive flag, slot index. */
+/* wr_id layout: QP tag in the top 24 bits, receive flag, slot index in the
+ * low 32 bits. */
 #define VB_TAG_MASK 0xffffffu
 #define VB_WRID(tag, recv, slot) \
-	(((uint64_t)(tag) << 40) | ((uint64_t)((recv) ? 1 : 0) << 39) | (uint64_t)(slot))
+	(((uint64_t)(tag) << 40) | ((uint64_t)((recv) ? 1 : 0) << 39) | (uint64_t)(uint32_t)(slot))
 #define VB_WRID_TAG(w) ((uint32_t)((w) >> 40))
 #define VB_WRID_RECV(w) ((int)(((w) >> 39) & 1))
-#define VB_WRID_SLOT(w) ((uint32_t)((w) & ((1ULL << 39) - 1)))
+#define VB_WRID_SLOT(w) ((uint32_t)(w))
 
 struct vb_slot {
 	uint64_t wr_id;
@@ -67,7 +70,7 @@ struct vb_ring {
 	uint64_t tail; /* next to post */
 };
 
-/* A RECV posted for the link being set up next. */
+/* A RECV posted by link_init for the link being set up. */
 struct vb_pre {
 	void *buf;
 	uint32_t len;
@@ -114,6 +117,7 @@ struct tp_ep {
 
 	struct vb_pre *pre; /* rq_depth entries */
 	uint32_t npre;
+	bool in_link_init; /* inside cfg.link_init: post_recv(nlinks) is held */
 
 	struct vb_mr *mrs;
 	size_t mr_bytes;

@@ -299,6 +299,7 @@ int vb_connect_link(struct tp_ep *ep, const char *host, const char *port, const 
 	}
 out:
 	if (id) {
+		ep->npre = 0; /* link_init's RECVs went with the QP */
 		if (id->qp)
 			rdma_destroy_qp(id);
 		rdma_destroy_id(id);

@@ -125,8 +125,8 @@ static int vb_wc_to_cqe(struct tp_ep *ep, const struct ibv_wc *wc, struct tp_cqe
 	uint32_t idx;
 
 	if (found < 0) {
-		/* a QP of a connection attempt that failed: its pre-posted
-		 * RECVs are flushed here and stay held for the next attempt */
+		/* a QP of a connection attempt that failed: the RECVs
+		 * link_init posted on it are flushed here */
 		LOG_DBG(ep->ctx, VB_SUB, "completion (%s) of abandoned qp 0x%x dropped",
 			ibv_wc_status_str(wc->status), wc->qp_num);
 		return 0;

@@ -219,7 +219,7 @@ int vb_ep_add_link(struct tp_ep *ep, struct rdma_cm_id *id, uint32_t max_inline,
 	l->id = id;
 	l->tag = tag;
 	l->max_inline = max_inline;
-	/* the RECVs vb_prepost() put on this QP */
+	/* the RECVs link_init posted, which vb_prepost() put on this QP */
 	for (uint32_t i = 0; i < ep->npre; i++) {
 		l->rq.slot[i].wr_id = ep->pre[i].wr_id;
 		l->rq.slot[i].op = TP_OP_RECV;

@@ -249,6 +249,8 @@ int vb_lst_accept(struct tp_req *req, struct tp_ep *ep, const void *reply, size_
 		req->id = NULL;
 	}
 out:
+	if (req->id)
+		ep->npre = 0; /* link_init's RECVs went with the QP */
 	vb_req_free(req);
 	if (ch)
 		rdma_destroy_event_channel(ch);

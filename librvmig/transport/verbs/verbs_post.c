@@ -3,8 +3,8 @@
  * verbs_post.c - the data path: one work request with one SGE per call,
  * every send-queue WR signaled, per-link accounting so a full queue is
  * -EAGAIN before the device sees it.  Payload is never copied: only SENDs
- * that fit the QP's inline size go inline.  RECVs for the link being set up
- * next are held and pre-posted (see verbs.h).
+ * that fit the QP's inline size go inline.  RECVs posted from link_init
+ * are held and put on the QP before it connects (see verbs.h).
  */
 #include <errno.h>
 #include <string.h>
@@ -46,7 +46,8 @@ static int vb_check(struct tp_ep *ep, uint32_t link, const void *buf, uint32_t l
 	return vb_check_buf(ep, link, buf, len, mr, need_mr);
 }
 
-/* post_recv() for the link being set up next: held until its QP exists. */
+/* post_recv() from link_init for the link being set up: held, then posted
+ * by vb_prepost() right after the callback. */
 static int vb_pre_recv(struct tp_ep *ep, void *buf, uint32_t len, const struct tp_mr *mr,
 		       uint64_t wr_id)
 {
@@ -64,7 +65,8 @@ static int vb_pre_recv(struct tp_ep *ep, void *buf, uint32_t len, const struct t
 	return 0;
 }
 
-/* Posts the held RECVs to a new QP (still in INIT) as slots 0..npre-1. */
+/* Posts the RECVs link_init posted to the new QP (still in INIT), as slots
+ * 0..npre-1. */
 int vb_prepost(struct tp_ep *ep, struct ibv_qp *qp, uint32_t tag)
 {
 	for (uint32_t i = 0; i < ep->npre; i++) {
@@ -76,8 +78,8 @@ int vb_prepost(struct tp_ep *ep, struct ibv_qp *qp, uint32_t tag)
 		int rc = ibv_post_recv(qp, &wr, &bad);
 
 		if (rc) {
-			LOG_ERR(ep->ctx, VB_SUB, "pre-posting RECV %u of %u: %s", i, ep->npre,
-				strerror(rc));
+			LOG_ERR(ep->ctx, VB_SUB, "posting link_init's RECV %u of %u: %s", i,
+				ep->npre, strerror(rc));
 			return -rc;
 		}
 	}
@@ -156,7 +158,7 @@ int vb_post_recv(struct tp_ep *ep, uint32_t link, void *buf, uint32_t len,
 	struct vb_slot *s;
 	int rc;
 
-	if (link == ep->nlinks)
+	if (link == ep->nlinks && ep->in_link_init)
 		return vb_pre_recv(ep, buf, len, mr, wr_id);
 	rc = vb_check(ep, link, buf, len, mr, true, &l);
 	if (rc)
