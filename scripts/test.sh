@@ -30,8 +30,8 @@ fi
 jobs=$(nproc)
 build() { # dir, extra cmake args...
   local dir=$1; shift
-  cmake -S "$top" -B "$dir" -DRVMIG_WERROR=ON "$@" >"$dir.configure.log" 2>&1 ||
-    { cat "$dir.configure.log"; echo "test.sh: configuring $dir failed" >&2; return 1; }
+  cmake -S "$top" -B "$dir" -DRVMIG_WERROR=ON "$@" >"$dir/configure.log" 2>&1 ||
+    { cat "$dir/configure.log"; echo "test.sh: configuring $dir failed" >&2; return 1; }
   cmake --build "$dir" -j"$jobs" 2>&1 | grep -E 'error|warning|Error' ; return "${PIPESTATUS[0]}"
 }
 mkdir -p "$top/build" "$top/build-asan"
