@@ -172,9 +172,10 @@ static int wait_cm_event(struct smoke_conn *c, enum rdma_cm_event_type want,
 		*new_id = ev->id;
 	rdma_ack_cm_event(ev);
 	if (got != want) {
-		fail(c, "expected rdma_cm event %s, got %s (status %d%s%s)", ev_name(want),
+		fail(c, "expected rdma_cm event %s, got %s (status %d%s%s)%s", ev_name(want),
 		     ev_name(got), status, status < 0 ? ": " : "",
-		     status < 0 ? strerror(-status) : "");
+		     status < 0 ? strerror(-status) : "",
+		     got == RDMA_CM_EVENT_REJECTED ? " - is a server listening on that address and port?" : "");
 		return -1;
 	}
 	return 0;
@@ -760,6 +761,7 @@ int main(int argc, char **argv)
 	}
 	if (pid == 0) {
 		close(pfd[0]);
+		alarm((unsigned)timeout_s + 10); /* alarms are not inherited across fork */
 		_exit(run_server(bind_addr, port < 0 ? 0 : (uint16_t)port, size, timeout_s, pfd[1]));
 	}
 	close(pfd[1]);

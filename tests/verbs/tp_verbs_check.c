@@ -3,7 +3,7 @@
  * tp_verbs_check - exercises every op of the verbs transport provider
  * (librvmig/transport/verbs) on a real RDMA device (soft-RoCE in the VM).
  *
- *   tp_verbs_check [--addr A] [--mib N] [--timeout-ms T] [-v]
+ *   tp_verbs_check [--addr A] [--mib N] [--timeout-ms T] [--cut CMD] [-v]
  *
  * Forks a server (child) and runs the client in the parent, both on address A
  * (default $RVMIG_RXE_ADDR, else 10.77.0.1).  Checked, in order:
@@ -17,7 +17,9 @@
  *   the link's RECVs flushed on both sides, later posts refused), disconnect
  *   by ep_destroy (server's RECVs flushed), and peer death: the server is
  *   SIGKILLed during a WRITE stream and every outstanding op must complete,
- *   with an error, within the configured timeout.
+ *   with an error, within the configured timeout.  With --cut CMD the server
+ *   is not killed: CMD (e.g. a tc netem 100% loss rule) silences it, and the
+ *   first error must be -RVMIG_ETIMEDOUT (ACK timeout x retries), in time.
  * Prints "ok"/"not ok" lines; exit status 0 only when every check passed.
  */
 #include <errno.h>
@@ -28,11 +30,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "core/ctx.h"
 #include "transport/transport.h"
 
 #define MIB (1024u * 1024u)
@@ -63,6 +67,7 @@ static const char *addr = "10.77.0.1";
 static unsigned mib = 64;
 static int timeout_ms = 4000;
 static int verbose;
+static const char *cut_cmd; /* cuts the network instead of killing the server */
 static int failures;
 
 static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -144,14 +149,24 @@ static int verify(const void *buf, uint64_t len, uint64_t seed)
 	return 1;
 }
 
-/* Collects up to `want` completions, sleeping on ep_fd after arm + poll. */
-static int wait_cqes(struct tp_ep *ep, struct tp_cqe *out, int want, int tmo_ms, int *err)
+/* Completions reaped while waiting to post a SEND, handed out first later. */
+static struct tp_cqe stash[64];
+static int nstash;
+
+/* Collects at least `least` and at most `want` completions (fewer on timeout
+ * or error), sleeping on ep_fd after arm + poll. */
+static int wait_cqes2(struct tp_ep *ep, struct tp_cqe *out, int least, int want, int tmo_ms,
+		      int *err)
 {
 	double end = now_s() + tmo_ms / 1000.0;
 	int got = 0, n;
 
 	*err = 0;
-	while (got < want) {
+	while (got < want && nstash) {
+		out[got++] = stash[0];
+		memmove(stash, stash + 1, --nstash * sizeof(stash[0]));
+	}
+	while (got < least) {
 		struct pollfd pfd = { .fd = tp->ep_fd(ep), .events = POLLIN };
 		double left;
 
@@ -161,7 +176,7 @@ static int wait_cqes(struct tp_ep *ep, struct tp_cqe *out, int want, int tmo_ms,
 			return got;
 		}
 		got += n;
-		if (got >= want || n > 0)
+		if (got >= least || n > 0)
 			continue;
 		if (tp->arm(ep)) {
 			*err = -EIO;
@@ -184,6 +199,11 @@ static int wait_cqes(struct tp_ep *ep, struct tp_cqe *out, int want, int tmo_ms,
 	return got;
 }
 
+static int wait_cqes(struct tp_ep *ep, struct tp_cqe *out, int want, int tmo_ms, int *err)
+{
+	return wait_cqes2(ep, out, want, want, tmo_ms, err);
+}
+
 /* ---- control messages ---- */
 
 struct ctl {
@@ -191,6 +211,7 @@ struct ctl {
 	struct msg tx[SQ_DEPTH];
 	struct tp_mr mr;
 	unsigned txi;
+	unsigned init_calls;
 };
 
 static uint64_t rx_wrid(uint32_t link, unsigned slot)
@@ -204,19 +225,63 @@ static int post_rx(struct tp_ep *ep, struct ctl *c, uint32_t link, unsigned slot
 			     rx_wrid(link, slot));
 }
 
+/* Posts a SEND; while the send queue is full (-EAGAIN) keeps polling,
+ * stashing what completes, for up to 30 s.  *held says whether it had to. */
+static int post_tx_held(struct tp_ep *ep, struct ctl *c, uint32_t link, const struct msg *m,
+			uint64_t wr_id, int *held)
+{
+	struct msg *t = &c->tx[c->txi++ % SQ_DEPTH];
+	double end = now_s() + 30;
+	int rc, err;
+
+	*t = *m;
+	*held = 0;
+	while ((rc = tp->post_send(ep, link, t, sizeof(*t), &c->mr, wr_id)) == -EAGAIN &&
+	       now_s() < end && nstash < 48) {
+		*held = 1;
+		nstash += wait_cqes2(ep, stash + nstash, 1, 16, 100, &err);
+		if (err)
+			return err;
+	}
+	return rc;
+}
+
 static int post_tx(struct tp_ep *ep, struct ctl *c, uint32_t link, const struct msg *m,
 		   uint64_t wr_id)
 {
-	struct msg *t = &c->tx[c->txi++ % SQ_DEPTH];
+	int held;
 
-	*t = *m;
-	return tp->post_send(ep, link, t, sizeof(*t), &c->mr, wr_id);
+	return post_tx_held(ep, c, link, m, wr_id, &held);
 }
 
-static struct tp_ep *make_ep(struct rvmig_ctx *ctx)
+/* tp_ep_cfg.link_init: registers the control buffers on first use (the
+ * device is known by then) and posts the link's RECVs before it connects. */
+static int link_init(void *arg, struct tp_ep *ep, uint32_t link)
+{
+	struct ctl *c = arg;
+	int rc;
+
+	if (link > 1)
+		return -EINVAL;
+	if (!c->mr.priv) {
+		rc = tp->reg_mr(ep, c, sizeof(*c), TP_ACCESS_LOCAL, &c->mr);
+		if (rc)
+			return rc;
+	}
+	for (unsigned s = 0; s < (link ? NRECV1 : NRECV); s++) {
+		rc = post_rx(ep, c, link, s);
+		if (rc)
+			return rc;
+	}
+	c->init_calls++;
+	return 0;
+}
+
+static struct tp_ep *make_ep(struct rvmig_ctx *ctx, struct ctl *c)
 {
 	struct tp_ep_cfg cfg = { .sq_depth = SQ_DEPTH, .rq_depth = RQ_DEPTH,
-				 .max_rd_atomic = 16, .timeout_ms = (uint32_t)timeout_ms };
+				 .max_rd_atomic = 16, .timeout_ms = (uint32_t)timeout_ms,
+				 .link_init = c ? link_init : NULL, .link_init_arg = c };
 	struct tp_ep *ep = NULL;
 	int rc = tp->ep_create(ctx, &cfg, &ep);
 
@@ -250,35 +315,30 @@ static int srv_phase1(struct rvmig_ctx *ctx, struct tp_lst *lst)
 	int bye = 0, rc, err, f0 = failures;
 
 	/* rejected request */
-	rc = tp->lst_wait(lst, 20000, &req, hello, &hlen);
+	rc = tp->lst_wait(lst, 120000, &req, hello, &hlen);
 	REQUIRE(rc == 0, "lst_wait (1st request): %d", rc);
 	check(hlen >= 9 && !memcmp(hello, "reject-me", 9), "hello of rejected request (%zu bytes)",
 	      hlen);
 	tp->lst_reject(req, "go away", 7);
 
-	ep = make_ep(ctx);
-	/* registration before any link (one RDMA device), RECVs pre-posted for
-	 * each link before accepting it so the client may SEND at once */
-	rc = tp->reg_mr(ep, c, sizeof(*c), TP_ACCESS_LOCAL, &c->mr);
-	REQUIRE(rc == 0, "reg_mr before the first link: %d", rc);
+	ep = make_ep(ctx, c); /* link_init posts each link's RECVs before it connects */
 	for (uint32_t i = 0; i < 2; i++) {
 		char want[16], reply[16];
 
-		for (unsigned s = 0; s < (i ? NRECV1 : NRECV); s++, posted[i]++)
-			REQUIRE(post_rx(ep, c, i, s) == 0, "pre-post RECV for link %u", i);
-
 		snprintf(want, sizeof(want), "hello-%u", i);
 		snprintf(reply, sizeof(reply), "welcome-%u", i);
-		rc = tp->lst_wait(lst, 20000, &req, hello, &hlen);
+		rc = tp->lst_wait(lst, 120000, &req, hello, &hlen);
 		REQUIRE(rc == 0, "lst_wait (link %u): %d", i, rc);
 		check(hlen >= strlen(want) && hlen <= TP_HELLO_MAX &&
 			      !memcmp(hello, want, strlen(want) + 1),
 		      "hello '%s' received (%zu bytes incl. padding)", want, hlen);
 		rc = tp->lst_accept(req, ep, reply, strlen(reply));
 		REQUIRE(rc == (int)i, "lst_accept -> link %d (want %u)", rc, i);
+		posted[i] = i ? NRECV1 : NRECV;
 	}
-	check(!strncmp(tp->peer_name(ep), addr, strlen(addr)), "server peer_name %s",
-	      tp->peer_name(ep));
+	check(c->init_calls == 2, "link_init called once per accepted link (%u)", c->init_calls);
+	check(strchr(tp->peer_name(ep), ':') && tp->peer_name(ep)[0] != '(',
+	      "server peer_name %s", tp->peer_name(ep));
 
 	REQUIRE(posix_memalign(&buf, 4096, big_len) == 0, "alloc %u MiB", mib);
 	REQUIRE(posix_memalign(&robuf, 4096, RO_LEN) == 0, "alloc ro");
@@ -297,7 +357,7 @@ static int srv_phase1(struct rvmig_ctx *ctx, struct tp_lst *lst)
 
 	while (!bye || posted[0] || posted[1]) {
 		struct tp_cqe cq[8];
-		int n = wait_cqes(ep, cq, 8, 120000, &err);
+		int n = wait_cqes2(ep, cq, 1, 8, 120000, &err);
 
 		if (n == 0 && err) {
 			/* a link failure no completion carried; keep draining */
@@ -386,16 +446,15 @@ static void srv_phase2(struct rvmig_ctx *ctx, struct tp_lst *lst)
 	char hello[TP_HELLO_MAX];
 	size_t hlen;
 	struct tp_req *req;
-	struct tp_ep *ep = make_ep(ctx);
 	struct ctl *c = calloc(1, sizeof(*c));
+	struct tp_ep *ep = make_ep(ctx, c);
 	struct tp_mr big;
 	uint64_t len = 16 * MIB;
 	void *buf = NULL;
 	int rc;
 
-	REQUIRE(tp->reg_mr(ep, c, sizeof(*c), TP_ACCESS_LOCAL, &c->mr) == 0, "reg_mr ctl");
-	for (unsigned s = 0; s < NRECV; s++)
-		REQUIRE(post_rx(ep, c, 0, s) == 0, "pre-post RECV");
+	int held;
+
 	rc = tp->lst_wait(lst, 60000, &req, hello, &hlen);
 	REQUIRE(rc == 0, "lst_wait (phase 2): %d", rc);
 	rc = tp->lst_accept(req, ep, "ready", 5);
@@ -406,13 +465,17 @@ static void srv_phase2(struct rvmig_ctx *ctx, struct tp_lst *lst)
 		struct msg m = { .type = M_INFO, .addr = (uintptr_t)buf, .len = len,
 				 .rkey = big.rkey };
 
-		REQUIRE(post_tx(ep, c, 0, &m, 1) == 0, "post_send INFO");
+		/* sent at once: the client's RECVs were posted by its
+		 * link_init before it connected (it sleeps a second now) */
+		rc = post_tx_held(ep, c, 0, &m, 1, &held);
+		REQUIRE(rc == 0 && !held, "post_send INFO (held %d)", held);
+		REQUIRE(post_tx(ep, c, 0, &m, 2) == 0, "post_send INFO 2");
 	}
 	for (;;) { /* until SIGKILL */
 		struct tp_cqe cq[8];
 		int err;
 
-		wait_cqes(ep, cq, 8, 1000, &err);
+		wait_cqes2(ep, cq, 1, 8, 1000, &err);
 	}
 }
 
@@ -513,7 +576,7 @@ static void cli_connect_checks(struct rvmig_ctx *ctx, const char *port, struct c
 	REQUIRE(rc == 0, "second listener: %d", rc);
 	snprintf(p2, sizeof(p2), "%d", tp->lst_port(l2));
 	tp->lst_close(l2);
-	x = make_ep(ctx);
+	x = make_ep(ctx, NULL);
 	rlen = sizeof(reply);
 	rc = tp->connect_link(x, addr, p2, "nobody", 6, reply, &rlen, 5000);
 	check(rc == -ECONNREFUSED && rlen == 0, "connect to a closed port: %d (reply %zu bytes)",
@@ -527,25 +590,21 @@ static void cli_connect_checks(struct rvmig_ctx *ctx, const char *port, struct c
 	      rvmig_strerror(rc), now_s() - t0);
 	tp->ep_destroy(x);
 
-	k->ep = make_ep(ctx);
 	k->c = calloc(1, sizeof(*k->c));
-	rc = tp->reg_mr(k->ep, k->c, sizeof(*k->c), TP_ACCESS_LOCAL, &k->c->mr);
-	REQUIRE(rc == 0, "reg_mr before the first link: %d", rc);
-	for (unsigned s = 0; s < NRECV; s++)
-		REQUIRE(post_rx(k->ep, k->c, 0, s) == 0, "pre-post RECV for link 0");
-	check(tp->post_recv(k->ep, 1, k->c->rx[1], sizeof(struct msg), &k->c->mr, 1) == -EINVAL,
-	      "post_recv two links ahead: -EINVAL");
+	k->ep = make_ep(ctx, k->c); /* link_init posts each link's RECVs */
 	rlen = sizeof(reply);
 	rc = tp->connect_link(k->ep, addr, port, "reject-me", 9, reply, &rlen, 10000);
 	check(rc == -ECONNREFUSED && rlen == 7 && !memcmp(reply, "go away", 7),
 	      "rejected link: %d, reason '%.*s' (%zu bytes)", rc, (int)rlen, reply, rlen);
+	check(k->c->init_calls == 1, "link_init ran for the rejected link too (%u)",
+	      k->c->init_calls);
+	check(tp->post_recv(k->ep, 0, k->c->rx[0], sizeof(struct msg), &k->c->mr, 1) == -EINVAL,
+	      "post_recv on the next link outside link_init: -EINVAL");
 	for (int i = 0; i < 2; i++) {
 		char hello[16], want[16];
 
 		snprintf(hello, sizeof(hello), "hello-%d", i);
 		snprintf(want, sizeof(want), "welcome-%d", i);
-		for (unsigned s = 0; i == 1 && s < NRECV1; s++)
-			REQUIRE(post_rx(k->ep, k->c, 1, s) == 0, "pre-post RECV for link 1");
 		rlen = sizeof(reply);
 		rc = tp->connect_link(k->ep, addr, port, hello, strlen(hello) + 1, reply, &rlen,
 				      10000);
@@ -559,6 +618,64 @@ static void cli_connect_checks(struct rvmig_ctx *ctx, const char *port, struct c
 		snprintf(want, sizeof(want), "%s:%s", addr, port);
 		check(!strcmp(tp->peer_name(k->ep), want), "peer_name '%s'", tp->peer_name(k->ep));
 	}
+}
+
+/*
+ * reg_mr beyond RLIMIT_MEMLOCK without CAP_IPC_LOCK -> -RVMIG_EMEMLOCK.  Runs
+ * in a child that drops the capability before opening any RDMA file (the
+ * kernel refuses verbs calls from a process whose credentials changed after
+ * it opened them).  Needs a one-device host: memory can only be registered
+ * before the first link when the device is unambiguous.
+ */
+static void memlock_check(struct rvmig_ctx *ctx)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+		struct __user_cap_data_struct d[2];
+		struct rlimit rl;
+		struct tp_ep *ep;
+		struct tp_mr mr;
+		void *buf = NULL;
+		int rc;
+
+		role = "memlock";
+		if (syscall(SYS_capget, &h, d))
+			_exit(3);
+		d[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+		d[CAP_IPC_LOCK / 32].permitted &= ~(1u << (CAP_IPC_LOCK % 32));
+		getrlimit(RLIMIT_MEMLOCK, &rl);
+		rl.rlim_cur = MIB;
+		if (syscall(SYS_capset, &h, d) || setrlimit(RLIMIT_MEMLOCK, &rl))
+			_exit(3);
+		if (posix_memalign(&buf, 4096, 4 * MIB))
+			_exit(3);
+		ep = make_ep(ctx, NULL);
+		rc = tp->reg_mr(ep, buf, 4 * MIB, TP_ACCESS_LOCAL, &mr);
+		if (rc == -EINVAL) {
+			printf("# memlock check skipped: several RDMA devices\n");
+			fflush(stdout);
+			_exit(4);
+		}
+		check(rc == -RVMIG_EMEMLOCK, "reg_mr of 4 MiB over a 1 MiB RLIMIT_MEMLOCK: %d (%s)",
+		      rc, rvmig_strerror(rc));
+		rc = tp->reg_mr(ep, buf, 256 * 1024, TP_ACCESS_LOCAL, &mr);
+		check(rc == 0, "reg_mr of 256 KiB under it: %d", rc);
+		if (!rc)
+			tp->dereg_mr(ep, &mr);
+		tp->ep_destroy(ep);
+		fflush(stdout);
+		_exit(failures ? 1 : 0);
+	}
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 3)
+		check(0, "memlock child: status 0x%x", status);
+	else if (WEXITSTATUS(status) == 1)
+		failures++;
 }
 
 static void cli_phase1(struct rvmig_ctx *ctx, const char *port)
@@ -643,6 +760,8 @@ static void cli_phase1(struct rvmig_ctx *ctx, const char *port)
 			}
 		}
 		if (!(n == 3 && wpos >= 0 && spos > wpos && status == 0))
+			printf("# got %d cqes, err %d\n", n, err);
+		if (!(n == 3 && wpos >= 0 && spos > wpos && status == 0))
 			for (int i = 0; i < n; i++)
 				printf("# cqe %d: op %d link %u status %d wr_id %" PRIx64 " len %u\n", i,
 				       cq[i].op, cq[i].link, cq[i].status, cq[i].wr_id, cq[i].len);
@@ -679,7 +798,7 @@ static void cli_phase1(struct rvmig_ctx *ctx, const char *port)
 				check(0, "post_write chunk %" PRIu64 ": %d", posted, rc);
 				break;
 			}
-			n = wait_cqes(k.ep, cq, SQ_DEPTH, 30000, &err);
+			n = wait_cqes2(k.ep, cq, 1, SQ_DEPTH, 30000, &err);
 			if (n == 0) {
 				check(0, "no WRITE completion within 30 s (err %d)", err);
 				break;
@@ -716,7 +835,7 @@ static void cli_phase1(struct rvmig_ctx *ctx, const char *port)
 				check(0, "post_read chunk %" PRIu64 ": %d", posted, rc);
 				break;
 			}
-			n = wait_cqes(k.ep, cq, SQ_DEPTH, 30000, &err);
+			n = wait_cqes2(k.ep, cq, 1, SQ_DEPTH, 30000, &err);
 			if (n == 0) {
 				check(0, "no READ completion within 30 s (err %d)", err);
 				break;
@@ -741,7 +860,7 @@ static void cli_phase1(struct rvmig_ctx *ctx, const char *port)
 
 		t0 = now_s();
 		while ((acc + fl + other) < 1 + NRECV1 && now_s() - t0 < 20) {
-			n = wait_cqes(k.ep, cq, 1 + NRECV1 - (acc + fl + other), 20000, &err);
+			n = wait_cqes2(k.ep, cq, 1, 1 + NRECV1 - (acc + fl + other), 20000, &err);
 			for (int i = 0; i < n; i++) {
 				if (cq[i].wr_id == 0xACC && cq[i].status == -RVMIG_EACCESS)
 					acc++;
@@ -782,7 +901,7 @@ static void cli_phase1(struct rvmig_ctx *ctx, const char *port)
 static void cli_phase2(struct rvmig_ctx *ctx, const char *port, pid_t srv)
 {
 	struct ctl *c = calloc(1, sizeof(*c));
-	struct tp_ep *ep = make_ep(ctx);
+	struct tp_ep *ep = make_ep(ctx, c);
 	char reply[TP_HELLO_MAX];
 	size_t rlen = sizeof(reply);
 	struct tp_cqe cq[SQ_DEPTH + NRECV], e;
@@ -791,18 +910,24 @@ static void cli_phase2(struct rvmig_ctx *ctx, const char *port, pid_t srv)
 	uint64_t posted = 0, done = 0, errs = 0, recv_fl = 0, outstanding;
 	char *buf = NULL;
 	double t_kill = 0, t_err = 0;
-	int rc, err, n, status;
+	int rc, err, n, status, first_err = 0;
 
-	REQUIRE(tp->reg_mr(ep, c, sizeof(*c), TP_ACCESS_LOCAL, &c->mr) == 0, "reg ctl");
-	for (unsigned s = 0; s < NRECV; s++)
-		REQUIRE(post_rx(ep, c, 0, s) == 0, "pre-post RECV");
 	rc = tp->connect_link(ep, addr, port, "hello-die", 9, reply, &rlen, 10000);
 	REQUIRE(rc == 0 && rlen == 5, "phase 2 link: %d", rc);
+	/* The server SENDs as soon as it has accepted; our RECVs were posted by
+	 * link_init before the connection existed, so nothing can RNR while we
+	 * do not touch the link for a second. */
+	usleep(1000000);
 	REQUIRE(posix_memalign((void **)&buf, 4096, MIB) == 0, "alloc");
 	REQUIRE(tp->reg_mr(ep, buf, MIB, TP_ACCESS_LOCAL, &src) == 0, "reg");
-	rc = next_cqe(ep, &e, 30000);
-	REQUIRE(rc == 0 && e.op == TP_OP_RECV && !e.status, "phase 2 INFO");
-	info = c->rx[0][0];
+	for (int i = 0; i < 2; i++) {
+		rc = next_cqe(ep, &e, 30000);
+		REQUIRE(rc == 0 && e.op == TP_OP_RECV && !e.status && e.wr_id == rx_wrid(0, i),
+			"phase 2 INFO %d: rc %d op %d status %d", i, rc, e.op, e.status);
+	}
+	info = c->rx[0][1];
+	check(info.type == M_INFO, "the server's SENDs right after accepting arrived intact "
+	      "(RECVs from link_init)");
 
 	/* stream 256 KiB WRITEs; kill the server after 1 s */
 	t_kill = now_s() + 1.0;
@@ -813,32 +938,50 @@ static void cli_phase2(struct rvmig_ctx *ctx, const char *port, pid_t srv)
 				       info.addr + (posted % 64) * 256 * 1024, info.rkey, posted))
 			posted++;
 		if (srv > 0 && t >= t_kill) {
-			kill(srv, SIGKILL);
-			t_kill = now_s();
+			if (cut_cmd) {
+				printf("# cutting the network: %s\n", cut_cmd);
+				fflush(stdout);
+				t_kill = now_s();
+				rc = system(cut_cmd);
+				check(rc == 0, "cut command exit status %d", rc);
+			} else {
+				kill(srv, SIGKILL);
+				t_kill = now_s();
+			}
 			srv = -srv;
 		}
-		n = wait_cqes(ep, cq, SQ_DEPTH + NRECV, 500, &err);
+		n = wait_cqes2(ep, cq, 1, SQ_DEPTH + NRECV, 500, &err);
 		for (int i = 0; i < n; i++) {
 			if (cq[i].op == TP_OP_WRITE)
 				done++;
 			else if (cq[i].op == TP_OP_RECV && cq[i].status)
 				recv_fl++;
-			if (cq[i].status && !t_err)
+			if (cq[i].status && !t_err) {
 				t_err = now_s();
+				first_err = cq[i].status;
+			}
 			errs += cq[i].status != 0;
 		}
-		if (err && !t_err)
+		if (err && !t_err) {
 			t_err = now_s();
+			first_err = err;
+		}
 		outstanding = posted - done;
-		if (srv < 0 && t_err && !outstanding && recv_fl == NRECV - 1)
+		if (srv < 0 && t_err && !outstanding && recv_fl == NRECV - 2)
 			break;
 		if (srv < 0 && now_s() - t_kill > timeout_ms / 1000.0 * 2 + 5)
 			break;
 	}
 	check(t_err && t_err - t_kill <= timeout_ms / 1000.0 + 1,
-	      "peer killed: first error %.2f s after SIGKILL (timeout %d ms)", t_err - t_kill,
+	      "peer %s: first error (%s) %.2f s later (timeout %d ms)",
+	      cut_cmd ? "cut off" : "killed", rvmig_strerror(first_err), t_err - t_kill,
 	      timeout_ms);
-	check(!outstanding && recv_fl == NRECV - 1,
+	if (cut_cmd) {
+		check(first_err == -RVMIG_ETIMEDOUT, "silent peer -> -RVMIG_ETIMEDOUT (%d)",
+		      first_err);
+		kill(-srv, SIGKILL);
+	}
+	check(!outstanding && recv_fl == NRECV - 2,
 	      "every op completed: %" PRIu64 " WRITEs (%" PRIu64 " with errors), %" PRIu64
 	      " RECVs flushed", done, errs, recv_fl);
 	rc = tp->post_write(ep, 0, buf, 4096, &src, info.addr, info.rkey, 1);
@@ -871,10 +1014,13 @@ int main(int argc, char **argv)
 			mib = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc)
 			timeout_ms = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--cut") && i + 1 < argc)
+			cut_cmd = argv[++i];
 		else if (!strcmp(argv[i], "-v"))
 			verbose = 1;
 		else {
-			fprintf(stderr, "usage: %s [--addr A] [--mib N] [--timeout-ms T] [-v]\n",
+			fprintf(stderr, "usage: %s [--addr A] [--mib N] [--timeout-ms T] "
+				"[--cut SHELL-CMD] [-v]\n",
 				argv[0]);
 			return 2;
 		}
@@ -907,6 +1053,7 @@ int main(int argc, char **argv)
 	snprintf(port_s, sizeof(port_s), "%d", port);
 	printf("# server %s:%s, %u MiB, timeout %d ms\n", addr, port_s, mib, timeout_ms);
 
+	memlock_check(ctx);
 	cli_phase1(ctx, port_s);
 	if (read(res_p[0], &verdict, 1) != 1)
 		verdict = 'F';
