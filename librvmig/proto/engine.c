@@ -122,7 +122,7 @@ int ep_send_ctrl(struct rvmig_ep *ep, int link, void *msg, size_t len, bool cred
 			       &ep->ctrl_mr, WR_ID(WR_CTRL_SEND, idx));
 	if (rc) {
 		ls->free_send[ls->nfree_send++] = idx;
-		if (rc != -EAGAIN)
+		if (rc != -EAGAIN && !ep->failing)
 			ep_fail(ep, rc, "posting %s to %s", wire_msg_name(type), ep->peer);
 		return rc;
 	}

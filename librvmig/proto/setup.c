@@ -536,7 +536,8 @@ RVMIG_API void rvmig_ep_close(rvmig_ep *ep)
 		}
 	}
 	/* Let queued control messages (our BYE) leave before the links go. */
-	while (!ep->error && !sends_idle(ep) && ep_now_ns() < deadline)
+	while (!ep->error && ep_now_ns() < deadline &&
+	       ((ep->want_bye && !ep->bye_sent) || !sends_idle(ep)))
 		ep_drive(ep, 10);
 	ep_free(ep);
 }
