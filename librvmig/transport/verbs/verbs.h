@@ -30,6 +30,23 @@
  * the QP before it connects, so the peer's first SEND (rnr_retry is 0) never
  * finds an empty receive queue.  If the set-up then fails those RECVs are
  * dropped without completions (the link never existed).
+ *
+ * Connection set-up details the engine sees:
+ *  - hello: IB CM pads REQ private data, so lst_wait() hands out
+ *    TP_HELLO_MAX bytes (the hello, then zeros); hellos must carry their own
+ *    length or be fixed-size.  Reply and reject payloads carry a one-byte
+ *    length prefix on the wire, so connect_link() returns them exactly.
+ *  - connect_link() on a port nobody listens on: -ECONNREFUSED, empty reply.
+ *  - lst_accept() returns once the link is ESTABLISHED (RTU received),
+ *    waiting at most cfg.timeout_ms.
+ *  - memory may be registered before the first link only when the host has
+ *    exactly one RDMA device (-EINVAL otherwise); link_init runs after the
+ *    device is known, so registering there always works.
+ *
+ * Failure detection: ACK timeout from cfg.timeout_ms (verbs_qp.c) with 6
+ * transport retries (rdma_rxe treats 7 as "forever"), rnr_retry 0; a
+ * DISCONNECTED event moves the QP to the error state (rdma_disconnect) so
+ * outstanding work is flushed with -RVMIG_EPEER.
  */
 #ifndef RVMIG_TRANSPORT_VERBS_H
 #define RVMIG_TRANSPORT_VERBS_H

@@ -53,6 +53,11 @@ int vb_qp_create(struct tp_ep *ep, struct rdma_cm_id *id, uint32_t *max_inline, 
 	uint32_t max_wr = (uint32_t)ep->dev_attr.max_qp_wr;
 	int tries, e = 0;
 
+	if (ep->last_tag >= VB_TAG_MASK) {
+		/* tags must grow for vb_link_by_tag(); 16M QPs per endpoint */
+		LOG_ERR(ep->ctx, VB_SUB, "endpoint has used up its %u QP tags", VB_TAG_MASK);
+		return -ENOSPC;
+	}
 	for (tries = 0; tries < 2; tries++) {
 		memset(&a, 0, sizeof(a));
 		a.qp_type = IBV_QPT_RC;
@@ -66,7 +71,7 @@ int vb_qp_create(struct tp_ep *ep, struct rdma_cm_id *id, uint32_t *max_inline, 
 		a.cap.max_inline_data = tries ? 0 : VB_INLINE_WANT;
 		if (!rdma_create_qp(id, ep->pd, &a)) {
 			*max_inline = a.cap.max_inline_data;
-			*tag = ep->last_tag = (ep->last_tag + 1) & VB_TAG_MASK;
+			*tag = ++ep->last_tag;
 			e = vb_link_init(ep, id);
 			if (e) {
 				rdma_destroy_qp(id);
