@@ -54,7 +54,7 @@ int ep_link_init(void *arg, struct tp_ep *tep, uint32_t link)
 	if (!ep->ctrl_mr_ok) {
 		rc = ep->tp->reg_mr(tep, ep->ctrl_mem,
 				    (size_t)ep->nlinks * CTRL_PER_LINK * WIRE_CTRL_SIZE,
-				    TP_ACCESS_LOCAL, &ep->ctrl_mr);
+				    TP_ACCESS_LOCAL_WRITE, &ep->ctrl_mr);
 		if (rc)
 			return rc;
 		ep->ctrl_mr_ok = true;

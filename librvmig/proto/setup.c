@@ -278,7 +278,7 @@ static int receiver_ready(struct rvmig_ep *ep)
 	if (!ep->ring || !ep->free_slots)
 		return -ENOMEM;
 	rc = ep->tp->reg_mr(ep->tep, ep->ring, bytes,
-			    ep->mode == RVMIG_MODE_PUSH ? TP_ACCESS_REMOTE_WRITE : TP_ACCESS_LOCAL,
+			    ep->mode == RVMIG_MODE_PUSH ? TP_ACCESS_REMOTE_WRITE : TP_ACCESS_LOCAL_WRITE,
 			    &ep->ring_mr);
 	if (rc) {
 		LOG_ERR(ep->ctx, "proto", "cannot register the %zu-byte receive ring: %s", bytes,

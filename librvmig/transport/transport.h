@@ -47,9 +47,10 @@ enum tp_op {
 };
 
 enum tp_access {
-	TP_ACCESS_LOCAL = 0,
+	TP_ACCESS_LOCAL = 0,        /* only read locally (a push or pull source) */
 	TP_ACCESS_REMOTE_READ = 1,
-	TP_ACCESS_REMOTE_WRITE = 2,
+	TP_ACCESS_REMOTE_WRITE = 2, /* implies local write */
+	TP_ACCESS_LOCAL_WRITE = 4,  /* RECV buffers, READ targets */
 };
 
 /* A registered region as the transport sees it. */

@@ -264,7 +264,7 @@ static int link_init(void *arg, struct tp_ep *ep, uint32_t link)
 	if (link > 1)
 		return -EINVAL;
 	if (!c->mr.priv) {
-		rc = tp->reg_mr(ep, c, sizeof(*c), TP_ACCESS_LOCAL, &c->mr);
+		rc = tp->reg_mr(ep, c, sizeof(*c), TP_ACCESS_LOCAL_WRITE, &c->mr);
 		if (rc)
 			return rc;
 	}
@@ -689,7 +689,7 @@ static void cli_phase1(struct rvmig_ctx *ctx, const char *port)
 	cli_connect_checks(ctx, port, &k);
 	REQUIRE(posix_memalign((void **)&k.sbuf, 4096, big_len) == 0, "alloc");
 	memset(k.sbuf, 0, big_len);
-	rc = tp->reg_mr(k.ep, k.sbuf, big_len, TP_ACCESS_LOCAL, &k.src);
+	rc = tp->reg_mr(k.ep, k.sbuf, big_len, TP_ACCESS_LOCAL_WRITE, &k.src);
 	REQUIRE(rc == 0, "reg_mr %u MiB local: %d", mib, rc);
 	check(tp->post_recv(k.ep, 7, k.c->rx[0], sizeof(struct msg), &k.c->mr, 1) == -EINVAL,
 	      "post on a link that does not exist: -EINVAL");

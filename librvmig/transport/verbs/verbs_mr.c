@@ -55,13 +55,18 @@ static int vb_memlock_err(struct tp_ep *ep, void *addr, size_t len, int e)
 
 int vb_reg_mr(struct tp_ep *ep, void *addr, size_t len, unsigned access, struct tp_mr *out)
 {
-	int flags = IBV_ACCESS_LOCAL_WRITE;
+	int flags = 0;
 	struct vb_mr *m;
 	int rc;
 
 	if (!addr || !len || !out ||
-	    (access & ~(unsigned)(TP_ACCESS_REMOTE_READ | TP_ACCESS_REMOTE_WRITE)))
+	    (access & ~(unsigned)(TP_ACCESS_REMOTE_READ | TP_ACCESS_REMOTE_WRITE |
+				  TP_ACCESS_LOCAL_WRITE)))
 		return -EINVAL;
+	/* Local write only where the HCA writes: a source region may be a
+	 * read-only mapping (an mmap'ed checkpoint file). */
+	if (access & (TP_ACCESS_LOCAL_WRITE | TP_ACCESS_REMOTE_WRITE))
+		flags |= IBV_ACCESS_LOCAL_WRITE;
 	if (!ep->pd) {
 		rc = vb_bind_only_device(ep);
 		if (rc)

@@ -1,0 +1,346 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# End-to-end tests of rvmig-send / rvmig-recv: both tools as real processes
+# over a real transport (TCP on 127.0.0.1 by default).
+#
+#   run.sh CASE
+#
+# Environment (set by tests/e2e/CMakeLists.txt):
+#   RVMIG_SEND, RVMIG_RECV   the tools
+#   GEN_STREAM               tests/e2e/gen_stream (Xen stream generator)
+#   RVMIG_FIXTURE_PV         the unpacked real `xl save` fixture (fixture cases)
+#   RVMIG_E2E_TRANSPORT      tcp (default) or verbs
+#   RVMIG_E2E_HOST           address to listen on / connect to (default
+#                            127.0.0.1; verbs: $RVMIG_RXE_ADDR)
+#   RVMIG_E2E_WORKDIR        scratch directory (default: a new one under TMPDIR)
+#
+# Readiness is waited for on a FIFO the receiver writes its port to
+# (--ready-file), never by sleeping.
+set -u
+set -o pipefail
+
+CASE=${1:?usage: run.sh CASE}
+: "${RVMIG_SEND:?}" "${RVMIG_RECV:?}"
+TRANSPORT=${RVMIG_E2E_TRANSPORT:-tcp}
+HOST=${RVMIG_E2E_HOST:-}
+if [ -z "$HOST" ]; then
+	if [ "$TRANSPORT" = verbs ]; then
+		HOST=${RVMIG_RXE_ADDR:?verbs needs RVMIG_RXE_ADDR (run inside tests/harness/rxe-vm)}
+	else
+		HOST=127.0.0.1
+	fi
+fi
+W=${RVMIG_E2E_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/rvmig-e2e.XXXXXX")}
+mkdir -p "$W"
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	[ -z "${RVMIG_E2E_KEEP:-}" ] && rm -rf "$W"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL [$CASE]: $*" >&2
+	for f in "$W"/*.err; do
+		[ -f "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }
+	done
+	exit 1
+}
+note() { echo "[$CASE] $*" >&2; }
+
+uri() { echo "$TRANSPORT://$HOST:$1"; }
+
+# json_num FILE KEY: a top-level number/bool from the tools' --stats-json
+json_get() { sed -n "s/^  \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" "$1"; }
+
+# start_recv NAME OUT [opts...]: starts rvmig-recv in the background; sets
+# RPID and PORT.  stderr goes to $W/NAME.err, stdout to $W/NAME.stdout
+# (or $RECV_STDOUT).
+start_recv() {
+	local name=$1 out=$2
+	shift 2
+	rm -f "$W/$name.ready"
+	mkfifo "$W/$name.ready" || fail "mkfifo"
+	exec 9<>"$W/$name.ready"  # open read-write: never blocks, even if the receiver dies
+	"$RVMIG_RECV" --listen "$(uri 0)" -o "$out" --ready-file "$W/$name.ready" \
+		--accept-timeout 60000 "$@" >"${RECV_STDOUT:-$W/$name.stdout}" 2>"$W/$name.err" &
+	RPID=$!
+	PIDS+=("$RPID")
+	PORT=
+	# wait for the port; stop early if the receiver died instead
+	for _ in $(seq 60); do
+		read -r -t 1 PORT <&9 && break
+		kill -0 "$RPID" 2>/dev/null || fail "receiver $name exited before listening"
+	done
+	exec 9<&-
+	[ -n "$PORT" ] || fail "receiver $name reported no port"
+}
+
+# wait_rc PID: waits (in this shell: the tools are its children) and sets rc
+wait_rc() { wait "$1"; rc=$?; }
+
+gen() { # gen OUT MIB SEED [--corrupt]
+	"${GEN_STREAM:?}" "$@" 2>>"$W/gen.log" || fail "gen_stream $*"
+}
+
+fixture() {
+	local f=${RVMIG_FIXTURE_PV:-}
+	[ -n "$f" ] && [ -s "$f" ] || fail "the real xl save fixture '$f' is missing: it is unpacked by the unit.fixture_unpack test from \${RVMIG_FIXTURES_DIR}/xl-save-pv-96M.bin.zst (configure -DRVMIG_FIXTURES_DIR=...)"
+	echo "$f"
+}
+
+# check_stats JSON INPUT: the stats file describes a successful transfer of INPUT
+check_stats() {
+	local j=$1 in=$2 sha
+	[ -s "$j" ] || fail "no stats file $j"
+	[ "$(json_get "$j" ok)" = true ] || fail "$j: ok is not true"
+	[ "$(json_get "$j" bytes)" = "$(stat -c %s "$in")" ] || fail "$j: bytes $(json_get "$j" bytes) != size of $in"
+	sha=$(sha256sum "$in" | cut -d' ' -f1)
+	[ "$(json_get "$j" sha256)" = "$sha" ] || fail "$j: sha256 differs from sha256sum of the input"
+	[ "$(json_get "$j" transport)" = "$TRANSPORT" ] || fail "$j: transport is not $TRANSPORT"
+	grep -q '"requests_done"' "$j" || fail "$j: library counters missing"
+	for k in seconds gbit_per_s cpu_seconds max_rss_kib pages zero_pages_elided bytes_saved; do
+		[ -n "$(json_get "$j" $k)" ] || fail "$j: $k missing"
+	done
+}
+
+# file_to_file IN [opts...]: file -> file transfer, checked (opts go to both
+# tools, $SEND_OPTS to the sender only)
+file_to_file() {
+	local in=$1 out="$W/out.bin" rc
+	shift
+	rm -f "$out"
+	start_recv rx "$out" --stats-json "$W/rx.json" "$@"
+	# shellcheck disable=SC2086  # SEND_OPTS: options for the sender only
+	"$RVMIG_SEND" "$in" "$(uri "$PORT")" --stats-json "$W/tx.json" "$@" ${SEND_OPTS:-} 2>"$W/tx.err"
+	rc=$?
+	[ "$rc" = 0 ] || fail "rvmig-send exited $rc"
+	wait_rc "$RPID"
+	[ "$rc" = 0 ] || fail "rvmig-recv exited $rc"
+	cmp "$in" "$out" || fail "output differs from $in"
+	no_temp_file "a temporary file was left behind"
+	check_stats "$W/tx.json" "$in"
+	check_stats "$W/rx.json" "$in"
+	note "file->file $(basename "$in") $* ok: $(json_get "$W/tx.json" bytes) bytes, $(json_get "$W/tx.json" zero_pages_elided) zero pages elided, $(json_get "$W/tx.json" gbit_per_s) Gbit/s"
+}
+
+# pipe_to_pipe IN [opts...]: cat IN | rvmig-send - ; rvmig-recv -o - > out
+pipe_to_pipe() {
+	local in=$1 out="$W/pipe.out" rc
+	shift
+	start_recv rxp - --stats-json "$W/rxp.json" "$@"
+	cat "$in" | "$RVMIG_SEND" - "$(uri "$PORT")" --stats-json "$W/txp.json" "$@" 2>"$W/txp.err"
+	rc=$?
+	[ "$rc" = 0 ] || fail "cat | rvmig-send - exited $rc"
+	wait_rc "$RPID"
+	[ "$rc" = 0 ] || fail "rvmig-recv -o - exited $rc"
+	cmp "$in" "$W/rxp.stdout" || fail "stdout of rvmig-recv differs from $in"
+	check_stats "$W/txp.json" "$in"
+	check_stats "$W/rxp.json" "$in"
+	note "pipe->pipe $(basename "$in") $* ok"
+}
+
+# start_gated_sender IN HALF: `head -c HALF IN; wait for the gate; rest` | rvmig-send -
+# Returns once HALF bytes went into the pipe (so, with HALF larger than
+# every buffer on the way, the transfer is under way).  Sets SPID.  Open the
+# gate before waiting for SPID: bash waits for the whole pipeline.
+start_gated_sender() {
+	local in=$1 half=$2
+	mkfifo "$W/half" "$W/gate"
+	exec 8<>"$W/half"
+	{ head -c "$half" "$in"; echo >"$W/half"; read -r _ <"$W/gate"; tail -c +$((half + 1)) "$in"; } |
+		"$RVMIG_SEND" - "$(uri "$PORT")" 2>"$W/tx.err" &
+	SPID=$!
+	PIDS+=("$SPID")
+	read -r -t 120 _ <&8 || fail "the producer did not get half of the stream into rvmig-send"
+	exec 8<&-
+}
+open_gate() { echo >"$W/gate" & PIDS+=($!); }
+
+# no_temp_file MSG: no PATH.rvmig-partial-* is left in the work directory
+no_temp_file() {
+	local f
+	for f in "$W"/*.rvmig-partial-*; do
+		[ -e "$f" ] && fail "$1: $f"
+	done
+	return 0
+}
+
+no_final_file() {
+	[ ! -e "$1" ] || fail "$1 exists after a failed transfer"
+}
+
+case "$CASE" in
+sizes)
+	# several generated Xen streams, file -> file
+	for mib in 1 16 64; do
+		gen "$W/g$mib.bin" "$mib" "$mib"
+		file_to_file "$W/g$mib.bin"
+		[ "$(json_get "$W/tx.json" zero_pages_elided)" -gt 0 ] || fail "no zero page elided in g$mib"
+		[ "$(json_get "$W/rx.json" pages)" = "$(json_get "$W/tx.json" pages)" ] ||
+			fail "receiver parsed another page count than the sender sent"
+	done
+	;;
+cli)
+	# --help, usage errors, URIs the library refuses
+	"$RVMIG_SEND" --help | grep -q "Usage: rvmig-send" || fail "rvmig-send --help"
+	"$RVMIG_RECV" --help | grep -q "Usage: rvmig-recv" || fail "rvmig-recv --help"
+	"$RVMIG_SEND" 2>/dev/null; [ $? = 2 ] || fail "rvmig-send without arguments does not exit 2"
+	"$RVMIG_RECV" -o x 2>/dev/null; [ $? = 2 ] || fail "rvmig-recv without --listen does not exit 2"
+	"$RVMIG_SEND" --mode sideways x tcp://h:1 2>"$W/tx.err"; [ $? = 2 ] || fail "bad --mode accepted"
+	gen "$W/g1.bin" 1 1
+	"$RVMIG_SEND" "$W/g1.bin" carrier-pigeon://a:1 2>"$W/tx.err" && fail "unknown transport accepted"
+	grep -q "carrier-pigeon://a:1" "$W/tx.err" || fail "the error does not name the URI"
+	"$RVMIG_SEND" "$W/missing.bin" tcp://127.0.0.1:1 2>"$W/tx.err" && fail "missing input accepted"
+	grep -q "missing.bin" "$W/tx.err" || fail "the error does not name the missing input"
+	"$RVMIG_RECV" --listen "$(uri 0)" -o "$W/nodir/out.bin" 2>"$W/rx.err" &&
+		fail "receiver accepted an output in a missing directory"
+	grep -q "nodir/out.bin" "$W/rx.err" || fail "the error does not name the output"
+	"$RVMIG_RECV" --listen "$(uri 0)" -o "$W/out.bin" --accept-timeout 100 2>"$W/rx.err" &&
+		fail "receiver without a sender exited 0"
+	;;
+zero_min)
+	# --zero-min-pages 2: isolated zero pages travel inside the data runs
+	gen "$W/g16.bin" 16 8
+	file_to_file "$W/g16.bin"
+	all=$(json_get "$W/tx.json" zero_pages_elided)
+	SEND_OPTS="--zero-min-pages 2" file_to_file "$W/g16.bin"
+	some=$(json_get "$W/tx.json" zero_pages_elided)
+	[ "$some" -lt "$all" ] || fail "--zero-min-pages 2 elided $some of $all zero pages"
+	;;
+pull)
+	gen "$W/g16.bin" 16 3
+	file_to_file "$W/g16.bin" --mode pull
+	[ "$(json_get "$W/tx.json" mode)" = pull ] || fail "sender stats do not say pull"
+	;;
+pipe)
+	gen "$W/g40.bin" 40 5
+	pipe_to_pipe "$W/g40.bin"
+	;;
+fixture_file)
+	f=$(fixture) || exit 1
+	file_to_file "$f"
+	[ "$(json_get "$W/tx.json" zero_pages_elided)" -gt 0 ] || fail "fixture: no zero pages elided"
+	[ "$(json_get "$W/tx.json" bytes_saved)" -gt 0 ] || fail "fixture: no bytes saved"
+	[ "$(json_get "$W/tx.json" pages)" = 24576 ] || fail "fixture: expected 24576 pages"
+	;;
+fixture_pipe)
+	f=$(fixture) || exit 1
+	pipe_to_pipe "$f"
+	[ "$(json_get "$W/txp.json" zero_pages_elided)" -gt 0 ] || fail "fixture: no zero pages elided"
+	;;
+raw)
+	# any bytes with --raw, an odd size; an empty file too
+	head -c $((3 * 1048576 + 17)) /dev/urandom >"$W/random.bin"
+	file_to_file "$W/random.bin" --raw
+	: >"$W/empty.bin"
+	file_to_file "$W/empty.bin" --raw
+	head -c 1000001 /dev/urandom >"$W/random2.bin"
+	pipe_to_pipe "$W/random2.bin" --raw
+	;;
+not_xen)
+	# without --raw, non-Xen data is refused naming the xl header
+	head -c 1048576 /dev/urandom >"$W/random.bin"
+	start_recv rx "$W/out.bin"
+	"$RVMIG_SEND" "$W/random.bin" "$(uri "$PORT")" 2>"$W/tx.err" && fail "random data was sent as a Xen stream"
+	wait_rc "$RPID"
+	[ "$rc" != 0 ] || fail "receiver exited 0"
+	grep -q "xl header" "$W/tx.err" || fail "the error does not name the xl header"
+	no_final_file "$W/out.bin"
+	no_temp_file "temporary file left behind"
+	;;
+corrupt)
+	gen "$W/g24.bin" 24 9
+	off=$("$GEN_STREAM" "$W/bad.bin" 24 9 --corrupt 2>>"$W/gen.log") || fail "gen --corrupt"
+	start_recv rx "$W/out.bin"
+	"$RVMIG_SEND" "$W/bad.bin" "$(uri "$PORT")" 2>"$W/tx.err" && fail "a corrupted stream was sent"
+	wait_rc "$RPID"
+	[ "$rc" != 0 ] || fail "receiver exited 0 on a refused stream"
+	grep -q "PAGE_DATA.*offset $off" "$W/tx.err" || fail "sender error does not name PAGE_DATA at offset $off"
+	grep -q "offset $off" "$W/rx.err" || fail "receiver does not report the sender's reason"
+	no_final_file "$W/out.bin"
+	no_temp_file "temporary file left behind"
+	note "corrupted stream refused: $(grep -o 'libxc:.*' "$W/tx.err" | head -1)"
+	;;
+truncated)
+	gen "$W/g8.bin" 8 4
+	head -c $(($(stat -c %s "$W/g8.bin") - 5000)) "$W/g8.bin" >"$W/trunc.bin"
+	start_recv rx -
+	cat "$W/trunc.bin" | "$RVMIG_SEND" - "$(uri "$PORT")" 2>"$W/tx.err" && fail "a truncated stream was sent"
+	wait_rc "$RPID"
+	[ "$rc" != 0 ] || fail "receiver (stdout) exited 0 for a truncated stream"
+	grep -qi "truncated" "$W/tx.err" || fail "sender does not say truncated"
+	;;
+kill_receiver)
+	# SIGKILL the receiver in the middle: the sender fails, no file under the final name
+	gen "$W/g100.bin" 100 11
+	start_recv rx "$W/out.bin"
+	start_gated_sender "$W/g100.bin" $((64 << 20))
+	kill -9 "$RPID"
+	wait "$RPID" 2>/dev/null
+	open_gate
+	wait_rc "$SPID"
+	[ "$rc" != 0 ] || fail "sender exited 0 although the receiver was killed"
+	no_final_file "$W/out.bin"
+	note "sender said: $(grep -v '^rvmig\[' "$W/tx.err" | head -1)"
+	;;
+term_receiver)
+	# SIGTERM: the receiver removes its temporary file and reports where it was
+	gen "$W/g100.bin" 100 12
+	start_recv rx "$W/out.bin"
+	start_gated_sender "$W/g100.bin" $((64 << 20))
+	kill -TERM "$RPID"
+	wait_rc "$RPID"
+	[ "$rc" != 0 ] || fail "receiver exited 0 after SIGTERM"
+	open_gate
+	wait_rc "$SPID"
+	[ "$rc" != 0 ] || fail "sender exited 0 although the receiver was stopped"
+	no_final_file "$W/out.bin"
+	no_temp_file "temporary file left behind after SIGTERM"
+	grep -q "stream offset" "$W/rx.err" || fail "receiver error does not name the stream offset"
+	;;
+kill_sender)
+	# SIGKILL the sender in the middle: the receiver fails, leaves no file
+	gen "$W/g100.bin" 100 13
+	start_recv rx "$W/out.bin" --timeout 5000
+	start_gated_sender "$W/g100.bin" $((64 << 20))
+	kill -9 "$SPID"
+	wait_rc "$RPID"
+	[ "$rc" != 0 ] || fail "receiver exited 0 although the sender was killed"
+	open_gate
+	no_final_file "$W/out.bin"
+	no_temp_file "temporary file left behind"
+	grep -q "stream offset" "$W/rx.err" || fail "receiver error does not name the stream offset"
+	note "receiver said: $(grep -v '^rvmig\[' "$W/rx.err" | grep -v listening | head -1)"
+	;;
+term_sender)
+	# SIGTERM the sender: it tells the receiver (ABORT), which removes its file
+	gen "$W/g100.bin" 100 14
+	start_recv rx "$W/out.bin"
+	start_gated_sender "$W/g100.bin" $((64 << 20))
+	kill -TERM "$SPID"
+	open_gate  # `wait` on the sender waits for its whole pipeline
+	wait_rc "$SPID"
+	[ "$rc" != 0 ] || fail "sender exited 0 after SIGTERM"
+	wait_rc "$RPID"
+	[ "$rc" != 0 ] || fail "receiver exited 0 although the sender gave up"
+	no_final_file "$W/out.bin"
+	no_temp_file "temporary file left behind"
+	grep -q "gave up.*interrupted by signal" "$W/rx.err" || fail "receiver does not report the sender's reason"
+	;;
+enospc)
+	# the receiver cannot write (stdout is /dev/full): both sides fail with the reason
+	gen "$W/g8.bin" 8 6
+	RECV_STDOUT=/dev/full start_recv rx -
+	"$RVMIG_SEND" "$W/g8.bin" "$(uri "$PORT")" 2>"$W/tx.err" && fail "sender exited 0 although the receiver could not write"
+	wait_rc "$RPID"
+	[ "$rc" != 0 ] || fail "receiver exited 0 writing to /dev/full"
+	grep -q "No space left" "$W/rx.err" || fail "receiver does not say ENOSPC"
+	grep -q "receiver failed:.*No space left" "$W/tx.err" || fail "sender does not report the receiver's reason"
+	;;
+*)
+	fail "unknown case"
+	;;
+esac
+note "passed"

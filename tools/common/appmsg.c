@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/* appmsg.c - encoding and decoding of the rvmig-send / rvmig-recv messages. */
+#include <errno.h>
+#include <string.h>
+
+#include <rvmig/common.h>
+
+#include "appmsg.h"
+
+uint32_t app_tool_version(void)
+{
+	return (uint32_t)RVMIG_VERSION_MAJOR << 16 | (uint32_t)RVMIG_VERSION_MINOR << 8 |
+	       (uint32_t)RVMIG_VERSION_PATCH;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v = 0;
+
+	for (int i = 3; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static size_t hdr(uint8_t *buf, size_t cap, enum app_tag tag, size_t fixed)
+{
+	if (cap < APP_HDR_LEN + fixed)
+		return 0;
+	buf[0] = (uint8_t)tag;
+	buf[1] = APP_FORMAT_VERSION;
+	return APP_HDR_LEN;
+}
+
+size_t app_encode_hello(uint8_t *buf, size_t cap, uint32_t flags, uint64_t size)
+{
+	size_t n = hdr(buf, cap, APP_HELLO, 16);
+
+	if (!n)
+		return 0;
+	put32(buf + n, app_tool_version());
+	put32(buf + n + 4, flags);
+	put64(buf + n + 8, size);
+	return n + 16;
+}
+
+size_t app_encode_ctrl_hdr(uint8_t *buf, size_t cap)
+{
+	return hdr(buf, cap, APP_CTRL, 0);
+}
+
+size_t app_encode_zero(uint8_t *buf, size_t cap, uint64_t count)
+{
+	size_t n = hdr(buf, cap, APP_ZERO, 8);
+
+	if (!n)
+		return 0;
+	put64(buf + n, count);
+	return n + 8;
+}
+
+size_t app_encode_end(uint8_t *buf, size_t cap, uint64_t total, const uint8_t sha256[32],
+		      uint64_t pages, uint64_t zero_pages)
+{
+	size_t n = hdr(buf, cap, APP_END, 56);
+
+	if (!n)
+		return 0;
+	put64(buf + n, total);
+	memcpy(buf + n + 8, sha256, 32);
+	put64(buf + n + 40, pages);
+	put64(buf + n + 48, zero_pages);
+	return n + 56;
+}
+
+static size_t text(uint8_t *buf, size_t cap, size_t n, const char *t)
+{
+	size_t l = t ? strlen(t) : 0;
+
+	if (l > cap - n)
+		l = cap - n;
+	memcpy(buf + n, t, l);
+	return n + l;
+}
+
+size_t app_encode_abort(uint8_t *buf, size_t cap, int32_t status, const char *t)
+{
+	size_t n = hdr(buf, cap, APP_ABORT, 4);
+
+	if (!n)
+		return 0;
+	put32(buf + n, (uint32_t)status);
+	return text(buf, cap, n + 4, t);
+}
+
+size_t app_encode_verdict(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
+			  const uint8_t sha256[32], const char *t)
+{
+	size_t n = hdr(buf, cap, APP_VERDICT, 48);
+
+	if (!n)
+		return 0;
+	put32(buf + n, (uint32_t)status);
+	put32(buf + n + 4, app_tool_version());
+	put64(buf + n + 8, bytes);
+	memcpy(buf + n + 16, sha256, 32);
+	return text(buf, cap, n + 48, t);
+}
+
+int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why)
+{
+	static const size_t fixed[] = { [APP_HELLO] = 16, [APP_CTRL] = 0,  [APP_ZERO] = 8,
+					[APP_END] = 56,   [APP_ABORT] = 4, [APP_VERDICT] = 48 };
+	const uint8_t *p = buf;
+
+	memset(m, 0, sizeof(*m));
+	if (len < APP_HDR_LEN) {
+		*why = "message shorter than its header";
+		return -EBADMSG;
+	}
+	if (p[1] != APP_FORMAT_VERSION) {
+		*why = "message format version differs (tools of another version?)";
+		return -EPROTO;
+	}
+	if (p[0] < APP_HELLO || p[0] > APP_VERDICT) {
+		*why = "unknown message tag";
+		return -EBADMSG;
+	}
+	m->tag = p[0];
+	if (len < APP_HDR_LEN + fixed[m->tag]) {
+		*why = "message truncated";
+		return -EBADMSG;
+	}
+	p += APP_HDR_LEN;
+	len -= APP_HDR_LEN;
+	switch (m->tag) {
+	case APP_HELLO:
+		m->tool_version = get32(p);
+		m->flags = get32(p + 4);
+		m->size = get64(p + 8);
+		break;
+	case APP_CTRL:
+		m->data = p;
+		m->len = len;
+		break;
+	case APP_ZERO:
+		m->n = get64(p);
+		break;
+	case APP_END:
+		m->n = get64(p);
+		memcpy(m->sha256, p + 8, 32);
+		m->pages = get64(p + 40);
+		m->zero_pages = get64(p + 48);
+		break;
+	case APP_ABORT:
+		m->status = (int32_t)get32(p);
+		m->data = p + 4;
+		m->len = len - 4;
+		break;
+	case APP_VERDICT:
+		m->status = (int32_t)get32(p);
+		m->tool_version = get32(p + 4);
+		m->n = get64(p + 8);
+		memcpy(m->sha256, p + 16, 32);
+		m->data = p + 48;
+		m->len = len - 48;
+		break;
+	}
+	return 0;
+}
+
+const char *app_tag_name(enum app_tag t)
+{
+	static const char *const names[] = { "?", "HELLO", "CTRL", "ZERO", "END", "ABORT", "VERDICT" };
+
+	return (unsigned)t <= APP_VERDICT ? names[t] : "?";
+}

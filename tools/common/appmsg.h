@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * appmsg.h - the messages rvmig-send and rvmig-recv exchange on top of the
+ * librvmig transfer API.
+ *
+ * Page payloads travel as bulk requests (rvmig_client_post); everything else
+ * is one of these small messages (rvmig_client_send_msg, ordered with the
+ * bulk data; rvmig_reply_msg for the verdict).  Each message starts with a
+ * tag octet and the format version octet; fields follow little-endian,
+ * packed, at the offsets given below.  The librvmig message header already
+ * carries a stream offset, so CTRL and ZERO do not repeat it.
+ *
+ *   HELLO    sender -> receiver, first message
+ *            u32 tool version, u32 flags (APP_F_*), u64 input size (0: unknown)
+ *   CTRL     stream bytes that are not page payload (headers, record headers,
+ *            pfn arrays, non-page records), copied; delivered at the event's
+ *            stream offset.  Payload: the bytes.
+ *   ZERO     u64 n: n zero octets at the event's stream offset (elided pages)
+ *   END      u64 total stream length, u8[32] SHA-256 of all input bytes,
+ *            u64 pages, u64 zero pages
+ *   ABORT    sender gives up: i32 -errno, then text (why, where)
+ *   VERDICT  receiver -> sender: i32 status (0: written and verified, else
+ *            -errno / -RVMIG_E*), u32 tool version, u64 bytes written,
+ *            u8[32] SHA-256 of what was written, then text
+ */
+#ifndef RVMIG_TOOLS_APPMSG_H
+#define RVMIG_TOOLS_APPMSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define APP_FORMAT_VERSION 1
+#define APP_HDR_LEN 2
+
+enum app_tag {
+	APP_HELLO = 1,
+	APP_CTRL = 2,
+	APP_ZERO = 3,
+	APP_END = 4,
+	APP_ABORT = 5,
+	APP_VERDICT = 6,
+};
+
+enum {
+	APP_F_RAW = 1u << 0, /* input is not parsed as a Xen stream */
+	APP_F_SIZE = 1u << 1, /* hello.size is the exact input length */
+};
+
+/* Tool version as carried on the wire: major << 16 | minor << 8 | patch. */
+uint32_t app_tool_version(void);
+
+struct app_msg {
+	enum app_tag tag;
+	/* HELLO */
+	uint32_t tool_version;
+	uint32_t flags;
+	uint64_t size;
+	/* ZERO: n; END: total; VERDICT: bytes written */
+	uint64_t n;
+	/* END, VERDICT */
+	uint8_t sha256[32];
+	uint64_t pages, zero_pages;
+	/* ABORT, VERDICT */
+	int32_t status;
+	/* CTRL: payload; ABORT, VERDICT: text (not NUL-terminated) */
+	const uint8_t *data;
+	size_t len;
+};
+
+/* Encoders write into buf (at least cap octets) and return the length, or 0
+ * if it does not fit.  Texts are truncated to fit. */
+size_t app_encode_hello(uint8_t *buf, size_t cap, uint32_t flags, uint64_t size);
+size_t app_encode_ctrl_hdr(uint8_t *buf, size_t cap); /* payload follows */
+size_t app_encode_zero(uint8_t *buf, size_t cap, uint64_t n);
+size_t app_encode_end(uint8_t *buf, size_t cap, uint64_t total, const uint8_t sha256[32],
+		      uint64_t pages, uint64_t zero_pages);
+size_t app_encode_abort(uint8_t *buf, size_t cap, int32_t status, const char *text);
+size_t app_encode_verdict(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
+			  const uint8_t sha256[32], const char *text);
+
+/* Decodes one message.  Returns 0, or -EBADMSG (truncated, unknown tag)
+ * or -EPROTO (other format version) with `why` naming the problem. */
+int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why);
+
+const char *app_tag_name(enum app_tag t);
+
+#endif

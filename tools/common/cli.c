@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/* cli.c - common options, logging and librvmig set-up of the rvmig tools. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cli.h"
+
+const char tool_common_help[] =
+	"Common options:\n"
+	"  --mode push|pull  push: the source WRITEs into the receiver (default);\n"
+	"                    pull: the destination READs from the source\n"
+	"  --links N         parallel connections / QPs (default 2)\n"
+	"  --timeout MS      peer silence that counts as failure (default 10000)\n"
+	"  --window BYTES    bytes in flight per connection (default 8M; K/M/G suffixes)\n"
+	"  --slots N         receiver slots (credits) (default 16; set on the receiver)\n"
+	"  --slot-size BYTES receiver slot size, largest single move (default 1M;\n"
+	"                    set on the receiver)\n"
+	"  --raw             do not parse the input as a Xen save stream\n"
+	"  --stats-json PATH write statistics as JSON to PATH when done\n"
+	"  -v, --verbose     more messages (twice: debug); RVMIG_LOG=error|warn|info|debug\n"
+	"                    sets the library's log level\n"
+	"  -q, --quiet       only errors\n"
+	"  --version         print the version\n"
+	"  -h, --help        this text\n"
+	"URIs: tcp://HOST:PORT, verbs://HOST:PORT (HOST may be [IPv6]).\n";
+
+static const char *prog = "rvmig";
+static int verbosity;
+
+void tool_opts_init(struct tool_opts *o, const char *name)
+{
+	memset(o, 0, sizeof(*o));
+	o->prog = name;
+	prog = name;
+	o->lib_level = RVMIG_LOG_WARN;
+}
+
+int tool_parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_u32(const char *opt, const char *arg, uint32_t min, uint32_t *out)
+{
+	uint64_t v;
+
+	if (tool_parse_u64(arg, &v) || v < min || v > UINT32_MAX) {
+		tool_err("bad value '%s' for %s", arg, opt);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 1;
+}
+
+int tool_opt(struct tool_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'v':
+		o->verbosity = o->verbosity < 0 ? 1 : o->verbosity + 1;
+		verbosity = o->verbosity;
+		return 1;
+	case 'q':
+		o->verbosity = -1;
+		verbosity = -1;
+		return 1;
+	case OPT_MODE:
+		if (!strcmp(arg, "push"))
+			o->mode = RVMIG_MODE_PUSH;
+		else if (!strcmp(arg, "pull"))
+			o->mode = RVMIG_MODE_PULL;
+		else {
+			tool_err("--mode must be push or pull, not '%s'", arg);
+			return -1;
+		}
+		return 1;
+	case OPT_LINKS:
+		return parse_u32("--links", arg, 1, &o->links);
+	case OPT_TIMEOUT:
+		return parse_u32("--timeout", arg, 1, &o->timeout_ms);
+	case OPT_WINDOW:
+		if (tool_parse_u64(arg, &o->window) || !o->window) {
+			tool_err("bad value '%s' for --window", arg);
+			return -1;
+		}
+		return 1;
+	case OPT_SLOTS:
+		return parse_u32("--slots", arg, 1, &o->slots);
+	case OPT_SLOT_SIZE:
+		return parse_u32("--slot-size", arg, 4096, &o->slot_size);
+	case OPT_STATS_JSON:
+		o->stats_json = arg;
+		return 1;
+	case OPT_RAW:
+		o->raw = true;
+		return 1;
+	}
+	return 0;
+}
+
+void tool_opts_done(struct tool_opts *o)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	const char *env = getenv("RVMIG_LOG");
+
+	if (o->verbosity < 0)
+		o->lib_level = RVMIG_LOG_ERROR;
+	else if (o->verbosity >= 2)
+		o->lib_level = RVMIG_LOG_DEBUG;
+	else if (o->verbosity == 1)
+		o->lib_level = RVMIG_LOG_INFO;
+	if (env && *env) {
+		for (unsigned i = 0; i < 4; i++)
+			if (!strcasecmp(env, names[i]))
+				o->lib_level = (enum rvmig_log_level)i;
+	}
+}
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	char line[2048];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	fprintf(stderr, "%s: %s\n", prog, line);
+}
+
+void tool_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void tool_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void tool_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+int tool_ctx_create(const struct tool_opts *o, rvmig_ctx **ctx)
+{
+	struct rvmig_ctx_attr a = {
+		.size = sizeof(a),
+		.logger = { .fn = rvmig_log_stderr, .max_level = o->lib_level },
+	};
+	int rc = rvmig_ctx_create(&a, ctx);
+
+	if (rc)
+		tool_err("cannot create the librvmig context: %s", rvmig_strerror(rc));
+	return rc;
+}
+
+void tool_ep_attr(const struct tool_opts *o, struct rvmig_ep_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->mode = o->mode;
+	a->nlinks = o->links;
+	a->timeout_ms = o->timeout_ms;
+	a->window = o->window;
+	a->nslots = o->slots;
+	a->slot_size = o->slot_size;
+}
+
+const char *tool_mode_name(enum rvmig_mode m)
+{
+	return m == RVMIG_MODE_PULL ? "pull" : m == RVMIG_MODE_PUSH ? "push" : "?";
+}
+
+double tool_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.h - what rvmig-send and rvmig-recv share on the command line:
+ * the common options, the log level (-v, -q, RVMIG_LOG), the tool's own
+ * messages on stderr, and making the librvmig context and endpoint
+ * attributes from the options.
+ */
+#ifndef RVMIG_TOOLS_CLI_H
+#define RVMIG_TOOLS_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rvmig.h>
+
+enum {
+	OPT_MODE = 0x100,
+	OPT_LINKS,
+	OPT_TIMEOUT,
+	OPT_STATS_JSON,
+	OPT_RAW,
+	OPT_VERSION,
+	OPT_WINDOW,
+	OPT_SLOTS,
+	OPT_SLOT_SIZE,
+	OPT_TOOL_FIRST = 0x200, /* tool-specific long options start here */
+};
+
+/* getopt_long entries of the common options; put first in each tool's table. */
+#define TOOL_COMMON_LONGOPTS                                                   \
+	{ "help", no_argument, NULL, 'h' },                                    \
+	{ "verbose", no_argument, NULL, 'v' },                                 \
+	{ "quiet", no_argument, NULL, 'q' },                                   \
+	{ "mode", required_argument, NULL, OPT_MODE },                         \
+	{ "links", required_argument, NULL, OPT_LINKS },                       \
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },                   \
+	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },             \
+	{ "raw", no_argument, NULL, OPT_RAW },                                 \
+	{ "version", no_argument, NULL, OPT_VERSION },                         \
+	{ "window", required_argument, NULL, OPT_WINDOW },                     \
+	{ "slots", required_argument, NULL, OPT_SLOTS },                       \
+	{ "slot-size", required_argument, NULL, OPT_SLOT_SIZE }
+#define TOOL_COMMON_SHORTOPTS "hvq"
+
+/* Help text of the common options, for each tool's --help. */
+extern const char tool_common_help[];
+
+struct tool_opts {
+	const char *prog;        /* "rvmig-send" */
+	enum rvmig_mode mode;    /* 0: not given */
+	uint32_t links;          /* 0: library default */
+	uint32_t timeout_ms;     /* 0: library default */
+	uint64_t window;         /* 0: library default */
+	uint32_t slots, slot_size; /* 0: library default */
+	const char *stats_json;  /* NULL: none */
+	bool raw;
+	int verbosity;           /* -1 quiet, 0 default, 1 -v, 2 -vv */
+	enum rvmig_log_level lib_level;
+};
+
+void tool_opts_init(struct tool_opts *o, const char *prog);
+/* Handles one common option.  Returns 1 if it was one, 0 if not (the tool
+ * handles it), or -1 after printing why the value is bad.  'h' and
+ * OPT_VERSION are left to the tool (returns 0). */
+int tool_opt(struct tool_opts *o, int c, const char *arg);
+/* Applies RVMIG_LOG (error|warn|info|debug) over -v/-q for the library log.
+ * Call once after option parsing. */
+void tool_opts_done(struct tool_opts *o);
+
+/* Tool messages on stderr, prefixed with the program name.  tool_info
+ * prints unless -q; tool_debug only with -v. */
+void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void tool_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void tool_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int tool_ctx_create(const struct tool_opts *o, rvmig_ctx **ctx);
+void tool_ep_attr(const struct tool_opts *o, struct rvmig_ep_attr *a);
+const char *tool_mode_name(enum rvmig_mode m);
+
+/* Parses a decimal number with an optional K/M/G suffix (binary). */
+int tool_parse_u64(const char *s, uint64_t *out);
+
+double tool_now(void); /* CLOCK_MONOTONIC seconds */
+
+#endif

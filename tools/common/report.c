@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* report.c - the --stats-json writer of the rvmig tools. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cli.h"
+#include "report.h"
+
+void report_hex(const uint8_t sha[32], char out[65])
+{
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", sha[i]);
+}
+
+double report_gbps(const struct tool_report *r)
+{
+	return r->seconds > 0 ? (double)r->bytes * 8 / r->seconds / 1e9 : 0;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+int report_write_json(const char *path, const struct tool_report *r)
+{
+	struct rusage ru;
+	double ucpu, scpu;
+	char hex[65];
+	FILE *f;
+	int rc;
+
+	getrusage(RUSAGE_SELF, &ru);
+	ucpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+	scpu = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	f = fopen(path, "w");
+	if (!f) {
+		rc = -errno;
+		tool_err("cannot write statistics to %s: %s", path, strerror(errno));
+		return rc;
+	}
+	fprintf(f, "{\n  \"tool\": ");
+	json_str(f, r->tool);
+	fprintf(f, ",\n  \"version\": \"%d.%d.%d\",\n  \"status\": ", RVMIG_VERSION_MAJOR,
+		RVMIG_VERSION_MINOR, RVMIG_VERSION_PATCH);
+	json_str(f, r->status ? rvmig_strerror(r->status) : "ok");
+	fprintf(f, ",\n  \"ok\": %s,\n  \"transport\": ", r->status ? "false" : "true");
+	json_str(f, r->transport ? r->transport : "");
+	fprintf(f, ",\n  \"peer\": ");
+	json_str(f, r->peer ? r->peer : "");
+	fprintf(f, ",\n  \"mode\": \"%s\",\n  \"links\": %u,\n  \"raw\": %s,\n", tool_mode_name(r->mode),
+		r->links, r->raw ? "true" : "false");
+	fprintf(f, "  \"bytes\": %llu,\n  \"pages\": %llu,\n  \"zero_pages_elided\": %llu,\n"
+		   "  \"bytes_saved\": %llu,\n  \"control_bytes\": %llu,\n  \"data_bytes\": %llu,\n"
+		   "  \"records\": %llu,\n",
+		(unsigned long long)r->bytes, (unsigned long long)r->pages,
+		(unsigned long long)r->zero_pages,
+		(unsigned long long)r->zero_pages * RVMIG_STREAM_PAGE_SIZE,
+		(unsigned long long)r->control_bytes, (unsigned long long)r->data_bytes,
+		(unsigned long long)r->records);
+	fprintf(f, "  \"seconds\": %.6f,\n  \"gbit_per_s\": %.4f,\n  \"cpu_seconds\": %.6f,\n"
+		   "  \"cpu_user_seconds\": %.6f,\n  \"cpu_sys_seconds\": %.6f,\n"
+		   "  \"max_rss_kib\": %ld,\n",
+		r->seconds, report_gbps(r), ucpu + scpu, ucpu, scpu, ru.ru_maxrss);
+	if (r->sha_valid)
+		report_hex(r->sha256, hex);
+	else
+		hex[0] = 0;
+	fprintf(f, "  \"sha256\": \"%s\",\n  \"library\": {", hex);
+	if (r->lib) {
+		for (int i = 0; i < RVMIG_STAT__COUNT; i++)
+			fprintf(f, "%s\n    \"%s\": %llu", i ? "," : "", rvmig_stat_name(i),
+				(unsigned long long)rvmig_stats_get(r->lib, i));
+		fprintf(f, "\n  ");
+	}
+	fprintf(f, "}\n}\n");
+	if (fclose(f)) {
+		rc = -errno;
+		tool_err("cannot write statistics to %s: %s", path, strerror(errno));
+		return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.h - what a transfer did, for the summary line and --stats-json.
+ * Both tools fill the same struct; the JSON has the same keys on both sides.
+ */
+#ifndef RVMIG_TOOLS_REPORT_H
+#define RVMIG_TOOLS_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rvmig.h>
+
+struct tool_report {
+	const char *tool;          /* "rvmig-send" */
+	const char *transport;     /* "tcp", "verbs" (NULL before connecting) */
+	const char *peer;
+	enum rvmig_mode mode;
+	uint32_t links;
+	bool raw;
+	int status;                /* 0 ok, else -errno / -RVMIG_E* */
+	uint64_t bytes;            /* stream bytes moved (input / rebuilt output) */
+	uint64_t pages;            /* page payloads in the stream */
+	uint64_t zero_pages;       /* ... elided as all zero */
+	uint64_t control_bytes;    /* bytes sent as inline messages */
+	uint64_t data_bytes;       /* bytes sent as bulk requests */
+	uint64_t records;          /* libxl + libxc records (0 if not parsed) */
+	double seconds;            /* connected .. verdict */
+	uint8_t sha256[32];
+	bool sha_valid;
+	const rvmig_stats *lib;    /* library counters, may be NULL */
+};
+
+/* Fills cpu/rss from getrusage and writes the JSON file.  Returns 0 or
+ * -errno (after printing why). */
+int report_write_json(const char *path, const struct tool_report *r);
+/* Gbit/s of r->bytes over r->seconds. */
+double report_gbps(const struct tool_report *r);
+void report_hex(const uint8_t sha[32], char out[65]);
+
+#endif
