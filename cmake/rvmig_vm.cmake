@@ -20,6 +20,8 @@
 
 set(RVMIG_RXE_VM "${CMAKE_CURRENT_LIST_DIR}/../tests/harness/rxe-vm")
 get_filename_component(RVMIG_RXE_VM "${RVMIG_RXE_VM}" ABSOLUTE)
+# Global, so tests registered from any directory find the harness.
+set(RVMIG_RXE_VM "${RVMIG_RXE_VM}" CACHE INTERNAL "soft-RoCE VM harness")
 
 function(rvmig_add_verbs_test)
   cmake_parse_arguments(PARSE_ARGV 0 A "ALLOW_HOST" "NAME;TOPOLOGY;TIMEOUT" "COMMAND;LABELS")

@@ -21,6 +21,8 @@
 
 set(RVMIG_XEN_VM "${CMAKE_CURRENT_LIST_DIR}/../tests/harness/xen-vm")
 get_filename_component(RVMIG_XEN_VM "${RVMIG_XEN_VM}" ABSOLUTE)
+# Global, so tests registered from any directory find the harness.
+set(RVMIG_XEN_VM "${RVMIG_XEN_VM}" CACHE INTERNAL "real-Xen VM harness")
 
 function(rvmig_add_xen_test)
   cmake_parse_arguments(PARSE_ARGV 0 A "RXE;SELFTEST" "NAME;TIMEOUT" "COMMAND;LABELS")
@@ -40,12 +42,13 @@ function(rvmig_add_xen_test)
   if(A_SELFTEST)
     list(APPEND opts --selftest)
   endif()
+  set(labels xen ${A_LABELS})
   math(EXPR ctest_timeout "${A_TIMEOUT} + 60")
   add_test(NAME ${A_NAME}
     COMMAND "${RVMIG_XEN_VM}" --timeout ${A_TIMEOUT} ${opts} -- ${A_COMMAND}
     WORKING_DIRECTORY "${CMAKE_BINARY_DIR}")
   set_tests_properties(${A_NAME} PROPERTIES
-    LABELS "xen;${A_LABELS}"
+    LABELS "${labels}"
     RESOURCE_LOCK qemu_vm
     TIMEOUT ${ctest_timeout})
 endfunction()
