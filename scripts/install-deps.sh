@@ -15,7 +15,7 @@ PKGS=(
   # real-Xen VM tier
   xen-hypervisor-4.17-amd64 xen-utils-4.17
   # benchmarks / reports
-  gnuplot-nox netcat-openbsd openssh-client python3 valgrind
+  gnuplot-nox netcat-openbsd openssh-client openssh-server python3 valgrind
 )
 
 missing=()

@@ -10,13 +10,20 @@ trap xen_cleanup EXIT
 xen_tmpdir || exit 1
 
 name=rvmig-sr-$$
-save=${RVMIG_XEN_SAVE_KEEP:-$XEN_TMP/$name.save}
+# On dom0's tmpfs: xl save into a file on the 9p-shared cwd fails with EFAULT
+# (libxc writes straight from foreign-mapped guest pages, which 9p's
+# zero-copy path cannot pin).
+save=$XEN_TMP/$name.save
 
 create_guest "$name" pv || exit 1
 wait_ticks "$name" 0 || exit 1
 # Two more ticks: the guest's timer and console run, not only its boot.
 wait_ticks "$name" $((XEN_LAST_TICK + 1)) 30 || exit 1
 save_guest "$name" "$save" || exit 1
+if [[ -n ${RVMIG_XEN_SAVE_KEEP:-} ]]; then
+  cp "$save" "$RVMIG_XEN_SAVE_KEEP" || xen_err "cannot copy the save file to RVMIG_XEN_SAVE_KEEP=$RVMIG_XEN_SAVE_KEEP" || exit 1
+  xen_note "save file kept as $RVMIG_XEN_SAVE_KEEP"
+fi
 restore_guest "$save" || exit 1
 assert_running "$name" || exit 1
 destroy_guest "$name" || exit 1

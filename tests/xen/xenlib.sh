@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell functions for tests that run inside the Xen VM (tests/harness/xen-vm).
 # Source it from bash:  . "$(dirname "$0")/xenlib.sh"
 #
@@ -14,9 +15,13 @@
 #   create_guest NAME [pv|pvh] [MiB] write $XEN_TMP/NAME.cfg and xl create it
 #   wait_ticks NAME [AFTER] [SEC]    wait for a tick > AFTER; sets XEN_LAST_TICK
 #   save_guest NAME FILE             xl save, then check size and the xl magic
+#                                    (FILE on a local fs such as $XEN_TMP: into a
+#                                    file on the 9p share xl save fails, EFAULT)
 #   check_save_file FILE [MiB]       the size and magic check alone
 #   restore_guest FILE               xl restore (the domain keeps its name)
 #   assert_running NAME [SEC]        in xl list, not crashed, new ticks appear
+#   migrate_guest NAME               xl migrate -s xl-local-ssh NAME localhost
+#                                    (live; PVH only on Debian's Xen)
 #   destroy_guest NAME               xl destroy if it exists
 #   last_tick NAME                   print the highest tick seen in the log
 #   xen_cleanup                      destroy guests made here, remove $XEN_TMP
@@ -42,6 +47,7 @@ xen_err() { echo "xenlib: $*" >&2; return 1; }
 xen_note() { echo "xenlib: $*" >&2; }
 xen_now() { date +%s.%N; }
 xen_elapsed() { awk -v a="$1" -v b="$(xen_now)" 'BEGIN { printf "%.2f", b - a }'; }
+# shellcheck disable=SC2034  # XEN_LAST_SECONDS, XEN_SAVE_SIZE: for callers
 xen_time() { XEN_LAST_SECONDS=$2; echo "xenlib: TIME $1 $2 s" >&2; }
 
 xen_tmpdir() {
@@ -51,7 +57,7 @@ xen_tmpdir() {
 
 xen_guest_files() {
   if [[ -z ${RVMIG_XEN_GUEST_KERNEL:-} ]]; then
-    RVMIG_XEN_GUEST_KERNEL=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n1)
+    RVMIG_XEN_GUEST_KERNEL=$(printf '%s\n' /boot/vmlinuz-* | sort -V | tail -n1)
   fi
   [[ -r $RVMIG_XEN_GUEST_KERNEL ]] || xen_err "guest kernel '$RVMIG_XEN_GUEST_KERNEL' not readable" || return 1
   if [[ -z ${RVMIG_XEN_GUEST_INITRD:-} ]]; then
@@ -62,7 +68,11 @@ xen_guest_files() {
   [[ -r $RVMIG_XEN_GUEST_INITRD ]] || xen_err "guest initramfs '$RVMIG_XEN_GUEST_INITRD' not readable"
 }
 
-xen_console_log() { echo "$XEN_CONSOLE_DIR/guest-$1.log"; }
+# Per guest: console log to read instead of guest-NAME.log (set by
+# migrate_guest: xenconsoled names the log after the domain's name when it
+# first sees it, and a migrated-in domain starts as NAME--incoming).
+declare -A XEN_LOG_FILE=()
+xen_console_log() { echo "${XEN_LOG_FILE[$1]:-$XEN_CONSOLE_DIR/guest-$1.log}"; }
 
 # Is domain NAME known to xl?
 xen_domain_exists() { xl domid "$1" > /dev/null 2>&1; }
@@ -97,6 +107,11 @@ xen_show_console() {
   fi
 }
 
+xen_show_xen_log() {
+  echo "xenlib: last lines of xl dmesg:" >&2
+  xl dmesg 2>&1 | tail -n 12 | sed 's/^/  | /' >&2
+}
+
 create_guest() {
   local name=${1:?create_guest NAME [pv|pvh] [MiB]} type=${2:-pv} mem=${3:-${RVMIG_XEN_GUEST_MEMORY:-96}}
   xen_tmpdir && xen_guest_files || return 1
@@ -126,14 +141,17 @@ wait_ticks() {
       xen_time "ticks($name,>$after)" "$(xen_elapsed "$t0")"
       return 0
     fi
-    if ! state=$(xl list "$name" 2>/dev/null); then
+    if ! state=$(xl list "$name" 2>&1); then
       xen_show_console "$name"
+      xen_show_xen_log
+      echo "xenlib: xl list $name: $state" >&2
       xen_err "guest $name is gone while waiting for a tick > $after"
       return 1
     fi
-    if awk 'NR == 2 { exit !($5 ~ /c/) }' <<<"$state"; then
+    if awk 'NR == 2 { exit !($5 ~ /[cs]/) }' <<<"$state"; then
       xen_show_console "$name"
-      xen_err "guest $name crashed while waiting for a tick > $after"
+      xen_show_xen_log
+      xen_err "guest $name crashed or shut down while waiting for a tick > $after ($(awk 'NR == 2 { print "state " $5 }' <<<"$state"))"
       return 1
     fi
     if ((SECONDS >= deadline)); then
@@ -155,10 +173,11 @@ check_save_file() {
   local min=$((mem * 1024 * 1024 / 2))
   ((size >= min)) || xen_err "save file $file is $size bytes, expected at least $min for a ${mem} MiB guest" || return 1
   local want got
-  want=$(printf "$XEN_XL_MAGIC" | od -An -tx1 | tr -d ' \n')
+  want=$(printf '%b' "$XEN_XL_MAGIC" | od -An -tx1 | tr -d ' \n')
   got=$(head -c 32 "$file" | od -An -tx1 | tr -d ' \n')
   [[ $got == "$want" ]] \
     || xen_err "save file $file does not start with the xl magic 'Xen saved domain, xl format\\n \\0 \\r' (first 32 bytes: $got)" || return 1
+  # shellcheck disable=SC2034
   XEN_SAVE_SIZE=$size
   xen_note "save file $file: $size bytes, xl magic ok"
 }
@@ -216,6 +235,37 @@ assert_running() {
   xen_note "guest $name runs: ticks $(first_tick "$name")..$XEN_LAST_TICK after $before"
 }
 
+# migrate_guest NAME: live-migrates NAME to this same host through
+# `xl migrate -s tests/xen/xl-local-ssh` (xl's ssh-style transport, here a
+# local pipe pair). Afterwards XEN_LAST_TICK is the source's last tick and
+# assert_running NAME checks the migrated domain. PV guests cannot migrate on
+# Debian's Xen (no shadow paging: "Failed to enable logdirty: 95"); use pvh.
+migrate_guest() {
+  local name=${1:?migrate_guest NAME}
+  xen_tmpdir || return 1
+  local t0; t0=$(xen_now)
+  local src_log; src_log=$(xen_console_log "$name")
+  xl migrate -s "$XENLIB_DIR/xl-local-ssh" "$name" localhost >"$XEN_TMP/$name.migrate.log" 2>&1 || {
+    sed 's/^/  | /' "$XEN_TMP/$name.migrate.log" >&2
+    xen_err "xl migrate -s xl-local-ssh $name localhost failed"
+    return 1
+  }
+  xen_time "migrate($name)" "$(xen_elapsed "$t0")"
+  XEN_LAST_TICK=$(last_tick "$name")
+  local l
+  for l in "$XEN_CONSOLE_DIR/guest-$name--incoming.log" "$src_log"; do
+    [[ -e $l ]] || continue
+    XEN_LOG_FILE[$name]=$l
+    break
+  done
+  if [[ ${XEN_LOG_FILE[$name]:-} == "$src_log" ]]; then
+    XEN_LOG_MARK[$name]=$(stat -c %s "$src_log" 2>/dev/null || echo 0)
+  else
+    XEN_LOG_MARK[$name]=0
+  fi
+  xen_note "guest $name migrated after tick $XEN_LAST_TICK; console now in $(xen_console_log "$name")"
+}
+
 destroy_guest() {
   local name=${1:?destroy_guest NAME}
   xen_domain_exists "$name" || return 0
@@ -225,7 +275,12 @@ destroy_guest() {
 
 xen_cleanup() {
   local n
-  for n in "${XENLIB_GUESTS[@]}"; do destroy_guest "$n" || true; done
+  for n in "${XENLIB_GUESTS[@]}"; do
+    destroy_guest "$n" || true
+    # left by a migration that failed half-way
+    destroy_guest "$n--incoming" || true
+    destroy_guest "$n--migratedaway" || true
+  done
   [[ -n ${XEN_TMP:-} ]] && rm -rf "$XEN_TMP"
   XEN_TMP=
 }

@@ -5,6 +5,7 @@
 
 XEN_HARNESS_DIR=${XEN_HARNESS_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 XEN_HYPERVISOR_GZ=${RVMIG_XEN_HYPERVISOR_GZ:-/boot/xen-4.17-amd64.gz}
+# shellcheck disable=SC2034  # used by xen-vm
 XEN_TOOLS_BIN=/usr/lib/xen-4.17/bin
 
 # xen_hypervisor
@@ -17,8 +18,11 @@ xen_hypervisor() {
   key=$(sha256sum "$XEN_HYPERVISOR_GZ" | cut -c1-16)
   out=$cache/xen-hypervisor-$key
   if [[ ! -s $out ]]; then
-    zcat "$XEN_HYPERVISOR_GZ" >"$out.tmp.$$" && mv -f "$out.tmp.$$" "$out" \
-      || { rm -f "$out.tmp.$$"; vm_log "cannot unpack $XEN_HYPERVISOR_GZ"; return 1; }
+    if ! { zcat "$XEN_HYPERVISOR_GZ" >"$out.tmp.$$" && mv -f "$out.tmp.$$" "$out"; }; then
+      rm -f "$out.tmp.$$"
+      vm_log "cannot unpack $XEN_HYPERVISOR_GZ"
+      return 1
+    fi
   fi
   printf '%s\n' "$out"
 }
@@ -32,8 +36,11 @@ xen_guest_initrd() {
   key=$(cat "$XEN_HARNESS_DIR/mkguest-initrd" "$XEN_HARNESS_DIR/guest-init" /bin/busybox | sha256sum | cut -c1-16)
   out=$cache/xen-guest-initrd-$key.cpio
   if [[ ! -s $out ]]; then
-    "$XEN_HARNESS_DIR/mkguest-initrd" "$out.tmp.$$" && mv -f "$out.tmp.$$" "$out" \
-      || { rm -f "$out.tmp.$$"; vm_log "building the guest initramfs failed"; return 1; }
+    if ! { "$XEN_HARNESS_DIR/mkguest-initrd" "$out.tmp.$$" && mv -f "$out.tmp.$$" "$out"; }; then
+      rm -f "$out.tmp.$$"
+      vm_log "building the guest initramfs failed"
+      return 1
+    fi
   fi
   printf '%s\n' "$out"
 }

@@ -1,0 +1,84 @@
+#!/bin/bash
+# xen.migrate_tunnel_{tcp,verbs}: live migration of a PVH guest to the same
+# host with `xl migrate -s "rvmig-tunnel ..." DOM localhost` inside the Xen
+# VM, the stream carried by rvmig-tunnel -> rvmigd over TCP on 127.0.0.1 or
+# over verbs on soft-RoCE (rxe0, $RVMIG_RXE_ADDR; needs xen-vm --rxe).
+# The migrated guest must continue ticking from where the source stopped;
+# rvmigd must report the tunnel's stdin complete with a matching SHA-256,
+# and the tunnel must have parsed it as a Xen stream (pages zero-copy).
+#
+#   xen_migrate_tunnel.sh tcp|verbs RVMIG_TUNNEL RVMIGD
+. "$(dirname "$0")/xenlib.sh" || exit 1
+set -u
+transport=${1:?tcp|verbs} tunnel=${2:?rvmig-tunnel} daemon=${3:?rvmigd}
+t_start=$(xen_now)
+DPID=
+cleanup() {
+  [[ -n $DPID ]] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+  xen_cleanup
+}
+trap cleanup EXIT
+xen_tmpdir || exit 1
+
+case $transport in
+  tcp) addr=127.0.0.1 ;;
+  verbs)
+    addr=${RVMIG_RXE_ADDR:-}
+    [[ -n $addr ]] || { xen_err "verbs needs soft-RoCE in dom0 (xen-vm --rxe sets RVMIG_RXE_ADDR)"; exit 1; }
+    rdma link show >&2 || true ;;
+  *) xen_err "unknown transport $transport"; exit 1 ;;
+esac
+
+key=$XEN_TMP/tunnel.key
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$key" && chmod 600 "$key" || exit 1
+mkfifo "$XEN_TMP/ready" || exit 1
+exec 9<>"$XEN_TMP/ready"
+"$daemon" -v --listen "$transport://$addr:0" --key-file "$key" --ready-file "$XEN_TMP/ready" \
+  2> "$XEN_TMP/rvmigd.log" &
+DPID=$!
+port=
+for _ in $(seq 60); do
+  read -r -t 1 port <&9 && break
+  kill -0 "$DPID" 2>/dev/null || break
+done
+exec 9<&-
+[[ -n $port ]] || { sed 's/^/  | /' "$XEN_TMP/rvmigd.log" >&2; xen_err "rvmigd did not start on $transport://$addr"; exit 1; }
+xen_note "rvmigd listening on $transport://$addr:$port (default allow-list: xl migrate-receive)"
+
+# xenlib's migrate_guest runs `xl migrate -s <its ssh stand-in> NAME localhost`
+# and keeps the console-log bookkeeping that assert_running needs; route its
+# -s command through rvmig-tunnel (HOST localhost -> the template's address).
+TUNNEL_CMD="$tunnel -v --uri-template $transport://$addr:$port --key-file $key"
+xl() {
+  if [[ ${1:-} == migrate && ${2:-} == -s ]]; then
+    command xl migrate -s "$TUNNEL_CMD" "${@:4}"
+  else
+    command xl "$@"
+  fi
+}
+
+name=rvmig-tun-$$
+create_guest "$name" pvh || exit 1
+wait_ticks "$name" 0 || exit 1
+wait_ticks "$name" $((XEN_LAST_TICK + 1)) 30 || exit 1
+migrate_guest "$name" || { sed 's/^/  | /' "$XEN_TMP/rvmigd.log" >&2; exit 1; }
+mig_s=$XEN_LAST_SECONDS
+mlog=$XEN_TMP/$name.migrate.log
+if command xl list | awk '{ print $1 }' | grep -q -e '--migratedaway$' -e '--incoming$'; then
+  command xl list >&2
+  xen_err "a --migratedaway or --incoming domain is left after xl migrate"
+  exit 1
+fi
+assert_running "$name" || exit 1
+grep -q 'stdin complete, [0-9]* bytes, SHA-256 verified' "$XEN_TMP/rvmigd.log" || {
+  sed 's/^/  | /' "$XEN_TMP/rvmigd.log" >&2
+  xen_err "rvmigd did not report the tunnel's stdin complete and verified"
+  exit 1
+}
+info=$(grep -o '[0-9]* bytes of stdin (Xen stream;.*' "$mlog" | head -1)
+[[ -n $info ]] || { sed 's/^/  | /' "$mlog" >&2; xen_err "rvmig-tunnel did not carry a parsed Xen stream"; exit 1; }
+xen_note "tunnel: $info"
+xen_note "rvmigd: $(grep -o 'stdin complete.*' "$XEN_TMP/rvmigd.log" | head -1); $(grep -o 'command exited.*' "$XEN_TMP/rvmigd.log" | head -1)"
+kill -0 "$DPID" 2>/dev/null || { xen_err "rvmigd is gone after the migration"; exit 1; }
+destroy_guest "$name" || exit 1
+xen_note "PASS live migration of PVH guest to localhost through rvmig-tunnel over $transport: migrate $mig_s s, total $(xen_elapsed "$t_start") s"
