@@ -121,8 +121,9 @@ int vb_lst_wait(struct tp_lst *l, int timeout_ms, struct tp_req **req, void *hel
 		if (rdma_get_cm_event(l->ch, &ev)) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return -errno;
-			left = deadline - vb_now_ms();
-			if (left <= 0)
+			/* timeout_ms < 0: wait for ever, as transport.h says. */
+			left = timeout_ms < 0 ? -1 : deadline - vb_now_ms();
+			if (timeout_ms >= 0 && left <= 0)
 				return -ETIMEDOUT;
 			if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
 				return -errno;
