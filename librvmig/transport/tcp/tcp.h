@@ -143,6 +143,8 @@ struct tp_req {
 };
 
 /* tcp_sock.c */
+/* Waits up to timeout_ms (-1: for ever) for `ev` on fd: 0, -ETIMEDOUT or -errno. */
+int tcp_wait_fd(int fd, short ev, int timeout_ms);
 int tcp_write_full(int fd, const void *buf, size_t len, int timeout_ms);
 int tcp_read_full(int fd, void *buf, size_t len, int timeout_ms);
 int tcp_setup_send(int fd, uint8_t kind, const void *data, size_t len, int timeout_ms);

@@ -19,7 +19,6 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms)
 {
 	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			ai->ai_protocol);
-	struct pollfd p;
 	int err = 0, rc;
 	socklen_t el = sizeof(err);
 
@@ -32,13 +31,10 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms)
 		close(fd);
 		return rc;
 	}
-	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
-	do {
-		rc = poll(&p, 1, timeout_ms);
-	} while (rc < 0 && errno == EINTR);
-	if (rc <= 0) {
+	rc = tcp_wait_fd(fd, POLLOUT, timeout_ms);
+	if (rc) {
 		close(fd);
-		return rc == 0 ? -ETIMEDOUT : -errno;
+		return rc;
 	}
 	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
 	if (err) {
@@ -154,20 +150,15 @@ int tcp_lst_fd(struct tp_lst *l)
 int tcp_lst_wait(struct tp_lst *l, int timeout_ms, struct tp_req **reqp, void *hello,
 		 size_t *hello_len)
 {
-	struct pollfd p = { .fd = l->fd, .events = POLLIN };
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct tp_req *req;
 	uint8_t kind;
 	int rc, fd;
 
-	do {
-		rc = poll(&p, 1, timeout_ms);
-	} while (rc < 0 && errno == EINTR);
-	if (rc < 0)
-		return -errno;
-	if (rc == 0)
-		return -ETIMEDOUT;
+	rc = tcp_wait_fd(l->fd, POLLIN, timeout_ms);
+	if (rc)
+		return rc;
 	fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return errno == EAGAIN || errno == ECONNABORTED ? -EAGAIN : -errno;

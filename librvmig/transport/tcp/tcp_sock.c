@@ -12,7 +12,7 @@
 
 #include "transport/tcp/tcp.h"
 
-static int wait_fd(int fd, short ev, int timeout_ms)
+int tcp_wait_fd(int fd, short ev, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = ev };
 	int rc;
@@ -38,7 +38,7 @@ int tcp_write_full(int fd, const void *buf, size_t len, int timeout_ms)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
-				int rc = wait_fd(fd, POLLOUT, timeout_ms);
+				int rc = tcp_wait_fd(fd, POLLOUT, timeout_ms);
 
 				if (rc)
 					return rc;
@@ -65,7 +65,7 @@ int tcp_read_full(int fd, void *buf, size_t len, int timeout_ms)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
-				int rc = wait_fd(fd, POLLIN, timeout_ms);
+				int rc = tcp_wait_fd(fd, POLLIN, timeout_ms);
 
 				if (rc)
 					return rc;
