@@ -22,6 +22,17 @@ set(RVMIG_RXE_VM "${CMAKE_CURRENT_LIST_DIR}/../tests/harness/rxe-vm")
 get_filename_component(RVMIG_RXE_VM "${RVMIG_RXE_VM}" ABSOLUTE)
 # Global, so tests registered from any directory find the harness.
 set(RVMIG_RXE_VM "${RVMIG_RXE_VM}" CACHE INTERNAL "soft-RoCE VM harness")
+# The VM sees the host root read-only with tmpfs over /tmp, /root, ...; the
+# tree shared read-write at the same path is the source tree when the build
+# tree lies inside it (so the test scripts are visible too), else the build
+# tree.
+string(FIND "${CMAKE_BINARY_DIR}/" "${CMAKE_SOURCE_DIR}/" _rvmig_pos)
+if(_rvmig_pos EQUAL 0)
+  set(RVMIG_VM_SHARE "${CMAKE_SOURCE_DIR}" CACHE INTERNAL "tree shared with the test VMs")
+else()
+  set(RVMIG_VM_SHARE "${CMAKE_BINARY_DIR}" CACHE INTERNAL "tree shared with the test VMs")
+endif()
+
 
 function(rvmig_add_verbs_test)
   cmake_parse_arguments(PARSE_ARGV 0 A "ALLOW_HOST" "NAME;TOPOLOGY;TIMEOUT" "COMMAND;LABELS")
@@ -52,5 +63,6 @@ function(rvmig_add_verbs_test)
   set_tests_properties(${A_NAME} PROPERTIES
     LABELS "verbs;${A_LABELS}"
     RESOURCE_LOCK qemu_vm
+    ENVIRONMENT "RVMIG_VM_SHARE=${RVMIG_VM_SHARE}"
     TIMEOUT ${ctest_timeout})
 endfunction()

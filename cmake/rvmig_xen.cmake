@@ -50,5 +50,6 @@ function(rvmig_add_xen_test)
   set_tests_properties(${A_NAME} PROPERTIES
     LABELS "${labels}"
     RESOURCE_LOCK qemu_vm
+    ENVIRONMENT "RVMIG_VM_SHARE=${RVMIG_VM_SHARE}"
     TIMEOUT ${ctest_timeout})
 endfunction()

@@ -49,5 +49,5 @@ inner=("$top/scripts/demo-inner.sh" "$top/build" "$ckpt" "$transport" "$mode" "$
 if [ "$transport" = tcp ]; then
   RVMIG_RXE_ADDR=127.0.0.1 "${inner[@]}"
 else
-  (cd "$top/build" && "$top/tests/harness/rxe-vm" --allow-host --topology single --timeout 900 -- "${inner[@]}")
+  (cd "$top/build" && RVMIG_VM_SHARE=$top "$top/tests/harness/rxe-vm" --allow-host --topology single --timeout 900 -- "${inner[@]}")
 fi

@@ -596,3 +596,21 @@ ip link set lo up || vm_fail "ip link set lo up"
 vm_progress "stage2 start"
 EOF
 }
+
+# vm_share_dir WORKDIR: the host directory shared read-write with the VM at the
+# same path: $RVMIG_VM_SHARE (e.g. the source tree holding the build tree, so
+# scripts under it stay visible even when it lies below a path the VM covers
+# with tmpfs, such as /tmp or /root), else WORKDIR itself.  WORKDIR must lie
+# inside it.  Prints the directory; fails with a message otherwise.
+vm_share_dir() {
+  local workdir=$1 share
+  share=$(cd "${RVMIG_VM_SHARE:-$workdir}" 2>/dev/null && pwd -P) \
+    || { vm_log "VM failed: RVMIG_VM_SHARE=${RVMIG_VM_SHARE:-} is not a directory"; return 1; }
+  case $workdir/ in
+    "$share"/*) ;;
+    *) vm_log "VM failed: working directory $workdir is not inside the shared directory $share"; return 1 ;;
+  esac
+  [[ $share != / && $share != *,* ]] \
+    || { vm_log "VM failed: cannot share $share read-write (it is / or holds a comma)"; return 1; }
+  printf '%s\n' "$share"
+}
