@@ -61,19 +61,22 @@ start_recv() {
 	local name=$1 out=$2
 	shift 2
 	rm -f "$W/$name.ready"
-	mkfifo "$W/$name.ready" || fail "mkfifo"
-	exec 9<>"$W/$name.ready"  # open read-write: never blocks, even if the receiver dies
 	"$RVMIG_RECV" --listen "$(uri 0)" -o "$out" --ready-file "$W/$name.ready" \
 		--accept-timeout 60000 "$@" >"${RECV_STDOUT:-$W/$name.stdout}" 2>"$W/$name.err" &
 	RPID=$!
 	PIDS+=("$RPID")
 	PORT=
-	# wait for the port; stop early if the receiver died instead
-	for _ in $(seq 60); do
-		read -r -t 1 PORT <&9 && break
+	# Wait for the port the receiver writes (one small write) into its ready
+	# file once it listens; stop early if it died instead.  (Not `read -t`
+	# on a FIFO: bash can lose a byte read just before the timeout fires.)
+	for _ in $(seq 1200); do
+		if [ -s "$W/$name.ready" ]; then
+			read -r PORT <"$W/$name.ready"
+			break
+		fi
 		kill -0 "$RPID" 2>/dev/null || fail "receiver $name exited before listening"
+		sleep 0.05
 	done
-	exec 9<&-
 	[ -n "$PORT" ] || fail "receiver $name reported no port"
 }
 
