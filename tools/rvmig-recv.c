@@ -22,6 +22,7 @@
 #include "common/cli.h"
 #include "common/progress.h"
 #include "common/report.h"
+#include "pipeline/rebuild.h"
 #include "recv/output.h"
 
 enum {
@@ -38,16 +39,11 @@ struct receiver {
 	rvmig_ep *ep;
 	struct recv_output out;
 	bool out_open;
-	rvmig_stream_parser *parser;
+	struct rebuild rb;        /* ordering, sink, SHA-256, verifying parser */
 
-	bool hello, raw, done, peer_closed;
+	bool raw, peer_closed;
 	uint64_t expect_size;   /* from HELLO, 0 if unknown */
-	uint64_t off;           /* next stream offset expected */
-	uint64_t zero_bytes, data_bytes, ctrl_bytes;
 	struct app_msg end;
-	uint8_t sha[32];
-	int err;
-	char errtxt[1024];
 	struct progress prog;
 };
 
@@ -58,83 +54,21 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static void fail(struct receiver *r, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail(struct receiver *r, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (r->err)
-		return;
-	r->err = err ? err : -EIO;
-	va_start(ap, fmt);
-	vsnprintf(r->errtxt, sizeof(r->errtxt), fmt, ap);
-	va_end(ap);
-}
+#define fail(r, ...) rebuild_fail(&(r)->rb, __VA_ARGS__)
 
 static const char *peer(const struct receiver *r)
 {
 	return r->ep ? rvmig_ep_peer(r->ep) : "?";
 }
 
-/* Feeds rebuilt bytes to the verifying parser and drains its items. */
-static void parse(struct receiver *r, const void *data, size_t len)
+static int sink_write(void *arg, const void *data, size_t len)
 {
-	struct rvmig_stream_item it = { .size = sizeof(it) };
-	int rc;
-
-	if (!r->parser || r->err)
-		return;
-	rc = rvmig_stream_feed(r->parser, data, len);
-	while (rc == 0)
-		rc = rvmig_stream_next(r->parser, &it) == 1 ? 0 : -1;
-	if (rvmig_stream_error(r->parser)[0])
-		fail(r, -RVMIG_ESTREAM, "the received stream is not a valid Xen save stream: %s",
-		     rvmig_stream_error(r->parser));
+	return output_write(arg, data, len);
 }
 
-static void parse_zeros(struct receiver *r, uint64_t len)
+static int sink_zero(void *arg, uint64_t len)
 {
-	static const uint8_t zeros[64 * 1024];
-
-	while (len && r->parser && !r->err) {
-		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
-
-		parse(r, zeros, n);
-		len -= n;
-	}
-}
-
-static bool at_offset(struct receiver *r, const char *what, uint64_t off)
-{
-	if (!r->hello) {
-		fail(r, -RVMIG_EBADMSG, "%s from %s before its HELLO", what, peer(r));
-		return false;
-	}
-	if (r->done) {
-		fail(r, -RVMIG_EBADMSG, "%s from %s after the END", what, peer(r));
-		return false;
-	}
-	if (off != r->off) {
-		fail(r, -RVMIG_EBADMSG, "%s from %s for stream offset %llu, expected %llu", what,
-		     peer(r), (unsigned long long)off, (unsigned long long)r->off);
-		return false;
-	}
-	return true;
-}
-
-static void write_bytes(struct receiver *r, const void *data, size_t len)
-{
-	int rc = output_write(&r->out, data, len);
-
-	if (rc) {
-		fail(r, rc, "cannot write %zu bytes at stream offset %llu to %s: %s", len,
-		     (unsigned long long)r->off, r->out.path, strerror(-rc));
-		return;
-	}
-	parse(r, data, len);
-	r->off += len;
+	return output_zero(arg, len);
 }
 
 static void on_hello(struct receiver *r, const struct app_msg *m)
@@ -142,11 +76,11 @@ static void on_hello(struct receiver *r, const struct app_msg *m)
 	char why[512];
 	int rc;
 
-	if (r->hello) {
+	if (r->rb.started) {
 		fail(r, -RVMIG_EBADMSG, "second HELLO from %s", peer(r));
 		return;
 	}
-	r->hello = true;
+	r->rb.started = true;
 	r->raw = m->flags & APP_F_RAW;
 	r->expect_size = m->flags & APP_F_SIZE ? m->size : 0;
 	tool_debug("sender %s: rvmig-send %u.%u.%u, %s input, %s%llu bytes", peer(r),
@@ -157,7 +91,7 @@ static void on_hello(struct receiver *r, const struct app_msg *m)
 	if (r->verify_stream && !r->raw) {
 		struct rvmig_stream_attr pa = { .size = sizeof(pa) };
 
-		if ((rc = rvmig_stream_parser_create(&pa, &r->parser))) {
+		if ((rc = rvmig_stream_parser_create(&pa, &r->rb.parser))) {
 			fail(r, rc, "cannot create the stream parser: %s", rvmig_strerror(rc));
 			return;
 		}
@@ -172,28 +106,13 @@ static void on_hello(struct receiver *r, const struct app_msg *m)
 
 static void on_end(struct receiver *r, const struct app_msg *m)
 {
-	char why[512], a[65], b[65];
+	char why[512];
 	int rc;
 
-	if (m->n != r->off) {
-		fail(r, -RVMIG_EINTEGRITY, "sender %s says the stream is %llu bytes, %llu arrived",
-		     peer(r), (unsigned long long)m->n, (unsigned long long)r->off);
-		return;
-	}
 	r->end = *m;
-	r->done = true;
-	output_digest(&r->out, r->sha);
-	if (memcmp(r->sha, m->sha256, 32)) {
-		report_hex(m->sha256, a);
-		report_hex(r->sha, b);
-		fail(r, -RVMIG_EINTEGRITY,
-		     "SHA-256 mismatch over %llu bytes from %s: sender %s, written %s",
-		     (unsigned long long)r->off, peer(r), a, b);
-		return;
-	}
-	if (r->parser && rvmig_stream_finish(r->parser) < 0) {
+	if (r->rb.parser && rvmig_stream_finish(r->rb.parser) < 0) {
 		fail(r, -RVMIG_ESTREAM, "the received stream is not a valid Xen save stream: %s",
-		     rvmig_stream_error(r->parser));
+		     rvmig_stream_error(r->rb.parser));
 		return;
 	}
 	rc = output_commit(&r->out, why, sizeof(why));
@@ -212,40 +131,16 @@ static void on_msg(struct receiver *r, const struct rvmig_event *ev)
 		     (unsigned long long)ev->stream_off, why);
 		return;
 	}
-	switch (m.tag) {
-	case APP_HELLO:
+	if (m.tag == APP_HELLO) {
 		on_hello(r, &m);
-		break;
-	case APP_CTRL:
-		if (at_offset(r, "control bytes", ev->stream_off)) {
-			write_bytes(r, m.data, m.len);
-			r->ctrl_bytes += m.len;
-		}
-		break;
-	case APP_ZERO:
-		if (at_offset(r, "zero run", ev->stream_off)) {
-			rc = output_zero(&r->out, m.n);
-			if (rc) {
-				fail(r, rc, "cannot write %llu zero bytes at stream offset %llu to %s: %s",
-				     (unsigned long long)m.n, (unsigned long long)r->off, r->out.path,
-				     strerror(-rc));
-				break;
-			}
-			parse_zeros(r, m.n);
-			r->off += m.n;
-			r->zero_bytes += m.n;
-		}
-		break;
-	case APP_END:
-		if (at_offset(r, "END", r->off))
-			on_end(r, &m);
-		break;
-	case APP_ABORT:
+	} else if (m.tag == APP_ABORT) {
 		fail(r, m.status ? m.status : -RVMIG_EPEER,
 		     "sender %s gave up at stream offset %llu: %.*s", peer(r),
-		     (unsigned long long)r->off, (int)m.len, (const char *)m.data);
-		break;
-	default:
+		     (unsigned long long)r->rb.off, (int)m.len, (const char *)m.data);
+	} else if (rebuild_msg(&r->rb, &m, ev->stream_off)) {
+		if (m.tag == APP_END && r->rb.done && !r->rb.err)
+			on_end(r, &m);
+	} else {
 		fail(r, -RVMIG_EBADMSG, "unexpected %s message from %s", app_tag_name(m.tag), peer(r));
 	}
 }
@@ -260,10 +155,8 @@ static void pump(struct receiver *r, int timeout_ms, bool drain)
 	while (rvmig_event_next(r->ep, &ev) > 0) {
 		switch (ev.type) {
 		case RVMIG_EV_RECV_DATA:
-			if (!drain && at_offset(r, "data", ev.stream_off)) {
-				write_bytes(r, ev.data, ev.len);
-				r->data_bytes += ev.len;
-			}
+			if (!drain)
+				rebuild_data(&r->rb, ev.stream_off, ev.data, ev.len);
 			rvmig_recv_release(r->ep, ev.token);
 			break;
 		case RVMIG_EV_RECV_MSG:
@@ -273,10 +166,10 @@ static void pump(struct receiver *r, int timeout_ms, bool drain)
 			break;
 		case RVMIG_EV_PEER_CLOSED:
 			r->peer_closed = true;
-			if (!r->done)
+			if (!r->rb.done)
 				fail(r, -RVMIG_EPEER,
 				     "sender %s closed the connection at stream offset %llu before the end",
-				     peer(r), (unsigned long long)r->off);
+				     peer(r), (unsigned long long)r->rb.off);
 			break;
 		case RVMIG_EV_ERROR:
 			rc = ev.status;
@@ -286,22 +179,23 @@ static void pump(struct receiver *r, int timeout_ms, bool drain)
 		}
 	}
 	if (rc < 0) {
-		if (!r->done)
+		if (!r->rb.done)
 			fail(r, rc, "connection to sender %s failed at stream offset %llu: %s", peer(r),
-			     (unsigned long long)r->off, rvmig_strerror(rc));
+			     (unsigned long long)r->rb.off, rvmig_strerror(rc));
 		r->peer_closed = true; /* nothing more will come */
 	}
 	if (stop_signal)
 		fail(r, -EINTR, "interrupted by signal %d at stream offset %llu", (int)stop_signal,
-		     (unsigned long long)r->off);
-	progress_update(&r->prog, r->off);
+		     (unsigned long long)r->rb.off);
+	progress_update(&r->prog, r->rb.off);
 }
 
 static void reply(struct receiver *r)
 {
 	uint8_t m[4096];
 	size_t cap = rvmig_msg_max() < sizeof(m) ? rvmig_msg_max() : sizeof(m);
-	size_t n = app_encode_verdict(m, cap, r->err, r->off, r->sha, r->err ? r->errtxt : "ok");
+	size_t n = app_encode_verdict(m, cap, r->rb.err, r->rb.off, r->rb.digest,
+				      r->rb.err ? r->rb.errtxt : "ok");
 
 	for (int tries = 0; tries < 100; tries++) {
 		int rc = rvmig_reply_msg(r->ep, m, n);
@@ -311,30 +205,6 @@ static void reply(struct receiver *r)
 		if (rvmig_progress(r->ep, 50) < 0)
 			break;
 	}
-}
-
-static int announce(const struct tool_opts *o, const char *ready_file, const char *uri, int port)
-{
-	char buf[32];
-	int fd, n;
-
-	tool_info("listening on port %d (%s)", port, uri);
-	if (!ready_file)
-		return 0;
-	/* A FIFO (opened by the waiting test) or a regular file. */
-	fd = open(ready_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		tool_err("cannot open the ready file %s: %s", ready_file, strerror(errno));
-		return -errno;
-	}
-	n = snprintf(buf, sizeof(buf), "%d\n", port);
-	if (write(fd, buf, (size_t)n) != n) {
-		tool_err("cannot write the ready file %s: %s", ready_file, strerror(errno));
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	return 0;
 }
 
 static void usage(FILE *f)
@@ -426,6 +296,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	tool_opts_done(&o);
+	{
+		struct rebuild_sink sink = { sink_write, sink_zero, &r.out,
+					     strcmp(r.out_path, "-") ? r.out_path : "stdout" };
+
+		if (rebuild_init(&r.rb, &sink, "?")) {
+			tool_err("out of memory");
+			return 1;
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
 	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
@@ -453,7 +332,7 @@ int main(int argc, char **argv)
 		tool_err("cannot listen on %s: %s", uri, rvmig_strerror(rc));
 		goto out;
 	}
-	if ((rc = announce(&o, ready, uri, rvmig_listener_port(l))))
+	if ((rc = tool_announce(ready, uri, rvmig_listener_port(l))))
 		goto out;
 	rc = rvmig_accept(l, accept_timeout, &r.ep);
 	if (rc) {
@@ -465,6 +344,7 @@ int main(int argc, char **argv)
 	rep.transport = rvmig_ep_transport(r.ep);
 	rep.peer = rvmig_ep_peer(r.ep);
 	rep.mode = rvmig_ep_mode(r.ep);
+	r.rb.peer = rep.peer;
 	tool_debug("sender %s connected over %s (%s)", rep.peer, rep.transport,
 		   tool_mode_name(rep.mode));
 	if (o.mode && o.mode != rep.mode)
@@ -472,11 +352,11 @@ int main(int argc, char **argv)
 		     tool_mode_name(rep.mode), tool_mode_name(o.mode));
 	t0 = tool_now();
 	progress_init(&r.prog, o.verbosity >= 0, 0);
-	while (!r.err && !r.done && !r.peer_closed)
+	while (!r.rb.err && !r.rb.done && !r.peer_closed)
 		pump(&r, 200, false);
 	progress_end(&r.prog);
 	rep.seconds = tool_now() - t0;
-	if (r.err && r.out_open)
+	if (r.rb.err && r.out_open)
 		output_discard(&r.out);
 	rvmig_stats_snapshot(r.ep, &lst);
 	if (!r.peer_closed) {
@@ -484,21 +364,21 @@ int main(int argc, char **argv)
 		reply(&r);
 		deadline = tool_now() + (o.timeout_ms ? o.timeout_ms : 10000) / 1000.0;
 		while (!r.peer_closed && tool_now() < deadline) {
-			int saved = r.err;
+			int saved = r.rb.err;
 
 			pump(&r, 200, true);
-			if (!saved && r.err && r.done) {
+			if (!saved && r.rb.err && r.rb.done) {
 				/* The file is already committed and verified; the sender
 				 * vanishing after the verdict does not change that. */
-				r.err = 0;
+				r.rb.err = 0;
 				break;
 			}
 		}
 	}
-	rc = r.err;
+	rc = r.rb.err;
 out:
-	if (rc && r.err)
-		tool_err("%s", r.errtxt);
+	if (rc && r.rb.err)
+		tool_err("%s", r.rb.errtxt);
 	if (rc && r.out_open && !r.out.is_stdout)
 		tool_err("%s was not written", r.out_path);
 	else if (rc && r.out_open)
@@ -507,20 +387,20 @@ out:
 	rep.status = rc;
 	rep.raw = r.raw;
 	rep.links = o.links ? o.links : 2;
-	rep.bytes = r.off;
-	rep.zero_pages = r.zero_bytes / RVMIG_STREAM_PAGE_SIZE;
-	rep.control_bytes = r.ctrl_bytes;
-	rep.data_bytes = r.data_bytes;
+	rep.bytes = r.rb.off;
+	rep.zero_pages = r.rb.zero_bytes / RVMIG_STREAM_PAGE_SIZE;
+	rep.control_bytes = r.rb.ctrl_bytes;
+	rep.data_bytes = r.rb.data_bytes;
 	rep.lib = lst;
 	rep.pages = r.end.pages;
-	if (r.done) {
-		memcpy(rep.sha256, r.sha, 32);
+	if (r.rb.done) {
+		memcpy(rep.sha256, r.rb.digest, 32);
 		rep.sha_valid = true;
 	}
-	if (r.parser) {
+	if (r.rb.parser) {
 		struct rvmig_stream_stats st = { .size = sizeof(st) };
 
-		rvmig_stream_get_stats(r.parser, &st);
+		rvmig_stream_get_stats(r.rb.parser, &st);
 		rep.pages = st.pages;
 		for (unsigned i = 0; i < RVMIG_LIBXL_REC_NTYPES; i++)
 			rep.records += st.libxl_records[i];
@@ -532,7 +412,7 @@ out:
 		char hex[65];
 
 		report_hex(rep.sha256, hex);
-		if (r.parser)
+		if (r.rb.parser)
 			tool_info("received %llu bytes from %s over %s/%s into %s: Xen stream, %llu "
 				  "records, %llu pages (%llu zero, elided); %.3f s, %.3f Gbit/s, "
 				  "sha256 %s verified",
@@ -556,7 +436,8 @@ out:
 	rvmig_listener_close(l);
 	if (r.out_open)
 		output_close(&r.out);
-	rvmig_stream_parser_destroy(r.parser);
+	rvmig_stream_parser_destroy(r.rb.parser);
+	rebuild_fini(&r.rb);
 	rvmig_ctx_destroy(ctx);
 	return rc ? 1 : 0;
 }

@@ -113,10 +113,10 @@ size_t app_encode_abort(uint8_t *buf, size_t cap, int32_t status, const char *t)
 	return text(buf, cap, n + 4, t);
 }
 
-size_t app_encode_verdict(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
-			  const uint8_t sha256[32], const char *t)
+static size_t encode_status(uint8_t *buf, size_t cap, enum app_tag tag, int32_t status,
+			    uint64_t bytes, const uint8_t sha256[32], const char *t)
 {
-	size_t n = hdr(buf, cap, APP_VERDICT, 48);
+	size_t n = hdr(buf, cap, tag, 48);
 
 	if (!n)
 		return 0;
@@ -127,10 +127,44 @@ size_t app_encode_verdict(uint8_t *buf, size_t cap, int32_t status, uint64_t byt
 	return text(buf, cap, n + 48, t);
 }
 
+size_t app_encode_verdict(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
+			  const uint8_t sha256[32], const char *t)
+{
+	return encode_status(buf, cap, APP_VERDICT, status, bytes, sha256, t);
+}
+
+size_t app_encode_exit(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
+		       const uint8_t sha256[32], const char *t)
+{
+	return encode_status(buf, cap, APP_EXIT, status, bytes, sha256, t);
+}
+
+size_t app_encode_payload_hdr(uint8_t *buf, size_t cap, enum app_tag tag)
+{
+	return hdr(buf, cap, tag, 0);
+}
+
+size_t app_encode_exec(uint8_t *buf, size_t cap, int argc, char *const argv[])
+{
+	size_t n = hdr(buf, cap, APP_EXEC, 0);
+
+	for (int i = 0; n && i < argc; i++) {
+		size_t l = strlen(argv[i]) + 1;
+
+		if (l > cap - n)
+			return 0;
+		memcpy(buf + n, argv[i], l);
+		n += l;
+	}
+	return n;
+}
+
 int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why)
 {
 	static const size_t fixed[] = { [APP_HELLO] = 16, [APP_CTRL] = 0,  [APP_ZERO] = 8,
-					[APP_END] = 56,   [APP_ABORT] = 4, [APP_VERDICT] = 48 };
+					[APP_END] = 56,   [APP_ABORT] = 4, [APP_VERDICT] = 48,
+					[APP_EXEC] = 0,   [APP_OUT] = 0,   [APP_ERR] = 0,
+					[APP_EXIT] = 48 };
 	const uint8_t *p = buf;
 
 	memset(m, 0, sizeof(*m));
@@ -142,7 +176,7 @@ int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why)
 		*why = "message format version differs (tools of another version?)";
 		return -EPROTO;
 	}
-	if (p[0] < APP_HELLO || p[0] > APP_VERDICT) {
+	if (p[0] < APP_HELLO || p[0] > APP_EXIT) {
 		*why = "unknown message tag";
 		return -EBADMSG;
 	}
@@ -160,6 +194,9 @@ int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why)
 		m->size = get64(p + 8);
 		break;
 	case APP_CTRL:
+	case APP_EXEC:
+	case APP_OUT:
+	case APP_ERR:
 		m->data = p;
 		m->len = len;
 		break;
@@ -178,6 +215,7 @@ int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why)
 		m->len = len - 4;
 		break;
 	case APP_VERDICT:
+	case APP_EXIT:
 		m->status = (int32_t)get32(p);
 		m->tool_version = get32(p + 4);
 		m->n = get64(p + 8);
@@ -191,7 +229,8 @@ int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why)
 
 const char *app_tag_name(enum app_tag t)
 {
-	static const char *const names[] = { "?", "HELLO", "CTRL", "ZERO", "END", "ABORT", "VERDICT" };
+	static const char *const names[] = { "?",     "HELLO", "CTRL", "ZERO", "END", "ABORT",
+					     "VERDICT", "EXEC", "OUT",  "ERR",  "EXIT" };
 
-	return (unsigned)t <= APP_VERDICT ? names[t] : "?";
+	return (unsigned)t <= APP_EXIT ? names[t] : "?";
 }

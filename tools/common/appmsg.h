@@ -22,6 +22,17 @@
  *   VERDICT  receiver -> sender: i32 status (0: written and verified, else
  *            -errno / -RVMIG_E*), u32 tool version, u64 bytes written,
  *            u8[32] SHA-256 of what was written, then text
+ *
+ * rvmig-tunnel / rvmigd use CTRL, ZERO, bulk data and END (end of the
+ * tunnel's stdin) the same way, plus:
+ *   EXEC     tunnel -> daemon, first message: the command's argv, each
+ *            argument NUL-terminated
+ *   OUT      daemon -> tunnel (reply): bytes the command wrote on stdout
+ *   ERR      daemon -> tunnel (reply): bytes the command wrote on stderr
+ *   EXIT     daemon -> tunnel (reply), last: i32 status (0..255: the
+ *            command's exit status; 256 + N: killed by signal N; < 0:
+ *            -errno, the daemon failed or refused), u32 tool version,
+ *            u64 stdin bytes delivered, u8[32] their SHA-256, then text
  */
 #ifndef RVMIG_TOOLS_APPMSG_H
 #define RVMIG_TOOLS_APPMSG_H
@@ -39,6 +50,10 @@ enum app_tag {
 	APP_END = 4,
 	APP_ABORT = 5,
 	APP_VERDICT = 6,
+	APP_EXEC = 7,
+	APP_OUT = 8,
+	APP_ERR = 9,
+	APP_EXIT = 10,
 };
 
 enum {
@@ -62,7 +77,8 @@ struct app_msg {
 	uint64_t pages, zero_pages;
 	/* ABORT, VERDICT */
 	int32_t status;
-	/* CTRL: payload; ABORT, VERDICT: text (not NUL-terminated) */
+	/* CTRL, OUT, ERR, EXEC: payload; ABORT, VERDICT, EXIT: text (not
+	 * NUL-terminated) */
 	const uint8_t *data;
 	size_t len;
 };
@@ -77,6 +93,14 @@ size_t app_encode_end(uint8_t *buf, size_t cap, uint64_t total, const uint8_t sh
 size_t app_encode_abort(uint8_t *buf, size_t cap, int32_t status, const char *text);
 size_t app_encode_verdict(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
 			  const uint8_t sha256[32], const char *text);
+
+/* EXIT: like VERDICT, with the status defined above. */
+size_t app_encode_exit(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
+		       const uint8_t sha256[32], const char *text);
+/* Header of a message whose payload follows (CTRL, OUT, ERR, EXEC). */
+size_t app_encode_payload_hdr(uint8_t *buf, size_t cap, enum app_tag tag);
+/* EXEC with argv[0..argc-1]; 0 if it does not fit. */
+size_t app_encode_exec(uint8_t *buf, size_t cap, int argc, char *const argv[]);
 
 /* Decodes one message.  Returns 0, or -EBADMSG (truncated, unknown tag)
  * or -EPROTO (other format version) with `why` naming the problem. */

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* cli.c - common options, logging and librvmig set-up of the rvmig tools. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -212,4 +214,28 @@ double tool_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int tool_announce(const char *ready_file, const char *uri, int port)
+{
+	char buf[32];
+	int fd, n;
+
+	tool_info("listening on port %d (%s)", port, uri);
+	if (!ready_file)
+		return 0;
+	/* A FIFO (opened by the waiting test) or a regular file. */
+	fd = open(ready_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		tool_err("cannot open the ready file %s: %s", ready_file, strerror(errno));
+		return -errno;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", port);
+	if (write(fd, buf, (size_t)n) != n) {
+		tool_err("cannot write the ready file %s: %s", ready_file, strerror(errno));
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
 }

@@ -83,4 +83,9 @@ int tool_parse_u64(const char *s, uint64_t *out);
 
 double tool_now(void); /* CLOCK_MONOTONIC seconds */
 
+/* Says "listening on port N (URI)" and, if ready_file is set, writes the
+ * port there (a FIFO the waiting test opened, or a regular file).  Returns
+ * 0 or -errno (printed). */
+int tool_announce(const char *ready_file, const char *uri, int port);
+
 #endif

@@ -19,11 +19,6 @@ int output_open(struct recv_output *o, const char *path, char *why, size_t whyle
 {
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
-	o->sha = EVP_MD_CTX_new();
-	if (!o->sha || !EVP_DigestInit_ex(o->sha, EVP_sha256(), NULL)) {
-		snprintf(why, whylen, "out of memory");
-		return -ENOMEM;
-	}
 	if (!strcmp(path, "-")) {
 		o->path = "stdout";
 		o->is_stdout = true;
@@ -90,7 +85,6 @@ int output_write(struct recv_output *o, const void *data, size_t len)
 	rc = write_all(o->fd, data, len, o->is_stdout ? -1 : (off_t)o->off);
 	if (rc)
 		return rc;
-	EVP_DigestUpdate(o->sha, data, len);
 	o->off += len;
 	start_writeback(o);
 	return 0;
@@ -107,18 +101,10 @@ int output_zero(struct recv_output *o, uint64_t len)
 			if (rc)
 				return rc;
 		}
-		EVP_DigestUpdate(o->sha, zeros, n);
 		o->off += n;
 		len -= n;
 	}
 	return 0;
-}
-
-void output_digest(struct recv_output *o, uint8_t sha[32])
-{
-	unsigned int l = 32;
-
-	EVP_DigestFinal_ex(o->sha, sha, &l);
 }
 
 int output_commit(struct recv_output *o, char *why, size_t whylen)
@@ -172,6 +158,4 @@ void output_close(struct recv_output *o)
 	o->fd = -1;
 	free(o->tmp);
 	o->tmp = NULL;
-	EVP_MD_CTX_free(o->sha);
-	o->sha = NULL;
 }

@@ -6,13 +6,12 @@
  * directory), fsync'ed, renamed to PATH and the directory fsync'ed only by
  * output_commit(); output_discard() unlinks it.  Zero runs become holes.
  * "-" writes to stdout, which cannot be taken back: a failure there is
- * reported, never hidden.  The SHA-256 covers every byte written (holes as
- * zeros).
+ * reported, never hidden.  (The SHA-256 of what is written is kept by the
+ * caller's pipeline/rebuild.h.)
  */
 #ifndef RVMIG_TOOLS_RECV_OUTPUT_H
 #define RVMIG_TOOLS_RECV_OUTPUT_H
 
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -24,15 +23,12 @@ struct recv_output {
 	uint64_t off;       /* bytes written so far (holes included) */
 	uint64_t synced;    /* writeback started up to here */
 	bool committed;
-	EVP_MD_CTX *sha;
 };
 
 /* Returns 0 or -errno with `why` filled. */
 int output_open(struct recv_output *o, const char *path, char *why, size_t whylen);
 int output_write(struct recv_output *o, const void *data, size_t len);
 int output_zero(struct recv_output *o, uint64_t len);
-/* SHA-256 of everything written (call once, before output_commit). */
-void output_digest(struct recv_output *o, uint8_t sha[32]);
 /* Makes the file durable under its final name.  Returns 0 or -errno with
  * `why` naming the step that failed. */
 int output_commit(struct recv_output *o, char *why, size_t whylen);

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/* rebuild.c - ordered pieces -> byte sink with SHA-256 (and parser). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/report.h"
+#include "pipeline/rebuild.h"
+
+static const uint8_t zeros[64 * 1024];
+
+int rebuild_init(struct rebuild *r, const struct rebuild_sink *sink, const char *peer)
+{
+	memset(r, 0, sizeof(*r));
+	r->sink = *sink;
+	r->peer = peer;
+	r->sha = EVP_MD_CTX_new();
+	if (!r->sha || !EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL))
+		return -ENOMEM;
+	return 0;
+}
+
+void rebuild_fini(struct rebuild *r)
+{
+	EVP_MD_CTX_free(r->sha);
+	r->sha = NULL;
+}
+
+void rebuild_fail(struct rebuild *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->err)
+		return;
+	r->err = err ? err : -EIO;
+	va_start(ap, fmt);
+	vsnprintf(r->errtxt, sizeof(r->errtxt), fmt, ap);
+	va_end(ap);
+}
+
+void rebuild_digest(struct rebuild *r)
+{
+	unsigned int l = 32;
+
+	if (r->sha && !r->digested)
+		EVP_DigestFinal_ex(r->sha, r->digest, &l);
+	r->digested = true;
+}
+
+/* Feeds delivered bytes to the verifying parser and drains its items. */
+static void parse(struct rebuild *r, const void *data, size_t len)
+{
+	struct rvmig_stream_item it = { .size = sizeof(it) };
+	int rc;
+
+	if (!r->parser || r->err)
+		return;
+	rc = rvmig_stream_feed(r->parser, data, len);
+	while (rc == 0)
+		rc = rvmig_stream_next(r->parser, &it) == 1 ? 0 : -1;
+	if (rvmig_stream_error(r->parser)[0])
+		rebuild_fail(r, -RVMIG_ESTREAM,
+			     "the received stream is not a valid Xen save stream: %s",
+			     rvmig_stream_error(r->parser));
+}
+
+static bool at_offset(struct rebuild *r, const char *what, uint64_t off)
+{
+	if (r->err)
+		return false;
+	if (!r->started) {
+		rebuild_fail(r, -RVMIG_EBADMSG, "%s from %s before its first message", what,
+			     r->peer);
+		return false;
+	}
+	if (r->done) {
+		rebuild_fail(r, -RVMIG_EBADMSG, "%s from %s after the END", what, r->peer);
+		return false;
+	}
+	if (off != r->off) {
+		rebuild_fail(r, -RVMIG_EBADMSG, "%s from %s for stream offset %llu, expected %llu",
+			     what, r->peer, (unsigned long long)off, (unsigned long long)r->off);
+		return false;
+	}
+	return true;
+}
+
+static void deliver(struct rebuild *r, const void *data, size_t len)
+{
+	int rc = r->sink.write(r->sink.arg, data, len);
+
+	if (rc) {
+		rebuild_fail(r, rc, "cannot write %zu bytes at stream offset %llu to %s: %s", len,
+			     (unsigned long long)r->off, r->sink.name, strerror(-rc));
+		return;
+	}
+	EVP_DigestUpdate(r->sha, data, len);
+	parse(r, data, len);
+	r->off += len;
+}
+
+static void deliver_zeros(struct rebuild *r, uint64_t len)
+{
+	int rc = 0;
+
+	if (r->sink.zero) {
+		rc = r->sink.zero(r->sink.arg, len);
+		if (rc) {
+			rebuild_fail(r, rc,
+				     "cannot write %llu zero bytes at stream offset %llu to %s: %s",
+				     (unsigned long long)len, (unsigned long long)r->off,
+				     r->sink.name, strerror(-rc));
+			return;
+		}
+	}
+	while (len && !r->err) {
+		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+
+		if (r->sink.zero) {
+			EVP_DigestUpdate(r->sha, zeros, n);
+			parse(r, zeros, n);
+			r->off += n;
+		} else {
+			deliver(r, zeros, n);
+		}
+		len -= n;
+	}
+}
+
+void rebuild_data(struct rebuild *r, uint64_t off, const void *data, size_t len)
+{
+	if (!at_offset(r, "data", off))
+		return;
+	deliver(r, data, len);
+	r->data_bytes += len;
+}
+
+static void on_end(struct rebuild *r, const struct app_msg *m)
+{
+	char a[65], b[65];
+
+	if (m->n != r->off) {
+		rebuild_fail(r, -RVMIG_EINTEGRITY, "%s says the stream is %llu bytes, %llu arrived",
+			     r->peer, (unsigned long long)m->n, (unsigned long long)r->off);
+		return;
+	}
+	rebuild_digest(r);
+	if (memcmp(r->digest, m->sha256, 32)) {
+		report_hex(m->sha256, a);
+		report_hex(r->digest, b);
+		rebuild_fail(r, -RVMIG_EINTEGRITY,
+			     "SHA-256 mismatch over %llu bytes from %s: sent %s, delivered %s",
+			     (unsigned long long)r->off, r->peer, a, b);
+		return;
+	}
+	r->done = true;
+}
+
+bool rebuild_msg(struct rebuild *r, const struct app_msg *m, uint64_t off)
+{
+	switch (m->tag) {
+	case APP_CTRL:
+		if (at_offset(r, "control bytes", off)) {
+			deliver(r, m->data, m->len);
+			r->ctrl_bytes += m->len;
+		}
+		return true;
+	case APP_ZERO:
+		if (at_offset(r, "zero run", off)) {
+			deliver_zeros(r, m->n);
+			r->zero_bytes += m->n;
+		}
+		return true;
+	case APP_END:
+		if (at_offset(r, "END", r->off))
+			on_end(r, m);
+		return true;
+	default:
+		return false;
+	}
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rebuild.h - the receiving half shared by rvmig-recv and rvmigd: bulk data
+ * (RVMIG_EV_RECV_DATA) and CTRL / ZERO messages, which arrive in post order,
+ * become the original byte stream in an ordered byte sink, with a SHA-256
+ * of every byte delivered (zero runs as zeros) and an optional verifying
+ * Xen stream parser fed alongside.  Each piece must start exactly where the
+ * previous one ended; END must name that length and carry the same SHA-256.
+ */
+#ifndef RVMIG_TOOLS_PIPELINE_REBUILD_H
+#define RVMIG_TOOLS_PIPELINE_REBUILD_H
+
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rvmig.h>
+
+#include "common/appmsg.h"
+
+/* Where the bytes go.  Both return 0 or -errno.  zero may be NULL: zeros
+ * are then written with write(). */
+struct rebuild_sink {
+	int (*write)(void *arg, const void *data, size_t len);
+	int (*zero)(void *arg, uint64_t len);
+	void *arg;
+	const char *name; /* for messages: "PATH", "the command's stdin" */
+};
+
+struct rebuild {
+	struct rebuild_sink sink;
+	const char *peer;             /* for messages */
+	rvmig_stream_parser *parser;  /* optional, owned by the caller */
+	EVP_MD_CTX *sha;
+	bool started;                 /* owner saw its first message (HELLO / EXEC) */
+	bool done;                    /* END matched */
+	uint64_t off;                 /* next stream offset expected */
+	uint64_t data_bytes, ctrl_bytes, zero_bytes;
+	uint8_t digest[32];           /* valid once done (or after rebuild_digest) */
+	bool digested;
+	int err;
+	char errtxt[1024];
+};
+
+int rebuild_init(struct rebuild *r, const struct rebuild_sink *sink, const char *peer);
+void rebuild_fini(struct rebuild *r);
+void rebuild_fail(struct rebuild *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Bulk data of a RECV_DATA event at `off`. */
+void rebuild_data(struct rebuild *r, uint64_t off, const void *data, size_t len);
+/* A decoded CTRL, ZERO or END message at `off`; returns false (and does
+ * nothing) for other tags.  END checks length and SHA-256 (-RVMIG_EINTEGRITY)
+ * and sets `done`; the parser's finish is left to the owner. */
+bool rebuild_msg(struct rebuild *r, const struct app_msg *m, uint64_t off);
+/* Finalizes the SHA-256 into r->digest (done by a matching END); later
+ * calls keep it.  Nothing may be delivered afterwards. */
+void rebuild_digest(struct rebuild *r);
+
+#endif

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: MIT */
+/* sendpipe.c - stream bytes in registered input memory -> ordered requests. */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/appmsg.h"
+#include "pipeline/sendpipe.h"
+
+#define RUN_MAX (4u << 20)      /* largest coalesced bulk request */
+#define LOOKAHEAD (32ull << 20) /* parse at most this far past acknowledged data */
+
+int sendpipe_init(struct sendpipe *p, struct send_input *in, uint64_t zero_min,
+		  sendpipe_event_fn on_event, void *arg)
+{
+	memset(p, 0, sizeof(*p));
+	p->in = in;
+	p->zero_min = zero_min;
+	p->on_event = on_event;
+	p->arg = arg;
+	p->sha = EVP_MD_CTX_new();
+	p->msg_max = rvmig_msg_max();
+	p->msg = malloc(p->msg_max);
+	if (!p->sha || !p->msg || !EVP_DigestInit_ex(p->sha, EVP_sha256(), NULL))
+		return -ENOMEM;
+	p->msg_hdr = app_encode_ctrl_hdr(p->msg, p->msg_max);
+	return 0;
+}
+
+void sendpipe_attach(struct sendpipe *p, rvmig_ep *ep)
+{
+	p->ep = ep;
+}
+
+void sendpipe_fini(struct sendpipe *p)
+{
+	EVP_MD_CTX_free(p->sha);
+	free(p->msg);
+	free(p->fl);
+	p->sha = NULL;
+	p->msg = NULL;
+	p->fl = NULL;
+}
+
+void sendpipe_fail(struct sendpipe *p, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->err)
+		return;
+	p->err = err ? err : -EIO;
+	va_start(ap, fmt);
+	vsnprintf(p->errtxt, sizeof(p->errtxt), fmt, ap);
+	va_end(ap);
+}
+
+void sendpipe_digest(struct sendpipe *p, uint8_t sha[32])
+{
+	unsigned int hl = 32;
+
+	EVP_DigestFinal_ex(p->sha, sha, &hl);
+}
+
+/* ---- completions ---- */
+
+static void on_done(struct sendpipe *p, const struct rvmig_event *ev)
+{
+	uint64_t seq = ev->cookie;
+
+	if (ev->status) {
+		sendpipe_fail(p, ev->status, "transfer to %s failed after %llu acknowledged bytes: %s",
+			      rvmig_ep_peer(p->ep), (unsigned long long)p->acked,
+			      rvmig_strerror(ev->status));
+		return;
+	}
+	if (seq < p->seq_head || seq >= p->seq_next)
+		return;
+	p->fl[seq & (p->fl_cap - 1)].done = true;
+	while (p->seq_head < p->seq_next && p->fl[p->seq_head & (p->fl_cap - 1)].done) {
+		p->acked = p->fl[p->seq_head & (p->fl_cap - 1)].end;
+		p->seq_head++;
+	}
+}
+
+void sendpipe_pump(struct sendpipe *p, int timeout_ms)
+{
+	struct rvmig_event ev;
+	int rc = rvmig_progress(p->ep, timeout_ms);
+
+	while (rvmig_event_next(p->ep, &ev) > 0) {
+		switch (ev.type) {
+		case RVMIG_EV_SEND_DONE:
+			on_done(p, &ev);
+			break;
+		case RVMIG_EV_RECV_MSG:
+			p->on_event(p, &ev);
+			rvmig_recv_release(p->ep, ev.token);
+			break;
+		case RVMIG_EV_PEER_CLOSED:
+			p->on_event(p, &ev);
+			break;
+		case RVMIG_EV_ERROR:
+			rc = ev.status;
+			break;
+		default:
+			break;
+		}
+	}
+	if (rc < 0)
+		sendpipe_fail(p, rc, "connection to %s failed after %llu acknowledged bytes: %s",
+			      rvmig_ep_peer(p->ep), (unsigned long long)p->acked, rvmig_strerror(rc));
+	if (p->stop && *p->stop)
+		sendpipe_fail(p, -EINTR, "interrupted by signal %d", *p->stop);
+	input_release(p->in, p->acked);
+}
+
+/* ---- posting ---- */
+
+static int track(struct sendpipe *p, uint64_t end, uint64_t *seq)
+{
+	if (p->seq_next - p->seq_head == p->fl_cap) {
+		uint64_t ncap = p->fl_cap ? p->fl_cap * 2 : 8192;
+		struct sendpipe_inflight *n = calloc(ncap, sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		for (uint64_t q = p->seq_head; q < p->seq_next; q++)
+			n[q & (ncap - 1)] = p->fl[q & (p->fl_cap - 1)];
+		free(p->fl);
+		p->fl = n;
+		p->fl_cap = ncap;
+	}
+	*seq = p->seq_next;
+	p->fl[*seq & (p->fl_cap - 1)] = (struct sendpipe_inflight){ .end = end };
+	return 0;
+}
+
+/* Posts a message or bulk request, waiting out back-pressure. */
+static void post(struct sendpipe *p, enum sendpipe_kind k, const void *msg, size_t len,
+		 const struct in_seg *seg, uint64_t off, uint64_t end)
+{
+	uint64_t seq;
+	int rc;
+
+	if (p->err)
+		return;
+	if ((rc = track(p, end, &seq))) {
+		sendpipe_fail(p, rc, "out of memory");
+		return;
+	}
+	for (;;) {
+		if (k == SP_DATA)
+			rc = rvmig_client_post(p->ep, p->in->bufs[seg->buf].mr, seg->off, seg->len,
+					       off, seq);
+		else
+			rc = rvmig_client_send_msg(p->ep, msg, len, off, seq);
+		if (rc != -EAGAIN)
+			break;
+		sendpipe_pump(p, 100);
+		if (p->err)
+			return;
+	}
+	if (rc) {
+		sendpipe_fail(p, rc, "cannot post stream offset %llu: %s", (unsigned long long)off,
+			      rvmig_strerror(rc));
+		return;
+	}
+	p->seq_next++;
+}
+
+void sendpipe_msg(struct sendpipe *p, const void *msg, size_t len, uint64_t off)
+{
+	sendpipe_flush(p);
+	post(p, SP_CTRL, msg, len, NULL, off, off);
+}
+
+void sendpipe_flush(struct sendpipe *p)
+{
+	uint8_t z[32];
+
+	switch (p->pk) {
+	case SP_NONE:
+		return;
+	case SP_CTRL:
+		post(p, SP_CTRL, p->msg, p->msg_hdr + p->p_len, NULL, p->p_off, p->p_off + p->p_len);
+		p->control_bytes += p->p_len;
+		break;
+	case SP_DATA:
+		post(p, SP_DATA, NULL, 0, &p->p_seg, p->p_off, p->p_off + p->p_len);
+		p->data_bytes += p->p_len;
+		break;
+	case SP_ZERO:
+		p->zero_pages += p->p_len / RVMIG_STREAM_PAGE_SIZE;
+		post(p, SP_ZERO, z, app_encode_zero(z, sizeof(z), p->p_len), NULL, p->p_off,
+		     p->p_off + p->p_len);
+		break;
+	}
+	p->pk = SP_NONE;
+	p->ztail = 0;
+}
+
+void sendpipe_drain(struct sendpipe *p)
+{
+	sendpipe_flush(p);
+	while (!p->err && rvmig_client_pending(p->ep))
+		sendpipe_pump(p, 200);
+}
+
+static bool extends(const struct sendpipe *p, enum sendpipe_kind k, uint64_t off)
+{
+	return p->pk == k && p->p_off + p->p_len == off;
+}
+
+static void add_ctrl(struct sendpipe *p, uint64_t off, const uint8_t *data, size_t len)
+{
+	size_t room = p->msg_max - p->msg_hdr;
+
+	while (len && !p->err) {
+		size_t n;
+
+		if (!extends(p, SP_CTRL, off) || p->p_len == room) {
+			sendpipe_flush(p);
+			p->pk = SP_CTRL;
+			p->p_off = off;
+			p->p_len = 0;
+		}
+		n = room - p->p_len < len ? room - p->p_len : len;
+		memcpy(p->msg + p->msg_hdr + p->p_len, data, n);
+		p->p_len += n;
+		off += n;
+		data += n;
+		len -= n;
+	}
+}
+
+static void add_zero(struct sendpipe *p, uint64_t off, uint64_t len)
+{
+	if (!extends(p, SP_ZERO, off)) {
+		sendpipe_flush(p);
+		p->pk = SP_ZERO;
+		p->p_off = off;
+		p->p_len = 0;
+	}
+	p->p_len += len;
+}
+
+static void add_data(struct sendpipe *p, uint64_t off, uint64_t len)
+{
+	struct in_seg seg[2];
+	int n = input_locate(p->in, off, len, seg);
+
+	if (!n) {
+		sendpipe_fail(p, -EFAULT,
+			      "stream offset %llu is not in the input buffers (internal error)",
+			      (unsigned long long)off);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if (extends(p, SP_DATA, off) && p->p_seg.buf == seg[i].buf &&
+		    p->p_seg.off + p->p_seg.len == seg[i].off && p->p_len + seg[i].len <= RUN_MAX) {
+			p->p_len += seg[i].len;
+			p->p_seg.len += seg[i].len;
+		} else {
+			sendpipe_flush(p);
+			p->pk = SP_DATA;
+			p->p_off = off;
+			p->p_len = seg[i].len;
+			p->p_seg = seg[i];
+		}
+		off += seg[i].len;
+	}
+}
+
+/*
+ * A zero page that follows data is appended to the data run while the run's
+ * zero tail is shorter than zero_min; once it is that long, the tail is cut
+ * off the run and elided.  (zero_min one page: every zero page is elided.)
+ */
+static void zero_page(struct sendpipe *p, uint64_t off, uint64_t len)
+{
+	if (p->zero_min <= len || !extends(p, SP_DATA, off)) {
+		add_zero(p, off, len);
+		return;
+	}
+	add_data(p, off, len);
+	p->ztail = p->ztail + len < p->p_len ? p->ztail + len : p->p_len;
+	if (p->ztail < p->zero_min)
+		return;
+	if (p->ztail == p->p_len) {
+		p->pk = SP_ZERO;
+	} else {
+		uint64_t z = p->ztail, end = p->p_off + p->p_len;
+
+		p->p_len -= z;
+		p->p_seg.len -= (size_t)z;
+		sendpipe_flush(p);
+		p->pk = SP_ZERO;
+		p->p_off = end - z;
+		p->p_len = z;
+	}
+	p->ztail = 0;
+}
+
+/* Keeps a mapped file from being read (touched) far ahead of what the
+ * transport has finished with: bounds the resident set. */
+static void lookahead(struct sendpipe *p, uint64_t off)
+{
+	while (p->in->mapped && !p->err && off > p->acked + LOOKAHEAD)
+		sendpipe_pump(p, 100);
+}
+
+void sendpipe_item(struct sendpipe *p, const struct rvmig_stream_item *it)
+{
+	EVP_DigestUpdate(p->sha, it->data, it->len);
+	if (it->kind == RVMIG_STREAM_ITEM_PAGE) {
+		p->pages++;
+		if (it->flags & RVMIG_STREAM_F_ZERO) {
+			zero_page(p, it->offset, it->len);
+		} else {
+			add_data(p, it->offset, it->len);
+			p->ztail = 0;
+		}
+	} else {
+		add_ctrl(p, it->offset, it->data, it->len);
+	}
+	lookahead(p, it->offset);
+}
+
+void sendpipe_bytes(struct sendpipe *p, uint64_t off, const void *data, size_t len)
+{
+	EVP_DigestUpdate(p->sha, data, len);
+	add_ctrl(p, off, data, len);
+}
+
+void sendpipe_raw(struct sendpipe *p, uint64_t off, uint64_t len)
+{
+	struct in_seg seg[2];
+
+	while (len && !p->err) {
+		uint64_t n = len < RUN_MAX ? len : RUN_MAX;
+		int ns;
+
+		lookahead(p, off);
+		ns = input_locate(p->in, off, (size_t)n, seg);
+		for (int i = 0; i < ns; i++)
+			EVP_DigestUpdate(p->sha, p->in->bufs[seg[i].buf].base + seg[i].off,
+					 seg[i].len);
+		add_data(p, off, n);
+		sendpipe_flush(p);
+		off += n;
+		len -= n;
+	}
+}
+
+/* ---- input loops ---- */
+
+/* Hands on the bytes [b->fed, b->filled) of the current buffer. */
+static void process(struct sendpipe *p, sendpipe_process_fn fn)
+{
+	struct in_buf *b = &p->in->bufs[p->in->cur];
+	uint64_t off = b->stream_base + b->fed;
+	size_t len = b->filled - b->fed;
+
+	if (!len)
+		return;
+	b->fed = b->filled;
+	fn(p, off, b->base + (off - b->stream_base), len);
+}
+
+void sendpipe_run_pipe(struct sendpipe *p, sendpipe_process_fn fn)
+{
+	struct send_input *in = p->in;
+
+	while (!p->err && !p->quit && !(p->stop && *p->stop)) {
+		struct in_buf *b = &in->bufs[in->cur];
+		struct pollfd pf[2] = { { .fd = in->fd, .events = POLLIN },
+					{ .fd = rvmig_ep_fd(p->ep), .events = POLLIN } };
+		ssize_t n;
+
+		if (in->eof) {
+			process(p, fn);
+			break;
+		}
+		if (b->filled == b->cap) {
+			process(p, fn);
+			while (!p->err && !input_next_buf(in, p->acked)) {
+				sendpipe_flush(p); /* a run may still point into the buffer */
+				sendpipe_pump(p, 100);
+			}
+			continue;
+		}
+		if (poll(pf, 2, b->fed < b->filled ? 0 : 100) < 0 && errno != EINTR) {
+			sendpipe_fail(p, -errno, "poll: %s", strerror(errno));
+			break;
+		}
+		if (pf[0].revents) {
+			n = input_read(in);
+			if (n < 0 && n != -EAGAIN)
+				sendpipe_fail(p, (int)n, "cannot read %s: %s", in->name,
+					      strerror((int)-n));
+		} else {
+			/* Input idle: hand on what we have. */
+			process(p, fn);
+			sendpipe_flush(p);
+		}
+		sendpipe_pump(p, 0);
+	}
+}
+
+void sendpipe_run_mapped(struct sendpipe *p, sendpipe_process_fn fn)
+{
+	p->in->bufs[0].fed = 0;
+	process(p, fn);
+}

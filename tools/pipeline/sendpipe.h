@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sendpipe.h - the sending half shared by rvmig-send and rvmig-tunnel:
+ * stream bytes held in registered input memory (send/input.h) become
+ * ordered librvmig requests.
+ *
+ *   - page payloads of a parsed Xen stream: zero-copy bulk requests
+ *     (rvmig_client_post) straight from the input memory, runs of adjacent
+ *     pages coalesced up to 4 MiB;
+ *   - all-zero pages: ZERO messages (see sendpipe.zero_min);
+ *   - every other byte (headers, record headers, pfn arrays, non-page
+ *     records, trailer, unparsed input): CTRL messages, coalesced;
+ *   - raw input (rvmig-send --raw): bulk requests.
+ *
+ * Every byte handed on is added to a SHA-256 (sendpipe_digest()).  Requests
+ * are tracked in post order; `acked` is the stream offset below which all of
+ * them completed, so input buffers up to there may be reused.  Events other
+ * than completions (replies, peer close) go to the owner's callback.
+ */
+#ifndef RVMIG_TOOLS_PIPELINE_SENDPIPE_H
+#define RVMIG_TOOLS_PIPELINE_SENDPIPE_H
+
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rvmig.h>
+
+#include "send/input.h"
+
+struct sendpipe;
+/* Called from sendpipe_pump() for RVMIG_EV_RECV_MSG (released afterwards)
+ * and RVMIG_EV_PEER_CLOSED. */
+typedef void (*sendpipe_event_fn)(struct sendpipe *p, const struct rvmig_event *ev);
+
+enum sendpipe_kind { SP_NONE, SP_CTRL, SP_DATA, SP_ZERO };
+
+struct sendpipe_inflight {
+	uint64_t end; /* stream offset after the request */
+	bool done;
+};
+
+struct sendpipe {
+	rvmig_ep *ep;
+	struct send_input *in;
+	sendpipe_event_fn on_event;
+	void *arg;                /* owner's */
+	volatile int *stop;       /* optional: nonzero (a signal number) stops */
+	bool quit;                /* owner: end sendpipe_run_pipe() now */
+	EVP_MD_CTX *sha;
+	size_t msg_max;
+
+	/* the item being coalesced */
+	enum sendpipe_kind pk;
+	uint64_t p_off, p_len;
+	struct in_seg p_seg;
+	uint8_t *msg;             /* CTRL message being filled: header + payload */
+	size_t msg_hdr;
+
+	/* requests in flight, by sequence number (= cookie) */
+	struct sendpipe_inflight *fl;
+	uint64_t fl_cap, seq_head, seq_next;
+	uint64_t acked;           /* every request ending at or before this completed */
+
+	uint64_t zero_min;        /* shortest zero run elided, bytes */
+	uint64_t ztail;           /* zero bytes at the end of the pending data run */
+	uint64_t pages, zero_pages, control_bytes, data_bytes;
+	int err;                  /* first fatal error */
+	char errtxt[1024];
+};
+
+/* Sets up (the endpoint is attached later with sendpipe_attach()).
+ * zero_min: shortest run of zero pages, in bytes, that is elided.  Returns
+ * 0 or -ENOMEM. */
+int sendpipe_init(struct sendpipe *p, struct send_input *in, uint64_t zero_min,
+		  sendpipe_event_fn on_event, void *arg);
+void sendpipe_attach(struct sendpipe *p, rvmig_ep *ep);
+void sendpipe_fini(struct sendpipe *p);
+
+/* Records the first fatal error (later ones are ignored). */
+void sendpipe_fail(struct sendpipe *p, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Drives the endpoint once (waiting up to timeout_ms) and handles events. */
+void sendpipe_pump(struct sendpipe *p, int timeout_ms);
+
+/* Hands on one parser item (page or control/trailer bytes). */
+void sendpipe_item(struct sendpipe *p, const struct rvmig_stream_item *it);
+/* Bytes at `off` as CTRL messages (copied). */
+void sendpipe_bytes(struct sendpipe *p, uint64_t off, const void *data, size_t len);
+/* Input bytes [off, off + len) as bulk requests from the input memory. */
+void sendpipe_raw(struct sendpipe *p, uint64_t off, uint64_t len);
+/* Posts whatever is being coalesced. */
+void sendpipe_flush(struct sendpipe *p);
+/* Posts a whole message at stream offset `off`, waiting out back-pressure. */
+void sendpipe_msg(struct sendpipe *p, const void *msg, size_t len, uint64_t off);
+/* Waits until every posted request completed (or an error). */
+void sendpipe_drain(struct sendpipe *p);
+/* SHA-256 of every byte handed on so far (call once, at the end). */
+void sendpipe_digest(struct sendpipe *p, uint8_t sha[32]);
+
+/*
+ * Reads the input pipe into the ring until end of input, an error,
+ * *p->stop or p->quit, calling process(p, off, data, len) for each newly read run of
+ * bytes (at once while the input is busy, as soon as it pauses otherwise) so
+ * interactive exchanges are not held back.  `data` stays in place until
+ * the requests made from it complete.  Events are handled meanwhile.
+ */
+typedef void (*sendpipe_process_fn)(struct sendpipe *p, uint64_t off, const uint8_t *data,
+				    size_t len);
+void sendpipe_run_pipe(struct sendpipe *p, sendpipe_process_fn process);
+/* Mapped input: processes the whole file at once. */
+void sendpipe_run_mapped(struct sendpipe *p, sendpipe_process_fn process);
+
+#endif

@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rvmigd - the far end of rvmig-tunnel.  Listens on one URI with a
+ * pre-shared key (mutual HMAC at connect, see rvmig_key_load()); each
+ * connection names one command (EXEC), which runs only if the allow-list
+ * permits it.  The tunnel's stdin is rebuilt in order (pipeline/rebuild.h:
+ * bulk page data, CTRL and ZERO messages, END with length and SHA-256) into
+ * the command's stdin; its stdout and stderr go back as OUT / ERR replies
+ * and its exit status as the last reply, EXIT.  One connection at a time,
+ * then the next; the daemon keeps listening until SIGINT / SIGTERM.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rvmig.h>
+
+#include "common/appmsg.h"
+#include "common/cli.h"
+#include "pipeline/rebuild.h"
+#include "tunnel/allow.h"
+#include "tunnel/child.h"
+
+#define EXEC_ARGS_MAX 256
+#define CLOSE_WAIT_MS 10000
+
+enum {
+	OPT_LISTEN = OPT_TOOL_FIRST,
+	OPT_KEY_FILE,
+	OPT_ALLOW,
+	OPT_READY_FILE,
+	OPT_ONCE,
+};
+
+struct session {
+	rvmig_ep *ep;
+	const struct allow_list *allow;
+	struct rebuild rb;        /* tunnel stdin -> command stdin */
+	struct child ch;
+	bool running;             /* command started, EXIT not yet sent */
+	bool exit_sent, peer_closed, stdin_gone;
+	int status;               /* EXIT status sent */
+	char *argv[EXEC_ARGS_MAX + 1];
+	uint8_t *out;             /* reply buffer: header + payload */
+	size_t out_hdr, msg_max;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* Sends one reply, waiting out missing control credits. */
+static int reply(struct session *s, const void *m, size_t len)
+{
+	for (;;) {
+		int rc = rvmig_reply_msg(s->ep, m, len);
+
+		if (rc != -EAGAIN)
+			return rc;
+		rc = rvmig_progress(s->ep, 50);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+/* Reads what the command wrote on fd (stdout or stderr) and sends it on. */
+static void forward(struct session *s, int *fd, enum app_tag tag)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (*fd < 0)
+			return;
+		n = read(*fd, s->out + s->out_hdr, s->msg_max - s->out_hdr);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close(*fd);
+			*fd = -1;
+			return;
+		}
+		app_encode_payload_hdr(s->out, s->msg_max, tag);
+		if (reply(s, s->out, s->out_hdr + (size_t)n) < 0)
+			return; /* the connection failed; the main loop sees it */
+	}
+}
+
+static void forward_all(struct session *s)
+{
+	forward(s, &s->ch.out, APP_OUT);
+	forward(s, &s->ch.err, APP_ERR);
+}
+
+/* rebuild sink: the command's stdin.  Its stdout / stderr are drained
+ * while waiting, so a command that writes before it reads cannot block
+ * the exchange.  A command that no longer reads gets nothing more. */
+static int sink_write(void *arg, const void *data, size_t len)
+{
+	struct session *s = arg;
+	const uint8_t *p = data;
+
+	while (len && !s->stdin_gone) {
+		struct pollfd pf[3] = { { .fd = s->ch.in, .events = POLLOUT },
+					{ .fd = s->ch.out, .events = POLLIN },
+					{ .fd = s->ch.err, .events = POLLIN } };
+		ssize_t n = write(s->ch.in, p, len);
+
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EPIPE) {
+			s->stdin_gone = true;
+			break;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (poll(pf, 3, 1000) < 0 && errno != EINTR)
+			return -errno;
+		forward_all(s);
+		if (stop_signal)
+			return -EINTR;
+	}
+	return 0;
+}
+
+static void send_exit(struct session *s, int status, const char *text)
+{
+	uint8_t m[4096];
+	size_t cap = s->msg_max < sizeof(m) ? s->msg_max : sizeof(m);
+
+	if (s->exit_sent)
+		return;
+	rebuild_digest(&s->rb);
+	s->exit_sent = true;
+	s->status = status;
+	reply(s, m, app_encode_exit(m, cap, status, s->rb.off, s->rb.digest, text));
+}
+
+/* Refuses or fails the session: the tunnel learns why, the command stops. */
+static void abandon(struct session *s, int err, const char *text)
+{
+	tool_err("%s: %s", rvmig_ep_peer(s->ep), text);
+	if (s->running)
+		child_kill(&s->ch);
+	s->running = false;
+	send_exit(s, err, text);
+}
+
+static void on_exec(struct session *s, const struct app_msg *m)
+{
+	char why[512];
+	size_t i = 0;
+	int argc = 0;
+	int rc;
+
+	if (s->rb.started) {
+		abandon(s, -RVMIG_EBADMSG, "second EXEC");
+		return;
+	}
+	s->rb.started = true;
+	while (i < m->len && argc < EXEC_ARGS_MAX) {
+		size_t l = strnlen((const char *)m->data + i, m->len - i);
+
+		if (i + l == m->len)
+			break; /* not NUL-terminated */
+		s->argv[argc] = strdup((const char *)m->data + i);
+		if (!s->argv[argc])
+			break;
+		argc++;
+		i += l + 1;
+	}
+	s->argv[argc] = NULL;
+	if (i != m->len || !argc) {
+		abandon(s, -RVMIG_EBADMSG, "malformed EXEC message");
+		return;
+	}
+	{
+		char line[1024];
+		size_t n = 0;
+
+		line[0] = 0;
+		for (int k = 0; k < argc && n < sizeof(line); k++)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", k ? " " : "",
+					      s->argv[k]);
+		if (!allow_match(s->allow, argc, s->argv)) {
+			snprintf(why, sizeof(why), "rvmigd: command not allowed: %s", line);
+			abandon(s, -EPERM, why);
+			return;
+		}
+		tool_info("%s: running %s", rvmig_ep_peer(s->ep), line);
+	}
+	rc = child_spawn(&s->ch, s->argv, why, sizeof(why));
+	if (rc) {
+		abandon(s, rc, why);
+		return;
+	}
+	s->running = true;
+}
+
+static void on_msg(struct session *s, const struct rvmig_event *ev)
+{
+	struct app_msg m;
+	const char *why;
+	char txt[600];
+
+	if (app_decode(ev->data, ev->len, &m, &why)) {
+		snprintf(txt, sizeof(txt), "bad message: %s", why);
+		abandon(s, -RVMIG_EBADMSG, txt);
+		return;
+	}
+	if (m.tag == APP_EXEC) {
+		on_exec(s, &m);
+		return;
+	}
+	if (s->exit_sent && !s->running)
+		return; /* refused or finished: drop what is still coming */
+	if (m.tag == APP_ABORT) {
+		/* The tunnel gave up on its input: the command sees end of input. */
+		child_close_stdin(&s->ch);
+		return;
+	}
+	if (!rebuild_msg(&s->rb, &m, ev->stream_off)) {
+		snprintf(txt, sizeof(txt), "unexpected %s message", app_tag_name(m.tag));
+		abandon(s, -RVMIG_EBADMSG, txt);
+		return;
+	}
+	if (m.tag == APP_END && s->rb.done) {
+		tool_debug("%s: stdin complete, %llu bytes, SHA-256 verified", rvmig_ep_peer(s->ep),
+			   (unsigned long long)s->rb.off);
+		child_close_stdin(&s->ch);
+	}
+}
+
+/* Handles the endpoint's events; false once the connection is gone. */
+static bool pump(struct session *s, int timeout_ms)
+{
+	struct rvmig_event ev;
+	int rc = rvmig_progress(s->ep, timeout_ms);
+
+	while (rvmig_event_next(s->ep, &ev) > 0) {
+		switch (ev.type) {
+		case RVMIG_EV_RECV_DATA:
+			if (s->running && !s->exit_sent)
+				rebuild_data(&s->rb, ev.stream_off, ev.data, ev.len);
+			rvmig_recv_release(s->ep, ev.token);
+			break;
+		case RVMIG_EV_RECV_MSG:
+			on_msg(s, &ev);
+			rvmig_recv_release(s->ep, ev.token);
+			break;
+		case RVMIG_EV_PEER_CLOSED:
+			s->peer_closed = true;
+			break;
+		case RVMIG_EV_ERROR:
+			rc = ev.status;
+			break;
+		default:
+			break;
+		}
+		if (s->rb.err && !s->exit_sent)
+			abandon(s, s->rb.err, s->rb.errtxt);
+	}
+	if (rc < 0 && !s->peer_closed) {
+		tool_err("%s: connection failed: %s", rvmig_ep_peer(s->ep), rvmig_strerror(rc));
+		s->peer_closed = true;
+	}
+	return !s->peer_closed;
+}
+
+static void serve(rvmig_ep *ep, const struct allow_list *allow)
+{
+	struct session s = { .ep = ep, .allow = allow, .ch = { -1, -1, -1, -1 } };
+	struct rebuild_sink sink = { sink_write, NULL, &s, "the command's stdin" };
+	double deadline = 0;
+
+	s.msg_max = rvmig_msg_max();
+	s.out = malloc(s.msg_max);
+	if (!s.out || rebuild_init(&s.rb, &sink, rvmig_ep_peer(ep))) {
+		tool_err("out of memory");
+		goto out;
+	}
+	s.out_hdr = app_encode_payload_hdr(s.out, s.msg_max, APP_OUT);
+	while (!stop_signal) {
+		struct pollfd pf[3] = { { .fd = rvmig_ep_fd(ep), .events = POLLIN },
+					{ .fd = s.ch.out, .events = POLLIN },
+					{ .fd = s.ch.err, .events = POLLIN } };
+		int st;
+
+		if (!pump(&s, 0)) {
+			if (s.running) {
+				tool_err("%s: tunnel gone, stopping the command", rvmig_ep_peer(ep));
+				child_kill(&s.ch);
+				s.running = false;
+			}
+			break;
+		}
+		if (s.running) {
+			forward_all(&s);
+			/* The command exited: forward what it left in the pipes (a
+			 * daemonized descendant may keep them open), then report. */
+			if (child_reap(&s.ch, &st) == 1) {
+				forward_all(&s);
+				s.running = false;
+				child_kill(&s.ch); /* closes the pipes; nothing to kill */
+				tool_info("%s: command %s %d after reading %llu bytes", rvmig_ep_peer(ep),
+					  st < 256 ? "exited with status" : "was killed by signal",
+					  st & 255, (unsigned long long)s.rb.off);
+				send_exit(&s, st, "");
+			}
+		}
+		if (s.exit_sent && !s.running) {
+			/* The tunnel closes once it has the EXIT. */
+			if (!deadline)
+				deadline = tool_now() + CLOSE_WAIT_MS / 1000.0;
+			else if (tool_now() > deadline)
+				break;
+		}
+		if (poll(pf, 3, 200) < 0 && errno != EINTR)
+			break;
+	}
+out:
+	if (s.running)
+		child_kill(&s.ch);
+	for (char **a = s.argv; *a; a++)
+		free(*a);
+	rebuild_fini(&s.rb);
+	free(s.out);
+	rvmig_ep_close(ep);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: rvmigd [OPTIONS] --listen URI --key-file PATH [--allow CMD]...\n"
+		"Runs commands for rvmig-tunnel: each connection that proves it holds the\n"
+		"pre-shared key names one command, which runs if the allow-list permits it,\n"
+		"with the tunnel's stdin as its stdin and its stdout, stderr and exit status\n"
+		"sent back.  One connection at a time; keeps listening.\n\n"
+		"  -l, --listen URI      tcp://HOST:PORT or verbs://HOST:PORT (rvmig-tunnel's\n"
+		"                        default port is 7471)\n"
+		"  --key-file PATH       pre-shared key (16..256 bytes, mode 0600 or 0400)\n"
+		"  --allow CMD           allow commands whose argv starts with CMD's words\n"
+		"                        (options after the first word are skipped); repeat\n"
+		"                        for more; default: '" ALLOW_DEFAULT "'\n"
+		"  --ready-file PATH     write the bound port there once listening\n"
+		"  --once                serve one connection, then exit\n\n%s",
+		tool_common_help);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		TOOL_COMMON_LONGOPTS,
+		{ "listen", required_argument, NULL, 'l' },
+		{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+		{ "allow", required_argument, NULL, OPT_ALLOW },
+		{ "ready-file", required_argument, NULL, OPT_READY_FILE },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ 0 },
+	};
+	struct allow_list allow = { 0 };
+	struct tool_opts o;
+	struct rvmig_ep_attr attr;
+	rvmig_listener *l = NULL;
+	rvmig_ctx *ctx = NULL;
+	const char *uri = NULL, *key_file = NULL, *ready = NULL;
+	uint8_t key[256];
+	size_t key_len = sizeof(key);
+	bool once = false;
+	int c, rc;
+
+	tool_opts_init(&o, "rvmigd");
+	while ((c = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS "l:", lopts, NULL)) != -1) {
+		rc = tool_opt(&o, c, optarg);
+		if (rc < 0)
+			return 2;
+		if (rc)
+			continue;
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("rvmigd %d.%d.%d\n", RVMIG_VERSION_MAJOR, RVMIG_VERSION_MINOR,
+			       RVMIG_VERSION_PATCH);
+			return 0;
+		case 'l':
+			uri = optarg;
+			break;
+		case OPT_KEY_FILE:
+			key_file = optarg;
+			break;
+		case OPT_ALLOW:
+			if (allow_add(&allow, optarg)) {
+				tool_err("bad --allow '%s'", optarg);
+				return 2;
+			}
+			break;
+		case OPT_READY_FILE:
+			ready = optarg;
+			break;
+		case OPT_ONCE:
+			once = true;
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || !uri || !key_file) {
+		usage(stderr);
+		return 2;
+	}
+	if (!allow.n && allow_add(&allow, ALLOW_DEFAULT))
+		return 1;
+	tool_opts_done(&o);
+	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+
+	if ((rc = tool_ctx_create(&o, &ctx)))
+		goto out;
+	rc = rvmig_key_load(ctx, key_file, key, &key_len);
+	if (rc) {
+		tool_err("cannot use the key file %s: %s", key_file, rvmig_strerror(rc));
+		goto out;
+	}
+	tool_ep_attr(&o, &attr);
+	if (!o.timeout_ms)
+		attr.timeout_ms = 60000;
+	attr.psk = key;
+	attr.psk_len = (uint32_t)key_len;
+	rc = rvmig_listen(ctx, uri, &attr, &l);
+	if (rc) {
+		tool_err("cannot listen on %s: %s", uri, rvmig_strerror(rc));
+		goto out;
+	}
+	if ((rc = tool_announce(ready, uri, rvmig_listener_port(l))))
+		goto out;
+	while (!stop_signal) {
+		rvmig_ep *ep;
+
+		rc = rvmig_accept(l, 500, &ep);
+		if (rc == -ETIMEDOUT)
+			continue;
+		if (rc) {
+			/* A client without the key, a failed handshake: next one. */
+			tool_err("connection refused: %s", rvmig_strerror(rc));
+			continue;
+		}
+		tool_debug("tunnel from %s over %s", rvmig_ep_peer(ep), rvmig_ep_transport(ep));
+		serve(ep, &allow);
+		if (once)
+			break;
+	}
+	rc = 0;
+out:
+	explicit_bzero(key, sizeof(key));
+	rvmig_listener_close(l);
+	rvmig_ctx_destroy(ctx);
+	allow_free(&allow);
+	return rc ? 1 : 0;
+}
