@@ -402,11 +402,7 @@ out:
 
 		rvmig_stream_get_stats(r.rb.parser, &st);
 		rep.pages = st.pages;
-		for (unsigned i = 0; i < RVMIG_LIBXL_REC_NTYPES; i++)
-			rep.records += st.libxl_records[i];
-		for (unsigned i = 0; i < RVMIG_LIBXC_REC_NTYPES; i++)
-			rep.records += st.libxc_records[i];
-		rep.records += st.libxl_optional_records + st.libxc_optional_records;
+		rep.records = report_stream_records(&st);
 	}
 	if (!rc) {
 		char hex[65];

@@ -316,11 +316,7 @@ out:
 		struct rvmig_stream_stats st = { .size = sizeof(st) };
 
 		rvmig_stream_get_stats(s.parser, &st);
-		for (unsigned i = 0; i < RVMIG_LIBXL_REC_NTYPES; i++)
-			rep.records += st.libxl_records[i];
-		for (unsigned i = 0; i < RVMIG_LIBXC_REC_NTYPES; i++)
-			rep.records += st.libxc_records[i];
-		rep.records += st.libxl_optional_records + st.libxc_optional_records;
+		rep.records = report_stream_records(&st);
 	}
 	if (!rc) {
 		char hex[65];

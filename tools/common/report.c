@@ -94,3 +94,14 @@ int report_write_json(const char *path, const struct tool_report *r)
 	}
 	return 0;
 }
+
+uint64_t report_stream_records(const struct rvmig_stream_stats *st)
+{
+	uint64_t n = st->libxl_optional_records + st->libxc_optional_records;
+
+	for (unsigned i = 0; i < RVMIG_LIBXL_REC_NTYPES; i++)
+		n += st->libxl_records[i];
+	for (unsigned i = 0; i < RVMIG_LIBXC_REC_NTYPES; i++)
+		n += st->libxc_records[i];
+	return n;
+}

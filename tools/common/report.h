@@ -38,4 +38,8 @@ int report_write_json(const char *path, const struct tool_report *r);
 double report_gbps(const struct tool_report *r);
 void report_hex(const uint8_t sha[32], char out[65]);
 
+/* Records of every type (known and unknown optional, both layers) that a
+ * parser counted. */
+uint64_t report_stream_records(const struct rvmig_stream_stats *st);
+
 #endif
