@@ -431,16 +431,9 @@ int main(int argc, char **argv)
 
 	if ((rc = tool_ctx_create(&o, &ctx)))
 		goto out;
-	rc = rvmig_key_load(ctx, key_file, key, &key_len);
-	if (rc) {
-		tool_err("cannot use the key file %s: %s", key_file, rvmig_strerror(rc));
+	rc = tool_tunnel_attr(&o, ctx, key_file, key, &key_len, &attr);
+	if (rc)
 		goto out;
-	}
-	tool_ep_attr(&o, &attr);
-	if (!o.timeout_ms)
-		attr.timeout_ms = 60000;
-	attr.psk = key;
-	attr.psk_len = (uint32_t)key_len;
 	rc = rvmig_listen(ctx, uri, &attr, &l);
 	if (rc) {
 		tool_err("cannot listen on %s: %s", uri, rvmig_strerror(rc));

@@ -76,6 +76,12 @@ void tool_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int tool_ctx_create(const struct tool_opts *o, rvmig_ctx **ctx);
 void tool_ep_attr(const struct tool_opts *o, struct rvmig_ep_attr *a);
+/* Endpoint attributes of the tunnel and its daemon: tool_ep_attr(), a 60 s
+ * default timeout, and the pre-shared key loaded from key_file into key
+ * (*key_len: its size in, the key's length out; attr->psk points at key).
+ * Returns 0 or a librvmig error (printed). */
+int tool_tunnel_attr(const struct tool_opts *o, rvmig_ctx *ctx, const char *key_file,
+		     uint8_t *key, size_t *key_len, struct rvmig_ep_attr *attr);
 const char *tool_mode_name(enum rvmig_mode m);
 
 /* Parses a decimal number with an optional K/M/G suffix (binary). */
