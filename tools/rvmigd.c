@@ -194,7 +194,8 @@ static void on_exec(struct session *s, const struct app_msg *m)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", k ? " " : "",
 					      s->argv[k]);
 		if (!allow_match(s->allow, argc, s->argv)) {
-			snprintf(why, sizeof(why), "rvmigd: command not allowed: %s", line);
+			/* The command line is cut to what fits in the reason. */
+			snprintf(why, sizeof(why), "rvmigd: command not allowed: %.400s", line);
 			abandon(s, -EPERM, why);
 			return;
 		}
