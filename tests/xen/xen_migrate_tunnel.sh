@@ -20,33 +20,17 @@ cleanup() {
 trap cleanup EXIT
 xen_tmpdir || exit 1
 
-case $transport in
-  tcp) addr=127.0.0.1 ;;
-  verbs)
-    addr=${RVMIG_RXE_ADDR:-}
-    [[ -n $addr ]] || { xen_err "verbs needs soft-RoCE in dom0 (xen-vm --rxe sets RVMIG_RXE_ADDR)"; exit 1; }
-    rdma link show >&2 || true ;;
-  *) xen_err "unknown transport $transport"; exit 1 ;;
-esac
+xen_transport_addr "$transport" || exit 1
+addr=$XEN_ADDR
 
 key=$XEN_TMP/tunnel.key
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$key" && chmod 600 "$key" || exit 1
-mkfifo "$XEN_TMP/ready" || exit 1
-exec 9<>"$XEN_TMP/ready"
-"$daemon" -v --listen "$transport://$addr:0" --key-file "$key" --ready-file "$XEN_TMP/ready" \
+xen_ready_open || exit 1
+"$daemon" -v --listen "$transport://$addr:0" --key-file "$key" --ready-file "$XEN_READY" \
   2> "$XEN_TMP/rvmigd.log" &
 DPID=$!
-port=
-_partial=
-for _ in $(seq 60); do
-  # read -t keeps what it got before a timeout: collect it (a port
-  # written just as the second ends must not lose its first digits).
-  if read -r -t 1 _part <&9; then port=${_partial:-}$_part; break; fi
-  _partial=${_partial:-}${_part:-}
-  kill -0 "$DPID" 2>/dev/null || break
-done
-exec 9<&-
-[[ -n $port ]] || { sed 's/^/  | /' "$XEN_TMP/rvmigd.log" >&2; xen_err "rvmigd did not start on $transport://$addr"; exit 1; }
+xen_ready_wait "$DPID" "$XEN_TMP/rvmigd.log" "rvmigd on $transport://$addr" 60 || exit 1
+port=$XEN_PORT
 xen_note "rvmigd listening on $transport://$addr:$port (default allow-list: xl migrate-receive)"
 
 # xenlib's migrate_guest runs `xl migrate -s <its ssh stand-in> NAME localhost`

@@ -19,14 +19,8 @@ cleanup() {
 trap cleanup EXIT
 xen_tmpdir || exit 1
 
-case $transport in
-  tcp) addr=127.0.0.1 ;;
-  verbs)
-    addr=${RVMIG_RXE_ADDR:-}
-    [[ -n $addr ]] || { xen_err "verbs needs soft-RoCE in dom0 (xen-vm --rxe sets RVMIG_RXE_ADDR)"; exit 1; }
-    rdma link show >&2 || true ;;
-  *) xen_err "unknown transport $transport"; exit 1 ;;
-esac
+xen_transport_addr "$transport" || exit 1
+addr=$XEN_ADDR
 
 name=rvmig-save-$$
 create_guest "$name" pv || exit 1
@@ -49,23 +43,12 @@ assert_running "$name" || { sed 's/^/  | /' "$XEN_TMP/fail.log" >&2; exit 1; }
 
 # 2. The real transfer.
 got=$XEN_TMP/$name.recv
-ready=$XEN_TMP/ready
-mkfifo "$ready" || exit 1
-exec 9<>"$ready"
-"$recv" -v --listen "$transport://$addr:0" -o "$got" --ready-file "$ready" --accept-timeout 120000 \
+xen_ready_open || exit 1
+"$recv" -v --listen "$transport://$addr:0" -o "$got" --ready-file "$XEN_READY" --accept-timeout 120000 \
   2>"$XEN_TMP/recv.log" &
 RPID=$!
-port=
-_partial=
-for _ in $(seq 120); do
-  # read -t keeps what it got before a timeout: collect it (a port
-  # written just as the second ends must not lose its first digits).
-  if read -r -t 1 _part <&9; then port=${_partial:-}$_part; break; fi
-  _partial=${_partial:-}${_part:-}
-  kill -0 "$RPID" 2>/dev/null || break
-done
-exec 9<&-
-[[ -n $port ]] || { sed 's/^/  | /' "$XEN_TMP/recv.log" >&2; xen_err "rvmig-recv did not start on $transport://$addr"; exit 1; }
+xen_ready_wait "$RPID" "$XEN_TMP/recv.log" "rvmig-recv on $transport://$addr" || exit 1
+port=$XEN_PORT
 
 t0=$(xen_now)
 "$save_tool" -v "$name" "$transport://$addr:$port" >"$XEN_TMP/save.log" 2>&1

@@ -26,31 +26,19 @@ xen_tmpdir || exit 1
 
 # start_recv URI OUTPUT LOG: rvmig-recv in the background; sets RPID, PORT.
 start_recv() {
-  local uri=$1 out=$2 log=$3 ready=$XEN_TMP/ready.$RANDOM
-  mkfifo "$ready" || return 1
-  exec 9<>"$ready"
+  local uri=$1 out=$2 log=$3
+  xen_ready_open || return 1
   if [[ $out == - ]]; then
     # The pipe form: xl restore reads the stream as it arrives.
-    ( "$recv" -v --listen "$uri" -o - --ready-file "$ready" --accept-timeout 120000 2>"$log" \
+    ( "$recv" -v --listen "$uri" -o - --ready-file "$XEN_READY" --accept-timeout 120000 2>"$log" \
         | xl restore /dev/stdin >"$XEN_TMP/restore.log" 2>&1
       echo "${PIPESTATUS[0]} ${PIPESTATUS[1]}" > "$XEN_TMP/pipe.status" ) &
   else
-    "$recv" -v --listen "$uri" -o "$out" --ready-file "$ready" --accept-timeout 120000 2>"$log" &
+    "$recv" -v --listen "$uri" -o "$out" --ready-file "$XEN_READY" --accept-timeout 120000 2>"$log" &
   fi
   RPID=$!
-  PORT=
-  _partial=
-  local _
-  for _ in $(seq 120); do
-    # read -t keeps what it got before a timeout: collect it (a port
-    # written just as the second ends must not lose its first digits).
-    if read -r -t 1 _part <&9; then PORT=${_partial:-}$_part; break; fi
-    _partial=${_partial:-}${_part:-}
-    kill -0 "$RPID" 2>/dev/null || break
-  done
-  exec 9<&-
-  rm -f "$ready"
-  [[ -n $PORT ]] || { sed 's/^/  | /' "$log" >&2; xen_err "rvmig-recv did not start listening on $uri"; return 1; }
+  xen_ready_wait "$RPID" "$log" "rvmig-recv on $uri" || return 1
+  PORT=$XEN_PORT
 }
 
 name=rvmig-xfer-$$
@@ -61,14 +49,12 @@ wait_ticks "$name" $((XEN_LAST_TICK + 1)) 30 || exit 1
 summary=()
 for mode in "$@"; do
   case $mode in
-    tcp|pipe) uri=tcp://127.0.0.1:0 scheme=tcp addr=127.0.0.1 ;;
-    verbs)
-      addr=${RVMIG_RXE_ADDR:-}
-      [[ -n $addr ]] || { xen_err "verbs needs soft-RoCE in dom0 (xen-vm --rxe sets RVMIG_RXE_ADDR)"; exit 1; }
-      uri=verbs://$addr:0 scheme=verbs
-      rdma link show >&2 || true ;;
+    tcp|pipe) scheme=tcp ;;
+    verbs) scheme=verbs ;;
     *) xen_err "unknown mode $mode"; exit 1 ;;
   esac
+  xen_transport_addr "$scheme" || exit 1
+  addr=$XEN_ADDR uri=$scheme://$XEN_ADDR:0
   xen_note "=== mode $mode ==="
   save=$XEN_TMP/$name.$mode.save
   got=$XEN_TMP/$name.$mode.recv

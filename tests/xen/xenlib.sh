@@ -25,6 +25,13 @@
 #   destroy_guest NAME               xl destroy if it exists
 #   last_tick NAME                   print the highest tick seen in the log
 #   xen_cleanup                      destroy guests made here, remove $XEN_TMP
+#   xen_transport_addr tcp|verbs     the address an rvmig tool uses inside dom0:
+#                                    127.0.0.1, or $RVMIG_RXE_ADDR (rxe0, needs
+#                                    xen-vm --rxe); sets XEN_ADDR
+#   xen_ready_open                   a FIFO for a tool's --ready-file, held open
+#                                    on fd 9; sets XEN_READY
+#   xen_ready_wait PID LOG WHAT [SEC] the port the tool wrote there; sets
+#                                    XEN_PORT (prints LOG if it never came)
 # Timings of each xl step go to stderr as "xenlib: TIME <step> <seconds> s" and
 # to $XEN_LAST_SECONDS.
 #
@@ -283,4 +290,40 @@ xen_cleanup() {
   done
   [[ -n ${XEN_TMP:-} ]] && rm -rf "$XEN_TMP"
   XEN_TMP=
+}
+
+xen_transport_addr() {
+  case ${1:-} in
+    tcp) XEN_ADDR=127.0.0.1 ;;
+    verbs)
+      XEN_ADDR=${RVMIG_RXE_ADDR:-}
+      [[ -n $XEN_ADDR ]] || xen_err "verbs needs soft-RoCE in dom0 (xen-vm --rxe sets RVMIG_RXE_ADDR)" || return 1
+      rdma link show >&2 || true ;;
+    *) xen_err "unknown transport '${1:-}' (tcp or verbs)" ;;
+  esac
+}
+
+# The FIFO is opened read-write on fd 9 so that the tool's open for writing
+# never blocks, whether or not the reader is there yet.
+xen_ready_open() {
+  xen_tmpdir || return 1
+  XEN_READY=$XEN_TMP/ready.$RANDOM
+  mkfifo "$XEN_READY" || xen_err "mkfifo $XEN_READY failed" || return 1
+  exec 9<>"$XEN_READY"
+}
+
+xen_ready_wait() {
+  local pid=${1:?xen_ready_wait PID LOG WHAT [SEC]} log=${2:?} what=${3:?} sec=${4:-120}
+  local part partial= _
+  XEN_PORT=
+  for _ in $(seq "$sec"); do
+    # read -t keeps what it got before a timeout: collect it (a port
+    # written just as the second ends must not lose its first digits).
+    if read -r -t 1 part <&9; then XEN_PORT=$partial$part; break; fi
+    partial=$partial${part:-}
+    kill -0 "$pid" 2>/dev/null || break
+  done
+  exec 9<&-
+  rm -f "$XEN_READY"
+  [[ -n $XEN_PORT ]] || { sed 's/^/  | /' "$log" >&2; xen_err "$what did not start listening"; }
 }
