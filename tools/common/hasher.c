@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hasher.c - SHA-256 in a worker thread (see hasher.h).
+ *
+ * A ring of (pointer, length) entries under one mutex.  The producer appends
+ * (or extends the newest entry when the new run directly follows it and the
+ * worker has not taken it yet); the worker takes the oldest entry, hashes it
+ * without the lock, then publishes the new `done` total and signals.
+ */
+#include <errno.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hasher.h"
+
+struct hasher_ent {
+	const uint8_t *p; /* NULL: zeros */
+	uint64_t len;
+};
+
+struct hasher {
+	EVP_MD_CTX *ctx;
+	bool threaded;
+	pthread_t thr;
+	pthread_mutex_t mu;
+	pthread_cond_t more;  /* producer -> worker: entries queued or stop */
+	pthread_cond_t less;  /* worker -> producer: an entry was hashed */
+	struct hasher_ent q[HASHER_QUEUE];
+	unsigned head, count; /* oldest entry, entries queued */
+	bool busy;            /* the worker is hashing an entry taken off q */
+	bool stop;
+	uint64_t fed, done;
+};
+
+static const uint8_t zeros[65536];
+
+static void hash_ent(EVP_MD_CTX *ctx, const struct hasher_ent *e)
+{
+	if (e->p) {
+		EVP_DigestUpdate(ctx, e->p, e->len);
+		return;
+	}
+	for (uint64_t left = e->len; left;) {
+		size_t n = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
+		EVP_DigestUpdate(ctx, zeros, n);
+		left -= n;
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct hasher *h = arg;
+
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		while (!h->count && !h->stop)
+			pthread_cond_wait(&h->more, &h->mu);
+		if (!h->count)
+			break; /* stop, and nothing left */
+		struct hasher_ent e = h->q[h->head];
+		h->head = (h->head + 1) % HASHER_QUEUE;
+		h->count--;
+		h->busy = true;
+		pthread_mutex_unlock(&h->mu);
+		hash_ent(h->ctx, &e);
+		pthread_mutex_lock(&h->mu);
+		h->busy = false;
+		h->done += e.len;
+		pthread_cond_broadcast(&h->less);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+int hasher_new(struct hasher **out)
+{
+	struct hasher *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->ctx = EVP_MD_CTX_new();
+	if (!h->ctx || !EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(h->ctx);
+		free(h);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->more, NULL);
+	pthread_cond_init(&h->less, NULL);
+	const char *env = getenv("RVMIG_HASH_THREAD");
+	if (!env || strcmp(env, "0") != 0)
+		h->threaded = pthread_create(&h->thr, NULL, worker, h) == 0;
+	*out = h;
+	return 0;
+}
+
+static void stop_thread(struct hasher *h)
+{
+	if (!h->threaded)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->stop = true;
+	pthread_cond_signal(&h->more);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->thr, NULL);
+	h->threaded = false;
+}
+
+void hasher_free(struct hasher *h)
+{
+	if (!h)
+		return;
+	stop_thread(h);
+	EVP_MD_CTX_free(h->ctx);
+	pthread_cond_destroy(&h->more);
+	pthread_cond_destroy(&h->less);
+	pthread_mutex_destroy(&h->mu);
+	free(h);
+}
+
+static uint64_t feed(struct hasher *h, const uint8_t *p, uint64_t len)
+{
+	if (!len)
+		return h->fed;
+	struct hasher_ent e = { p, len };
+	if (!h->threaded) {
+		hash_ent(h->ctx, &e);
+		h->fed += len;
+		h->done = h->fed;
+		return h->fed;
+	}
+	pthread_mutex_lock(&h->mu);
+	if (h->count) {
+		struct hasher_ent *last = &h->q[(h->head + h->count - 1) % HASHER_QUEUE];
+		if ((p && last->p && last->p + last->len == p) || (!p && !last->p)) {
+			last->len += len;
+			h->fed += len;
+			pthread_mutex_unlock(&h->mu);
+			return h->fed;
+		}
+	}
+	while (h->count == HASHER_QUEUE)
+		pthread_cond_wait(&h->less, &h->mu);
+	h->q[(h->head + h->count) % HASHER_QUEUE] = e;
+	h->count++;
+	h->fed += len;
+	pthread_cond_signal(&h->more);
+	uint64_t fed = h->fed;
+	pthread_mutex_unlock(&h->mu);
+	return fed;
+}
+
+uint64_t hasher_feed(struct hasher *h, const void *data, size_t len)
+{
+	return feed(h, data, len);
+}
+
+uint64_t hasher_feed_zero(struct hasher *h, uint64_t len)
+{
+	return feed(h, NULL, len);
+}
+
+uint64_t hasher_fed(const struct hasher *h)
+{
+	return h->fed; /* written only by the producer, which is the caller */
+}
+
+uint64_t hasher_done(struct hasher *h)
+{
+	if (!h->threaded)
+		return h->done;
+	pthread_mutex_lock(&h->mu);
+	uint64_t d = h->done;
+	pthread_mutex_unlock(&h->mu);
+	return d;
+}
+
+void hasher_wait(struct hasher *h, uint64_t upto)
+{
+	if (!h->threaded)
+		return;
+	pthread_mutex_lock(&h->mu);
+	while (h->done < upto && h->done < h->fed)
+		pthread_cond_wait(&h->less, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* Waits until the worker is idle with nothing queued; returns with the lock
+ * held (threaded) so the context can be used. */
+static void quiesce(struct hasher *h)
+{
+	if (!h->threaded)
+		return;
+	pthread_mutex_lock(&h->mu);
+	while (h->count || h->busy)
+		pthread_cond_wait(&h->less, &h->mu);
+}
+
+static void unquiesce(struct hasher *h)
+{
+	if (h->threaded)
+		pthread_mutex_unlock(&h->mu);
+}
+
+int hasher_peek(struct hasher *h, uint8_t sha[32])
+{
+	unsigned int l;
+	quiesce(h);
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int ok = c && EVP_MD_CTX_copy_ex(c, h->ctx) && EVP_DigestFinal_ex(c, sha, &l);
+	EVP_MD_CTX_free(c);
+	unquiesce(h);
+	return ok ? 0 : -ENOMEM;
+}
+
+int hasher_final(struct hasher *h, uint8_t sha[32])
+{
+	unsigned int l;
+	stop_thread(h);
+	return EVP_DigestFinal_ex(h->ctx, sha, &l) ? 0 : -ENOMEM;
+}
+
+int hasher_reset(struct hasher *h)
+{
+	quiesce(h);
+	int ok = EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
+	h->fed = h->done = 0;
+	unquiesce(h);
+	return ok ? 0 : -ENOMEM;
+}
+
+bool hasher_threaded(const struct hasher *h)
+{
+	return h->threaded;
+}
