@@ -10,8 +10,7 @@ trap xen_cleanup EXIT
 xen_tmpdir || exit 1
 
 name=rvmig-mig-$$
-create_guest "$name" pvh || exit 1
-wait_ticks "$name" 0 || exit 1
+start_guest "$name" pvh || exit 1
 wait_ticks "$name" $((XEN_LAST_TICK + 1)) 30 || exit 1
 migrate_guest "$name" || exit 1
 if xl list | awk '{ print $1 }' | grep -q -e '--migratedaway$' -e '--incoming$'; then

@@ -46,8 +46,7 @@ xl() {
 }
 
 name=rvmig-tun-$$
-create_guest "$name" pvh || exit 1
-wait_ticks "$name" 0 || exit 1
+start_guest "$name" pvh || exit 1
 wait_ticks "$name" $((XEN_LAST_TICK + 1)) 30 || exit 1
 migrate_guest "$name" || { sed 's/^/  | /' "$XEN_TMP/rvmigd.log" >&2; exit 1; }
 mig_s=$XEN_LAST_SECONDS

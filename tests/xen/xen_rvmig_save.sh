@@ -23,8 +23,7 @@ xen_transport_addr "$transport" || exit 1
 addr=$XEN_ADDR
 
 name=rvmig-save-$$
-create_guest "$name" pv || exit 1
-wait_ticks "$name" 0 || exit 1
+start_guest "$name" pv || exit 1
 wait_ticks "$name" $((XEN_LAST_TICK + 1)) 30 || exit 1
 
 # 1. Nobody listens: rvmig-send fails, the save must fail and the guest must

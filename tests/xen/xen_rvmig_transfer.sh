@@ -42,8 +42,7 @@ start_recv() {
 }
 
 name=rvmig-xfer-$$
-create_guest "$name" pv || exit 1
-wait_ticks "$name" 0 || exit 1
+start_guest "$name" pv || exit 1
 wait_ticks "$name" $((XEN_LAST_TICK + 1)) 30 || exit 1
 
 summary=()

@@ -15,8 +15,7 @@ name=rvmig-sr-$$
 # zero-copy path cannot pin).
 save=$XEN_TMP/$name.save
 
-create_guest "$name" pv || exit 1
-wait_ticks "$name" 0 || exit 1
+start_guest "$name" pv || exit 1
 # Two more ticks: the guest's timer and console run, not only its boot.
 wait_ticks "$name" $((XEN_LAST_TICK + 1)) 30 || exit 1
 save_guest "$name" "$save" || exit 1

@@ -14,6 +14,12 @@
 #   xen_tmpdir                       make $XEN_TMP (removed by xen_cleanup)
 #   create_guest NAME [pv|pvh] [MiB] write $XEN_TMP/NAME.cfg and xl create it
 #   wait_ticks NAME [AFTER] [SEC]    wait for a tick > AFTER; sets XEN_LAST_TICK
+#                                    (on failure XEN_WAIT_FAIL=crashed|gone|timeout)
+#   start_guest NAME [pv|pvh] [MiB]  create_guest + its first tick; a guest that
+#                                    crashes before its first tick is started
+#                                    again (RVMIG_XEN_START_TRIES, default 3):
+#                                    PVH guests sometimes die in early boot under
+#                                    TCG Xen, before any code under test runs
 #   save_guest NAME FILE             xl save, then check size and the xl magic
 #                                    (FILE on a local fs such as $XEN_TMP: into a
 #                                    file on the 9p share xl save fails, EFAULT)
@@ -152,23 +158,42 @@ wait_ticks() {
       xen_show_console "$name"
       xen_show_xen_log
       echo "xenlib: xl list $name: $state" >&2
+      XEN_WAIT_FAIL=gone
       xen_err "guest $name is gone while waiting for a tick > $after"
       return 1
     fi
     if awk 'NR == 2 { exit !($5 ~ /[cs]/) }' <<<"$state"; then
       xen_show_console "$name"
       xen_show_xen_log
+      XEN_WAIT_FAIL=crashed
       xen_err "guest $name crashed or shut down while waiting for a tick > $after ($(awk 'NR == 2 { print "state " $5 }' <<<"$state"))"
       return 1
     fi
     if ((SECONDS >= deadline)); then
       xen_show_console "$name"
       xl list >&2
+      XEN_WAIT_FAIL=timeout
       xen_err "no tick > $after from guest $name within $limit s (last tick seen: $t)"
       return 1
     fi
     sleep 0.5
   done
+}
+
+start_guest() {
+  local name=${1:?start_guest NAME [pv|pvh] [MiB]} type=${2:-pv} mem=${3:-${RVMIG_XEN_GUEST_MEMORY:-96}}
+  local tries=${RVMIG_XEN_START_TRIES:-3} i
+  for ((i = 1; i <= tries; i++)); do
+    create_guest "$name" "$type" "$mem" || return 1
+    XEN_WAIT_FAIL=
+    wait_ticks "$name" 0 && return 0
+    # Only a crash in early boot is retried: a guest that hangs or vanishes
+    # is a failure of its own.
+    [[ $XEN_WAIT_FAIL == crashed ]] || return 1
+    destroy_guest "$name" || return 1
+    xen_note "RETRY guest $name ($type) crashed before its first tick (attempt $i of $tries); starting it again"
+  done
+  xen_err "guest $name ($type) crashed before its first tick in all $tries attempts"
 }
 
 check_save_file() {
