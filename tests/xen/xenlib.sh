@@ -19,7 +19,11 @@
 #                                    crashes before its first tick is started
 #                                    again (RVMIG_XEN_START_TRIES, default 3):
 #                                    PVH guests sometimes die in early boot under
-#                                    TCG Xen, before any code under test runs
+#                                    TCG Xen, before any code under test runs;
+#                                    the first tick may take
+#                                    RVMIG_XEN_BOOT_TIMEOUT s (default 300: a
+#                                    guest kernel boot under TCG on a loaded host
+#                                    was seen taking 120+ s)
 #   save_guest NAME FILE             xl save, then check size and the xl magic
 #                                    (FILE on a local fs such as $XEN_TMP: into a
 #                                    file on the 9p share xl save fails, EFAULT)
@@ -186,7 +190,7 @@ start_guest() {
   for ((i = 1; i <= tries; i++)); do
     create_guest "$name" "$type" "$mem" || return 1
     XEN_WAIT_FAIL=
-    wait_ticks "$name" 0 && return 0
+    wait_ticks "$name" 0 "${RVMIG_XEN_BOOT_TIMEOUT:-300}" && return 0
     # Only a crash in early boot is retried: a guest that hangs or vanishes
     # is a failure of its own.
     [[ $XEN_WAIT_FAIL == crashed ]] || return 1
