@@ -5,6 +5,12 @@
  * sender's (and, unless --no-verify-stream / --raw, parses it as a Xen save
  * stream), makes it durable under PATH (or writes it to stdout), answers the
  * sender with a verdict and exits 0 only when all of that succeeded.
+ *
+ * With --resume the partial output has a fixed name and a journal
+ * (recv/resume.h); a connection that drops before the END leaves that state
+ * durable and the listener waits --resume-wait seconds for the sender to
+ * come back (exit 75 if it does not); a later rvmig-recv --resume continues
+ * from the journal.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,12 +30,20 @@
 #include "common/report.h"
 #include "pipeline/rebuild.h"
 #include "recv/output.h"
+#include "recv/resume.h"
+
+#define KEY_MAX 256
+#define EXIT_TEMPFAIL 75 /* sysexits.h EX_TEMPFAIL: partial + journal kept */
+#define RESUME_WAIT_DEFAULT 60
 
 enum {
 	OPT_LISTEN = OPT_TOOL_FIRST,
 	OPT_READY_FILE,
 	OPT_NO_VERIFY_STREAM,
 	OPT_ACCEPT_TIMEOUT,
+	OPT_KEY_FILE,
+	OPT_RESUME,
+	OPT_RESUME_WAIT,
 };
 
 struct receiver {
@@ -40,6 +54,15 @@ struct receiver {
 	struct recv_output out;
 	bool out_open;
 	struct rebuild rb;        /* ordering, sink, SHA-256, verifying parser */
+
+	bool resume;              /* --resume */
+	struct recv_resume rs;
+	char peerbuf[128];        /* the current (last) sender */
+
+	/* this connection */
+	bool hello;               /* HELLO seen */
+	bool dropped;             /* ended before END, state kept for a resume */
+	char droptxt[512];
 
 	bool raw, peer_closed;
 	uint64_t expect_size;   /* from HELLO, 0 if unknown */
@@ -61,6 +84,76 @@ static const char *peer(const struct receiver *r)
 	return r->ep ? rvmig_ep_peer(r->ep) : "?";
 }
 
+/* The connection ended before the END: with --resume the state is kept for
+ * the sender to come back, otherwise it is a failure. */
+static void drop(struct receiver *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void drop(struct receiver *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+	char t[512];
+
+	va_start(ap, fmt);
+	vsnprintf(t, sizeof(t), fmt, ap);
+	va_end(ap);
+	if (!r->resume) {
+		fail(r, err, "%s", t);
+		return;
+	}
+	if (!r->dropped && !r->rb.err)
+		snprintf(r->droptxt, sizeof(r->droptxt), "%s", t);
+	r->dropped = true;
+}
+
+/* Refuses a transfer of known size that cannot fit (see rvmig-recv(1)):
+ * the need is the bytes still to come; zero pages become holes, but how
+ * many there are is not known before they come, so they are counted. */
+static void check_space(struct receiver *r)
+{
+	uint64_t need, avail;
+	char *d;
+	int rc;
+
+	if (!r->expect_size || r->out.is_stdout || r->rb.off >= r->expect_size)
+		return;
+	need = r->expect_size - r->rb.off;
+	if ((rc = output_free_space(&r->out, &avail))) {
+		fail(r, rc, "cannot check the free space for %s: %s", r->out_path, strerror(-rc));
+		return;
+	}
+	if (need <= avail)
+		return;
+	d = strdup(r->out_path);
+	fail(r, -ENOSPC, "not enough space for %s: needs %llu bytes, %llu free on %s",
+	     r->out_path, (unsigned long long)need, (unsigned long long)avail,
+	     d ? dirname(d) : "its filesystem");
+	free(d);
+}
+
+static void reply_resume(struct receiver *r)
+{
+	uint8_t m[64], sha[32];
+	size_t n;
+
+	if (rebuild_peek_digest(&r->rb, sha)) {
+		fail(r, -ENOMEM, "out of memory");
+		return;
+	}
+	n = app_encode_resume(m, sizeof(m), r->rb.off, sha);
+	for (int tries = 0; tries < 100; tries++) {
+		int rc = rvmig_reply_msg(r->ep, m, n);
+
+		if (rc != -EAGAIN) {
+			if (rc)
+				drop(r, rc, "cannot answer sender %s: %s", peer(r), rvmig_strerror(rc));
+			return;
+		}
+		if (rvmig_progress(r->ep, 50) < 0)
+			break;
+	}
+	drop(r, -RVMIG_EPEER, "cannot answer sender %s (no credit)", peer(r));
+}
+
 static int sink_write(void *arg, const void *data, size_t len)
 {
 	return output_write(arg, data, len);
@@ -76,10 +169,11 @@ static void on_hello(struct receiver *r, const struct app_msg *m)
 	char why[512];
 	int rc;
 
-	if (r->rb.started) {
+	if (r->hello) {
 		fail(r, -RVMIG_EBADMSG, "second HELLO from %s", peer(r));
 		return;
 	}
+	r->hello = true;
 	r->rb.started = true;
 	r->raw = m->flags & APP_F_RAW;
 	r->expect_size = m->flags & APP_F_SIZE ? m->size : 0;
@@ -88,7 +182,11 @@ static void on_hello(struct receiver *r, const struct app_msg *m)
 		   r->raw ? "raw" : "Xen stream", r->expect_size ? "" : "size unknown, ",
 		   (unsigned long long)r->expect_size);
 	progress_set_total(&r->prog, r->expect_size);
-	if (r->verify_stream && !r->raw) {
+	if (r->resume && (rc = resume_hello(&r->rs, m, &r->out, &r->rb, why, sizeof(why)))) {
+		fail(r, rc, "%s", why);
+		return;
+	}
+	if (r->verify_stream && !r->raw && !r->rb.parser) {
 		struct rvmig_stream_attr pa = { .size = sizeof(pa) };
 
 		if ((rc = rvmig_stream_parser_create(&pa, &r->rb.parser))) {
@@ -96,12 +194,20 @@ static void on_hello(struct receiver *r, const struct app_msg *m)
 			return;
 		}
 	}
-	rc = output_open(&r->out, r->out_path, why, sizeof(why));
-	if (rc) {
-		fail(r, rc, "%s", why);
-		return;
+	if (!r->out_open) {
+		rc = output_open(&r->out, r->out_path, why, sizeof(why));
+		if (rc) {
+			fail(r, rc, "%s", why);
+			return;
+		}
+		r->out_open = true;
 	}
-	r->out_open = true;
+	check_space(r);
+	if (!r->rb.err && r->rb.off)
+		tool_info("sender %s continues its transfer at stream offset %llu", peer(r),
+			  (unsigned long long)r->rb.off);
+	if (!r->rb.err && (m->flags & APP_F_RESUME))
+		reply_resume(r);
 }
 
 static void on_end(struct receiver *r, const struct app_msg *m)
@@ -118,6 +224,8 @@ static void on_end(struct receiver *r, const struct app_msg *m)
 	rc = output_commit(&r->out, why, sizeof(why));
 	if (rc)
 		fail(r, rc, "%s", why);
+	else if (r->resume && (rc = resume_done(&r->rs, why, sizeof(why))))
+		tool_err("%s was written, but: %s", r->out_path, why);
 }
 
 static void on_msg(struct receiver *r, const struct rvmig_event *ev)
@@ -133,6 +241,10 @@ static void on_msg(struct receiver *r, const struct rvmig_event *ev)
 	}
 	if (m.tag == APP_HELLO) {
 		on_hello(r, &m);
+	} else if (m.tag == APP_ABORT && m.status == -EINTR) {
+		/* The sender was stopped, not refused: what came is good. */
+		drop(r, m.status, "sender %s gave up at stream offset %llu: %.*s", peer(r),
+		     (unsigned long long)r->rb.off, (int)m.len, (const char *)m.data);
 	} else if (m.tag == APP_ABORT) {
 		fail(r, m.status ? m.status : -RVMIG_EPEER,
 		     "sender %s gave up at stream offset %llu: %.*s", peer(r),
@@ -167,7 +279,7 @@ static void pump(struct receiver *r, int timeout_ms, bool drain)
 		case RVMIG_EV_PEER_CLOSED:
 			r->peer_closed = true;
 			if (!r->rb.done)
-				fail(r, -RVMIG_EPEER,
+				drop(r, -RVMIG_EPEER,
 				     "sender %s closed the connection at stream offset %llu before the end",
 				     peer(r), (unsigned long long)r->rb.off);
 			break;
@@ -180,13 +292,20 @@ static void pump(struct receiver *r, int timeout_ms, bool drain)
 	}
 	if (rc < 0) {
 		if (!r->rb.done)
-			fail(r, rc, "connection to sender %s failed at stream offset %llu: %s", peer(r),
+			drop(r, rc, "connection to sender %s failed at stream offset %llu: %s", peer(r),
 			     (unsigned long long)r->rb.off, rvmig_strerror(rc));
 		r->peer_closed = true; /* nothing more will come */
 	}
 	if (stop_signal)
 		fail(r, -EINTR, "interrupted by signal %d at stream offset %llu", (int)stop_signal,
 		     (unsigned long long)r->rb.off);
+	if (r->resume && r->hello && !r->rb.err && !r->rb.done) {
+		char why[512];
+
+		rc = resume_maybe_checkpoint(&r->rs, &r->out, &r->rb, why, sizeof(why));
+		if (rc)
+			fail(r, rc, "%s", why);
+	}
 	progress_update(&r->prog, r->rb.off);
 }
 
@@ -212,9 +331,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: rvmig-recv [OPTIONS] --listen URI -o PATH|-\n"
 		"Receives one transfer from rvmig-send.  PATH is written as\n"
-		"PATH.rvmig-partial-XXXXXX and renamed to PATH only when complete and its\n"
+		"PATH.rvmig-partial-XXXXXX (with --resume: PATH.rvmig-partial and the journal\n"
+		"PATH.rvmig-journal) and renamed to PATH only when complete and its\n"
 		"SHA-256 matches the sender's; '-' writes to stdout (for a pipeline).\n"
-		"Exits 0 only when the transfer is complete and verified.\n\n"
+		"Exits 0 only when the transfer is complete and verified; 75 when, with\n"
+		"--resume, the sender went away and did not come back (state kept).\n\n"
 		"  -l, --listen URI        where to listen (tcp://HOST:PORT, verbs://HOST:PORT;\n"
 		"                          port 0 picks a free port)\n"
 		"  -o, --output PATH|-     where to write the stream\n"
@@ -222,8 +343,62 @@ static void usage(FILE *f)
 		"                          (a FIFO works for waiting on it)\n"
 		"  --accept-timeout MS     give up if no sender came (default: wait forever)\n"
 		"  --no-verify-stream      do not parse the received Xen stream\n"
-		"  --mode push|pull        accept only senders that chose this mode\n\n%s",
+		"  --mode push|pull        accept only senders that chose this mode\n"
+		"  --key-file PATH         pre-shared key (16..256 bytes, mode 0600/0400):\n"
+		"                          senders that cannot prove they hold it are refused\n"
+		"  --resume                keep PATH.rvmig-partial and a journal of its durable\n"
+		"                          length; continue a transfer found there; when the\n"
+		"                          sender goes away, wait for it to come back\n"
+		"  --resume-wait SEC       with --resume: how long to wait (default 60)\n\n%s",
 		tool_common_help);
+}
+
+/* Waits up to timeout_ms (-1: forever) for a sender, in slices so that
+ * SIGINT/SIGTERM end the wait (-EINTR).  A sender that fails
+ * authentication is refused (the library's warning names it) and the wait
+ * goes on. */
+static int accept_sender(struct receiver *r, rvmig_listener *l, const char *uri, int timeout_ms)
+{
+	double end = tool_now() + (timeout_ms < 0 ? 0 : timeout_ms / 1000.0);
+
+	for (;;) {
+		int left = timeout_ms < 0 ? 500 : (int)((end - tool_now()) * 1000);
+		int rc;
+
+		if (stop_signal)
+			return -EINTR;
+		if (left < 0)
+			left = 0;
+		rc = rvmig_accept(l, left < 500 ? left : 500, &r->ep);
+		if (rc == -RVMIG_EAUTH) {
+			tool_err("refused a sender on %s: authentication failed (it has no key or "
+				 "another key than --key-file); still waiting",
+				 uri);
+			continue;
+		}
+		if ((rc == -ETIMEDOUT || rc == -RVMIG_ETIMEDOUT) &&
+		    (timeout_ms < 0 || tool_now() < end))
+			continue;
+		return rc;
+	}
+}
+
+/* One sender, from accept to its END (or its failure / drop). */
+static void serve(struct receiver *r, struct tool_opts *o, struct tool_report *rep)
+{
+	rep->transport = rvmig_ep_transport(r->ep);
+	snprintf(r->peerbuf, sizeof(r->peerbuf), "%s", rvmig_ep_peer(r->ep));
+	rep->peer = r->peerbuf;
+	rep->mode = rvmig_ep_mode(r->ep);
+	r->rb.peer = r->peerbuf;
+	r->hello = r->dropped = r->peer_closed = false;
+	tool_debug("sender %s connected over %s (%s)", rep->peer, rep->transport,
+		   tool_mode_name(rep->mode));
+	if (o->mode && o->mode != rep->mode)
+		fail(r, -EPROTO, "sender %s chose %s mode, only %s is accepted here", rep->peer,
+		     tool_mode_name(rep->mode), tool_mode_name(o->mode));
+	while (!r->rb.err && !r->rb.done && !r->peer_closed && !r->dropped)
+		pump(r, 200, false);
 }
 
 int main(int argc, char **argv)
@@ -235,6 +410,9 @@ int main(int argc, char **argv)
 		{ "ready-file", required_argument, NULL, OPT_READY_FILE },
 		{ "no-verify-stream", no_argument, NULL, OPT_NO_VERIFY_STREAM },
 		{ "accept-timeout", required_argument, NULL, OPT_ACCEPT_TIMEOUT },
+		{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+		{ "resume", no_argument, NULL, OPT_RESUME },
+		{ "resume-wait", required_argument, NULL, OPT_RESUME_WAIT },
 		{ 0 },
 	};
 	struct tool_opts o;
@@ -244,8 +422,12 @@ int main(int argc, char **argv)
 	rvmig_listener *l = NULL;
 	rvmig_stats *lst = NULL;
 	rvmig_ctx *ctx = NULL;
-	const char *uri = NULL, *ready = NULL;
-	int accept_timeout = -1;
+	const char *uri = NULL, *ready = NULL, *key_file = NULL;
+	uint8_t key[KEY_MAX];
+	size_t key_len = sizeof(key);
+	int accept_timeout = -1, resume_wait = RESUME_WAIT_DEFAULT;
+	bool tempfail = false, first = true;
+	char why[512];
 	double t0 = 0, deadline;
 	int c, rc;
 
@@ -286,6 +468,22 @@ int main(int argc, char **argv)
 			accept_timeout = (int)v;
 			break;
 		}
+		case OPT_KEY_FILE:
+			key_file = optarg;
+			break;
+		case OPT_RESUME:
+			r.resume = true;
+			break;
+		case OPT_RESUME_WAIT: {
+			uint64_t v;
+
+			if (tool_parse_u64(optarg, &v) || v > INT32_MAX / 1000) {
+				tool_err("bad value '%s' for --resume-wait (seconds)", optarg);
+				return 2;
+			}
+			resume_wait = (int)v;
+			break;
+		}
 		default:
 			usage(stderr);
 			return 2;
@@ -293,6 +491,10 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || !uri || !r.out_path) {
 		usage(stderr);
+		return 2;
+	}
+	if (r.resume && !strcmp(r.out_path, "-")) {
+		tool_err("--resume needs a file (-o PATH): stdout cannot be taken back");
 		return 2;
 	}
 	tool_opts_done(&o);
@@ -324,9 +526,20 @@ int main(int argc, char **argv)
 		if (rc)
 			goto out;
 	}
+	if (r.resume) {
+		/* The journal's prefix is read again before listening. */
+		rc = resume_open(&r.rs, r.out_path, r.verify_stream, &r.out, &r.rb, why, sizeof(why));
+		r.out_open = r.out.fd >= 0;
+		if (rc) {
+			tool_err("%s", why);
+			goto out;
+		}
+	}
 	if ((rc = tool_ctx_create(&o, &ctx)))
 		goto out;
 	tool_ep_attr(&o, &attr);
+	if (key_file && (rc = tool_key_attr(ctx, key_file, key, &key_len, &attr)))
+		goto out;
 	rc = rvmig_listen(ctx, uri, &attr, &l);
 	if (rc) {
 		tool_err("cannot listen on %s: %s", uri, rvmig_strerror(rc));
@@ -334,32 +547,64 @@ int main(int argc, char **argv)
 	}
 	if ((rc = tool_announce(ready, uri, rvmig_listener_port(l))))
 		goto out;
-	rc = rvmig_accept(l, accept_timeout, &r.ep);
-	if (rc) {
-		tool_err("no sender connected on %s: %s", uri, rvmig_strerror(rc));
-		goto out;
-	}
-	rvmig_listener_close(l);
-	l = NULL;
-	rep.transport = rvmig_ep_transport(r.ep);
-	rep.peer = rvmig_ep_peer(r.ep);
-	rep.mode = rvmig_ep_mode(r.ep);
-	r.rb.peer = rep.peer;
-	tool_debug("sender %s connected over %s (%s)", rep.peer, rep.transport,
-		   tool_mode_name(rep.mode));
-	if (o.mode && o.mode != rep.mode)
-		fail(&r, -EPROTO, "sender %s chose %s mode, only %s is accepted here", rep.peer,
-		     tool_mode_name(rep.mode), tool_mode_name(o.mode));
-	t0 = tool_now();
 	progress_init(&r.prog, o.verbosity >= 0, 0);
-	while (!r.rb.err && !r.rb.done && !r.peer_closed)
-		pump(&r, 200, false);
+	for (;;) {
+		rc = accept_sender(&r, l, uri, first ? accept_timeout : resume_wait * 1000);
+		if (rc && first) {
+			tool_err("no sender connected on %s: %s", uri, rvmig_strerror(rc));
+			goto out;
+		}
+		if (rc) {
+			tempfail = true;
+			if (stop_signal)
+				tool_err("interrupted by signal %d while waiting for the sender to "
+					 "come back", (int)stop_signal);
+			else
+				tool_err("no sender came back within %d s on port %d (%s)", resume_wait,
+					 rvmig_listener_port(l), rvmig_strerror(rc));
+			break;
+		}
+		if (first) {
+			t0 = tool_now();
+			if (!r.resume) {
+				rvmig_listener_close(l);
+				l = NULL;
+			}
+		}
+		first = false;
+		serve(&r, &o, &rep);
+		if (!r.dropped || r.rb.err)
+			break;
+		/* --resume: the sender went away before the END. */
+		rc = resume_checkpoint(&r.rs, &r.out, &r.rb, why, sizeof(why));
+		if (rc) {
+			fail(&r, rc, "%s", why);
+			break;
+		}
+		tool_err("%s; %llu bytes of %s are durable in %s, waiting up to %d s for the "
+			 "sender to come back",
+			 r.droptxt, (unsigned long long)r.rb.off, r.out_path, r.out.tmp, resume_wait);
+		rvmig_ep_close(r.ep);
+		r.ep = NULL;
+	}
 	progress_end(&r.prog);
-	rep.seconds = tool_now() - t0;
-	if (r.rb.err && r.out_open)
+	rep.seconds = t0 ? tool_now() - t0 : 0;
+	if (r.resume && r.rb.err == -EINTR && r.out_open) {
+		/* Stopped by a signal: what arrived is good; keep it. */
+		rc = resume_checkpoint(&r.rs, &r.out, &r.rb, why, sizeof(why));
+		if (rc)
+			tool_err("%s", why);
+		else
+			tempfail = true;
+	}
+	if (r.rb.err && r.out_open && !tempfail) {
 		output_discard(&r.out);
-	rvmig_stats_snapshot(r.ep, &lst);
-	if (!r.peer_closed) {
+		if (r.resume && resume_done(&r.rs, why, sizeof(why)))
+			tool_err("%s", why);
+	}
+	if (r.ep)
+		rvmig_stats_snapshot(r.ep, &lst);
+	if (r.ep && !r.peer_closed) {
 		/* Tell the sender, then let it close first so the verdict reaches it. */
 		reply(&r);
 		deadline = tool_now() + (o.timeout_ms ? o.timeout_ms : 10000) / 1000.0;
@@ -375,11 +620,15 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	rc = r.rb.err;
+	rc = r.rb.err ? r.rb.err : tempfail ? -RVMIG_EPEER : 0;
 out:
 	if (rc && r.rb.err)
 		tool_err("%s", r.rb.errtxt);
-	if (rc && r.out_open && !r.out.is_stdout)
+	if (tempfail)
+		tool_err("%s was not written yet: %llu bytes kept in %s (journal %s); run "
+			 "rvmig-recv --resume again to continue",
+			 r.out_path, (unsigned long long)r.rb.off, r.out.tmp, r.rs.jpath);
+	else if (rc && r.out_open && !r.out.is_stdout)
 		tool_err("%s was not written", r.out_path);
 	else if (rc && r.out_open)
 		tool_err("the %llu bytes written to stdout are incomplete or unverified: discard them",
@@ -434,6 +683,7 @@ out:
 		output_close(&r.out);
 	rvmig_stream_parser_destroy(r.rb.parser);
 	rebuild_fini(&r.rb);
+	resume_fini(&r.rs);
 	rvmig_ctx_destroy(ctx);
-	return rc ? 1 : 0;
+	return tempfail ? EXIT_TEMPFAIL : rc ? 1 : 0;
 }

@@ -10,6 +10,15 @@
  * bulk requests, zero pages as ZERO messages, the rest as CTRL messages.  The END
  * message carries the total length and the SHA-256 of every input byte.
  * See common/appmsg.h for the messages.
+ *
+ * With --resume (a regular file only) the HELLO carries a transfer id
+ * (send/xferid.h); the receiver answers RESUME with the offset it holds
+ * durably and the SHA-256 of that prefix, which is checked against the
+ * file; the parser still runs from byte 0 but only what lies at or after
+ * that offset is sent.  A connection failure is retried with back-off
+ * (0.5 s doubling up to 8 s, --retries times), each time from the
+ * receiver's durable offset.  A receiver's verdict or a data error is
+ * final.
  */
 #include <errno.h>
 #include <openssl/evp.h>
@@ -19,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rvmig.h>
@@ -29,18 +39,30 @@
 #include "common/report.h"
 #include "pipeline/sendpipe.h"
 #include "send/input.h"
+#include "send/xferid.h"
 
 #define RING_BUFS 4
 #define RING_BUF_SIZE (8u << 20)
 
-enum { OPT_ZERO_MIN = OPT_TOOL_FIRST };
+#define KEY_MAX 256
+#define RETRIES_DEFAULT 5
+
+enum { OPT_ZERO_MIN = OPT_TOOL_FIRST, OPT_KEY_FILE, OPT_RESUME, OPT_RETRIES };
 
 struct sender {
 	struct tool_opts *o;
 	struct send_input in;
 	struct sendpipe sp;       /* posts, completions, SHA-256 */
 	rvmig_stream_parser *parser;
+	uint64_t zero_min;
 
+	bool resume;              /* --resume */
+	uint8_t xfer_id[APP_XFER_ID_LEN];
+	bool got_resume;          /* RESUME reply of this connection */
+	uint64_t resume_off;
+	uint8_t resume_sha[32];
+
+	char peer[128];           /* of the last connection (for the report) */
 	bool verdict;
 	struct app_msg v;
 	char vtext[512];
@@ -65,6 +87,8 @@ static void on_event(struct sendpipe *sp, const struct rvmig_event *ev)
 
 	if (ev->type == RVMIG_EV_PEER_CLOSED) {
 		s->peer_closed = true;
+		if (!s->verdict && !sp->err)
+			sp->link_err = true;
 		if (!s->verdict)
 			sendpipe_fail(sp, -RVMIG_EPEER,
 				      "receiver %s closed the connection without a verdict",
@@ -73,6 +97,12 @@ static void on_event(struct sendpipe *sp, const struct rvmig_event *ev)
 	}
 	if (app_decode(ev->data, ev->len, &m, &why)) {
 		sendpipe_fail(sp, -RVMIG_EBADMSG, "bad reply from the receiver: %s", why);
+		return;
+	}
+	if (m.tag == APP_RESUME && s->resume && !s->got_resume) {
+		s->got_resume = true;
+		s->resume_off = m.offset;
+		memcpy(s->resume_sha, m.sha256, 32);
 		return;
 	}
 	if (m.tag != APP_VERDICT) {
@@ -128,7 +158,15 @@ static void usage(FILE *f)
 		"save stream (xl header, libxl, libxc) unless --raw is given.\n\n"
 		"  --zero-min-pages N  elide runs of at least N all-zero pages (default 1:\n"
 		"                      every zero page); shorter runs inside page data are\n"
-		"                      sent with it, saving a message and a request each\n\n%s",
+		"                      sent with it, saving a message and a request each\n"
+		"  --key-file PATH     pre-shared key (16..256 bytes, mode 0600/0400): both\n"
+		"                      sides prove they hold it; the receiver needs the same\n"
+		"  --resume            (PATH only, not a pipe) continue from what the\n"
+		"                      receiver (rvmig-recv --resume) holds durably, and on a\n"
+		"                      connection failure reconnect and continue\n"
+		"  --retries N         with --resume: reconnect at most N times after\n"
+		"                      connection failures, waiting 0.5 s doubling up to 8 s\n"
+		"                      (default 5)\n\n%s",
 		tool_common_help);
 }
 
@@ -184,21 +222,200 @@ static void abort_transfer(struct sender *s)
 	}
 }
 
+/* Errors of rvmig_connect() that another attempt may get past. */
+static bool connect_retryable(int rc)
+{
+	switch (-rc) {
+	case ECONNREFUSED: case ECONNRESET: case ECONNABORTED: case ETIMEDOUT:
+	case EHOSTUNREACH: case ENETUNREACH: case ENETDOWN: case EHOSTDOWN:
+	case EPIPE: case EAGAIN: case EINTR:
+	case RVMIG_ETIMEDOUT: case RVMIG_EPEER:
+		return true;
+	}
+	return false;
+}
+
+/* Waits for the receiver's RESUME, checks it against the input and makes
+ * the pipeline skip what the receiver already holds. */
+static void resume_handshake(struct sender *s)
+{
+	struct sendpipe *sp = &s->sp;
+	double deadline = tool_now() + (s->o->timeout_ms ? s->o->timeout_ms : 10000) / 1000.0;
+	uint8_t sha[32];
+	unsigned int l = 32;
+
+	while (!sp->err && !s->got_resume && !s->verdict) {
+		if (tool_now() > deadline) {
+			sp->link_err = true;
+			sendpipe_fail(sp, -RVMIG_ETIMEDOUT,
+				      "receiver %s did not answer the resume request within %u ms",
+				      rvmig_ep_peer(sp->ep), s->o->timeout_ms ? s->o->timeout_ms : 10000);
+			return;
+		}
+		pump(s, 100);
+	}
+	if (sp->err || !s->got_resume)
+		return;
+	if (s->resume_off > s->in.size) {
+		sendpipe_fail(sp, -RVMIG_EBADMSG,
+			      "receiver %s holds %llu bytes of this transfer, more than the %llu of %s",
+			      rvmig_ep_peer(sp->ep), (unsigned long long)s->resume_off,
+			      (unsigned long long)s->in.size, s->in.name);
+		return;
+	}
+	if (!EVP_Digest(s->in.size ? s->in.bufs[0].base : (const uint8_t *)"", s->resume_off, sha,
+			&l, EVP_sha256(), NULL)) {
+		sendpipe_fail(sp, -ENOMEM, "out of memory");
+		return;
+	}
+	if (memcmp(sha, s->resume_sha, 32)) {
+		sendpipe_fail(sp, -RVMIG_EINTEGRITY,
+			      "receiver %s holds %llu bytes of this transfer that differ from the "
+			      "first %llu bytes of %s (was it changed in place?); remove the "
+			      "receiver's journal to start over",
+			      rvmig_ep_peer(sp->ep), (unsigned long long)s->resume_off,
+			      (unsigned long long)s->resume_off, s->in.name);
+		return;
+	}
+	if (s->resume_off)
+		tool_info("resuming at stream offset %llu of %llu (held durably by %s)",
+			  (unsigned long long)s->resume_off, (unsigned long long)s->in.size,
+			  rvmig_ep_peer(sp->ep));
+	sendpipe_resume_at(sp, s->resume_off);
+}
+
+/* Per-connection state back to the start (input and options stay). */
+static int attempt_reset(struct sender *s)
+{
+	int rc;
+
+	rvmig_stream_parser_destroy(s->parser);
+	s->parser = NULL;
+	sendpipe_fini(&s->sp);
+	s->got_resume = s->verdict = s->peer_closed = false;
+	if (!s->o->raw) {
+		struct rvmig_stream_attr pa = { .size = sizeof(pa) };
+
+		if ((rc = rvmig_stream_parser_create(&pa, &s->parser))) {
+			tool_err("cannot create the stream parser: %s", rvmig_strerror(rc));
+			return rc;
+		}
+	}
+	if ((rc = sendpipe_init(&s->sp, &s->in, s->zero_min, on_event, s))) {
+		tool_err("out of memory");
+		return rc;
+	}
+	s->sp.stop = &stop_signal;
+	return 0;
+}
+
+/* One connection: connect, HELLO (and RESUME), the stream, END, the
+ * verdict.  Returns 0 or an error (printed unless it is in sp.errtxt);
+ * *retry says whether another attempt may help. */
+static int attempt(struct sender *s, rvmig_ctx *ctx, const char *uri,
+		   const struct rvmig_ep_attr *attr, struct tool_report *rep, bool *retry)
+{
+	uint8_t m[128];
+	uint32_t flags;
+	int rc;
+
+	*retry = false;
+	if ((rc = attempt_reset(s)))
+		return rc;
+	rc = rvmig_connect(ctx, uri, attr, &s->sp.ep);
+	if (rc) {
+		if (rc == -RVMIG_EAUTH)
+			tool_err("cannot connect to %s: authentication failed (the receiver refused "
+				 "our key or could not prove it holds it; both sides need the same "
+				 "--key-file)",
+				 uri);
+		else
+			tool_err("cannot connect to %s: %s", uri, rvmig_strerror(rc));
+		s->sp.ep = NULL;
+		*retry = connect_retryable(rc);
+		return rc;
+	}
+	rep->transport = rvmig_ep_transport(s->sp.ep);
+	snprintf(s->peer, sizeof(s->peer), "%s", rvmig_ep_peer(s->sp.ep));
+	rep->peer = s->peer;
+	rep->mode = rvmig_ep_mode(s->sp.ep);
+	tool_debug("connected to %s over %s (%s), input %s%s", rep->peer, rep->transport,
+		   tool_mode_name(rep->mode), s->in.name,
+		   s->in.mapped ? " (mapped)" : " (pipe ring)");
+	rc = input_register(&s->in, s->sp.ep,
+			    rep->mode == RVMIG_MODE_PULL ? RVMIG_MR_REMOTE_READ : RVMIG_MR_LOCAL);
+	if (rc)
+		return rc;
+	flags = (s->o->raw ? APP_F_RAW : 0) | (s->in.size_known ? APP_F_SIZE : 0) |
+		(s->resume ? APP_F_RESUME : 0);
+	sendpipe_msg(&s->sp, m,
+		     app_encode_hello(m, sizeof(m), flags, s->in.size_known ? s->in.size : 0,
+				      s->xfer_id),
+		     0);
+	if (s->resume)
+		resume_handshake(s);
+	if (!s->sp.err) {
+		if (s->in.mapped)
+			sendpipe_run_mapped(&s->sp, process);
+		else
+			sendpipe_run_pipe(&s->sp, process);
+	}
+	rc = finish(s);
+	*retry = rc && s->sp.link_err && !s->verdict && !stop_signal;
+	if (rc && !*retry)
+		abort_transfer(s);
+	return rc;
+}
+
+/* Ends this connection (its registrations first). */
+static void attempt_close(struct sender *s)
+{
+	input_unregister(&s->in);
+	if (s->sp.ep)
+		rvmig_ep_close(s->sp.ep);
+	s->sp.ep = NULL;
+}
+
+/* 0.5 s, 1 s, 2 s, 4 s, 8 s, 8 s, ... before retry n (1-based); false if a
+ * signal came meanwhile. */
+static bool backoff(unsigned n)
+{
+	double d = 0.5;
+	struct timespec ts;
+
+	for (unsigned i = 1; i < n && d < 8; i++)
+		d *= 2;
+	if (d > 8)
+		d = 8;
+	ts.tv_sec = (time_t)d;
+	ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+	while (!stop_signal && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	return !stop_signal;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		TOOL_COMMON_LONGOPTS,
 		{ "zero-min-pages", required_argument, NULL, OPT_ZERO_MIN },
+		{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+		{ "resume", no_argument, NULL, OPT_RESUME },
+		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ 0 },
 	};
 	struct tool_opts o;
-	struct sender s = { .o = &o };
-	uint64_t zero_min = RVMIG_STREAM_PAGE_SIZE;
+	struct sender s = { .o = &o, .zero_min = RVMIG_STREAM_PAGE_SIZE };
 	struct tool_report rep = { .tool = "rvmig-send" };
 	struct rvmig_ep_attr attr;
 	rvmig_stats *lst = NULL;
 	rvmig_ctx *ctx = NULL;
-	const char *path, *uri;
+	const char *path, *uri, *key_file = NULL;
+	uint8_t key[KEY_MAX];
+	size_t key_len = sizeof(key);
+	uint64_t retries = RETRIES_DEFAULT;
+	bool retries_given = false, retry = false;
+	unsigned tries = 0;
 	double t0 = 0;
 	int c, rc;
 
@@ -209,30 +426,48 @@ int main(int argc, char **argv)
 			return 2;
 		if (rc)
 			continue;
-		if (c == 'h') {
+		switch (c) {
+		case 'h':
 			usage(stdout);
 			return 0;
-		}
-		if (c == OPT_ZERO_MIN) {
+		case OPT_ZERO_MIN: {
 			uint64_t v;
 
 			if (tool_parse_u64(optarg, &v) || !v || v > (1u << 20)) {
 				tool_err("bad value '%s' for --zero-min-pages", optarg);
 				return 2;
 			}
-			zero_min = v * RVMIG_STREAM_PAGE_SIZE;
-			continue;
+			s.zero_min = v * RVMIG_STREAM_PAGE_SIZE;
+			break;
 		}
-		if (c == OPT_VERSION) {
+		case OPT_KEY_FILE:
+			key_file = optarg;
+			break;
+		case OPT_RESUME:
+			s.resume = true;
+			break;
+		case OPT_RETRIES:
+			if (tool_parse_u64(optarg, &retries) || retries > 1000) {
+				tool_err("bad value '%s' for --retries (0..1000)", optarg);
+				return 2;
+			}
+			retries_given = true;
+			break;
+		case OPT_VERSION:
 			printf("rvmig-send %d.%d.%d\n", RVMIG_VERSION_MAJOR, RVMIG_VERSION_MINOR,
 			       RVMIG_VERSION_PATCH);
 			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
-		usage(stderr);
-		return 2;
 	}
 	if (argc - optind != 2) {
 		usage(stderr);
+		return 2;
+	}
+	if (retries_given && !s.resume) {
+		tool_err("--retries needs --resume (only a resumed transfer can be retried)");
 		return 2;
 	}
 	path = argv[optind];
@@ -244,58 +479,44 @@ int main(int argc, char **argv)
 
 	if ((rc = input_open(&s.in, path, RING_BUFS, RING_BUF_SIZE)))
 		goto out;
-	if (!o.raw) {
-		struct rvmig_stream_attr pa = { .size = sizeof(pa) };
-
-		if ((rc = rvmig_stream_parser_create(&pa, &s.parser))) {
-			tool_err("cannot create the stream parser: %s", rvmig_strerror(rc));
-			goto out;
-		}
-	}
-	if ((rc = sendpipe_init(&s.sp, &s.in, zero_min, on_event, &s))) {
-		tool_err("out of memory");
+	if (s.resume && !s.in.mapped) {
+		tool_err("--resume needs a regular file as input, not %s (a pipe cannot be read "
+			 "again from the start)",
+			 s.in.name);
+		rc = 2;
 		goto out;
 	}
-	s.sp.stop = &stop_signal;
+	if (s.resume && (rc = xfer_id_make(s.in.fd, path, o.raw, s.xfer_id))) {
+		tool_err("cannot stat %s: %s", s.in.name, strerror(-rc));
+		goto out;
+	}
 	if ((rc = tool_ctx_create(&o, &ctx)))
 		goto out;
 	tool_ep_attr(&o, &attr);
-	rc = rvmig_connect(ctx, uri, &attr, &s.sp.ep);
-	if (rc) {
-		tool_err("cannot connect to %s: %s", uri, rvmig_strerror(rc));
-		goto out;
-	}
-	rep.transport = rvmig_ep_transport(s.sp.ep);
-	rep.peer = rvmig_ep_peer(s.sp.ep);
-	rep.mode = rvmig_ep_mode(s.sp.ep);
-	tool_debug("connected to %s over %s (%s), input %s%s", rep.peer, rep.transport,
-		   tool_mode_name(rep.mode), s.in.name, s.in.mapped ? " (mapped)" : " (pipe ring)");
-	rc = input_register(&s.in, s.sp.ep,
-			    rep.mode == RVMIG_MODE_PULL ? RVMIG_MR_REMOTE_READ : RVMIG_MR_LOCAL);
-	if (rc)
+	if (key_file && (rc = tool_key_attr(ctx, key_file, key, &key_len, &attr)))
 		goto out;
 	t0 = tool_now();
 	progress_init(&s.prog, o.verbosity >= 0, s.in.size_known ? s.in.size : 0);
-	{
-		uint8_t m[64];
-
-		sendpipe_msg(&s.sp, m,
-			     app_encode_hello(m, sizeof(m),
-					      (o.raw ? APP_F_RAW : 0) |
-						      (s.in.size_known ? APP_F_SIZE : 0),
-					      s.in.size_known ? s.in.size : 0),
-			     0);
+	for (;;) {
+		rc = attempt(&s, ctx, uri, &attr, &rep, &retry);
+		if (!rc || !retry || !s.resume || tries >= retries) {
+			if (rc && retry && s.resume)
+				tool_err("giving up after %u retries", tries);
+			break;
+		}
+		tries++;
+		tool_err("%s; retry %u of %llu", s.sp.err ? s.sp.errtxt : "connection failed", tries,
+			 (unsigned long long)retries);
+		attempt_close(&s);
+		if (!backoff(tries)) {
+			tool_err("interrupted by signal %d while waiting to retry", (int)stop_signal);
+			break;
+		}
 	}
-	if (s.in.mapped)
-		sendpipe_run_mapped(&s.sp, process);
-	else
-		sendpipe_run_pipe(&s.sp, process);
-	rc = finish(&s);
 	progress_end(&s.prog);
 	rep.seconds = tool_now() - t0;
-	if (rc)
-		abort_transfer(&s);
-	rvmig_stats_snapshot(s.sp.ep, &lst);
+	if (s.sp.ep)
+		rvmig_stats_snapshot(s.sp.ep, &lst);
 out:
 	if (rc && s.sp.err)
 		tool_err("%s", s.sp.errtxt);
@@ -322,6 +543,11 @@ out:
 		char hex[65];
 
 		report_hex(rep.sha256, hex);
+		if (s.resume_off || tries)
+			tool_info("resumed at stream offset %llu (%u retries): %llu bytes sent in the "
+				  "last connection",
+				  (unsigned long long)s.resume_off, tries,
+				  (unsigned long long)(rep.bytes - s.resume_off));
 		tool_info("sent %llu bytes (%llu pages, %llu zero pages elided) to %s over %s/%s in "
 			  "%.3f s, %.3f Gbit/s; receiver verified sha256 %s",
 			  (unsigned long long)rep.bytes, (unsigned long long)rep.pages,
@@ -331,12 +557,10 @@ out:
 	if (o.stats_json)
 		report_write_json(o.stats_json, &rep);
 	rvmig_stats_free(lst);
-	input_unregister(&s.in);
-	if (s.sp.ep)
-		rvmig_ep_close(s.sp.ep);
+	attempt_close(&s);
 	input_close(&s.in);
 	rvmig_stream_parser_destroy(s.parser);
 	sendpipe_fini(&s.sp);
 	rvmig_ctx_destroy(ctx);
-	return rc ? 1 : 0;
+	return rc == 2 ? 2 : rc ? 1 : 0;
 }

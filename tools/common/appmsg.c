@@ -52,16 +52,31 @@ static size_t hdr(uint8_t *buf, size_t cap, enum app_tag tag, size_t fixed)
 	return APP_HDR_LEN;
 }
 
-size_t app_encode_hello(uint8_t *buf, size_t cap, uint32_t flags, uint64_t size)
+size_t app_encode_hello(uint8_t *buf, size_t cap, uint32_t flags, uint64_t size,
+			const uint8_t *xfer_id)
 {
-	size_t n = hdr(buf, cap, APP_HELLO, 16);
+	size_t idl = flags & APP_F_RESUME ? APP_XFER_ID_LEN : 0;
+	size_t n = hdr(buf, cap, APP_HELLO, 16 + idl);
 
 	if (!n)
 		return 0;
 	put32(buf + n, app_tool_version());
 	put32(buf + n + 4, flags);
 	put64(buf + n + 8, size);
-	return n + 16;
+	if (idl)
+		memcpy(buf + n + 16, xfer_id, idl);
+	return n + 16 + idl;
+}
+
+size_t app_encode_resume(uint8_t *buf, size_t cap, uint64_t offset, const uint8_t sha256[32])
+{
+	size_t n = hdr(buf, cap, APP_RESUME, 40);
+
+	if (!n)
+		return 0;
+	put64(buf + n, offset);
+	memcpy(buf + n + 8, sha256, 32);
+	return n + 40;
 }
 
 size_t app_encode_ctrl_hdr(uint8_t *buf, size_t cap)
@@ -164,7 +179,7 @@ int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why)
 	static const size_t fixed[] = { [APP_HELLO] = 16, [APP_CTRL] = 0,  [APP_ZERO] = 8,
 					[APP_END] = 56,   [APP_ABORT] = 4, [APP_VERDICT] = 48,
 					[APP_EXEC] = 0,   [APP_OUT] = 0,   [APP_ERR] = 0,
-					[APP_EXIT] = 48 };
+					[APP_EXIT] = 48,  [APP_RESUME] = 40 };
 	const uint8_t *p = buf;
 
 	memset(m, 0, sizeof(*m));
@@ -176,7 +191,7 @@ int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why)
 		*why = "message format version differs (tools of another version?)";
 		return -EPROTO;
 	}
-	if (p[0] < APP_HELLO || p[0] > APP_EXIT) {
+	if (p[0] < APP_HELLO || p[0] > APP_RESUME) {
 		*why = "unknown message tag";
 		return -EBADMSG;
 	}
@@ -192,6 +207,17 @@ int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why)
 		m->tool_version = get32(p);
 		m->flags = get32(p + 4);
 		m->size = get64(p + 8);
+		if (m->flags & APP_F_RESUME) {
+			if (len < 16 + APP_XFER_ID_LEN) {
+				*why = "HELLO asks to resume but carries no transfer id";
+				return -EBADMSG;
+			}
+			memcpy(m->xfer_id, p + 16, APP_XFER_ID_LEN);
+		}
+		break;
+	case APP_RESUME:
+		m->offset = get64(p);
+		memcpy(m->sha256, p + 8, 32);
 		break;
 	case APP_CTRL:
 	case APP_EXEC:
@@ -230,7 +256,7 @@ int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why)
 const char *app_tag_name(enum app_tag t)
 {
 	static const char *const names[] = { "?",     "HELLO", "CTRL", "ZERO", "END", "ABORT",
-					     "VERDICT", "EXEC", "OUT",  "ERR",  "EXIT" };
+					     "VERDICT", "EXEC", "OUT",  "ERR",  "EXIT", "RESUME" };
 
-	return (unsigned)t <= APP_EXIT ? names[t] : "?";
+	return (unsigned)t <= APP_RESUME ? names[t] : "?";
 }

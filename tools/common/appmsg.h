@@ -11,7 +11,9 @@
  * carries a stream offset, so CTRL and ZERO do not repeat it.
  *
  *   HELLO    sender -> receiver, first message
- *            u32 tool version, u32 flags (APP_F_*), u64 input size (0: unknown)
+ *            u32 tool version, u32 flags (APP_F_*), u64 input size (0: unknown),
+ *            with APP_F_RESUME also u8[32] transfer id (rvmig-send --resume:
+ *            the same input gives the same id, see send/xferid.h)
  *   CTRL     stream bytes that are not page payload (headers, record headers,
  *            pfn arrays, non-page records), copied; delivered at the event's
  *            stream offset.  Payload: the bytes.
@@ -22,6 +24,11 @@
  *   VERDICT  receiver -> sender: i32 status (0: written and verified, else
  *            -errno / -RVMIG_E*), u32 tool version, u64 bytes written,
  *            u8[32] SHA-256 of what was written, then text
+ *   RESUME   receiver -> sender (reply), answer to a HELLO with APP_F_RESUME,
+ *            before any data: u64 offset, u8[32] SHA-256 of the stream bytes
+ *            [0, offset).  The receiver holds [0, offset) durably for this
+ *            transfer id (0: it starts from the beginning); the sender sends
+ *            from `offset` on (still hashing the whole input for END).
  *
  * rvmig-tunnel / rvmigd use CTRL, ZERO, bulk data and END (end of the
  * tunnel's stdin) the same way, plus:
@@ -54,12 +61,16 @@ enum app_tag {
 	APP_OUT = 8,
 	APP_ERR = 9,
 	APP_EXIT = 10,
+	APP_RESUME = 11,
 };
 
 enum {
 	APP_F_RAW = 1u << 0, /* input is not parsed as a Xen stream */
 	APP_F_SIZE = 1u << 1, /* hello.size is the exact input length */
+	APP_F_RESUME = 1u << 2, /* hello.xfer_id follows; the sender wants RESUME */
 };
+
+#define APP_XFER_ID_LEN 32
 
 /* Tool version as carried on the wire: major << 16 | minor << 8 | patch. */
 uint32_t app_tool_version(void);
@@ -70,9 +81,12 @@ struct app_msg {
 	uint32_t tool_version;
 	uint32_t flags;
 	uint64_t size;
+	uint8_t xfer_id[APP_XFER_ID_LEN]; /* with APP_F_RESUME */
+	/* RESUME: offset */
+	uint64_t offset;
 	/* ZERO: n; END: total; VERDICT: bytes written */
 	uint64_t n;
-	/* END, VERDICT */
+	/* END, VERDICT, RESUME */
 	uint8_t sha256[32];
 	uint64_t pages, zero_pages;
 	/* ABORT, VERDICT */
@@ -85,7 +99,10 @@ struct app_msg {
 
 /* Encoders write into buf (at least cap octets) and return the length, or 0
  * if it does not fit.  Texts are truncated to fit. */
-size_t app_encode_hello(uint8_t *buf, size_t cap, uint32_t flags, uint64_t size);
+/* xfer_id: APP_XFER_ID_LEN octets, sent only with APP_F_RESUME in flags. */
+size_t app_encode_hello(uint8_t *buf, size_t cap, uint32_t flags, uint64_t size,
+			const uint8_t *xfer_id);
+size_t app_encode_resume(uint8_t *buf, size_t cap, uint64_t offset, const uint8_t sha256[32]);
 size_t app_encode_ctrl_hdr(uint8_t *buf, size_t cap); /* payload follows */
 size_t app_encode_zero(uint8_t *buf, size_t cap, uint64_t n);
 size_t app_encode_end(uint8_t *buf, size_t cap, uint64_t total, const uint8_t sha256[32],

@@ -240,8 +240,8 @@ int tool_announce(const char *ready_file, const char *uri, int port)
 	return 0;
 }
 
-int tool_tunnel_attr(const struct tool_opts *o, rvmig_ctx *ctx, const char *key_file,
-		     uint8_t *key, size_t *key_len, struct rvmig_ep_attr *attr)
+int tool_key_attr(rvmig_ctx *ctx, const char *key_file, uint8_t *key, size_t *key_len,
+		  struct rvmig_ep_attr *attr)
 {
 	int rc = rvmig_key_load(ctx, key_file, key, key_len);
 
@@ -249,10 +249,16 @@ int tool_tunnel_attr(const struct tool_opts *o, rvmig_ctx *ctx, const char *key_
 		tool_err("cannot use the key file %s: %s", key_file, rvmig_strerror(rc));
 		return rc;
 	}
-	tool_ep_attr(o, attr);
-	if (!o->timeout_ms)
-		attr->timeout_ms = 60000;
 	attr->psk = key;
 	attr->psk_len = (uint32_t)*key_len;
 	return 0;
+}
+
+int tool_tunnel_attr(const struct tool_opts *o, rvmig_ctx *ctx, const char *key_file,
+		     uint8_t *key, size_t *key_len, struct rvmig_ep_attr *attr)
+{
+	tool_ep_attr(o, attr);
+	if (!o->timeout_ms)
+		attr->timeout_ms = 60000;
+	return tool_key_attr(ctx, key_file, key, key_len, attr);
 }

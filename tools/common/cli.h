@@ -76,6 +76,11 @@ void tool_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int tool_ctx_create(const struct tool_opts *o, rvmig_ctx **ctx);
 void tool_ep_attr(const struct tool_opts *o, struct rvmig_ep_attr *a);
+/* Loads the pre-shared key file into key (*key_len: its size in, the key's
+ * length out) and points attr->psk at it (mutual authentication at
+ * connect).  Returns 0 or a librvmig error (printed, naming the file). */
+int tool_key_attr(rvmig_ctx *ctx, const char *key_file, uint8_t *key, size_t *key_len,
+		  struct rvmig_ep_attr *attr);
 /* Endpoint attributes of the tunnel and its daemon: tool_ep_attr(), a 60 s
  * default timeout, and the pre-shared key loaded from key_file into key
  * (*key_len: its size in, the key's length out; attr->psk points at key).

@@ -48,6 +48,23 @@ void rebuild_digest(struct rebuild *r)
 	r->digested = true;
 }
 
+int rebuild_peek_digest(struct rebuild *r, uint8_t sha[32])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned int l = 32;
+	int ok = c && EVP_MD_CTX_copy_ex(c, r->sha) && EVP_DigestFinal_ex(c, sha, &l);
+
+	EVP_MD_CTX_free(c);
+	return ok ? 0 : -ENOMEM;
+}
+
+int rebuild_reset(struct rebuild *r)
+{
+	r->done = r->digested = false;
+	r->off = r->data_bytes = r->ctrl_bytes = r->zero_bytes = 0;
+	return EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) ? 0 : -ENOMEM;
+}
+
 /* Feeds delivered bytes to the verifying parser and drains its items. */
 static void parse(struct rebuild *r, const void *data, size_t len)
 {
@@ -126,6 +143,13 @@ static void deliver_zeros(struct rebuild *r, uint64_t len)
 		}
 		len -= n;
 	}
+}
+
+void rebuild_prefix(struct rebuild *r, const void *data, size_t len)
+{
+	EVP_DigestUpdate(r->sha, data, len);
+	parse(r, data, len);
+	r->off += len;
 }
 
 void rebuild_data(struct rebuild *r, uint64_t off, const void *data, size_t len)

@@ -56,5 +56,14 @@ bool rebuild_msg(struct rebuild *r, const struct app_msg *m, uint64_t off);
 /* Finalizes the SHA-256 into r->digest (done by a matching END); later
  * calls keep it.  Nothing may be delivered afterwards. */
 void rebuild_digest(struct rebuild *r);
+/* SHA-256 of the bytes delivered so far, without ending the running one. */
+int rebuild_peek_digest(struct rebuild *r, uint8_t sha[32]);
+
+/* Resume: bytes [r->off, r->off + len) that are already in the sink (read
+ * back from a partial file) go into the SHA-256 and the parser only. */
+void rebuild_prefix(struct rebuild *r, const void *data, size_t len);
+/* Back to stream offset 0 (new SHA-256, counters cleared, error kept);
+ * the owner replaces the parser and rewinds the sink. */
+int rebuild_reset(struct rebuild *r);
 
 #endif

@@ -35,6 +35,12 @@ void sendpipe_attach(struct sendpipe *p, rvmig_ep *ep)
 	p->ep = ep;
 }
 
+void sendpipe_resume_at(struct sendpipe *p, uint64_t off)
+{
+	p->skip = off;
+	p->acked = off; /* nothing below it will be posted */
+}
+
 void sendpipe_fini(struct sendpipe *p)
 {
 	EVP_MD_CTX_free(p->sha);
@@ -71,6 +77,8 @@ static void on_done(struct sendpipe *p, const struct rvmig_event *ev)
 	uint64_t seq = ev->cookie;
 
 	if (ev->status) {
+		if (!p->err)
+			p->link_err = true;
 		sendpipe_fail(p, ev->status, "transfer to %s failed after %llu acknowledged bytes: %s",
 			      rvmig_ep_peer(p->ep), (unsigned long long)p->acked,
 			      rvmig_strerror(ev->status));
@@ -109,6 +117,8 @@ void sendpipe_pump(struct sendpipe *p, int timeout_ms)
 			break;
 		}
 	}
+	if (rc < 0 && !p->err)
+		p->link_err = true;
 	if (rc < 0)
 		sendpipe_fail(p, rc, "connection to %s failed after %llu acknowledged bytes: %s",
 			      rvmig_ep_peer(p->ep), (unsigned long long)p->acked, rvmig_strerror(rc));
@@ -312,11 +322,32 @@ static void lookahead(struct sendpipe *p, uint64_t off)
 		sendpipe_pump(p, 100);
 }
 
+/* Resume: the part of an item at or after p->skip. */
+static void item_tail(struct sendpipe *p, const struct rvmig_stream_item *it)
+{
+	uint64_t d = p->skip - it->offset;
+
+	if (it->kind != RVMIG_STREAM_ITEM_PAGE)
+		add_ctrl(p, p->skip, (const uint8_t *)it->data + d, it->len - d);
+	else if (it->flags & RVMIG_STREAM_F_ZERO)
+		add_zero(p, p->skip, it->len - d);
+	else
+		add_data(p, p->skip, it->len - d);
+}
+
 void sendpipe_item(struct sendpipe *p, const struct rvmig_stream_item *it)
 {
 	EVP_DigestUpdate(p->sha, it->data, it->len);
-	if (it->kind == RVMIG_STREAM_ITEM_PAGE) {
+	if (it->kind == RVMIG_STREAM_ITEM_PAGE)
 		p->pages++;
+	if (it->offset + it->len <= p->skip)
+		return;
+	if (it->offset < p->skip) {
+		item_tail(p, it);
+		lookahead(p, it->offset);
+		return;
+	}
+	if (it->kind == RVMIG_STREAM_ITEM_PAGE) {
 		if (it->flags & RVMIG_STREAM_F_ZERO) {
 			zero_page(p, it->offset, it->len);
 		} else {
@@ -348,8 +379,12 @@ void sendpipe_raw(struct sendpipe *p, uint64_t off, uint64_t len)
 		for (int i = 0; i < ns; i++)
 			EVP_DigestUpdate(p->sha, p->in->bufs[seg[i].buf].base + seg[i].off,
 					 seg[i].len);
-		add_data(p, off, n);
-		sendpipe_flush(p);
+		if (off + n > p->skip) {
+			uint64_t from = off < p->skip ? p->skip : off;
+
+			add_data(p, from, off + n - from);
+			sendpipe_flush(p);
+		}
 		off += n;
 		len -= n;
 	}

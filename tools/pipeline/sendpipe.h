@@ -65,7 +65,9 @@ struct sendpipe {
 	uint64_t zero_min;        /* shortest zero run elided, bytes */
 	uint64_t ztail;           /* zero bytes at the end of the pending data run */
 	uint64_t pages, zero_pages, control_bytes, data_bytes;
+	uint64_t skip;            /* resume: bytes below this are hashed, not sent */
 	int err;                  /* first fatal error */
+	bool link_err;            /* ... and it came from the connection */
 	char errtxt[1024];
 };
 
@@ -75,6 +77,11 @@ struct sendpipe {
 int sendpipe_init(struct sendpipe *p, struct send_input *in, uint64_t zero_min,
 		  sendpipe_event_fn on_event, void *arg);
 void sendpipe_attach(struct sendpipe *p, rvmig_ep *ep);
+/* Resume at stream offset `off`: items (raw runs) ending at or before it
+ * are only hashed; one straddling it is sent from `off` on (page bytes as
+ * bulk data, zero pages as a ZERO run, other bytes as CTRL).  Call before
+ * anything is handed on. */
+void sendpipe_resume_at(struct sendpipe *p, uint64_t off);
 void sendpipe_fini(struct sendpipe *p);
 
 /* Records the first fatal error (later ones are ignored). */

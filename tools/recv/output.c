@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "output.h"
@@ -14,6 +16,14 @@
 #define SYNC_STEP (32ull << 20) /* start writeback every this many bytes */
 
 static const uint8_t zeros[64 * 1024];
+
+static void set_mode(int fd)
+{
+	mode_t um = umask(0);
+
+	umask(um);
+	(void)fchmod(fd, 0666 & ~um);
+}
 
 int output_open(struct recv_output *o, const char *path, char *why, size_t whylen)
 {
@@ -40,12 +50,91 @@ int output_open(struct recv_output *o, const char *path, char *why, size_t whyle
 		o->tmp = NULL;
 		return rc;
 	}
-	{
-		mode_t um = umask(0);
+	set_mode(o->fd);
+	return 0;
+}
 
-		umask(um);
-		(void)fchmod(o->fd, 0666 & ~um);
+int output_open_resume(struct recv_output *o, const char *path, uint64_t keep, char *why,
+		       size_t whylen)
+{
+	struct stat st;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	o->path = path;
+	o->resume = true;
+	if (asprintf(&o->tmp, "%s" OUTPUT_PARTIAL_SUFFIX, path) < 0) {
+		o->tmp = NULL;
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
 	}
+	o->fd = open(o->tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (o->fd < 0) {
+		rc = -errno;
+		snprintf(why, whylen, "cannot open %s: %s", o->tmp, strerror(errno));
+		return rc;
+	}
+	if (flock(o->fd, LOCK_EX | LOCK_NB)) {
+		rc = -errno;
+		snprintf(why, whylen, "%s is in use (another rvmig-recv --resume?): %s", o->tmp,
+			 strerror(errno));
+		close(o->fd);
+		o->fd = -1;
+		return rc;
+	}
+	set_mode(o->fd);
+	if (fstat(o->fd, &st)) {
+		rc = -errno;
+		snprintf(why, whylen, "cannot stat %s: %s", o->tmp, strerror(errno));
+		return rc;
+	}
+	if ((uint64_t)st.st_size < keep) {
+		snprintf(why, whylen, "%s holds %llu bytes, the journal says %llu are durable", o->tmp,
+			 (unsigned long long)st.st_size, (unsigned long long)keep);
+		return -ERANGE;
+	}
+	return output_truncate(o, keep, why, whylen);
+}
+
+int output_truncate(struct recv_output *o, uint64_t len, char *why, size_t whylen)
+{
+	if (ftruncate(o->fd, (off_t)len)) {
+		int rc = -errno;
+
+		snprintf(why, whylen, "cannot truncate %s to %llu bytes: %s", o->tmp,
+			 (unsigned long long)len, strerror(errno));
+		return rc;
+	}
+	o->off = o->synced = len;
+	return 0;
+}
+
+int output_sync(struct recv_output *o, char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (o->is_stdout)
+		return 0;
+	if (fstat(o->fd, &st) || ((uint64_t)st.st_size < o->off && ftruncate(o->fd, (off_t)o->off)) ||
+	    fsync(o->fd)) {
+		int rc = -errno;
+
+		snprintf(why, whylen, "cannot make %llu bytes of %s durable: %s",
+			 (unsigned long long)o->off, o->tmp, strerror(errno));
+		return rc;
+	}
+	o->synced = o->off;
+	return 0;
+}
+
+int output_free_space(struct recv_output *o, uint64_t *free_bytes)
+{
+	struct statvfs sv;
+
+	if (fstatvfs(o->fd, &sv))
+		return -errno;
+	*free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
 	return 0;
 }
 

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * journal.h - the resume journal of rvmig-recv --resume: PATH.rvmig-journal
+ * next to PATH.rvmig-partial says how much of the partial file is durable
+ * and for which transfer.
+ *
+ * Format (text, version 1), one "key value" per line, in this order:
+ *
+ *   rvmig-recv-journal 1
+ *   transfer-id <64 hex digits: the sender's id, all zero if it sent none>
+ *   flags <decimal: APP_F_RAW | APP_F_SIZE of its HELLO>
+ *   size <decimal: input size from HELLO, 0 if unknown>
+ *   offset <decimal: stream bytes [0, offset) of the partial are durable>
+ *   sha256 <64 hex digits: SHA-256 of those bytes>
+ *   check <64 hex digits: SHA-256 of every line above, newlines included>
+ *
+ * It is written only after the partial file was fsync'ed up to `offset`,
+ * as PATH.rvmig-journal.tmp, fsync'ed, renamed over the journal, and the
+ * directory fsync'ed: a crash leaves the old or the new journal, whole.
+ */
+#ifndef RVMIG_TOOLS_RECV_JOURNAL_H
+#define RVMIG_TOOLS_RECV_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/appmsg.h"
+
+#define JOURNAL_VERSION 1
+
+struct recv_journal {
+	uint8_t xfer_id[APP_XFER_ID_LEN];
+	uint32_t flags;
+	uint64_t size;
+	uint64_t offset;
+	uint8_t sha256[32];
+};
+
+/* Reads `path`.  Returns 0, -ENOENT (no journal), or another -errno /
+ * -EBADMSG (unreadable, other version, bad checksum) with `why` filled. */
+int journal_load(const char *path, struct recv_journal *j, char *why, size_t whylen);
+/* Writes `path` atomically and durably (see above).  Returns 0 or -errno
+ * with `why` naming the step and file. */
+int journal_store(const char *path, const struct recv_journal *j, char *why, size_t whylen);
+/* Removes the journal (and a stale temporary), then fsyncs the directory.
+ * Returns 0 or -errno (ENOENT is not an error) with `why` filled. */
+int journal_remove(const char *path, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/* resume.c - partial file, journal and rebuild state of rvmig-recv --resume. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cli.h"
+#include "common/report.h"
+#include "recv/resume.h"
+
+#define READ_CHUNK (1u << 20)
+
+static void short_hex(const uint8_t id[APP_XFER_ID_LEN], char out[17])
+{
+	char hex[65];
+
+	report_hex(id, hex);
+	memcpy(out, hex, 16);
+	out[16] = 0;
+}
+
+/* Back to offset 0 with an empty partial and no parser. */
+static int restart(struct recv_resume *rs, struct recv_output *out, struct rebuild *rb,
+		   char *why, size_t whylen)
+{
+	int rc = output_truncate(out, 0, why, whylen);
+
+	if (rc)
+		return rc;
+	rvmig_stream_parser_destroy(rb->parser);
+	rb->parser = NULL;
+	rb->err = 0;
+	rb->errtxt[0] = 0;
+	rs->ckpt = 0;
+	if ((rc = rebuild_reset(rb))) {
+		snprintf(why, whylen, "out of memory");
+		return rc;
+	}
+	return journal_remove(rs->jpath, why, whylen);
+}
+
+/* Reads the durable prefix back into the SHA-256 and the parser. */
+static int reread(struct recv_output *out, struct rebuild *rb, uint64_t len, char *why,
+		  size_t whylen)
+{
+	uint8_t *buf = malloc(READ_CHUNK);
+	uint64_t off = 0;
+
+	if (!buf) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	while (off < len && !rb->err) {
+		size_t n = len - off < READ_CHUNK ? (size_t)(len - off) : READ_CHUNK;
+		ssize_t got = pread(out->fd, buf, n, (off_t)off);
+
+		if (got <= 0) {
+			int rc = got < 0 ? -errno : -EIO;
+
+			snprintf(why, whylen, "cannot read %s at offset %llu: %s", out->tmp,
+				 (unsigned long long)off, got < 0 ? strerror(errno) : "short file");
+			free(buf);
+			return rc;
+		}
+		rebuild_prefix(rb, buf, (size_t)got);
+		off += (uint64_t)got;
+	}
+	free(buf);
+	return 0;
+}
+
+int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
+		struct recv_output *out, struct rebuild *rb, char *why, size_t whylen)
+{
+	char jwhy[512], id[17];
+	uint8_t sha[32];
+	uint64_t keep = 0;
+	int rc;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->verify_stream = verify_stream;
+	if (asprintf(&rs->jpath, "%s" OUTPUT_JOURNAL_SUFFIX, path) < 0) {
+		rs->jpath = NULL;
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = journal_load(rs->jpath, &rs->j, jwhy, sizeof(jwhy));
+	if (!rc)
+		keep = rs->j.offset;
+	else if (rc != -ENOENT)
+		tool_err("ignoring the journal: %s; starting %s from 0", jwhy, path);
+	rc = output_open_resume(out, path, keep, why, whylen);
+	if (rc == -ERANGE) {
+		tool_err("%s; starting %s from 0", why, path);
+		return restart(rs, out, rb, why, whylen);
+	}
+	if (rc || !keep)
+		return rc;
+	if (!(rs->j.flags & APP_F_RAW) && verify_stream) {
+		struct rvmig_stream_attr pa = { .size = sizeof(pa) };
+
+		if ((rc = rvmig_stream_parser_create(&pa, &rb->parser))) {
+			snprintf(why, whylen, "cannot create the stream parser: %s", rvmig_strerror(rc));
+			return rc;
+		}
+	}
+	rb->started = true;
+	if ((rc = reread(out, rb, keep, why, whylen)))
+		return rc;
+	if (rb->err) {
+		tool_err("the %llu durable bytes of %s fail the stream check (%s); starting %s from 0",
+			 (unsigned long long)keep, out->tmp, rb->errtxt, path);
+		return restart(rs, out, rb, why, whylen);
+	}
+	if (rebuild_peek_digest(rb, sha) || memcmp(sha, rs->j.sha256, 32)) {
+		tool_err("the first %llu bytes of %s differ from their SHA-256 in %s; starting %s "
+			 "from 0",
+			 (unsigned long long)keep, out->tmp, rs->jpath, path);
+		return restart(rs, out, rb, why, whylen);
+	}
+	rs->ckpt = keep;
+	short_hex(rs->j.xfer_id, id);
+	tool_info("%s holds %llu durable bytes of transfer %s... (journal %s): a sender with the "
+		  "same transfer continues there",
+		  out->tmp, (unsigned long long)keep, id, rs->jpath);
+	return 0;
+}
+
+int resume_hello(struct recv_resume *rs, const struct app_msg *m, struct recv_output *out,
+		 struct rebuild *rb, char *why, size_t whylen)
+{
+	static const uint8_t none[APP_XFER_ID_LEN];
+	bool same = (m->flags & APP_F_RESUME) && memcmp(m->xfer_id, none, APP_XFER_ID_LEN) &&
+		    !memcmp(m->xfer_id, rs->j.xfer_id, APP_XFER_ID_LEN);
+	char a[17], b[17];
+	int rc;
+
+	if (same)
+		return 0;
+	if (rb->off) {
+		short_hex(rs->j.xfer_id, b);
+		if (m->flags & APP_F_RESUME) {
+			short_hex(m->xfer_id, a);
+			tool_err("the sender's transfer %s... is not the one in %s (%s...): starting "
+				 "%s from 0",
+				 a, rs->jpath, b, out->path);
+		} else {
+			tool_err("the sender did not ask to resume (no --resume): starting %s from 0, "
+				 "dropping the %llu bytes kept of transfer %s...",
+				 out->path, (unsigned long long)rb->off, b);
+		}
+	}
+	if ((rc = restart(rs, out, rb, why, whylen)))
+		return rc;
+	rb->started = true;
+	memset(&rs->j, 0, sizeof(rs->j));
+	if (m->flags & APP_F_RESUME)
+		memcpy(rs->j.xfer_id, m->xfer_id, APP_XFER_ID_LEN);
+	rs->j.flags = m->flags & (APP_F_RAW | APP_F_SIZE);
+	rs->j.size = m->flags & APP_F_SIZE ? m->size : 0;
+	return 0;
+}
+
+int resume_checkpoint(struct recv_resume *rs, struct recv_output *out, struct rebuild *rb,
+		      char *why, size_t whylen)
+{
+	int rc = output_sync(out, why, whylen);
+
+	if (rc)
+		return rc;
+	rs->j.offset = rb->off;
+	if ((rc = rebuild_peek_digest(rb, rs->j.sha256))) {
+		snprintf(why, whylen, "out of memory");
+		return rc;
+	}
+	if ((rc = journal_store(rs->jpath, &rs->j, why, whylen)))
+		return rc;
+	rs->ckpt = rb->off;
+	tool_debug("%llu bytes of %s durable, journal %s written", (unsigned long long)rb->off,
+		   out->tmp, rs->jpath);
+	return 0;
+}
+
+int resume_maybe_checkpoint(struct recv_resume *rs, struct recv_output *out,
+			    struct rebuild *rb, char *why, size_t whylen)
+{
+	if (rb->off < rs->ckpt + RESUME_CHECKPOINT_STEP)
+		return 0;
+	return resume_checkpoint(rs, out, rb, why, whylen);
+}
+
+int resume_done(struct recv_resume *rs, char *why, size_t whylen)
+{
+	return journal_remove(rs->jpath, why, whylen);
+}
+
+void resume_fini(struct recv_resume *rs)
+{
+	free(rs->jpath);
+	rs->jpath = NULL;
+}

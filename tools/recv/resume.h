@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * resume.h - the resume state of rvmig-recv --resume: the partial output
+ * (recv/output.h, PATH.rvmig-partial), its journal (recv/journal.h,
+ * PATH.rvmig-journal) and the rebuild pipeline (pipeline/rebuild.h) kept in
+ * step, across connections of one process and across processes.
+ *
+ *   resume_open()        at start: picks up the journal; the partial is cut
+ *                        back to the journaled offset and that prefix is
+ *                        read again into the SHA-256 and the verifying
+ *                        parser, and checked against the journal's SHA-256
+ *                        (any mismatch: start from 0, saying why)
+ *   resume_hello()       a HELLO: same transfer id -> continue at rb->off,
+ *                        otherwise start from 0 (saying so)
+ *   resume_checkpoint()  fsync the partial up to rb->off, then the journal
+ *   resume_done()        after the commit: the journal goes
+ */
+#ifndef RVMIG_TOOLS_RECV_RESUME_H
+#define RVMIG_TOOLS_RECV_RESUME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/appmsg.h"
+#include "pipeline/rebuild.h"
+#include "recv/journal.h"
+#include "recv/output.h"
+
+#define RESUME_CHECKPOINT_STEP (64ull << 20) /* journal every this many bytes */
+
+struct recv_resume {
+	char *jpath;            /* PATH.rvmig-journal */
+	struct recv_journal j;  /* the transfer being received */
+	uint64_t ckpt;          /* offset of the last journal written */
+	bool verify_stream;     /* make a verifying parser for Xen streams */
+};
+
+/* Returns 0 or -errno with `why` filled (the partial cannot be opened or
+ * is in use).  Fills out (open) and rb (off, SHA-256, parser). */
+int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
+		struct recv_output *out, struct rebuild *rb, char *why, size_t whylen);
+/* Returns 0 or -errno with `why` filled. */
+int resume_hello(struct recv_resume *rs, const struct app_msg *hello, struct recv_output *out,
+		 struct rebuild *rb, char *why, size_t whylen);
+int resume_checkpoint(struct recv_resume *rs, struct recv_output *out, struct rebuild *rb,
+		      char *why, size_t whylen);
+/* Checkpoint when RESUME_CHECKPOINT_STEP bytes came since the last one. */
+int resume_maybe_checkpoint(struct recv_resume *rs, struct recv_output *out,
+			    struct rebuild *rb, char *why, size_t whylen);
+int resume_done(struct recv_resume *rs, char *why, size_t whylen);
+void resume_fini(struct recv_resume *rs);
+
+#endif
