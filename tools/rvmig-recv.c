@@ -68,6 +68,11 @@ struct receiver {
 	uint64_t expect_size;   /* from HELLO, 0 if unknown */
 	struct app_msg end;
 	struct progress prog;
+
+	/* Event buffers held until the SHA-256 worker has passed them
+	 * (rb.defer_release): a ring of (token, stream offset after it). */
+	struct held { uint64_t token, end; } *held;
+	size_t held_head, held_n, held_cap;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -257,24 +262,71 @@ static void on_msg(struct receiver *r, const struct rvmig_event *ev)
 	}
 }
 
+/* Keeps an event's buffer until the bytes before `r->rb.off` are hashed. */
+static void hold(struct receiver *r, uint64_t token)
+{
+	if (r->held_n == r->held_cap) {
+		size_t ncap = r->held_cap ? r->held_cap * 2 : 64;
+		struct held *n = malloc(ncap * sizeof(*n));
+
+		if (!n) { /* cannot defer: wait for the hasher instead */
+			rebuild_wait_hashed(&r->rb, r->rb.off);
+			rvmig_recv_release(r->ep, token);
+			return;
+		}
+		for (size_t i = 0; i < r->held_n; i++)
+			n[i] = r->held[(r->held_head + i) % r->held_cap];
+		free(r->held);
+		r->held = n;
+		r->held_head = 0;
+		r->held_cap = ncap;
+	}
+	r->held[(r->held_head + r->held_n) % r->held_cap] = (struct held){ token, r->rb.off };
+	r->held_n++;
+}
+
+/* Releases the held buffers that are hashed; with `all`, waits for all. */
+static void release_hashed(struct receiver *r, bool all)
+{
+	if (all && r->held_n)
+		rebuild_wait_hashed(&r->rb, r->rb.off);
+	uint64_t hashed = rebuild_hashed(&r->rb);
+
+	while (r->held_n && (all || r->held[r->held_head].end <= hashed)) {
+		rvmig_recv_release(r->ep, r->held[r->held_head].token);
+		r->held_head = (r->held_head + 1) % r->held_cap;
+		r->held_n--;
+	}
+}
+
 /* Drives the endpoint and handles its events.  `drain` drops data (after a
  * failure, while waiting for the sender to close). */
 static void pump(struct receiver *r, int timeout_ms, bool drain)
 {
 	struct rvmig_event ev;
-	int rc = rvmig_progress(r->ep, timeout_ms);
+	/* With buffers held for the hasher, do not sleep on the network: when
+	 * nothing arrives, wait for the hasher and hand the oldest back. */
+	int rc = rvmig_progress(r->ep, r->held_n ? 0 : timeout_ms);
+	int got = 0;
 
 	while (rvmig_event_next(r->ep, &ev) > 0) {
+		got++;
 		switch (ev.type) {
 		case RVMIG_EV_RECV_DATA:
 			if (!drain)
 				rebuild_data(&r->rb, ev.stream_off, ev.data, ev.len);
-			rvmig_recv_release(r->ep, ev.token);
+			if (drain)
+				rvmig_recv_release(r->ep, ev.token);
+			else
+				hold(r, ev.token);
 			break;
 		case RVMIG_EV_RECV_MSG:
 			if (!drain)
 				on_msg(r, &ev);
-			rvmig_recv_release(r->ep, ev.token);
+			if (drain)
+				rvmig_recv_release(r->ep, ev.token);
+			else
+				hold(r, ev.token);
 			break;
 		case RVMIG_EV_PEER_CLOSED:
 			r->peer_closed = true;
@@ -290,6 +342,9 @@ static void pump(struct receiver *r, int timeout_ms, bool drain)
 			break;
 		}
 	}
+	if (r->held_n && !got)
+		rebuild_wait_hashed(&r->rb, r->held[r->held_head].end);
+	release_hashed(r, drain);
 	if (rc < 0) {
 		if (!r->rb.done)
 			drop(r, rc, "connection to sender %s failed at stream offset %llu: %s", peer(r),
@@ -399,6 +454,7 @@ static void serve(struct receiver *r, struct tool_opts *o, struct tool_report *r
 		     tool_mode_name(rep->mode), tool_mode_name(o->mode));
 	while (!r->rb.err && !r->rb.done && !r->peer_closed && !r->dropped)
 		pump(r, 200, false);
+	release_hashed(r, true); /* nothing is held past this sender */
 }
 
 int main(int argc, char **argv)
@@ -506,6 +562,7 @@ int main(int argc, char **argv)
 			tool_err("out of memory");
 			return 1;
 		}
+		r.rb.defer_release = true; /* pump() holds buffers for the hasher */
 	}
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
@@ -683,6 +740,7 @@ out:
 		output_close(&r.out);
 	rvmig_stream_parser_destroy(r.rb.parser);
 	rebuild_fini(&r.rb);
+	free(r.held);
 	resume_fini(&r.rs);
 	rvmig_ctx_destroy(ctx);
 	return tempfail ? EXIT_TEMPFAIL : rc ? 1 : 0;

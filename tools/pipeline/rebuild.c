@@ -15,15 +15,12 @@ int rebuild_init(struct rebuild *r, const struct rebuild_sink *sink, const char 
 	memset(r, 0, sizeof(*r));
 	r->sink = *sink;
 	r->peer = peer;
-	r->sha = EVP_MD_CTX_new();
-	if (!r->sha || !EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL))
-		return -ENOMEM;
-	return 0;
+	return hasher_new(&r->sha);
 }
 
 void rebuild_fini(struct rebuild *r)
 {
-	EVP_MD_CTX_free(r->sha);
+	hasher_free(r->sha);
 	r->sha = NULL;
 }
 
@@ -41,28 +38,47 @@ void rebuild_fail(struct rebuild *r, int err, const char *fmt, ...)
 
 void rebuild_digest(struct rebuild *r)
 {
-	unsigned int l = 32;
-
-	if (r->sha && !r->digested)
-		EVP_DigestFinal_ex(r->sha, r->digest, &l);
+	if (r->sha && !r->digested && hasher_final(r->sha, r->digest))
+		rebuild_fail(r, -ENOMEM, "cannot finish the SHA-256");
 	r->digested = true;
 }
 
 int rebuild_peek_digest(struct rebuild *r, uint8_t sha[32])
 {
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	unsigned int l = 32;
-	int ok = c && EVP_MD_CTX_copy_ex(c, r->sha) && EVP_DigestFinal_ex(c, sha, &l);
+	return hasher_peek(r->sha, sha);
+}
 
-	EVP_MD_CTX_free(c);
-	return ok ? 0 : -ENOMEM;
+uint64_t rebuild_hashed(struct rebuild *r)
+{
+	return hasher_done(r->sha);
+}
+
+void rebuild_wait_hashed(struct rebuild *r, uint64_t upto)
+{
+	hasher_wait(r->sha, upto);
 }
 
 int rebuild_reset(struct rebuild *r)
 {
+	int rc;
+
+	if (r->digested) { /* the worker of a finished hash is gone */
+		hasher_free(r->sha);
+		r->sha = NULL;
+		rc = hasher_new(&r->sha);
+	} else {
+		rc = hasher_reset(r->sha);
+	}
 	r->done = r->digested = false;
 	r->off = r->data_bytes = r->ctrl_bytes = r->zero_bytes = 0;
-	return EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) ? 0 : -ENOMEM;
+	return rc;
+}
+
+/* The memory rule of defer_release (see rebuild.h). */
+static void hashed_unless_deferred(struct rebuild *r)
+{
+	if (!r->defer_release)
+		hasher_wait(r->sha, hasher_fed(r->sha));
 }
 
 /* Feeds delivered bytes to the verifying parser and drains its items. */
@@ -112,7 +128,7 @@ static void deliver(struct rebuild *r, const void *data, size_t len)
 			     (unsigned long long)r->off, r->sink.name, strerror(-rc));
 		return;
 	}
-	EVP_DigestUpdate(r->sha, data, len);
+	hasher_feed(r->sha, data, len);
 	parse(r, data, len);
 	r->off += len;
 }
@@ -135,7 +151,7 @@ static void deliver_zeros(struct rebuild *r, uint64_t len)
 		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
 
 		if (r->sink.zero) {
-			EVP_DigestUpdate(r->sha, zeros, n);
+			hasher_feed(r->sha, zeros, n); /* static: stays valid */
 			parse(r, zeros, n);
 			r->off += n;
 		} else {
@@ -147,9 +163,10 @@ static void deliver_zeros(struct rebuild *r, uint64_t len)
 
 void rebuild_prefix(struct rebuild *r, const void *data, size_t len)
 {
-	EVP_DigestUpdate(r->sha, data, len);
+	hasher_feed(r->sha, data, len);
 	parse(r, data, len);
 	r->off += len;
+	hasher_wait(r->sha, hasher_fed(r->sha)); /* the caller reuses its buffer */
 }
 
 void rebuild_data(struct rebuild *r, uint64_t off, const void *data, size_t len)
@@ -158,6 +175,7 @@ void rebuild_data(struct rebuild *r, uint64_t off, const void *data, size_t len)
 		return;
 	deliver(r, data, len);
 	r->data_bytes += len;
+	hashed_unless_deferred(r);
 }
 
 static void on_end(struct rebuild *r, const struct app_msg *m)
@@ -188,6 +206,7 @@ bool rebuild_msg(struct rebuild *r, const struct app_msg *m, uint64_t off)
 		if (at_offset(r, "control bytes", off)) {
 			deliver(r, m->data, m->len);
 			r->ctrl_bytes += m->len;
+			hashed_unless_deferred(r);
 		}
 		return true;
 	case APP_ZERO:

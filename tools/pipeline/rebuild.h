@@ -10,13 +10,13 @@
 #ifndef RVMIG_TOOLS_PIPELINE_REBUILD_H
 #define RVMIG_TOOLS_PIPELINE_REBUILD_H
 
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <rvmig.h>
 
 #include "common/appmsg.h"
+#include "common/hasher.h"
 
 /* Where the bytes go.  Both return 0 or -errno.  zero may be NULL: zeros
  * are then written with write(). */
@@ -31,7 +31,12 @@ struct rebuild {
 	struct rebuild_sink sink;
 	const char *peer;             /* for messages */
 	rvmig_stream_parser *parser;  /* optional, owned by the caller */
-	EVP_MD_CTX *sha;
+	struct hasher *sha;           /* SHA-256 in a worker thread */
+	/* false (default): every rebuild_*() call returns only when the bytes
+	 * it was given are hashed, so the caller may release them at once.
+	 * true: the caller keeps each event's buffer until rebuild_hashed()
+	 * reaches the stream offset after it (see rebuild_wait_hashed()). */
+	bool defer_release;
 	bool started;                 /* owner saw its first message (HELLO / EXEC) */
 	bool done;                    /* END matched */
 	uint64_t off;                 /* next stream offset expected */
@@ -58,6 +63,11 @@ bool rebuild_msg(struct rebuild *r, const struct app_msg *m, uint64_t off);
 void rebuild_digest(struct rebuild *r);
 /* SHA-256 of the bytes delivered so far, without ending the running one. */
 int rebuild_peek_digest(struct rebuild *r, uint8_t sha[32]);
+
+/* Stream offset below which every delivered byte is hashed; waiting for
+ * it to reach `upto` (at most what was delivered). */
+uint64_t rebuild_hashed(struct rebuild *r);
+void rebuild_wait_hashed(struct rebuild *r, uint64_t upto);
 
 /* Resume: bytes [r->off, r->off + len) that are already in the sink (read
  * back from a partial file) go into the SHA-256 and the parser only. */

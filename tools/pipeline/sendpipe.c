@@ -21,10 +21,9 @@ int sendpipe_init(struct sendpipe *p, struct send_input *in, uint64_t zero_min,
 	p->zero_min = zero_min;
 	p->on_event = on_event;
 	p->arg = arg;
-	p->sha = EVP_MD_CTX_new();
 	p->msg_max = rvmig_msg_max();
 	p->msg = malloc(p->msg_max);
-	if (!p->sha || !p->msg || !EVP_DigestInit_ex(p->sha, EVP_sha256(), NULL))
+	if (!p->msg || hasher_new(&p->sha))
 		return -ENOMEM;
 	p->msg_hdr = app_encode_ctrl_hdr(p->msg, p->msg_max);
 	return 0;
@@ -43,7 +42,7 @@ void sendpipe_resume_at(struct sendpipe *p, uint64_t off)
 
 void sendpipe_fini(struct sendpipe *p)
 {
-	EVP_MD_CTX_free(p->sha);
+	hasher_free(p->sha);
 	free(p->msg);
 	free(p->fl);
 	p->sha = NULL;
@@ -65,9 +64,26 @@ void sendpipe_fail(struct sendpipe *p, int err, const char *fmt, ...)
 
 void sendpipe_digest(struct sendpipe *p, uint8_t sha[32])
 {
-	unsigned int hl = 32;
+	if (hasher_final(p->sha, sha))
+		sendpipe_fail(p, -ENOMEM, "cannot finish the SHA-256");
+}
 
-	EVP_DigestFinal_ex(p->sha, sha, &hl);
+/* The hasher counts from stream offset 0: every byte is handed on in order,
+ * the skipped prefix of a resumed transfer included. */
+uint64_t sendpipe_reusable(struct sendpipe *p)
+{
+	uint64_t h = hasher_done(p->sha);
+
+	return h < p->acked ? h : p->acked;
+}
+
+/* Waits for whichever of the transport and the hasher holds `off` back. */
+static void wait_reusable(struct sendpipe *p, uint64_t off)
+{
+	if (hasher_done(p->sha) < off && p->acked >= off)
+		hasher_wait(p->sha, off);
+	else
+		sendpipe_pump(p, 100);
 }
 
 /* ---- completions ---- */
@@ -124,7 +140,7 @@ void sendpipe_pump(struct sendpipe *p, int timeout_ms)
 			      rvmig_ep_peer(p->ep), (unsigned long long)p->acked, rvmig_strerror(rc));
 	if (p->stop && *p->stop)
 		sendpipe_fail(p, -EINTR, "interrupted by signal %d", *p->stop);
-	input_release(p->in, p->acked);
+	input_release(p->in, sendpipe_reusable(p));
 }
 
 /* ---- posting ---- */
@@ -318,8 +334,8 @@ static void zero_page(struct sendpipe *p, uint64_t off, uint64_t len)
  * transport has finished with: bounds the resident set. */
 static void lookahead(struct sendpipe *p, uint64_t off)
 {
-	while (p->in->mapped && !p->err && off > p->acked + LOOKAHEAD)
-		sendpipe_pump(p, 100);
+	while (p->in->mapped && !p->err && off > sendpipe_reusable(p) + LOOKAHEAD)
+		wait_reusable(p, off - LOOKAHEAD);
 }
 
 /* Resume: the part of an item at or after p->skip. */
@@ -335,9 +351,31 @@ static void item_tail(struct sendpipe *p, const struct rvmig_stream_item *it)
 		add_data(p, p->skip, it->len - d);
 }
 
+/* Queues an item's bytes for the hasher.  A page that straddled two fed
+ * buffers (RVMIG_STREAM_F_COPIED) sits in the parser's own 4 KiB buffer,
+ * reused by the next item: it is hashed from where it lies in the input
+ * memory instead (or, if it is no longer there, before returning). */
+static void hash_item(struct sendpipe *p, const struct rvmig_stream_item *it)
+{
+	struct in_seg seg[2];
+	int ns;
+
+	if (!(it->flags & RVMIG_STREAM_F_COPIED)) {
+		hasher_feed(p->sha, it->data, it->len);
+		return;
+	}
+	ns = input_locate(p->in, it->offset, it->len, seg);
+	if (!ns) {
+		hasher_wait(p->sha, hasher_feed(p->sha, it->data, it->len));
+		return;
+	}
+	for (int i = 0; i < ns; i++)
+		hasher_feed(p->sha, p->in->bufs[seg[i].buf].base + seg[i].off, seg[i].len);
+}
+
 void sendpipe_item(struct sendpipe *p, const struct rvmig_stream_item *it)
 {
-	EVP_DigestUpdate(p->sha, it->data, it->len);
+	hash_item(p, it);
 	if (it->kind == RVMIG_STREAM_ITEM_PAGE)
 		p->pages++;
 	if (it->offset + it->len <= p->skip)
@@ -362,7 +400,7 @@ void sendpipe_item(struct sendpipe *p, const struct rvmig_stream_item *it)
 
 void sendpipe_bytes(struct sendpipe *p, uint64_t off, const void *data, size_t len)
 {
-	EVP_DigestUpdate(p->sha, data, len);
+	hasher_feed(p->sha, data, len);
 	add_ctrl(p, off, data, len);
 }
 
@@ -377,8 +415,8 @@ void sendpipe_raw(struct sendpipe *p, uint64_t off, uint64_t len)
 		lookahead(p, off);
 		ns = input_locate(p->in, off, (size_t)n, seg);
 		for (int i = 0; i < ns; i++)
-			EVP_DigestUpdate(p->sha, p->in->bufs[seg[i].buf].base + seg[i].off,
-					 seg[i].len);
+			hasher_feed(p->sha, p->in->bufs[seg[i].buf].base + seg[i].off,
+				    seg[i].len);
 		if (off + n > p->skip) {
 			uint64_t from = off < p->skip ? p->skip : off;
 
@@ -421,9 +459,9 @@ void sendpipe_run_pipe(struct sendpipe *p, sendpipe_process_fn fn)
 		}
 		if (b->filled == b->cap) {
 			process(p, fn);
-			while (!p->err && !input_next_buf(in, p->acked)) {
+			while (!p->err && !input_next_buf(in, sendpipe_reusable(p))) {
 				sendpipe_flush(p); /* a run may still point into the buffer */
-				sendpipe_pump(p, 100);
+				wait_reusable(p, input_next_need(in));
 			}
 			continue;
 		}

@@ -20,12 +20,12 @@
 #ifndef RVMIG_TOOLS_PIPELINE_SENDPIPE_H
 #define RVMIG_TOOLS_PIPELINE_SENDPIPE_H
 
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <rvmig.h>
 
+#include "common/hasher.h"
 #include "send/input.h"
 
 struct sendpipe;
@@ -47,7 +47,10 @@ struct sendpipe {
 	void *arg;                /* owner's */
 	volatile int *stop;       /* optional: nonzero (a signal number) stops */
 	bool quit;                /* owner: end sendpipe_run_pipe() now */
-	EVP_MD_CTX *sha;
+	/* SHA-256 of every byte handed on, in a worker thread: input memory is
+	 * reused (pipe ring) or dropped (mapped file) only below both `acked`
+	 * and what the worker has hashed (sendpipe_reusable()). */
+	struct hasher *sha;
 	size_t msg_max;
 
 	/* the item being coalesced */
@@ -103,6 +106,9 @@ void sendpipe_flush(struct sendpipe *p);
 void sendpipe_msg(struct sendpipe *p, const void *msg, size_t len, uint64_t off);
 /* Waits until every posted request completed (or an error). */
 void sendpipe_drain(struct sendpipe *p);
+/* Stream offset below which input memory is no longer needed: every
+ * request there completed and every byte there is hashed. */
+uint64_t sendpipe_reusable(struct sendpipe *p);
 /* SHA-256 of every byte handed on so far (call once, at the end). */
 void sendpipe_digest(struct sendpipe *p, uint8_t sha[32]);
 

@@ -172,6 +172,13 @@ bool input_next_buf(struct send_input *in, uint64_t acked)
 	return true;
 }
 
+uint64_t input_next_need(const struct send_input *in)
+{
+	const struct in_buf *b = &in->bufs[(in->cur + 1) % in->nbufs];
+
+	return b->stream_base + b->filled;
+}
+
 void input_release(struct send_input *in, uint64_t acked)
 {
 	uint64_t upto = acked & ~(uint64_t)(sysconf(_SC_PAGESIZE) - 1);

@@ -67,6 +67,8 @@ ssize_t input_read(struct send_input *in);
 /* Moves to the next ring buffer if it is free, i.e. every request into it
  * completed (acked >= its end).  Returns true if it moved. */
 bool input_next_buf(struct send_input *in, uint64_t acked);
+/* The stream offset `acked` must reach before input_next_buf() succeeds. */
+uint64_t input_next_need(const struct send_input *in);
 /* Mapped input: drops the pages of [0, acked) from the process. */
 void input_release(struct send_input *in, uint64_t acked);
 /* Deregisters the buffers; call before closing the endpoint (a region
