@@ -6,8 +6,14 @@
  * permits it.  The tunnel's stdin is rebuilt in order (pipeline/rebuild.h:
  * bulk page data, CTRL and ZERO messages, END with length and SHA-256) into
  * the command's stdin; its stdout and stderr go back as OUT / ERR replies
- * and its exit status as the last reply, EXIT.  One connection at a time,
- * then the next; the daemon keeps listening until SIGINT / SIGTERM.
+ * and its exit status as the last reply, EXIT.  Up to --max-sessions
+ * connections are served at once from one poll loop; the listener's
+ * connection limit (rvmig_ep_attr.max_conns) refuses more inside the
+ * handshake, and the loop keeps the listener fd in its poll set so refused
+ * tunnels hear it at once.  A command that stops reading its stdin holds
+ * back only its own session (the unwritten rest of one event waits in a
+ * backlog and that session's events wait in the library, whose credits
+ * slow the tunnel down).  The daemon keeps listening until SIGINT / SIGTERM.
  */
 #include <errno.h>
 #include <poll.h>
@@ -27,6 +33,8 @@
 
 #define EXEC_ARGS_MAX 256
 #define CLOSE_WAIT_MS 10000
+#define MAX_SESSIONS_DEFAULT 8
+#define MAX_SESSIONS_LIMIT 1024
 
 enum {
 	OPT_LISTEN = OPT_TOOL_FIRST,
@@ -34,6 +42,7 @@ enum {
 	OPT_ALLOW,
 	OPT_READY_FILE,
 	OPT_ONCE,
+	OPT_MAX_SESSIONS,
 };
 
 struct session {
@@ -47,6 +56,12 @@ struct session {
 	char *argv[EXEC_ARGS_MAX + 1];
 	uint8_t *out;             /* reply buffer: header + payload */
 	size_t out_hdr, msg_max;
+	/* What the command's stdin could not take yet: bytes, then zeros.  While
+	 * it is not empty no further event of the session is taken. */
+	uint8_t *bl;
+	size_t bl_len, bl_off, bl_cap;
+	uint64_t bl_zeros;
+	double close_deadline;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -100,37 +115,117 @@ static void forward_all(struct session *s)
 	forward(s, &s->ch.err, APP_ERR);
 }
 
-/* rebuild sink: the command's stdin.  Its stdout / stderr are drained
- * while waiting, so a command that writes before it reads cannot block
- * the exchange.  A command that no longer reads gets nothing more. */
-static int sink_write(void *arg, const void *data, size_t len)
-{
-	struct session *s = arg;
-	const uint8_t *p = data;
+static const uint8_t zero_page[65536];
 
-	while (len && !s->stdin_gone) {
-		struct pollfd pf[3] = { { .fd = s->ch.in, .events = POLLOUT },
-					{ .fd = s->ch.out, .events = POLLIN },
-					{ .fd = s->ch.err, .events = POLLIN } };
-		ssize_t n = write(s->ch.in, p, len);
+/* Writes what the command's stdin takes now; returns the bytes written or
+ * -errno.  A command that no longer reads (EPIPE) gets nothing more. */
+static ssize_t stdin_put(struct session *s, const void *p, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len && !s->stdin_gone && s->ch.in >= 0) {
+		ssize_t n = write(s->ch.in, (const uint8_t *)p + done, len - done);
 
 		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
+			done += (size_t)n;
 			continue;
 		}
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0 && errno == EPIPE) {
 			s->stdin_gone = true;
 			break;
 		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			return -errno;
-		if (poll(pf, 3, 1000) < 0 && errno != EINTR)
-			return -errno;
-		forward_all(s);
-		if (stop_signal)
-			return -EINTR;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		return -errno;
 	}
+	return s->stdin_gone || s->ch.in < 0 ? (ssize_t)len : (ssize_t)done;
+}
+
+static bool backlog_empty(const struct session *s)
+{
+	return s->bl_off == s->bl_len && !s->bl_zeros;
+}
+
+/* Moves as much of the backlog into the command's stdin as it takes. */
+static int backlog_flush(struct session *s)
+{
+	ssize_t n;
+
+	if (s->bl_off < s->bl_len) {
+		n = stdin_put(s, s->bl + s->bl_off, s->bl_len - s->bl_off);
+		if (n < 0)
+			return (int)n;
+		s->bl_off += (size_t)n;
+		if (s->bl_off < s->bl_len)
+			return 0;
+	}
+	s->bl_off = s->bl_len = 0;
+	while (s->bl_zeros) {
+		size_t want = s->bl_zeros < sizeof(zero_page) ? (size_t)s->bl_zeros : sizeof(zero_page);
+
+		n = stdin_put(s, zero_page, want);
+		if (n <= 0)
+			return (int)n;
+		s->bl_zeros -= (uint64_t)n;
+	}
+	return 0;
+}
+
+static int backlog_add(struct session *s, const void *p, size_t len)
+{
+	if (s->bl_zeros) {
+		/* Never within one event (one sink call each); keep the order. */
+		return -EPROTO;
+	}
+	if (s->bl_len + len > s->bl_cap) {
+		size_t cap = s->bl_len + len;
+		uint8_t *b = realloc(s->bl, cap);
+
+		if (!b)
+			return -ENOMEM;
+		s->bl = b;
+		s->bl_cap = cap;
+	}
+	memcpy(s->bl + s->bl_len, p, len);
+	s->bl_len += len;
+	return 0;
+}
+
+/* rebuild sink: the command's stdin, never blocking.  What it cannot take
+ * now waits in the session's backlog (at most one event's bytes: the loop
+ * takes no further event of the session until the backlog is gone). */
+static int sink_write(void *arg, const void *data, size_t len)
+{
+	struct session *s = arg;
+	ssize_t n = 0;
+
+	if (backlog_empty(s)) {
+		n = stdin_put(s, data, len);
+		if (n < 0)
+			return (int)n;
+	}
+	return (size_t)n < len ? backlog_add(s, (const uint8_t *)data + n, len - (size_t)n) : 0;
+}
+
+static int sink_zero(void *arg, uint64_t len)
+{
+	struct session *s = arg;
+
+	if (backlog_empty(s)) {
+		while (len) {
+			size_t want = len < sizeof(zero_page) ? (size_t)len : sizeof(zero_page);
+			ssize_t n = stdin_put(s, zero_page, want);
+
+			if (n < 0)
+				return (int)n;
+			if (!n)
+				break;
+			len -= (uint64_t)n;
+		}
+	}
+	s->bl_zeros += len;
 	return 0;
 }
 
@@ -237,19 +332,21 @@ static void on_msg(struct session *s, const struct rvmig_event *ev)
 		return;
 	}
 	if (m.tag == APP_END && s->rb.done) {
+		/* The backlog is empty here: END is taken only after it drained. */
 		tool_debug("%s: stdin complete, %llu bytes, SHA-256 verified", rvmig_ep_peer(s->ep),
 			   (unsigned long long)s->rb.off);
 		child_close_stdin(&s->ch);
 	}
 }
 
-/* Handles the endpoint's events; false once the connection is gone. */
-static bool pump(struct session *s, int timeout_ms)
+/* Handles the endpoint's events; false once the connection is gone.  No
+ * event is taken while the command's stdin has a backlog. */
+static bool pump(struct session *s)
 {
 	struct rvmig_event ev;
-	int rc = rvmig_progress(s->ep, timeout_ms);
+	int rc = rvmig_progress(s->ep, 0);
 
-	while (rvmig_event_next(s->ep, &ev) > 0) {
+	while (backlog_empty(s) && rvmig_event_next(s->ep, &ev) > 0) {
 		switch (ev.type) {
 		case RVMIG_EV_RECV_DATA:
 			if (s->running && !s->exit_sent)
@@ -279,65 +376,171 @@ static bool pump(struct session *s, int timeout_ms)
 	return !s->peer_closed;
 }
 
-static void serve(rvmig_ep *ep, const struct allow_list *allow)
+static struct session *session_new(rvmig_ep *ep, const struct allow_list *allow)
 {
-	struct session s = { .ep = ep, .allow = allow, .ch = { -1, -1, -1, -1 } };
-	struct rebuild_sink sink = { sink_write, NULL, &s, "the command's stdin" };
-	double deadline = 0;
+	struct session *s = calloc(1, sizeof(*s));
 
-	s.msg_max = rvmig_msg_max();
-	s.out = malloc(s.msg_max);
-	if (!s.out || rebuild_init(&s.rb, &sink, rvmig_ep_peer(ep))) {
-		tool_err("out of memory");
-		goto out;
+	if (!s)
+		goto fail;
+	*s = (struct session){ .ep = ep, .allow = allow, .ch = { -1, -1, -1, -1 } };
+	s->msg_max = rvmig_msg_max();
+	s->out = malloc(s->msg_max);
+	if (!s->out || rebuild_init(&s->rb, &(struct rebuild_sink){ sink_write, sink_zero, s,
+								      "the command's stdin" },
+				    rvmig_ep_peer(ep))) {
+		free(s->out);
+		free(s);
+		goto fail;
 	}
-	s.out_hdr = app_encode_payload_hdr(s.out, s.msg_max, APP_OUT);
-	while (!stop_signal) {
-		struct pollfd pf[3] = { { .fd = rvmig_ep_fd(ep), .events = POLLIN },
-					{ .fd = s.ch.out, .events = POLLIN },
-					{ .fd = s.ch.err, .events = POLLIN } };
-		int st;
-
-		if (!pump(&s, 0)) {
-			if (s.running) {
-				tool_err("%s: tunnel gone, stopping the command", rvmig_ep_peer(ep));
-				child_kill(&s.ch);
-				s.running = false;
-			}
-			break;
-		}
-		if (s.running) {
-			forward_all(&s);
-			/* The command exited: forward what it left in the pipes (a
-			 * daemonized descendant may keep them open), then report. */
-			if (child_reap(&s.ch, &st) == 1) {
-				forward_all(&s);
-				s.running = false;
-				child_kill(&s.ch); /* closes the pipes; nothing to kill */
-				tool_info("%s: command %s %d after reading %llu bytes", rvmig_ep_peer(ep),
-					  st < 256 ? "exited with status" : "was killed by signal",
-					  st & 255, (unsigned long long)s.rb.off);
-				send_exit(&s, st, "");
-			}
-		}
-		if (s.exit_sent && !s.running) {
-			/* The tunnel closes once it has the EXIT. */
-			if (!deadline)
-				deadline = tool_now() + CLOSE_WAIT_MS / 1000.0;
-			else if (tool_now() > deadline)
-				break;
-		}
-		if (poll(pf, 3, 200) < 0 && errno != EINTR)
-			break;
-	}
-out:
-	if (s.running)
-		child_kill(&s.ch);
-	for (char **a = s.argv; *a; a++)
-		free(*a);
-	rebuild_fini(&s.rb);
-	free(s.out);
+	s->out_hdr = app_encode_payload_hdr(s->out, s->msg_max, APP_OUT);
+	return s;
+fail:
+	tool_err("%s: out of memory", rvmig_ep_peer(ep));
 	rvmig_ep_close(ep);
+	return NULL;
+}
+
+static void session_free(struct session *s)
+{
+	if (s->running)
+		child_kill(&s->ch);
+	for (char **a = s->argv; *a; a++)
+		free(*a);
+	rebuild_fini(&s->rb);
+	free(s->out);
+	free(s->bl);
+	rvmig_ep_close(s->ep);
+	free(s);
+}
+
+/* The descriptors the session waits on; returns how many were added. */
+static int session_pollfds(const struct session *s, struct pollfd *pf)
+{
+	bool bl = !backlog_empty(s) && !s->stdin_gone && s->ch.in >= 0;
+
+	pf[0] = (struct pollfd){ .fd = rvmig_ep_fd(s->ep), .events = POLLIN };
+	pf[1] = (struct pollfd){ .fd = s->ch.out, .events = POLLIN };
+	pf[2] = (struct pollfd){ .fd = s->ch.err, .events = POLLIN };
+	pf[3] = (struct pollfd){ .fd = bl ? s->ch.in : -1, .events = POLLOUT };
+	return 4;
+}
+
+/* One turn of a session; false once it is over (then session_free it). */
+static bool session_step(struct session *s)
+{
+	int st;
+
+	if (!backlog_empty(s)) {
+		int rc = backlog_flush(s);
+
+		if (rc) {
+			abandon(s, rc, "cannot write to the command's stdin");
+			s->bl_off = s->bl_len = 0;
+			s->bl_zeros = 0;
+		}
+	}
+	if (!pump(s)) {
+		if (s->running) {
+			tool_err("%s: tunnel gone, stopping the command", rvmig_ep_peer(s->ep));
+			child_kill(&s->ch);
+			s->running = false;
+		}
+		return false;
+	}
+	if (s->running) {
+		forward_all(s);
+		/* The command exited: forward what it left in the pipes (a
+		 * daemonized descendant may keep them open), then report. */
+		if (child_reap(&s->ch, &st) == 1) {
+			forward_all(s);
+			s->running = false;
+			child_kill(&s->ch); /* closes the pipes; nothing to kill */
+			tool_info("%s: command %s %d after reading %llu bytes", rvmig_ep_peer(s->ep),
+				  st < 256 ? "exited with status" : "was killed by signal", st & 255,
+				  (unsigned long long)s->rb.off);
+			send_exit(s, st, "");
+		}
+	}
+	if (s->exit_sent && !s->running) {
+		/* The tunnel closes once it has the EXIT. */
+		if (!s->close_deadline)
+			s->close_deadline = tool_now() + CLOSE_WAIT_MS / 1000.0;
+		else if (tool_now() > s->close_deadline)
+			return false;
+	}
+	return true;
+}
+
+struct daemon {
+	rvmig_listener *l;
+	const struct allow_list *allow;
+	struct session **ss;
+	unsigned n, max;
+	bool once;
+};
+
+/* Takes the connection requests that are waiting: new sessions, or refusals
+ * (over the limit, wrong key) that the library answers and logs. */
+static void take_connections(struct daemon *d)
+{
+	rvmig_ep *ep;
+	struct session *s;
+	int rc = rvmig_accept(d->l, 0, &ep);
+
+	if (rc == -ETIMEDOUT)
+		return;
+	if (rc) {
+		tool_err("connection refused: %s", rvmig_strerror(rc));
+		return;
+	}
+	tool_debug("tunnel from %s over %s (%u of at most %u sessions)", rvmig_ep_peer(ep),
+		   rvmig_ep_transport(ep), d->n + 1, d->max);
+	if (d->n == d->max) {
+		/* The listener's limit makes this impossible; never overrun. */
+		tool_err("%s: session table full", rvmig_ep_peer(ep));
+		rvmig_ep_close(ep);
+		return;
+	}
+	s = session_new(ep, d->allow);
+	if (s)
+		d->ss[d->n++] = s;
+	if (d->once) {
+		/* Serve this one only: later tunnels are refused by the kernel. */
+		rvmig_listener_close(d->l);
+		d->l = NULL;
+	}
+}
+
+static void run(struct daemon *d)
+{
+	struct pollfd *pf = calloc(1 + (size_t)d->max * 4, sizeof(*pf));
+
+	if (!pf) {
+		tool_err("out of memory");
+		return;
+	}
+	while (!stop_signal && (d->l || d->n)) {
+		int k = 0;
+
+		pf[k++] = (struct pollfd){ .fd = d->l ? rvmig_listener_fd(d->l) : -1, .events = POLLIN };
+		for (unsigned i = 0; i < d->n; i++)
+			k += session_pollfds(d->ss[i], pf + k);
+		if (poll(pf, (nfds_t)k, 200) < 0 && errno != EINTR)
+			break;
+		if (d->l && (pf[0].revents & POLLIN))
+			take_connections(d);
+		for (unsigned i = 0; i < d->n;) {
+			if (session_step(d->ss[i])) {
+				i++;
+				continue;
+			}
+			session_free(d->ss[i]);
+			d->ss[i] = d->ss[--d->n];
+		}
+	}
+	while (d->n)
+		session_free(d->ss[--d->n]);
+	free(pf);
 }
 
 static void usage(FILE *f)
@@ -347,7 +550,8 @@ static void usage(FILE *f)
 		"Runs commands for rvmig-tunnel: each connection that proves it holds the\n"
 		"pre-shared key names one command, which runs if the allow-list permits it,\n"
 		"with the tunnel's stdin as its stdin and its stdout, stderr and exit status\n"
-		"sent back.  One connection at a time; keeps listening.\n\n"
+		"sent back.  Serves up to --max-sessions connections at once and refuses\n"
+		"more (the tunnel reports \"too many connections\"); keeps listening.\n\n"
 		"  -l, --listen URI      tcp://HOST:PORT or verbs://HOST:PORT (rvmig-tunnel's\n"
 		"                        default port is 7471)\n"
 		"  --key-file PATH       pre-shared key (16..256 bytes, mode 0600 or 0400)\n"
@@ -355,7 +559,9 @@ static void usage(FILE *f)
 		"                        (options after the first word are skipped); repeat\n"
 		"                        for more; default: '" ALLOW_DEFAULT "'\n"
 		"  --ready-file PATH     write the bound port there once listening\n"
+		"  --max-sessions N      connections served at once (1..%d, default %d)\n"
 		"  --once                serve one connection, then exit\n\n%s",
+		MAX_SESSIONS_LIMIT, MAX_SESSIONS_DEFAULT,
 		tool_common_help);
 }
 
@@ -368,6 +574,7 @@ int main(int argc, char **argv)
 		{ "allow", required_argument, NULL, OPT_ALLOW },
 		{ "ready-file", required_argument, NULL, OPT_READY_FILE },
 		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
 		{ 0 },
 	};
 	struct allow_list allow = { 0 };
@@ -378,7 +585,7 @@ int main(int argc, char **argv)
 	const char *uri = NULL, *key_file = NULL, *ready = NULL;
 	uint8_t key[256];
 	size_t key_len = sizeof(key);
-	bool once = false;
+	struct daemon d = { .max = MAX_SESSIONS_DEFAULT };
 	int c, rc;
 
 	tool_opts_init(&o, "rvmigd");
@@ -412,8 +619,19 @@ int main(int argc, char **argv)
 			ready = optarg;
 			break;
 		case OPT_ONCE:
-			once = true;
+			d.once = true;
 			break;
+		case OPT_MAX_SESSIONS: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 1 || v > MAX_SESSIONS_LIMIT) {
+				tool_err("bad --max-sessions '%s' (1..%d)", optarg, MAX_SESSIONS_LIMIT);
+				return 2;
+			}
+			d.max = (unsigned)v;
+			break;
+		}
 		default:
 			usage(stderr);
 			return 2;
@@ -435,6 +653,7 @@ int main(int argc, char **argv)
 	rc = tool_tunnel_attr(&o, ctx, key_file, key, &key_len, &attr);
 	if (rc)
 		goto out;
+	attr.max_conns = d.once ? 1 : d.max;
 	rc = rvmig_listen(ctx, uri, &attr, &l);
 	if (rc) {
 		tool_err("cannot listen on %s: %s", uri, rvmig_strerror(rc));
@@ -442,22 +661,16 @@ int main(int argc, char **argv)
 	}
 	if ((rc = tool_announce(ready, uri, rvmig_listener_port(l))))
 		goto out;
-	while (!stop_signal) {
-		rvmig_ep *ep;
-
-		rc = rvmig_accept(l, 500, &ep);
-		if (rc == -ETIMEDOUT)
-			continue;
-		if (rc) {
-			/* A client without the key, a failed handshake: next one. */
-			tool_err("connection refused: %s", rvmig_strerror(rc));
-			continue;
-		}
-		tool_debug("tunnel from %s over %s", rvmig_ep_peer(ep), rvmig_ep_transport(ep));
-		serve(ep, &allow);
-		if (once)
-			break;
+	d.l = l;
+	d.allow = &allow;
+	d.ss = calloc(d.max, sizeof(*d.ss));
+	if (!d.ss) {
+		rc = -ENOMEM;
+		goto out;
 	}
+	run(&d);
+	l = d.l; /* closed by run() with --once */
+	free(d.ss);
 	rc = 0;
 out:
 	explicit_bzero(key, sizeof(key));

@@ -55,6 +55,7 @@ enum {
 	RVMIG_ECANCELED,   /* request cancelled before it completed */
 	RVMIG_ENOXEN,      /* no Xen hypervisor here */
 	RVMIG_EAUTH,       /* peer failed authentication */
+	RVMIG_ECONNLIMIT,  /* listener refused: its connection limit is reached */
 	RVMIG_ELAST
 };
 

@@ -83,18 +83,22 @@ enum rvmig_ep_flags {
 };
 
 /*
- * Endpoint parameters.  Defaults (field zero or past `size`):
+ * Endpoint parameters.  Defaults (field zero or past `size`; nlinks,
+ * slot_size, nslots, window and reg_chunk were chosen by the benchmark sweep
+ * in bench/README.md, "Defaults"):
  *   mode          RVMIG_MODE_PUSH (connecting side decides)
  *   nlinks        2 QPs / TCP connections, requests striped round-robin
  *   slot_size     1 MiB: largest chunk one operation moves; larger requests
  *                 are split.  Set by the receiver.
- *   nslots        16 receiver slots (credits).  Set by the receiver.
- *   window        8 MiB in flight per endpoint (server side)
+ *   nslots        32 receiver slots (credits), 32 MiB at the default slot
+ *                 size.  Set by the receiver.
+ *   window        16 MiB in flight per endpoint (server side)
  *   max_posted    4096 posted, unfinished requests per client
  *   reg_chunk     4 MiB: on-demand registration granularity
  *   reg_cache     64 MiB: pinned bytes kept in the registration cache
  *   timeout_ms    10000: peer silence that counts as failure
  *   psk           none: no authentication
+ *   max_conns     64 (listener only): connection limit, see rvmig_listen()
  */
 struct rvmig_ep_attr {
 	size_t size;
@@ -115,7 +119,13 @@ struct rvmig_ep_attr {
 	 * it.  Default: none (no authentication). */
 	const void *psk;
 	uint32_t psk_len;
+	/* Listener only (ignored by rvmig_connect): how many endpoints accepted
+	 * from this listener may be alive at once, counting those still in
+	 * their handshake.  Default 64 (RVMIG_MAX_CONNS_DEFAULT). */
+	uint32_t max_conns;
 };
+
+#define RVMIG_MAX_CONNS_DEFAULT 64
 
 /* Loads a pre-shared key file into buf (at most *len bytes; *len is set to
  * the key length).  The file must be a regular file owned by the caller (or
@@ -129,13 +139,42 @@ RVMIG_API int rvmig_key_load(rvmig_ctx *ctx, const char *path, void *buf, size_t
 /*
  * URIs: "verbs://HOST:PORT" (rdma_cm, RC QPs) and "tcp://HOST:PORT".
  * HOST is a name or an IPv4/IPv6 literal ([::1]).
+ *
+ * Connection limit.  A listener counts the endpoints it accepted that are
+ * not yet closed with rvmig_ep_close(), plus the peers whose handshake it
+ * has begun; attr->max_conns (default RVMIG_MAX_CONNS_DEFAULT) bounds that
+ * count.  A new peer that arrives while the count is at the limit is refused
+ * inside the handshake, before any memory is registered for it:
+ * rvmig_connect() on its side fails with -RVMIG_ECONNLIMIT and logs
+ * "<uri> refused the connection: too many connections (limit N)".  Links of
+ * a peer already counted are still accepted.  Closing an accepted endpoint
+ * frees its place at once; endpoints may outlive their listener.
+ *
+ * Servicing requests.  Connection requests are only answered (accepted or
+ * refused) inside rvmig_accept(); until then they wait in the kernel (TCP
+ * backlog, rdma_cm event channel) and the peer sees nothing until its own
+ * timeout.  A server that is busy with its endpoints keeps
+ * rvmig_listener_fd() in its poll set and, whenever it is readable, calls
+ * rvmig_accept(l, 0, &ep) — also while it is at its limit, so that peers
+ * over the limit are told so at once instead of timing out.  At the limit,
+ * rvmig_accept() refuses every new peer and returns -ETIMEDOUT when its
+ * timeout ends, so never call it with timeout -1 while at the limit from
+ * the thread that would close the endpoints.
  */
 RVMIG_API int rvmig_listen(rvmig_ctx *ctx, const char *uri, const struct rvmig_ep_attr *attr,
 			   rvmig_listener **out);
 /* Port actually bound (useful with port 0). */
 RVMIG_API int rvmig_listener_port(rvmig_listener *l);
-/* Waits up to timeout_ms (-1: forever) for one peer and completes its
- * handshake.  Returns -ETIMEDOUT when nobody came. */
+/* A file descriptor that is readable while a connection request waits to be
+ * handled by rvmig_accept() (level-triggered; owned by the listener, do not
+ * read or close it). */
+RVMIG_API int rvmig_listener_fd(rvmig_listener *l);
+/* Endpoints of this listener alive now (see the connection limit above). */
+RVMIG_API uint32_t rvmig_listener_conns(const rvmig_listener *l);
+/* Waits up to timeout_ms (-1: forever, 0: handle what is already waiting)
+ * for one peer and completes its handshake.  Returns -ETIMEDOUT when no
+ * endpoint was completed in that time (peers refused meanwhile, e.g. over
+ * the limit or with a wrong key, are logged, not returned). */
 RVMIG_API int rvmig_accept(rvmig_listener *l, int timeout_ms, rvmig_ep **out);
 RVMIG_API void rvmig_listener_close(rvmig_listener *l);
 

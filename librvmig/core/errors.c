@@ -16,6 +16,7 @@ static const char *const rvmig_errstr[RVMIG_ELAST - RVMIG_EBASE] = {
 	[RVMIG_ECANCELED - RVMIG_EBASE] = "request cancelled",
 	[RVMIG_ENOXEN - RVMIG_EBASE] = "no Xen hypervisor here",
 	[RVMIG_EAUTH - RVMIG_EBASE] = "peer failed authentication",
+	[RVMIG_ECONNLIMIT - RVMIG_EBASE] = "too many connections",
 };
 
 RVMIG_API const char *rvmig_strerror(int err)

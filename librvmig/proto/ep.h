@@ -187,6 +187,10 @@ struct rvmig_ep {
 	int auth_state;          /* receiver: 0 none, 1 waiting, 2 ok, <0 failed */
 
 	uint64_t stats[RVMIG_STAT__COUNT];
+
+	/* receiver: the live-endpoint count of the listener that accepted it
+	 * (setup.c), released by rvmig_ep_close() */
+	struct conn_count *conns;
 };
 
 /* engine.c */

@@ -26,13 +26,38 @@ struct pending_session {
 	uint64_t started_ns;
 };
 
+/* The live-endpoint count of a listener, shared with the endpoints it
+ * accepted (they may outlive it): freed when the listener is closed and the
+ * last of them is gone. */
+struct conn_count {
+	uint32_t live;
+	bool lst_open;
+};
+
 struct rvmig_listener {
 	struct rvmig_ctx *ctx;
 	const struct rvmig_tp_ops *tp;
 	struct tp_lst *tl;
 	struct rvmig_ep_attr attr;
 	struct pending_session *pending;
+	struct conn_count *cc;
 };
+
+/* A REJECT hello carries its reason in `status` (positive RVMIG_E* or
+ * errno) and, for RVMIG_ECONNLIMIT, the listener's limit in `caps` (caps
+ * means nothing else in a REJECT). */
+
+static void conn_put(struct rvmig_ep *ep)
+{
+	struct conn_count *cc = ep->conns;
+
+	if (!cc)
+		return;
+	ep->conns = NULL;
+	cc->live--;
+	if (!cc->live && !cc->lst_open)
+		free(cc);
+}
 
 #define ATTR_FIELD(a, f) ((a) && (a)->size >= offsetof(struct rvmig_ep_attr, f) + sizeof((a)->f) \
 			  && (a)->f)
@@ -41,7 +66,7 @@ static void attr_resolve(struct rvmig_ep_attr *d, const struct rvmig_ep_attr *s)
 {
 	*d = (struct rvmig_ep_attr){
 		.size = sizeof(*d), .mode = RVMIG_MODE_PUSH, .nlinks = 2, .slot_size = 1u << 20,
-		.nslots = 16, .window = 8u << 20, .max_posted = 4096, .reg_chunk = 4u << 20,
+		.nslots = 32, .window = 16u << 20, .max_posted = 4096, .reg_chunk = 4u << 20,
 		.reg_cache = 64u << 20, .timeout_ms = 10000,
 	};
 	if (ATTR_FIELD(s, mode)) d->mode = s->mode;
@@ -58,6 +83,8 @@ static void attr_resolve(struct rvmig_ep_attr *d, const struct rvmig_ep_attr *s)
 		d->psk = s->psk;
 		d->psk_len = s->psk_len;
 	}
+	d->max_conns = RVMIG_MAX_CONNS_DEFAULT;
+	if (ATTR_FIELD(s, max_conns)) d->max_conns = s->max_conns;
 }
 
 static int attr_check(struct rvmig_ctx *ctx, const struct rvmig_ep_attr *a)
@@ -197,8 +224,16 @@ RVMIG_API int rvmig_connect(rvmig_ctx *ctx, const char *uri, const struct rvmig_
 				      (int)a.timeout_ms);
 		if (rc == -ECONNREFUSED && !wire_hello_dec(&r, rlen) && r.kind == HELLO_REJECT) {
 			rc = r.status > 0 ? -r.status : -ECONNREFUSED;
-			LOG_ERR(ctx, "proto", "%s refused link %u: %s (peer speaks version %u, we %u)",
-				uri, i, rvmig_strerror(rc), r.version, proto_wire_version);
+			if (rc == -RVMIG_ECONNLIMIT)
+				LOG_ERR(ctx, "proto", "%s refused the connection: %s (limit %u)", uri,
+					rvmig_strerror(rc), r.caps);
+			else if (rc == -RVMIG_EPROTO_VERSION)
+				LOG_ERR(ctx, "proto", "%s refused the connection: %s (peer speaks "
+					"version %u, we %u)", uri, rvmig_strerror(rc), r.version,
+					proto_wire_version);
+			else
+				LOG_ERR(ctx, "proto", "%s refused link %u: %s", uri, i,
+					rvmig_strerror(rc));
 		} else if (rc >= 0) {
 			rc = wire_hello_dec(&r, rlen);
 			if (!rc && (r.kind != HELLO_ACCEPT || r.session != ep->session))
@@ -248,6 +283,12 @@ RVMIG_API int rvmig_listen(rvmig_ctx *ctx, const char *uri, const struct rvmig_e
 	if (!l)
 		return -ENOMEM;
 	l->ctx = ctx;
+	l->cc = calloc(1, sizeof(*l->cc));
+	if (!l->cc) {
+		free(l);
+		return -ENOMEM;
+	}
+	l->cc->lst_open = true;
 	attr_resolve(&l->attr, attr);
 	rc = attr_check(ctx, &l->attr);
 	if (!rc)
@@ -255,6 +296,7 @@ RVMIG_API int rvmig_listen(rvmig_ctx *ctx, const char *uri, const struct rvmig_e
 	if (!rc)
 		rc = l->tp->listen(ctx, u.host, u.port, &l->tl);
 	if (rc) {
+		free(l->cc);
 		free(l);
 		return rc;
 	}
@@ -265,6 +307,16 @@ RVMIG_API int rvmig_listen(rvmig_ctx *ctx, const char *uri, const struct rvmig_e
 RVMIG_API int rvmig_listener_port(rvmig_listener *l)
 {
 	return l ? l->tp->lst_port(l->tl) : -EINVAL;
+}
+
+RVMIG_API int rvmig_listener_fd(rvmig_listener *l)
+{
+	return l ? l->tp->lst_fd(l->tl) : -EINVAL;
+}
+
+RVMIG_API uint32_t rvmig_listener_conns(const rvmig_listener *l)
+{
+	return l ? l->cc->live : 0;
 }
 
 static int receiver_ready(struct rvmig_ep *ep)
@@ -346,6 +398,8 @@ static void reject(struct rvmig_listener *l, struct tp_req *req, int status, uin
 	r.version = version;
 	r.kind = HELLO_REJECT;
 	r.status = status;
+	if (status == RVMIG_ECONNLIMIT)
+		r.caps = l->attr.max_conns;
 	wire_hello_enc(&r);
 	l->tp->lst_reject(req, &r, sizeof(r));
 }
@@ -358,8 +412,10 @@ static void pending_drop(struct rvmig_listener *l, struct pending_session *s)
 			break;
 		}
 	}
-	if (s->ep)
+	if (s->ep) {
+		conn_put(s->ep);
 		ep_free(s->ep);
+	}
 	free(s);
 }
 
@@ -392,6 +448,12 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 	}
 	for (s = l->pending; s && s->ep->session != h->session; s = s->next)
 		;
+	if (!s && l->cc->live >= l->attr.max_conns) {
+		LOG_WARN(l->ctx, "proto", "refusing a peer (session %016llx): too many connections "
+			 "(limit %u)", (unsigned long long)h->session, l->attr.max_conns);
+		reject(l, req, RVMIG_ECONNLIMIT, proto_wire_version);
+		return 0;
+	}
 	if (!s) {
 		struct rvmig_ep_attr a = l->attr;
 		int rc;
@@ -414,6 +476,8 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 			return rc;
 		}
 		s->ep->session = h->session;
+		s->ep->conns = l->cc;
+		l->cc->live++;
 		s->ep->crc = h->caps & WIRE_CAP_CRC;
 		s->ep->nslots = a.nslots;
 		s->ep->slot_size = a.slot_size;
@@ -501,6 +565,9 @@ RVMIG_API void rvmig_listener_close(rvmig_listener *l)
 	while (l->pending)
 		pending_drop(l, l->pending);
 	l->tp->lst_close(l->tl);
+	l->cc->lst_open = false;
+	if (!l->cc->live)
+		free(l->cc);
 	free(l);
 }
 
@@ -539,5 +606,6 @@ RVMIG_API void rvmig_ep_close(rvmig_ep *ep)
 	while (!ep->error && ep_now_ns() < deadline &&
 	       ((ep->want_bye && !ep->bye_sent) || !sends_idle(ep)))
 		ep_drive(ep, 10);
+	conn_put(ep);
 	ep_free(ep);
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -313,6 +314,180 @@ Test(handshake, bad_uri_and_unknown_transport)
 
 	cr_assert_eq(rvmig_connect(ctx, "tcp://nohostport", NULL, &ep), -EINVAL);
 	cr_assert_eq(rvmig_connect(ctx, "carrier-pigeon://a:1", NULL, &ep), -RVMIG_ENOTRANSPORT);
+	rvmig_ctx_destroy(ctx);
+}
+
+/* ---- connection limit ---- */
+
+/* The client's log, kept to check what the connecting side reports. */
+static char client_log[8192];
+
+static void log_capture(void *arg, enum rvmig_log_level level, const char *subsys,
+			const char *fmt, va_list ap)
+{
+	size_t n = strlen(client_log);
+	va_list cp;
+
+	(void)arg;
+	va_copy(cp, ap);
+	rvmig_log_stderr(NULL, level, subsys, fmt, cp);
+	va_end(cp);
+	if (n + 2 < sizeof(client_log)) {
+		vsnprintf(client_log + n, sizeof(client_log) - n - 1, fmt, ap);
+		strcat(client_log, "\n");
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A receiver with max_conns = 2 serving from one poll loop that watches the
+ * listener fd and calls rvmig_accept(l, 0) only when it is readable (the
+ * pattern the header prescribes).  It exits 0 after serving `want` endpoints
+ * to their clean close, with the live count back at 0.
+ */
+static int run_limited_receiver(int port_fd, unsigned want)
+{
+	enum { MAXE = 4 };
+	struct rvmig_ep_attr a = { .size = sizeof(a), .max_conns = 2 };
+	rvmig_ctx *ctx = new_ctx();
+	rvmig_listener *l;
+	rvmig_ep *eps[MAXE] = { NULL };
+	unsigned served = 0, accepted = 0;
+	double give_up = now_s() + 120;
+	char u[128];
+	int port;
+
+	uri(u, sizeof(u), 0);
+	if (rvmig_listen(ctx, u, &a, &l))
+		return 10;
+	port = rvmig_listener_port(l);
+	if (write(port_fd, &port, sizeof(port)) != sizeof(port))
+		return 11;
+	while (served < want) {
+		struct pollfd pfd[MAXE + 1];
+		int rc;
+
+		if (now_s() > give_up)
+			return 12;
+		pfd[0] = (struct pollfd){ .fd = rvmig_listener_fd(l), .events = POLLIN };
+		for (int i = 0; i < MAXE; i++)
+			pfd[i + 1] = (struct pollfd){ .fd = eps[i] ? rvmig_ep_fd(eps[i]) : -1,
+						      .events = POLLIN };
+		poll(pfd, MAXE + 1, 100);
+		if (pfd[0].revents & POLLIN) {
+			rvmig_ep *ep;
+
+			rc = rvmig_accept(l, 0, &ep);
+			if (!rc) {
+				int i = 0;
+
+				while (i < MAXE && eps[i])
+					i++;
+				if (i == MAXE || ++accepted > want)
+					return 13; /* the limit did not hold */
+				eps[i] = ep;
+				if (rvmig_listener_conns(l) > 2)
+					return 14;
+			} else if (rc != -ETIMEDOUT) {
+				return 15;
+			}
+		}
+		for (int i = 0; i < MAXE; i++) {
+			struct rvmig_event ev;
+			bool closed = false;
+
+			if (!eps[i])
+				continue;
+			if (rvmig_progress(eps[i], 0) < 0)
+				return 16;
+			while (rvmig_event_next(eps[i], &ev) > 0)
+				if (ev.type == RVMIG_EV_PEER_CLOSED)
+					closed = true;
+			if (closed) {
+				rvmig_ep_close(eps[i]);
+				eps[i] = NULL;
+				served++;
+			}
+		}
+	}
+	if (rvmig_listener_conns(l) != 0)
+		return 17;
+	rvmig_listener_close(l);
+	rvmig_ctx_destroy(ctx);
+	return 0;
+}
+
+Test(limit, third_connection_refused_then_one_after_close, .timeout = 180)
+{
+	struct rvmig_ctx_attr ca = { .size = sizeof(ca),
+				     .logger = { .fn = log_capture, .max_level = RVMIG_LOG_WARN } };
+	struct rvmig_ep_attr a = { .size = sizeof(a), .timeout_ms = 8000 };
+	rvmig_ctx *ctx;
+	rvmig_ep *e1, *e2, *e3 = NULL, *e4;
+	char u[128], want[200];
+	int pp[2], port, rc, st;
+	double t0, took;
+	pid_t pid;
+
+	cr_assert_eq(pipe(pp), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		close(pp[0]);
+		_exit(run_limited_receiver(pp[1], 3));
+	}
+	close(pp[1]);
+	cr_assert_eq(read(pp[0], &port, sizeof(port)), (ssize_t)sizeof(port));
+	close(pp[0]);
+	cr_assert_eq(rvmig_ctx_create(&ca, &ctx), 0);
+	uri(u, sizeof(u), port);
+	e1 = connect_to(ctx, port, &a);
+	e2 = connect_to(ctx, port, &a);
+
+	client_log[0] = 0;
+	t0 = now_s();
+	rc = rvmig_connect(ctx, u, &a, &e3);
+	took = now_s() - t0;
+	cr_assert_eq(rc, -RVMIG_ECONNLIMIT, "third connection: got %d (%s), expected refusal", rc,
+		     rvmig_strerror(rc));
+	cr_assert_null(e3);
+	snprintf(want, sizeof(want), "%s refused the connection: too many connections (limit 2)",
+		 u);
+	cr_assert(strstr(client_log, want), "client log lacks \"%s\":\n%s", want, client_log);
+	cr_assert_str_eq(rvmig_strerror(rc), "too many connections");
+	/* Refused by the server's poll loop, not left to our 8 s timeout. */
+	cr_assert_lt(took, 4.0, "refusal took %.2f s", took);
+	cr_log_info("third connection refused after %.3f s", took);
+
+	rvmig_ep_close(e1);
+	e4 = connect_to(ctx, port, &a);
+	rvmig_ep_close(e2);
+	rvmig_ep_close(e4);
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "receiver failed (status %d)",
+		  WEXITSTATUS(st));
+	rvmig_ctx_destroy(ctx);
+}
+
+Test(limit, default_and_count)
+{
+	rvmig_ctx *ctx = new_ctx();
+	rvmig_listener *l;
+	char u[128];
+
+	cr_assert_eq(RVMIG_MAX_CONNS_DEFAULT, 64);
+	uri(u, sizeof(u), 0);
+	cr_assert_eq(rvmig_listen(ctx, u, NULL, &l), 0);
+	cr_assert_eq(rvmig_listener_conns(l), 0);
+	cr_assert_geq(rvmig_listener_fd(l), 0);
+	rvmig_listener_close(l);
 	rvmig_ctx_destroy(ctx);
 }
 
@@ -741,17 +916,104 @@ Test(integrity, corrupted_chunk_pull, .timeout = 60) { corrupted(RVMIG_MODE_PULL
 
 /* ---- load ---- */
 
-static int count_fds(void)
+/*
+ * What a process holds, counted: open fds and the sockets among them (from
+ * /proc/self/fd) and, on verbs, the QPs, CQs, MRs, PDs and CM IDs the kernel's
+ * RDMA resource tracking lists for the process (`rdma -j resource show`,
+ * iproute2).  The load tests compare counts before and after and must fail
+ * on any leak.
+ */
+struct res_count {
+	int fds, sockets;
+	int qp, cq, mr, pd, cm_id; /* -1: not counted (tcp) */
+};
+
+static const char *const rdma_res_types[] = { "qp", "cq", "mr", "pd", "cm_id" };
+
+/* Entries of `rdma -j resource show TYPE` owned by `pid`; -2 if the tool
+ * failed (counted as a test failure by the caller). */
+static int rdma_res_count(const char *type, pid_t pid)
 {
-	char path[64];
+	char cmd[128], key[32], *out = NULL;
+	size_t cap = 0, len = 0;
+	FILE *f;
 	int n = 0;
 
-	for (int fd = 0; fd < 1000; fd++) { /* valgrind keeps its own fds above */
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		if (access(path, F_OK) == 0)
-			n++;
+	snprintf(cmd, sizeof(cmd), "rdma -j resource show %s 2>/dev/null", type);
+	f = popen(cmd, "r");
+	if (!f)
+		return -2;
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			char *o = realloc(out, cap = cap * 2 + 8192);
+
+			if (!o)
+				break;
+			out = o;
+		}
+		size_t r = fread(out + len, 1, cap - len - 1, f);
+
+		if (!r)
+			break;
+		len += r;
 	}
+	if (pclose(f) != 0 || !out || len < 2 || out[0] != '[') {
+		free(out);
+		return -2;
+	}
+	out[len] = 0;
+	snprintf(key, sizeof(key), "\"pid\":%d", (int)pid);
+	for (const char *p = out; (p = strstr(p, key)); p += strlen(key))
+		if (p[strlen(key)] < '0' || p[strlen(key)] > '9')
+			n++;
+	free(out);
 	return n;
+}
+
+static void res_take(struct res_count *c)
+{
+	char path[64], link[128];
+	bool verbs = !strcmp(transport(), "verbs");
+	int *rdma[] = { &c->qp, &c->cq, &c->mr, &c->pd, &c->cm_id };
+
+	memset(c, 0, sizeof(*c));
+	for (int fd = 0; fd < 1000; fd++) { /* valgrind keeps its own fds above */
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = 0;
+		c->fds++;
+		if (!strncmp(link, "socket:", 7))
+			c->sockets++;
+	}
+	for (size_t i = 0; i < sizeof(rdma) / sizeof(rdma[0]); i++)
+		*rdma[i] = verbs ? rdma_res_count(rdma_res_types[i], getpid()) : -1;
+}
+
+static void res_print(char *buf, size_t n, const struct res_count *c)
+{
+	snprintf(buf, n, "fds %d sockets %d qp %d cq %d mr %d pd %d cm_id %d", c->fds, c->sockets,
+		 c->qp, c->cq, c->mr, c->pd, c->cm_id);
+}
+
+/* Asserts that nothing was leaked between `a` (before) and `b` (after). */
+static void res_assert_same(const struct res_count *a, const struct res_count *b, const char *who)
+{
+	char x[160], y[160];
+
+	res_print(x, sizeof(x), a);
+	res_print(y, sizeof(y), b);
+	cr_log_info("%s: before: %s; after: %s", who, x, y);
+	if (!strcmp(transport(), "verbs"))
+		cr_assert(a->qp >= 0 && a->cq >= 0 && a->mr >= 0 && a->pd >= 0 && a->cm_id >= 0 &&
+			  b->qp >= 0 && b->cq >= 0 && b->mr >= 0 && b->pd >= 0 && b->cm_id >= 0,
+			  "%s: cannot read the kernel's RDMA resource tracking (`rdma -j resource "
+			  "show`): %s / %s", who, x, y);
+	cr_assert(!memcmp(a, b, sizeof(*a)), "%s leaked resources: before: %s; after: %s", who, x,
+		  y);
 }
 
 static unsigned load_count(unsigned dflt)
@@ -762,26 +1024,30 @@ static unsigned load_count(unsigned dflt)
 }
 
 /* Many short transfers in a row between the same two processes: every
- * endpoint's sockets/QPs, CQs and registrations are released (fd counts
- * on both sides come back to where they started). */
+ * endpoint's sockets/QPs, CQs, MRs, PDs and CM IDs are released (counted on
+ * both sides from the 2nd connection, after one-time library set-up, to the
+ * end: the counts must be equal). */
 Test(load, sequential_short_transfers, .timeout = 900)
 {
 	const unsigned n = load_count(1000);
-	int pp[2], rp[2];
+	int pp[2], rp[2], gp[2];
 	pid_t pid;
-	int port, fds_before, st;
+	int port, st;
+	struct res_count cl_before = { 0 }, cl_after, rx_before, rx_after;
 	rvmig_ctx *ctx;
 	uint8_t src[8192];
 
 	fill(src, sizeof(src), 11);
 	cr_assert_eq(pipe(pp), 0);
 	cr_assert_eq(pipe(rp), 0);
+	cr_assert_eq(pipe(gp), 0);
 	pid = fork();
 	if (!pid) {
 		rvmig_ctx *c = new_ctx();
 		rvmig_listener *l;
+		struct res_count before = { 0 }, after;
 		char u[128];
-		int before = 0, rc = 0;
+		int rc = 0;
 
 		uri(u, sizeof(u), 0);
 		if (rvmig_listen(c, u, NULL, &l))
@@ -794,8 +1060,14 @@ Test(load, sequential_short_transfers, .timeout = 900)
 			uint64_t got = 0;
 			bool closed = false;
 
-			if (i == 1)
-				before = count_fds();
+			if (i == 1) {
+				/* The client waits for this before it connects
+				 * again: an incoming request already has a CM ID
+				 * in our name, so count while none is under way. */
+				res_take(&before);
+				if (write(gp[1], "g", 1) != 1)
+					_exit(17);
+			}
 			if (rvmig_accept(l, 20000, &ep))
 				_exit(12);
 			while (!closed) {
@@ -820,35 +1092,66 @@ Test(load, sequential_short_transfers, .timeout = 900)
 			if (got != sizeof(src))
 				rc = 15;
 		}
-		if (!rc && count_fds() != before)
+		res_take(&after);
+		if (write(rp[1], &before, sizeof(before)) != sizeof(before) ||
+		    write(rp[1], &after, sizeof(after)) != sizeof(after))
 			rc = 16;
 		rvmig_listener_close(l);
 		rvmig_ctx_destroy(c);
 		_exit(rc);
 	}
 	close(pp[1]);
+	close(rp[1]);
 	cr_assert_eq(read(pp[0], &port, sizeof(port)), (ssize_t)sizeof(port));
 	ctx = new_ctx();
-	fds_before = -1;
 	for (unsigned i = 0; i < n; i++) {
 		rvmig_ep *ep;
 		rvmig_mr *mr;
 		int status = 0;
 
-		if (i == 1)
-			fds_before = count_fds();
+		if (i == 1) {
+			char g;
+
+			res_take(&cl_before);
+			cr_assert_eq(read(gp[0], &g, 1), 1, "receiver did not count its resources");
+		}
 		ep = connect_to(ctx, port, NULL);
 		cr_assert_eq(rvmig_mr_reg(ep, src, sizeof(src), 0, &mr), 0);
 		cr_assert_eq(rvmig_client_post(ep, mr, 0, sizeof(src), 0, i), 0);
 		cr_assert_eq(drain(ep, NULL, &status), 0, "transfer %u", i);
 		cr_assert_eq(status, 0);
+		if (i == 1) {
+			/* The counters do see an open endpoint (2 links). */
+			struct res_count open;
+			char x[160];
+
+			res_take(&open);
+			res_print(x, sizeof(x), &open);
+			cr_log_info("client with one endpoint open: %s", x);
+			cr_assert_geq(open.fds, cl_before.fds, "%s", x);
+			if (!strcmp(transport(), "verbs"))
+				cr_assert(open.qp >= cl_before.qp + 2 && open.cq > cl_before.cq &&
+					  open.mr > cl_before.mr && open.pd > cl_before.pd &&
+					  open.cm_id >= cl_before.cm_id + 2,
+					  "RDMA resource tracking does not show the open endpoint: %s", x);
+			else
+				cr_assert_geq(open.sockets, cl_before.sockets + 2, "%s", x);
+		}
 		cr_assert_eq(rvmig_mr_dereg(mr), 0);
 		rvmig_ep_close(ep);
 	}
-	cr_assert_eq(count_fds(), fds_before, "client leaked file descriptors over %u transfers", n);
+	res_take(&cl_after);
+	if (n > 1)
+		res_assert_same(&cl_before, &cl_after, "client (sequential connections 2..n)");
+	cr_assert_eq(read(rp[0], &rx_before, sizeof(rx_before)), (ssize_t)sizeof(rx_before),
+		     "receiver reported no resource counts");
+	cr_assert_eq(read(rp[0], &rx_after, sizeof(rx_after)), (ssize_t)sizeof(rx_after));
+	close(rp[0]);
 	waitpid(pid, &st, 0);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		  "receiver failed (status %d; 16 = leaked fds)", WEXITSTATUS(st));
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "receiver failed (status %d)",
+		  WEXITSTATUS(st));
+	if (n > 1)
+		res_assert_same(&rx_before, &rx_after, "receiver (sequential connections 2..n)");
 	rvmig_ctx_destroy(ctx);
 }
 
@@ -858,10 +1161,12 @@ Test(load, ten_concurrent_clients, .timeout = 900)
 {
 	enum { N = 10 };
 	const uint64_t len = 6 * MiB + 123;
-	int pp[2], port, st;
+	int pp[2], rp[2], port, st;
 	pid_t rx, cl[N];
+	struct res_count rx_before, rx_after;
 
 	cr_assert_eq(pipe(pp), 0);
+	cr_assert_eq(pipe(rp), 0);
 	rx = fork();
 	if (!rx) {
 		rvmig_ctx *c = new_ctx();
@@ -873,10 +1178,13 @@ Test(load, ten_concurrent_clients, .timeout = 900)
 		char u[128];
 		uint8_t *want = malloc(len);
 
+		struct res_count before, after;
+
 		fill(want, len, 77);
 		uri(u, sizeof(u), 0);
 		if (rvmig_listen(c, u, NULL, &l))
 			_exit(10);
+		res_take(&before);
 		port = rvmig_listener_port(l);
 		if (write(pp[1], &port, sizeof(port)) != sizeof(port))
 			_exit(11);
@@ -915,6 +1223,10 @@ Test(load, ten_concurrent_clients, .timeout = 900)
 			if (got[i] != len)
 				_exit(15);
 		}
+		res_take(&after);
+		if (write(rp[1], &before, sizeof(before)) != sizeof(before) ||
+		    write(rp[1], &after, sizeof(after)) != sizeof(after))
+			_exit(16);
 		rvmig_listener_close(l);
 		rvmig_ctx_destroy(c);
 		free(want);
@@ -957,4 +1269,10 @@ Test(load, ten_concurrent_clients, .timeout = 900)
 	}
 	waitpid(rx, &st, 0);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "receiver failed (%d)", WEXITSTATUS(st));
+	close(rp[1]);
+	cr_assert_eq(read(rp[0], &rx_before, sizeof(rx_before)), (ssize_t)sizeof(rx_before),
+		     "receiver reported no resource counts");
+	cr_assert_eq(read(rp[0], &rx_after, sizeof(rx_after)), (ssize_t)sizeof(rx_after));
+	close(rp[0]);
+	res_assert_same(&rx_before, &rx_after, "receiver (10 concurrent transfers)");
 }

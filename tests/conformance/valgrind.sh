@@ -7,7 +7,7 @@ bin=$1
 export RVMIG_TEST_LOAD_COUNT=${RVMIG_TEST_LOAD_COUNT:-50}
 rc=0
 for f in 'handshake/*' 'push/sizes*' 'pull/sizes*' 'push/thousands*' 'pull/thousands*' \
-         'cancel/*' 'auth/*' 'integrity/*' 'failure/*' 'load/*'; do
+         'cancel/*' 'auth/*' 'integrity/*' 'failure/*' 'load/*' 'limit/*'; do
   echo "== valgrind: $f"
   valgrind -q --trace-children=yes --error-exitcode=99 --leak-check=full \
     --errors-for-leak-kinds=definite --show-leak-kinds=definite \
