@@ -29,10 +29,18 @@ struct hasher {
 	pthread_cond_t less;  /* worker -> producer: an entry was hashed */
 	struct hasher_ent q[HASHER_QUEUE];
 	unsigned head, count; /* oldest entry, entries queued */
+	uint64_t queued;      /* bytes in q */
 	bool busy;            /* the worker is hashing an entry taken off q */
+	bool idle;            /* the worker sleeps on `more` */
+	bool urgent;          /* someone waits: hash everything now */
+	unsigned waiters;     /* threads sleeping on `less` */
 	bool stop;
 	uint64_t fed, done;
 };
+
+/* The worker is woken when this much is queued (or someone waits): one
+ * wake-up per page would cost a context switch per 4 KiB. */
+#define HASHER_KICK (256u << 10)
 
 static const uint8_t zeros[65536];
 
@@ -53,22 +61,38 @@ static void *worker(void *arg)
 {
 	struct hasher *h = arg;
 
+	bool draining = false; /* once woken, empty the queue before sleeping */
+
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
-		while (!h->count && !h->stop)
+		while (!draining && !h->stop && !h->urgent && h->queued < HASHER_KICK &&
+		       h->count < HASHER_QUEUE / 2) {
+			h->idle = true;
 			pthread_cond_wait(&h->more, &h->mu);
-		if (!h->count)
-			break; /* stop, and nothing left */
+		}
+		h->idle = false;
+		if (!h->count) {
+			draining = false;
+			h->urgent = false;
+			if (h->stop)
+				break;
+			if (h->waiters)
+				pthread_cond_broadcast(&h->less);
+			continue;
+		}
+		draining = true;
 		struct hasher_ent e = h->q[h->head];
 		h->head = (h->head + 1) % HASHER_QUEUE;
 		h->count--;
+		h->queued -= e.len;
 		h->busy = true;
 		pthread_mutex_unlock(&h->mu);
 		hash_ent(h->ctx, &e);
 		pthread_mutex_lock(&h->mu);
 		h->busy = false;
 		h->done += e.len;
-		pthread_cond_broadcast(&h->less);
+		if (h->waiters)
+			pthread_cond_broadcast(&h->less);
 	}
 	pthread_mutex_unlock(&h->mu);
 	return NULL;
@@ -131,21 +155,24 @@ static uint64_t feed(struct hasher *h, const uint8_t *p, uint64_t len)
 		return h->fed;
 	}
 	pthread_mutex_lock(&h->mu);
-	if (h->count) {
-		struct hasher_ent *last = &h->q[(h->head + h->count - 1) % HASHER_QUEUE];
-		if ((p && last->p && last->p + last->len == p) || (!p && !last->p)) {
-			last->len += len;
-			h->fed += len;
-			pthread_mutex_unlock(&h->mu);
-			return h->fed;
+	struct hasher_ent *last = h->count ? &h->q[(h->head + h->count - 1) % HASHER_QUEUE] : NULL;
+	if (last && ((p && last->p && last->p + last->len == p) || (!p && !last->p))) {
+		last->len += len;
+	} else {
+		while (h->count == HASHER_QUEUE) {
+			h->urgent = true;
+			pthread_cond_signal(&h->more);
+			h->waiters++;
+			pthread_cond_wait(&h->less, &h->mu);
+			h->waiters--;
 		}
+		h->q[(h->head + h->count) % HASHER_QUEUE] = e;
+		h->count++;
 	}
-	while (h->count == HASHER_QUEUE)
-		pthread_cond_wait(&h->less, &h->mu);
-	h->q[(h->head + h->count) % HASHER_QUEUE] = e;
-	h->count++;
+	h->queued += len;
 	h->fed += len;
-	pthread_cond_signal(&h->more);
+	if (h->idle && (h->queued >= HASHER_KICK || h->count >= HASHER_QUEUE / 2))
+		pthread_cond_signal(&h->more);
 	uint64_t fed = h->fed;
 	pthread_mutex_unlock(&h->mu);
 	return fed;
@@ -181,8 +208,13 @@ void hasher_wait(struct hasher *h, uint64_t upto)
 	if (!h->threaded)
 		return;
 	pthread_mutex_lock(&h->mu);
-	while (h->done < upto && h->done < h->fed)
+	while (h->done < upto && h->done < h->fed) {
+		h->urgent = true;
+		pthread_cond_signal(&h->more);
+		h->waiters++;
 		pthread_cond_wait(&h->less, &h->mu);
+		h->waiters--;
+	}
 	pthread_mutex_unlock(&h->mu);
 }
 
@@ -193,8 +225,13 @@ static void quiesce(struct hasher *h)
 	if (!h->threaded)
 		return;
 	pthread_mutex_lock(&h->mu);
-	while (h->count || h->busy)
+	while (h->count || h->busy) {
+		h->urgent = true;
+		pthread_cond_signal(&h->more);
+		h->waiters++;
 		pthread_cond_wait(&h->less, &h->mu);
+		h->waiters--;
+	}
 }
 
 static void unquiesce(struct hasher *h)

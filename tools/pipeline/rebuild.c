@@ -147,11 +147,12 @@ static void deliver_zeros(struct rebuild *r, uint64_t len)
 			return;
 		}
 	}
+	if (r->sink.zero)
+		hasher_feed_zero(r->sha, len);
 	while (len && !r->err) {
 		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
 
 		if (r->sink.zero) {
-			hasher_feed(r->sha, zeros, n); /* static: stays valid */
 			parse(r, zeros, n);
 			r->off += n;
 		} else {
