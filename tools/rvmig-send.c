@@ -558,9 +558,9 @@ out:
 		report_write_json(o.stats_json, &rep);
 	rvmig_stats_free(lst);
 	attempt_close(&s);
+	sendpipe_fini(&s.sp); /* its hasher may still read the input */
 	input_close(&s.in);
 	rvmig_stream_parser_destroy(s.parser);
-	sendpipe_fini(&s.sp);
 	rvmig_ctx_destroy(ctx);
 	return rc == 2 ? 2 : rc ? 1 : 0;
 }

@@ -371,9 +371,9 @@ out:
 	input_unregister(&t.in);
 	if (t.sp.ep)
 		rvmig_ep_close(t.sp.ep);
+	sendpipe_fini(&t.sp); /* its hasher may still read the input */
 	input_close(&t.in);
 	rvmig_stream_parser_destroy(t.parser);
-	sendpipe_fini(&t.sp);
 	rvmig_ctx_destroy(ctx);
 	free(exec);
 	return ret;

@@ -135,6 +135,12 @@ void hasher_free(struct hasher *h)
 {
 	if (!h)
 		return;
+	if (h->threaded) { /* what is queued is dropped, not hashed */
+		pthread_mutex_lock(&h->mu);
+		h->count = 0;
+		h->queued = 0;
+		pthread_mutex_unlock(&h->mu);
+	}
 	stop_thread(h);
 	EVP_MD_CTX_free(h->ctx);
 	pthread_cond_destroy(&h->more);

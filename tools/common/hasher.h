@@ -34,7 +34,9 @@ struct hasher;
 
 /* Returns 0 or -ENOMEM. */
 int hasher_new(struct hasher **out);
-/* Stops the thread (after hashing what is queued) and frees everything. */
+/* Stops the thread and frees everything; what is still queued is dropped,
+ * so memory fed earlier may be unmapped once this returns (and not
+ * before). */
 void hasher_free(struct hasher *h);
 
 /* Queues `len` bytes at `data`.  Returns the running total after them. */

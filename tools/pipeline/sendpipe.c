@@ -114,6 +114,7 @@ void sendpipe_pump(struct sendpipe *p, int timeout_ms)
 	struct rvmig_event ev;
 	int rc = rvmig_progress(p->ep, timeout_ms);
 
+	clock_gettime(CLOCK_MONOTONIC, &p->last_pump);
 	while (rvmig_event_next(p->ep, &ev) > 0) {
 		switch (ev.type) {
 		case RVMIG_EV_SEND_DONE:
@@ -373,8 +374,26 @@ static void hash_item(struct sendpipe *p, const struct rvmig_stream_item *it)
 		hasher_feed(p->sha, p->in->bufs[seg[i].buf].base + seg[i].off, seg[i].len);
 }
 
+/* Long runs of parsing (a mapped file is parsed as fast as the CPU goes,
+ * up to LOOKAHEAD past what is acknowledged) must not starve the endpoint:
+ * keepalives and completions are handled at least every PUMP_MS, or a busy
+ * host makes the peer give up on a silent sender. */
+#define PUMP_MS 50
+static void keep_pumping(struct sendpipe *p)
+{
+	struct timespec now;
+
+	if ((++p->items & 63) || !p->ep)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((now.tv_sec - p->last_pump.tv_sec) * 1000 +
+		    (now.tv_nsec - p->last_pump.tv_nsec) / 1000000 >= PUMP_MS)
+		sendpipe_pump(p, 0);
+}
+
 void sendpipe_item(struct sendpipe *p, const struct rvmig_stream_item *it)
 {
+	keep_pumping(p);
 	hash_item(p, it);
 	if (it->kind == RVMIG_STREAM_ITEM_PAGE)
 		p->pages++;

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <rvmig.h>
 
@@ -69,6 +70,8 @@ struct sendpipe {
 	uint64_t ztail;           /* zero bytes at the end of the pending data run */
 	uint64_t pages, zero_pages, control_bytes, data_bytes;
 	uint64_t skip;            /* resume: bytes below this are hashed, not sent */
+	uint64_t items;           /* parser items handed on */
+	struct timespec last_pump; /* when the endpoint was last driven */
 	int err;                  /* first fatal error */
 	bool link_err;            /* ... and it came from the connection */
 	char errtxt[1024];
