@@ -96,7 +96,7 @@ void bench_usage(FILE *f, const char *prog)
 		"  -s, --size SIZE|MIN:MAX[:FACTOR]\n"
 		"                             request size or sweep, K/M/G suffixes (1M;\n"
 		"                             4K:4M doubles from 4 KiB to 4 MiB)\n"
-		"  -q, --qps N                links (QPs / TCP connections) = ep attr nlinks (2)\n"
+		"  -q, --qps N                links (QPs / TCP connections) = ep attr nlinks (4)\n"
 		"  -w, --window BYTES         bytes in flight per endpoint (library: 8M)\n"
 		"  -n, --iters N              timed requests per size (1000)\n"
 		"  -T, --total BYTES          instead of --iters: bytes per size\n"

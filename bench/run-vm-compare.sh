@@ -201,7 +201,7 @@ done
 
 echo "# run-vm-compare: device $dev, address $addr, size $size bytes, $iters messages per run," \
      "$rounds rounds (A B alternated), kernel $(uname -r), $(nproc) CPUs"
-echo "# rvmig-bench $bench: qps ${qps:-library default (2)}, other parameters default;" \
+echo "# rvmig-bench $bench: qps ${qps:-library default (4)}, other parameters default;" \
      "perftest: 1 QP, -x 1 -F --report_gbits; iperf3: 1 stream, -l $size"
 echo "# Gbit/s = 1e9 bit/s as each tool reports it (rvmig: client, post -> last SEND_DONE;" \
      "perftest: client average; iperf3: receiver); cpu = host busy CPU seconds over the run"

@@ -174,7 +174,7 @@ static int client_post(struct client *c, uint64_t size, uint64_t i, uint64_t coo
 
 static uint32_t auto_depth(const struct bench_opts *o, uint64_t size)
 {
-	uint64_t window = o->window ? o->window : 8 * MiB;
+	uint64_t window = o->window ? o->window : 8 * MiB; /* the library default */
 	uint64_t maxp = o->max_posted ? o->max_posted : 4096;
 	uint64_t d = o->depth ? o->depth : 2 * window / size;
 

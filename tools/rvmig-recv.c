@@ -692,7 +692,7 @@ out:
 			 (unsigned long long)r.out.off);
 	rep.status = rc;
 	rep.raw = r.raw;
-	rep.links = o.links ? o.links : 2;
+	rep.links = o.links ? o.links : 4; /* the library default (rvmig_ep_attr.nlinks) */
 	rep.bytes = r.rb.off;
 	rep.zero_pages = r.rb.zero_bytes / RVMIG_STREAM_PAGE_SIZE;
 	rep.control_bytes = r.rb.ctrl_bytes;

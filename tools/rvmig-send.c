@@ -522,7 +522,7 @@ out:
 		tool_err("%s", s.sp.errtxt);
 	rep.status = rc;
 	rep.raw = o.raw;
-	rep.links = o.links ? o.links : 2;
+	rep.links = o.links ? o.links : 4; /* the library default (rvmig_ep_attr.nlinks) */
 	rep.bytes = s.in.read_total;
 	rep.pages = s.sp.pages;
 	rep.zero_pages = s.sp.zero_pages;

@@ -87,12 +87,11 @@ enum rvmig_ep_flags {
  * slot_size, nslots, window and reg_chunk were chosen by the benchmark sweep
  * in bench/README.md, "Defaults"):
  *   mode          RVMIG_MODE_PUSH (connecting side decides)
- *   nlinks        2 QPs / TCP connections, requests striped round-robin
+ *   nlinks        4 QPs / TCP connections, requests striped round-robin
  *   slot_size     1 MiB: largest chunk one operation moves; larger requests
  *                 are split.  Set by the receiver.
- *   nslots        32 receiver slots (credits), 32 MiB at the default slot
- *                 size.  Set by the receiver.
- *   window        16 MiB in flight per endpoint (server side)
+ *   nslots        16 receiver slots (credits).  Set by the receiver.
+ *   window        8 MiB in flight per endpoint (server side)
  *   max_posted    4096 posted, unfinished requests per client
  *   reg_chunk     4 MiB: on-demand registration granularity
  *   reg_cache     64 MiB: pinned bytes kept in the registration cache

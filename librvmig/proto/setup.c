@@ -65,8 +65,8 @@ static void conn_put(struct rvmig_ep *ep)
 static void attr_resolve(struct rvmig_ep_attr *d, const struct rvmig_ep_attr *s)
 {
 	*d = (struct rvmig_ep_attr){
-		.size = sizeof(*d), .mode = RVMIG_MODE_PUSH, .nlinks = 2, .slot_size = 1u << 20,
-		.nslots = 32, .window = 16u << 20, .max_posted = 4096, .reg_chunk = 4u << 20,
+		.size = sizeof(*d), .mode = RVMIG_MODE_PUSH, .nlinks = 4, .slot_size = 1u << 20,
+		.nslots = 16, .window = 8u << 20, .max_posted = 4096, .reg_chunk = 4u << 20,
 		.reg_cache = 64u << 20, .timeout_ms = 10000,
 	};
 	if (ATTR_FIELD(s, mode)) d->mode = s->mode;

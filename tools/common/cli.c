@@ -16,7 +16,7 @@ const char tool_common_help[] =
 	"Common options:\n"
 	"  --mode push|pull  push: the source WRITEs into the receiver (default);\n"
 	"                    pull: the destination READs from the source\n"
-	"  --links N         parallel connections / QPs (default 2)\n"
+	"  --links N         parallel connections / QPs (default 4)\n"
 	"  --timeout MS      peer silence that counts as failure (default 10000)\n"
 	"  --window BYTES    bytes in flight per connection (default 8M; K/M/G suffixes)\n"
 	"  --slots N         receiver slots (credits) (default 16; set on the receiver)\n"
