@@ -178,6 +178,7 @@ int resume_checkpoint(struct recv_resume *rs, struct recv_output *out, struct re
 	if ((rc = journal_store(rs->jpath, &rs->j, why, whylen)))
 		return rc;
 	rs->ckpt = rb->off;
+	rs->ckpt_time = tool_now();
 	tool_debug("%llu bytes of %s durable, journal %s written", (unsigned long long)rb->off,
 		   out->tmp, rs->jpath);
 	return 0;
@@ -186,7 +187,12 @@ int resume_checkpoint(struct recv_resume *rs, struct recv_output *out, struct re
 int resume_maybe_checkpoint(struct recv_resume *rs, struct recv_output *out,
 			    struct rebuild *rb, char *why, size_t whylen)
 {
-	if (rb->off < rs->ckpt + RESUME_CHECKPOINT_STEP)
+	double now = tool_now();
+
+	if (!rs->ckpt_time)
+		rs->ckpt_time = now;
+	if (rb->off < rs->ckpt + RESUME_CHECKPOINT_MIN ||
+	    (rb->off < rs->ckpt + RESUME_CHECKPOINT_STEP && now - rs->ckpt_time < RESUME_CHECKPOINT_SEC))
 		return 0;
 	return resume_checkpoint(rs, out, rb, why, whylen);
 }

@@ -27,11 +27,16 @@
 #include "recv/output.h"
 
 #define RESUME_CHECKPOINT_STEP (64ull << 20) /* journal every this many bytes */
+/* ... or, once RESUME_CHECKPOINT_MIN bytes came, every RESUME_CHECKPOINT_SEC
+ * seconds, so a slow transfer killed mid-way does not start again from 0. */
+#define RESUME_CHECKPOINT_MIN (1ull << 20)
+#define RESUME_CHECKPOINT_SEC 2.0
 
 struct recv_resume {
 	char *jpath;            /* PATH.rvmig-journal */
 	struct recv_journal j;  /* the transfer being received */
 	uint64_t ckpt;          /* offset of the last journal written */
+	double ckpt_time;       /* when (CLOCK_MONOTONIC seconds; 0: not yet) */
 	bool verify_stream;     /* make a verifying parser for Xen streams */
 };
 
@@ -44,7 +49,8 @@ int resume_hello(struct recv_resume *rs, const struct app_msg *hello, struct rec
 		 struct rebuild *rb, char *why, size_t whylen);
 int resume_checkpoint(struct recv_resume *rs, struct recv_output *out, struct rebuild *rb,
 		      char *why, size_t whylen);
-/* Checkpoint when RESUME_CHECKPOINT_STEP bytes came since the last one. */
+/* Checkpoint when RESUME_CHECKPOINT_STEP bytes came since the last one,
+ * or RESUME_CHECKPOINT_MIN bytes and RESUME_CHECKPOINT_SEC seconds. */
 int resume_maybe_checkpoint(struct recv_resume *rs, struct recv_output *out,
 			    struct rebuild *rb, char *why, size_t whylen);
 int resume_done(struct recv_resume *rs, char *why, size_t whylen);
