@@ -454,8 +454,7 @@ int main(int argc, char **argv)
 			retries_given = true;
 			break;
 		case OPT_VERSION:
-			printf("rvmig-send %d.%d.%d\n", RVMIG_VERSION_MAJOR, RVMIG_VERSION_MINOR,
-			       RVMIG_VERSION_PATCH);
+			tool_print_version(&o);
 			return 0;
 		default:
 			usage(stderr);

@@ -600,8 +600,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case OPT_VERSION:
-			printf("rvmigd %d.%d.%d\n", RVMIG_VERSION_MAJOR, RVMIG_VERSION_MINOR,
-			       RVMIG_VERSION_PATCH);
+			tool_print_version(&o);
 			return 0;
 		case 'l':
 			uri = optarg;

@@ -76,6 +76,12 @@ static int parse_u32(const char *opt, const char *arg, uint32_t min, uint32_t *o
 	return 1;
 }
 
+void tool_print_version(const struct tool_opts *o)
+{
+	printf("%s %d.%d.%d\n", o->prog, RVMIG_VERSION_MAJOR, RVMIG_VERSION_MINOR,
+	       RVMIG_VERSION_PATCH);
+}
+
 int tool_opt(struct tool_opts *o, int c, const char *arg)
 {
 	switch (c) {

@@ -60,6 +60,8 @@ struct tool_opts {
 };
 
 void tool_opts_init(struct tool_opts *o, const char *prog);
+/* --version: "PROG MAJOR.MINOR.PATCH" on stdout. */
+void tool_print_version(const struct tool_opts *o);
 /* Handles one common option.  Returns 1 if it was one, 0 if not (the tool
  * handles it), or -1 after printing why the value is bad.  'h' and
  * OPT_VERSION are left to the tool (returns 0). */

@@ -149,6 +149,17 @@ void hasher_free(struct hasher *h)
 	free(h);
 }
 
+/* With the lock held: makes the worker hash everything queued now and
+ * sleeps until it has finished an entry (or emptied the queue). */
+static void wait_worker(struct hasher *h)
+{
+	h->urgent = true;
+	pthread_cond_signal(&h->more);
+	h->waiters++;
+	pthread_cond_wait(&h->less, &h->mu);
+	h->waiters--;
+}
+
 static uint64_t feed(struct hasher *h, const uint8_t *p, uint64_t len)
 {
 	if (!len)
@@ -165,13 +176,8 @@ static uint64_t feed(struct hasher *h, const uint8_t *p, uint64_t len)
 	if (last && ((p && last->p && last->p + last->len == p) || (!p && !last->p))) {
 		last->len += len;
 	} else {
-		while (h->count == HASHER_QUEUE) {
-			h->urgent = true;
-			pthread_cond_signal(&h->more);
-			h->waiters++;
-			pthread_cond_wait(&h->less, &h->mu);
-			h->waiters--;
-		}
+		while (h->count == HASHER_QUEUE)
+			wait_worker(h);
 		h->q[(h->head + h->count) % HASHER_QUEUE] = e;
 		h->count++;
 	}
@@ -214,13 +220,8 @@ void hasher_wait(struct hasher *h, uint64_t upto)
 	if (!h->threaded)
 		return;
 	pthread_mutex_lock(&h->mu);
-	while (h->done < upto && h->done < h->fed) {
-		h->urgent = true;
-		pthread_cond_signal(&h->more);
-		h->waiters++;
-		pthread_cond_wait(&h->less, &h->mu);
-		h->waiters--;
-	}
+	while (h->done < upto && h->done < h->fed)
+		wait_worker(h);
 	pthread_mutex_unlock(&h->mu);
 }
 
@@ -231,13 +232,8 @@ static void quiesce(struct hasher *h)
 	if (!h->threaded)
 		return;
 	pthread_mutex_lock(&h->mu);
-	while (h->count || h->busy) {
-		h->urgent = true;
-		pthread_cond_signal(&h->more);
-		h->waiters++;
-		pthread_cond_wait(&h->less, &h->mu);
-		h->waiters--;
-	}
+	while (h->count || h->busy)
+		wait_worker(h);
 }
 
 static void unquiesce(struct hasher *h)
