@@ -81,17 +81,8 @@ host_busy() {
   echo $(( (user + nice + sys + irq + softirq + steal) * 100 / $(getconf CLK_TCK) ))
 }
 
-# wait_listen PORT PID: until a TCP listener on PORT exists (readiness, not a
-# fixed sleep); fails if PID died or after 30 s.
-wait_listen() {
-  local port=$1 pid=$2 i
-  for ((i = 0; i < 600; i++)); do
-    ss -Hltn "sport = :$port" | grep -q LISTEN && return 0
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
+# wait_listen PORT PID
+. "$(dirname "${BASH_SOURCE[0]}")/vm-lib.sh"
 
 port=18600
 next_port() { port=$((port + 1)); }

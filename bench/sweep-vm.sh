@@ -61,15 +61,7 @@ while read -r label group dir rest; do
   labels+=("$label") groups+=("$group") dirs+=("$dir") opts+=("$rest")
 done <"$spec"
 
-wait_listen() { # PORT PID
-  local i
-  for ((i = 0; i < 600; i++)); do
-    ss -Hltn "sport = :$1" | grep -q LISTEN && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/vm-lib.sh" # wait_listen PORT PID
 port=18700
 RESULT=
 run_ref() { # GROUP
