@@ -54,6 +54,15 @@ start_send() {
 	PIDS+=("$SPID")
 }
 
+# both_ok SENDER RECEIVER [WHEN]: the sender, then the receiver, exit 0;
+# otherwise fail with "SENDER exited RC WHEN" (or RECEIVER)
+both_ok() {
+	wait_rc "$SPID"
+	[ "$rc" = 0 ] || fail "$1 exited $rc${3:+ $3}"
+	wait_rc "$RPID"
+	[ "$rc" = 0 ] || fail "$2 exited $rc${3:+ $3}"
+}
+
 # finished_ok IN: output identical to IN, journal and partial gone
 finished_ok() {
 	cmp "$1" "$OUT" || fail "$OUT differs from $1"
@@ -111,10 +120,7 @@ resume_sender_kill)
 	wait_for "the receiver's checkpoint" "$RPID" grep -q "waiting up to 60 s" "$W/rx.err"
 	off=$(interrupted_state "$size") || exit 1
 	start_send tx2 "$W/g256.bin" --resume --stats-json "$W/tx.json"
-	wait_rc "$SPID"
-	[ "$rc" = 0 ] || fail "the resumed rvmig-send exited $rc"
-	wait_rc "$RPID"
-	[ "$rc" = 0 ] || fail "rvmig-recv exited $rc"
+	both_ok "the resumed rvmig-send" "rvmig-recv"
 	grep -q "resuming at stream offset $off " "$W/tx2.err" ||
 		fail "the sender did not resume at the journaled offset $off"
 	grep -q "continues its transfer at stream offset $off" "$W/rx.err" ||
@@ -137,10 +143,7 @@ resume_raw_pull)
 	wait_for "the receiver's checkpoint" "$RPID" grep -q "waiting up to" "$W/rx.err"
 	off=$(interrupted_state "$size") || exit 1
 	start_send tx2 "$W/r.bin" --resume --raw --mode pull
-	wait_rc "$SPID"
-	[ "$rc" = 0 ] || fail "the resumed rvmig-send exited $rc"
-	wait_rc "$RPID"
-	[ "$rc" = 0 ] || fail "rvmig-recv exited $rc"
+	both_ok "the resumed rvmig-send" "rvmig-recv"
 	grep -q "resuming at stream offset $off " "$W/tx2.err" || fail "the sender did not resume at $off"
 	finished_ok "$W/r.bin"
 	note "raw, pull: sender killed with $off of $size bytes durable; resumed, identical"
@@ -157,10 +160,7 @@ resume_receiver_kill)
 	wait "$RPID" 2>/dev/null
 	off=$(interrupted_state "$size") || exit 1
 	RECV_PORT=$PORT start_recv rx2 "$OUT" --resume
-	wait_rc "$SPID"
-	[ "$rc" = 0 ] || fail "rvmig-send --resume --retries 5 exited $rc"
-	wait_rc "$RPID"
-	[ "$rc" = 0 ] || fail "the restarted rvmig-recv exited $rc"
+	both_ok "rvmig-send --resume --retries 5" "the restarted rvmig-recv"
 	grep -q "holds $off durable bytes" "$W/rx2.err" ||
 		fail "the restarted receiver did not pick up the journal at $off"
 	grep -q "retry 1 of 5" "$W/tx.err" || fail "the sender did not retry"
@@ -187,10 +187,7 @@ resume_other_id)
 	touch -d '+1 min' "$W/g128.bin"
 	start_recv rx2 "$OUT" --resume
 	start_send tx2 "$W/g128.bin" --resume
-	wait_rc "$SPID"
-	[ "$rc" = 0 ] || fail "rvmig-send exited $rc"
-	wait_rc "$RPID"
-	[ "$rc" = 0 ] || fail "rvmig-recv exited $rc"
+	both_ok "rvmig-send" "rvmig-recv"
 	grep -q "is not the one in .*starting .* from 0" "$W/rx2.err" ||
 		fail "the receiver does not say it starts from 0 for another transfer id"
 	grep -q "resuming at" "$W/tx2.err" && fail "the sender resumed another transfer"
@@ -200,10 +197,7 @@ resume_other_id)
 	head -c 5 /dev/zero >"$PART"
 	start_recv rx3 "$OUT" --resume
 	start_send tx3 "$W/g128.bin" --resume
-	wait_rc "$SPID"
-	[ "$rc" = 0 ] || fail "rvmig-send exited $rc after a damaged journal"
-	wait_rc "$RPID"
-	[ "$rc" = 0 ] || fail "rvmig-recv exited $rc after a damaged journal"
+	both_ok "rvmig-send" "rvmig-recv" "after a damaged journal"
 	grep -q "ignoring the journal: .*fails its checksum" "$W/rx3.err" ||
 		fail "the damaged journal was not reported"
 	finished_ok "$W/g128.bin"
@@ -233,10 +227,7 @@ resume_term)
 	off=$(interrupted_state "$size") || exit 1
 	start_recv rx2 "$OUT" --resume
 	start_send tx2 "$W/g256.bin" --resume
-	wait_rc "$SPID"
-	[ "$rc" = 0 ] || fail "the resumed rvmig-send exited $rc"
-	wait_rc "$RPID"
-	[ "$rc" = 0 ] || fail "the resumed rvmig-recv exited $rc"
+	both_ok "the resumed rvmig-send" "the resumed rvmig-recv"
 	grep -q "resuming at stream offset $off " "$W/tx2.err" || fail "the sender did not resume at $off"
 	finished_ok "$W/g256.bin"
 	note "SIGTERM of sender, then of the waiting receiver (75) with $off bytes kept; resumed, identical"
