@@ -482,6 +482,32 @@ kill_cell() {
 	row
 }
 
+# resume_finish: waits for the resumed sender and receiver; appends to the
+# caller's $r what went wrong (exit codes, output missing or different,
+# files left) and sets the caller's $from ("resumed at N of M" or empty).
+resume_finish() {
+	wait_exit "$SPID" 180000 || { stop "$SPID"; r="${r:+$r; }sender still running after 180 s"; }
+	reap "$SPID"; local src=$RC
+	wait_exit "$RPID" 30000 || { stop "$RPID"; r="${r:+$r; }receiver still running"; }
+	reap "$RPID"; local rrc=$RC
+	((src == 0 && rrc == 0)) || r="${r:+$r; }send exit $src, recv exit $rrc"
+	if [[ -e $W/o/out.bin ]] && cmp -s "$IN" "$W/o/out.bin"; then
+		[[ $(left "$W/o" out.bin) == nothing ]] || r="${r:+$r; }left: $(left "$W/o" out.bin)"
+	else
+		r="${r:+$r; }output missing or differs"
+	fi
+	from=$(grep -o 'resuming at stream offset [0-9]* of [0-9]*' "$W/tx.err" | tail -1)
+	from=${from:+resumed at ${from#resuming at stream offset }}
+}
+
+# resume_failed: records the caller's $r as the resume verdict, with both logs.
+resume_failed() {
+	C_RESUME="FAIL: $r"
+	why "resume: $r"
+	sed 's/^/     resume rx| /' "$W/rx.err" >&2
+	sed 's/^/     resume tx| /' "$W/tx.err" >&2
+}
+
 # resume_kill TRANSPORT SIDE TARGET: the same kill with --resume on both
 # sides, then the killed side restarted with --resume: byte-identical?
 resume_kill() {
@@ -516,25 +542,11 @@ resume_kill() {
 		start_recv "$tr" "$W/o/out.bin" "$port" --resume --resume-wait 30 ||
 			r="${r:+$r; }restarted receiver did not listen"
 	fi
-	wait_exit "$SPID" 180000 || { stop "$SPID"; r="${r:+$r; }sender still running after 180 s"; }
-	reap "$SPID"; local src=$RC
-	wait_exit "$RPID" 30000 || { stop "$RPID"; r="${r:+$r; }receiver still running"; }
-	reap "$RPID"; local rrc=$RC
-	((src == 0 && rrc == 0)) || r="${r:+$r; }send exit $src, recv exit $rrc"
-	if [[ -e $W/o/out.bin ]] && cmp -s "$IN" "$W/o/out.bin"; then
-		[[ $(left "$W/o" out.bin) == nothing ]] || r="${r:+$r; }left: $(left "$W/o" out.bin)"
-	else
-		r="${r:+$r; }output missing or differs"
-	fi
-	from=$(grep -o 'resuming at stream offset [0-9]* of [0-9]*' "$W/tx.err" | tail -1)
-	from=${from:+resumed at ${from#resuming at stream offset }}
+	resume_finish
 	if [[ -z $r ]]; then
 		C_RESUME="pass: byte-identical, $(( $((${EPOCHREALTIME/./} / 1000)) - t0 )) ms after the kill; ${after}${from:-started from 0 (nothing durable)}"
 	else
-		C_RESUME="FAIL: $r"
-		why "resume: $r"
-		sed 's/^/     resume rx| /' "$W/rx.err" >&2
-		sed 's/^/     resume tx| /' "$W/tx.err" >&2
+		resume_failed
 	fi
 }
 
@@ -726,28 +738,13 @@ resume_linkdown() {
 	nap "$((outage / 1000))"
 	link_up || r="${r:+$r; }the link did not come back"
 	log "   resume: link back"
-	wait_exit "$SPID" 180000 || { stop "$SPID"; r="${r:+$r; }sender still running after 180 s"; }
-	reap "$SPID"; local src=$RC
-	wait_exit "$RPID" 30000 || { stop "$RPID"; r="${r:+$r; }receiver still running"; }
-	reap "$RPID"; local rrc=$RC
-	((src == 0 && rrc == 0)) || r="${r:+$r; }send exit $src, recv exit $rrc"
-	if [[ -e $W/o/out.bin ]] && cmp -s "$IN" "$W/o/out.bin"; then
-		[[ $(left "$W/o" out.bin) == nothing ]] || r="${r:+$r; }left: $(left "$W/o" out.bin)"
-	else
-		r="${r:+$r; }output missing or differs"
-	fi
-	local from
-	from=$(grep -o 'resuming at stream offset [0-9]* of [0-9]*' "$W/tx.err" | tail -1)
-	from=${from:+resumed at ${from#resuming at stream offset }}
-	local tries
+	local from tries
+	resume_finish
 	tries=$(grep -c '; retry [0-9]* of ' "$W/tx.err")
 	if [[ -z $r ]]; then
 		C_RESUME="pass: byte-identical, $(( $((${EPOCHREALTIME/./} / 1000)) - tk )) ms after the cut; sender retried $tries times; ${from:-no \"resuming at\" line}"
 	else
-		C_RESUME="FAIL: $r"
-		why "resume: $r"
-		sed 's/^/     resume rx| /' "$W/rx.err" >&2
-		sed 's/^/     resume tx| /' "$W/tx.err" >&2
+		resume_failed
 	fi
 }
 
