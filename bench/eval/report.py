@@ -481,33 +481,29 @@ unset multiplot
         verdict("checkpoint file->file %s vs its own bulk figure (1 MiB), the tool's transfer time" % tp, r2, 0.8,
                 note="rvmig-send's own `seconds` from its --stats-json")
     # sender CPU per GiB: verbs vs TCP (checkpoint and bulk at 1 MiB)
-    cv, ct = ckd.get("rvmig-verbs"), ckd.get("rvmig-tcp")
-    r = None
-    if cv and ct and cv.get("cpu_snd_s_per_gib") is not None and ct.get("cpu_snd_s_per_gib"):
-        r = cv["cpu_snd_s_per_gib"] / ct["cpu_snd_s_per_gib"]
-    H["ckpt_sender_cpu_verbs_over_tcp"] = {"verbs": cv.get("cpu_snd_s_per_gib") if cv else None,
-                                           "tcp": ct.get("cpu_snd_s_per_gib") if ct else None, "ratio": r}
-    verdict("checkpoint sender CPU s/GiB, verbs / TCP", r, 1.0, higher=False,
-            note="rxe does the NIC's work in the kernel of the issuing side; see the text")
-    bv = B.summary("rvmig-verbs-push", hs) if B.ok else None
+    def cpu_over_tcp(key, name, x, t, title, note):
+        """H[key]: sender CPU s/GiB of x, of the TCP run t, and x / t."""
+        xs = x.get("cpu_snd_s_per_gib") if x else None
+        ts = t.get("cpu_snd_s_per_gib") if t else None
+        r = xs / ts if xs is not None and ts else None
+        H[key] = {name: xs, "tcp": ts, "ratio": r}
+        verdict(title, r, 1.0, higher=False, note=note)
+
+    cpu_over_tcp("ckpt_sender_cpu_verbs_over_tcp", "verbs",
+                 ckd.get("rvmig-verbs"), ckd.get("rvmig-tcp"),
+                 "checkpoint sender CPU s/GiB, verbs / TCP",
+                 "rxe does the NIC's work in the kernel of the issuing side; see the text")
     bt = B.summary("rvmig-tcp", hs) if B.ok else None
-    r = None
-    if bv and bt and bt["cpu_snd_s_per_gib"]:
-        r = bv["cpu_snd_s_per_gib"] / bt["cpu_snd_s_per_gib"]
-    H["bulk_sender_cpu_verbs_over_tcp@1M"] = {"verbs": bv["cpu_snd_s_per_gib"] if bv else None,
-                                              "tcp": bt["cpu_snd_s_per_gib"] if bt else None, "ratio": r}
-    verdict("bulk sender CPU s/GiB at 1 MiB, verbs push / TCP", r, 1.0, higher=False,
-            note="push: the sender issues the RDMA WRITEs, and rxe's packet work is kernel time of the issuing side")
+    cpu_over_tcp("bulk_sender_cpu_verbs_over_tcp@1M", "verbs",
+                 B.summary("rvmig-verbs-push", hs) if B.ok else None, bt,
+                 "bulk sender CPU s/GiB at 1 MiB, verbs push / TCP",
+                 "push: the sender issues the RDMA WRITEs, and rxe's packet work is kernel time of the issuing side")
     # pull: the destination issues RDMA READs; the source (the host the VM
     # leaves) only answers, which on a real RNIC and on rxe alike costs its CPU ~nothing
-    bp = B.summary("rvmig-verbs-pull", hs) if B.ok else None
-    r = None
-    if bp and bt and bt["cpu_snd_s_per_gib"]:
-        r = bp["cpu_snd_s_per_gib"] / bt["cpu_snd_s_per_gib"]
-    H["bulk_source_cpu_verbs_pull_over_tcp@1M"] = {"verbs_pull": bp["cpu_snd_s_per_gib"] if bp else None,
-                                                   "tcp": bt["cpu_snd_s_per_gib"] if bt else None, "ratio": r}
-    verdict("bulk source (sender) CPU s/GiB at 1 MiB, verbs pull / TCP", r, 1.0, higher=False,
-            note="pull: the receiver issues the RDMA READs; the source process only posts and waits")
+    cpu_over_tcp("bulk_source_cpu_verbs_pull_over_tcp@1M", "verbs_pull",
+                 B.summary("rvmig-verbs-pull", hs) if B.ok else None, bt,
+                 "bulk source (sender) CPU s/GiB at 1 MiB, verbs pull / TCP",
+                 "pull: the receiver issues the RDMA READs; the source process only posts and waits")
 
     failures = open(os.path.join(out, "logs", "failures.txt")).read() if os.path.exists(
         os.path.join(out, "logs", "failures.txt")) else ""
