@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   # build
   build-essential cmake pkg-config git zstd
-  libibverbs-dev librdmacm-dev libssl-dev libcriterion-dev libxen-dev
+  libibverbs-dev librdmacm-dev libssl-dev libxxhash-dev libcriterion-dev libxen-dev
   clang libclang-rt-14-dev
   # soft-RoCE VM tier
   qemu-system-x86 linux-image-amd64 busybox-static kmod iproute2
@@ -15,7 +15,7 @@ PKGS=(
   # real-Xen VM tier
   xen-hypervisor-4.17-amd64 xen-utils-4.17
   # benchmarks / reports
-  gnuplot-nox netcat-openbsd openssh-client openssh-server python3 valgrind
+  gnuplot-nox netcat-openbsd openssh-client openssh-server python3 valgrind xxhash
 )
 
 missing=()

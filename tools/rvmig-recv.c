@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rvmig-recv - receives one transfer from rvmig-send, rebuilds the exact
- * byte stream at its stream offsets, checks its SHA-256 against the
+ * byte stream at its stream offsets, checks its digest against the
  * sender's (and, unless --no-verify-stream / --raw, parses it as a Xen save
  * stream), makes it durable under PATH (or writes it to stdout), answers the
  * sender with a verdict and exits 0 only when all of that succeeded.
@@ -53,7 +53,7 @@ struct receiver {
 	rvmig_ep *ep;
 	struct recv_output out;
 	bool out_open;
-	struct rebuild rb;        /* ordering, sink, SHA-256, verifying parser */
+	struct rebuild rb;        /* ordering, sink, digest, verifying parser */
 
 	bool resume;              /* --resume */
 	struct recv_resume rs;
@@ -69,7 +69,7 @@ struct receiver {
 	struct app_msg end;
 	struct progress prog;
 
-	/* Event buffers held until the SHA-256 worker has passed them
+	/* Event buffers held until the digest worker has passed them
 	 * (rb.defer_release): a ring of (token, stream offset after it). */
 	struct held { uint64_t token, end; } *held;
 	size_t held_head, held_n, held_cap;
@@ -189,6 +189,12 @@ static void on_hello(struct receiver *r, const struct app_msg *m)
 	progress_set_total(&r->prog, r->expect_size);
 	if (r->resume && (rc = resume_hello(&r->rs, m, &r->out, &r->rb, why, sizeof(why)))) {
 		fail(r, rc, "%s", why);
+		return;
+	}
+	/* Nothing was delivered before the HELLO: the digest can still change. */
+	if (!r->resume && rebuild_digest_alg(&r->rb) != app_flags_digest(m->flags) &&
+	    (rc = rebuild_reset(&r->rb, app_flags_digest(m->flags)))) {
+		fail(r, rc, "out of memory");
 		return;
 	}
 	if (r->verify_stream && !r->raw && !r->rb.parser) {
@@ -388,7 +394,8 @@ static void usage(FILE *f)
 		"Receives one transfer from rvmig-send.  PATH is written as\n"
 		"PATH.rvmig-partial-XXXXXX (with --resume: PATH.rvmig-partial and the journal\n"
 		"PATH.rvmig-journal) and renamed to PATH only when complete and its\n"
-		"SHA-256 matches the sender's; '-' writes to stdout (for a pipeline).\n"
+		"digest (XXH3-128, or SHA-256 if the sender chose it) matches the sender's;\n"
+		"'-' writes to stdout (for a pipeline).\n"
 		"Exits 0 only when the transfer is complete and verified; 75 when, with\n"
 		"--resume, the sender went away and did not come back (state kept).\n\n"
 		"  -l, --listen URI        where to listen (tcp://HOST:PORT, verbs://HOST:PORT;\n"
@@ -698,9 +705,10 @@ out:
 	rep.data_bytes = r.rb.data_bytes;
 	rep.lib = lst;
 	rep.pages = r.end.pages;
+	rep.digest_alg = rebuild_digest_alg(&r.rb);
 	if (r.rb.done) {
-		memcpy(rep.sha256, r.rb.digest, 32);
-		rep.sha_valid = true;
+		memcpy(rep.digest, r.rb.digest, 32);
+		rep.digest_valid = true;
 	}
 	if (r.rb.parser) {
 		struct rvmig_stream_stats st = { .size = sizeof(st) };
@@ -712,22 +720,22 @@ out:
 	if (!rc) {
 		char hex[65];
 
-		report_hex(rep.sha256, hex);
+		report_digest_hex(rep.digest_alg, rep.digest, hex);
 		if (r.rb.parser)
 			tool_info("received %llu bytes from %s over %s/%s into %s: Xen stream, %llu "
 				  "records, %llu pages (%llu zero, elided); %.3f s, %.3f Gbit/s, "
-				  "sha256 %s verified",
+				  "%s %s verified",
 				  (unsigned long long)rep.bytes, rep.peer, rep.transport,
 				  tool_mode_name(rep.mode), r.out.path, (unsigned long long)rep.records,
 				  (unsigned long long)rep.pages, (unsigned long long)rep.zero_pages,
-				  rep.seconds, report_gbps(&rep), hex);
+				  rep.seconds, report_gbps(&rep), hasher_alg_name(rep.digest_alg), hex);
 		else
 			tool_info("received %llu bytes from %s over %s/%s into %s (%s); %.3f s, "
-				  "%.3f Gbit/s, sha256 %s verified",
+				  "%.3f Gbit/s, %s %s verified",
 				  (unsigned long long)rep.bytes, rep.peer, rep.transport,
 				  tool_mode_name(rep.mode), r.out.path,
 				  r.raw ? "raw" : "stream not parsed", rep.seconds, report_gbps(&rep),
-				  hex);
+				  hasher_alg_name(rep.digest_alg), hex);
 	}
 	if (o.stats_json)
 		report_write_json(o.stats_json, &rep);

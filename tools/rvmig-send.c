@@ -8,12 +8,13 @@
  * send/input.h) is fed to the Xen stream parser; its items go through the
  * shared sending pipeline (pipeline/sendpipe.h): page payloads as zero-copy
  * bulk requests, zero pages as ZERO messages, the rest as CTRL messages.  The END
- * message carries the total length and the SHA-256 of every input byte.
+ * message carries the total length and the digest of every input byte
+ * (XXH3-128, or SHA-256 with --digest sha256; see common/hasher.h).
  * See common/appmsg.h for the messages.
  *
  * With --resume (a regular file only) the HELLO carries a transfer id
  * (send/xferid.h); the receiver answers RESUME with the offset it holds
- * durably and the SHA-256 of that prefix, which is checked against the
+ * durably and the digest of that prefix, which is checked against the
  * file; the parser still runs from byte 0 but only what lies at or after
  * that offset is sent.  A connection failure is retried with back-off
  * (0.5 s doubling up to 8 s, --retries times), each time from the
@@ -21,7 +22,6 @@
  * final.
  */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,14 +47,15 @@
 #define KEY_MAX 256
 #define RETRIES_DEFAULT 5
 
-enum { OPT_ZERO_MIN = OPT_TOOL_FIRST, OPT_KEY_FILE, OPT_RESUME, OPT_RETRIES };
+enum { OPT_ZERO_MIN = OPT_TOOL_FIRST, OPT_KEY_FILE, OPT_RESUME, OPT_RETRIES, OPT_DIGEST };
 
 struct sender {
 	struct tool_opts *o;
 	struct send_input in;
-	struct sendpipe sp;       /* posts, completions, SHA-256 */
+	struct sendpipe sp;       /* posts, completions, digest */
 	rvmig_stream_parser *parser;
 	uint64_t zero_min;
+	enum hasher_alg alg;      /* --digest */
 
 	bool resume;              /* --resume */
 	uint8_t xfer_id[APP_XFER_ID_LEN];
@@ -102,7 +103,7 @@ static void on_event(struct sendpipe *sp, const struct rvmig_event *ev)
 	if (m.tag == APP_RESUME && s->resume && !s->got_resume) {
 		s->got_resume = true;
 		s->resume_off = m.offset;
-		memcpy(s->resume_sha, m.sha256, 32);
+		memcpy(s->resume_sha, m.digest, 32);
 		return;
 	}
 	if (m.tag != APP_VERDICT) {
@@ -154,8 +155,10 @@ static void usage(FILE *f)
 		"Usage: rvmig-send [OPTIONS] PATH|- URI\n"
 		"Sends a Xen save image / migration stream (PATH, or stdin for '-') to\n"
 		"rvmig-recv listening at URI.  Exits 0 only when the receiver confirmed that\n"
-		"it wrote and verified every byte (SHA-256).  The input must parse as a Xen\n"
-		"save stream (xl header, libxl, libxc) unless --raw is given.\n\n"
+		"it wrote and verified every byte (end-to-end digest).  The input must parse\n"
+		"as a Xen save stream (xl header, libxl, libxc) unless --raw is given.\n\n"
+		"  --digest ALG        end-to-end digest: xxh128 (XXH3-128, default; compare\n"
+		"                      with `xxhsum -H2`) or sha256 (compare with sha256sum)\n"
 		"  --zero-min-pages N  elide runs of at least N all-zero pages (default 1:\n"
 		"                      every zero page); shorter runs inside page data are\n"
 		"                      sent with it, saving a message and a request each\n"
@@ -173,7 +176,7 @@ static void usage(FILE *f)
 static int finish(struct sender *s)
 {
 	struct sendpipe *sp = &s->sp;
-	uint8_t sha[32], m[128];
+	uint8_t sha[HASHER_SLOT], m[128];
 	uint64_t total = s->in.read_total;
 
 	if (s->parser && !sp->err && rvmig_stream_finish(s->parser) < 0)
@@ -191,13 +194,14 @@ static int finish(struct sender *s)
 		pump(s, 200);
 	if (sp->err)
 		return sp->err;
-	if (s->v.n != total || memcmp(s->v.sha256, sha, 32)) {
+	if (s->v.n != total || memcmp(s->v.digest, sha, 32)) {
 		sendpipe_fail(sp, -RVMIG_EINTEGRITY,
-			      "receiver reports %llu bytes with another SHA-256 than sent (%llu bytes)",
-			      (unsigned long long)s->v.n, (unsigned long long)total);
+			      "receiver reports %llu bytes with another %s digest than sent (%llu bytes)",
+			      (unsigned long long)s->v.n, hasher_alg_name(s->alg),
+			      (unsigned long long)total);
 		return sp->err;
 	}
-	memcpy(s->v.sha256, sha, 32);
+	memcpy(s->v.digest, sha, 32);
 	return 0;
 }
 
@@ -241,8 +245,7 @@ static void resume_handshake(struct sender *s)
 {
 	struct sendpipe *sp = &s->sp;
 	double deadline = tool_now() + (s->o->timeout_ms ? s->o->timeout_ms : 10000) / 1000.0;
-	uint8_t sha[32];
-	unsigned int l = 32;
+	uint8_t sha[HASHER_SLOT];
 
 	while (!sp->err && !s->got_resume && !s->verdict) {
 		if (tool_now() > deadline) {
@@ -263,8 +266,8 @@ static void resume_handshake(struct sender *s)
 			      (unsigned long long)s->in.size, s->in.name);
 		return;
 	}
-	if (!EVP_Digest(s->in.size ? s->in.bufs[0].base : (const uint8_t *)"", s->resume_off, sha,
-			&l, EVP_sha256(), NULL)) {
+	if (hasher_digest_buf(s->alg, s->in.size ? s->in.bufs[0].base : (const uint8_t *)"",
+			      s->resume_off, sha)) {
 		sendpipe_fail(sp, -ENOMEM, "out of memory");
 		return;
 	}
@@ -301,7 +304,7 @@ static int attempt_reset(struct sender *s)
 			return rc;
 		}
 	}
-	if ((rc = sendpipe_init(&s->sp, &s->in, s->zero_min, on_event, s))) {
+	if ((rc = sendpipe_init(&s->sp, &s->in, s->zero_min, s->alg, on_event, s))) {
 		tool_err("out of memory");
 		return rc;
 	}
@@ -347,7 +350,7 @@ static int attempt(struct sender *s, rvmig_ctx *ctx, const char *uri,
 	if (rc)
 		return rc;
 	flags = (s->o->raw ? APP_F_RAW : 0) | (s->in.size_known ? APP_F_SIZE : 0) |
-		(s->resume ? APP_F_RESUME : 0);
+		(s->resume ? APP_F_RESUME : 0) | (s->alg == HASHER_SHA256 ? APP_F_SHA256 : 0);
 	sendpipe_msg(&s->sp, m,
 		     app_encode_hello(m, sizeof(m), flags, s->in.size_known ? s->in.size : 0,
 				      s->xfer_id),
@@ -402,6 +405,7 @@ int main(int argc, char **argv)
 		{ "key-file", required_argument, NULL, OPT_KEY_FILE },
 		{ "resume", no_argument, NULL, OPT_RESUME },
 		{ "retries", required_argument, NULL, OPT_RETRIES },
+		{ "digest", required_argument, NULL, OPT_DIGEST },
 		{ 0 },
 	};
 	struct tool_opts o;
@@ -452,6 +456,12 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			retries_given = true;
+			break;
+		case OPT_DIGEST:
+			if (hasher_alg_parse(optarg, &s.alg)) {
+				tool_err("bad value '%s' for --digest (xxh128 or sha256)", optarg);
+				return 2;
+			}
 			break;
 		case OPT_VERSION:
 			tool_print_version(&o);
@@ -528,9 +538,10 @@ out:
 	rep.control_bytes = s.sp.control_bytes;
 	rep.data_bytes = s.sp.data_bytes;
 	rep.lib = lst;
+	rep.digest_alg = s.alg;
 	if (!rc) {
-		memcpy(rep.sha256, s.v.sha256, 32);
-		rep.sha_valid = true;
+		memcpy(rep.digest, s.v.digest, 32);
+		rep.digest_valid = true;
 	}
 	if (s.parser) {
 		struct rvmig_stream_stats st = { .size = sizeof(st) };
@@ -541,17 +552,18 @@ out:
 	if (!rc) {
 		char hex[65];
 
-		report_hex(rep.sha256, hex);
+		report_digest_hex(s.alg, rep.digest, hex);
 		if (s.resume_off || tries)
 			tool_info("resumed at stream offset %llu (%u retries): %llu bytes sent in the "
 				  "last connection",
 				  (unsigned long long)s.resume_off, tries,
 				  (unsigned long long)(rep.bytes - s.resume_off));
 		tool_info("sent %llu bytes (%llu pages, %llu zero pages elided) to %s over %s/%s in "
-			  "%.3f s, %.3f Gbit/s; receiver verified sha256 %s",
+			  "%.3f s, %.3f Gbit/s; receiver verified %s %s",
 			  (unsigned long long)rep.bytes, (unsigned long long)rep.pages,
 			  (unsigned long long)rep.zero_pages, rep.peer, rep.transport,
-			  tool_mode_name(rep.mode), rep.seconds, report_gbps(&rep), hex);
+			  tool_mode_name(rep.mode), rep.seconds, report_gbps(&rep),
+			  hasher_alg_name(s.alg), hex);
 	}
 	if (o.stats_json)
 		report_write_json(o.stats_json, &rep);

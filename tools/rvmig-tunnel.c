@@ -50,7 +50,7 @@ struct tunnel {
 	bool exited;            /* EXIT reply arrived */
 	int status;             /* its status */
 	uint64_t remote_bytes;  /* EXIT: input bytes rvmigd rebuilt */
-	uint8_t remote_sha[32]; /* ... and their SHA-256 */
+	uint8_t remote_sha[32]; /* ... and their digest (XXH3-128) */
 	bool verified;          /* that matched everything handed on */
 	char text[512];
 	bool peer_closed;
@@ -109,7 +109,7 @@ static void on_event(struct sendpipe *sp, const struct rvmig_event *ev)
 		t->exited = true;
 		t->status = m.status;
 		t->remote_bytes = m.n;
-		memcpy(t->remote_sha, m.sha256, 32);
+		memcpy(t->remote_sha, m.digest, 32);
 		snprintf(t->text, sizeof(t->text), "%.*s", (int)m.len, (const char *)m.data);
 		sp->quit = true;
 		break;
@@ -185,11 +185,11 @@ static void usage(FILE *f)
 }
 
 /*
- * At end of input the tunnel sends END (length, SHA-256), which rvmigd checks
+ * At end of input the tunnel sends END (length, XXH3-128 digest), which rvmigd checks
  * before the command sees end of input.  A command that exits first (xl's
  * receiver exits after the permission message, while xl still holds the
  * pipe open) is checked through the EXIT reply instead: when rvmigd rebuilt
- * as many bytes as were handed on, their SHA-256 must match.
+ * as many bytes as were handed on, their digest must match.
  */
 static int finish(struct tunnel *t)
 {
@@ -220,7 +220,7 @@ static int finish(struct tunnel *t)
 	if (t->remote_bytes == total && t->status >= 0) {
 		if (memcmp(sha, t->remote_sha, 32)) {
 			sendpipe_fail(sp, -RVMIG_EINTEGRITY,
-				      "SHA-256 of the %llu bytes %s rebuilt differs from what was sent",
+				      "xxh128 digest of the %llu bytes %s rebuilt differs from what was sent",
 				      (unsigned long long)total, rvmig_ep_peer(sp->ep));
 			return EXIT_TUNNEL;
 		}
@@ -310,7 +310,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
 
 	exec = malloc(rvmig_msg_max());
-	if (!exec || sendpipe_init(&t.sp, &t.in, RVMIG_STREAM_PAGE_SIZE, on_event, &t) ||
+	if (!exec || sendpipe_init(&t.sp, &t.in, RVMIG_STREAM_PAGE_SIZE, HASHER_XXH128, on_event, &t) ||
 	    rvmig_stream_parser_create(&pa, &t.parser)) {
 		tool_err("out of memory");
 		goto out;
@@ -364,7 +364,7 @@ int main(int argc, char **argv)
 			   t.plain ? "not all a Xen stream" : "Xen stream",
 			   (unsigned long long)t.sp.pages, (unsigned long long)t.sp.zero_pages,
 			   tool_now() - t0, t.status,
-			   t.verified ? "remote received all of it, SHA-256 verified"
+			   t.verified ? "remote received all of it, xxh128 digest verified"
 				      : "remote command did not read all of it");
 out:
 	input_unregister(&t.in);

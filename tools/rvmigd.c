@@ -4,7 +4,7 @@
  * pre-shared key (mutual HMAC at connect, see rvmig_key_load()); each
  * connection names one command (EXEC), which runs only if the allow-list
  * permits it.  The tunnel's stdin is rebuilt in order (pipeline/rebuild.h:
- * bulk page data, CTRL and ZERO messages, END with length and SHA-256) into
+ * bulk page data, CTRL and ZERO messages, END with length and XXH3-128) into
  * the command's stdin; its stdout and stderr go back as OUT / ERR replies
  * and its exit status as the last reply, EXIT.  Up to --max-sessions
  * connections are served at once from one poll loop; the listener's
@@ -333,7 +333,7 @@ static void on_msg(struct session *s, const struct rvmig_event *ev)
 	}
 	if (m.tag == APP_END && s->rb.done) {
 		/* The backlog is empty here: END is taken only after it drained. */
-		tool_debug("%s: stdin complete, %llu bytes, SHA-256 verified", rvmig_ep_peer(s->ep),
+		tool_debug("%s: stdin complete, %llu bytes, xxh128 digest verified", rvmig_ep_peer(s->ep),
 			   (unsigned long long)s->rb.off);
 		child_close_stdin(&s->ch);
 	}

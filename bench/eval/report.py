@@ -696,7 +696,7 @@ unset multiplot
     w("## Parallel transfers\n")
     if par:
         w("N concurrent rvmig-send -> rvmig-recv transfers (one receiver process per transfer, all on the one "
-          "receiving host; receivers write to /dev/null after verifying the SHA-256), same checkpoint each: "
+          "receiving host; receivers write to /dev/null after verifying the end-to-end digest), same checkpoint each: "
           "the checkpoint of a %s MiB guest (smaller than the checkpoint comparison's so that N = 1..10 on both "
           "transports fits the run's time budget). Makespan: all N senders started -> the last one exited. "
           "Per transfer: one sender's start -> exit (connection set-up included). Aggregate: N x bytes / makespan. "

@@ -84,8 +84,13 @@ check_stats() {
 	[ -s "$j" ] || fail "no stats file $j"
 	[ "$(json_get "$j" ok)" = true ] || fail "$j: ok is not true"
 	[ "$(json_get "$j" bytes)" = "$(stat -c %s "$in")" ] || fail "$j: bytes $(json_get "$j" bytes) != size of $in"
-	sha=$(sha256sum "$in" | cut -d' ' -f1)
-	[ "$(json_get "$j" sha256)" = "$sha" ] || fail "$j: sha256 differs from sha256sum of the input"
+	case $(json_get "$j" digest_algorithm) in
+	xxh128) sha=$(xxhsum -H2 "$in" | cut -d' ' -f1) ;;
+	sha256) sha=$(sha256sum "$in" | cut -d' ' -f1) ;;
+	*) fail "$j: digest_algorithm is '$(json_get "$j" digest_algorithm)', not xxh128 or sha256" ;;
+	esac
+	[ "$(json_get "$j" digest)" = "$sha" ] ||
+		fail "$j: $(json_get "$j" digest_algorithm) digest $(json_get "$j" digest) differs from the input's ($sha, xxhsum -H2 / sha256sum)"
 	[ "$(json_get "$j" transport)" = "$TRANSPORT" ] || fail "$j: transport is not $TRANSPORT"
 	grep -q '"requests_done"' "$j" || fail "$j: library counters missing"
 	for k in seconds gbit_per_s cpu_seconds max_rss_kib pages zero_pages_elided bytes_saved; do

@@ -130,23 +130,27 @@ resume_sender_kill)
 	note "sender killed with $off of $size bytes durable; resumed, identical"
 	;;
 resume_raw_pull)
-	# (a) with --raw input of an odd size and pull mode: the sender is
-	# killed, then run again with --resume
+	# (a) with --raw input of an odd size, pull mode and the SHA-256 digest
+	# (kept in the journal's flags): the sender is killed, then run again
+	# with --resume
 	head -c $((150 << 20)) /dev/urandom >"$W/r.bin"
 	head -c 12345 /dev/urandom >>"$W/r.bin"
 	size=$(stat -c %s "$W/r.bin")
 	start_recv rx "$OUT" --resume --raw --mode pull
-	start_send tx1 "$W/r.bin" --resume --raw --mode pull
+	start_send tx1 "$W/r.bin" --resume --raw --mode pull --digest sha256
 	wait_for "the partial passing 70 MiB" "$SPID" size_at_least "$PART" $((70 << 20))
 	kill -9 "$SPID"
 	wait "$SPID" 2>/dev/null
 	wait_for "the receiver's checkpoint" "$RPID" grep -q "waiting up to" "$W/rx.err"
 	off=$(interrupted_state "$size") || exit 1
-	start_send tx2 "$W/r.bin" --resume --raw --mode pull
+	grep -q "^flags 11$" "$JOUR" || fail "the journal does not record the raw, sized, sha256 transfer (flags 11): $(grep flags "$JOUR")"
+	start_send tx2 "$W/r.bin" --resume --raw --mode pull --digest sha256 --stats-json "$W/tx.json"
 	both_ok "the resumed rvmig-send" "rvmig-recv"
 	grep -q "resuming at stream offset $off " "$W/tx2.err" || fail "the sender did not resume at $off"
 	finished_ok "$W/r.bin"
-	note "raw, pull: sender killed with $off of $size bytes durable; resumed, identical"
+	check_stats "$W/tx.json" "$W/r.bin"
+	[ "$(json_get "$W/tx.json" digest_algorithm)" = sha256 ] || fail "the resumed transfer did not use sha256"
+	note "raw, pull, sha256: sender killed with $off of $size bytes durable; resumed, identical"
 	;;
 resume_receiver_kill)
 	# (b) the receiver is killed with SIGKILL after its first checkpoint and
@@ -193,7 +197,7 @@ resume_other_id)
 	grep -q "resuming at" "$W/tx2.err" && fail "the sender resumed another transfer"
 	finished_ok "$W/g128.bin"
 	# a journal that fails its checksum
-	printf 'rvmig-recv-journal 1\ntransfer-id %064d\nflags 2\nsize 9\noffset 5\nsha256 %064d\ncheck %064d\n' 0 0 0 >"$JOUR"
+	printf 'rvmig-recv-journal 2\ntransfer-id %064d\nflags 2\nsize 9\noffset 5\ndigest %064d\ncheck %064d\n' 0 0 0 >"$JOUR"
 	head -c 5 /dev/zero >"$PART"
 	start_recv rx3 "$OUT" --resume
 	start_send tx3 "$W/g128.bin" --resume

@@ -62,6 +62,21 @@ zero_min)
 	some=$(json_get "$W/tx.json" zero_pages_elided)
 	[ "$some" -lt "$all" ] || fail "--zero-min-pages 2 elided $some of $all zero pages"
 	;;
+digest)
+	# the end-to-end digest: XXH3-128 by default (checked against xxhsum -H2
+	# by check_stats), SHA-256 on request (against sha256sum); the receiver
+	# follows the sender's choice; an unknown name is a usage error
+	gen "$W/g16.bin" 16 5
+	file_to_file "$W/g16.bin"
+	[ "$(json_get "$W/tx.json" digest_algorithm)" = xxh128 ] || fail "the default digest is not xxh128"
+	[ "$(json_get "$W/rx.json" digest)" = "$(json_get "$W/tx.json" digest)" ] || fail "receiver and sender report other digests"
+	grep -q "xxh128 [0-9a-f]\{32\} verified" "$W/rx.err" || fail "the receiver does not name the xxh128 digest it verified"
+	SEND_OPTS="--digest sha256" file_to_file "$W/g16.bin"
+	[ "$(json_get "$W/rx.json" digest_algorithm)" = sha256 ] || fail "the receiver did not follow --digest sha256"
+	grep -q "sha256 [0-9a-f]\{64\} verified" "$W/rx.err" || fail "the receiver does not name the sha256 digest it verified"
+	"$RVMIG_SEND" --digest md5 "$W/g16.bin" tcp://127.0.0.1:1 2>"$W/tx.err"; [ $? = 2 ] || fail "--digest md5 accepted"
+	grep -q "bad value 'md5' for --digest" "$W/tx.err" || fail "the --digest error does not name the value"
+	;;
 pull)
 	gen "$W/g16.bin" 16 3
 	file_to_file "$W/g16.bin" --mode pull

@@ -110,8 +110,8 @@ migrate)
 	[ "$rc" = 0 ] || fail "second run (-v) exited $rc"
 	cmp "$W/stream.bin" "$W/remote.bin" || fail "second run: other bytes"
 	expected_stdout | cmp - "$W/out" || fail "second run: stdout differs"
-	grep -q "(Xen stream; [1-9][0-9]* pages.*remote received all of it, SHA-256 verified" "$W/tunnel-v.err" \
-		|| fail "-v does not report a parsed Xen stream with pages, received whole with a matching SHA-256"
+	grep -q "(Xen stream; [1-9][0-9]* pages.*remote received all of it, xxh128 digest verified" "$W/tunnel-v.err" \
+		|| fail "-v does not report a parsed Xen stream with pages, received whole with a matching digest"
 	note "$(grep -o '[0-9]* bytes of stdin.*' "$W/tunnel-v.err")"
 	;;
 refuse)
@@ -153,7 +153,7 @@ plain)
 	[ "$rc" = 0 ] || fail "cat through the tunnel exited $rc"
 	cmp "$W/rand.bin" "$W/out" || fail "cat through the tunnel changed the bytes"
 	grep -q "not a Xen stream" "$W/plain.err" || fail "-v does not say the input went as plain bytes"
-	grep -q "SHA-256 verified" "$W/plain.err" || fail "-v does not report the SHA-256 verified"
+	grep -q "xxh128 digest verified" "$W/plain.err" || fail "-v does not report the digest verified"
 	note "3000000 random bytes through cat: identical"
 	;;
 *)

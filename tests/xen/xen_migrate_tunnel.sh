@@ -5,7 +5,7 @@
 # over verbs on soft-RoCE (rxe0, $RVMIG_RXE_ADDR; needs xen-vm --rxe).
 # The migrated guest must continue ticking from where the source stopped;
 # the tunnel must have parsed its input as a Xen stream (pages zero-copy)
-# and rvmigd must have rebuilt all of it with a matching SHA-256.
+# and rvmigd must have rebuilt all of it with a matching digest.
 #
 #   xen_migrate_tunnel.sh tcp|verbs RVMIG_TUNNEL RVMIGD
 . "$(dirname "$0")/xenlib.sh" || exit 1
@@ -59,11 +59,11 @@ fi
 assert_running "$name" || exit 1
 # xl's receiver exits after the permission message while xl still holds the
 # pipe open, so the check is the EXIT path: rvmigd rebuilt every byte the
-# tunnel handed on, with the same SHA-256.
+# tunnel handed on, with the same digest.
 info=$(grep -o '[0-9]* bytes of stdin (Xen stream;.*' "$mlog" | head -1)
-[[ $info == *"SHA-256 verified"* ]] || {
+[[ $info == *"xxh128 digest verified"* ]] || {
   sed 's/^/  | /' "$mlog" "$XEN_TMP/rvmigd.log" >&2
-  xen_err "rvmig-tunnel did not report a parsed Xen stream received whole with a matching SHA-256"
+  xen_err "rvmig-tunnel did not report a parsed Xen stream received whole with a matching digest"
   exit 1
 }
 grep -q 'command exited with status 0' "$XEN_TMP/rvmigd.log" || {

@@ -68,14 +68,14 @@ size_t app_encode_hello(uint8_t *buf, size_t cap, uint32_t flags, uint64_t size,
 	return n + 16 + idl;
 }
 
-size_t app_encode_resume(uint8_t *buf, size_t cap, uint64_t offset, const uint8_t sha256[32])
+size_t app_encode_resume(uint8_t *buf, size_t cap, uint64_t offset, const uint8_t digest[32])
 {
 	size_t n = hdr(buf, cap, APP_RESUME, 40);
 
 	if (!n)
 		return 0;
 	put64(buf + n, offset);
-	memcpy(buf + n + 8, sha256, 32);
+	memcpy(buf + n + 8, digest, 32);
 	return n + 40;
 }
 
@@ -94,7 +94,7 @@ size_t app_encode_zero(uint8_t *buf, size_t cap, uint64_t count)
 	return n + 8;
 }
 
-size_t app_encode_end(uint8_t *buf, size_t cap, uint64_t total, const uint8_t sha256[32],
+size_t app_encode_end(uint8_t *buf, size_t cap, uint64_t total, const uint8_t digest[32],
 		      uint64_t pages, uint64_t zero_pages)
 {
 	size_t n = hdr(buf, cap, APP_END, 56);
@@ -102,7 +102,7 @@ size_t app_encode_end(uint8_t *buf, size_t cap, uint64_t total, const uint8_t sh
 	if (!n)
 		return 0;
 	put64(buf + n, total);
-	memcpy(buf + n + 8, sha256, 32);
+	memcpy(buf + n + 8, digest, 32);
 	put64(buf + n + 40, pages);
 	put64(buf + n + 48, zero_pages);
 	return n + 56;
@@ -129,7 +129,7 @@ size_t app_encode_abort(uint8_t *buf, size_t cap, int32_t status, const char *t)
 }
 
 static size_t encode_status(uint8_t *buf, size_t cap, enum app_tag tag, int32_t status,
-			    uint64_t bytes, const uint8_t sha256[32], const char *t)
+			    uint64_t bytes, const uint8_t digest[32], const char *t)
 {
 	size_t n = hdr(buf, cap, tag, 48);
 
@@ -138,20 +138,20 @@ static size_t encode_status(uint8_t *buf, size_t cap, enum app_tag tag, int32_t 
 	put32(buf + n, (uint32_t)status);
 	put32(buf + n + 4, app_tool_version());
 	put64(buf + n + 8, bytes);
-	memcpy(buf + n + 16, sha256, 32);
+	memcpy(buf + n + 16, digest, 32);
 	return text(buf, cap, n + 48, t);
 }
 
 size_t app_encode_verdict(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
-			  const uint8_t sha256[32], const char *t)
+			  const uint8_t digest[32], const char *t)
 {
-	return encode_status(buf, cap, APP_VERDICT, status, bytes, sha256, t);
+	return encode_status(buf, cap, APP_VERDICT, status, bytes, digest, t);
 }
 
 size_t app_encode_exit(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
-		       const uint8_t sha256[32], const char *t)
+		       const uint8_t digest[32], const char *t)
 {
-	return encode_status(buf, cap, APP_EXIT, status, bytes, sha256, t);
+	return encode_status(buf, cap, APP_EXIT, status, bytes, digest, t);
 }
 
 size_t app_encode_payload_hdr(uint8_t *buf, size_t cap, enum app_tag tag)
@@ -217,7 +217,7 @@ int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why)
 		break;
 	case APP_RESUME:
 		m->offset = get64(p);
-		memcpy(m->sha256, p + 8, 32);
+		memcpy(m->digest, p + 8, 32);
 		break;
 	case APP_CTRL:
 	case APP_EXEC:
@@ -231,7 +231,7 @@ int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why)
 		break;
 	case APP_END:
 		m->n = get64(p);
-		memcpy(m->sha256, p + 8, 32);
+		memcpy(m->digest, p + 8, 32);
 		m->pages = get64(p + 40);
 		m->zero_pages = get64(p + 48);
 		break;
@@ -245,7 +245,7 @@ int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why)
 		m->status = (int32_t)get32(p);
 		m->tool_version = get32(p + 4);
 		m->n = get64(p + 8);
-		memcpy(m->sha256, p + 16, 32);
+		memcpy(m->digest, p + 16, 32);
 		m->data = p + 48;
 		m->len = len - 48;
 		break;
@@ -259,4 +259,9 @@ const char *app_tag_name(enum app_tag t)
 					     "VERDICT", "EXEC", "OUT",  "ERR",  "EXIT", "RESUME" };
 
 	return (unsigned)t <= APP_RESUME ? names[t] : "?";
+}
+
+enum hasher_alg app_flags_digest(uint32_t flags)
+{
+	return flags & APP_F_SHA256 ? HASHER_SHA256 : HASHER_XXH128;
 }

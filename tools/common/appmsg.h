@@ -11,21 +11,22 @@
  * carries a stream offset, so CTRL and ZERO do not repeat it.
  *
  *   HELLO    sender -> receiver, first message
- *            u32 tool version, u32 flags (APP_F_*), u64 input size (0: unknown),
+ *            u32 tool version, u32 flags (APP_F_*; APP_F_SHA256 selects the
+ *            digest of END/VERDICT/RESUME), u64 input size (0: unknown),
  *            with APP_F_RESUME also u8[32] transfer id (rvmig-send --resume:
  *            the same input gives the same id, see send/xferid.h)
  *   CTRL     stream bytes that are not page payload (headers, record headers,
  *            pfn arrays, non-page records), copied; delivered at the event's
  *            stream offset.  Payload: the bytes.
  *   ZERO     u64 n: n zero octets at the event's stream offset (elided pages)
- *   END      u64 total stream length, u8[32] SHA-256 of all input bytes,
+ *   END      u64 total stream length, u8[32] digest of all input bytes,
  *            u64 pages, u64 zero pages
  *   ABORT    sender gives up: i32 -errno, then text (why, where)
  *   VERDICT  receiver -> sender: i32 status (0: written and verified, else
  *            -errno / -RVMIG_E*), u32 tool version, u64 bytes written,
- *            u8[32] SHA-256 of what was written, then text
+ *            u8[32] digest of what was written, then text
  *   RESUME   receiver -> sender (reply), answer to a HELLO with APP_F_RESUME,
- *            before any data: u64 offset, u8[32] SHA-256 of the stream bytes
+ *            before any data: u64 offset, u8[32] digest of the stream bytes
  *            [0, offset).  The receiver holds [0, offset) durably for this
  *            transfer id (0: it starts from the beginning); the sender sends
  *            from `offset` on (still hashing the whole input for END).
@@ -39,7 +40,13 @@
  *   EXIT     daemon -> tunnel (reply), last: i32 status (0..255: the
  *            command's exit status; 256 + N: killed by signal N; < 0:
  *            -errno, the daemon failed or refused), u32 tool version,
- *            u64 stdin bytes delivered, u8[32] their SHA-256, then text
+ *            u64 stdin bytes delivered, u8[32] their digest, then text
+ *
+ * Digests (common/hasher.h) travel in a 32-octet slot: XXH3-128, canonical
+ * big-endian in the first 16 octets and 16 zero octets after them (the
+ * default, and always for the tunnel), or SHA-256 when the HELLO has
+ * APP_F_SHA256.  Format version 2 introduced the choice; version 1 always
+ * carried SHA-256 and is refused (-EPROTO) rather than misread.
  */
 #ifndef RVMIG_TOOLS_APPMSG_H
 #define RVMIG_TOOLS_APPMSG_H
@@ -47,7 +54,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define APP_FORMAT_VERSION 1
+#include "common/hasher.h"
+
+#define APP_FORMAT_VERSION 2
 #define APP_HDR_LEN 2
 
 enum app_tag {
@@ -68,6 +77,7 @@ enum {
 	APP_F_RAW = 1u << 0, /* input is not parsed as a Xen stream */
 	APP_F_SIZE = 1u << 1, /* hello.size is the exact input length */
 	APP_F_RESUME = 1u << 2, /* hello.xfer_id follows; the sender wants RESUME */
+	APP_F_SHA256 = 1u << 3, /* digests are SHA-256 (else XXH3-128) */
 };
 
 #define APP_XFER_ID_LEN 32
@@ -86,8 +96,8 @@ struct app_msg {
 	uint64_t offset;
 	/* ZERO: n; END: total; VERDICT: bytes written */
 	uint64_t n;
-	/* END, VERDICT, RESUME */
-	uint8_t sha256[32];
+	/* END, VERDICT, RESUME, EXIT: the digest slot (see above) */
+	uint8_t digest[32];
 	uint64_t pages, zero_pages;
 	/* ABORT, VERDICT */
 	int32_t status;
@@ -102,18 +112,18 @@ struct app_msg {
 /* xfer_id: APP_XFER_ID_LEN octets, sent only with APP_F_RESUME in flags. */
 size_t app_encode_hello(uint8_t *buf, size_t cap, uint32_t flags, uint64_t size,
 			const uint8_t *xfer_id);
-size_t app_encode_resume(uint8_t *buf, size_t cap, uint64_t offset, const uint8_t sha256[32]);
+size_t app_encode_resume(uint8_t *buf, size_t cap, uint64_t offset, const uint8_t digest[32]);
 size_t app_encode_ctrl_hdr(uint8_t *buf, size_t cap); /* payload follows */
 size_t app_encode_zero(uint8_t *buf, size_t cap, uint64_t n);
-size_t app_encode_end(uint8_t *buf, size_t cap, uint64_t total, const uint8_t sha256[32],
+size_t app_encode_end(uint8_t *buf, size_t cap, uint64_t total, const uint8_t digest[32],
 		      uint64_t pages, uint64_t zero_pages);
 size_t app_encode_abort(uint8_t *buf, size_t cap, int32_t status, const char *text);
 size_t app_encode_verdict(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
-			  const uint8_t sha256[32], const char *text);
+			  const uint8_t digest[32], const char *text);
 
 /* EXIT: like VERDICT, with the status defined above. */
 size_t app_encode_exit(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
-		       const uint8_t sha256[32], const char *text);
+		       const uint8_t digest[32], const char *text);
 /* Header of a message whose payload follows (CTRL, OUT, ERR, EXEC). */
 size_t app_encode_payload_hdr(uint8_t *buf, size_t cap, enum app_tag tag);
 /* EXEC with argv[0..argc-1]; 0 if it does not fit. */
@@ -124,5 +134,8 @@ size_t app_encode_exec(uint8_t *buf, size_t cap, int argc, char *const argv[]);
 int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why);
 
 const char *app_tag_name(enum app_tag t);
+
+/* The digest a HELLO's flags select (APP_F_SHA256, else XXH3-128). */
+enum hasher_alg app_flags_digest(uint32_t flags);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hasher.c - SHA-256 in a worker thread (see hasher.h).
+ * hasher.c - XXH3-128 or SHA-256 in a worker thread (see hasher.h).
  *
  * A ring of (pointer, length) entries under one mutex.  The producer appends
  * (or extends the newest entry when the new run directly follows it and the
@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "common/hasher.h"
 
@@ -20,8 +21,15 @@ struct hasher_ent {
 	uint64_t len;
 };
 
+/* One running digest of either algorithm. */
+struct md {
+	enum hasher_alg alg;
+	EVP_MD_CTX *evp;   /* HASHER_SHA256 */
+	XXH3_state_t *xxh; /* HASHER_XXH128 */
+};
+
 struct hasher {
-	EVP_MD_CTX *ctx;
+	struct md ctx;
 	bool threaded;
 	pthread_t thr;
 	pthread_mutex_t mu;
@@ -44,15 +52,100 @@ struct hasher {
 
 static const uint8_t zeros[65536];
 
-static void hash_ent(EVP_MD_CTX *ctx, const struct hasher_ent *e)
+const char *hasher_alg_name(enum hasher_alg alg)
+{
+	return alg == HASHER_SHA256 ? "sha256" : "xxh128";
+}
+
+int hasher_alg_parse(const char *name, enum hasher_alg *alg)
+{
+	if (!strcmp(name, "xxh128"))
+		*alg = HASHER_XXH128;
+	else if (!strcmp(name, "sha256"))
+		*alg = HASHER_SHA256;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+size_t hasher_alg_len(enum hasher_alg alg)
+{
+	return alg == HASHER_SHA256 ? 32 : 16;
+}
+
+static void md_free(struct md *m)
+{
+	EVP_MD_CTX_free(m->evp);
+	XXH3_freeState(m->xxh);
+	m->evp = NULL;
+	m->xxh = NULL;
+}
+
+/* (Re)starts `m` with `alg`; 0 or -ENOMEM. */
+static int md_init(struct md *m, enum hasher_alg alg)
+{
+	if (m->alg != alg)
+		md_free(m);
+	m->alg = alg;
+	if (alg == HASHER_SHA256) {
+		if (!m->evp)
+			m->evp = EVP_MD_CTX_new();
+		return m->evp && EVP_DigestInit_ex(m->evp, EVP_sha256(), NULL) ? 0 : -ENOMEM;
+	}
+	if (!m->xxh)
+		m->xxh = XXH3_createState();
+	return m->xxh && XXH3_128bits_reset(m->xxh) == XXH_OK ? 0 : -ENOMEM;
+}
+
+static void md_update(struct md *m, const void *p, size_t len)
+{
+	if (m->alg == HASHER_SHA256)
+		EVP_DigestUpdate(m->evp, p, len);
+	else
+		XXH3_128bits_update(m->xxh, p, len);
+}
+
+/* The digest so far into a zero-padded slot; `m` stays usable. */
+static int md_peek(struct md *m, uint8_t out[HASHER_SLOT])
+{
+	memset(out, 0, HASHER_SLOT);
+	if (m->alg == HASHER_XXH128) {
+		XXH128_canonical_t c;
+
+		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(m->xxh));
+		memcpy(out, c.digest, sizeof(c.digest));
+		return 0;
+	}
+	unsigned int l;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int ok = c && EVP_MD_CTX_copy_ex(c, m->evp) && EVP_DigestFinal_ex(c, out, &l);
+	EVP_MD_CTX_free(c);
+	return ok ? 0 : -ENOMEM;
+}
+
+int hasher_digest_buf(enum hasher_alg alg, const void *data, size_t len,
+		      uint8_t out[HASHER_SLOT])
+{
+	struct md m = { .alg = alg };
+	int rc = md_init(&m, alg);
+
+	if (!rc) {
+		md_update(&m, data, len);
+		rc = md_peek(&m, out);
+	}
+	md_free(&m);
+	return rc;
+}
+
+static void hash_ent(struct md *ctx, const struct hasher_ent *e)
 {
 	if (e->p) {
-		EVP_DigestUpdate(ctx, e->p, e->len);
+		md_update(ctx, e->p, e->len);
 		return;
 	}
 	for (uint64_t left = e->len; left;) {
 		size_t n = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
-		EVP_DigestUpdate(ctx, zeros, n);
+		md_update(ctx, zeros, n);
 		left -= n;
 	}
 }
@@ -87,7 +180,7 @@ static void *worker(void *arg)
 		h->queued -= e.len;
 		h->busy = true;
 		pthread_mutex_unlock(&h->mu);
-		hash_ent(h->ctx, &e);
+		hash_ent(&h->ctx, &e);
 		pthread_mutex_lock(&h->mu);
 		h->busy = false;
 		h->done += e.len;
@@ -98,14 +191,13 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int hasher_new(struct hasher **out)
+int hasher_new(struct hasher **out, enum hasher_alg alg)
 {
 	struct hasher *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	h->ctx = EVP_MD_CTX_new();
-	if (!h->ctx || !EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(h->ctx);
+	if (md_init(&h->ctx, alg)) {
+		md_free(&h->ctx);
 		free(h);
 		return -ENOMEM;
 	}
@@ -142,7 +234,7 @@ void hasher_free(struct hasher *h)
 		pthread_mutex_unlock(&h->mu);
 	}
 	stop_thread(h);
-	EVP_MD_CTX_free(h->ctx);
+	md_free(&h->ctx);
 	pthread_cond_destroy(&h->more);
 	pthread_cond_destroy(&h->less);
 	pthread_mutex_destroy(&h->mu);
@@ -166,7 +258,7 @@ static uint64_t feed(struct hasher *h, const uint8_t *p, uint64_t len)
 		return h->fed;
 	struct hasher_ent e = { p, len };
 	if (!h->threaded) {
-		hash_ent(h->ctx, &e);
+		hash_ent(&h->ctx, &e);
 		h->fed += len;
 		h->done = h->fed;
 		return h->fed;
@@ -242,31 +334,32 @@ static void unquiesce(struct hasher *h)
 		pthread_mutex_unlock(&h->mu);
 }
 
-int hasher_peek(struct hasher *h, uint8_t sha[32])
+int hasher_peek(struct hasher *h, uint8_t out[HASHER_SLOT])
 {
-	unsigned int l;
 	quiesce(h);
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	int ok = c && EVP_MD_CTX_copy_ex(c, h->ctx) && EVP_DigestFinal_ex(c, sha, &l);
-	EVP_MD_CTX_free(c);
+	int rc = md_peek(&h->ctx, out);
 	unquiesce(h);
-	return ok ? 0 : -ENOMEM;
+	return rc;
 }
 
-int hasher_final(struct hasher *h, uint8_t sha[32])
+int hasher_final(struct hasher *h, uint8_t out[HASHER_SLOT])
 {
-	unsigned int l;
 	stop_thread(h);
-	return EVP_DigestFinal_ex(h->ctx, sha, &l) ? 0 : -ENOMEM;
+	return md_peek(&h->ctx, out);
 }
 
-int hasher_reset(struct hasher *h)
+int hasher_reset(struct hasher *h, enum hasher_alg alg)
 {
 	quiesce(h);
-	int ok = EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
+	int rc = md_init(&h->ctx, alg);
 	h->fed = h->done = 0;
 	unquiesce(h);
-	return ok ? 0 : -ENOMEM;
+	return rc;
+}
+
+enum hasher_alg hasher_get_alg(const struct hasher *h)
+{
+	return h->ctx.alg;
 }
 
 bool hasher_threaded(const struct hasher *h)

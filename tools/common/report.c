@@ -14,6 +14,12 @@ void report_hex(const uint8_t sha[32], char out[65])
 		snprintf(out + 2 * i, 3, "%02x", sha[i]);
 }
 
+void report_digest_hex(enum hasher_alg alg, const uint8_t slot[HASHER_SLOT], char out[65])
+{
+	report_hex(slot, out);
+	out[2 * hasher_alg_len(alg)] = 0;
+}
+
 double report_gbps(const struct tool_report *r)
 {
 	return r->seconds > 0 ? (double)r->bytes * 8 / r->seconds / 1e9 : 0;
@@ -75,11 +81,12 @@ int report_write_json(const char *path, const struct tool_report *r)
 		   "  \"cpu_user_seconds\": %.6f,\n  \"cpu_sys_seconds\": %.6f,\n"
 		   "  \"max_rss_kib\": %ld,\n",
 		r->seconds, report_gbps(r), ucpu + scpu, ucpu, scpu, ru.ru_maxrss);
-	if (r->sha_valid)
-		report_hex(r->sha256, hex);
+	if (r->digest_valid)
+		report_digest_hex(r->digest_alg, r->digest, hex);
 	else
 		hex[0] = 0;
-	fprintf(f, "  \"sha256\": \"%s\",\n  \"library\": {", hex);
+	fprintf(f, "  \"digest_algorithm\": \"%s\",\n  \"digest\": \"%s\",\n  \"library\": {",
+		hasher_alg_name(r->digest_alg), hex);
 	if (r->lib) {
 		for (int i = 0; i < RVMIG_STAT__COUNT; i++)
 			fprintf(f, "%s\n    \"%s\": %llu", i ? "," : "", rvmig_stat_name(i),

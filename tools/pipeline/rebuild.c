@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* rebuild.c - ordered pieces -> byte sink with SHA-256 (and parser). */
+/* rebuild.c - ordered pieces -> byte sink with a digest (and parser). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@ int rebuild_init(struct rebuild *r, const struct rebuild_sink *sink, const char 
 	memset(r, 0, sizeof(*r));
 	r->sink = *sink;
 	r->peer = peer;
-	return hasher_new(&r->sha);
+	return hasher_new(&r->sha, HASHER_XXH128);
 }
 
 void rebuild_fini(struct rebuild *r)
@@ -39,13 +39,19 @@ void rebuild_fail(struct rebuild *r, int err, const char *fmt, ...)
 void rebuild_digest(struct rebuild *r)
 {
 	if (r->sha && !r->digested && hasher_final(r->sha, r->digest))
-		rebuild_fail(r, -ENOMEM, "cannot finish the SHA-256");
+		rebuild_fail(r, -ENOMEM, "cannot finish the %s digest",
+			     hasher_alg_name(hasher_get_alg(r->sha)));
 	r->digested = true;
 }
 
-int rebuild_peek_digest(struct rebuild *r, uint8_t sha[32])
+int rebuild_peek_digest(struct rebuild *r, uint8_t out[HASHER_SLOT])
 {
-	return hasher_peek(r->sha, sha);
+	return hasher_peek(r->sha, out);
+}
+
+enum hasher_alg rebuild_digest_alg(const struct rebuild *r)
+{
+	return hasher_get_alg(r->sha);
 }
 
 uint64_t rebuild_hashed(struct rebuild *r)
@@ -58,16 +64,16 @@ void rebuild_wait_hashed(struct rebuild *r, uint64_t upto)
 	hasher_wait(r->sha, upto);
 }
 
-int rebuild_reset(struct rebuild *r)
+int rebuild_reset(struct rebuild *r, enum hasher_alg alg)
 {
 	int rc;
 
 	if (r->digested) { /* the worker of a finished hash is gone */
 		hasher_free(r->sha);
 		r->sha = NULL;
-		rc = hasher_new(&r->sha);
+		rc = hasher_new(&r->sha, alg);
 	} else {
-		rc = hasher_reset(r->sha);
+		rc = hasher_reset(r->sha, alg);
 	}
 	r->done = r->digested = false;
 	r->off = r->data_bytes = r->ctrl_bytes = r->zero_bytes = 0;
@@ -189,12 +195,13 @@ static void on_end(struct rebuild *r, const struct app_msg *m)
 		return;
 	}
 	rebuild_digest(r);
-	if (memcmp(r->digest, m->sha256, 32)) {
-		report_hex(m->sha256, a);
-		report_hex(r->digest, b);
+	if (memcmp(r->digest, m->digest, 32)) {
+		report_digest_hex(hasher_get_alg(r->sha), m->digest, a);
+		report_digest_hex(hasher_get_alg(r->sha), r->digest, b);
 		rebuild_fail(r, -RVMIG_EINTEGRITY,
-			     "SHA-256 mismatch over %llu bytes from %s: sent %s, delivered %s",
-			     (unsigned long long)r->off, r->peer, a, b);
+			     "%s digest mismatch over %llu bytes from %s: sent %s, delivered %s",
+			     hasher_alg_name(hasher_get_alg(r->sha)), (unsigned long long)r->off,
+			     r->peer, a, b);
 		return;
 	}
 	r->done = true;

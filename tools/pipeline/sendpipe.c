@@ -14,6 +14,7 @@
 #define LOOKAHEAD (32ull << 20) /* parse at most this far past acknowledged data */
 
 int sendpipe_init(struct sendpipe *p, struct send_input *in, uint64_t zero_min,
+		  enum hasher_alg alg,
 		  sendpipe_event_fn on_event, void *arg)
 {
 	memset(p, 0, sizeof(*p));
@@ -23,7 +24,7 @@ int sendpipe_init(struct sendpipe *p, struct send_input *in, uint64_t zero_min,
 	p->arg = arg;
 	p->msg_max = rvmig_msg_max();
 	p->msg = malloc(p->msg_max);
-	if (!p->msg || hasher_new(&p->sha))
+	if (!p->msg || hasher_new(&p->sha, alg))
 		return -ENOMEM;
 	p->msg_hdr = app_encode_ctrl_hdr(p->msg, p->msg_max);
 	return 0;
@@ -62,10 +63,11 @@ void sendpipe_fail(struct sendpipe *p, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
-void sendpipe_digest(struct sendpipe *p, uint8_t sha[32])
+void sendpipe_digest(struct sendpipe *p, uint8_t out[HASHER_SLOT])
 {
-	if (hasher_final(p->sha, sha))
-		sendpipe_fail(p, -ENOMEM, "cannot finish the SHA-256");
+	if (hasher_final(p->sha, out))
+		sendpipe_fail(p, -ENOMEM, "cannot finish the %s digest",
+			      hasher_alg_name(hasher_get_alg(p->sha)));
 }
 
 /* The hasher counts from stream offset 0: every byte is handed on in order,

@@ -12,7 +12,8 @@
  *     records, trailer, unparsed input): CTRL messages, coalesced;
  *   - raw input (rvmig-send --raw): bulk requests.
  *
- * Every byte handed on is added to a SHA-256 (sendpipe_digest()).  Requests
+ * Every byte handed on is added to a digest (sendpipe_digest(); XXH3-128 or
+ * SHA-256, common/hasher.h).  Requests
  * are tracked in post order; `acked` is the stream offset below which all of
  * them completed, so input buffers up to there may be reused.  Events other
  * than completions (replies, peer close) go to the owner's callback.
@@ -48,7 +49,7 @@ struct sendpipe {
 	void *arg;                /* owner's */
 	volatile int *stop;       /* optional: nonzero (a signal number) stops */
 	bool quit;                /* owner: end sendpipe_run_pipe() now */
-	/* SHA-256 of every byte handed on, in a worker thread: input memory is
+	/* digest of every byte handed on, in a worker thread: input memory is
 	 * reused (pipe ring) or dropped (mapped file) only below both `acked`
 	 * and what the worker has hashed (sendpipe_reusable()). */
 	struct hasher *sha;
@@ -81,6 +82,7 @@ struct sendpipe {
  * zero_min: shortest run of zero pages, in bytes, that is elided.  Returns
  * 0 or -ENOMEM. */
 int sendpipe_init(struct sendpipe *p, struct send_input *in, uint64_t zero_min,
+		  enum hasher_alg alg,
 		  sendpipe_event_fn on_event, void *arg);
 void sendpipe_attach(struct sendpipe *p, rvmig_ep *ep);
 /* Resume at stream offset `off`: items (raw runs) ending at or before it
@@ -112,8 +114,8 @@ void sendpipe_drain(struct sendpipe *p);
 /* Stream offset below which input memory is no longer needed: every
  * request there completed and every byte there is hashed. */
 uint64_t sendpipe_reusable(struct sendpipe *p);
-/* SHA-256 of every byte handed on so far (call once, at the end). */
-void sendpipe_digest(struct sendpipe *p, uint8_t sha[32]);
+/* Digest of every byte handed on so far (call once, at the end). */
+void sendpipe_digest(struct sendpipe *p, uint8_t out[HASHER_SLOT]);
 
 /*
  * Reads the input pipe into the ring until end of input, an error,

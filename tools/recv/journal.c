@@ -27,9 +27,9 @@ static int body(char *buf, size_t cap, const struct recv_journal *j)
 	char id[65], sha[65];
 
 	report_hex(j->xfer_id, id);
-	report_hex(j->sha256, sha);
+	report_hex(j->digest, sha);
 	return snprintf(buf, cap,
-			MAGIC " %d\ntransfer-id %s\nflags %u\nsize %llu\noffset %llu\nsha256 %s\n",
+			MAGIC " %d\ntransfer-id %s\nflags %u\nsize %llu\noffset %llu\ndigest %s\n",
 			JOURNAL_VERSION, id, (unsigned)j->flags, (unsigned long long)j->size,
 			(unsigned long long)j->offset, sha);
 }
@@ -80,10 +80,10 @@ int journal_load(const char *path, struct recv_journal *j, char *why, size_t why
 		return -EBADMSG;
 	}
 	if (sscanf(buf,
-		   MAGIC " %*d\ntransfer-id %64s\nflags %u\nsize %llu\noffset %llu\nsha256 %64s\n"
+		   MAGIC " %*d\ntransfer-id %64s\nflags %u\nsize %llu\noffset %llu\ndigest %64s\n"
 			 "check %64s",
 		   id, &flags, &size, &off, sha, check) != 6 ||
-	    unhex(id, j->xfer_id) || unhex(sha, j->sha256) || unhex(check, want)) {
+	    unhex(id, j->xfer_id) || unhex(sha, j->digest) || unhex(check, want)) {
 		snprintf(why, whylen, "%s is malformed", path);
 		return -EBADMSG;
 	}

@@ -4,14 +4,15 @@
  * next to PATH.rvmig-partial says how much of the partial file is durable
  * and for which transfer.
  *
- * Format (text, version 1), one "key value" per line, in this order:
+ * Format (text, version 2), one "key value" per line, in this order:
  *
- *   rvmig-recv-journal 1
+ *   rvmig-recv-journal 2
  *   transfer-id <64 hex digits: the sender's id, all zero if it sent none>
- *   flags <decimal: APP_F_RAW | APP_F_SIZE of its HELLO>
+ *   flags <decimal: APP_F_RAW | APP_F_SIZE | APP_F_SHA256 of its HELLO>
  *   size <decimal: input size from HELLO, 0 if unknown>
  *   offset <decimal: stream bytes [0, offset) of the partial are durable>
- *   sha256 <64 hex digits: SHA-256 of those bytes>
+ *   digest <64 hex digits: the digest slot of those bytes, XXH3-128 or
+ *          SHA-256 as flags say (common/hasher.h)>
  *   check <64 hex digits: SHA-256 of every line above, newlines included>
  *
  * It is written only after the partial file was fsync'ed up to `offset`,
@@ -26,14 +27,14 @@
 
 #include "common/appmsg.h"
 
-#define JOURNAL_VERSION 1
+#define JOURNAL_VERSION 2 /* 1: digest always SHA-256, key sha256 */
 
 struct recv_journal {
 	uint8_t xfer_id[APP_XFER_ID_LEN];
 	uint32_t flags;
 	uint64_t size;
 	uint64_t offset;
-	uint8_t sha256[32];
+	uint8_t digest[32];
 };
 
 /* Reads `path`.  Returns 0, -ENOENT (no journal), or another -errno /

@@ -21,9 +21,9 @@ static void short_hex(const uint8_t id[APP_XFER_ID_LEN], char out[17])
 	out[16] = 0;
 }
 
-/* Back to offset 0 with an empty partial and no parser. */
+/* Back to offset 0 with an empty partial, no parser and a digest `alg`. */
 static int restart(struct recv_resume *rs, struct recv_output *out, struct rebuild *rb,
-		   char *why, size_t whylen)
+		   enum hasher_alg alg, char *why, size_t whylen)
 {
 	int rc = output_truncate(out, 0, why, whylen);
 
@@ -34,14 +34,14 @@ static int restart(struct recv_resume *rs, struct recv_output *out, struct rebui
 	rb->err = 0;
 	rb->errtxt[0] = 0;
 	rs->ckpt = 0;
-	if ((rc = rebuild_reset(rb))) {
+	if ((rc = rebuild_reset(rb, alg))) {
 		snprintf(why, whylen, "out of memory");
 		return rc;
 	}
 	return journal_remove(rs->jpath, why, whylen);
 }
 
-/* Reads the durable prefix back into the SHA-256 and the parser. */
+/* Reads the durable prefix back into the digest and the parser. */
 static int reread(struct recv_output *out, struct rebuild *rb, uint64_t len, char *why,
 		  size_t whylen)
 {
@@ -94,10 +94,14 @@ int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
 	rc = output_open_resume(out, path, keep, why, whylen);
 	if (rc == -ERANGE) {
 		tool_err("%s; starting %s from 0", why, path);
-		return restart(rs, out, rb, why, whylen);
+		return restart(rs, out, rb, HASHER_XXH128, why, whylen);
 	}
 	if (rc || !keep)
 		return rc;
+	if ((rc = rebuild_reset(rb, app_flags_digest(rs->j.flags)))) {
+		snprintf(why, whylen, "out of memory");
+		return rc;
+	}
 	if (!(rs->j.flags & APP_F_RAW) && verify_stream) {
 		struct rvmig_stream_attr pa = { .size = sizeof(pa) };
 
@@ -112,13 +116,14 @@ int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
 	if (rb->err) {
 		tool_err("the %llu durable bytes of %s fail the stream check (%s); starting %s from 0",
 			 (unsigned long long)keep, out->tmp, rb->errtxt, path);
-		return restart(rs, out, rb, why, whylen);
+		return restart(rs, out, rb, HASHER_XXH128, why, whylen);
 	}
-	if (rebuild_peek_digest(rb, sha) || memcmp(sha, rs->j.sha256, 32)) {
-		tool_err("the first %llu bytes of %s differ from their SHA-256 in %s; starting %s "
+	if (rebuild_peek_digest(rb, sha) || memcmp(sha, rs->j.digest, 32)) {
+		tool_err("the first %llu bytes of %s differ from their %s digest in %s; starting %s "
 			 "from 0",
-			 (unsigned long long)keep, out->tmp, rs->jpath, path);
-		return restart(rs, out, rb, why, whylen);
+			 (unsigned long long)keep, out->tmp, hasher_alg_name(rebuild_digest_alg(rb)),
+			 rs->jpath, path);
+		return restart(rs, out, rb, HASHER_XXH128, why, whylen);
 	}
 	rs->ckpt = keep;
 	short_hex(rs->j.xfer_id, id);
@@ -132,16 +137,22 @@ int resume_hello(struct recv_resume *rs, const struct app_msg *m, struct recv_ou
 		 struct rebuild *rb, char *why, size_t whylen)
 {
 	static const uint8_t none[APP_XFER_ID_LEN];
-	bool same = (m->flags & APP_F_RESUME) && memcmp(m->xfer_id, none, APP_XFER_ID_LEN) &&
-		    !memcmp(m->xfer_id, rs->j.xfer_id, APP_XFER_ID_LEN);
+	enum hasher_alg alg = app_flags_digest(m->flags);
+	bool same_id = (m->flags & APP_F_RESUME) && memcmp(m->xfer_id, none, APP_XFER_ID_LEN) &&
+		       !memcmp(m->xfer_id, rs->j.xfer_id, APP_XFER_ID_LEN);
 	char a[17], b[17];
 	int rc;
 
-	if (same)
+	if (same_id && alg == rebuild_digest_alg(rb))
 		return 0;
 	if (rb->off) {
 		short_hex(rs->j.xfer_id, b);
-		if (m->flags & APP_F_RESUME) {
+		if (same_id) {
+			tool_err("the sender's digest (%s) is not the one of the %llu bytes kept in %s "
+				 "(%s): starting %s from 0",
+				 hasher_alg_name(alg), (unsigned long long)rb->off, rs->jpath,
+				 hasher_alg_name(rebuild_digest_alg(rb)), out->path);
+		} else if (m->flags & APP_F_RESUME) {
 			short_hex(m->xfer_id, a);
 			tool_err("the sender's transfer %s... is not the one in %s (%s...): starting "
 				 "%s from 0",
@@ -152,13 +163,13 @@ int resume_hello(struct recv_resume *rs, const struct app_msg *m, struct recv_ou
 				 out->path, (unsigned long long)rb->off, b);
 		}
 	}
-	if ((rc = restart(rs, out, rb, why, whylen)))
+	if ((rc = restart(rs, out, rb, alg, why, whylen)))
 		return rc;
 	rb->started = true;
 	memset(&rs->j, 0, sizeof(rs->j));
 	if (m->flags & APP_F_RESUME)
 		memcpy(rs->j.xfer_id, m->xfer_id, APP_XFER_ID_LEN);
-	rs->j.flags = m->flags & (APP_F_RAW | APP_F_SIZE);
+	rs->j.flags = m->flags & (APP_F_RAW | APP_F_SIZE | APP_F_SHA256);
 	rs->j.size = m->flags & APP_F_SIZE ? m->size : 0;
 	return 0;
 }
@@ -171,7 +182,7 @@ int resume_checkpoint(struct recv_resume *rs, struct recv_output *out, struct re
 	if (rc)
 		return rc;
 	rs->j.offset = rb->off;
-	if ((rc = rebuild_peek_digest(rb, rs->j.sha256))) {
+	if ((rc = rebuild_peek_digest(rb, rs->j.digest))) {
 		snprintf(why, whylen, "out of memory");
 		return rc;
 	}

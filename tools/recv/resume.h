@@ -7,10 +7,10 @@
  *
  *   resume_open()        at start: picks up the journal; the partial is cut
  *                        back to the journaled offset and that prefix is
- *                        read again into the SHA-256 and the verifying
- *                        parser, and checked against the journal's SHA-256
+ *                        read again into the digest and the verifying
+ *                        parser, and checked against the journal's digest
  *                        (any mismatch: start from 0, saying why)
- *   resume_hello()       a HELLO: same transfer id -> continue at rb->off,
+ *   resume_hello()       a HELLO: same transfer id and digest -> continue at rb->off,
  *                        otherwise start from 0 (saying so)
  *   resume_checkpoint()  fsync the partial up to rb->off, then the journal
  *   resume_done()        after the commit: the journal goes
@@ -41,7 +41,7 @@ struct recv_resume {
 };
 
 /* Returns 0 or -errno with `why` filled (the partial cannot be opened or
- * is in use).  Fills out (open) and rb (off, SHA-256, parser). */
+ * is in use).  Fills out (open) and rb (off, digest, parser). */
 int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
 		struct recv_output *out, struct rebuild *rb, char *why, size_t whylen);
 /* Returns 0 or -errno with `why` filled. */
