@@ -26,9 +26,12 @@ static int open_mapped(struct send_input *in, const struct stat *st)
 	in->read_total = in->size;
 	if (!in->size)
 		return 0;
-	/* MAP_PRIVATE: pinning a shared file mapping for RDMA fails (EFAULT) on
-	 * rxe/tmpfs; a private read-only mapping is never written, so it stays
-	 * the page cache's pages and costs no copy. */
+	/* MAP_PRIVATE: before Linux 6.2, ib_umem_get() pins even read-only
+	 * regions with FOLL_WRITE|FOLL_FORCE, which a shared read-only file
+	 * mapping refuses (EFAULT) and a private one satisfies by breaking
+	 * copy-on-write: each page is copied once, in the sender's kernel, at
+	 * registration (seen as wp_page_copy in a profile under 6.1).  TCP
+	 * registers nothing and reads the page cache's pages as they are. */
 	in->bufs[0].base = mmap(NULL, in->size, PROT_READ, MAP_PRIVATE, in->fd, 0);
 	if (in->bufs[0].base == MAP_FAILED) {
 		int rc = -errno;
