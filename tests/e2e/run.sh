@@ -152,6 +152,21 @@ kill_receiver)
 	[ "$rc" != 0 ] || fail "sender exited 0 although the receiver was killed"
 	no_final_file "$W/out.bin"
 	note "sender said: $(grep -v '^rvmig\[' "$W/tx.err" | head -1)"
+	# the killed receiver's temporary file is removed by the next receiver
+	# for the same output (a running receiver's is not: it holds a lock)
+	stale=$(ls "$W"/out.bin.rvmig-partial-* 2>/dev/null)
+	[ -n "$stale" ] || fail "the killed receiver left no temporary file (nothing to test)"
+	exec 8<"$stale"
+	flock -x 8 || fail "cannot lock $stale"
+	start_recv rx "$W/out.bin"
+	"$RVMIG_SEND" "$W/g100.bin" "$(uri "$PORT")" 2>"$W/tx.err" || fail "rvmig-send (stale file locked) failed"
+	wait_rc "$RPID"
+	[ "$rc" = 0 ] || fail "rvmig-recv (stale file locked) exited $rc"
+	[ -e "$stale" ] || fail "a locked (in use) temporary file was removed"
+	exec 8<&-
+	file_to_file "$W/g100.bin"
+	grep -q "removed $stale (.* bytes) left behind by a receiver that was killed" "$W/rx.err" ||
+		fail "the next receiver did not say it removed $stale"
 	;;
 term_receiver)
 	# SIGTERM: the receiver removes its temporary file and reports where it was

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* output.c - the temp-file-then-rename (or stdout) output of rvmig-recv. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -11,6 +12,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "common/cli.h"
 #include "output.h"
 
 #define SYNC_STEP (32ull << 20) /* start writeback every this many bytes */
@@ -25,8 +27,64 @@ static void set_mode(int fd)
 	(void)fchmod(fd, 0666 & ~um);
 }
 
+/*
+ * Temporary files of receivers that were killed (SIGKILL, a crash, power
+ * loss) stay behind as PATH.rvmig-partial-XXXXXX.  Every receiver holds an
+ * flock on its own; one that can be locked has no owner any more and is
+ * removed, saying so.  One that is locked belongs to a running receiver and
+ * is left alone.
+ */
+static void remove_stale(const struct recv_output *o)
+{
+	char *dcopy = strdup(o->path), *bcopy = strdup(o->path), *dir, *base, *prefix = NULL;
+	const char *own = strrchr(o->tmp, '/') ? strrchr(o->tmp, '/') + 1 : o->tmp;
+	struct dirent *e;
+	DIR *d = NULL;
+	int dfd;
+
+	if (!dcopy || !bcopy)
+		goto out;
+	dir = dirname(dcopy);
+	base = basename(bcopy);
+	if (asprintf(&prefix, "%s.rvmig-partial-", base) < 0) {
+		prefix = NULL;
+		goto out;
+	}
+	d = opendir(dir);
+	if (!d)
+		goto out;
+	dfd = dirfd(d);
+	while ((e = readdir(d))) {
+		size_t pl = strlen(prefix);
+		int fd;
+
+		if (strncmp(e->d_name, prefix, pl) || strlen(e->d_name) != pl + 6 ||
+		    !strcmp(e->d_name, own))
+			continue;
+		fd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		if (!flock(fd, LOCK_EX | LOCK_NB)) {
+			struct stat st;
+
+			if (!fstat(fd, &st) && S_ISREG(st.st_mode) && !unlinkat(dfd, e->d_name, 0))
+				tool_info("removed %s/%s (%llu bytes) left behind by a receiver that was "
+					  "killed", dir, e->d_name, (unsigned long long)st.st_size);
+		}
+		close(fd);
+	}
+out:
+	if (d)
+		closedir(d);
+	free(prefix);
+	free(dcopy);
+	free(bcopy);
+}
+
 int output_open(struct recv_output *o, const char *path, char *why, size_t whylen)
 {
+	struct stat st;
+
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
 	if (!strcmp(path, "-")) {
@@ -41,16 +99,25 @@ int output_open(struct recv_output *o, const char *path, char *why, size_t whyle
 		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
 	}
-	o->fd = mkostemp(o->tmp, O_CLOEXEC);
-	if (o->fd < 0) {
-		int rc = -errno;
+	for (;;) {
+		strcpy(o->tmp + strlen(o->tmp) - 6, "XXXXXX");
+		o->fd = mkostemp(o->tmp, O_CLOEXEC);
+		if (o->fd < 0) {
+			int rc = -errno;
 
-		snprintf(why, whylen, "cannot create %s: %s", o->tmp, strerror(errno));
-		free(o->tmp);
-		o->tmp = NULL;
-		return rc;
+			snprintf(why, whylen, "cannot create %s: %s", o->tmp, strerror(errno));
+			free(o->tmp);
+			o->tmp = NULL;
+			return rc;
+		}
+		/* Ours while we live (see remove_stale()); another receiver's
+		 * sweep may have removed it between mkostemp and flock. */
+		if (!flock(o->fd, LOCK_EX | LOCK_NB) && !fstat(o->fd, &st) && st.st_nlink)
+			break;
+		close(o->fd);
 	}
 	set_mode(o->fd);
+	remove_stale(o);
 	return 0;
 }
 

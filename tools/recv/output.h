@@ -3,14 +3,17 @@
  * output.h - where rvmig-recv writes the rebuilt stream.
  *
  * A file is written as PATH.rvmig-partial-XXXXXX (created O_EXCL in PATH's
- * directory), fsync'ed, renamed to PATH and the directory fsync'ed only by
- * output_commit(); output_discard() unlinks it.  Zero runs become holes.
+ * directory, flock'ed while the receiver lives), fsync'ed, renamed to PATH
+ * and the directory fsync'ed only by output_commit(); output_discard()
+ * unlinks it.  Such files of receivers that were killed (no lock held) are
+ * removed by the next output_open() for the same PATH.  Zero runs become
+ * holes.
  * With `resume` (rvmig-recv --resume) the file is PATH.rvmig-partial instead,
  * opened without O_EXCL and locked (flock) against a second receiver, kept
  * on failure (output_discard() still removes it when asked to) and
  * synced on demand (output_sync()) for the journal (recv/journal.h).
  * "-" writes to stdout, which cannot be taken back: a failure there is
- * reported, never hidden.  (The SHA-256 of what is written is kept by the
+ * reported, never hidden.  (The digest of what is written is kept by the
  * caller's pipeline/rebuild.h.)
  */
 #ifndef RVMIG_TOOLS_RECV_OUTPUT_H
