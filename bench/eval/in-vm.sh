@@ -74,8 +74,11 @@ if ((short)); then
 else
 	# Budget (the full run must fit 30 min on a shared 2-core host): bulk
 	# sizes 4K, 64K, 1M, 4M for the tools (rvmig's sweep adds 16K and 256K
-	# at little cost: one process pair per sweep), 24 MiB per size and run.
-	SIZES=(4096 65536 1048576 4194304) BULK_TOTAL=$((24 << 20))
+	# at little cost: one process pair per sweep), 128 MiB per size and run.
+	# (24 MiB runs lasted 0.1-0.3 s over TCP: iperf3 alone then varied 1.7x
+	# between rounds and the first round ran cold; the whole evaluation took
+	# 11.6 min on a quiet host, so the budget allows the longer runs.)
+	SIZES=(4096 65536 1048576 4194304) BULK_TOTAL=$((128 << 20))
 	CKPT_MIB=256 PAR_MIB=16 PAR_N=(1 2 3 4 5 6 7 8 9 10)
 fi
 # The CPU timeline moves the checkpoint of the checkpoint comparison (one

@@ -155,7 +155,10 @@ RVMIG_API int rvmig_key_load(rvmig_ctx *ctx, const char *path, void *buf, size_t
  * timeout.  A server that is busy with its endpoints keeps
  * rvmig_listener_fd() in its poll set and, whenever it is readable, calls
  * rvmig_accept(l, 0, &ep) — also while it is at its limit, so that peers
- * over the limit are told so at once instead of timing out.  At the limit,
+ * over the limit are told so at once instead of timing out.  A TCP peer
+ * that connects and sends nothing (or half a hello) does not hold
+ * rvmig_accept(): its hello is awaited for up to 5 s alongside other peers
+ * (at most 64 such peers; the oldest makes room for a new one).  At the limit,
  * rvmig_accept() refuses every new peer and returns -ETIMEDOUT when its
  * timeout ends, so never call it with timeout -1 while at the limit from
  * the thread that would close the endpoints.

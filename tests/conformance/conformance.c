@@ -8,6 +8,7 @@
  * reporting the port through a pipe), the parent is the client.  Data is
  * checked by SHA-256 on both ends.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -305,6 +307,51 @@ Test(handshake, version_mismatch_refused)
 	kill(p.pid, SIGKILL);
 	wait_receiver(&p, NULL, NULL);
 	rvmig_ctx_destroy(ctx);
+}
+
+/* TCP: peers that connect and then send nothing (or half a hello) must not
+ * hold the listener: it waits for their hello (5 s) alongside other peers.
+ * The client's timeout (3 s) is below that wait, so a listener that blocked
+ * on the silent peers would make this connect fail. */
+Test(handshake, silent_tcp_peers_do_not_hold_accept, .timeout = 60)
+{
+	struct rx_opts o = { .attr = { .size = sizeof(o.attr) }, .total = 1 * MiB };
+	struct rvmig_ep_attr a = { .size = sizeof(a), .timeout_ms = 3000 };
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int silent[2];
+	uint8_t *src = malloc(MiB), want[32], got[32];
+	uint64_t msgs, done = 0;
+	rvmig_ctx *ctx;
+	rvmig_mr *mr;
+	rvmig_ep *ep;
+	struct peer p;
+
+	if (strcmp(transport(), "tcp"))
+		cr_skip_test("TCP only: rdma_cm carries the hello in the connect request");
+	p = start_receiver(&o);
+	cr_assert_eq(inet_pton(AF_INET, host(), &sa.sin_addr), 1);
+	sa.sin_port = htons((uint16_t)p.port);
+	for (int i = 0; i < 2; i++) {
+		silent[i] = socket(AF_INET, SOCK_STREAM, 0);
+		cr_assert_geq(silent[i], 0);
+		cr_assert_eq(connect(silent[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
+	cr_assert_eq(write(silent[1], "\x01", 1), 1); /* the first byte of a hello frame */
+	ctx = new_ctx();
+	fill(src, MiB, 7);
+	sha256(src, MiB, want);
+	ep = connect_to(ctx, p.port, &a);
+	cr_assert_eq(rvmig_mr_reg(ep, src, MiB, RVMIG_MR_LOCAL, &mr), 0);
+	cr_assert_eq(rvmig_client_post(ep, mr, 0, MiB, 0, 1), 0);
+	cr_assert_eq(drain(ep, &done, NULL), 0);
+	cr_assert_eq(rvmig_mr_dereg(mr), 0);
+	rvmig_ep_close(ep);
+	cr_assert_eq(wait_receiver(&p, got, &msgs), 0, "receiver failed");
+	cr_assert_eq(memcmp(want, got, 32), 0, "data differs");
+	close(silent[0]);
+	close(silent[1]);
+	rvmig_ctx_destroy(ctx);
+	free(src);
 }
 
 Test(handshake, bad_uri_and_unknown_transport)

@@ -130,10 +130,24 @@ struct tp_ep {
 	bool fail_reported;
 };
 
+/* An accepted socket whose hello frame is not yet whole (tcp_lst.c). */
+struct tcp_pending {
+	int fd;
+	char peer[64];
+	uint8_t buf[2 + TP_HELLO_MAX]; /* the hello frame: kind, length, data */
+	size_t got;
+	int64_t deadline;             /* CLOCK_MONOTONIC ms: dropped after */
+};
+
+#define TCP_PENDING_MAX 64
+
 struct tp_lst {
 	struct rvmig_ctx *ctx;
-	int fd;
+	int fd;   /* listening socket (non-blocking) */
+	int epfd; /* epoll set: fd and the pending sockets (tcp_lst_fd) */
 	int port;
+	struct tcp_pending pend[TCP_PENDING_MAX];
+	unsigned npend;
 };
 
 struct tp_req {
