@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 #include "transport/transport.h"
 
@@ -12,6 +13,14 @@ const struct rvmig_tp_ops *const rvmig_tp_table[] = {
 #endif
 	NULL,
 };
+
+int64_t tp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 const struct rvmig_tp_ops *rvmig_tp_find(const char *scheme)
 {

@@ -142,6 +142,8 @@ struct rvmig_tp_ops {
 /* The transports built into this library, NULL-terminated, in one place. */
 extern const struct rvmig_tp_ops *const rvmig_tp_table[];
 const struct rvmig_tp_ops *rvmig_tp_find(const char *scheme);
+/* CLOCK_MONOTONIC in milliseconds, for the transports' set-up deadlines. */
+int64_t tp_now_ms(void);
 
 extern const struct rvmig_tp_ops rvmig_tp_tcp;
 #ifdef RVMIG_HAVE_VERBS

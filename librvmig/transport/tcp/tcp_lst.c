@@ -18,21 +18,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "transport/tcp/tcp.h"
 
 #define TCP_HELLO_WAIT_MS 5000 /* a connected peer's hello must come within */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int tcp_listen(struct rvmig_ctx *ctx, const char *host, const char *port, struct tp_lst **out)
 {
@@ -143,7 +134,7 @@ static int accept_new(struct tp_lst *l)
 		p = &l->pend[l->npend];
 		memset(p, 0, sizeof(*p));
 		p->fd = fd;
-		p->deadline = now_ms() + TCP_HELLO_WAIT_MS;
+		p->deadline = tp_now_ms() + TCP_HELLO_WAIT_MS;
 		tcp_addr_name((struct sockaddr *)&ss, p->peer, sizeof(p->peer));
 		ev.data.fd = fd;
 		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev)) {
@@ -196,7 +187,7 @@ static int pending_read(struct tp_lst *l, unsigned i)
 int tcp_lst_wait(struct tp_lst *l, int timeout_ms, struct tp_req **reqp, void *hello,
 		 size_t *hello_len)
 {
-	int64_t deadline = timeout_ms < 0 ? INT64_MAX : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? INT64_MAX : tp_now_ms() + timeout_ms;
 
 	for (;;) {
 		struct epoll_event evs[16];
@@ -205,7 +196,7 @@ int tcp_lst_wait(struct tp_lst *l, int timeout_ms, struct tp_req **reqp, void *h
 
 		if ((rc = accept_new(l)))
 			return rc;
-		now = now_ms();
+		now = tp_now_ms();
 		for (unsigned i = 0; i < l->npend;) {
 			struct tcp_pending *p = &l->pend[i];
 			struct tp_req *req;

@@ -186,7 +186,6 @@ int vb_cm_status_err(const struct rdma_cm_event *ev);
 int vb_link_attach(struct tp_ep *ep, struct rdma_cm_id *id, uint32_t max_inline, uint32_t tag);
 void vb_addr_name(const struct sockaddr *sa, char *buf, size_t len);
 int vb_nonblock(int fd);
-int64_t vb_now_ms(void);
 
 /* verbs_lst.c */
 int vb_listen(struct rvmig_ctx *ctx, const char *host, const char *port, struct tp_lst **out);

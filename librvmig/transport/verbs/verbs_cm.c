@@ -33,14 +33,6 @@ int vb_nonblock(int fd)
 	return 0;
 }
 
-int64_t vb_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void vb_addr_name(const struct sockaddr *sa, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
@@ -69,7 +61,7 @@ void vb_addr_name(const struct sockaddr *sa, char *buf, size_t len)
 int vb_cm_wait(struct rvmig_ctx *ctx, struct rdma_event_channel *ch, struct rdma_cm_id *id,
 	       int timeout_ms, enum rdma_cm_event_type want, struct rdma_cm_event **out)
 {
-	int64_t deadline = vb_now_ms() + timeout_ms;
+	int64_t deadline = tp_now_ms() + timeout_ms;
 	struct rdma_cm_event *ev;
 
 	for (;;) {
@@ -88,7 +80,7 @@ int vb_cm_wait(struct rvmig_ctx *ctx, struct rdma_event_channel *ch, struct rdma
 		}
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
-		left = deadline - vb_now_ms();
+		left = deadline - tp_now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
@@ -150,7 +142,7 @@ int vb_link_attach(struct tp_ep *ep, struct rdma_cm_id *id, uint32_t max_inline,
 
 static int vb_left(int64_t deadline)
 {
-	int64_t l = deadline - vb_now_ms();
+	int64_t l = deadline - tp_now_ms();
 
 	return l > 0 ? (int)l : 1;
 }
@@ -201,7 +193,7 @@ int vb_connect_link(struct tp_ep *ep, const char *host, const char *port, const 
 		cap = TP_HELLO_MAX;
 	if (timeout_ms <= 0)
 		timeout_ms = (int)ep->cfg.timeout_ms;
-	deadline = vb_now_ms() + timeout_ms;
+	deadline = tp_now_ms() + timeout_ms;
 	snprintf(name, sizeof(name), "%s:%s", host, port);
 
 	rc = getaddrinfo(host, port, &hints, &ai);

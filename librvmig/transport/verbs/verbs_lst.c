@@ -109,7 +109,7 @@ int vb_lst_fd(struct tp_lst *l)
 int vb_lst_wait(struct tp_lst *l, int timeout_ms, struct tp_req **req, void *hello,
 		size_t *hello_len)
 {
-	int64_t deadline = vb_now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+	int64_t deadline = tp_now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
 	struct rdma_cm_event *ev;
 	struct tp_req *r;
 	size_t n;
@@ -122,7 +122,7 @@ int vb_lst_wait(struct tp_lst *l, int timeout_ms, struct tp_req **req, void *hel
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return -errno;
 			/* timeout_ms < 0: wait for ever, as transport.h says. */
-			left = timeout_ms < 0 ? -1 : deadline - vb_now_ms();
+			left = timeout_ms < 0 ? -1 : deadline - tp_now_ms();
 			if (timeout_ms >= 0 && left <= 0)
 				return -ETIMEDOUT;
 			if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
