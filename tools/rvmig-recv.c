@@ -171,6 +171,7 @@ static int sink_zero(void *arg, uint64_t len)
 
 static void on_hello(struct receiver *r, const struct app_msg *m)
 {
+	enum hasher_alg alg = app_flags_digest(m->flags);
 	char why[512];
 	int rc;
 
@@ -191,9 +192,9 @@ static void on_hello(struct receiver *r, const struct app_msg *m)
 		fail(r, rc, "%s", why);
 		return;
 	}
-	/* Nothing was delivered before the HELLO: the digest can still change. */
-	if (!r->resume && rebuild_digest_alg(&r->rb) != app_flags_digest(m->flags) &&
-	    (rc = rebuild_reset(&r->rb, app_flags_digest(m->flags)))) {
+	/* Nothing was delivered before the HELLO: the digest can still change
+	 * (with --resume, resume_hello() did that). */
+	if (!r->resume && rebuild_digest_alg(&r->rb) != alg && (rc = rebuild_reset(&r->rb, alg))) {
 		fail(r, rc, "out of memory");
 		return;
 	}

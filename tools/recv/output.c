@@ -40,6 +40,7 @@ static void remove_stale(const struct recv_output *o)
 	const char *own = strrchr(o->tmp, '/') ? strrchr(o->tmp, '/') + 1 : o->tmp;
 	struct dirent *e;
 	DIR *d = NULL;
+	size_t pl;
 	int dfd;
 
 	if (!dcopy || !bcopy)
@@ -54,8 +55,8 @@ static void remove_stale(const struct recv_output *o)
 	if (!d)
 		goto out;
 	dfd = dirfd(d);
+	pl = strlen(prefix);
 	while ((e = readdir(d))) {
-		size_t pl = strlen(prefix);
 		int fd;
 
 		if (strncmp(e->d_name, prefix, pl) || strlen(e->d_name) != pl + 6 ||
