@@ -508,17 +508,25 @@ resume_failed() {
 	sed 's/^/     resume tx| /' "$W/tx.err" >&2
 }
 
+# resume_start TRANSPORT RESUME_WAIT_S: a resuming receiver on a fresh
+# output directory (port in RESUME_PORT) and a resuming sender; returns 1,
+# with C_RESUME set, when the receiver did not listen
+resume_start() {
+	: >"$W/rx.err"; : >"$W/tx.err"
+	rm -rf "$W/o"; mkdir -p "$W/o"
+	RESUME_PORT=$((17000 + RANDOM % 20000))
+	start_recv "$1" "$W/o/out.bin" "$RESUME_PORT" --resume --resume-wait "$2" ||
+		{ C_RESUME="FAIL: resuming receiver did not listen"; why "$C_RESUME"; return 1; }
+	start_send "$1" "$IN" "$RESUME_PORT" --resume --retries 10
+	POINT_AT=
+}
+
 # resume_kill TRANSPORT SIDE TARGET: the same kill with --resume on both
 # sides, then the killed side restarted with --resume: byte-identical?
 resume_kill() {
 	local tr=$1 side=$2 target=$3 port r= after= from
-	: >"$W/rx.err"; : >"$W/tx.err"
-	rm -rf "$W/o"; mkdir -p "$W/o"
-	port=$((17000 + RANDOM % 20000))
-	start_recv "$tr" "$W/o/out.bin" "$port" --resume --resume-wait 30 ||
-		{ C_RESUME="FAIL: resuming receiver did not listen"; why "$C_RESUME"; return; }
-	start_send "$tr" "$IN" "$port" --resume --retries 10
-	POINT_AT=
+	resume_start "$tr" 30 || return
+	port=$RESUME_PORT
 	wait_point "$RPID" "$SPID" "$target" 120000 || { C_RESUME="FAIL: kill point not reached"; why "$C_RESUME"; }
 	local t0=$((${EPOCHREALTIME/./} / 1000))
 	local victim=$SPID
@@ -723,14 +731,8 @@ cell_linkdown() {
 }
 
 resume_linkdown() {
-	local tr=$1 target=$2 outage=$3 port r=
-	: >"$W/rx.err"; : >"$W/tx.err"
-	rm -rf "$W/o"; mkdir -p "$W/o"
-	port=$((17000 + RANDOM % 20000))
-	start_recv "$tr" "$W/o/out.bin" "$port" --resume --resume-wait 60 ||
-		{ C_RESUME="FAIL: resuming receiver did not listen"; why "$C_RESUME"; return; }
-	start_send "$tr" "$IN" "$port" --resume --retries 10
-	POINT_AT=
+	local tr=$1 target=$2 outage=$3 r=
+	resume_start "$tr" 60 || return
 	wait_point "$RPID" "$SPID" "$target" 120000 || r="kill point not reached"
 	local tk=$((${EPOCHREALTIME/./} / 1000))
 	link_down
