@@ -40,6 +40,15 @@ extern "C" {
 #define RVMIG_VERSION_MINOR 1
 #define RVMIG_VERSION_PATCH 0
 
+/*
+ * Version of the librvmig loaded at run time, which can differ from the
+ * RVMIG_VERSION_* macros a program was compiled with (a newer library with the
+ * same soname).  Stores the numbers through each of major, minor, patch that
+ * is not NULL and returns them as "MAJOR.MINOR.PATCH": a static string, never
+ * NULL.  Needs no context; callable from any thread.  See rvmig_version(3).
+ */
+RVMIG_API const char *rvmig_version(int *major, int *minor, int *patch);
+
 /* rvmig-specific error codes, returned negated like errno values. */
 enum {
 	RVMIG_EBASE = 4096,
