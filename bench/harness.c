@@ -120,7 +120,8 @@ void bench_usage(FILE *f, const char *prog)
 		"  -j, --json                 JSON report instead of the table\n"
 		"  -v, --verbose              library log level info (twice: debug);\n"
 		"                             or RVMIG_LOG=error|warn|info|debug\n"
-		"  -h, --help\n",
+		"  -h, --help\n"
+		"      --version              this program's and the library's version\n",
 		prog, prog, prog);
 }
 
@@ -154,6 +155,7 @@ static const char *loopback_host;
 enum {
 	OPT_WARMUP = 256, OPT_BUF, OPT_SLOT_SIZE, OPT_SLOTS, OPT_MAX_POSTED, OPT_PIN_ALL,
 	OPT_BUSY_POLL, OPT_WAIT_MS, OPT_TIMEOUT_MS, OPT_LOOPBACK, OPT_READY_FILE, OPT_ACCEPT_TIMEOUT,
+	OPT_VERSION,
 };
 
 int bench_parse_args(int argc, char **argv, struct bench_opts *o)
@@ -184,6 +186,7 @@ int bench_parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
 	};
 	const char *prog = argv[0];
@@ -301,6 +304,11 @@ int bench_parse_args(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'h':
 			bench_usage(stdout, prog);
+			return 1;
+		case OPT_VERSION:
+			/* Like the tools' --version: built-with, then loaded library. */
+			printf("rvmig-bench %d.%d.%d (librvmig %s)\n", RVMIG_VERSION_MAJOR,
+			       RVMIG_VERSION_MINOR, RVMIG_VERSION_PATCH, rvmig_version(NULL, NULL, NULL));
 			return 1;
 		default:
 			bench_usage(stderr, prog);

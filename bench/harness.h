@@ -62,8 +62,8 @@ struct bench_opts {
 	int log_level;           /* RVMIG_LOG_* for the library's logger */
 };
 
-/* Parses argv into `o` (defaults first).  Returns 0, 1 when --help was
- * printed, or -EINVAL after printing what was wrong to stderr. */
+/* Parses argv into `o` (defaults first).  Returns 0, 1 when --help or --version
+ * was printed, or -EINVAL after printing what was wrong to stderr. */
 int bench_parse_args(int argc, char **argv, struct bench_opts *o);
 void bench_usage(FILE *f, const char *prog);
 

@@ -78,8 +78,8 @@ static int parse_u32(const char *opt, const char *arg, uint32_t min, uint32_t *o
 
 void tool_print_version(const struct tool_opts *o)
 {
-	printf("%s %d.%d.%d\n", o->prog, RVMIG_VERSION_MAJOR, RVMIG_VERSION_MINOR,
-	       RVMIG_VERSION_PATCH);
+	printf("%s %d.%d.%d (librvmig %s)\n", o->prog, RVMIG_VERSION_MAJOR, RVMIG_VERSION_MINOR,
+	       RVMIG_VERSION_PATCH, rvmig_version(NULL, NULL, NULL));
 }
 
 int tool_opt(struct tool_opts *o, int c, const char *arg)

@@ -60,7 +60,9 @@ struct tool_opts {
 };
 
 void tool_opts_init(struct tool_opts *o, const char *prog);
-/* --version: "PROG MAJOR.MINOR.PATCH" on stdout. */
+/* --version: "PROG MAJOR.MINOR.PATCH (librvmig VERSION)" on stdout: the
+ * tool's own version (the headers it was built with), then the library's as
+ * rvmig_version() reports it at run time. */
 void tool_print_version(const struct tool_opts *o);
 /* Handles one common option.  Returns 1 if it was one, 0 if not (the tool
  * handles it), or -1 after printing why the value is bad.  'h' and

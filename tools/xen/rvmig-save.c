@@ -36,6 +36,8 @@
 #include <libxl_utils.h>
 #include <xentoollog.h>
 
+#include <rvmig.h>
+
 #include "xlheader.h"
 
 static int verbose;
@@ -71,6 +73,7 @@ static void usage(FILE *f)
 	      "  --send PATH   the rvmig-send to run (default: next to rvmig-save)\n"
 	      "  -v, --verbose libxl progress messages; also passed to rvmig-send\n"
 	      "  -h, --help    this text\n"
+	      "  --version     rvmig-save's and librvmig's version\n"
 	      "Arguments after URI are passed to rvmig-send (see rvmig-send --help).\n"
 	      "Must run as root in a Xen dom0 (fails with \"no Xen hypervisor here\"\n"
 	      "elsewhere).\n",
@@ -182,6 +185,7 @@ int main(int argc, char **argv)
 		{ "send", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -192,6 +196,11 @@ int main(int argc, char **argv)
 		case 'S': send_opt = optarg; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
+		case 'V':
+			/* As the other tools: built-with version, then the loaded library's. */
+			printf("rvmig-save %d.%d.%d (librvmig %s)\n", RVMIG_VERSION_MAJOR,
+			       RVMIG_VERSION_MINOR, RVMIG_VERSION_PATCH, rvmig_version(NULL, NULL, NULL));
+			return 0;
 		default: usage(stderr); return 2;
 		}
 	}
