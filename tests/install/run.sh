@@ -1,28 +1,66 @@
 #!/usr/bin/env bash
-# Installs the build tree into a temporary prefix and builds a consumer both
-# with pkg-config and with find_package(rvmig); both must run.
+# Installs the build tree into a temporary prefix, then, with no
+# LD_LIBRARY_PATH: runs every installed program's --version (each must find
+# librvmig.so.0 through its $ORIGIN RUNPATH and print the library's version),
+# builds a consumer with pkg-config and one with find_package(rvmig) and runs
+# both, and checks that the library exports only versioned rvmig_* symbols.
 set -euo pipefail
 build=$1 src=$2
+unset LD_LIBRARY_PATH
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
-libdir=$(find "$tmp/prefix" -name 'librvmig.so.0' -printf '%h\n' | head -n1)
+prefix=$tmp/prefix
+cmake --install "$build" --prefix "$prefix" >/dev/null
+libdir=$(find "$prefix" -name 'librvmig.so.0' -printf '%h\n' | head -n1)
 test -n "$libdir" || { echo "install: librvmig.so.0 not installed"; exit 1; }
-test -f "$tmp/prefix/include/rvmig.h" || { echo "install: rvmig.h missing"; exit 1; }
-
-echo "== pkg-config"
+test -f "$prefix/include/rvmig.h" || { echo "install: rvmig.h missing"; exit 1; }
+test -n "$(find "$prefix" -path '*/man3/rvmig_version.3')" ||
+	{ echo "install: man page rvmig_version.3 missing"; exit 1; }
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
+version=$(pkg-config --modversion rvmig)
+echo "installed rvmig $version into $prefix"
+
+echo "== installed programs: RUNPATH with \$ORIGIN, --version names librvmig $version"
+# The tools built in every configuration must all be there; rvmig-save only
+# exists with libxenlight, so it is checked when found.
+for t in bin/rvmig-send bin/rvmig-recv bin/rvmig-tunnel bin/rvmig-bench sbin/rvmigd; do
+	test -x "$prefix/$t" || { echo "install: $t missing"; exit 1; }
+done
+n=0
+for prog in "$prefix"/bin/* "$prefix"/sbin/*; do
+	[ -f "$prog" ] || continue
+	name=${prog#"$prefix"/}
+	runpath=$(readelf -d "$prog" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')
+	case $runpath in
+	*'$ORIGIN'*) ;;
+	*) echo "$name: RUNPATH is '$runpath', not relative to \$ORIGIN"; exit 1 ;;
+	esac
+	out=$("$prog" --version 2>&1) || { echo "$name --version failed: $out"; exit 1; }
+	case $out in
+	*"(librvmig $version)"*) ;;
+	*) echo "$name --version printed '$out', not the library version $version"; exit 1 ;;
+	esac
+	echo "$name: RUNPATH $runpath: $out"
+	n=$((n + 1))
+done
+
+echo "== pkg-config consumer"
 cflags=${RVMIG_CONSUMER_CFLAGS:-}
+# rvmig.pc carries -Wl,-rpath,${libdir} outside /usr and /usr/local.
 # shellcheck disable=SC2046,SC2086
 cc $cflags -o "$tmp/pc-consumer" "$src/consumer.c" $(pkg-config --cflags --libs rvmig)
-LD_LIBRARY_PATH="$libdir" "$tmp/pc-consumer"
+"$tmp/pc-consumer"
 
-echo "== find_package"
-cmake -S "$src" -B "$tmp/cm" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_C_FLAGS="$cflags" >/dev/null
+echo "== find_package consumer"
+# CMake gives the consumer a build-tree RUNPATH to the imported library.
+cmake -S "$src" -B "$tmp/cm" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_FLAGS="$cflags" >/dev/null
 cmake --build "$tmp/cm" >/dev/null
-LD_LIBRARY_PATH="$libdir" "$tmp/cm/consumer"
+"$tmp/cm/consumer"
 
 echo "== exported symbols are all rvmig_* and versioned"
-bad=$(nm -D --defined-only "$libdir/librvmig.so.0" | awk '$2 ~ /[TDBR]/ {print $3}' | grep -v '^rvmig_.*@@RVMIG_' | grep -v '^RVMIG_' || true)
+syms=$(nm -D --defined-only "$libdir/librvmig.so.0")
+bad=$(printf '%s\n' "$syms" | awk '$2 ~ /[TDBR]/ {print $3}' | grep -v '^rvmig_.*@@RVMIG_' | grep -v '^RVMIG_' || true)
 if [ -n "$bad" ]; then echo "unexpected exports: $bad"; exit 1; fi
-echo "install test passed"
+printf '%s\n' "$syms" | grep -q ' rvmig_version@@RVMIG_0\.2$' ||
+	{ echo "rvmig_version is not exported in node RVMIG_0.2"; exit 1; }
+echo "install test passed ($n programs)"
