@@ -560,6 +560,11 @@ int main(int argc, char **argv)
 		tool_err("--resume needs a file (-o PATH): stdout cannot be taken back");
 		return 2;
 	}
+	if (o.stats_json && !strcmp(o.stats_json, "-") && !strcmp(r.out_path, "-")) {
+		tool_err("--stats-json - and -o - both mean stdout: the statistics would be mixed "
+			 "into the stream; give --stats-json a file");
+		return 2;
+	}
 	tool_opts_done(&o);
 	{
 		struct rebuild_sink sink = { sink_write, sink_zero, &r.out,

@@ -107,6 +107,32 @@ raw)
 	head -c 1000001 /dev/urandom >"$W/random2.bin"
 	pipe_to_pipe "$W/random2.bin" --raw
 	;;
+stats_stdout)
+	# --stats-json - is standard output (valid JSON and nothing else there),
+	# not a file named '-'; with -o - the receiver refuses it
+	gen "$W/g8.bin" 8 2
+	cd "$W" || fail "cd $W"
+	start_recv rx "$W/out.bin" --stats-json -
+	"$RVMIG_SEND" "$W/g8.bin" "$(uri "$PORT")" --stats-json - >"$W/tx.stdout" 2>"$W/tx.err" ||
+		fail "rvmig-send --stats-json - exited $?"
+	wait_rc "$RPID"
+	[ "$rc" = 0 ] || fail "rvmig-recv --stats-json - exited $rc"
+	cmp "$W/g8.bin" "$W/out.bin" || fail "output differs from the input"
+	for f in tx rx; do
+		python3 -m json.tool "$W/$f.stdout" >/dev/null ||
+			fail "$f: standard output with --stats-json - is not (only) JSON: $(head -c 300 "$W/$f.stdout")"
+		check_stats "$W/$f.stdout" "$W/g8.bin"
+	done
+	[ ! -e "$W/-" ] || fail "--stats-json - created a file named '-'"
+	"$RVMIG_RECV" --listen "$(uri 0)" -o - --stats-json - --accept-timeout 100 \
+		>"$W/both.stdout" 2>"$W/rx.err"
+	rc=$?
+	[ "$rc" = 2 ] || fail "rvmig-recv -o - --stats-json - exited $rc, not 2 (usage error)"
+	grep -q -- "--stats-json - and -o - both mean stdout" "$W/rx.err" ||
+		fail "the refusal of -o - --stats-json - does not say why"
+	[ ! -s "$W/both.stdout" ] || fail "the refused receiver wrote to stdout"
+	[ ! -e "$W/-" ] || fail "the refused receiver created a file named '-'"
+	;;
 not_xen)
 	# without --raw, non-Xen data is refused naming the xl header
 	head -c 1048576 /dev/urandom >"$W/random.bin"

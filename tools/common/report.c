@@ -43,6 +43,8 @@ static void json_str(FILE *f, const char *s)
 
 int report_write_json(const char *path, const struct tool_report *r)
 {
+	bool to_stdout = !strcmp(path, "-");
+	const char *name = path;
 	struct rusage ru;
 	double ucpu, scpu;
 	char hex[65];
@@ -52,8 +54,10 @@ int report_write_json(const char *path, const struct tool_report *r)
 	getrusage(RUSAGE_SELF, &ru);
 	ucpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
 	scpu = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-	f = fopen(path, "w");
-	if (!f) {
+	if (to_stdout) {
+		f = stdout;
+		name = "standard output";
+	} else if (!(f = fopen(path, "w"))) {
 		rc = -errno;
 		tool_err("cannot write statistics to %s: %s", path, strerror(errno));
 		return rc;
@@ -94,9 +98,9 @@ int report_write_json(const char *path, const struct tool_report *r)
 		fprintf(f, "\n  ");
 	}
 	fprintf(f, "}\n}\n");
-	if (fclose(f)) {
-		rc = -errno;
-		tool_err("cannot write statistics to %s: %s", path, strerror(errno));
+	if (to_stdout ? fflush(f) || ferror(f) : fclose(f)) {
+		rc = errno ? -errno : -EIO;
+		tool_err("cannot write statistics to %s: %s", name, strerror(-rc));
 		return rc;
 	}
 	return 0;

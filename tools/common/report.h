@@ -34,8 +34,9 @@ struct tool_report {
 	const rvmig_stats *lib;    /* library counters, may be NULL */
 };
 
-/* Fills cpu/rss from getrusage and writes the JSON file.  Returns 0 or
- * -errno (after printing why). */
+/* Fills cpu/rss from getrusage and writes the JSON to path, or to standard
+ * output when path is "-" (the tool makes sure nothing else goes there).
+ * Returns 0 or -errno (after printing why). */
 int report_write_json(const char *path, const struct tool_report *r);
 /* Gbit/s of r->bytes over r->seconds. */
 double report_gbps(const struct tool_report *r);
