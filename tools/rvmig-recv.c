@@ -724,23 +724,23 @@ out:
 		rep.records = report_stream_records(&st);
 	}
 	if (!rc) {
-		char hex[65];
+		char hex[65], rate[32];
 
 		report_digest_hex(rep.digest_alg, rep.digest, hex);
+		progress_rate(rate, sizeof(rate), (double)rep.bytes, rep.seconds);
 		if (r.rb.parser)
 			tool_info("received %llu bytes from %s over %s/%s into %s: Xen stream, %llu "
-				  "records, %llu pages (%llu zero, elided); %.3f s, %.3f Gbit/s, "
-				  "%s %s verified",
+				  "records, %llu pages (%llu zero, elided); %.3f s, %s, %s %s verified",
 				  (unsigned long long)rep.bytes, rep.peer, rep.transport,
 				  tool_mode_name(rep.mode), r.out.path, (unsigned long long)rep.records,
 				  (unsigned long long)rep.pages, (unsigned long long)rep.zero_pages,
-				  rep.seconds, report_gbps(&rep), hasher_alg_name(rep.digest_alg), hex);
+				  rep.seconds, rate, hasher_alg_name(rep.digest_alg), hex);
 		else
-			tool_info("received %llu bytes from %s over %s/%s into %s (%s); %.3f s, "
-				  "%.3f Gbit/s, %s %s verified",
+			tool_info("received %llu bytes from %s over %s/%s into %s (%s); %.3f s, %s, "
+				  "%s %s verified",
 				  (unsigned long long)rep.bytes, rep.peer, rep.transport,
 				  tool_mode_name(rep.mode), r.out.path,
-				  r.raw ? "raw" : "stream not parsed", rep.seconds, report_gbps(&rep),
+				  r.raw ? "raw" : "stream not parsed", rep.seconds, rate,
 				  hasher_alg_name(rep.digest_alg), hex);
 	}
 	if (o.stats_json)

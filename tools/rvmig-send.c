@@ -550,7 +550,7 @@ out:
 		rep.records = report_stream_records(&st);
 	}
 	if (!rc) {
-		char hex[65];
+		char hex[65], pages[96] = "", rate[32];
 
 		report_digest_hex(s.alg, rep.digest, hex);
 		if (s.resume_off || tries)
@@ -558,11 +558,14 @@ out:
 				  "last connection",
 				  (unsigned long long)s.resume_off, tries,
 				  (unsigned long long)(rep.bytes - s.resume_off));
-		tool_info("sent %llu bytes (%llu pages, %llu zero pages elided) to %s over %s/%s in "
-			  "%.3f s, %.3f Gbit/s; receiver verified %s %s",
-			  (unsigned long long)rep.bytes, (unsigned long long)rep.pages,
-			  (unsigned long long)rep.zero_pages, rep.peer, rep.transport,
-			  tool_mode_name(rep.mode), rep.seconds, report_gbps(&rep),
+		/* --raw bytes have no pages to count. */
+		if (!o.raw)
+			snprintf(pages, sizeof(pages), " (%llu pages, %llu zero pages elided)",
+				 (unsigned long long)rep.pages, (unsigned long long)rep.zero_pages);
+		tool_info("sent %llu bytes%s to %s over %s/%s in %.3f s, %s; receiver verified %s %s",
+			  (unsigned long long)rep.bytes, pages, rep.peer, rep.transport,
+			  tool_mode_name(rep.mode), rep.seconds,
+			  progress_rate(rate, sizeof(rate), (double)rep.bytes, rep.seconds),
 			  hasher_alg_name(s.alg), hex);
 	}
 	if (o.stats_json)

@@ -41,12 +41,14 @@ json_get() { sed -n "s/^  \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" 
 
 # start_recv NAME OUT [opts...]: starts rvmig-recv in the background (on
 # port $RECV_PORT, default 0: any); sets RPID and PORT.  stderr goes to
-# $W/NAME.err, stdout to $W/NAME.stdout (or $RECV_STDOUT).
+# $W/NAME.err, stdout to $W/NAME.stdout (or $RECV_STDOUT).  $RECV_WRAP, if
+# set, is a command (split at spaces) that runs rvmig-recv.
 start_recv() {
 	local name=$1 out=$2
 	shift 2
 	rm -f "$W/$name.ready"
-	"$RVMIG_RECV" --listen "$(uri "${RECV_PORT:-0}")" -o "$out" --ready-file "$W/$name.ready" \
+	# shellcheck disable=SC2086  # RECV_WRAP: a command and its arguments
+	${RECV_WRAP:-} "$RVMIG_RECV" --listen "$(uri "${RECV_PORT:-0}")" -o "$out" --ready-file "$W/$name.ready" \
 		--accept-timeout 60000 "$@" >"${RECV_STDOUT:-$W/$name.stdout}" 2>"$W/$name.err" &
 	RPID=$!
 	PIDS+=("$RPID")
@@ -96,6 +98,24 @@ check_stats() {
 	for k in seconds gbit_per_s cpu_seconds max_rss_kib pages zero_pages_elided bytes_saved; do
 		[ -n "$(json_get "$j" $k)" ] || fail "$j: $k missing"
 	done
+}
+
+# tty_lines FILE: what a tool wrote on a terminal, one line per carriage
+# return, without the "clear to end of line" that ends the progress bar
+tty_lines() { tr '\r' '\n' <"$1" | sed 's/\x1b\[K//g'; }
+
+# summary ERR: the summary line that rvmig-send ("sent ...") or rvmig-recv
+# ("received ...") wrote into ERR (a file or what on-tty logged); fails if
+# there is none.  Call as `x=$(summary F) || exit 1`.
+summary() {
+	tty_lines "$1" | grep -a -E '^rvmig-(send: sent|recv: received) ' ||
+		fail "no summary line in $1"
+}
+
+# rate_units FILE: the unit of every rate ("0.214 Gbit/s" -> Gbit/s) in
+# FILE, one per line, each once
+rate_units() {
+	tty_lines "$1" | grep -a -o -E '[0-9][0-9.]* [A-Za-z]+/s' | sed 's/.* //' | sort -u
 }
 
 # file_to_file IN [opts...]: file -> file transfer, checked (opts go to both

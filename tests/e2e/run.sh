@@ -34,6 +34,14 @@ sizes)
 		[ "$(json_get "$W/rx.json" pages)" = "$(json_get "$W/tx.json" pages)" ] ||
 			fail "receiver parsed another page count than the sender sent"
 	done
+	# a Xen stream's summaries count its pages
+	pages=$(json_get "$W/tx.json" pages)
+	line=$(summary "$W/tx.err") || exit 1
+	[[ $line == *" ($pages pages, "*" zero pages elided)"* ]] ||
+		fail "the sender's summary of a Xen stream does not count its $pages pages: $line"
+	line=$(summary "$W/rx.err") || exit 1
+	[[ $line == *"Xen stream, "*" records, $pages pages ("* ]] ||
+		fail "the receiver's summary of a Xen stream does not count its $pages pages: $line"
 	;;
 cli)
 	# --help, usage errors, URIs the library refuses
@@ -99,13 +107,22 @@ fixture_pipe)
 	[ "$(json_get "$W/txp.json" zero_pages_elided)" -gt 0 ] || fail "fixture: no zero pages elided"
 	;;
 raw)
-	# any bytes with --raw, an odd size; an empty file too
+	# any bytes with --raw, an odd size; an empty file too.  Raw bytes have
+	# no pages: no summary speaks of them.
 	head -c $((3 * 1048576 + 17)) /dev/urandom >"$W/random.bin"
 	file_to_file "$W/random.bin" --raw
+	for f in tx rx; do
+		line=$(summary "$W/$f.err") || exit 1
+		[[ $line == *page* ]] && fail "$f: a raw summary counts pages: $line"
+	done
 	: >"$W/empty.bin"
 	file_to_file "$W/empty.bin" --raw
 	head -c 1000001 /dev/urandom >"$W/random2.bin"
 	pipe_to_pipe "$W/random2.bin" --raw
+	for f in txp rxp; do
+		line=$(summary "$W/$f.err") || exit 1
+		[[ $line == *page* ]] && fail "$f: a raw summary counts pages: $line"
+	done
 	;;
 stats_stdout)
 	# --stats-json - is standard output (valid JSON and nothing else there),
@@ -132,6 +149,33 @@ stats_stdout)
 		fail "the refusal of -o - --stats-json - does not say why"
 	[ ! -s "$W/both.stdout" ] || fail "the refused receiver wrote to stdout"
 	[ ! -e "$W/-" ] || fail "the refused receiver created a file named '-'"
+	;;
+rate_unit)
+	# the progress bar (drawn only on a terminal: stderr on a pty) and the
+	# summary give the rate in the same unit, on both sides.  The producer
+	# pauses half-way so the bar, drawn at most every 0.2 s, is drawn at all.
+	on_tty="$(dirname "$0")/on-tty"
+	gen "$W/g16.bin" 16 7
+	half=$((8 << 20))
+	RECV_WRAP="$on_tty $W/rx.tty" start_recv rx "$W/out.bin"
+	{ head -c "$half" "$W/g16.bin"; sleep 0.6; tail -c +$((half + 1)) "$W/g16.bin"; } |
+		"$on_tty" "$W/tx.tty" "$RVMIG_SEND" - "$(uri "$PORT")" ||
+		fail "rvmig-send (stderr on a terminal) exited $?: $(cat "$W/tx.tty")"
+	wait_rc "$RPID"
+	[ "$rc" = 0 ] || fail "rvmig-recv (stderr on a terminal) exited $rc: $(cat "$W/rx.tty")"
+	cmp "$W/g16.bin" "$W/out.bin" || fail "output differs from the input"
+	for f in tx rx; do
+		line=$(summary "$W/$f.tty") || exit 1
+		tty_lines "$W/$f.tty" | grep -a -v -E '^rvmig-(send|recv): ' >"$W/$f.bar"
+		printf '%s\n' "$line" >"$W/$f.sum"
+		bar=$(rate_units "$W/$f.bar")
+		sum=$(rate_units "$W/$f.sum")
+		[ -n "$bar" ] || fail "$f: no progress bar with a rate on the terminal: $(cat -v "$W/$f.tty")"
+		[ "$(printf '%s' "$sum" | grep -c .)" = 1 ] || fail "$f: the summary does not give one rate: $line"
+		[ "$bar" = "$sum" ] ||
+			fail "$f: the progress bar gives the rate in $(echo "$bar" | paste -sd,), the summary in $sum"
+		note "$f: bar and summary in $sum"
+	done
 	;;
 not_xen)
 	# without --raw, non-Xen data is refused naming the xl header

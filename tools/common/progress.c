@@ -31,6 +31,14 @@ static void human(char *buf, size_t n, double v)
 	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
+const char *progress_rate(char *buf, size_t n, double bytes, double seconds)
+{
+	double g = seconds > 0 ? bytes * 8 / seconds / 1e9 : 0;
+
+	snprintf(buf, n, "%.*f Gbit/s", g >= 100 ? 0 : g >= 10 ? 1 : g >= 1 ? 2 : 3, g);
+	return buf;
+}
+
 void progress_update(struct progress *p, uint64_t done)
 {
 	double now, el, rate;
@@ -45,7 +53,7 @@ void progress_update(struct progress *p, uint64_t done)
 	el = now - p->start;
 	rate = el > 0 ? (double)done / el : 0;
 	human(d, sizeof(d), (double)done);
-	human(r, sizeof(r), rate);
+	progress_rate(r, sizeof(r), (double)done, el);
 	if (p->total) {
 		double frac = (double)done / (double)p->total;
 		int w = 30, fill = (int)(frac * w);
@@ -57,12 +65,12 @@ void progress_update(struct progress *p, uint64_t done)
 			bar[i] = i < fill ? '#' : '-';
 		bar[w] = 0;
 		if (rate > 0 && done < p->total)
-			fprintf(stderr, "\r[%s] %5.1f%% %s %s/s ETA %.0fs   ", bar, frac * 100, d, r,
+			fprintf(stderr, "\r[%s] %5.1f%% %s %s ETA %.0fs   ", bar, frac * 100, d, r,
 				(double)(p->total - done) / rate);
 		else
-			fprintf(stderr, "\r[%s] %5.1f%% %s %s/s          ", bar, frac * 100, d, r);
+			fprintf(stderr, "\r[%s] %5.1f%% %s %s          ", bar, frac * 100, d, r);
 	} else {
-		fprintf(stderr, "\r%s %s/s   ", d, r);
+		fprintf(stderr, "\r%s %s   ", d, r);
 	}
 	p->drawn = true;
 }
