@@ -51,3 +51,6 @@ if [ "$transport" = tcp ]; then
 else
   (cd "$top/build" && RVMIG_VM_SHARE=$top "$top/tests/harness/rxe-vm" --allow-host --topology single --timeout 900 -- "${inner[@]}")
 fi
+# Last on the terminal: the short summary demo-inner.sh wrote (transport,
+# mode, bytes, time, rate, verdict; where the JSON statistics are).
+cat "$work/summary.txt"
