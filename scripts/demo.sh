@@ -7,8 +7,8 @@
 #
 #   scripts/demo.sh [CHECKPOINT] [--transport verbs|tcp] [--mode push|pull]
 #
-# Without CHECKPOINT it uses the real `xl save` fixture from
-# ../shared/fixtures when present, else it generates a Xen-format stream.
+# Without CHECKPOINT it uses the project's real `xl save` fixture of a 32 MiB
+# PV guest (tests/fixtures/xl-save-pv-32M.bin.zst, made with Xen 4.17).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -30,17 +30,12 @@ cmake --build "$top/build" -j"$(nproc)" >/dev/null
 work="$top/build/demo"
 mkdir -p "$work"
 if [ -z "$ckpt" ]; then
-  fixture="$top/../shared/fixtures/xl-save-pv-96M.bin.zst"
-  if [ -f "$fixture" ]; then
-    ckpt="$work/xl-save-pv-96M.bin"
-    [ -f "$ckpt" ] || zstd -q -d "$fixture" -o "$ckpt"
-    echo "demo: checkpoint: real xl save file ($fixture)"
-  else
-    ckpt="$work/generated-pv.xlsave"
-    # A Xen PV save stream written from the spec (xl header, libxl, libxc v3).
-    [ -f "$ckpt" ] || "$top/build/tests/e2e/gen_stream" "$ckpt" 256
-    echo "demo: checkpoint: generated 256 MiB Xen PV save stream (no fixture found)"
-  fi
+  # The project's own real `xl save` of a 32 MiB PV guest (tests/fixtures).
+  fixture="$top/tests/fixtures/xl-save-pv-32M.bin.zst"
+  [ -f "$fixture" ] || { echo "demo: $fixture is missing (a broken checkout?); give a CHECKPOINT" >&2; exit 1; }
+  ckpt="$work/xl-save-pv-32M.bin"
+  [ -f "$ckpt" ] || zstd -q -d "$fixture" -o "$ckpt"
+  echo "demo: checkpoint: real xl save of a 32 MiB PV guest (Xen 4.17, $fixture)"
 fi
 ckpt=$(readlink -f "$ckpt")
 echo "demo: $(stat -c %s "$ckpt") bytes, sha256 $(sha256sum "$ckpt" | cut -d' ' -f1)"

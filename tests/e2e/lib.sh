@@ -74,9 +74,10 @@ gen() { # gen OUT MIB SEED [--corrupt]
 	"${GEN_STREAM:?}" "$@" 2>>"$W/gen.log" || fail "gen_stream $*"
 }
 
-fixture() {
-	local f=${RVMIG_FIXTURE_PV:-}
-	[ -n "$f" ] && [ -s "$f" ] || fail "the real xl save fixture '$f' is missing: it is unpacked by the unit.fixture_unpack test from \${RVMIG_FIXTURES_DIR}/xl-save-pv-96M.bin.zst (configure -DRVMIG_FIXTURES_DIR=...)"
+fixture() { # fixture VAR: the unpacked real Xen fixture that environment variable VAR names
+	local v=${1:-RVMIG_FIXTURE_PV}
+	local f=${!v:-}
+	[ -n "$f" ] && [ -s "$f" ] || fail "the real Xen fixture $v='$f' is missing: the unit.fixture_unpack test unpacks it from tests/fixtures (run the tests with ctest)"
 	echo "$f"
 }
 

@@ -99,12 +99,13 @@ fixture_file)
 	file_to_file "$f"
 	[ "$(json_get "$W/tx.json" zero_pages_elided)" -gt 0 ] || fail "fixture: no zero pages elided"
 	[ "$(json_get "$W/tx.json" bytes_saved)" -gt 0 ] || fail "fixture: no bytes saved"
-	[ "$(json_get "$W/tx.json" pages)" = 24576 ] || fail "fixture: expected 24576 pages"
+	[ "$(json_get "$W/tx.json" pages)" = 8192 ] || fail "fixture: expected 8192 pages (32 MiB PV guest)"
 	;;
 fixture_pipe)
-	f=$(fixture) || exit 1
+	f=$(fixture RVMIG_FIXTURE_PVH) || exit 1
 	pipe_to_pipe "$f"
 	[ "$(json_get "$W/txp.json" zero_pages_elided)" -gt 0 ] || fail "fixture: no zero pages elided"
+	[ "$(json_get "$W/txp.json" pages)" = 8144 ] || fail "fixture: expected 8144 pages (32 MiB PVH guest)"
 	;;
 raw)
 	# any bytes with --raw, an odd size; an empty file too.  Raw bytes have

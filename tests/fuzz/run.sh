@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a
-# fixed time.  Seeds: the head of the real xl save fixture (when present) and
+# fixed time.  Seeds: the heads of the real Xen fixtures (tests/fixtures) and
 # hand-made wire messages / URIs.
 #
 #   tests/fuzz/run.sh SECONDS_PER_TARGET [WORKDIR]
@@ -23,11 +23,12 @@ declare -A srcs=(
 
 # Seeds.
 mkdir -p "$work/seed-stream" "$work/seed-wire" "$work/seed-uri"
-fixture="$top/../shared/fixtures/xl-save-pv-96M.bin.zst"
-if [ -f "$fixture" ]; then
-  # layer byte 0 (xl), chunk byte 0x41, then the first 48 KiB of the real file
-  { printf '\x00\x41'; zstd -dc "$fixture" | head -c 49152; } > "$work/seed-stream/fixture-head" || true
-fi
+# The heads of the real Xen fixtures (tests/fixtures): layer byte 0 (xl),
+# chunk byte 0x41, then the first 48 KiB of the file.
+for fixture in "$top"/tests/fixtures/*.bin.zst; do
+  seed=$work/seed-stream/$(basename "$fixture" .bin.zst)-head
+  { printf '\x00\x41'; zstd -dc "$fixture" | head -c 49152; } > "$seed" || true
+done
 printf '\x00\x01Xen saved domain, xl format\n \0 \r' > "$work/seed-stream/xl-magic"
 printf 'tcp://127.0.0.1:7000' > "$work/seed-uri/a"
 printf 'verbs://[fe80::1]:18515' > "$work/seed-uri/b"
