@@ -23,7 +23,7 @@ const char tool_common_help[] =
 	"  --slot-size BYTES receiver slot size, largest single move (default 1M;\n"
 	"                    set on the receiver)\n"
 	"  --raw             do not parse the input as a Xen save stream\n"
-	"  --stats-json PATH write statistics as JSON to PATH when done\n"
+	"  --stats-json PATH write statistics as JSON to PATH when done (- for stdout)\n"
 	"  -v, --verbose     more messages (twice: debug); RVMIG_LOG=error|warn|info|debug\n"
 	"                    sets the library's log level\n"
 	"  -q, --quiet       only errors\n"
