@@ -32,9 +32,8 @@ void bench_print_header(FILE *f, const struct bench_opts *o, const char *role, c
 {
 	char b1[32], b2[32], b3[32], b4[32], b5[32];
 
-	fprintf(f, "# rvmig-bench (rvmig %d.%d.%d): role %s, transport %s, mode %s\n",
-		RVMIG_VERSION_MAJOR, RVMIG_VERSION_MINOR, RVMIG_VERSION_PATCH, role, o->transport,
-		mode_name(o->mode));
+	fprintf(f, "# rvmig-bench (librvmig %s): role %s, transport %s, mode %s\n",
+		rvmig_version(NULL, NULL, NULL), role, o->transport, mode_name(o->mode));
 	fprintf(f, "# uri: %s\n", peer);
 	fprintf(f, "# qps %s, window %s, slot_size %s, slots %s, max_posted %s\n",
 		num_or_default(b1, sizeof(b1), o->qps), num_or_default(b2, sizeof(b2), o->window),
@@ -160,8 +159,8 @@ static void json_stats(FILE *f, const struct bench_libstats *s)
 void bench_print_json(FILE *f, const struct bench_opts *o, const char *peer,
 		      const struct bench_result *res, unsigned n)
 {
-	fprintf(f, "{\n  \"bench\": \"rvmig-bench\",\n  \"version\": \"%d.%d.%d\",\n",
-		RVMIG_VERSION_MAJOR, RVMIG_VERSION_MINOR, RVMIG_VERSION_PATCH);
+	fprintf(f, "{\n  \"bench\": \"rvmig-bench\",\n  \"version\": \"%s\",\n",
+		rvmig_version(NULL, NULL, NULL));
 	fprintf(f, "  \"params\": {\"transport\": ");
 	json_str(f, o->transport);
 	fprintf(f, ", \"mode\": \"%s\", \"uri\": ", mode_name(o->mode));

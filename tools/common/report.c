@@ -64,8 +64,8 @@ int report_write_json(const char *path, const struct tool_report *r)
 	}
 	fprintf(f, "{\n  \"tool\": ");
 	json_str(f, r->tool);
-	fprintf(f, ",\n  \"version\": \"%d.%d.%d\",\n  \"status\": ", RVMIG_VERSION_MAJOR,
-		RVMIG_VERSION_MINOR, RVMIG_VERSION_PATCH);
+	/* the library that ran, not the headers the tool was built with */
+	fprintf(f, ",\n  \"version\": \"%s\",\n  \"status\": ", rvmig_version(NULL, NULL, NULL));
 	json_str(f, r->status ? rvmig_strerror(r->status) : "ok");
 	fprintf(f, ",\n  \"ok\": %s,\n  \"transport\": ", r->status ? "false" : "true");
 	json_str(f, r->transport ? r->transport : "");
