@@ -94,6 +94,8 @@ struct tcp_link {
 	/* outstanding READs issued by us */
 	struct tcp_read *reads;
 	uint64_t next_read_id;
+	/* READ_RESPs queued for the peer, not yet written whole */
+	uint32_t resp_queued;
 	/* receive state machine */
 	enum tcp_rx_state rx_state;
 	struct tcp_frame rx_hdr;

@@ -163,6 +163,8 @@ int tcp_link_tx(struct tp_ep *ep, uint32_t li)
 			if (op->op) {
 				l->tx_outstanding--;
 				tcp_cq_push(ep, op->wr_id, op->op, 0, 0, li);
+			} else if (op->hdr.op == TCP_F_READ_RESP) {
+				l->resp_queued--;
 			}
 			free(op);
 		}
@@ -239,9 +241,20 @@ static int rx_dispatch(struct tp_ep *ep, uint32_t li)
 	case TCP_F_READ_REQ: {
 		struct tcp_txop *op;
 
-		if (f->len != 0 && !tcp_mr_check(ep, f->raddr, f->rkey, f->len, TP_ACCESS_REMOTE_READ)) {
+		/* Zero-length READs too must name a region the peer may read:
+		 * one that has none (a receiver, any endpoint before the peer
+		 * authenticated) is served nothing. */
+		if (!tcp_mr_check(ep, f->raddr, f->rkey, f->len, TP_ACCESS_REMOTE_READ)) {
 			tcp_link_fail(ep, li, -RVMIG_EACCESS, "READ outside a granted region");
 			return -RVMIG_EACCESS;
+		}
+		/* The peer keeps at most max_rd_atomic READs outstanding (and
+		 * one answer may still be leaving): more is a violation, not a
+		 * reason to queue answers without bound. */
+		if (l->resp_queued >= 2 * ep->cfg.max_rd_atomic) {
+			tcp_link_fail(ep, li, -RVMIG_EBADMSG,
+				      "more READs outstanding than the responder allows");
+			return -RVMIG_EBADMSG;
 		}
 		op = calloc(1, sizeof(*op));
 		if (!op)
@@ -252,6 +265,7 @@ static int rx_dispatch(struct tp_ep *ep, uint32_t li)
 		op->iov[0] = (struct iovec){ &op->hdr, sizeof(op->hdr) };
 		op->iov[1] = (struct iovec){ (void *)(uintptr_t)f->raddr, f->len };
 		op->iovcnt = f->len ? 2 : 1;
+		l->resp_queued++;
 		l->rx_state = RX_HDR;
 		l->rx_done = 0;
 		return tcp_txq_add(ep, li, op);
