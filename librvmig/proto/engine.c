@@ -384,7 +384,10 @@ void ep_free(struct rvmig_ep *ep)
 			ep->tp->dereg_mr(ep->tep, &ep->ring_mr);
 		if (ep->ctrl_mr_ok)
 			ep->tp->dereg_mr(ep->tep, &ep->ctrl_mr);
-		ep->tp->ep_destroy(ep->tep);
+		if (ep->no_linger && ep->tp->ep_abort)
+			ep->tp->ep_abort(ep->tep);
+		else
+			ep->tp->ep_destroy(ep->tep);
 	}
 	for (uint32_t i = 0; i < ep->q_count; i++)
 		free(ep->q[(ep->q_head + i) % ep->q_cap].msg);

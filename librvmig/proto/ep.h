@@ -180,6 +180,10 @@ struct rvmig_ep {
 	uint64_t reply_id;
 	uint64_t last_rx_ns, last_tx_ns;
 
+	/* receiver: dropped in its handshake (setup.c); closed without waiting
+	 * for the peer (tp ep_abort) */
+	bool no_linger;
+
 	/* authentication */
 	uint8_t nonce_s[WIRE_NONCE], nonce_c[WIRE_NONCE];
 	uint8_t psk[256];

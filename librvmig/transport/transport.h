@@ -92,6 +92,11 @@ struct rvmig_tp_ops {
 	int (*ep_create)(struct rvmig_ctx *ctx, const struct tp_ep_cfg *cfg, struct tp_ep **out);
 	/* Disconnects every link (flushing outstanding ops) and frees all. */
 	void (*ep_destroy)(struct tp_ep *ep);
+	/* Optional (NULL: ep_destroy never waits): as ep_destroy, but never
+	 * waits for the peer, e.g. for its end of a graceful close; what the
+	 * peer still sends is discarded.  For peers that have not proved who
+	 * they are, which must not hold the listener. */
+	void (*ep_abort)(struct tp_ep *ep);
 	/* Connects one more link to host:port, sending `hello` (<= TP_HELLO_MAX)
 	 * and receiving the peer's reply (<= TP_HELLO_MAX bytes into reply,
 	 * *reply_len updated).  A rejection returns -ECONNREFUSED with the

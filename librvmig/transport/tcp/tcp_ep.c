@@ -75,11 +75,8 @@ static void linger_close(struct tp_ep *ep)
 	}
 }
 
-static void tcp_ep_destroy(struct tp_ep *ep)
+static void ep_release(struct tp_ep *ep)
 {
-	if (!ep)
-		return;
-	linger_close(ep);
 	for (uint32_t i = 0; i < ep->nlinks; i++) {
 		struct tcp_link *l = &ep->links[i];
 
@@ -93,6 +90,34 @@ static void tcp_ep_destroy(struct tp_ep *ep)
 	free(ep->mrs);
 	close(ep->epfd);
 	free(ep);
+}
+
+static void tcp_ep_destroy(struct tp_ep *ep)
+{
+	if (!ep)
+		return;
+	linger_close(ep);
+	ep_release(ep);
+}
+
+/* Without waiting: FIN after what we wrote (a last ERROR still goes out),
+ * and what the peer sent that is already here is read away first so that
+ * closing does not turn into a reset that could destroy that ERROR. */
+static void tcp_ep_abort(struct tp_ep *ep)
+{
+	char sink[4096];
+
+	if (!ep)
+		return;
+	for (uint32_t i = 0; i < ep->nlinks; i++) {
+		if (ep->links[i].dead)
+			continue;
+		shutdown(ep->links[i].fd, SHUT_WR);
+		for (int k = 0; k < 16; k++)
+			if (recv(ep->links[i].fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+				break;
+	}
+	ep_release(ep);
 }
 
 int tcp_ep_add_link(struct tp_ep *ep, int fd, const char *peer)
@@ -336,6 +361,7 @@ const struct rvmig_tp_ops rvmig_tp_tcp = {
 	.name = "tcp",
 	.ep_create = tcp_ep_create,
 	.ep_destroy = tcp_ep_destroy,
+	.ep_abort = tcp_ep_abort,
 	.connect_link = tcp_connect_link,
 	.ep_fd = tcp_ep_fd,
 	.arm = tcp_arm,
