@@ -98,6 +98,7 @@ enum rvmig_ep_flags {
  *   timeout_ms    10000: peer silence that counts as failure
  *   psk           none: no authentication
  *   max_conns     64 (listener only): connection limit, see rvmig_listen()
+ *   auth_timeout_ms 5000 (listener only): handshake deadline, see rvmig_listen()
  */
 struct rvmig_ep_attr {
 	size_t size;
@@ -119,12 +120,21 @@ struct rvmig_ep_attr {
 	const void *psk;
 	uint32_t psk_len;
 	/* Listener only (ignored by rvmig_connect): how many endpoints accepted
-	 * from this listener may be alive at once, counting those still in
-	 * their handshake.  Default 64 (RVMIG_MAX_CONNS_DEFAULT). */
+	 * from this listener may be alive at once (peers still in their
+	 * handshake are not counted, see rvmig_listen()).  Default 64
+	 * (RVMIG_MAX_CONNS_DEFAULT). */
 	uint32_t max_conns;
+	/* Listener only: how long a connecting peer may take over each step of
+	 * its handshake: opening its next link, and with a psk answering the
+	 * challenge once all its links are up.  A peer that is slower is
+	 * dropped.  This deadline, not timeout_ms, is all an unauthenticated
+	 * peer can hold anything for.  Default 5000 ms
+	 * (RVMIG_AUTH_TIMEOUT_DEFAULT). */
+	uint32_t auth_timeout_ms;
 };
 
 #define RVMIG_MAX_CONNS_DEFAULT 64
+#define RVMIG_AUTH_TIMEOUT_DEFAULT 5000
 
 /* Loads a pre-shared key file into buf (at most *len bytes; *len is set to
  * the key length).  The file must be a regular file owned by the caller (or
@@ -139,15 +149,34 @@ RVMIG_API int rvmig_key_load(rvmig_ctx *ctx, const char *path, void *buf, size_t
  * URIs: "verbs://HOST:PORT" (rdma_cm, RC QPs) and "tcp://HOST:PORT".
  * HOST is a name or an IPv4/IPv6 literal ([::1]).
  *
- * Connection limit.  A listener counts the endpoints it accepted that are
- * not yet closed with rvmig_ep_close(), plus the peers whose handshake it
- * has begun; attr->max_conns (default RVMIG_MAX_CONNS_DEFAULT) bounds that
- * count.  A new peer that arrives while the count is at the limit is refused
- * inside the handshake, before any memory is registered for it:
- * rvmig_connect() on its side fails with -RVMIG_ECONNLIMIT and logs
- * "<uri> refused the connection: too many connections (limit N)".  Links of
- * a peer already counted are still accepted.  Closing an accepted endpoint
- * frees its place at once; endpoints may outlive their listener.
+ * Handshake.  A peer's handshake is: a hello on each of the links it
+ * announced, then, when the listener has a psk, the challenge-response
+ * (see psk above).  It is a state of the listener that rvmig_accept()
+ * advances without ever waiting for one peer: many peers can be in their
+ * handshake at once; each must open its next link, and answer the
+ * challenge once all are up, within attr->auth_timeout_ms (default 5 s) or
+ * it is dropped; and at most 64 of their links are kept (the peer that
+ * began its handshake first is dropped to make room for a newcomer).  A TCP
+ * peer that connects and sends nothing (or half a hello) is likewise
+ * awaited for 5 s alongside other peers (at most 64 such; the oldest makes
+ * room for a new one).  Nothing a peer sends before it has authenticated
+ * is served: anything but the answer to the challenge ends its connection,
+ * and no memory it could reach is registered before.  (On verbs, accepting
+ * one link still waits until rdma_cm reports it established, which the
+ * peer's kernel answers at once, at most timeout_ms.)
+ *
+ * Connection limit.  A listener counts the endpoints rvmig_accept()
+ * returned that are not yet closed with rvmig_ep_close();
+ * attr->max_conns (default RVMIG_MAX_CONNS_DEFAULT) bounds that count.
+ * Peers in their handshake are not counted, so peers that never
+ * authenticate cannot take the places of those that do.  A new peer that
+ * arrives while the count is at the limit is refused inside the handshake,
+ * before any memory is registered for it: rvmig_connect() on its side fails
+ * with -RVMIG_ECONNLIMIT and logs "<uri> refused the connection: too many
+ * connections (limit N)".  A peer that completes its handshake after the
+ * limit was reached meanwhile is refused then (rvmig_connect() also fails
+ * with -RVMIG_ECONNLIMIT).  Closing an accepted endpoint frees its place at
+ * once; endpoints may outlive their listener.
  *
  * Servicing requests.  Connection requests are only answered (accepted or
  * refused) inside rvmig_accept(); until then they wait in the kernel (TCP
@@ -155,28 +184,29 @@ RVMIG_API int rvmig_key_load(rvmig_ctx *ctx, const char *path, void *buf, size_t
  * timeout.  A server that is busy with its endpoints keeps
  * rvmig_listener_fd() in its poll set and, whenever it is readable, calls
  * rvmig_accept(l, 0, &ep) — also while it is at its limit, so that peers
- * over the limit are told so at once instead of timing out.  A TCP peer
- * that connects and sends nothing (or half a hello) does not hold
- * rvmig_accept(): its hello is awaited for up to 5 s alongside other peers
- * (at most 64 such peers; the oldest makes room for a new one).  At the limit,
- * rvmig_accept() refuses every new peer and returns -ETIMEDOUT when its
- * timeout ends, so never call it with timeout -1 while at the limit from
- * the thread that would close the endpoints.
+ * over the limit are told so at once instead of timing out.  The fd is
+ * readable when a connection request waits, when a peer in its handshake
+ * has sent something and when a handshake deadline has passed.  At the
+ * limit, rvmig_accept() refuses every new peer and returns -ETIMEDOUT when
+ * its timeout ends, so never call it with timeout -1 while at the limit
+ * from the thread that would close the endpoints.
  */
 RVMIG_API int rvmig_listen(rvmig_ctx *ctx, const char *uri, const struct rvmig_ep_attr *attr,
 			   rvmig_listener **out);
 /* Port actually bound (useful with port 0). */
 RVMIG_API int rvmig_listener_port(rvmig_listener *l);
-/* A file descriptor that is readable while a connection request waits to be
- * handled by rvmig_accept() (level-triggered; owned by the listener, do not
- * read or close it). */
+/* A file descriptor that is readable while rvmig_accept() has work: a
+ * connection request, a message from a peer in its handshake, a handshake
+ * deadline passed (level-triggered; owned by the listener, do not read or
+ * close it). */
 RVMIG_API int rvmig_listener_fd(rvmig_listener *l);
 /* Endpoints of this listener alive now (see the connection limit above). */
 RVMIG_API uint32_t rvmig_listener_conns(const rvmig_listener *l);
-/* Waits up to timeout_ms (-1: forever, 0: handle what is already waiting)
- * for one peer and completes its handshake.  Returns -ETIMEDOUT when no
- * endpoint was completed in that time (peers refused meanwhile, e.g. over
- * the limit or with a wrong key, are logged, not returned). */
+/* Advances the handshakes of connecting peers for up to timeout_ms (-1:
+ * forever, 0: handle what is already waiting) and returns the first
+ * endpoint whose handshake is complete.  Returns -ETIMEDOUT when none was
+ * completed in that time (peers refused or dropped meanwhile, e.g. over the
+ * limit, with a wrong key or too slow, are logged, not returned). */
 RVMIG_API int rvmig_accept(rvmig_listener *l, int timeout_ms, rvmig_ep **out);
 RVMIG_API void rvmig_listener_close(rvmig_listener *l);
 

@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/uri.h"
@@ -19,11 +22,31 @@
 /* The version this library speaks; tests may change it to check refusal. */
 uint16_t proto_wire_version = WIRE_VERSION;
 
+/*
+ * Peers in their handshake.  A session waits here from its first link's
+ * hello until it is handed out by rvmig_accept(): while its links come
+ * (PEND_LINKS), then, with a psk, while its answer to the CHALLENGE is
+ * awaited (PEND_AUTH).  Nothing here ever waits for a peer: the endpoints
+ * of PEND_AUTH sessions are in the listener's epoll set and driven without
+ * blocking, and each step has its own deadline (auth_timeout_ms).  A
+ * refused peer (wrong key, limit reached meanwhile) stays a moment longer
+ * (PEND_REFUSING) so that the ERROR telling it why can leave.  These
+ * sessions do not count against max_conns; their links are bounded by
+ * PENDING_LINKS_MAX.
+ */
+#define PENDING_LINKS_MAX 64
+#define REFUSE_LINGER_MS 500 /* for a refused peer's ERROR to leave */
+
+enum pend_state { PEND_LINKS, PEND_AUTH, PEND_REFUSING };
+
 struct pending_session {
 	struct pending_session *next;
 	struct rvmig_ep *ep;
+	enum pend_state state;
 	uint32_t links_up;
+	bool watched;         /* ep fd in the listener's epoll set */
 	uint64_t started_ns;
+	uint64_t deadline_ns; /* of the current step */
 };
 
 /* The live-endpoint count of a listener, shared with the endpoints it
@@ -40,7 +63,12 @@ struct rvmig_listener {
 	struct tp_lst *tl;
 	struct rvmig_ep_attr attr;
 	struct pending_session *pending;
+	uint32_t pending_links; /* links of the pending sessions */
 	struct conn_count *cc;
+	/* rvmig_listener_fd(): the transport's listener fd, the timer and the
+	 * fds of PEND_AUTH / PEND_REFUSING endpoints */
+	int epfd;
+	int timerfd; /* expires at the earliest pending deadline */
 };
 
 /* A REJECT hello carries its reason in `status` (positive RVMIG_E* or
@@ -85,6 +113,8 @@ static void attr_resolve(struct rvmig_ep_attr *d, const struct rvmig_ep_attr *s)
 	}
 	d->max_conns = RVMIG_MAX_CONNS_DEFAULT;
 	if (ATTR_FIELD(s, max_conns)) d->max_conns = s->max_conns;
+	d->auth_timeout_ms = RVMIG_AUTH_TIMEOUT_DEFAULT;
+	if (ATTR_FIELD(s, auth_timeout_ms)) d->auth_timeout_ms = s->auth_timeout_ms;
 }
 
 static int attr_check(struct rvmig_ctx *ctx, const struct rvmig_ep_attr *a)
@@ -270,6 +300,27 @@ RVMIG_API int rvmig_connect(rvmig_ctx *ctx, const char *uri, const struct rvmig_
 
 /* ---- listening side: the receiver ---- */
 
+/* The listener's pollable fd: an epoll set of the transport's listener fd,
+ * a timer for the handshake deadlines, and (added later) the endpoints of
+ * peers being authenticated. */
+static int listener_fds(struct rvmig_listener *l)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (l->epfd < 0 || l->timerfd < 0 ||
+	    epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->tp->lst_fd(l->tl), &ev) ||
+	    epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->timerfd, &ev)) {
+		int rc = -errno;
+
+		LOG_ERR(l->ctx, "proto", "cannot set up the listener's epoll set: %s",
+			rvmig_strerror(rc));
+		return rc;
+	}
+	return 0;
+}
+
 RVMIG_API int rvmig_listen(rvmig_ctx *ctx, const char *uri, const struct rvmig_ep_attr *attr,
 			   rvmig_listener **out)
 {
@@ -289,13 +340,22 @@ RVMIG_API int rvmig_listen(rvmig_ctx *ctx, const char *uri, const struct rvmig_e
 		return -ENOMEM;
 	}
 	l->cc->lst_open = true;
+	l->epfd = l->timerfd = -1;
 	attr_resolve(&l->attr, attr);
 	rc = attr_check(ctx, &l->attr);
 	if (!rc)
 		rc = transport_for(ctx, uri, &u, &l->tp);
 	if (!rc)
 		rc = l->tp->listen(ctx, u.host, u.port, &l->tl);
+	if (!rc)
+		rc = listener_fds(l);
 	if (rc) {
+		if (l->tl)
+			l->tp->lst_close(l->tl);
+		if (l->epfd >= 0)
+			close(l->epfd);
+		if (l->timerfd >= 0)
+			close(l->timerfd);
 		free(l->cc);
 		free(l);
 		return rc;
@@ -311,7 +371,7 @@ RVMIG_API int rvmig_listener_port(rvmig_listener *l)
 
 RVMIG_API int rvmig_listener_fd(rvmig_listener *l)
 {
-	return l ? l->tp->lst_fd(l->tl) : -EINVAL;
+	return l ? l->epfd : -EINVAL;
 }
 
 RVMIG_API uint32_t rvmig_listener_conns(const rvmig_listener *l)
@@ -357,36 +417,17 @@ static int receiver_ready(struct rvmig_ep *ep)
 	return rc < 0 ? rc : 0;
 }
 
-/* Receiver: challenge the client and wait for its proof.  No memory the
- * peer could reach is registered before this succeeds. */
-static int authenticate(struct rvmig_ep *ep)
+static bool sends_idle(struct rvmig_ep *ep)
 {
-	uint64_t deadline = ep_now_ns() + (uint64_t)ep->attr.timeout_ms * 1000000ull;
-	int rc;
+	for (uint32_t i = 0; i < ep->nlinks; i++)
+		if (ep->links[i].sq_used)
+			return false;
+	return true;
+}
 
-	ep->auth_state = 1;
-	rc = auth_challenge(ep);
-	while (!rc && ep->auth_state == 1 && !ep->error) {
-		if (ep_now_ns() > deadline) {
-			rc = -RVMIG_ETIMEDOUT;
-			break;
-		}
-		ep_drive(ep, 100);
-	}
-	if (!rc && ep->auth_state == 2)
-		return 0;
-	if (!rc)
-		rc = ep->error ? ep->error : -RVMIG_EAUTH;
-	LOG_WARN(ep->ctx, "auth", "refusing client %s: %s", ep->peer, rvmig_strerror(rc));
-	if (!ep->error) {
-		struct wire_error m = { .h.type = MSG_ERROR, .code = RVMIG_EAUTH };
-
-		snprintf(m.text, sizeof(m.text), "authentication failed");
-		ep_send_ctrl(ep, 0, &m, sizeof(m), true);
-		for (int i = 0; i < 10 && !ep->error; i++)
-			ep_drive(ep, 10);
-	}
-	return rc;
+static uint64_t ms_ns(uint32_t ms)
+{
+	return (uint64_t)ms * 1000000ull;
 }
 
 static void reject(struct rvmig_listener *l, struct tp_req *req, int status, uint16_t version)
@@ -404,22 +445,199 @@ static void reject(struct rvmig_listener *l, struct tp_req *req, int status, uin
 	l->tp->lst_reject(req, &r, sizeof(r));
 }
 
-static void pending_drop(struct rvmig_listener *l, struct pending_session *s)
+/* ---- peers in their handshake ---- */
+
+/* Adds the session's endpoint to the listener's epoll set (once). */
+static int pending_watch(struct rvmig_listener *l, struct pending_session *s)
 {
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (s->watched)
+		return 0;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, s->ep->tp->ep_fd(s->ep->tep), &ev))
+		return -errno;
+	s->watched = true;
+	return 0;
+}
+
+/* Takes the session off the list and returns its endpoint. */
+static struct rvmig_ep *pending_unlink(struct rvmig_listener *l, struct pending_session *s)
+{
+	struct rvmig_ep *ep = s->ep;
+
 	for (struct pending_session **pp = &l->pending; *pp; pp = &(*pp)->next) {
 		if (*pp == s) {
 			*pp = s->next;
 			break;
 		}
 	}
-	if (s->ep) {
-		conn_put(s->ep);
-		ep_free(s->ep);
-	}
+	if (s->watched)
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, ep->tp->ep_fd(ep->tep), NULL);
+	l->pending_links -= s->links_up;
 	free(s);
+	return ep;
 }
 
-/* Handles one link request.  Returns a complete endpoint, NULL, or error. */
+/* Drops the session without waiting for its peer. */
+static void pending_drop(struct rvmig_listener *l, struct pending_session *s)
+{
+	struct rvmig_ep *ep = pending_unlink(l, s);
+
+	ep->no_linger = true;
+	ep_free(ep);
+}
+
+/* Tells the peer why it is refused; the session is dropped once the ERROR
+ * has left (pending_progress) or REFUSE_LINGER_MS passed. */
+static void pending_refuse(struct rvmig_listener *l, struct pending_session *s, int code,
+			   const char *text)
+{
+	struct wire_error m = { .h.type = MSG_ERROR, .code = code };
+
+	snprintf(m.text, sizeof(m.text), "%s", text);
+	if (s->ep->error || ep_send_ctrl(s->ep, 0, &m, sizeof(m), true) < 0 ||
+	    pending_watch(l, s)) {
+		pending_drop(l, s);
+		return;
+	}
+	s->state = PEND_REFUSING;
+	s->deadline_ns = ep_now_ns() + ms_ns(REFUSE_LINGER_MS);
+}
+
+/* The handshake is complete: the endpoint takes a place and gets its ring
+ * (the first memory the peer can reach: with a psk, registered only now
+ * that the client's proof checked out).  Returns it, or NULL when it was
+ * refused. */
+static struct rvmig_ep *pending_complete(struct rvmig_listener *l, struct pending_session *s)
+{
+	struct rvmig_ep *ep = s->ep;
+
+	if (l->cc->live >= l->attr.max_conns) {
+		char text[64];
+
+		LOG_WARN(l->ctx, "proto", "refusing %s (session %016llx): too many connections "
+			 "(limit %u)", ep->peer, (unsigned long long)ep->session, l->attr.max_conns);
+		snprintf(text, sizeof(text), "too many connections (limit %u)", l->attr.max_conns);
+		pending_refuse(l, s, RVMIG_ECONNLIMIT, text);
+		return NULL;
+	}
+	if (receiver_ready(ep)) {
+		pending_drop(l, s);
+		return NULL;
+	}
+	pending_unlink(l, s);
+	ep->conns = l->cc;
+	l->cc->live++;
+	return ep;
+}
+
+/* Drives the endpoints of peers being authenticated or refused, never
+ * waiting.  Returns an endpoint whose handshake is complete, or NULL. */
+static struct rvmig_ep *pending_progress(struct rvmig_listener *l)
+{
+	for (struct pending_session *s = l->pending, *n; s; s = n) {
+		struct rvmig_ep *ep = s->ep;
+
+		n = s->next;
+		if (s->state == PEND_LINKS)
+			continue;
+		ep_drive(ep, 0);
+		if (!ep->error) {
+			/* What comes after this makes the listener fd readable. */
+			ep->tp->arm(ep->tep);
+			ep_drive(ep, 0);
+		}
+		if (s->state == PEND_REFUSING) {
+			if (ep->error || sends_idle(ep))
+				pending_drop(l, s);
+			continue;
+		}
+		if (ep->error) {
+			LOG_WARN(l->ctx, "auth", "refusing client %s: %s", ep->peer,
+				 rvmig_strerror(ep->error));
+			pending_drop(l, s);
+		} else if (ep->auth_state < 0) {
+			LOG_WARN(l->ctx, "auth", "refusing client %s: %s", ep->peer,
+				 rvmig_strerror(-RVMIG_EAUTH));
+			pending_refuse(l, s, RVMIG_EAUTH, "authentication failed");
+		} else if (ep->auth_state == 2) {
+			ep = pending_complete(l, s);
+			if (ep)
+				return ep;
+		}
+	}
+	return NULL;
+}
+
+/* Drops the sessions whose current step took longer than allowed. */
+static void pending_expire(struct rvmig_listener *l)
+{
+	uint64_t now = ep_now_ns();
+
+	for (struct pending_session *s = l->pending, *n; s; s = n) {
+		struct rvmig_ep *ep = s->ep;
+
+		n = s->next;
+		if (now < s->deadline_ns)
+			continue;
+		if (s->state == PEND_LINKS) {
+			LOG_WARN(l->ctx, "proto", "dropping session %016llx from %s: only %u of %u links "
+				 "came (each must come within %u ms)", (unsigned long long)ep->session,
+				 ep->peer, s->links_up, ep->nlinks, l->attr.auth_timeout_ms);
+		} else if (s->state == PEND_AUTH) {
+			struct wire_error m = { .h.type = MSG_ERROR, .code = RVMIG_EAUTH };
+
+			LOG_WARN(l->ctx, "auth", "refusing client %s: no answer to the challenge within "
+				 "%u ms", ep->peer, l->attr.auth_timeout_ms);
+			snprintf(m.text, sizeof(m.text), "no answer to the challenge within %u ms",
+				 l->attr.auth_timeout_ms);
+			if (!ep->error)
+				ep_send_ctrl(ep, 0, &m, sizeof(m), true); /* best effort */
+		}
+		pending_drop(l, s);
+	}
+}
+
+/* At most PENDING_LINKS_MAX links are kept for peers in their handshake:
+ * the peer that began its handshake first (other than `keep`) makes room. */
+static void pending_make_room(struct rvmig_listener *l, const struct pending_session *keep)
+{
+	while (l->pending_links >= PENDING_LINKS_MAX) {
+		struct pending_session *old = NULL;
+
+		for (struct pending_session *s = l->pending; s; s = s->next)
+			if (s != keep && (!old || s->started_ns < old->started_ns))
+				old = s;
+		if (!old)
+			return;
+		LOG_WARN(l->ctx, "proto", "dropping %s (session %016llx): its handshake is not "
+			 "complete and %u links of peers in their handshake are waiting",
+			 old->ep->peer, (unsigned long long)old->ep->session, l->pending_links);
+		pending_drop(l, old);
+	}
+}
+
+/* The timer fd expires at the earliest deadline of the pending sessions
+ * (disarmed when there is none); setting it clears a past expiry. */
+static void timer_arm(struct rvmig_listener *l)
+{
+	struct itimerspec its = { 0 };
+	uint64_t next = UINT64_MAX;
+
+	for (struct pending_session *s = l->pending; s; s = s->next)
+		if (s->deadline_ns < next)
+			next = s->deadline_ns;
+	if (next != UINT64_MAX) {
+		its.it_value.tv_sec = (time_t)(next / 1000000000ull);
+		its.it_value.tv_nsec = (long)(next % 1000000000ull);
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1;
+	}
+	timerfd_settime(l->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* Handles one link request.  Sets *done to an endpoint whose handshake is
+ * complete (a listener without a psk, last link).  Returns 0 or an error. */
 static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_hello *h,
 		      size_t hlen, struct rvmig_ep **done)
 {
@@ -448,12 +666,20 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 	}
 	for (s = l->pending; s && s->ep->session != h->session; s = s->next)
 		;
+	if (s && (s->state != PEND_LINKS || h->nlinks != s->ep->nlinks)) {
+		LOG_WARN(l->ctx, "proto", "refusing link %u of %u of session %016llx: %s",
+			 h->link_idx, h->nlinks, (unsigned long long)h->session,
+			 s->state != PEND_LINKS ? "all its links are up" : "it announced another count");
+		reject(l, req, EINVAL, proto_wire_version);
+		return 0;
+	}
 	if (!s && l->cc->live >= l->attr.max_conns) {
 		LOG_WARN(l->ctx, "proto", "refusing a peer (session %016llx): too many connections "
 			 "(limit %u)", (unsigned long long)h->session, l->attr.max_conns);
 		reject(l, req, RVMIG_ECONNLIMIT, proto_wire_version);
 		return 0;
 	}
+	pending_make_room(l, s);
 	if (!s) {
 		struct rvmig_ep_attr a = l->attr;
 		int rc;
@@ -476,11 +702,10 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 			return rc;
 		}
 		s->ep->session = h->session;
-		s->ep->conns = l->cc;
-		l->cc->live++;
 		s->ep->crc = h->caps & WIRE_CAP_CRC;
 		s->ep->nslots = a.nslots;
 		s->ep->slot_size = a.slot_size;
+		s->state = PEND_LINKS;
 		s->started_ns = ep_now_ns();
 		s->next = l->pending;
 		l->pending = s;
@@ -495,67 +720,91 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 		pending_drop(l, s);
 		return 0;
 	}
-	if (++s->links_up < s->ep->nlinks)
-		return 0;
-	/* All links are up: authenticate, describe the ring, hand it out. */
+	s->links_up++;
+	l->pending_links++;
+	s->deadline_ns = ep_now_ns() + ms_ns(l->attr.auth_timeout_ms);
 	snprintf(s->ep->peer, sizeof(s->ep->peer), "%s", l->tp->peer_name(s->ep->tep));
-	if (s->ep->attr.psk && authenticate(s->ep)) {
-		pending_drop(l, s);
+	if (s->links_up < s->ep->nlinks)
+		return 0;
+	if (!s->ep->attr.psk) {
+		*done = pending_complete(l, s);
 		return 0;
 	}
-	li = receiver_ready(s->ep);
+	/* All links are up: challenge the client.  Its answer is awaited with
+	 * the listener's other work (pending_progress), never here. */
+	s->ep->auth_state = 1;
+	li = auth_challenge(s->ep);
+	if (!li)
+		li = pending_watch(l, s);
 	if (li) {
+		LOG_WARN(l->ctx, "auth", "cannot challenge client %s: %s", s->ep->peer,
+			 rvmig_strerror(li));
 		pending_drop(l, s);
 		return 0;
 	}
-	*done = s->ep;
-	s->ep = NULL;
-	pending_drop(l, s);
+	s->state = PEND_AUTH;
 	return 0;
 }
 
 RVMIG_API int rvmig_accept(rvmig_listener *l, int timeout_ms, rvmig_ep **out)
 {
-	uint64_t deadline = ep_now_ns() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms) * 1000000ull;
+	uint64_t deadline = ep_now_ns() + ms_ns(timeout_ms < 0 ? 0 : (uint32_t)timeout_ms);
+	int rc;
 
 	if (!l || !out)
 		return -EINVAL;
 	for (;;) {
 		uint8_t hello[TP_HELLO_MAX];
 		size_t hlen = sizeof(hello);
+		struct epoll_event evs[8];
 		struct rvmig_ep *ep = NULL;
 		struct tp_req *req;
-		int wait = -1, rc;
+		uint64_t ticks, now;
+		ssize_t n;
+		int wait;
 
-		if (timeout_ms >= 0) {
-			uint64_t now = ep_now_ns();
-
-			wait = now >= deadline ? 0 : (int)((deadline - now) / 1000000);
-		}
-		/* Sessions whose remaining links never came are dropped. */
-		for (struct pending_session *s = l->pending, *n; s; s = n) {
-			n = s->next;
-			if (ep_now_ns() - s->started_ns > (uint64_t)s->ep->attr.timeout_ms * 1000000ull) {
-				LOG_WARN(l->ctx, "proto", "session %016llx: only %u of %u links came",
-					 (unsigned long long)s->ep->session, s->links_up, s->ep->nlinks);
-				pending_drop(l, s);
-			}
-		}
-		rc = l->tp->lst_wait(l->tl, wait, &req, hello, &hlen);
-		if (rc == -EAGAIN)
-			continue;
-		if (rc)
-			return rc;
-		rc = accept_one(l, req, (struct wire_hello *)hello, hlen, &ep);
-		if (rc)
-			return rc;
+		n = read(l->timerfd, &ticks, sizeof(ticks)); /* clears a past expiry */
+		(void)n;
+		pending_expire(l);
+		ep = pending_progress(l);
 		if (ep) {
 			*out = ep;
-			return 0;
+			rc = 0;
+			break;
 		}
-		if (timeout_ms >= 0 && ep_now_ns() >= deadline)
-			return -ETIMEDOUT;
+		rc = l->tp->lst_wait(l->tl, 0, &req, hello, &hlen);
+		if (!rc) {
+			rc = accept_one(l, req, (struct wire_hello *)hello, hlen, &ep);
+			if (rc)
+				break;
+			if (ep) {
+				*out = ep;
+				break;
+			}
+		} else if (rc != -ETIMEDOUT && rc != -EAGAIN) {
+			break;
+		}
+		now = ep_now_ns();
+		if (timeout_ms >= 0 && now >= deadline) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		if (!rc)
+			continue; /* a hello was handled: more may be waiting */
+		/* Sleep until a request, a message from a peer in its handshake
+		 * or a deadline; at most 1 s, so that the transport's own set-up
+		 * deadlines (TCP hellos) are kept too. */
+		wait = 1000;
+		if (timeout_ms >= 0 && (deadline - now) / 1000000 < 1000)
+			wait = (int)((deadline - now + 999999) / 1000000);
+		timer_arm(l);
+		if (epoll_wait(l->epfd, evs, 8, wait) < 0 && errno != EINTR) {
+			rc = -errno;
+			break;
+		}
 	}
+	timer_arm(l);
+	return rc;
 }
 
 RVMIG_API void rvmig_listener_close(rvmig_listener *l)
@@ -565,6 +814,8 @@ RVMIG_API void rvmig_listener_close(rvmig_listener *l)
 	while (l->pending)
 		pending_drop(l, l->pending);
 	l->tp->lst_close(l->tl);
+	close(l->epfd);
+	close(l->timerfd);
 	l->cc->lst_open = false;
 	if (!l->cc->live)
 		free(l->cc);
@@ -572,14 +823,6 @@ RVMIG_API void rvmig_listener_close(rvmig_listener *l)
 }
 
 /* ---- shutdown ---- */
-
-static bool sends_idle(struct rvmig_ep *ep)
-{
-	for (uint32_t i = 0; i < ep->nlinks; i++)
-		if (ep->links[i].sq_used)
-			return false;
-	return true;
-}
 
 RVMIG_API void rvmig_ep_close(rvmig_ep *ep)
 {

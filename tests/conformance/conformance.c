@@ -9,6 +9,7 @@
  * checked by SHA-256 on both ends.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
@@ -28,6 +29,7 @@
 #include <rvmig.h>
 
 #include "proto/ep.h" /* proto_wire_version, to test refusal of other versions */
+#include "transport/tcp/tcp.h" /* the hostile peers speak TCP set-up and frames */
 
 #define MiB (1024u * 1024u)
 
@@ -912,6 +914,288 @@ Test(auth, key_file_permissions)
 	cr_assert_eq(memcmp(buf, key_a, len), 0);
 	unlink(path);
 	rvmig_ctx_destroy(ctx);
+}
+
+/* ---- hostile peers before authentication (TCP, hand-built) ----
+ *
+ * These peers speak the TCP transport's set-up and frames themselves
+ * (transport/tcp/tcp.h, proto/wire.h): a hello that the listener accepts,
+ * then whatever a peer without the key can do.  rdma_cm carries the hello
+ * in the connect request, so they run over TCP only; the library code they
+ * exercise (the handshake state kept by the listener) is the same for
+ * verbs. */
+
+static int raw_connect(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(inet_pton(AF_INET, host(), &sa.sin_addr), 1);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "connect: %s",
+		     strerror(errno));
+	return fd;
+}
+
+/* Sends a hello for link `idx` of an `nlinks`-link session and returns the
+ * listener's answer (TCP_SETUP_ACCEPT or TCP_SETUP_REJECT). */
+static int raw_hello(int fd, uint64_t session, uint8_t nlinks, uint8_t idx)
+{
+	struct wire_hello h = { .magic = WIRE_MAGIC, .version = WIRE_VERSION, .kind = HELLO_REQ,
+				.mode = RVMIG_MODE_PUSH, .caps = WIRE_CAP_PUSH | WIRE_CAP_PULL,
+				.link_idx = idx, .nlinks = nlinks, .ctrl_credits = EP_CTRL_CREDITS,
+				.session = session, .timeout_ms = 30000 };
+	uint8_t reply[TP_HELLO_MAX], kind = 0;
+	size_t len = sizeof(reply);
+
+	wire_hello_enc(&h);
+	cr_assert_eq(tcp_setup_send(fd, TCP_SETUP_HELLO, &h, sizeof(h), 3000), 0);
+	cr_assert_eq(tcp_setup_recv(fd, &kind, reply, &len, 3000), 0, "no answer to the hello");
+	return kind;
+}
+
+/* A keyed receiver (run_receiver) that expects `total` bytes. */
+static struct rx_opts keyed_rx(uint64_t total)
+{
+	struct rx_opts o = { .attr = { .size = sizeof(o.attr), .timeout_ms = 30000,
+				       .psk = key_a, .psk_len = sizeof(key_a) - 1 },
+			     .total = total };
+
+	return o;
+}
+
+/* Connects with key_a, moves `len` bytes, closes; returns connect's time. */
+static double keyed_transfer(int port, uint64_t len)
+{
+	struct rvmig_ep_attr a = { .size = sizeof(a), .timeout_ms = 3000, .psk = key_a,
+				   .psk_len = sizeof(key_a) - 1 };
+	rvmig_ctx *ctx = new_ctx();
+	uint8_t *src = malloc(len);
+	rvmig_ep *ep = NULL;
+	rvmig_mr *mr;
+	double t0, took;
+	char u[128];
+	int rc, status = 0;
+
+	fill(src, len, 21);
+	uri(u, sizeof(u), port);
+	t0 = now_s();
+	rc = rvmig_connect(ctx, u, &a, &ep);
+	took = now_s() - t0;
+	cr_assert_eq(rc, 0, "the keyed client was not served: %s (after %.2f s)", rvmig_strerror(rc),
+		     took);
+	cr_assert_eq(rvmig_mr_reg(ep, src, len, RVMIG_MR_LOCAL, &mr), 0);
+	cr_assert_eq(rvmig_client_post(ep, mr, 0, len, 0, 1), 0);
+	cr_assert_eq(drain(ep, NULL, &status), 0);
+	cr_assert_eq(status, 0);
+	cr_assert_eq(rvmig_mr_dereg(mr), 0);
+	rvmig_ep_close(ep);
+	rvmig_ctx_destroy(ctx);
+	free(src);
+	return took;
+}
+
+/* A peer without the key completes the hello and never answers the
+ * CHALLENGE.  The receiver's timeout is 30 s; its accept must not wait on
+ * that peer: a keyed client with a 3 s timeout is served at once. */
+Test(auth, keyless_silent_peer_does_not_delay_keyed_client, .timeout = 60)
+{
+	struct rx_opts o = keyed_rx(MiB);
+	struct peer p;
+	double took;
+	int fd;
+
+	if (strcmp(transport(), "tcp"))
+		cr_skip_test("TCP only: the hostile peer is a hand-built TCP client");
+	p = start_receiver(&o);
+	fd = raw_connect(p.port);
+	cr_assert_eq(raw_hello(fd, 0x5157, 1, 0), TCP_SETUP_ACCEPT);
+	took = keyed_transfer(p.port, MiB);
+	cr_log_info("keyed client connected in %.3f s next to a silent keyless peer", took);
+	cr_assert_lt(took, 1.5, "the keyed client waited %.2f s for the keyless peer", took);
+	cr_assert_eq(wait_receiver(&p, (uint8_t[32]){ 0 }, &(uint64_t){ 0 }), 0, "receiver failed");
+	close(fd);
+}
+
+/* The unanswered CHALLENGE expires after auth_timeout_ms, not after the
+ * receiver's (much longer) timeout_ms: the listener closes the connection. */
+Test(auth, unanswered_challenge_dropped_at_auth_timeout, .timeout = 60)
+{
+	int pp[2], port, fd, st;
+	double t0, took;
+	pid_t pid;
+
+	if (strcmp(transport(), "tcp"))
+		cr_skip_test("TCP only: the hostile peer is a hand-built TCP client");
+	cr_assert_eq(pipe(pp), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		struct rvmig_ep_attr a = { .size = sizeof(a), .timeout_ms = 30000, .psk = key_a,
+					   .psk_len = sizeof(key_a) - 1, .auth_timeout_ms = 1000 };
+		rvmig_ctx *ctx = new_ctx();
+		rvmig_listener *l;
+		rvmig_ep *ep = NULL;
+		double end = now_s() + 20;
+		char u[128];
+
+		close(pp[0]);
+		uri(u, sizeof(u), 0);
+		if (rvmig_listen(ctx, u, &a, &l))
+			_exit(10);
+		port = rvmig_listener_port(l);
+		if (write(pp[1], &port, sizeof(port)) != sizeof(port))
+			_exit(11);
+		while (!ep && now_s() < end)
+			rvmig_accept(l, 200, &ep);
+		if (!ep)
+			_exit(12);
+		for (bool closed = false; !closed;) { /* serve until the client goes */
+			struct rvmig_event ev;
+
+			if (rvmig_progress(ep, 500) < 0)
+				_exit(13);
+			while (rvmig_event_next(ep, &ev) > 0) {
+				if (ev.type == RVMIG_EV_RECV_DATA)
+					rvmig_recv_release(ep, ev.token);
+				else if (ev.type == RVMIG_EV_PEER_CLOSED)
+					closed = true;
+			}
+		}
+		rvmig_ep_close(ep);
+		rvmig_listener_close(l);
+		rvmig_ctx_destroy(ctx);
+		_exit(0);
+	}
+	close(pp[1]);
+	cr_assert_eq(read(pp[0], &port, sizeof(port)), (ssize_t)sizeof(port));
+	close(pp[0]);
+	fd = raw_connect(port);
+	t0 = now_s();
+	cr_assert_eq(raw_hello(fd, 0x5158, 1, 0), TCP_SETUP_ACCEPT);
+	/* The CHALLENGE comes, then the end of the connection. */
+	for (;;) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		uint8_t sink[4096];
+		ssize_t n;
+
+		cr_assert_eq(poll(&pf, 1, 10000), 1, "the listener kept the keyless peer 10 s");
+		n = recv(fd, sink, sizeof(sink), 0);
+		if (n <= 0)
+			break;
+	}
+	took = now_s() - t0;
+	cr_log_info("keyless peer dropped after %.3f s (auth_timeout_ms 1000)", took);
+	cr_assert(took > 0.8 && took < 3.0, "dropped after %.2f s, not after auth_timeout_ms", took);
+	close(fd);
+	/* The listener still serves a keyed client. */
+	keyed_transfer(port, 4096);
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "receiver failed (status %d)", st);
+}
+
+/* Keyless peers that announce a 2-link session and open only one link
+ * (half-open sessions) must not take the places of authenticated clients:
+ * with max_conns 2 and 70 of them waiting (more links than the pool of
+ * peers in their handshake holds), a keyed client is still served. */
+Test(limit, keyless_half_open_sessions_do_not_take_places, .timeout = 60)
+{
+	enum { N = 70 };
+	struct rx_opts o = keyed_rx(MiB);
+	int fds[N];
+	struct peer p;
+	double took;
+
+	if (strcmp(transport(), "tcp"))
+		cr_skip_test("TCP only: the hostile peers are hand-built TCP clients");
+	o.attr.max_conns = 2;
+	p = start_receiver(&o);
+	for (int i = 0; i < N; i++) {
+		fds[i] = raw_connect(p.port);
+		cr_assert_eq(raw_hello(fds[i], 0x4a10 + (uint64_t)i, 2, 0), TCP_SETUP_ACCEPT,
+			     "half-open peer %d was refused", i);
+	}
+	took = keyed_transfer(p.port, MiB);
+	cr_log_info("keyed client served in %.3f s next to %d half-open sessions", took, N);
+	cr_assert_eq(wait_receiver(&p, (uint8_t[32]){ 0 }, &(uint64_t){ 0 }), 0, "receiver failed");
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+}
+
+/* Before authentication nothing is served: a keyless peer that sends
+ * zero-length READ_REQ frames after its hello gets no READ_RESP and the
+ * listener closes the connection at the first one (instead of queueing an
+ * answer per frame).  The listener then serves a keyed client. */
+Test(auth, read_req_before_auth_closes_connection, .timeout = 60)
+{
+	enum { FRAMES = 20000 };
+	struct rx_opts o = keyed_rx(4096);
+	struct tcp_frame f = { .op = TCP_F_READ_REQ, .id = 1 };
+	struct tcp_frame hdr;
+	size_t sent = 0, hgot = 0, skip = 0;
+	unsigned resp = 0, sends = 0;
+	bool closed = false;
+	double end;
+	struct peer p;
+	int fd;
+
+	if (strcmp(transport(), "tcp"))
+		cr_skip_test("TCP only: the hostile peer is a hand-built TCP client");
+	p = start_receiver(&o);
+	fd = raw_connect(p.port);
+	cr_assert_eq(raw_hello(fd, 0x5159, 1, 0), TCP_SETUP_ACCEPT);
+	end = now_s() + 3.0;
+	while (!closed && now_s() < end) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN | (sent < FRAMES ? POLLOUT : 0) };
+		uint8_t buf[65536];
+		ssize_t n;
+
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		if (pf.revents & POLLIN) {
+			n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n <= 0) {
+				closed = n == 0 || errno != EAGAIN;
+				continue;
+			}
+			/* Count the frames that come back: SENDs (the CHALLENGE,
+			 * an ERROR) are fine, a READ_RESP is not. */
+			for (ssize_t i = 0; i < n;) {
+				if (skip) {
+					size_t k = (size_t)(n - i) < skip ? (size_t)(n - i) : skip;
+
+					skip -= k;
+					i += (ssize_t)k;
+					continue;
+				}
+				((uint8_t *)&hdr)[hgot++] = buf[i++];
+				if (hgot < sizeof(hdr))
+					continue;
+				hgot = 0;
+				skip = le32toh(hdr.len);
+				if (hdr.op == TCP_F_READ_RESP)
+					resp++;
+				else if (hdr.op == TCP_F_SEND)
+					sends++;
+			}
+		}
+		if ((pf.revents & POLLOUT) && sent < FRAMES) {
+			n = send(fd, &f, sizeof(f), MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n == sizeof(f))
+				sent++;
+			else if (n < 0 && errno != EAGAIN)
+				sent = FRAMES; /* the listener closed: stop writing */
+		}
+		if (pf.revents & (POLLHUP | POLLERR))
+			closed = true;
+	}
+	cr_log_info("%zu READ_REQ frames written, %u READ_RESP and %u SEND frames back, %s", sent,
+		    resp, sends, closed ? "closed" : "still open");
+	cr_assert_eq(resp, 0, "%u READ_REQ frames were answered before authentication", resp);
+	cr_assert(closed, "the connection stayed open after READ_REQ frames before authentication");
+	close(fd);
+	keyed_transfer(p.port, 4096);
+	cr_assert_eq(wait_receiver(&p, (uint8_t[32]){ 0 }, &(uint64_t){ 0 }), 0, "receiver failed");
 }
 
 /* ---- integrity ---- */
