@@ -405,6 +405,9 @@ static void usage(FILE *f)
 		"  --ready-file PATH       write the bound port there once listening\n"
 		"                          (a FIFO works for waiting on it)\n"
 		"  --accept-timeout MS     give up if no sender came (default: wait forever)\n"
+		"  --auth-timeout MS       a connecting sender must open each link and, with\n"
+		"                          --key-file, prove it holds the key within MS\n"
+		"                          (default 5000)\n"
 		"  --no-verify-stream      do not parse the received Xen stream\n"
 		"  --mode push|pull        accept only senders that chose this mode\n"
 		"  --key-file PATH         pre-shared key (16..256 bytes, mode 0600/0400):\n"
@@ -474,6 +477,7 @@ int main(int argc, char **argv)
 		{ "ready-file", required_argument, NULL, OPT_READY_FILE },
 		{ "no-verify-stream", no_argument, NULL, OPT_NO_VERIFY_STREAM },
 		{ "accept-timeout", required_argument, NULL, OPT_ACCEPT_TIMEOUT },
+		TOOL_AUTH_TIMEOUT_LONGOPT,
 		{ "key-file", required_argument, NULL, OPT_KEY_FILE },
 		{ "resume", no_argument, NULL, OPT_RESUME },
 		{ "resume-wait", required_argument, NULL, OPT_RESUME_WAIT },

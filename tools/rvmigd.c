@@ -560,6 +560,9 @@ static void usage(FILE *f)
 		"                        for more; default: '" ALLOW_DEFAULT "'\n"
 		"  --ready-file PATH     write the bound port there once listening\n"
 		"  --max-sessions N      connections served at once (1..%d, default %d)\n"
+		"  --auth-timeout MS     a connecting tunnel must open each link and prove it\n"
+		"                        holds the key within MS (default 5000); until then\n"
+		"                        it holds no session\n"
 		"  --once                serve one connection, then exit\n\n%s",
 		MAX_SESSIONS_LIMIT, MAX_SESSIONS_DEFAULT,
 		tool_common_help);
@@ -575,6 +578,7 @@ int main(int argc, char **argv)
 		{ "ready-file", required_argument, NULL, OPT_READY_FILE },
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
+		TOOL_AUTH_TIMEOUT_LONGOPT,
 		{ 0 },
 	};
 	struct allow_list allow = { 0 };

@@ -117,6 +117,8 @@ int tool_opt(struct tool_opts *o, int c, const char *arg)
 		return parse_u32("--slots", arg, 1, &o->slots);
 	case OPT_SLOT_SIZE:
 		return parse_u32("--slot-size", arg, 4096, &o->slot_size);
+	case OPT_AUTH_TIMEOUT:
+		return parse_u32("--auth-timeout", arg, 1, &o->auth_timeout_ms);
 	case OPT_STATS_JSON:
 		o->stats_json = arg;
 		return 1;
@@ -207,6 +209,7 @@ void tool_ep_attr(const struct tool_opts *o, struct rvmig_ep_attr *a)
 	a->window = o->window;
 	a->nslots = o->slots;
 	a->slot_size = o->slot_size;
+	a->auth_timeout_ms = o->auth_timeout_ms;
 }
 
 const char *tool_mode_name(enum rvmig_mode m)

@@ -24,6 +24,7 @@ enum {
 	OPT_WINDOW,
 	OPT_SLOTS,
 	OPT_SLOT_SIZE,
+	OPT_AUTH_TIMEOUT,
 	OPT_TOOL_FIRST = 0x200, /* tool-specific long options start here */
 };
 
@@ -43,6 +44,10 @@ enum {
 	{ "slot-size", required_argument, NULL, OPT_SLOT_SIZE }
 #define TOOL_COMMON_SHORTOPTS "hvq"
 
+/* --auth-timeout MS (rvmig_ep_attr.auth_timeout_ms), for the tools that
+ * listen: put it in their option table; tool_opt() handles it. */
+#define TOOL_AUTH_TIMEOUT_LONGOPT { "auth-timeout", required_argument, NULL, OPT_AUTH_TIMEOUT }
+
 /* Help text of the common options, for each tool's --help. */
 extern const char tool_common_help[];
 
@@ -53,6 +58,7 @@ struct tool_opts {
 	uint32_t timeout_ms;     /* 0: library default */
 	uint64_t window;         /* 0: library default */
 	uint32_t slots, slot_size; /* 0: library default */
+	uint32_t auth_timeout_ms;  /* 0: library default (listeners) */
 	const char *stats_json;  /* NULL: none */
 	bool raw;
 	int verbosity;           /* -1 quiet, 0 default, 1 -v, 2 -vv */
