@@ -155,8 +155,8 @@ RVMIG_API int rvmig_key_load(rvmig_ctx *ctx, const char *path, void *buf, size_t
  * advances without ever waiting for one peer: many peers can be in their
  * handshake at once; each must open its next link, and answer the
  * challenge once all are up, within attr->auth_timeout_ms (default 5 s) or
- * it is dropped; and at most 64 of their links are kept (the peer that
- * began its handshake first is dropped to make room for a newcomer).  A TCP
+ * it is dropped; and at most 64 of their links are kept (the peer idle the
+ * longest since its last step is dropped to make room for a newcomer).  A TCP
  * peer that connects and sends nothing (or half a hello) is likewise
  * awaited for 5 s alongside other peers (at most 64 such; the oldest makes
  * room for a new one).  Nothing a peer sends before it has authenticated

@@ -45,7 +45,6 @@ struct pending_session {
 	enum pend_state state;
 	uint32_t links_up;
 	bool watched;         /* ep fd in the listener's epoll set */
-	uint64_t started_ns;
 	uint64_t deadline_ns; /* of the current step */
 };
 
@@ -599,20 +598,24 @@ static void pending_expire(struct rvmig_listener *l)
 }
 
 /* At most PENDING_LINKS_MAX links are kept for peers in their handshake:
- * the peer that began its handshake first (other than `keep`) makes room. */
+ * the one (other than `keep`) nearest to its deadline, i.e. idle the
+ * longest since its last step, makes room.  Clients that are setting up
+ * their links advance every round trip; peers that stopped are the ones
+ * that go. */
 static void pending_make_room(struct rvmig_listener *l, const struct pending_session *keep)
 {
 	while (l->pending_links >= PENDING_LINKS_MAX) {
 		struct pending_session *old = NULL;
 
 		for (struct pending_session *s = l->pending; s; s = s->next)
-			if (s != keep && (!old || s->started_ns < old->started_ns))
+			if (s != keep && (!old || s->deadline_ns < old->deadline_ns))
 				old = s;
 		if (!old)
 			return;
-		LOG_WARN(l->ctx, "proto", "dropping %s (session %016llx): its handshake is not "
-			 "complete and %u links of peers in their handshake are waiting",
-			 old->ep->peer, (unsigned long long)old->ep->session, l->pending_links);
+		LOG_WARN(l->ctx, "proto", "dropping %s (session %016llx): idle in its handshake "
+			 "while %u links of peers in their handshake are kept (at most %u)",
+			 old->ep->peer, (unsigned long long)old->ep->session, l->pending_links,
+			 PENDING_LINKS_MAX);
 		pending_drop(l, old);
 	}
 }
@@ -706,7 +709,6 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 		s->ep->nslots = a.nslots;
 		s->ep->slot_size = a.slot_size;
 		s->state = PEND_LINKS;
-		s->started_ns = ep_now_ns();
 		s->next = l->pending;
 		l->pending = s;
 	}
