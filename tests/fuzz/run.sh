@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a
 # fixed time.  Seeds: the heads of the real Xen fixtures (tests/fixtures) and
-# hand-made wire messages / URIs.
+# hand-made wire messages / URIs / resume journals.
 #
 #   tests/fuzz/run.sh SECONDS_PER_TARGET [WORKDIR]
 # Exit status: 0 when no target found a crash, leak or invariant violation.
@@ -19,10 +19,11 @@ declare -A srcs=(
   [stream]="$top/tests/fuzz/fuzz_stream.c $(ls "$top"/librvmig/stream/*.c | tr '\n' ' ')"
   [wire]="$top/tests/fuzz/fuzz_wire.c $top/librvmig/proto/wire.c"
   [uri]="$top/tests/fuzz/fuzz_uri.c"
+  [journal]="$top/tests/fuzz/fuzz_journal.c $top/tools/recv/journal.c -I$top/tools"
 )
 
 # Seeds.
-mkdir -p "$work/seed-stream" "$work/seed-wire" "$work/seed-uri"
+mkdir -p "$work/seed-stream" "$work/seed-wire" "$work/seed-uri" "$work/seed-journal"
 # The heads of the real Xen fixtures (tests/fixtures): layer byte 0 (xl),
 # chunk byte 0x41, then the first 48 KiB of the file.
 for fixture in "$top"/tests/fixtures/*.bin.zst; do
@@ -33,9 +34,13 @@ printf '\x00\x01Xen saved domain, xl format\n \0 \r' > "$work/seed-stream/xl-mag
 printf 'tcp://127.0.0.1:7000' > "$work/seed-uri/a"
 printf 'verbs://[fe80::1]:18515' > "$work/seed-uri/b"
 printf '\x07\x00\x01\x00\x08\x00\x00\x00' > "$work/seed-wire/credit"
+# A valid resume journal (tools/recv/journal.h) and one with a short id.
+body=$(printf 'rvmig-recv-journal 2\ntransfer-id %064d\nflags 11\nsize 9\noffset 5\ndigest %064d\n' 7 3)
+printf '%s\ncheck %s\n' "$body" "$(printf '%s\n' "$body" | sha256sum | cut -d' ' -f1)" > "$work/seed-journal/valid"
+sed 's/^transfer-id 0*/transfer-id abc/' "$work/seed-journal/valid" > "$work/seed-journal/short-id"
 
 status=0
-for t in stream wire uri; do
+for t in stream wire uri journal; do
   bin="$work/fuzz_$t"
   # shellcheck disable=SC2086
   clang "${cflags[@]}" -o "$bin" ${srcs[$t]} "${core[@]}" -lcrypto

@@ -4,15 +4,16 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "common/report.h"
-#include "journal.h"
+#include "recv/journal.h"
 
 #define MAGIC "rvmig-recv-journal"
+#define HEX_LEN 64 /* every hex field: 32 octets */
 
 static int sha256(const void *data, size_t len, uint8_t out[32])
 {
@@ -21,82 +22,198 @@ static int sha256(const void *data, size_t len, uint8_t out[32])
 	return EVP_Digest(data, len, out, &l, EVP_sha256(), NULL) ? 0 : -ENOMEM;
 }
 
+static void hex32(const uint8_t in[32], char out[HEX_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[HEX_LEN] = 0;
+}
+
 /* The lines before "check", as written and as checked. */
 static int body(char *buf, size_t cap, const struct recv_journal *j)
 {
-	char id[65], sha[65];
+	char id[HEX_LEN + 1], sha[HEX_LEN + 1];
 
-	report_hex(j->xfer_id, id);
-	report_hex(j->digest, sha);
+	hex32(j->xfer_id, id);
+	hex32(j->digest, sha);
 	return snprintf(buf, cap,
 			MAGIC " %d\ntransfer-id %s\nflags %u\nsize %llu\noffset %llu\ndigest %s\n",
 			JOURNAL_VERSION, id, (unsigned)j->flags, (unsigned long long)j->size,
 			(unsigned long long)j->offset, sha);
 }
 
-static int unhex(const char *s, uint8_t out[32])
+int journal_format(char *buf, size_t cap, const struct recv_journal *j)
 {
-	for (int i = 0; i < 32; i++) {
-		unsigned v;
+	char hex[HEX_LEN + 1];
+	uint8_t sum[32];
+	int n = body(buf, cap, j), m;
 
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
+	if (n <= 0 || (size_t)n >= cap || sha256(buf, (size_t)n, sum))
+		return -EINVAL;
+	hex32(sum, hex);
+	m = snprintf(buf + n, cap - (size_t)n, "check %s\n", hex);
+	if (m <= 0 || (size_t)m >= cap - (size_t)n)
+		return -EINVAL;
+	return n + m;
+}
+
+/* Parsing: a cursor over the buffer, one "key value\n" line at a time. */
+struct cursor {
+	const char *p, *end;
+};
+
+/* The value of the next line if its key is `key`, else NULL. */
+static const char *field(struct cursor *c, const char *key, size_t *vlen)
+{
+	size_t kl = strlen(key), left = (size_t)(c->end - c->p);
+	const char *v, *nl;
+
+	if (left <= kl || memcmp(c->p, key, kl) || c->p[kl] != ' ')
+		return NULL;
+	v = c->p + kl + 1;
+	nl = memchr(v, '\n', (size_t)(c->end - v));
+	if (!nl)
+		return NULL;
+	*vlen = (size_t)(nl - v);
+	c->p = nl + 1;
+	return v;
+}
+
+/* Exactly HEX_LEN lowercase hex digits (what hex32() writes). */
+static bool unhex(const char *s, size_t n, uint8_t out[32])
+{
+	if (n != HEX_LEN)
+		return false;
+	for (size_t i = 0; i < HEX_LEN; i++) {
+		int v;
+
+		if (s[i] >= '0' && s[i] <= '9')
+			v = s[i] - '0';
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			v = s[i] - 'a' + 10;
+		else
+			return false;
+		if (i % 2)
+			out[i / 2] = (uint8_t)(out[i / 2] << 4 | v);
+		else
+			out[i / 2] = (uint8_t)v;
+	}
+	return true;
+}
+
+/* A decimal number of 1..20 digits, no sign, not above `max`. */
+static bool dec(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!n || n > 20)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (d > 9 || v > (max - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+int journal_parse(const void *buf, size_t len, struct recv_journal *j, char *why,
+		  size_t whylen)
+{
+	struct cursor c = { buf, (const char *)buf + len };
+	char again[JOURNAL_MAX + 1];
+	const char *v, *bad = NULL;
+	uint8_t want[32], got[32];
+	uint64_t version, flags;
+	size_t vl;
+	int bl;
+
+	memset(j, 0, sizeof(*j));
+	if (len > JOURNAL_MAX) {
+		snprintf(why, whylen, "is not an rvmig-recv journal (%zu bytes, at most %d)", len,
+			 JOURNAL_MAX);
+		return -EBADMSG;
+	}
+	if (!(v = field(&c, MAGIC, &vl)) || !dec(v, vl, INT32_MAX, &version)) {
+		snprintf(why, whylen, "is not an rvmig-recv journal");
+		return -EBADMSG;
+	}
+	if (version != JOURNAL_VERSION) {
+		snprintf(why, whylen, "has journal format version %llu, this rvmig-recv reads %d",
+			 (unsigned long long)version, JOURNAL_VERSION);
+		return -EBADMSG;
+	}
+	if (!(v = field(&c, "transfer-id", &vl)) || !unhex(v, vl, j->xfer_id))
+		bad = "no transfer-id of 64 lowercase hex digits";
+	else if (!(v = field(&c, "flags", &vl)) || !dec(v, vl, UINT32_MAX, &flags))
+		bad = "no decimal flags";
+	else if (!(v = field(&c, "size", &vl)) || !dec(v, vl, UINT64_MAX, &j->size))
+		bad = "no decimal size";
+	else if (!(v = field(&c, "offset", &vl)) || !dec(v, vl, UINT64_MAX, &j->offset))
+		bad = "no decimal offset";
+	else if (!(v = field(&c, "digest", &vl)) || !unhex(v, vl, j->digest))
+		bad = "no digest of 64 lowercase hex digits";
+	else if (!(v = field(&c, "check", &vl)) || !unhex(v, vl, want))
+		bad = "no check of 64 lowercase hex digits";
+	else if (c.p != c.end)
+		bad = "text after the check line";
+	if (bad) {
+		snprintf(why, whylen, "is malformed: %s", bad);
+		memset(j, 0, sizeof(*j));
+		return -EBADMSG;
+	}
+	j->flags = (uint32_t)flags;
+	/* What was read must be what this journal's writer writes, byte for
+	 * byte, and carry its checksum. */
+	bl = body(again, sizeof(again), j);
+	if (bl <= 0 || (size_t)bl >= sizeof(again) || sha256(again, (size_t)bl, got) ||
+	    memcmp(got, want, 32) || (size_t)bl > len || memcmp(buf, again, (size_t)bl)) {
+		snprintf(why, whylen, "fails its checksum (damaged)");
+		memset(j, 0, sizeof(*j));
+		return -EBADMSG;
 	}
 	return 0;
 }
 
 int journal_load(const char *path, struct recv_journal *j, char *why, size_t whylen)
 {
-	char buf[1024], again[1024], id[65], sha[65], check[65];
-	uint8_t want[32], got[32];
-	unsigned flags;
-	unsigned long long size, off;
-	int fd, n, version, bl;
-	ssize_t len;
+	char buf[JOURNAL_MAX + 1], pwhy[256];
+	size_t len = 0;
+	int fd, rc;
 
 	memset(j, 0, sizeof(*j));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		n = -errno;
+		rc = -errno;
 		snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
-		return n;
+		return rc;
 	}
-	len = read(fd, buf, sizeof(buf) - 1);
-	n = errno;
+	/* One byte more than a journal can hold tells a too long file. */
+	while (len < sizeof(buf)) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
+			close(fd);
+			return rc;
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
+	}
 	close(fd);
-	if (len < 0) {
-		snprintf(why, whylen, "cannot read %s: %s", path, strerror(n));
-		return -n;
-	}
-	buf[len] = 0;
-	if (sscanf(buf, MAGIC " %d", &version) != 1) {
-		snprintf(why, whylen, "%s is not an rvmig-recv journal", path);
-		return -EBADMSG;
-	}
-	if (version != JOURNAL_VERSION) {
-		snprintf(why, whylen, "%s has journal format version %d, this rvmig-recv reads %d",
-			 path, version, JOURNAL_VERSION);
-		return -EBADMSG;
-	}
-	if (sscanf(buf,
-		   MAGIC " %*d\ntransfer-id %64s\nflags %u\nsize %llu\noffset %llu\ndigest %64s\n"
-			 "check %64s",
-		   id, &flags, &size, &off, sha, check) != 6 ||
-	    unhex(id, j->xfer_id) || unhex(sha, j->digest) || unhex(check, want)) {
-		snprintf(why, whylen, "%s is malformed", path);
-		return -EBADMSG;
-	}
-	j->flags = flags;
-	j->size = size;
-	j->offset = off;
-	bl = body(again, sizeof(again), j);
-	if (bl <= 0 || (size_t)bl >= sizeof(again) || sha256(again, (size_t)bl, got) ||
-	    memcmp(got, want, 32) || strncmp(buf, again, (size_t)bl)) {
-		snprintf(why, whylen, "%s fails its checksum (damaged)", path);
-		return -EBADMSG;
-	}
-	return 0;
+	if ((rc = journal_parse(buf, len, j, pwhy, sizeof(pwhy))))
+		snprintf(why, whylen, "%s %s", path, pwhy);
+	return rc;
 }
 
 static int fsync_dir(const char *path, char *why, size_t whylen)
@@ -121,17 +238,14 @@ static int fsync_dir(const char *path, char *why, size_t whylen)
 
 int journal_store(const char *path, const struct recv_journal *j, char *why, size_t whylen)
 {
-	char buf[1024], tmp[4096], hex[65];
-	uint8_t sum[32];
+	char buf[JOURNAL_MAX], tmp[4096];
 	int n, fd, rc;
 
-	n = body(buf, sizeof(buf), j);
-	if (n <= 0 || (size_t)n >= sizeof(buf) - 80 || sha256(buf, (size_t)n, sum)) {
+	n = journal_format(buf, sizeof(buf), j);
+	if (n < 0) {
 		snprintf(why, whylen, "cannot format the journal %s", path);
 		return -EINVAL;
 	}
-	report_hex(sum, hex);
-	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "check %s\n", hex);
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
 		snprintf(why, whylen, "path too long: %s", path);
 		return -ENAMETOOLONG;

@@ -37,8 +37,25 @@ struct recv_journal {
 	uint8_t digest[32];
 };
 
+/* The journal's size limit: a longer file is not one. */
+#define JOURNAL_MAX 1024
+
+/* Parses a journal held in memory (no I/O: the file reader, the unit tests
+ * and the fuzzer share it); `buf` need not end with a NUL.  Every field
+ * is checked for its exact form before it is decoded (64 lowercase hex
+ * digits, decimal numbers without sign or overflow), the lines must be
+ * exactly those journal_format() writes and the check must match.
+ * Returns 0, or -EBADMSG with `why` saying what is wrong, to follow the
+ * file's name ("is malformed: ...", "fails its checksum (damaged)"). */
+int journal_parse(const void *buf, size_t len, struct recv_journal *j, char *why,
+		  size_t whylen);
+/* Formats the whole journal, "check" line included, NUL-terminated.
+ * Returns its length, or -EINVAL when `cap` is too small. */
+int journal_format(char *buf, size_t cap, const struct recv_journal *j);
+
 /* Reads `path`.  Returns 0, -ENOENT (no journal), or another -errno /
- * -EBADMSG (unreadable, other version, bad checksum) with `why` filled. */
+ * -EBADMSG (unreadable, not a journal, another version, malformed, bad
+ * checksum) with `why` filled. */
 int journal_load(const char *path, struct recv_journal *j, char *why, size_t whylen);
 /* Writes `path` atomically and durably (see above).  Returns 0 or -errno
  * with `why` naming the step and file. */
