@@ -50,6 +50,30 @@
  *    `timeout_ms` while work is pending turns the endpoint into an error
  *    state: rvmig_progress() returns the error and an RVMIG_EV_ERROR event
  *    carries it; all unfinished requests complete with that status.
+ *
+ * Memory bound (receiver)
+ *  - What a peer can make a receiving endpoint hold is bounded by what the
+ *    receiver granted it: chunks by the slots (push; a slot returns to the
+ *    client only after rvmig_recv_release()) or by 2 * nslots
+ *    announcements (pull); inline messages and the BYE by the control
+ *    credits, 32 per link, each of which a message keeps until it is
+ *    delivered and its RVMIG_EV_RECV_MSG released.  Per endpoint that is:
+ *    the ring (nslots * slot_size, allocated and registered when the peer
+ *    has connected); 64 control buffers of 4 KiB per link; at most 32 copies
+ *    of messages (of at most rvmig_msg_max() bytes) per link; events for at
+ *    most nslots chunks and those messages; and a reorder table of
+ *    max(1024, 2 * W) entries of 48 bytes at most, where W = nslots (push)
+ *    or 2 * nslots (pull), plus 32 * nlinks, is how far past the next
+ *    sequence number to deliver a peer may be.  Defaults (4 links, 16 slots
+ *    of 1 MiB): about 18 MiB.
+ *  - A peer that goes past it fails the endpoint with -RVMIG_EBADMSG and a
+ *    logged reason naming the violation (and is sent that reason): a
+ *    sequence number W or more ahead, a control message without a credit,
+ *    a WRITE_DONE into a slot not yet released.  Nothing past the bound is
+ *    buffered.
+ *  - So a consumer that keeps received messages without releasing them
+ *    stops the client once their credits are used up: release each as soon
+ *    as it is done with it.
  */
 #ifndef RVMIG_XFER_H
 #define RVMIG_XFER_H

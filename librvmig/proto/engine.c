@@ -190,6 +190,7 @@ static void on_recv(struct rvmig_ep *ep, const struct tp_cqe *c)
 	uint8_t *buf = ctrl_buf(ep, idx);
 	struct link_state *ls = &ep->links[c->link];
 	struct wire_hdr *h = (struct wire_hdr *)buf;
+	bool kept = false;
 	int rc;
 
 	ep->last_rx_ns = ep_now_ns();
@@ -198,6 +199,15 @@ static void on_recv(struct rvmig_ep *ep, const struct tp_cqe *c)
 	if (rc) {
 		ep_fail(ep, -RVMIG_EBADMSG, "malformed control message (type %u, %u bytes) on link %u",
 			buf[0], c->len, c->link);
+		return;
+	}
+	/* Every message takes a credit: the buffers the peer filled and we
+	 * have not announced back (reposted or kept by a message, recv.c)
+	 * are all it had. */
+	if (ls->to_return + ls->held >= EP_CTRL_CREDITS) {
+		ep_fail(ep, -RVMIG_EBADMSG, "%s from %s on link %u without a control credit (all %u "
+			"granted are in use: credit violation)", wire_msg_name(h->type), ep->peer,
+			c->link, EP_CTRL_CREDITS);
 		return;
 	}
 	ls->send_credits += h->credits;
@@ -219,13 +229,14 @@ static void on_recv(struct rvmig_ep *ep, const struct tp_cqe *c)
 	}
 	default:
 		if (ep->is_receiver)
-			rc = recv_on_msg(ep, c->link, h);
+			kept = recv_on_msg(ep, c->link, h) == RECV_KEPT_CREDIT;
 		else
 			sched_on_msg(ep, c->link, h);
 		if (ep->error)
 			return;
 	}
-	/* The buffer is free again: repost it and owe the peer a credit. */
+	/* The buffer is free again: repost it and owe the peer a credit
+	 * (unless the message keeps it, recv.c). */
 	rc = ep->tp->post_recv(ep->tep, c->link, buf, WIRE_CTRL_SIZE, &ep->ctrl_mr, c->wr_id);
 	if (rc) {
 		/* The link is gone; messages already received on others (an
@@ -237,7 +248,8 @@ static void on_recv(struct rvmig_ep *ep, const struct tp_cqe *c)
 		}
 		return;
 	}
-	ls->to_return++;
+	if (!kept)
+		ls->to_return++;
 }
 
 static void on_cqe(struct rvmig_ep *ep, const struct tp_cqe *c)
@@ -409,6 +421,7 @@ void ep_free(struct rvmig_ep *ep)
 	free(ep->evq);
 	free(ep->ring);
 	free(ep->free_slots);
+	free(ep->slot_busy);
 	free(ep->ctrl_mem);
 	free(ep->links);
 	free(ep);

@@ -30,6 +30,7 @@ enum wr_kind { WR_CTRL_RECV = 1, WR_CTRL_SEND = 2, WR_DATA = 3 };
 struct link_state {
 	uint32_t send_credits; /* peer receive buffers we may still fill */
 	uint32_t to_return;    /* our reposted buffers not yet announced */
+	uint32_t held;         /* receiver: credits kept by messages (recv.c) */
 	uint32_t sq_used;      /* operations outstanding on the link */
 	uint32_t free_send[EP_CTRL_SENDS];
 	uint32_t nfree_send;
@@ -93,6 +94,7 @@ struct chunk {
 enum rx_state { RX_EMPTY = 0, RX_ANNOUNCED, RX_READING, RX_READY, RX_MSG, RX_BYE };
 struct rx_entry {
 	uint8_t state;
+	uint8_t link;            /* RX_MSG, RX_BYE: the link of its credit */
 	uint32_t slot;
 	uint32_t len;
 	uint64_t stream_off;
@@ -105,6 +107,7 @@ struct rx_entry {
 struct delivered_msg {
 	struct delivered_msg *next;
 	uint64_t token;
+	int link;                /* credit returned on release, or -1 */
 	uint8_t *data;
 };
 
@@ -141,6 +144,7 @@ struct rvmig_ep {
 	uint32_t nfree_slots;
 	uint32_t pending_free[WIRE_SLOT_FREE_MAX]; /* receiver, push: to return */
 	uint32_t npending_free;
+	uint8_t *slot_busy;      /* receiver, push: slots not yet released (recv.c) */
 
 	/* client */
 	struct post_item *q;     /* FIFO of posted items */
@@ -218,12 +222,15 @@ extern uint16_t proto_wire_version;
 extern uint64_t proto_test_corrupt_seq;
 
 /* recv.c: the receiver */
+/* recv_on_msg() returns 0, RECV_KEPT_CREDIT (the message keeps its control
+ * credit: the engine must not announce the buffer) or -errno. */
+#define RECV_KEPT_CREDIT 1
 int recv_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h);
 void recv_read_done(struct rvmig_ep *ep, uint64_t seq, int status);
 void recv_run(struct rvmig_ep *ep);
 int recv_release(struct rvmig_ep *ep, uint64_t token);
 int msg_deliver(struct rvmig_ep *ep, uint8_t *data, uint32_t len, uint64_t stream_off,
-		uint64_t id);
+		uint64_t id, int link);
 int msg_release(struct rvmig_ep *ep, uint64_t token);
 
 /* auth.c */

@@ -3,6 +3,15 @@
  * recv.c - the destination side: the ring of slots, reordering by sequence
  * number, in-order delivery to the consumer, slot return (push) and the
  * READ scheduler (pull).
+ *
+ * What a peer can make the receiver hold is bounded by what it was granted
+ * (the memory bound of rvmig/xfer.h): a chunk holds a slot (push) or one of
+ * the announcements READY allows (pull) until it is delivered; an inline
+ * message or BYE keeps the control credit it came with until it is
+ * delivered and, for a message, released by the consumer.  So a sequence
+ * number can be at most rx_window() ahead of the next one to deliver, and a
+ * peer that goes further, names a slot the receiver still holds or sends
+ * without a credit is failed, not buffered.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,7 +23,6 @@
 
 #define TOKEN_SLOT (1ull << 62)
 #define TOKEN_MSG (2ull << 62)
-#define RX_SEQ_SPAN (1ull << 24) /* how far ahead of delivery a seq may be */
 
 /* Tests set this to damage one chunk on arrival (integrity checking). */
 uint64_t proto_test_corrupt_seq = UINT64_MAX;
@@ -24,15 +32,47 @@ static struct rx_entry *rx_at(struct rvmig_ep *ep, uint64_t seq)
 	return &ep->rx[seq & (ep->rx_cap - 1)];
 }
 
-/* Makes room for `seq` in the reorder ring.  Returns the entry or NULL. */
-static struct rx_entry *rx_slot_for(struct rvmig_ep *ep, uint64_t seq)
+/*
+ * How many sequence numbers, from the next one to deliver on, a peer that
+ * keeps to what it was granted can have in use: chunks are bounded by the
+ * slots (push) or by READY's max_announce, 2 * nslots (pull, see
+ * receiver_ready() in setup.c); messages and BYE by the control credits of
+ * all links, each kept until the message is delivered and released.
+ */
+static uint64_t rx_window(const struct rvmig_ep *ep)
 {
+	uint64_t chunks = ep->mode == RVMIG_MODE_PULL ? 2ull * ep->nslots : ep->nslots;
+
+	return chunks + (uint64_t)ep->nlinks * EP_CTRL_CREDITS;
+}
+
+/* A message's control credit goes back to the peer (see the top). */
+static void credit_return(struct rvmig_ep *ep, int link)
+{
+	if (link < 0 || (uint32_t)link >= ep->nlinks || !ep->links[link].held)
+		return;
+	ep->links[link].held--;
+	ep->links[link].to_return++;
+}
+
+/* Makes room for `seq` in the reorder ring.  Returns the entry or NULL. */
+static struct rx_entry *rx_slot_for(struct rvmig_ep *ep, uint64_t seq, const char *what)
+{
+	uint64_t win = rx_window(ep);
 	struct rx_entry *e;
 
-	if (seq < ep->next_deliver || seq - ep->next_deliver >= RX_SEQ_SPAN) {
-		ep_fail(ep, -RVMIG_EBADMSG, "sequence %llu outside the window [%llu, +%llu) from %s",
-			(unsigned long long)seq, (unsigned long long)ep->next_deliver,
-			(unsigned long long)RX_SEQ_SPAN, ep->peer);
+	if (seq < ep->next_deliver) {
+		ep_fail(ep, -RVMIG_EBADMSG, "%s for sequence %llu from %s, already delivered (next "
+			"expected %llu)", what, (unsigned long long)seq, ep->peer,
+			(unsigned long long)ep->next_deliver);
+		return NULL;
+	}
+	if (seq - ep->next_deliver >= win) {
+		ep_fail(ep, -RVMIG_EBADMSG, "%s for sequence %llu from %s is %llu ahead of the next "
+			"expected (%llu), past the %llu its slots and credits allow (protocol "
+			"violation)", what, (unsigned long long)seq, ep->peer,
+			(unsigned long long)(seq - ep->next_deliver),
+			(unsigned long long)ep->next_deliver, (unsigned long long)win);
 		return NULL;
 	}
 	if (seq - ep->next_deliver >= ep->rx_cap) {
@@ -41,7 +81,7 @@ static struct rx_entry *rx_slot_for(struct rvmig_ep *ep, uint64_t seq)
 
 		while (seq - ep->next_deliver >= ncap)
 			ncap *= 2;
-		n = calloc(ncap, sizeof(*n));
+		n = calloc(ncap, sizeof(*n)); /* ncap < 2 * rx_window() */
 		if (!n) {
 			ep_fail(ep, -ENOMEM, "reorder ring");
 			return NULL;
@@ -54,8 +94,8 @@ static struct rx_entry *rx_slot_for(struct rvmig_ep *ep, uint64_t seq)
 	}
 	e = rx_at(ep, seq);
 	if (e->state != RX_EMPTY) {
-		ep_fail(ep, -RVMIG_EBADMSG, "sequence %llu sent twice by %s", (unsigned long long)seq,
-			ep->peer);
+		ep_fail(ep, -RVMIG_EBADMSG, "%s for sequence %llu sent twice by %s", what,
+			(unsigned long long)seq, ep->peer);
 		return NULL;
 	}
 	if (seq + 1 > ep->max_seen)
@@ -93,13 +133,15 @@ static void deliver(struct rvmig_ep *ep)
 		} else if (e->state == RX_MSG) {
 			uint8_t *msg = e->msg;
 			uint64_t seq = ep->next_deliver;
+			int link = e->link;
 
 			memset(e, 0, sizeof(*e));
 			ep->next_deliver++;
-			if (msg_deliver(ep, msg, ev.len, ev.stream_off, seq))
+			if (msg_deliver(ep, msg, ev.len, ev.stream_off, seq, link))
 				return;
 			continue;
 		} else if (e->state == RX_BYE) {
+			credit_return(ep, e->link);
 			ev = (struct rvmig_event){ .type = RVMIG_EV_PEER_CLOSED };
 			ep->bye_recv = true;
 			ep->closed_evented = true;
@@ -139,11 +181,23 @@ int recv_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h)
 				m->len, ep->peer);
 			return -RVMIG_EBADMSG;
 		}
-		e = rx_slot_for(ep, m->seq);
+		if (!ep->slot_busy && !(ep->slot_busy = calloc(ep->nslots, 1))) {
+			ep_fail(ep, -ENOMEM, "slot table");
+			return -ENOMEM;
+		}
+		if (ep->slot_busy[m->slot]) {
+			/* Only a SLOT_FREE gives a slot back to the sender. */
+			ep_fail(ep, -RVMIG_EBADMSG, "WRITE_DONE for sequence %llu from %s names slot "
+				"%u, which the receiver still holds (protocol violation)",
+				(unsigned long long)m->seq, ep->peer, m->slot);
+			return -RVMIG_EBADMSG;
+		}
+		e = rx_slot_for(ep, m->seq, "WRITE_DONE");
 		if (!e)
 			return ep->error;
 		*e = (struct rx_entry){ .state = RX_READY, .slot = m->slot, .len = m->len,
 					.stream_off = m->stream_off, .crc = m->crc };
+		ep->slot_busy[m->slot] = 1;
 		break;
 	}
 	case MSG_XFER_REQ: {
@@ -153,7 +207,7 @@ int recv_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h)
 			ep_fail(ep, -RVMIG_EBADMSG, "XFER_REQ of %u bytes from %s", m->len, ep->peer);
 			return -RVMIG_EBADMSG;
 		}
-		e = rx_slot_for(ep, m->seq);
+		e = rx_slot_for(ep, m->seq, "XFER_REQ");
 		if (!e)
 			return ep->error;
 		*e = (struct rx_entry){ .state = RX_ANNOUNCED, .len = m->len,
@@ -169,24 +223,28 @@ int recv_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h)
 			ep_fail(ep, -ENOMEM, "inline message");
 			return -ENOMEM;
 		}
-		e = rx_slot_for(ep, m->seq);
+		e = rx_slot_for(ep, m->seq, "INLINE");
 		if (!e) {
 			free(copy);
 			return ep->error;
 		}
 		memcpy(copy, m->data, m->len);
-		*e = (struct rx_entry){ .state = RX_MSG, .len = m->len, .stream_off = m->stream_off,
-					.msg = copy };
-		break;
+		*e = (struct rx_entry){ .state = RX_MSG, .link = (uint8_t)link, .len = m->len,
+					.stream_off = m->stream_off, .msg = copy };
+		ep->links[link].held++;
+		deliver(ep);
+		return RECV_KEPT_CREDIT;
 	}
 	case MSG_BYE: {
 		struct wire_bye *m = (struct wire_bye *)h;
 
-		e = rx_slot_for(ep, m->seq);
+		e = rx_slot_for(ep, m->seq, "BYE");
 		if (!e)
 			return ep->error;
-		e->state = RX_BYE;
-		break;
+		*e = (struct rx_entry){ .state = RX_BYE, .link = (uint8_t)link };
+		ep->links[link].held++;
+		deliver(ep);
+		return RECV_KEPT_CREDIT;
 	}
 	default:
 		ep_fail(ep, -RVMIG_EBADMSG, "unexpected %s from sender %s on link %u",
@@ -298,11 +356,14 @@ int recv_release(struct rvmig_ep *ep, uint64_t token)
 		if (ep->mode == RVMIG_MODE_PULL) {
 			ep->free_slots[ep->nfree_slots++] = slot;
 		} else {
+			if (!ep->slot_busy || !ep->slot_busy[slot])
+				return -EINVAL; /* released twice */
 			if (ep->npending_free == WIRE_SLOT_FREE_MAX) {
 				recv_run(ep);
 				if (ep->npending_free == WIRE_SLOT_FREE_MAX)
 					return -EAGAIN;
 			}
+			ep->slot_busy[slot] = 0;
 			ep->pending_free[ep->npending_free++] = slot;
 		}
 		return 0;
@@ -310,9 +371,10 @@ int recv_release(struct rvmig_ep *ep, uint64_t token)
 	return msg_release(ep, token);
 }
 
-/* Hands a copied message to the consumer as RVMIG_EV_RECV_MSG. */
+/* Hands a copied message to the consumer as RVMIG_EV_RECV_MSG.  `link`: the
+ * link whose control credit the message keeps until released, or -1. */
 int msg_deliver(struct rvmig_ep *ep, uint8_t *data, uint32_t len, uint64_t stream_off,
-		uint64_t id)
+		uint64_t id, int link)
 {
 	struct delivered_msg *d = malloc(sizeof(*d));
 
@@ -322,6 +384,7 @@ int msg_deliver(struct rvmig_ep *ep, uint8_t *data, uint32_t len, uint64_t strea
 		return -ENOMEM;
 	}
 	d->token = TOKEN_MSG | id;
+	d->link = link;
 	d->data = data;
 	d->next = ep->dmsgs;
 	ep->dmsgs = d;
@@ -341,6 +404,7 @@ int msg_release(struct rvmig_ep *ep, uint64_t token)
 			struct delivered_msg *d = *pp;
 
 			*pp = d->next;
+			credit_return(ep, d->link);
 			free(d->data);
 			free(d);
 			return 0;

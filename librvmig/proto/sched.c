@@ -347,7 +347,7 @@ void sched_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h)
 			return;
 		}
 		memcpy(copy, m->data, m->len);
-		msg_deliver(ep, copy, m->len, 0, ++ep->reply_id);
+		msg_deliver(ep, copy, m->len, 0, ++ep->reply_id, -1);
 		break;
 	}
 	case MSG_BYE:
