@@ -6,6 +6,7 @@
  *   rvmig/common.h   contexts, errors, logging
  *   rvmig/xfer.h     endpoints, memory regions, client/server/receiver
  *   rvmig/stream.h   push parser for Xen save / migration streams
+ *   rvmig/monitor.h  per-domain run / blocked / waiting time, CPU, memory
  */
 #ifndef RVMIG_H
 #define RVMIG_H
@@ -13,5 +14,6 @@
 #include <rvmig/common.h>
 #include <rvmig/xfer.h>
 #include <rvmig/stream.h>
+#include <rvmig/monitor.h>
 
 #endif

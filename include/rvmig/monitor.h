@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rvmig/monitor.h - per-domain scheduler accounting: how much of the time a
+ * domain ran, sat blocked (waiting for I/O or an event) and sat waiting
+ * runnable for a CPU, the metrics XenMon reported, plus CPU time, memory
+ * and host figures.  See rvmig_monitor(3).
+ *
+ * Model (as libxenstat's): a monitor handle is opened on one backend; each
+ * rvmig_monitor_sample() reads everything once and returns an opaque,
+ * self-contained snapshot, read through accessors, so fields can be added
+ * without breaking the ABI.  Figures over an interval (run/blocked/wait
+ * time and shares, CPU %, executions per second, pCPU idle share) are
+ * computed between this sample and the previous one the monitor kept; the
+ * monitor keeps only that one previous sample, so its memory does not grow
+ * with the number of samples taken.
+ *
+ * Backends, chosen by name at open time ("auto": the best one for this
+ * host; rvmig_monitor_backends() lists those built in):
+ *   "linux"  domains are processes (all their threads) or cgroups (v1 with
+ *            the cpu controller, or v2) that the caller names with
+ *            rvmig_monitor_watch_pid() / rvmig_monitor_watch_cgroup().
+ *            Run and wait time come from /proc/TID/schedstat (exact, ns),
+ *            blocked = wall time - run - wait, per thread, summed over the
+ *            domain's threads.  Each thread is reported as one "vCPU".
+ *   Not yet: the Xen backend (all domains and vCPUs of the host, blocked and
+ *   waiting time from the hypervisor's scheduler trace).
+ *
+ * Conventions (rvmig/common.h): calls return 0 or a non-negative value on
+ * success and a negative errno on failure; diagnostics go to the logger of
+ * the context the monitor was opened with (subsystem "monitor").  A monitor
+ * is used by one thread at a time; snapshots are read-only and may be read
+ * from any thread, and outlive the monitor that made them.
+ *
+ * Accessors take the handle they read and never fail: with an index out of
+ * range they return NULL (handles) or 0.  Figures over an interval are 0 in
+ * a domain's first snapshot (RVMIG_MONITOR_DOM_NEW) and in the first
+ * snapshot of a monitor (rvmig_monitor_snap_interval_ns() == 0).
+ */
+#ifndef RVMIG_MONITOR_H
+#define RVMIG_MONITOR_H
+
+#include <stdint.h>
+
+#include <rvmig/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rvmig_monitor rvmig_monitor;
+typedef struct rvmig_monitor_snap rvmig_monitor_snap;
+typedef struct rvmig_monitor_dom rvmig_monitor_dom;
+typedef struct rvmig_monitor_vcpu rvmig_monitor_vcpu;
+
+/* ---- monitor ---------------------------------------------------------- */
+
+/* Names of the monitor backends built into this library, NULL-terminated
+ * (e.g. {"linux", NULL}).  Static; callable from any thread. */
+RVMIG_API const char *const *rvmig_monitor_backends(void);
+
+/*
+ * Opens a monitor on backend `backend` (a name from rvmig_monitor_backends(),
+ * or NULL / "auto" for the first one that works on this host).  `ctx` gives
+ * the logger; it may be NULL (nothing is logged) and must outlive the
+ * monitor.  Returns 0, -ENOENT for an unknown backend name, -ENOTSUP when
+ * the backend cannot work here (the log says why, e.g. a kernel without
+ * /proc/PID/schedstat), -ENOMEM.
+ */
+RVMIG_API int rvmig_monitor_open(rvmig_ctx *ctx, const char *backend, rvmig_monitor **out);
+RVMIG_API void rvmig_monitor_close(rvmig_monitor *mon);
+
+/* The name of the backend the monitor uses ("linux"). */
+RVMIG_API const char *rvmig_monitor_backend(const rvmig_monitor *mon);
+
+/*
+ * Linux backend: adds a domain to the monitor.  Returns a watch number
+ * (>= 0) for rvmig_monitor_unwatch(), or a negative errno.
+ *
+ * watch_pid: the process `pid` with all its threads (not its children: put
+ * them in a cgroup for that).  Domain id: the pid; name: `name`, or the
+ * process's comm when NULL.  -ESRCH when no such process.
+ *
+ * watch_cgroup: the cgroup whose directory is `path` (absolute, in a cgroup
+ * v1 hierarchy such as /sys/fs/cgroup/cpu/NAME or a cgroup v2 one such as
+ * /sys/fs/cgroup/NAME), all threads in it (not in its child groups).  Domain
+ * id: the inode number of the directory (the cgroup id on v2); name: `name`,
+ * or the path inside its hierarchy ("/NAME").  -ENOENT when no such
+ * directory, -EINVAL when it is not a cgroup.
+ *
+ * A process that exits or a cgroup that is removed stays in the snapshots
+ * with RVMIG_MONITOR_DOM_GONE until unwatched.  -EOPNOTSUPP from backends
+ * that list their domains themselves.
+ */
+RVMIG_API int rvmig_monitor_watch_pid(rvmig_monitor *mon, int pid, const char *name);
+RVMIG_API int rvmig_monitor_watch_cgroup(rvmig_monitor *mon, const char *path, const char *name);
+/* Removes a watched domain.  -ENOENT for an unknown watch number. */
+RVMIG_API int rvmig_monitor_unwatch(rvmig_monitor *mon, int watch);
+
+/*
+ * Reads every domain and the host once and returns a new snapshot in *out,
+ * with interval figures computed against the previous sample of this
+ * monitor.  The caller frees it with rvmig_monitor_snap_free().  A domain
+ * whose process or cgroup disappeared is reported with
+ * RVMIG_MONITOR_DOM_GONE, not as an error; other read failures return a
+ * negative errno (the log names the file) and keep the previous sample.
+ */
+RVMIG_API int rvmig_monitor_sample(rvmig_monitor *mon, rvmig_monitor_snap **out);
+RVMIG_API void rvmig_monitor_snap_free(rvmig_monitor_snap *snap);
+
+/* ---- snapshot and host ------------------------------------------------ */
+
+/* When the sample was taken: CLOCK_REALTIME, ns since the epoch. */
+RVMIG_API uint64_t rvmig_monitor_snap_time_ns(const rvmig_monitor_snap *snap);
+/* Length of the interval the figures cover (CLOCK_MONOTONIC, ns); 0 for
+ * the monitor's first sample. */
+RVMIG_API uint64_t rvmig_monitor_snap_interval_ns(const rvmig_monitor_snap *snap);
+
+RVMIG_API unsigned rvmig_monitor_snap_ndomains(const rvmig_monitor_snap *snap);
+/* Domain i (0 <= i < ndomains), in watch order; NULL out of range.  Valid as
+ * long as the snapshot. */
+RVMIG_API const rvmig_monitor_dom *rvmig_monitor_domain(const rvmig_monitor_snap *snap,
+							unsigned i);
+
+/* Host: physical CPUs online, memory in bytes (total, free, and available
+ * for new work: MemAvailable on Linux). */
+RVMIG_API unsigned rvmig_monitor_host_ncpus(const rvmig_monitor_snap *snap);
+RVMIG_API uint64_t rvmig_monitor_host_mem_total(const rvmig_monitor_snap *snap);
+RVMIG_API uint64_t rvmig_monitor_host_mem_free(const rvmig_monitor_snap *snap);
+RVMIG_API uint64_t rvmig_monitor_host_mem_avail(const rvmig_monitor_snap *snap);
+
+/* Physical CPU i (0 <= i < ncpus): its number (cpuN), its idle time since
+ * boot in ns (idle + iowait, tick resolution on Linux), the share of the
+ * interval it was idle (0..1), and its current frequency in kHz (0 where the
+ * host does not expose it). */
+RVMIG_API unsigned rvmig_monitor_host_cpu_id(const rvmig_monitor_snap *snap, unsigned i);
+RVMIG_API uint64_t rvmig_monitor_host_cpu_idle_ns(const rvmig_monitor_snap *snap, unsigned i);
+RVMIG_API double rvmig_monitor_host_cpu_idle_share(const rvmig_monitor_snap *snap, unsigned i);
+RVMIG_API uint32_t rvmig_monitor_host_cpu_freq_khz(const rvmig_monitor_snap *snap, unsigned i);
+
+/* ---- domains ---------------------------------------------------------- */
+
+/* State flags of a domain in one snapshot. */
+enum {
+	/* The process exited (or its pid now names another process), or the
+	 * cgroup was removed: no threads, interval figures 0. */
+	RVMIG_MONITOR_DOM_GONE = 1u << 0,
+	/* First snapshot with this domain: interval figures are 0. */
+	RVMIG_MONITOR_DOM_NEW = 1u << 1,
+	/* A CPU bandwidth limit can apply: throttled_ns is measured (cgroup
+	 * cpu.stat). */
+	RVMIG_MONITOR_DOM_THROTTLE = 1u << 2,
+	/* pressure_ns is measured (cgroup v2 cpu.pressure). */
+	RVMIG_MONITOR_DOM_PRESSURE = 1u << 3,
+};
+
+RVMIG_API uint64_t rvmig_monitor_domain_id(const rvmig_monitor_dom *d);
+RVMIG_API const char *rvmig_monitor_domain_name(const rvmig_monitor_dom *d);
+RVMIG_API unsigned rvmig_monitor_domain_flags(const rvmig_monitor_dom *d);
+/* vCPUs in this snapshot (Linux: the domain's threads). */
+RVMIG_API unsigned rvmig_monitor_domain_nvcpus(const rvmig_monitor_dom *d);
+
+/* CPU time consumed, ns, cumulative (cgroups: the group's own counter where
+ * one exists, which includes exited threads; processes: counted from the
+ * first sample on).  cpu_pct: over the interval, 100 = one CPU busy (may
+ * exceed 100 with several threads). */
+RVMIG_API uint64_t rvmig_monitor_domain_cpu_ns(const rvmig_monitor_dom *d);
+RVMIG_API double rvmig_monitor_domain_cpu_pct(const rvmig_monitor_dom *d);
+
+/* Over the interval, summed over the domain's vCPUs: time running, time
+ * blocked (neither running nor runnable) and time waiting runnable for a
+ * CPU (including time held back by a CPU bandwidth limit), ns.  The shares
+ * are those times over their sum (each 0..1, together 1; all 0 with no
+ * vCPU time in the interval). */
+RVMIG_API uint64_t rvmig_monitor_domain_run_ns(const rvmig_monitor_dom *d);
+RVMIG_API uint64_t rvmig_monitor_domain_blocked_ns(const rvmig_monitor_dom *d);
+RVMIG_API uint64_t rvmig_monitor_domain_wait_ns(const rvmig_monitor_dom *d);
+RVMIG_API double rvmig_monitor_domain_run_share(const rvmig_monitor_dom *d);
+RVMIG_API double rvmig_monitor_domain_blocked_share(const rvmig_monitor_dom *d);
+RVMIG_API double rvmig_monitor_domain_wait_share(const rvmig_monitor_dom *d);
+/* How often the domain's vCPUs were given a CPU, per second of interval. */
+RVMIG_API double rvmig_monitor_domain_execs_per_s(const rvmig_monitor_dom *d);
+
+/* Over the interval, ns: time the domain's CPU bandwidth limit held it
+ * back (RVMIG_MONITOR_DOM_THROTTLE), and time at least one of its threads
+ * was stalled waiting for a CPU (RVMIG_MONITOR_DOM_PRESSURE, PSI "some");
+ * 0 when not measured. */
+RVMIG_API uint64_t rvmig_monitor_domain_throttled_ns(const rvmig_monitor_dom *d);
+RVMIG_API uint64_t rvmig_monitor_domain_pressure_ns(const rvmig_monitor_dom *d);
+
+/* Memory in bytes: in use now (processes: resident set; cgroups: the
+ * memory controller's usage, else the sum of its processes' resident sets)
+ * and the most it may use (UINT64_MAX when unlimited). */
+RVMIG_API uint64_t rvmig_monitor_domain_mem_cur(const rvmig_monitor_dom *d);
+RVMIG_API uint64_t rvmig_monitor_domain_mem_max(const rvmig_monitor_dom *d);
+
+/* ---- vCPUs ------------------------------------------------------------ */
+
+/* vCPU i of a domain (0 <= i < nvcpus), NULL out of range.  Linux: one per
+ * thread, id = its TID, in ascending TID order. */
+RVMIG_API const rvmig_monitor_vcpu *rvmig_monitor_domain_vcpu(const rvmig_monitor_dom *d,
+							       unsigned i);
+RVMIG_API uint64_t rvmig_monitor_vcpu_id(const rvmig_monitor_vcpu *v);
+/* Cumulative CPU time of this vCPU, ns. */
+RVMIG_API uint64_t rvmig_monitor_vcpu_cpu_ns(const rvmig_monitor_vcpu *v);
+/* As the domain figures, for this vCPU alone. */
+RVMIG_API uint64_t rvmig_monitor_vcpu_run_ns(const rvmig_monitor_vcpu *v);
+RVMIG_API uint64_t rvmig_monitor_vcpu_blocked_ns(const rvmig_monitor_vcpu *v);
+RVMIG_API uint64_t rvmig_monitor_vcpu_wait_ns(const rvmig_monitor_vcpu *v);
+RVMIG_API double rvmig_monitor_vcpu_run_share(const rvmig_monitor_vcpu *v);
+RVMIG_API double rvmig_monitor_vcpu_blocked_share(const rvmig_monitor_vcpu *v);
+RVMIG_API double rvmig_monitor_vcpu_wait_share(const rvmig_monitor_vcpu *v);
+RVMIG_API double rvmig_monitor_vcpu_execs_per_s(const rvmig_monitor_vcpu *v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RVMIG_MONITOR_H */

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* fsread.c - bounded whole-file reads into a reused buffer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "monitor/linux/fsread.h"
+
+static int grow(struct mon_buf *b, size_t want)
+{
+	char *p;
+
+	if (b->size >= want)
+		return 0;
+	p = realloc(b->p, want);
+	if (!p)
+		return -ENOMEM;
+	b->p = p;
+	b->size = want;
+	return 0;
+}
+
+static long read_all(int fd, struct mon_buf *b, size_t cap, unsigned flags)
+{
+	size_t len = 0;
+	int rc;
+
+	if ((rc = grow(b, cap < 4096 ? cap + 1 : 4096)) < 0)
+		return rc;
+	for (;;) {
+		size_t room;
+		ssize_t n;
+
+		if (len + 1 >= b->size && b->size < cap + 1) {
+			size_t want = b->size * 2 > cap + 1 ? cap + 1 : b->size * 2;
+
+			if ((rc = grow(b, want)) < 0)
+				return rc;
+		}
+		if (len >= cap) {
+			char more;
+
+			n = read(fd, &more, 1);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return -errno;
+			if (n == 0)
+				break;
+			if (!(flags & MON_READ_CUT))
+				return -EFBIG;
+			while (len > 0 && b->p[len - 1] != '\n')
+				len--;
+			break;
+		}
+		/* The buffer may be larger than this read's cap (it is reused). */
+		room = b->size - 1 - len;
+		if (room > cap - len)
+			room = cap - len;
+		n = read(fd, b->p + len, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	b->p[len] = '\0';
+	return (long)len;
+}
+
+long mon_read(struct mon_buf *b, size_t cap, unsigned flags, const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	va_list ap;
+	long rc;
+	int fd, n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = read_all(fd, b, cap, flags);
+	close(fd);
+	return rc;
+}
+
+void mon_buf_free(struct mon_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->size = 0;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* fsread.h - bounded reads of whole /proc, /sys and cgroup files (internal). */
+#ifndef RVMIG_MONITOR_LINUX_FSREAD_H
+#define RVMIG_MONITOR_LINUX_FSREAD_H
+
+#include <stddef.h>
+
+/* A buffer reused across reads; grown as needed, up to each read's cap. */
+struct mon_buf {
+	char *p;
+	size_t size;
+};
+
+enum {
+	MON_READ_CUT = 1, /* a file longer than the cap is cut back to its last
+			   * complete line instead of failing with -EFBIG */
+};
+
+/* Reads the file at `path` (printf-style) into b, at most `cap` bytes,
+ * NUL-terminated.  Returns its length or a negative errno (-ENOENT,
+ * -ESRCH, ... as open/read gave them; -EFBIG past the cap). */
+__attribute__((format(printf, 4, 5)))
+long mon_read(struct mon_buf *b, size_t cap, unsigned flags, const char *fmt, ...);
+
+void mon_buf_free(struct mon_buf *b);
+
+#endif

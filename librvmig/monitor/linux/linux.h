@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * linux.h - the Linux monitor backend's state, shared by its files
+ * (internal): linux.c (the ops table, watches), proc.c (threads of a process
+ * or a list of TIDs), cgroup.c (v1 and v2 groups), host.c (CPUs, memory).
+ */
+#ifndef RVMIG_MONITOR_LINUX_H
+#define RVMIG_MONITOR_LINUX_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <rvmig/monitor.h>
+
+#include "monitor/backend.h"
+#include "monitor/linux/fsread.h"
+#include "monitor/linux/parse.h"
+
+/* Caps on what one sample reads. */
+#define LX_IDS_MAX_BYTES (4u << 20)   /* a tasks / cgroup.threads file */
+#define LX_SMALL_MAX_BYTES (64u << 10) /* schedstat, stat, status, cpu.stat ... */
+#define LX_STAT_MAX_BYTES (1u << 20)  /* /proc/stat (cut after that: cpu lines come first) */
+#define LX_CG_DEPTH_MAX 32            /* nested cgroups walked below a watched one */
+#define LX_CG_GROUPS_MAX 4096         /* cgroups walked per watched one */
+
+/* A watched cgroup, resolved once at watch time. */
+struct lx_cgroup {
+	char *dir;        /* the group's directory, as watched (realpath) */
+	int version;      /* 1 or 2 */
+	dev_t dev;
+	ino_t ino;        /* to notice a removed and re-created group */
+	/* v1: the same group in the cpu, cpuacct and memory hierarchies, when
+	 * mounted and present (NULL otherwise; may equal dir). */
+	char *cpu_dir, *cpuacct_dir, *mem_dir;
+};
+
+enum lx_kind { LX_PID = 1, LX_CGROUP };
+
+struct lx_watch {
+	uint64_t key;
+	enum lx_kind kind;
+	char *name;
+	uint64_t id;
+	int gone;             /* sticky */
+	int pid;              /* LX_PID */
+	uint64_t start_ticks; /* LX_PID: to tell the process from a later one with its pid */
+	struct lx_cgroup cg;  /* LX_CGROUP */
+};
+
+struct mon_backend {
+	struct rvmig_ctx *ctx;
+	struct lx_watch *w;
+	size_t nw;
+	uint64_t tick_ns;     /* one USER_HZ clock tick */
+	struct mon_buf buf;   /* file text, reused */
+	struct mon_buf ids;   /* a tasks list, reused */
+};
+
+uint64_t lx_clock_ns(clockid_t clk);
+
+/* proc.c */
+/* Appends the task `tid` to d, reading `dir`/schedstat (dir: /proc/PID/task/TID
+ * or /proc/TID) and, if the task is not in `prev`, its start time.  A task
+ * that went away meanwhile is left out (0). */
+int lx_add_task(struct mon_backend *b, struct mon_dom_raw *d, const struct mon_dom_raw *prev,
+		uint64_t tid, const char *dir);
+/* Fills d for a watched process: its threads, resident memory. */
+int lx_sample_pid(struct mon_backend *b, struct lx_watch *w, const struct mon_dom_raw *prev,
+		  struct mon_dom_raw *d);
+/* The process's comm (for a default name) and its start time. */
+int lx_pid_identity(struct mon_backend *b, int pid, char **comm, uint64_t *start_ticks);
+/* Sum of VmRSS of the processes listed in `dir`/cgroup.procs (bytes). */
+int lx_procs_rss(struct mon_backend *b, const char *dir, uint64_t *rss);
+
+/* cgroup.c */
+int lx_cgroup_resolve(struct mon_backend *b, const char *path, struct lx_cgroup *cg,
+		      char **rel);
+void lx_cgroup_clear(struct lx_cgroup *cg);
+int lx_sample_cgroup(struct mon_backend *b, struct lx_watch *w, const struct mon_dom_raw *prev,
+		     struct mon_dom_raw *d);
+
+/* host.c */
+int lx_sample_host(struct mon_backend *b, struct mon_raw *r);
+
+#endif

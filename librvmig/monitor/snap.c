@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* snap.c - the snapshot accessors: every public read goes through here. */
+#include <stdlib.h>
+
+#include "monitor/snap.h"
+
+RVMIG_API void rvmig_monitor_snap_free(rvmig_monitor_snap *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->ndom; i++) {
+		free(s->dom[i].name);
+		free(s->dom[i].vcpu);
+	}
+	free(s->dom);
+	free(s->pcpu);
+	free(s);
+}
+
+/* ---- snapshot and host ---- */
+
+RVMIG_API uint64_t rvmig_monitor_snap_time_ns(const rvmig_monitor_snap *s)
+{
+	return s ? s->real_ns : 0;
+}
+
+RVMIG_API uint64_t rvmig_monitor_snap_interval_ns(const rvmig_monitor_snap *s)
+{
+	return s ? s->interval_ns : 0;
+}
+
+RVMIG_API unsigned rvmig_monitor_snap_ndomains(const rvmig_monitor_snap *s)
+{
+	return s ? (unsigned)s->ndom : 0;
+}
+
+RVMIG_API const rvmig_monitor_dom *rvmig_monitor_domain(const rvmig_monitor_snap *s, unsigned i)
+{
+	return s && i < s->ndom ? &s->dom[i] : NULL;
+}
+
+RVMIG_API unsigned rvmig_monitor_host_ncpus(const rvmig_monitor_snap *s)
+{
+	return s ? (unsigned)s->npcpu : 0;
+}
+
+RVMIG_API uint64_t rvmig_monitor_host_mem_total(const rvmig_monitor_snap *s)
+{
+	return s ? s->mem_total : 0;
+}
+
+RVMIG_API uint64_t rvmig_monitor_host_mem_free(const rvmig_monitor_snap *s)
+{
+	return s ? s->mem_free : 0;
+}
+
+RVMIG_API uint64_t rvmig_monitor_host_mem_avail(const rvmig_monitor_snap *s)
+{
+	return s ? s->mem_avail : 0;
+}
+
+static const struct mon_pcpu *pcpu(const rvmig_monitor_snap *s, unsigned i)
+{
+	return s && i < s->npcpu ? &s->pcpu[i] : NULL;
+}
+
+RVMIG_API unsigned rvmig_monitor_host_cpu_id(const rvmig_monitor_snap *s, unsigned i)
+{
+	return pcpu(s, i) ? pcpu(s, i)->id : 0;
+}
+
+RVMIG_API uint64_t rvmig_monitor_host_cpu_idle_ns(const rvmig_monitor_snap *s, unsigned i)
+{
+	return pcpu(s, i) ? pcpu(s, i)->idle_ns : 0;
+}
+
+RVMIG_API double rvmig_monitor_host_cpu_idle_share(const rvmig_monitor_snap *s, unsigned i)
+{
+	return pcpu(s, i) ? pcpu(s, i)->idle_share : 0;
+}
+
+RVMIG_API uint32_t rvmig_monitor_host_cpu_freq_khz(const rvmig_monitor_snap *s, unsigned i)
+{
+	return pcpu(s, i) ? pcpu(s, i)->freq_khz : 0;
+}
+
+/* ---- domains ---- */
+
+/* Defines rvmig_monitor_domain_FIELD(): the field, or 0 without a domain. */
+#define DOM_GET(type, field, what)                                         \
+	RVMIG_API type rvmig_monitor_domain_##field(const rvmig_monitor_dom *d) \
+	{                                                                  \
+		return d ? (what) : 0;                                     \
+	}
+
+DOM_GET(uint64_t, id, d->id)
+DOM_GET(const char *, name, d->name)
+DOM_GET(unsigned, flags, d->flags)
+DOM_GET(unsigned, nvcpus, (unsigned)d->nvcpu)
+DOM_GET(uint64_t, cpu_ns, d->cpu_ns)
+DOM_GET(double, cpu_pct, d->cpu_pct)
+DOM_GET(uint64_t, run_ns, d->t.run_ns)
+DOM_GET(uint64_t, blocked_ns, d->t.blocked_ns)
+DOM_GET(uint64_t, wait_ns, d->t.wait_ns)
+DOM_GET(double, run_share, d->t.run_share)
+DOM_GET(double, blocked_share, d->t.blocked_share)
+DOM_GET(double, wait_share, d->t.wait_share)
+DOM_GET(double, execs_per_s, d->t.execs_per_s)
+DOM_GET(uint64_t, throttled_ns, d->throttled_ns)
+DOM_GET(uint64_t, pressure_ns, d->pressure_ns)
+DOM_GET(uint64_t, mem_cur, d->mem_cur)
+DOM_GET(uint64_t, mem_max, d->mem_max)
+
+/* ---- vCPUs ---- */
+
+RVMIG_API const rvmig_monitor_vcpu *rvmig_monitor_domain_vcpu(const rvmig_monitor_dom *d,
+							       unsigned i)
+{
+	return d && i < d->nvcpu ? &d->vcpu[i] : NULL;
+}
+
+/* Defines rvmig_monitor_vcpu_FIELD(): the field, or 0 without a vCPU. */
+#define VCPU_GET(type, field, what)                                         \
+	RVMIG_API type rvmig_monitor_vcpu_##field(const rvmig_monitor_vcpu *v) \
+	{                                                                   \
+		return v ? (what) : 0;                                      \
+	}
+
+VCPU_GET(uint64_t, id, v->id)
+VCPU_GET(uint64_t, cpu_ns, v->cpu_ns)
+VCPU_GET(uint64_t, run_ns, v->t.run_ns)
+VCPU_GET(uint64_t, blocked_ns, v->t.blocked_ns)
+VCPU_GET(uint64_t, wait_ns, v->t.wait_ns)
+VCPU_GET(double, run_share, v->t.run_share)
+VCPU_GET(double, blocked_share, v->t.blocked_share)
+VCPU_GET(double, wait_share, v->t.wait_share)
+VCPU_GET(double, execs_per_s, v->t.execs_per_s)
