@@ -19,6 +19,7 @@ declare -A srcs=(
   [stream]="$top/tests/fuzz/fuzz_stream.c $(ls "$top"/librvmig/stream/*.c | tr '\n' ' ')"
   [wire]="$top/tests/fuzz/fuzz_wire.c $top/librvmig/proto/wire.c"
   [uri]="$top/tests/fuzz/fuzz_uri.c"
+  [monitor]="$top/tests/fuzz/fuzz_monitor.c $top/librvmig/monitor/linux/parse.c"
   [journal]="$top/tests/fuzz/fuzz_journal.c $top/tools/recv/journal.c -I$top/tools"
 )
 
@@ -38,9 +39,19 @@ printf '\x07\x00\x01\x00\x08\x00\x00\x00' > "$work/seed-wire/credit"
 body=$(printf 'rvmig-recv-journal 2\ntransfer-id %064d\nflags 11\nsize 9\noffset 5\ndigest %064d\n' 7 3)
 printf '%s\ncheck %s\n' "$body" "$(printf '%s\n' "$body" | sha256sum | cut -d' ' -f1)" > "$work/seed-journal/valid"
 sed 's/^transfer-id 0*/transfer-id abc/' "$work/seed-journal/valid" > "$work/seed-journal/short-id"
+# The monitor's parsers: this host's own /proc and cgroup files, each after
+# the byte that selects its parser in fuzz_monitor.c.
+mkdir -p "$work/seed-monitor"
+mon_seed() { # SELECTOR FILE
+  [ -r "$2" ] || return 0
+  { printf "\\$(printf '%03o' "$1")"; head -c 16384 "$2"; } > "$work/seed-monitor/$1-$(basename "$2")"
+}
+mon_seed 0 /proc/self/schedstat; mon_seed 1 /proc/self/stat; mon_seed 2 /proc/self/status
+mon_seed 3 /proc/meminfo; mon_seed 4 /sys/fs/cgroup/cpu/cpu.stat; mon_seed 5 /proc/pressure/cpu
+mon_seed 7 /proc/stat; mon_seed 7 /proc/self/mountinfo
 
 status=0
-for t in stream wire uri journal; do
+for t in stream wire uri journal monitor; do
   bin="$work/fuzz_$t"
   # shellcheck disable=SC2086
   clang "${cflags[@]}" -o "$bin" ${srcs[$t]} "${core[@]}" -lcrypto
