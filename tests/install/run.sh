@@ -63,4 +63,15 @@ bad=$(printf '%s\n' "$syms" | awk '$2 ~ /[TDBR]/ {print $3}' | grep -v '^rvmig_.
 if [ -n "$bad" ]; then echo "unexpected exports: $bad"; exit 1; fi
 printf '%s\n' "$syms" | grep -q ' rvmig_version@@RVMIG_0\.2$' ||
 	{ echo "rvmig_version is not exported in node RVMIG_0.2"; exit 1; }
+# Every call the installed monitor header declares is exported in RVMIG_0.3
+# (grep reads a here-string: with pipefail, printf | grep -q can die of SIGPIPE).
+for f in $(sed -n 's/^RVMIG_API [^(]*[ *]\(rvmig_monitor_[a-z0-9_]*\)(.*/\1/p' "$prefix/include/rvmig/monitor.h"); do
+	grep -q " $f@@RVMIG_0\.3\$" <<<"$syms" ||
+		{ echo "$f is not exported in node RVMIG_0.3"; exit 1; }
+	n_mon=$((${n_mon:-0} + 1))
+done
+[ "${n_mon:-0}" -ge 40 ] || { echo "only ${n_mon:-0} rvmig_monitor_* calls found in monitor.h"; exit 1; }
+test -n "$(find "$prefix" -path '*/man3/rvmig_monitor.3')" ||
+	{ echo "install: man page rvmig_monitor.3 missing"; exit 1; }
+echo "monitor: $n_mon calls exported in RVMIG_0.3"
 echo "install test passed ($n programs)"
