@@ -61,7 +61,7 @@ echo "== exported symbols are all rvmig_* and versioned"
 syms=$(nm -D --defined-only "$libdir/librvmig.so.0")
 bad=$(printf '%s\n' "$syms" | awk '$2 ~ /[TDBR]/ {print $3}' | grep -v '^rvmig_.*@@RVMIG_' | grep -v '^RVMIG_' || true)
 if [ -n "$bad" ]; then echo "unexpected exports: $bad"; exit 1; fi
-printf '%s\n' "$syms" | grep -q ' rvmig_version@@RVMIG_0\.2$' ||
+grep -q ' rvmig_version@@RVMIG_0\.2$' <<<"$syms" ||
 	{ echo "rvmig_version is not exported in node RVMIG_0.2"; exit 1; }
 # Every call the installed monitor header declares is exported in RVMIG_0.3
 # (grep reads a here-string: with pipefail, printf | grep -q can die of SIGPIPE).
