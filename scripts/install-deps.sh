@@ -8,6 +8,7 @@ PKGS=(
   # build
   build-essential cmake pkg-config git zstd
   libibverbs-dev librdmacm-dev libssl-dev libxxhash-dev libcriterion-dev libxen-dev
+  libmicrohttpd-dev   # rvmig-top --listen (the Prometheus exporter)
   clang libclang-rt-14-dev
   # soft-RoCE VM tier
   qemu-system-x86 linux-image-amd64 busybox-static kmod iproute2
@@ -16,6 +17,8 @@ PKGS=(
   xen-hypervisor-4.17-amd64 xen-utils-4.17
   # benchmarks / reports
   gnuplot-nox netcat-openbsd openssh-client openssh-server python3 valgrind xxhash
+  # unit.top.prometheus: promtool and a real Prometheus server; curl for /metrics
+  prometheus curl
 )
 
 missing=()

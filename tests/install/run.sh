@@ -14,6 +14,8 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 libdir=$(find "$prefix" -name 'librvmig.so.0' -printf '%h\n' | head -n1)
 test -n "$libdir" || { echo "install: librvmig.so.0 not installed"; exit 1; }
 test -f "$prefix/include/rvmig.h" || { echo "install: rvmig.h missing"; exit 1; }
+test -n "$(find "$prefix" -path '*/man1/rvmig-top.1')" ||
+	{ echo "install: man page rvmig-top.1 missing"; exit 1; }
 test -n "$(find "$prefix" -path '*/man3/rvmig_version.3')" ||
 	{ echo "install: man page rvmig_version.3 missing"; exit 1; }
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
@@ -23,7 +25,7 @@ echo "installed rvmig $version into $prefix"
 echo "== installed programs: RUNPATH with \$ORIGIN, --version names librvmig $version"
 # The tools built in every configuration must all be there; rvmig-save only
 # exists with libxenlight, so it is checked when found.
-for t in bin/rvmig-send bin/rvmig-recv bin/rvmig-tunnel bin/rvmig-bench sbin/rvmigd; do
+for t in bin/rvmig-send bin/rvmig-recv bin/rvmig-tunnel bin/rvmig-top bin/rvmig-bench sbin/rvmigd; do
 	test -x "$prefix/$t" || { echo "install: $t missing"; exit 1; }
 done
 n=0

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * view.h - what rvmig-top shows, as plain data, and the writers of its
+ * output forms: the xentop-like table, CSV, JSON lines and the Prometheus
+ * text exposition format (version 0.0.4).  The writers are pure functions of
+ * a top_view (no library calls, no clock), so tests feed them made-up views.
+ */
+#ifndef RVMIG_TOOLS_TOP_VIEW_H
+#define RVMIG_TOOLS_TOP_VIEW_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum top_kind { TOP_PROCESS, TOP_CGROUP };
+
+struct top_dom {
+	const char *name;    /* any bytes but NUL (escaped where the form needs it) */
+	enum top_kind kind;
+	uint64_t id;         /* pid, or the cgroup directory's inode */
+	unsigned flags;      /* RVMIG_MONITOR_DOM_* */
+	unsigned nvcpus;     /* threads */
+	/* cumulative, seconds: CPU time (the monitor's counter), and run /
+	 * blocked / wait time summed over the intervals rvmig-top sampled */
+	double cpu_s, run_s, blocked_s, wait_s;
+	/* over the last interval */
+	double cpu_pct, run_share, blocked_share, wait_share, execs_per_s;
+	uint64_t mem_bytes;
+};
+
+struct top_view {
+	double time_s;       /* CLOCK_REALTIME of the sample, s since the epoch */
+	double interval_s;   /* 0 for the first sample */
+	unsigned ncpus;
+	uint64_t mem_total, mem_free;
+	unsigned ndoms;
+	const struct top_dom *doms;
+};
+
+/* The state flags as xentop-like letters, "----" when none: g(one),
+ * n(ew), t(hrottle measured), p(ressure measured).  buf holds >= 5 bytes. */
+const char *top_flags_str(unsigned flags, char *buf);
+const char *top_kind_name(enum top_kind k); /* "process" / "cgroup" */
+
+/* The table of one iteration: a host line, a header, one line a domain. */
+int top_write_table(FILE *f, const struct top_view *v);
+/* CSV: the header line (once), then one line a domain per iteration. */
+int top_write_csv_header(FILE *f);
+int top_write_csv(FILE *f, const struct top_view *v);
+/* One JSON object on one line per iteration. */
+int top_write_json(FILE *f, const struct top_view *v);
+
+/* A label value as the exposition format wants it: \ " and newline
+ * escaped as \\ \" \n, every other byte as is. */
+int top_write_label_value(FILE *f, const char *s);
+/* The whole /metrics page: HELP and TYPE lines, then every series. */
+int top_write_metrics(FILE *f, const struct top_view *v);
+
+#endif
