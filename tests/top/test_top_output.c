@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * unit.top.output - rvmig-top's output writers (tools/top/output.c) on
+ * made-up views: label escaping, the exposition page's shape, CSV quoting
+ * and JSON escaping of hostile names.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <rvmig/monitor.h>
+
+#include "top/view.h"
+
+/* Runs a writer into a heap string (freed by the caller). */
+#define CAPTURE(out, call)                                                     \
+	do {                                                                   \
+		size_t len_;                                                   \
+		FILE *f = open_memstream(&(out), &len_);                       \
+		cr_assert_not_null(f);                                         \
+		cr_assert_eq(call, 0);                                         \
+		cr_assert_eq(fclose(f), 0);                                    \
+	} while (0)
+
+static const struct top_dom doms[] = {
+	{ .name = "vm\"1\\x\ny", .kind = TOP_CGROUP, .id = 77, .flags = RVMIG_MONITOR_DOM_THROTTLE,
+	  .nvcpus = 3, .cpu_s = 12.5, .run_s = 10, .blocked_s = 4.25, .wait_s = 0.5,
+	  .cpu_pct = 150, .run_share = 0.5, .blocked_share = 0.25, .wait_share = 0.25,
+	  .execs_per_s = 40, .mem_bytes = 1u << 20 },
+	{ .name = "qemu", .kind = TOP_PROCESS, .id = 4242, .flags = RVMIG_MONITOR_DOM_NEW,
+	  .nvcpus = 1, .mem_bytes = 4096 },
+};
+static const struct top_view view = {
+	.time_s = 1000.5, .interval_s = 1, .ncpus = 8, .mem_total = 1ull << 33,
+	.mem_free = 1ull << 32, .ndoms = 2, .doms = doms,
+};
+
+Test(top_output, label_value_escapes_backslash_quote_newline)
+{
+	char *s = NULL;
+
+	CAPTURE(s, top_write_label_value(f, "a\\b\"c\nd\te"));
+	cr_assert_str_eq(s, "a\\\\b\\\"c\\nd\te");
+	free(s);
+	CAPTURE(s, top_write_label_value(f, ""));
+	cr_assert_str_eq(s, "");
+	free(s);
+}
+
+Test(top_output, metrics_page)
+{
+	char *s = NULL;
+
+	CAPTURE(s, top_write_metrics(f, &view));
+	cr_assert_not_null(strstr(s, "# HELP rvmig_domain_cpu_seconds_total "));
+	cr_assert_not_null(strstr(s, "# TYPE rvmig_domain_cpu_seconds_total counter\n"));
+	cr_assert_not_null(strstr(s, "# TYPE rvmig_domain_memory_bytes gauge\n"));
+	cr_assert_not_null(strstr(s,
+		"rvmig_domain_cpu_seconds_total{domain=\"vm\\\"1\\\\x\\ny\",kind=\"cgroup\",id=\"77\"} 12.5\n"));
+	cr_assert_not_null(strstr(s,
+		"rvmig_domain_blocked_seconds_total{domain=\"vm\\\"1\\\\x\\ny\",kind=\"cgroup\",id=\"77\"} 4.25\n"));
+	cr_assert_not_null(strstr(s,
+		"rvmig_domain_wait_seconds_total{domain=\"qemu\",kind=\"process\",id=\"4242\"} 0\n"));
+	cr_assert_not_null(strstr(s,
+		"rvmig_domain_memory_bytes{domain=\"qemu\",kind=\"process\",id=\"4242\"} 4096\n"));
+	cr_assert_not_null(strstr(s, "rvmig_host_cpus 8\n"));
+	cr_assert_not_null(strstr(s, "rvmig_host_memory_total_bytes 8589934592\n"));
+	cr_assert_not_null(strstr(s, "rvmig_host_memory_free_bytes 4294967296\n"));
+	/* Every line is a comment or a sample; no raw newline inside a label
+	 * (each sample line has its labels closed before the value). */
+	for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n"))
+		cr_assert(line[0] == '#' || strncmp(line, "rvmig_", 6) == 0, "bad line '%s'", line);
+	free(s);
+}
+
+Test(top_output, metrics_page_with_no_domain)
+{
+	struct top_view v = view;
+	char *s = NULL;
+
+	v.ndoms = 0;
+	CAPTURE(s, top_write_metrics(f, &v));
+	cr_assert_null(strstr(s, "{domain="));
+	cr_assert_not_null(strstr(s, "rvmig_host_cpus 8\n"));
+	free(s);
+}
+
+Test(top_output, table)
+{
+	char *s = NULL;
+
+	CAPTURE(s, top_write_table(f, &view));
+	cr_assert_not_null(strstr(s, "host: 8 CPUs"));
+	cr_assert_not_null(strstr(s, "NAME"));
+	cr_assert_not_null(strstr(s, "WAIT%"));
+	/* the newline in the name shows as '?', the table stays one line a domain */
+	cr_assert_not_null(strstr(s, "vm\"1\\x?y  cgroup  --t-       12.5   150.0   50.0   25.0   25.0"));
+	cr_assert_not_null(strstr(s, "qemu process  -n--"));
+	free(s);
+}
+
+Test(top_output, csv_and_json_escape_names)
+{
+	char *s = NULL;
+
+	CAPTURE(s, top_write_csv(f, &view));
+	cr_assert_not_null(strstr(s, ",\"vm\"\"1\\x\ny\",cgroup,77,--t-,12.500,150.00,50.00,25.00,25.00,40.00,3,1048576\n"));
+	free(s);
+	CAPTURE(s, top_write_json(f, &view));
+	cr_assert_not_null(strstr(s, "{\"name\":\"vm\\\"1\\\\x\\u000ay\",\"kind\":\"cgroup\",\"id\":77,"));
+	cr_assert_eq(strchr(s, '\n'), s + strlen(s) - 1, "one line per interval");
+	free(s);
+}
