@@ -71,6 +71,21 @@ enum {
 /* Text for a negative (or positive) errno or RVMIG_E* value.  Never NULL. */
 RVMIG_API const char *rvmig_strerror(int err);
 
+/*
+ * Makes text a peer sent safe to print on one line of a log or terminal:
+ * writes the `len` bytes at `text` into `out` (`cap` bytes, NUL-terminated)
+ * with printable ASCII kept, '\\' as "\\\\", newline, carriage return and
+ * tab as "\\n", "\\r", "\\t", and every other byte (NUL, control characters
+ * such as ESC, DEL, bytes >= 0x80) as "\\xHH".  Text whose escaped form
+ * does not fit is cut after a whole escape and ends in "...", so `cap`
+ * bounds what a peer can make a caller print.  Returns the length written
+ * (without the NUL); 0, writing nothing, when out is NULL or cap is 0.
+ * The library escapes this way whatever a peer sent before logging it or
+ * returning it (rvmig_ep_error()); the rvmig tools do so for their own
+ * messages.  Needs no context; callable from any thread.
+ */
+RVMIG_API size_t rvmig_text_escape(char *out, size_t cap, const void *text, size_t len);
+
 /* ---- logging ---------------------------------------------------------- */
 
 enum rvmig_log_level {

@@ -50,6 +50,11 @@
  *    `timeout_ms` while work is pending turns the endpoint into an error
  *    state: rvmig_progress() returns the error and an RVMIG_EV_ERROR event
  *    carries it; all unfinished requests complete with that status.
+ *    rvmig_ep_error() then says why, in words: the violation a transport
+ *    refused ("link 0 (10.0.0.1:7000): WRITE outside a granted region"),
+ *    the timeout, or the reason the peer itself reported in its ERROR
+ *    message ("peer reported: ..."), which is also logged at error level.
+ *    Either side tells the other its reason this way when it fails.
  *
  * Memory bound (receiver)
  *  - What a peer can make a receiving endpoint hold is bounded by what the
@@ -246,6 +251,12 @@ RVMIG_API void rvmig_ep_close(rvmig_ep *ep);
 RVMIG_API const char *rvmig_ep_transport(const rvmig_ep *ep);
 RVMIG_API const char *rvmig_ep_peer(const rvmig_ep *ep);
 RVMIG_API enum rvmig_mode rvmig_ep_mode(const rvmig_ep *ep);
+/* Why the endpoint failed: the text of its first failure (see "Failure"
+ * above), "" while it has not.  What the peer sent in it (the 115 bytes an
+ * ERROR message carries at most) is escaped with rvmig_text_escape(), so
+ * it can be printed as it is.  Owned by the endpoint, valid until
+ * rvmig_ep_close(). */
+RVMIG_API const char *rvmig_ep_error(const rvmig_ep *ep);
 
 /* ---- memory regions --------------------------------------------------- */
 

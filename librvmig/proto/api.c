@@ -263,3 +263,8 @@ RVMIG_API enum rvmig_mode rvmig_ep_mode(const rvmig_ep *ep)
 {
 	return ep ? ep->mode : 0;
 }
+
+RVMIG_API const char *rvmig_ep_error(const rvmig_ep *ep)
+{
+	return ep ? ep->errmsg : "";
+}

@@ -178,6 +178,7 @@ void ep_fail(struct rvmig_ep *ep, int err, const char *fmt, ...)
 	}
 	ep->error = err < 0 ? err : -RVMIG_EPEER;
 	ep->stats[RVMIG_STAT_ERRORS]++;
+	snprintf(ep->errmsg, sizeof(ep->errmsg), "%s", what);
 	LOG_ERR(ep->ctx, "proto", "endpoint with %s (%s) failed: %s: %s", ep->peer, ep->tp->name,
 		what, rvmig_strerror(ep->error));
 	client_fail_all(ep, ep->error);
@@ -222,9 +223,12 @@ static void on_recv(struct rvmig_ep *ep, const struct tp_cqe *c)
 		break;
 	case MSG_ERROR: {
 		struct wire_error *m = (struct wire_error *)buf;
+		int code = m->code > 0 && m->code < RVMIG_ELAST ? -m->code : -RVMIG_EPEER;
+		char text[160];
 
-		ep_fail(ep, m->code > 0 && m->code < RVMIG_ELAST ? -m->code : -RVMIG_EPEER,
-			"peer reported error %d: %s", m->code, m->text);
+		/* The peer's own words, but never its control characters. */
+		rvmig_text_escape(text, sizeof(text), m->text, strnlen(m->text, sizeof(m->text)));
+		ep_fail(ep, code, "peer reported: %s (error %d)", text, m->code);
 		return;
 	}
 	default:
@@ -336,8 +340,18 @@ static int drive_once(struct rvmig_ep *ep)
 			on_cqe(ep, &cqes[i]);
 		total += n;
 	} while (n == 64 || (ep->link_err && n > 0 && !ep->error));
-	if (ep->link_err && !ep->error)
-		ep_fail(ep, ep->link_err, "%s", ep->link_err_what);
+	if (ep->link_err && !ep->error) {
+		char why[160];
+		int err = ep->tp->ep_error ? ep->tp->ep_error(ep->tep, why, sizeof(why)) : 0;
+
+		/* The transport knows what failed the link first (a violation
+		 * it refused, the peer closing); the completions it flushed
+		 * since only say the link is gone. */
+		if (err)
+			ep_fail(ep, err, "%s", why);
+		else
+			ep_fail(ep, ep->link_err, "%s", ep->link_err_what);
+	}
 	if (!ep->error) {
 		if (ep->is_receiver)
 			recv_run(ep);

@@ -176,6 +176,7 @@ struct rvmig_ep {
 
 	/* lifecycle */
 	int error;
+	char errmsg[256];        /* why it failed (rvmig_ep_error()), "" until then */
 	bool bye_sent, bye_recv, closed_evented;
 	bool want_bye;
 	bool failing;            /* ep_fail() in progress: no recursion */

@@ -113,6 +113,13 @@ struct rvmig_tp_ops {
 	int (*poll)(struct tp_ep *ep, struct tp_cqe *cqes, int max);
 	/* Peer's address as text ("10.0.0.1:7000"). */
 	const char *(*peer_name)(struct tp_ep *ep);
+	/* Optional: the first link failure, for the engine to report in its
+	 * place of the flushed completions' -RVMIG_EPEER: its error (what the
+	 * peer violated, e.g. -RVMIG_EACCESS for a WRITE outside a region, or
+	 * -RVMIG_EPEER for a closed connection) and why, naming the link
+	 * ("link 0 (10.0.0.1:7000): WRITE outside a granted region") into
+	 * buf.  Returns 0 (buf untouched) while no link failed. */
+	int (*ep_error)(struct tp_ep *ep, char *buf, size_t len);
 
 	/* ---- memory ---- */
 	int (*reg_mr)(struct tp_ep *ep, void *addr, size_t len, unsigned access, struct tp_mr *out);

@@ -130,6 +130,7 @@ struct tp_ep {
 	char peer_name[64];
 	int fail_err;          /* first link failure, reported by poll() */
 	bool fail_reported;
+	char fail_why[128];    /* ... and why (tp ep_error) */
 };
 
 /* An accepted socket whose hello frame is not yet whole (tcp_lst.c). */

@@ -211,6 +211,13 @@ static const char *tcp_peer_name(struct tp_ep *ep)
 	return ep->peer_name;
 }
 
+static int tcp_ep_error(struct tp_ep *ep, char *buf, size_t len)
+{
+	if (ep->fail_err)
+		snprintf(buf, len, "%s", ep->fail_why);
+	return ep->fail_err;
+}
+
 static int tcp_reg_mr(struct tp_ep *ep, void *addr, size_t len, unsigned access, struct tp_mr *out)
 {
 	uint32_t idx;
@@ -367,6 +374,7 @@ const struct rvmig_tp_ops rvmig_tp_tcp = {
 	.arm = tcp_arm,
 	.poll = tcp_poll,
 	.peer_name = tcp_peer_name,
+	.ep_error = tcp_ep_error,
 	.reg_mr = tcp_reg_mr,
 	.dereg_mr = tcp_dereg_mr,
 	.post_recv = tcp_post_recv,

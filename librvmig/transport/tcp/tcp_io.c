@@ -5,6 +5,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -91,8 +92,10 @@ void tcp_link_fail(struct tp_ep *ep, uint32_t li, int err, const char *why)
 		}
 	}
 	/* Reported by poll() once the completions above are reaped. */
-	if (!ep->fail_err)
+	if (!ep->fail_err) {
 		ep->fail_err = err;
+		snprintf(ep->fail_why, sizeof(ep->fail_why), "link %u (%s): %s", li, l->peer, why);
+	}
 }
 
 int tcp_txq_add(struct tp_ep *ep, uint32_t li, struct tcp_txop *op)

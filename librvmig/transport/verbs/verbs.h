@@ -140,6 +140,8 @@ struct tp_ep {
 	size_t mr_bytes;
 
 	char peer[VB_NAME_MAX];
+	int fail_err;          /* first link failure and why (tp ep_error) */
+	char fail_why[160];
 };
 
 struct tp_lst {
@@ -169,6 +171,7 @@ const char *vb_peer_name(struct tp_ep *ep);
 int vb_ep_bind_device(struct tp_ep *ep, struct ibv_context *verbs);
 int vb_ep_add_link(struct tp_ep *ep, struct rdma_cm_id *id, uint32_t max_inline, uint32_t tag);
 void vb_link_fail(struct tp_ep *ep, struct vb_link *l, int err, const char *why);
+int vb_ep_error(struct tp_ep *ep, char *buf, size_t len);
 
 /* verbs_qp.c */
 int vb_qp_create(struct tp_ep *ep, struct rdma_cm_id *id, uint32_t *max_inline, uint32_t *tag);

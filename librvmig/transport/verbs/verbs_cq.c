@@ -5,6 +5,7 @@
  * completion-channel events and turns ibv_wc entries into tp_cqe.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -160,6 +161,13 @@ static int vb_wc_to_cqe(struct tp_ep *ep, const struct ibv_wc *wc, struct tp_cqe
 				l->peer, vb_op_name(s->op), ibv_wc_status_str(wc->status),
 				wc->vendor_err);
 		l->logged = true;
+		if (!ep->fail_err) {
+			/* The precise status (a remote access error is the peer
+			 * refusing our WRITE or READ), not the flush status. */
+			ep->fail_err = cqe->status;
+			snprintf(ep->fail_why, sizeof(ep->fail_why), "link %u (%s): %s failed: %s",
+				 idx, l->peer, vb_op_name(s->op), ibv_wc_status_str(wc->status));
+		}
 		vb_link_fail(ep, l,
 			     cqe->status == -RVMIG_ETIMEDOUT ? -RVMIG_ETIMEDOUT : -RVMIG_EPEER,
 			     ibv_wc_status_str(wc->status));

@@ -243,6 +243,10 @@ void vb_link_fail(struct tp_ep *ep, struct vb_link *l, int err, const char *why)
 {
 	uint32_t idx = (uint32_t)(l - ep->links);
 
+	if (!ep->fail_err) {
+		ep->fail_err = err;
+		snprintf(ep->fail_why, sizeof(ep->fail_why), "link %u (%s): %s", idx, l->peer, why);
+	}
 	if (!l->err) {
 		l->err = err;
 		if (err == -RVMIG_EPEER && !strcmp(why, "peer disconnected"))
@@ -264,6 +268,13 @@ int vb_ep_fd(struct tp_ep *ep)
 const char *vb_peer_name(struct tp_ep *ep)
 {
 	return ep->peer;
+}
+
+int vb_ep_error(struct tp_ep *ep, char *buf, size_t len)
+{
+	if (ep->fail_err)
+		snprintf(buf, len, "%s", ep->fail_why);
+	return ep->fail_err;
 }
 
 void vb_ep_destroy(struct tp_ep *ep)

@@ -11,6 +11,7 @@ const struct rvmig_tp_ops rvmig_tp_verbs = {
 	.arm = vb_arm,
 	.poll = vb_poll,
 	.peer_name = vb_peer_name,
+	.ep_error = vb_ep_error,
 	.reg_mr = vb_reg_mr,
 	.dereg_mr = vb_dereg_mr,
 	.post_recv = vb_post_recv,
