@@ -179,8 +179,9 @@ void ep_fail(struct rvmig_ep *ep, int err, const char *fmt, ...)
 	ep->error = err < 0 ? err : -RVMIG_EPEER;
 	ep->stats[RVMIG_STAT_ERRORS]++;
 	snprintf(ep->errmsg, sizeof(ep->errmsg), "%s", what);
-	LOG_ERR(ep->ctx, "proto", "endpoint with %s (%s) failed: %s: %s", ep->peer, ep->tp->name,
-		what, rvmig_strerror(ep->error));
+	rvmig_logf(ep->ctx, ep->quiet_fail ? RVMIG_LOG_DEBUG : RVMIG_LOG_ERROR, "proto",
+		   "endpoint with %s (%s) failed: %s: %s", ep->peer, ep->tp->name, what,
+		   rvmig_strerror(ep->error));
 	client_fail_all(ep, ep->error);
 	ep_push_event(ep, &(struct rvmig_event){ .type = RVMIG_EV_ERROR, .status = ep->error });
 }

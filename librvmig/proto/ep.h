@@ -188,6 +188,9 @@ struct rvmig_ep {
 	/* receiver: dropped in its handshake (setup.c); closed without waiting
 	 * for the peer (tp ep_abort) */
 	bool no_linger;
+	/* receiver in its handshake: a failure is the listener's to report
+	 * (refused peers are logged by it, at a bounded rate), not logged here */
+	bool quiet_fail;
 
 	/* authentication */
 	uint8_t nonce_s[WIRE_NONCE], nonce_c[WIRE_NONCE];

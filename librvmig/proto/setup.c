@@ -514,8 +514,8 @@ static struct rvmig_ep *pending_complete(struct rvmig_listener *l, struct pendin
 	if (l->cc->live >= l->attr.max_conns) {
 		char text[64];
 
-		LOG_WARN(l->ctx, "proto", "refusing %s (session %016llx): too many connections "
-			 "(limit %u)", ep->peer, (unsigned long long)ep->session, l->attr.max_conns);
+		log_refusal(l->ctx, "proto", "refusing %s (session %016llx): too many connections "
+			    "(limit %u)", ep->peer, (unsigned long long)ep->session, l->attr.max_conns);
 		snprintf(text, sizeof(text), "too many connections (limit %u)", l->attr.max_conns);
 		pending_refuse(l, s, RVMIG_ECONNLIMIT, text);
 		return NULL;
@@ -525,6 +525,7 @@ static struct rvmig_ep *pending_complete(struct rvmig_listener *l, struct pendin
 		return NULL;
 	}
 	pending_unlink(l, s);
+	ep->quiet_fail = false; /* its failures are its user's to hear of now */
 	ep->conns = l->cc;
 	l->cc->live++;
 	return ep;
@@ -552,12 +553,12 @@ static struct rvmig_ep *pending_progress(struct rvmig_listener *l)
 			continue;
 		}
 		if (ep->error) {
-			LOG_WARN(l->ctx, "auth", "refusing client %s: %s", ep->peer,
-				 rvmig_strerror(ep->error));
+			log_refusal(l->ctx, "auth", "refusing client %s: %s (%s)", ep->peer,
+				    rvmig_strerror(ep->error), ep->errmsg);
 			pending_drop(l, s);
 		} else if (ep->auth_state < 0) {
-			LOG_WARN(l->ctx, "auth", "refusing client %s: %s", ep->peer,
-				 rvmig_strerror(-RVMIG_EAUTH));
+			log_refusal(l->ctx, "auth", "refusing client %s: %s", ep->peer,
+				    rvmig_strerror(-RVMIG_EAUTH));
 			pending_refuse(l, s, RVMIG_EAUTH, "authentication failed");
 		} else if (ep->auth_state == 2) {
 			ep = pending_complete(l, s);
@@ -580,14 +581,15 @@ static void pending_expire(struct rvmig_listener *l)
 		if (now < s->deadline_ns)
 			continue;
 		if (s->state == PEND_LINKS) {
-			LOG_WARN(l->ctx, "proto", "dropping session %016llx from %s: only %u of %u links "
-				 "came (each must come within %u ms)", (unsigned long long)ep->session,
-				 ep->peer, s->links_up, ep->nlinks, l->attr.auth_timeout_ms);
+			log_refusal(l->ctx, "proto", "dropping session %016llx from %s: only %u of %u "
+				    "links came (each must come within %u ms)",
+				    (unsigned long long)ep->session, ep->peer, s->links_up, ep->nlinks,
+				    l->attr.auth_timeout_ms);
 		} else if (s->state == PEND_AUTH) {
 			struct wire_error m = { .h.type = MSG_ERROR, .code = RVMIG_EAUTH };
 
-			LOG_WARN(l->ctx, "auth", "refusing client %s: no answer to the challenge within "
-				 "%u ms", ep->peer, l->attr.auth_timeout_ms);
+			log_refusal(l->ctx, "auth", "refusing client %s: no answer to the challenge "
+				    "within %u ms", ep->peer, l->attr.auth_timeout_ms);
 			snprintf(m.text, sizeof(m.text), "no answer to the challenge within %u ms",
 				 l->attr.auth_timeout_ms);
 			if (!ep->error)
@@ -612,10 +614,10 @@ static void pending_make_room(struct rvmig_listener *l, const struct pending_ses
 				old = s;
 		if (!old)
 			return;
-		LOG_WARN(l->ctx, "proto", "dropping %s (session %016llx): idle in its handshake "
-			 "while %u links of peers in their handshake are kept (at most %u)",
-			 old->ep->peer, (unsigned long long)old->ep->session, l->pending_links,
-			 PENDING_LINKS_MAX);
+		log_refusal(l->ctx, "proto", "dropping %s (session %016llx): idle in its handshake "
+			    "while %u links of peers in their handshake are kept (at most %u)",
+			    old->ep->peer, (unsigned long long)old->ep->session, l->pending_links,
+			    PENDING_LINKS_MAX);
 		pending_drop(l, old);
 	}
 }
@@ -625,8 +627,10 @@ static void pending_make_room(struct rvmig_listener *l, const struct pending_ses
 static void timer_arm(struct rvmig_listener *l)
 {
 	struct itimerspec its = { 0 };
-	uint64_t next = UINT64_MAX;
+	uint64_t next = log_refusal_flush(l->ctx, false); /* the summary of refusals held back */
 
+	if (!next)
+		next = UINT64_MAX;
 	for (struct pending_session *s = l->pending; s; s = s->next)
 		if (s->deadline_ns < next)
 			next = s->deadline_ns;
@@ -649,36 +653,38 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 	int li;
 
 	if (wire_hello_dec(h, hlen) || h->kind != HELLO_REQ) {
-		LOG_WARN(l->ctx, "proto", "refusing a link: malformed hello (%zu bytes)", hlen);
+		log_refusal(l->ctx, "proto", "refusing a link: malformed hello (%zu bytes)", hlen);
 		reject(l, req, RVMIG_EBADMSG, proto_wire_version);
 		return 0;
 	}
 	if (h->version != proto_wire_version) {
-		LOG_WARN(l->ctx, "proto", "refusing a peer speaking protocol version %u (we speak %u)",
-			 h->version, proto_wire_version);
+		log_refusal(l->ctx, "proto", "refusing a peer speaking protocol version %u (we speak "
+			    "%u)", h->version, proto_wire_version);
 		reject(l, req, RVMIG_EPROTO_VERSION, proto_wire_version);
 		return 0;
 	}
 	if ((h->mode != RVMIG_MODE_PUSH && h->mode != RVMIG_MODE_PULL) || !h->nlinks ||
 	    h->nlinks > MAX_LINKS || h->link_idx >= h->nlinks ||
 	    h->ctrl_credits != EP_CTRL_CREDITS) {
-		LOG_WARN(l->ctx, "proto", "refusing a link: mode %u, link %u of %u, %u credits",
-			 h->mode, h->link_idx, h->nlinks, h->ctrl_credits);
+		log_refusal(l->ctx, "proto", "refusing a link: mode %u, link %u of %u, %u credits",
+			    h->mode, h->link_idx, h->nlinks, h->ctrl_credits);
 		reject(l, req, EINVAL, proto_wire_version);
 		return 0;
 	}
 	for (s = l->pending; s && s->ep->session != h->session; s = s->next)
 		;
 	if (s && (s->state != PEND_LINKS || h->nlinks != s->ep->nlinks)) {
-		LOG_WARN(l->ctx, "proto", "refusing link %u of %u of session %016llx: %s",
-			 h->link_idx, h->nlinks, (unsigned long long)h->session,
-			 s->state != PEND_LINKS ? "all its links are up" : "it announced another count");
+		log_refusal(l->ctx, "proto", "refusing link %u of %u of session %016llx: %s",
+			    h->link_idx, h->nlinks, (unsigned long long)h->session,
+			    s->state != PEND_LINKS ? "all its links are up"
+						   : "it announced another count");
 		reject(l, req, EINVAL, proto_wire_version);
 		return 0;
 	}
 	if (!s && l->cc->live >= l->attr.max_conns) {
-		LOG_WARN(l->ctx, "proto", "refusing a peer (session %016llx): too many connections "
-			 "(limit %u)", (unsigned long long)h->session, l->attr.max_conns);
+		log_refusal(l->ctx, "proto", "refusing a peer (session %016llx): too many "
+			    "connections (limit %u)", (unsigned long long)h->session,
+			    l->attr.max_conns);
 		reject(l, req, RVMIG_ECONNLIMIT, proto_wire_version);
 		return 0;
 	}
@@ -696,6 +702,8 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 			return -ENOMEM;
 		}
 		s->ep = ep_new(l->ctx, l->tp, &a, h->nlinks, true);
+		if (s->ep)
+			s->ep->quiet_fail = true; /* refusals are logged here */
 		rc = s->ep ? tp_ep_make(s->ep) : -ENOMEM;
 		if (rc) {
 			if (s->ep)
@@ -717,8 +725,8 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 	wire_hello_enc(&r);
 	li = l->tp->lst_accept(req, s->ep->tep, &r, sizeof(r));
 	if (li < 0) {
-		LOG_WARN(l->ctx, "proto", "accepting link %u of session %016llx failed: %s",
-			 h->link_idx, (unsigned long long)h->session, rvmig_strerror(li));
+		log_refusal(l->ctx, "proto", "accepting link %u of session %016llx failed: %s",
+			    h->link_idx, (unsigned long long)h->session, rvmig_strerror(li));
 		pending_drop(l, s);
 		return 0;
 	}
@@ -739,8 +747,8 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 	if (!li)
 		li = pending_watch(l, s);
 	if (li) {
-		LOG_WARN(l->ctx, "auth", "cannot challenge client %s: %s", s->ep->peer,
-			 rvmig_strerror(li));
+		log_refusal(l->ctx, "auth", "cannot challenge client %s: %s", s->ep->peer,
+			    rvmig_strerror(li));
 		pending_drop(l, s);
 		return 0;
 	}
@@ -816,6 +824,7 @@ RVMIG_API void rvmig_listener_close(rvmig_listener *l)
 	while (l->pending)
 		pending_drop(l, l->pending);
 	l->tp->lst_close(l->tl);
+	log_refusal_flush(l->ctx, true);
 	close(l->epfd);
 	close(l->timerfd);
 	l->cc->lst_open = false;

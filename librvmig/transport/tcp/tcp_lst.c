@@ -97,7 +97,7 @@ static void pending_drop(struct tp_lst *l, unsigned i, const char *why)
 {
 	struct tcp_pending *p = &l->pend[i];
 
-	LOG_WARN(l->ctx, "tcp", "dropping connection from %s: %s", p->peer, why);
+	log_refusal(l->ctx, "tcp", "dropping connection from %s: %s", p->peer, why);
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, p->fd, NULL);
 	close(p->fd);
 	l->pend[i] = l->pend[--l->npend];
