@@ -118,7 +118,8 @@ enum rvmig_ep_flags {
  *   mode          RVMIG_MODE_PUSH (connecting side decides)
  *   nlinks        4 QPs / TCP connections, requests striped round-robin
  *   slot_size     1 MiB: largest chunk one operation moves; larger requests
- *                 are split.  Set by the receiver.
+ *                 are split.  Set by the receiver.  4 KiB .. 64 MiB, a
+ *                 multiple of 4 KiB, at most reg_chunk.
  *   nslots        16 receiver slots (credits).  Set by the receiver.
  *   window        8 MiB in flight per endpoint (server side)
  *   max_posted    4096 posted, unfinished requests per client
@@ -166,10 +167,12 @@ struct rvmig_ep_attr {
 #define RVMIG_AUTH_TIMEOUT_DEFAULT 5000
 
 /* Loads a pre-shared key file into buf (at most *len bytes; *len is set to
- * the key length).  The file must be a regular file owned by the caller (or
+ * the key length).  The file must be a regular file (not a symbolic link;
+ * a FIFO or device is refused without blocking) owned by the caller (or
  * root) and not readable or writable by group or others (mode 0600/0400);
- * otherwise -EPERM and the logger says why.  A trailing newline is not part
- * of the key.  Keys shorter than 16 bytes are refused (-EINVAL). */
+ * otherwise -EPERM and the logger says why.  Trailing newlines are not part
+ * of the key.  Keys shorter than 16 bytes, or longer than 256 (or *len)
+ * bytes, are refused (-EINVAL): a key is never cut short. */
 RVMIG_API int rvmig_key_load(rvmig_ctx *ctx, const char *path, void *buf, size_t *len);
 
 /* ---- connection set-up ------------------------------------------------ */

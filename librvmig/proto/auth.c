@@ -11,14 +11,11 @@
  * HMAC-SHA-256 comes from OpenSSL's libcrypto; comparisons are constant-time.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "proto/ep.h"
@@ -112,52 +109,5 @@ int auth_check_server(struct rvmig_ep *ep, const struct wire_ready *r)
 		ep_fail(ep, -RVMIG_EAUTH, "receiver %s failed to prove it holds the key", ep->peer);
 		return -RVMIG_EAUTH;
 	}
-	return 0;
-}
-
-RVMIG_API int rvmig_key_load(rvmig_ctx *ctx, const char *path, void *buf, size_t *len)
-{
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	if (!path || !buf || !len)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		int rc = -errno;
-
-		LOG_ERR(ctx, "auth", "cannot open key file %s: %s", path, rvmig_strerror(rc));
-		return rc;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		LOG_ERR(ctx, "auth", "key file %s is not a regular file", path);
-		close(fd);
-		return -EPERM;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		LOG_ERR(ctx, "auth", "key file %s has mode %04o: it must not be accessible by group or "
-			"others (chmod 600 %s)", path, (unsigned)(st.st_mode & 07777), path);
-		close(fd);
-		return -EPERM;
-	}
-	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		LOG_ERR(ctx, "auth", "key file %s is owned by uid %u, not by us or root", path,
-			(unsigned)st.st_uid);
-		close(fd);
-		return -EPERM;
-	}
-	n = read(fd, buf, *len);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	while (n > 0 && (((uint8_t *)buf)[n - 1] == '\n' || ((uint8_t *)buf)[n - 1] == '\r'))
-		n--;
-	if (n < 16) {
-		LOG_ERR(ctx, "auth", "key in %s is %zd bytes; at least 16 are needed "
-			"(e.g. head -c 32 /dev/urandom | base64 > %s)", path, n, path);
-		return -EINVAL;
-	}
-	*len = (size_t)n;
 	return 0;
 }

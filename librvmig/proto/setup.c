@@ -124,8 +124,8 @@ static int attr_check(struct rvmig_ctx *ctx, const struct rvmig_ep_attr *a)
 		bad = "mode";
 	else if (a->nlinks > MAX_LINKS)
 		bad = "nlinks (at most 16)";
-	else if (a->slot_size > (64u << 20) || a->slot_size < 4096)
-		bad = "slot_size (4 KiB .. 64 MiB)";
+	else if (a->slot_size > (64u << 20) || a->slot_size < 4096 || a->slot_size % 4096)
+		bad = "slot_size (4 KiB .. 64 MiB, a multiple of 4 KiB)";
 	else if (a->nslots > 65536)
 		bad = "nslots (at most 65536)";
 	else if (a->reg_chunk < a->slot_size)
