@@ -150,7 +150,7 @@ static void reply_resume(struct receiver *r)
 
 		if (rc != -EAGAIN) {
 			if (rc)
-				drop(r, rc, "cannot answer sender %s: %s", peer(r), rvmig_strerror(rc));
+				drop(r, rc, "cannot answer sender %s: %s", peer(r), tool_ep_why(r->ep, rc));
 			return;
 		}
 		if (rvmig_progress(r->ep, 50) < 0)
@@ -244,6 +244,7 @@ static void on_msg(struct receiver *r, const struct rvmig_event *ev)
 {
 	struct app_msg m;
 	const char *why;
+	char text[256];
 	int rc = app_decode(ev->data, ev->len, &m, &why);
 
 	if (rc) {
@@ -251,16 +252,18 @@ static void on_msg(struct receiver *r, const struct rvmig_event *ev)
 		     (unsigned long long)ev->stream_off, why);
 		return;
 	}
+	if (m.tag == APP_ABORT) /* the sender's words: cut and escaped, never raw */
+		rvmig_text_escape(text, sizeof(text), m.data, m.len);
 	if (m.tag == APP_HELLO) {
 		on_hello(r, &m);
 	} else if (m.tag == APP_ABORT && m.status == -EINTR) {
 		/* The sender was stopped, not refused: what came is good. */
-		drop(r, m.status, "sender %s gave up at stream offset %llu: %.*s", peer(r),
-		     (unsigned long long)r->rb.off, (int)m.len, (const char *)m.data);
+		drop(r, m.status, "sender %s gave up at stream offset %llu: %s", peer(r),
+		     (unsigned long long)r->rb.off, text);
 	} else if (m.tag == APP_ABORT) {
 		fail(r, m.status ? m.status : -RVMIG_EPEER,
-		     "sender %s gave up at stream offset %llu: %.*s", peer(r),
-		     (unsigned long long)r->rb.off, (int)m.len, (const char *)m.data);
+		     "sender %s gave up at stream offset %llu: %s", peer(r),
+		     (unsigned long long)r->rb.off, text);
 	} else if (rebuild_msg(&r->rb, &m, ev->stream_off)) {
 		if (m.tag == APP_END && r->rb.done && !r->rb.err)
 			on_end(r, &m);
@@ -355,7 +358,7 @@ static void pump(struct receiver *r, int timeout_ms, bool drain)
 	if (rc < 0) {
 		if (!r->rb.done)
 			drop(r, rc, "connection to sender %s failed at stream offset %llu: %s", peer(r),
-			     (unsigned long long)r->rb.off, rvmig_strerror(rc));
+			     (unsigned long long)r->rb.off, tool_ep_why(r->ep, rc));
 		r->peer_closed = true; /* nothing more will come */
 	}
 	if (stop_signal)

@@ -112,7 +112,8 @@ static void on_event(struct sendpipe *sp, const struct rvmig_event *ev)
 		return;
 	}
 	s->v = m;
-	snprintf(s->vtext, sizeof(s->vtext), "%.*s", (int)m.len, (const char *)m.data);
+	/* The receiver's words: cut and escaped, never printed raw. */
+	rvmig_text_escape(s->vtext, sizeof(s->vtext), m.data, m.len);
 	s->v.data = NULL;
 	s->verdict = true;
 	if (m.status)

@@ -110,7 +110,8 @@ static void on_event(struct sendpipe *sp, const struct rvmig_event *ev)
 		t->status = m.status;
 		t->remote_bytes = m.n;
 		memcpy(t->remote_sha, m.digest, 32);
-		snprintf(t->text, sizeof(t->text), "%.*s", (int)m.len, (const char *)m.data);
+		/* rvmigd's words: cut and escaped, never printed raw. */
+		rvmig_text_escape(t->text, sizeof(t->text), m.data, m.len);
 		sp->quit = true;
 		break;
 	default:

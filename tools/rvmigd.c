@@ -284,10 +284,15 @@ static void on_exec(struct session *s, const struct app_msg *m)
 		char line[1024];
 		size_t n = 0;
 
+		/* The tunnel's words, for the log and the refusal: each argument
+		 * escaped (rvmig_text_escape()), the line cut to fit. */
 		line[0] = 0;
-		for (int k = 0; k < argc && n < sizeof(line); k++)
-			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", k ? " " : "",
-					      s->argv[k]);
+		for (int k = 0; k < argc && n + 2 < sizeof(line); k++) {
+			if (k)
+				line[n++] = ' ';
+			n += rvmig_text_escape(line + n, sizeof(line) - n, s->argv[k],
+					       strlen(s->argv[k]));
+		}
 		if (!allow_match(s->allow, argc, s->argv)) {
 			/* The command line is cut to what fits in the reason. */
 			snprintf(why, sizeof(why), "rvmigd: command not allowed: %.400s", line);
@@ -370,7 +375,7 @@ static bool pump(struct session *s)
 			abandon(s, s->rb.err, s->rb.errtxt);
 	}
 	if (rc < 0 && !s->peer_closed) {
-		tool_err("%s: connection failed: %s", rvmig_ep_peer(s->ep), rvmig_strerror(rc));
+		tool_err("%s: connection failed: %s", rvmig_ep_peer(s->ep), tool_ep_why(s->ep, rc));
 		s->peer_closed = true;
 	}
 	return !s->peer_closed;

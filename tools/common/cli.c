@@ -186,6 +186,13 @@ void tool_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+const char *tool_ep_why(const rvmig_ep *ep, int err)
+{
+	const char *why = ep ? rvmig_ep_error(ep) : NULL;
+
+	return why && *why ? why : rvmig_strerror(err);
+}
+
 int tool_ctx_create(const struct tool_opts *o, rvmig_ctx **ctx)
 {
 	struct rvmig_ctx_attr a = {

@@ -84,6 +84,11 @@ void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Why an endpoint failed, for a message: its own account (rvmig_ep_error():
+ * the violation, the timeout, or the reason its peer reported, escaped),
+ * else the text of err. */
+const char *tool_ep_why(const rvmig_ep *ep, int err);
+
 int tool_ctx_create(const struct tool_opts *o, rvmig_ctx **ctx);
 void tool_ep_attr(const struct tool_opts *o, struct rvmig_ep_attr *a);
 /* Loads the pre-shared key file into key (*key_len: its size in, the key's

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/appmsg.h"
+#include "common/cli.h"
 #include "pipeline/sendpipe.h"
 
 #define RUN_MAX (4u << 20)      /* largest coalesced bulk request */
@@ -99,7 +100,7 @@ static void on_done(struct sendpipe *p, const struct rvmig_event *ev)
 			p->link_err = true;
 		sendpipe_fail(p, ev->status, "transfer to %s failed after %llu acknowledged bytes: %s",
 			      rvmig_ep_peer(p->ep), (unsigned long long)p->acked,
-			      rvmig_strerror(ev->status));
+			      tool_ep_why(p->ep, ev->status));
 		return;
 	}
 	if (seq < p->seq_head || seq >= p->seq_next)
@@ -140,7 +141,7 @@ void sendpipe_pump(struct sendpipe *p, int timeout_ms)
 		p->link_err = true;
 	if (rc < 0)
 		sendpipe_fail(p, rc, "connection to %s failed after %llu acknowledged bytes: %s",
-			      rvmig_ep_peer(p->ep), (unsigned long long)p->acked, rvmig_strerror(rc));
+			      rvmig_ep_peer(p->ep), (unsigned long long)p->acked, tool_ep_why(p->ep, rc));
 	if (p->stop && *p->stop)
 		sendpipe_fail(p, -EINTR, "interrupted by signal %d", *p->stop);
 	input_release(p->in, sendpipe_reusable(p));
@@ -194,7 +195,7 @@ static void post(struct sendpipe *p, enum sendpipe_kind k, const void *msg, size
 	}
 	if (rc) {
 		sendpipe_fail(p, rc, "cannot post stream offset %llu: %s", (unsigned long long)off,
-			      rvmig_strerror(rc));
+			      tool_ep_why(p->ep, rc));
 		return;
 	}
 	p->seq_next++;

@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <rvmig.h>
+
 #include "tunnel/child.h"
 
 extern char **environ;
@@ -49,7 +51,10 @@ int child_spawn(struct child *c, char *const argv[], char *why, size_t whylen)
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc) {
-		snprintf(why, whylen, "cannot start %s: %s", argv[0], strerror(rc));
+		char name[256]; /* the tunnel's word: escaped */
+
+		rvmig_text_escape(name, sizeof(name), argv[0], strlen(argv[0]));
+		snprintf(why, whylen, "cannot start %s: %s", name, strerror(rc));
 		rc = -rc;
 		goto fail;
 	}
