@@ -497,7 +497,7 @@ int main(int argc, char **argv)
 	uint8_t key[KEY_MAX];
 	size_t key_len = sizeof(key);
 	int accept_timeout = -1, resume_wait = RESUME_WAIT_DEFAULT;
-	bool tempfail = false, first = true;
+	bool tempfail = false, first = true, resume_wait_given = false;
 	char why[512];
 	double t0 = 0, deadline;
 	int c, rc;
@@ -552,6 +552,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			resume_wait = (int)v;
+			resume_wait_given = true;
 			break;
 		}
 		default:
@@ -561,6 +562,13 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || !uri || !r.out_path) {
 		usage(stderr);
+		return 2;
+	}
+	if (tool_check_uri("--listen URI", uri))
+		return 2;
+	if (resume_wait_given && !r.resume) {
+		tool_err("--resume-wait needs --resume (only a resumable transfer waits for its "
+			 "sender to come back)");
 		return 2;
 	}
 	if (r.resume && !strcmp(r.out_path, "-")) {

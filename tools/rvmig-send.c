@@ -482,6 +482,8 @@ int main(int argc, char **argv)
 	}
 	path = argv[optind];
 	uri = argv[optind + 1];
+	if (tool_check_uri("URI", uri))
+		return 2;
 	tool_opts_done(&o);
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);

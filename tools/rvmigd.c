@@ -649,6 +649,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (tool_check_uri("--listen URI", uri))
+		return 2;
 	if (!allow.n && allow_add(&allow, ALLOW_DEFAULT))
 		return 1;
 	tool_opts_done(&o);

@@ -16,12 +16,13 @@ const char tool_common_help[] =
 	"Common options:\n"
 	"  --mode push|pull  push: the source WRITEs into the receiver (default);\n"
 	"                    pull: the destination READs from the source\n"
-	"  --links N         parallel connections / QPs (default 4)\n"
+	"  --links N         parallel connections / QPs (default 4, at most 16)\n"
 	"  --timeout MS      peer silence that counts as failure (default 10000)\n"
 	"  --window BYTES    bytes in flight per connection (default 8M; K/M/G suffixes)\n"
-	"  --slots N         receiver slots (credits) (default 16; set on the receiver)\n"
-	"  --slot-size BYTES receiver slot size, largest single move (default 1M;\n"
-	"                    set on the receiver)\n"
+	"  --slots N         receiver slots (credits) (default 16, at most 65536; set on\n"
+	"                    the receiver)\n"
+	"  --slot-size BYTES receiver slot size, largest single move (default 1M; a\n"
+	"                    multiple of 4K up to 64M; set on the receiver)\n"
 	"  --raw             do not parse the input as a Xen save stream\n"
 	"  --stats-json PATH write statistics as JSON to PATH when done (- for stdout)\n"
 	"  -v, --verbose     more messages (twice: debug); RVMIG_LOG=error|warn|info|debug\n"
@@ -64,12 +65,16 @@ int tool_parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int parse_u32(const char *opt, const char *arg, uint32_t min, uint32_t *out)
+/* A number in [min, max]; else says which values are allowed. */
+static int parse_u32(const char *opt, const char *arg, uint32_t min, uint32_t max, uint32_t *out)
 {
 	uint64_t v;
 
-	if (tool_parse_u64(arg, &v) || v < min || v > UINT32_MAX) {
-		tool_err("bad value '%s' for %s", arg, opt);
+	if (tool_parse_u64(arg, &v) || v < min || v > max) {
+		if (max == UINT32_MAX)
+			tool_err("bad value '%s' for %s (at least %u)", arg, opt, min);
+		else
+			tool_err("bad value '%s' for %s (%u to %u)", arg, opt, min, max);
 		return -1;
 	}
 	*out = (uint32_t)v;
@@ -103,10 +108,12 @@ int tool_opt(struct tool_opts *o, int c, const char *arg)
 			return -1;
 		}
 		return 1;
+	/* The library's limits (rvmig_ep_attr), checked here so that a value
+	 * out of them is a usage error (exit 2) before anything starts. */
 	case OPT_LINKS:
-		return parse_u32("--links", arg, 1, &o->links);
+		return parse_u32("--links", arg, 1, TOOL_LINKS_MAX, &o->links);
 	case OPT_TIMEOUT:
-		return parse_u32("--timeout", arg, 1, &o->timeout_ms);
+		return parse_u32("--timeout", arg, 1, UINT32_MAX, &o->timeout_ms);
 	case OPT_WINDOW:
 		if (tool_parse_u64(arg, &o->window) || !o->window) {
 			tool_err("bad value '%s' for --window", arg);
@@ -114,11 +121,20 @@ int tool_opt(struct tool_opts *o, int c, const char *arg)
 		}
 		return 1;
 	case OPT_SLOTS:
-		return parse_u32("--slots", arg, 1, &o->slots);
-	case OPT_SLOT_SIZE:
-		return parse_u32("--slot-size", arg, 4096, &o->slot_size);
+		return parse_u32("--slots", arg, 1, TOOL_SLOTS_MAX, &o->slots);
+	case OPT_SLOT_SIZE: {
+		uint64_t v;
+
+		if (tool_parse_u64(arg, &v) || v < 4096 || v > TOOL_SLOT_SIZE_MAX || v % 4096) {
+			tool_err("bad value '%s' for --slot-size (a multiple of 4K from 4K to %uM)",
+				 arg, TOOL_SLOT_SIZE_MAX >> 20);
+			return -1;
+		}
+		o->slot_size = (uint32_t)v;
+		return 1;
+	}
 	case OPT_AUTH_TIMEOUT:
-		return parse_u32("--auth-timeout", arg, 1, &o->auth_timeout_ms);
+		return parse_u32("--auth-timeout", arg, 1, UINT32_MAX, &o->auth_timeout_ms);
 	case OPT_STATS_JSON:
 		o->stats_json = arg;
 		return 1;
@@ -186,6 +202,52 @@ void tool_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+int tool_check_uri(const char *what, const char *uri)
+{
+	const char *sep = strstr(uri, "://"), *host, *hend, *port, *const *t;
+	char scheme[16];
+	size_t n;
+
+	if (!sep || sep == uri || (size_t)(sep - uri) >= sizeof(scheme))
+		goto bad;
+	memcpy(scheme, uri, (size_t)(sep - uri));
+	scheme[sep - uri] = 0;
+	host = sep + 3;
+	if (*host == '[') {
+		hend = strchr(host, ']');
+		if (!hend || hend[1] != ':')
+			goto bad;
+		n = (size_t)(hend - host - 1);
+		port = hend + 2;
+	} else {
+		hend = strrchr(host, ':');
+		if (!hend || memchr(host, ':', (size_t)(hend - host)))
+			goto bad;
+		n = (size_t)(hend - host);
+		port = hend + 1;
+	}
+	if (n >= 256 || !*port || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port) ||
+	    atoi(port) > 65535)
+		goto bad;
+	for (t = rvmig_transports(); *t; t++)
+		if (!strcmp(*t, scheme))
+			return 0;
+	{
+		char have[64] = "";
+
+		for (t = rvmig_transports(); *t; t++)
+			snprintf(have + strlen(have), sizeof(have) - strlen(have), "%s%s",
+				 t == rvmig_transports() ? "" : ", ", *t);
+		tool_err("bad %s '%s': transport '%s' is not built into this librvmig (it has: %s)",
+			 what, uri, scheme, have);
+	}
+	return -1;
+bad:
+	tool_err("bad %s '%s': expected tcp://HOST:PORT or verbs://HOST:PORT (HOST may be "
+		 "[IPv6], PORT 0 to 65535)", what, uri);
+	return -1;
+}
+
 const char *tool_ep_why(const rvmig_ep *ep, int err)
 {
 	const char *why = ep ? rvmig_ep_error(ep) : NULL;
@@ -216,6 +278,10 @@ void tool_ep_attr(const struct tool_opts *o, struct rvmig_ep_attr *a)
 	a->window = o->window;
 	a->nslots = o->slots;
 	a->slot_size = o->slot_size;
+	/* Slots over the registration granularity's default (4 MiB) raise it:
+	 * the library wants reg_chunk >= slot_size. */
+	if (o->slot_size > TOOL_REG_CHUNK_DEFAULT)
+		a->reg_chunk = o->slot_size;
 	a->auth_timeout_ms = o->auth_timeout_ms;
 }
 

@@ -48,6 +48,13 @@ enum {
  * listen: put it in their option table; tool_opt() handles it. */
 #define TOOL_AUTH_TIMEOUT_LONGOPT { "auth-timeout", required_argument, NULL, OPT_AUTH_TIMEOUT }
 
+/* The library's limits on the common options (rvmig_ep_attr): the tools
+ * refuse values out of them at parse time (usage error, exit 2). */
+#define TOOL_LINKS_MAX 16
+#define TOOL_SLOTS_MAX 65536
+#define TOOL_SLOT_SIZE_MAX (64u << 20)
+#define TOOL_REG_CHUNK_DEFAULT (4u << 20)
+
 /* Help text of the common options, for each tool's --help. */
 extern const char tool_common_help[];
 
@@ -83,6 +90,13 @@ void tool_opts_done(struct tool_opts *o);
 void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Checks a URI the user gave (`what`: "URI", "--listen URI") as librvmig
+ * will: SCHEME://HOST:PORT (HOST may be [IPv6], PORT 0..65535), SCHEME a
+ * transport of this library (rvmig_transports()).  Returns 0, or -1 after
+ * saying what is wrong: a usage error (exit 2), not a failure found once
+ * the tool runs. */
+int tool_check_uri(const char *what, const char *uri);
 
 /* Why an endpoint failed, for a message: its own account (rvmig_ep_error():
  * the violation, the timeout, or the reason its peer reported, escaped),
