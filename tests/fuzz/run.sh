@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a
 # fixed time.  Seeds: the heads of the real Xen fixtures (tests/fixtures) and
-# hand-made wire messages / URIs / resume journals.
+# hand-made wire messages / URIs / resume journals / tool messages / key files.
 #
 #   tests/fuzz/run.sh SECONDS_PER_TARGET [WORKDIR]
 # Exit status: 0 when no target found a crash, leak or invariant violation.
@@ -20,11 +20,14 @@ declare -A srcs=(
   [wire]="$top/tests/fuzz/fuzz_wire.c $top/librvmig/proto/wire.c"
   [uri]="$top/tests/fuzz/fuzz_uri.c"
   [monitor]="$top/tests/fuzz/fuzz_monitor.c $top/librvmig/monitor/linux/parse.c"
+  [appmsg]="$top/tests/fuzz/fuzz_appmsg.c $top/tools/common/appmsg.c $top/librvmig/core/text.c -I$top/tools"
+  [keyfile]="$top/tests/fuzz/fuzz_keyfile.c $top/librvmig/proto/keyfile.c"
   [journal]="$top/tests/fuzz/fuzz_journal.c $top/tools/recv/journal.c -I$top/tools"
 )
 
 # Seeds.
-mkdir -p "$work/seed-stream" "$work/seed-wire" "$work/seed-uri" "$work/seed-journal"
+mkdir -p "$work/seed-stream" "$work/seed-wire" "$work/seed-uri" "$work/seed-journal" \
+         "$work/seed-appmsg" "$work/seed-keyfile"
 # The heads of the real Xen fixtures (tests/fixtures): layer byte 0 (xl),
 # chunk byte 0x41, then the first 48 KiB of the file.
 for fixture in "$top"/tests/fixtures/*.bin.zst; do
@@ -39,6 +42,15 @@ printf '\x07\x00\x01\x00\x08\x00\x00\x00' > "$work/seed-wire/credit"
 body=$(printf 'rvmig-recv-journal 2\ntransfer-id %064d\nflags 11\nsize 9\noffset 5\ndigest %064d\n' 7 3)
 printf '%s\ncheck %s\n' "$body" "$(printf '%s\n' "$body" | sha256sum | cut -d' ' -f1)" > "$work/seed-journal/valid"
 sed 's/^transfer-id 0*/transfer-id abc/' "$work/seed-journal/valid" > "$work/seed-journal/short-id"
+# Tool messages (tools/common/appmsg.h): tag, format version 2, fields.
+printf '\x01\x02\x02\x00\x00\x00\x02\x00\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00' > "$work/seed-appmsg/hello"
+printf '\x03\x02\x00\x00\x10\x00\x00\x00\x00\x00' > "$work/seed-appmsg/zero"
+printf '\x05\x02\xfb\xff\xff\xffgave up\n\x1b[31m' > "$work/seed-appmsg/abort"
+{ printf '\x06\x02\x00\x00\x00\x00\x00\x01\x00\x00'; head -c 40 /dev/zero; printf 'ok'; } > "$work/seed-appmsg/verdict"
+printf '\x07\x02xl\0migrate-receive\0' > "$work/seed-appmsg/exec"
+# Key files: a key with its line end, one too long.
+printf '0123456789abcdef0123456789abcdef\n' > "$work/seed-keyfile/key"
+head -c 300 /dev/zero | tr '\0' k > "$work/seed-keyfile/long"
 # The monitor's parsers: this host's own /proc and cgroup files, each after
 # the byte that selects its parser in fuzz_monitor.c.
 mkdir -p "$work/seed-monitor"
@@ -51,7 +63,7 @@ mon_seed 3 /proc/meminfo; mon_seed 4 /sys/fs/cgroup/cpu/cpu.stat; mon_seed 5 /pr
 mon_seed 7 /proc/stat; mon_seed 7 /proc/self/mountinfo
 
 status=0
-for t in stream wire uri journal monitor; do
+for t in stream wire uri journal monitor appmsg keyfile; do
   bin="$work/fuzz_$t"
   # shellcheck disable=SC2086
   clang "${cflags[@]}" -o "$bin" ${srcs[$t]} "${core[@]}" -lcrypto
