@@ -11,7 +11,8 @@
  * The domain is destroyed only when the save completed AND rvmig-send exited
  * 0, i.e. the receiver confirmed every byte.  If the save fails, or rvmig-send
  * fails after the domain was suspended, the domain is resumed instead (as xl
- * does for a failed save) and rvmig-save exits 1.
+ * does for a failed save) and rvmig-save exits 1.  "The receiver" is whoever
+ * answers at URI: only rvmig-send --key-file proves who that is.
  *
  * Exit status: 0 saved, sent, verified and the domain destroyed; 1 failure
  * (including "no Xen hypervisor here"); 2 usage error.
@@ -75,6 +76,9 @@ static void usage(FILE *f)
 	      "  -h, --help    this text\n"
 	      "  --version     rvmig-save's and librvmig's version\n"
 	      "Arguments after URI are passed to rvmig-send (see rvmig-send --help).\n"
+	      "Give it --key-file (the receiver the same key): without one, whoever\n"
+	      "answers at URI can confirm the transfer and so make rvmig-save destroy\n"
+	      "the domain (rvmig-save(8), SAFETY).\n"
 	      "Must run as root in a Xen dom0 (fails with \"no Xen hypervisor here\"\n"
 	      "elsewhere).\n",
 	      f);
