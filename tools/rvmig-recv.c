@@ -44,6 +44,7 @@ enum {
 	OPT_KEY_FILE,
 	OPT_RESUME,
 	OPT_RESUME_WAIT,
+	OPT_OUTPUT_MODE,
 };
 
 struct receiver {
@@ -119,7 +120,7 @@ static void check_space(struct receiver *r)
 	char *d;
 	int rc;
 
-	if (!r->expect_size || r->out.is_stdout || r->rb.off >= r->expect_size)
+	if (!r->expect_size || r->out.stream || r->rb.off >= r->expect_size)
 		return;
 	need = r->expect_size - r->rb.off;
 	if ((rc = output_free_space(&r->out, &avail))) {
@@ -207,7 +208,7 @@ static void on_hello(struct receiver *r, const struct app_msg *m)
 		}
 	}
 	if (!r->out_open) {
-		rc = output_open(&r->out, r->out_path, why, sizeof(why));
+		rc = output_open(&r->out, why, sizeof(why));
 		if (rc) {
 			fail(r, rc, "%s", why);
 			return;
@@ -404,7 +405,10 @@ static void usage(FILE *f)
 		"--resume, the sender went away and did not come back (state kept).\n\n"
 		"  -l, --listen URI        where to listen (tcp://HOST:PORT, verbs://HOST:PORT;\n"
 		"                          port 0 picks a free port)\n"
-		"  -o, --output PATH|-     where to write the stream\n"
+		"  -o, --output PATH|-     where to write the stream (an existing FIFO or\n"
+		"                          device is written in place)\n"
+		"  --output-mode OCTAL     permissions of a new PATH (default 0600; an\n"
+		"                          existing PATH keeps its own)\n"
 		"  --ready-file PATH       write the bound port there once listening\n"
 		"                          (a FIFO works for waiting on it)\n"
 		"  --accept-timeout MS     give up if no sender came (default: wait forever)\n"
@@ -484,6 +488,7 @@ int main(int argc, char **argv)
 		{ "key-file", required_argument, NULL, OPT_KEY_FILE },
 		{ "resume", no_argument, NULL, OPT_RESUME },
 		{ "resume-wait", required_argument, NULL, OPT_RESUME_WAIT },
+		{ "output-mode", required_argument, NULL, OPT_OUTPUT_MODE },
 		{ 0 },
 	};
 	struct tool_opts o;
@@ -497,6 +502,7 @@ int main(int argc, char **argv)
 	uint8_t key[KEY_MAX];
 	size_t key_len = sizeof(key);
 	int accept_timeout = -1, resume_wait = RESUME_WAIT_DEFAULT;
+	unsigned out_mode = OUTPUT_MODE_DEFAULT;
 	bool tempfail = false, first = true, resume_wait_given = false;
 	char why[512];
 	double t0 = 0, deadline;
@@ -555,6 +561,13 @@ int main(int argc, char **argv)
 			resume_wait_given = true;
 			break;
 		}
+		case OPT_OUTPUT_MODE:
+			if (output_parse_mode(optarg, &out_mode)) {
+				tool_err("bad value '%s' for --output-mode (octal permissions, 0 to 0777)",
+					 optarg);
+				return 2;
+			}
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -573,6 +586,10 @@ int main(int argc, char **argv)
 	}
 	if (r.resume && !strcmp(r.out_path, "-")) {
 		tool_err("--resume needs a file (-o PATH): stdout cannot be taken back");
+		return 2;
+	}
+	if (output_check(r.out_path, r.resume, why, sizeof(why))) {
+		tool_err("%s", why);
 		return 2;
 	}
 	if (o.stats_json && !strcmp(o.stats_json, "-") && !strcmp(r.out_path, "-")) {
@@ -599,16 +616,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	if (strcmp(r.out_path, "-")) {
-		/* Fail before anyone sends: the directory must take the file. */
-		char *d = strdup(r.out_path);
-
-		rc = d && access(dirname(d), W_OK) ? -errno : 0;
-		if (rc)
-			tool_err("cannot write into the directory of %s: %s", r.out_path, strerror(-rc));
-		free(d);
-		if (rc)
-			goto out;
+	/* Fail before anyone sends: the directory must take the file, a
+	 * device or FIFO must open. */
+	if ((rc = output_init(&r.out, r.out_path, out_mode, why, sizeof(why)))) {
+		tool_err("%s", why);
+		goto out;
 	}
 	if (r.resume) {
 		/* The journal's prefix is read again before listening. */
@@ -712,11 +724,11 @@ out:
 		tool_err("%s was not written yet: %llu bytes kept in %s (journal %s); run "
 			 "rvmig-recv --resume again to continue",
 			 r.out_path, (unsigned long long)r.rb.off, r.out.tmp, r.rs.jpath);
-	else if (rc && r.out_open && !r.out.is_stdout)
+	else if (rc && r.out_open && !r.out.stream)
 		tool_err("%s was not written", r.out_path);
 	else if (rc && r.out_open)
-		tool_err("the %llu bytes written to stdout are incomplete or unverified: discard them",
-			 (unsigned long long)r.out.off);
+		tool_err("the %llu bytes written to %s are incomplete or unverified: discard them",
+			 (unsigned long long)r.out.off, r.out.path);
 	rep.status = rc;
 	rep.raw = r.raw;
 	rep.links = o.links ? o.links : 4; /* the library default (rvmig_ep_attr.nlinks) */
@@ -764,8 +776,7 @@ out:
 	if (r.ep)
 		rvmig_ep_close(r.ep);
 	rvmig_listener_close(l);
-	if (r.out_open)
-		output_close(&r.out);
+	output_close(&r.out); /* output_init() came before any goto out */
 	rvmig_stream_parser_destroy(r.rb.parser);
 	rebuild_fini(&r.rb);
 	free(r.held);

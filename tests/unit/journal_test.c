@@ -4,13 +4,17 @@
  * what journal_format() writes parses back; every field is checked for its
  * exact form before it is decoded (a short hex field used to make unhex()
  * read past its end); each input is parsed from a heap block of exactly
- * its size, so an over-read is an ASan error.
+ * its size, so an over-read is an ASan error; and the file functions do
+ * not go through a symbolic link or block on a FIFO.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "recv/journal.h"
 
@@ -194,4 +198,92 @@ Test(journal, too_long)
 	memset(big, '\n', JOURNAL_MAX + 1);
 	cr_assert_eq(journal_parse(big, JOURNAL_MAX + 1, &j, why, sizeof(why)), -EBADMSG);
 	free(big);
+}
+
+/* The file functions, in a fresh directory. */
+static char dir[64];
+static int dfd = -1;
+
+static void mkdir_fresh(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/journal_test.XXXXXX");
+	cr_assert(mkdtemp(dir));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(dfd, 0);
+}
+
+static void rm_fresh(void)
+{
+	char cmd[128];
+
+	close(dfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+static void path_of(char *out, size_t cap, const char *name)
+{
+	snprintf(out, cap, "%s/%s", dir, name);
+}
+
+Test(journal_file, store_load_remove, .init = mkdir_fresh, .fini = rm_fresh)
+{
+	char path[128], why[256];
+	struct recv_journal j;
+	struct stat st;
+
+	path_of(path, sizeof(path), "out.bin.rvmig-journal");
+	cr_assert_eq(journal_load(dfd, path, &j, why, sizeof(why)), -ENOENT);
+	cr_assert_eq(journal_store(dfd, path, &sample, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	cr_assert_eq(journal_load(dfd, path, &j, why, sizeof(why)), 0, "%s", why);
+	cr_assert_arr_eq(&j, &sample, sizeof(j));
+	cr_assert_eq(journal_remove(dfd, path, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(journal_load(dfd, path, &j, why, sizeof(why)), -ENOENT);
+}
+
+Test(journal_file, symlinks_are_not_followed, .init = mkdir_fresh, .fini = rm_fresh)
+{
+	char path[128], tmp[160], victim[128], why[256], back[16] = { 0 };
+	struct recv_journal j;
+	int fd;
+
+	path_of(path, sizeof(path), "out.bin.rvmig-journal");
+	path_of(victim, sizeof(victim), "victim");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "precious", 8), 8);
+	close(fd);
+	/* a journal that is a symbolic link is refused, not read */
+	cr_assert_eq(symlink(victim, path), 0);
+	cr_assert_eq(journal_load(dfd, path, &j, why, sizeof(why)), -ELOOP);
+	cr_assert(strstr(why, "symbolic link"), "%s", why);
+	/* a temporary that is one is replaced, not written through */
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(symlink(victim, tmp), 0);
+	cr_assert_eq(journal_store(dfd, path, &sample, why, sizeof(why)), 0, "%s", why);
+	fd = open(victim, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(read(fd, back, sizeof(back) - 1), 8);
+	close(fd);
+	cr_assert_str_eq(back, "precious");
+	cr_assert_eq(journal_load(dfd, path, &j, why, sizeof(why)), 0, "%s", why);
+	/* removing a journal that is a link removes the link only */
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(symlink(victim, path), 0);
+	cr_assert_eq(journal_remove(dfd, path, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(access(victim, F_OK), 0);
+}
+
+Test(journal_file, fifo_does_not_block, .init = mkdir_fresh, .fini = rm_fresh, .timeout = 10)
+{
+	char path[128], why[256];
+	struct recv_journal j;
+
+	path_of(path, sizeof(path), "out.bin.rvmig-journal");
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	cr_assert_eq(journal_load(dfd, path, &j, why, sizeof(why)), -EPERM);
+	cr_assert(strstr(why, "not a regular file"), "%s", why);
 }

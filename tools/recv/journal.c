@@ -2,15 +2,14 @@
 /* journal.c - format and atomic I/O of the rvmig-recv resume journal. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "recv/journal.h"
+#include "recv/ownfile.h"
 
 #define MAGIC "rvmig-recv-journal"
 #define HEX_LEN 64 /* every hex field: 32 octets */
@@ -181,19 +180,24 @@ int journal_parse(const void *buf, size_t len, struct recv_journal *j, char *why
 	return 0;
 }
 
-int journal_load(const char *path, struct recv_journal *j, char *why, size_t whylen)
+static const char *last(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+int journal_load(int dirfd, const char *path, struct recv_journal *j, char *why,
+		 size_t whylen)
 {
 	char buf[JOURNAL_MAX + 1], pwhy[256];
 	size_t len = 0;
 	int fd, rc;
 
 	memset(j, 0, sizeof(*j));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
-		return rc;
-	}
+	fd = ownfile_open(dirfd, last(path), O_RDONLY, path, why, whylen);
+	if (fd < 0)
+		return fd;
 	/* One byte more than a journal can hold tells a too long file. */
 	while (len < sizeof(buf)) {
 		ssize_t n = read(fd, buf + len, sizeof(buf) - len);
@@ -216,29 +220,21 @@ int journal_load(const char *path, struct recv_journal *j, char *why, size_t why
 	return rc;
 }
 
-static int fsync_dir(const char *path, char *why, size_t whylen)
+static int fsync_dir(int dirfd, const char *path, char *why, size_t whylen)
 {
-	char *d = strdup(path);
-	int fd, rc = 0;
+	if (fsync(dirfd)) {
+		int rc = -errno;
 
-	if (!d) {
-		snprintf(why, whylen, "out of memory");
-		return -ENOMEM;
-	}
-	fd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd)) {
-		rc = -errno;
 		snprintf(why, whylen, "fsync of the directory of %s: %s", path, strerror(errno));
+		return rc;
 	}
-	if (fd >= 0)
-		close(fd);
-	free(d);
-	return rc;
+	return 0;
 }
 
-int journal_store(const char *path, const struct recv_journal *j, char *why, size_t whylen)
+int journal_store(int dirfd, const char *path, const struct recv_journal *j, char *why,
+		  size_t whylen)
 {
-	char buf[JOURNAL_MAX], tmp[4096];
+	char buf[JOURNAL_MAX], tmp[4096], tmpname[4096];
 	int n, fd, rc;
 
 	n = journal_format(buf, sizeof(buf), j);
@@ -250,41 +246,50 @@ int journal_store(const char *path, const struct recv_journal *j, char *why, siz
 		snprintf(why, whylen, "path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
-		return rc;
+	snprintf(tmpname, sizeof(tmpname), "%s", last(tmp));
+	fd = ownfile_open(dirfd, tmpname, O_WRONLY | O_CREAT, tmp, why, whylen);
+	if (fd == -EEXIST) {
+		/* Left by a crash between its creation and the rename (or
+		 * planted): the name goes, whatever it is, and is made anew. */
+		if (unlinkat(dirfd, tmpname, 0) && errno != ENOENT) {
+			rc = -errno;
+			snprintf(why, whylen, "cannot remove the stale %s: %s", tmp, strerror(errno));
+			return rc;
+		}
+		fd = ownfile_open(dirfd, tmpname, O_WRONLY | O_CREAT, tmp, why, whylen);
 	}
+	if (fd < 0)
+		return fd;
 	errno = 0;
 	if (write(fd, buf, (size_t)n) != n || fsync(fd)) {
 		rc = errno ? -errno : -EIO;
 		snprintf(why, whylen, "cannot write %s: %s", tmp, strerror(-rc));
 		close(fd);
-		unlink(tmp);
+		unlinkat(dirfd, tmpname, 0);
 		return rc;
 	}
 	close(fd);
-	if (rename(tmp, path)) {
+	if (renameat(dirfd, tmpname, dirfd, last(path))) {
 		rc = -errno;
 		snprintf(why, whylen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
+		unlinkat(dirfd, tmpname, 0);
 		return rc;
 	}
-	return fsync_dir(path, why, whylen);
+	return fsync_dir(dirfd, path, why, whylen);
 }
 
-int journal_remove(const char *path, char *why, size_t whylen)
+int journal_remove(int dirfd, const char *path, char *why, size_t whylen)
 {
 	char tmp[4096];
 
-	if (unlink(path) && errno != ENOENT) {
+	/* unlinkat() removes a name, never what a symbolic link points to. */
+	if (unlinkat(dirfd, last(path), 0) && errno != ENOENT) {
 		int rc = -errno;
 
 		snprintf(why, whylen, "cannot remove %s: %s", path, strerror(errno));
 		return rc;
 	}
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) < sizeof(tmp))
-		unlink(tmp);
-	return fsync_dir(path, why, whylen);
+		unlinkat(dirfd, last(tmp), 0);
+	return fsync_dir(dirfd, path, why, whylen);
 }

@@ -16,8 +16,9 @@
  *   check <64 hex digits: SHA-256 of every line above, newlines included>
  *
  * It is written only after the partial file was fsync'ed up to `offset`,
- * as PATH.rvmig-journal.tmp, fsync'ed, renamed over the journal, and the
- * directory fsync'ed: a crash leaves the old or the new journal, whole.
+ * as PATH.rvmig-journal.tmp (created O_EXCL, 0600), fsync'ed, renamed over
+ * the journal, and the directory fsync'ed: a crash leaves the old or the
+ * new journal, whole.
  */
 #ifndef RVMIG_TOOLS_RECV_JOURNAL_H
 #define RVMIG_TOOLS_RECV_JOURNAL_H
@@ -53,15 +54,22 @@ int journal_parse(const void *buf, size_t len, struct recv_journal *j, char *why
  * Returns its length, or -EINVAL when `cap` is too small. */
 int journal_format(char *buf, size_t cap, const struct recv_journal *j);
 
-/* Reads `path`.  Returns 0, -ENOENT (no journal), or another -errno /
- * -EBADMSG (unreadable, not a journal, another version, malformed, bad
- * checksum) with `why` filled. */
-int journal_load(const char *path, struct recv_journal *j, char *why, size_t whylen);
+/* The file functions reach `path` (named in messages) as its last
+ * component relative to `dirfd`, the directory of the output
+ * (recv/output.h), and only as a regular file of ours (recv/ownfile.h). */
+
+/* Reads `path`.  Returns 0, -ENOENT (no journal), -EBADMSG (not a journal,
+ * another version, malformed, bad checksum) or another -errno (it cannot
+ * be read, or is a symbolic link or not a file of ours), with `why`
+ * filled. */
+int journal_load(int dirfd, const char *path, struct recv_journal *j, char *why,
+		 size_t whylen);
 /* Writes `path` atomically and durably (see above).  Returns 0 or -errno
  * with `why` naming the step and file. */
-int journal_store(const char *path, const struct recv_journal *j, char *why, size_t whylen);
+int journal_store(int dirfd, const char *path, const struct recv_journal *j, char *why,
+		  size_t whylen);
 /* Removes the journal (and a stale temporary), then fsyncs the directory.
  * Returns 0 or -errno (ENOENT is not an error) with `why` filled. */
-int journal_remove(const char *path, char *why, size_t whylen);
+int journal_remove(int dirfd, const char *path, char *why, size_t whylen);
 
 #endif

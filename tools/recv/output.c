@@ -1,30 +1,148 @@
 /* SPDX-License-Identifier: MIT */
-/* output.c - the temp-file-then-rename (or stdout) output of rvmig-recv. */
+/* output.c - the temp-file-then-rename (or stream) output of rvmig-recv. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "common/cli.h"
-#include "output.h"
+#include "recv/output.h"
+#include "recv/ownfile.h"
 
 #define SYNC_STEP (32ull << 20) /* start writeback every this many bytes */
 
 static const uint8_t zeros[64 * 1024];
 
-static void set_mode(int fd)
+static const char *type_name(mode_t m)
 {
-	mode_t um = umask(0);
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return S_ISDIR(m) ? "a directory" : "a special file";
+}
 
-	umask(um);
-	(void)fchmod(fd, 0666 & ~um);
+int output_check(const char *path, bool resume, char *why, size_t whylen)
+{
+	size_t len = strlen(path);
+	struct stat st;
+
+	if (!len) {
+		snprintf(why, whylen, "-o needs a path (or - for stdout), not ''");
+		return -EINVAL;
+	}
+	if (!strcmp(path, "-"))
+		return 0;
+	if (path[len - 1] == '/') {
+		snprintf(why, whylen, "-o %s ends in '/': name the file to write", path);
+		return -EINVAL;
+	}
+	if (stat(path, &st))
+		return 0; /* a new file; output_init() reports what else is wrong */
+	if (S_ISDIR(st.st_mode) || S_ISSOCK(st.st_mode)) {
+		snprintf(why, whylen, "-o %s is %s: name the file to write%s", path,
+			 type_name(st.st_mode), S_ISDIR(st.st_mode) ? " in it" : "");
+		return -EINVAL;
+	}
+	if (resume && !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "--resume needs a regular file: -o %s is %s, written in place "
+			 "as a stream that cannot be taken back", path, type_name(st.st_mode));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int output_parse_mode(const char *s, unsigned *mode)
+{
+	unsigned v = 0;
+	size_t n = strlen(s);
+
+	if (!n || n > 4)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '7')
+			return -EINVAL;
+		v = v * 8 + (unsigned)(s[i] - '0');
+	}
+	if (v > 0777)
+		return -EINVAL;
+	*mode = v;
+	return 0;
+}
+
+int output_init(struct recv_output *o, const char *path, unsigned mode, char *why,
+		size_t whylen)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	char *dir;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	o->fd = o->dirfd = -1;
+	o->mode = mode;
+	if (!strcmp(path, "-")) {
+		o->path = "stdout";
+		o->is_stdout = o->stream = true;
+		o->fd = STDOUT_FILENO;
+		return 0;
+	}
+	o->path = path;
+	if (!stat(path, &st) &&
+	    (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+		/* Written in place: a FIFO waits here for its reader. */
+		o->stream = true;
+		o->fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		if (o->fd < 0) {
+			rc = -errno;
+			snprintf(why, whylen, "cannot open %s (%s): %s", path, type_name(st.st_mode),
+				 errno == EINTR ? "interrupted by a signal" : strerror(errno));
+			return rc;
+		}
+		if (isatty(o->fd)) {
+			snprintf(why, whylen, "refusing to write a binary stream to the terminal %s",
+				 path);
+			return -ENOTTY;
+		}
+		if (fstat(o->fd, &st) || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+			snprintf(why, whylen, "%s changed while it was opened: not a FIFO or device "
+				 "any more", path);
+			return -EAGAIN;
+		}
+		return 0;
+	}
+	o->dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	o->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (o->dirfd < 0 || faccessat(o->dirfd, ".", W_OK | X_OK, AT_EACCESS)) {
+		rc = -errno;
+		snprintf(why, whylen, "cannot write into the directory of %s: %s", path,
+			 strerror(errno));
+		free(dir);
+		return rc;
+	}
+	free(dir);
+	return 0;
 }
 
 /*
@@ -32,115 +150,142 @@ static void set_mode(int fd)
  * loss) stay behind as PATH.rvmig-partial-XXXXXX.  Every receiver holds an
  * flock on its own; one that can be locked has no owner any more and is
  * removed, saying so.  One that is locked belongs to a running receiver and
- * is left alone.
+ * is left alone.  Only regular files of ours are considered: a symbolic
+ * link, FIFO, device or another user's file of that name is never opened
+ * through, nor removed.
  */
 static void remove_stale(const struct recv_output *o)
 {
-	char *dcopy = strdup(o->path), *bcopy = strdup(o->path), *dir, *base, *prefix = NULL;
-	const char *own = strrchr(o->tmp, '/') ? strrchr(o->tmp, '/') + 1 : o->tmp;
+	const char *base = o->path + o->dirlen, *own = o->tmp + o->dirlen;
+	char *prefix = NULL, why[256];
 	struct dirent *e;
 	DIR *d = NULL;
 	size_t pl;
 	int dfd;
 
-	if (!dcopy || !bcopy)
-		goto out;
-	dir = dirname(dcopy);
-	base = basename(bcopy);
-	if (asprintf(&prefix, "%s.rvmig-partial-", base) < 0) {
+	if (asprintf(&prefix, "%s" OUTPUT_PARTIAL_SUFFIX "-", base) < 0) {
 		prefix = NULL;
 		goto out;
 	}
-	d = opendir(dir);
-	if (!d)
+	dfd = openat(o->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
 		goto out;
-	dfd = dirfd(d);
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		goto out;
+	}
 	pl = strlen(prefix);
 	while ((e = readdir(d))) {
+		struct stat st;
 		int fd;
 
 		if (strncmp(e->d_name, prefix, pl) || strlen(e->d_name) != pl + 6 ||
 		    !strcmp(e->d_name, own))
 			continue;
-		fd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		/* Looked at without opening first: opening a device can act. */
+		if (fstatat(o->dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode) ||
+		    st.st_uid != geteuid())
+			continue;
+		fd = ownfile_open(o->dirfd, e->d_name, O_RDONLY, e->d_name, why, sizeof(why));
 		if (fd < 0)
 			continue;
-		if (!flock(fd, LOCK_EX | LOCK_NB)) {
-			struct stat st;
-
-			if (!fstat(fd, &st) && S_ISREG(st.st_mode) && !unlinkat(dfd, e->d_name, 0))
-				tool_info("removed %s/%s (%llu bytes) left behind by a receiver that was "
-					  "killed", dir, e->d_name, (unsigned long long)st.st_size);
-		}
+		if (!flock(fd, LOCK_EX | LOCK_NB) && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
+		    !unlinkat(o->dirfd, e->d_name, 0))
+			tool_info("removed %.*s%s (%llu bytes) left behind by a receiver that was "
+				  "killed", (int)o->dirlen, o->path, e->d_name,
+				  (unsigned long long)st.st_size);
 		close(fd);
 	}
 out:
 	if (d)
 		closedir(d);
 	free(prefix);
-	free(dcopy);
-	free(bcopy);
 }
 
-int output_open(struct recv_output *o, const char *path, char *why, size_t whylen)
+/* The XXXXXX of a temporary name. */
+static int random_suffix(char *x)
 {
-	struct stat st;
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	uint8_t r[6];
 
-	memset(o, 0, sizeof(*o));
-	o->fd = -1;
-	if (!strcmp(path, "-")) {
-		o->path = "stdout";
-		o->is_stdout = true;
-		o->fd = STDOUT_FILENO;
-		return 0;
-	}
-	o->path = path;
-	if (asprintf(&o->tmp, "%s.rvmig-partial-XXXXXX", path) < 0) {
-		o->tmp = NULL;
-		snprintf(why, whylen, "out of memory");
-		return -ENOMEM;
-	}
-	for (;;) {
-		strcpy(o->tmp + strlen(o->tmp) - 6, "XXXXXX");
-		o->fd = mkostemp(o->tmp, O_CLOEXEC);
-		if (o->fd < 0) {
-			int rc = -errno;
-
-			snprintf(why, whylen, "cannot create %s: %s", o->tmp, strerror(errno));
-			free(o->tmp);
-			o->tmp = NULL;
-			return rc;
-		}
-		/* Ours while we live (see remove_stale()); another receiver's
-		 * sweep may have removed it between mkostemp and flock. */
-		if (!flock(o->fd, LOCK_EX | LOCK_NB) && !fstat(o->fd, &st) && st.st_nlink)
-			break;
-		close(o->fd);
-	}
-	set_mode(o->fd);
-	remove_stale(o);
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -errno;
+	for (int i = 0; i < 6; i++)
+		x[i] = set[r[i] % (sizeof(set) - 1)];
 	return 0;
 }
 
-int output_open_resume(struct recv_output *o, const char *path, uint64_t keep, char *why,
-		       size_t whylen)
+int output_open(struct recv_output *o, char *why, size_t whylen)
 {
 	struct stat st;
-	int rc;
+	int rc = -EEXIST;
 
-	memset(o, 0, sizeof(*o));
-	o->fd = -1;
-	o->path = path;
-	o->resume = true;
-	if (asprintf(&o->tmp, "%s" OUTPUT_PARTIAL_SUFFIX, path) < 0) {
+	if (o->stream)
+		return 0;
+	if (asprintf(&o->tmp, "%s" OUTPUT_PARTIAL_SUFFIX "-XXXXXX", o->path) < 0) {
 		o->tmp = NULL;
 		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
 	}
-	o->fd = open(o->tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	for (int tries = 0; tries < 100; tries++) {
+		if ((rc = random_suffix(o->tmp + strlen(o->tmp) - 6))) {
+			snprintf(why, whylen, "cannot name a temporary file: %s", strerror(-rc));
+			break;
+		}
+		o->fd = ownfile_open(o->dirfd, o->tmp + o->dirlen, O_RDWR | O_CREAT, o->tmp, why,
+				     whylen);
+		if (o->fd == -EEXIST) {
+			rc = o->fd;
+			continue;
+		}
+		if (o->fd < 0) {
+			rc = o->fd;
+			break;
+		}
+		/* Ours while we live (see remove_stale()); another receiver's
+		 * sweep may have removed it between its creation and flock. */
+		if (!flock(o->fd, LOCK_EX | LOCK_NB) && !fstat(o->fd, &st) && st.st_nlink) {
+			remove_stale(o);
+			return 0;
+		}
+		close(o->fd);
+		rc = -EAGAIN;
+	}
+	if (rc == -EEXIST || rc == -EAGAIN)
+		snprintf(why, whylen, "cannot create a temporary file %s: %s", o->tmp, strerror(-rc));
+	o->fd = -1;
+	free(o->tmp);
+	o->tmp = NULL;
+	return rc;
+}
+
+int output_open_resume(struct recv_output *o, uint64_t keep, char *why, size_t whylen)
+{
+	const char *name;
+	struct stat st;
+	int rc;
+
+	o->resume = true;
+	if (asprintf(&o->tmp, "%s" OUTPUT_PARTIAL_SUFFIX, o->path) < 0) {
+		o->tmp = NULL;
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	name = o->tmp + o->dirlen;
+	/* An existing partial must be a regular file of ours; else a new one
+	 * (O_EXCL: a name that appears meanwhile is looked at again). */
+	for (int tries = 0; tries < 3; tries++) {
+		o->fd = ownfile_open(o->dirfd, name, O_RDWR, o->tmp, why, whylen);
+		if (o->fd != -ENOENT)
+			break;
+		o->fd = ownfile_open(o->dirfd, name, O_RDWR | O_CREAT, o->tmp, why, whylen);
+		if (o->fd != -EEXIST)
+			break;
+	}
 	if (o->fd < 0) {
-		rc = -errno;
-		snprintf(why, whylen, "cannot open %s: %s", o->tmp, strerror(errno));
+		rc = o->fd;
+		o->fd = -1;
 		return rc;
 	}
 	if (flock(o->fd, LOCK_EX | LOCK_NB)) {
@@ -151,10 +296,11 @@ int output_open_resume(struct recv_output *o, const char *path, uint64_t keep, c
 		o->fd = -1;
 		return rc;
 	}
-	set_mode(o->fd);
-	if (fstat(o->fd, &st)) {
+	/* Guest memory: readable by us only while it is being written (an
+	 * older receiver made its partials 0644). */
+	if (fchmod(o->fd, 0600) || fstat(o->fd, &st)) {
 		rc = -errno;
-		snprintf(why, whylen, "cannot stat %s: %s", o->tmp, strerror(errno));
+		snprintf(why, whylen, "cannot set the mode of %s: %s", o->tmp, strerror(errno));
 		return rc;
 	}
 	if ((uint64_t)st.st_size < keep) {
@@ -182,7 +328,7 @@ int output_sync(struct recv_output *o, char *why, size_t whylen)
 {
 	struct stat st;
 
-	if (o->is_stdout)
+	if (o->stream)
 		return 0;
 	if (fstat(o->fd, &st) || ((uint64_t)st.st_size < o->off && ftruncate(o->fd, (off_t)o->off)) ||
 	    fsync(o->fd)) {
@@ -227,7 +373,7 @@ static int write_all(int fd, const uint8_t *p, size_t len, off_t off)
 
 static void start_writeback(struct recv_output *o)
 {
-	if (o->is_stdout || o->off < o->synced + SYNC_STEP)
+	if (o->stream || o->off < o->synced + SYNC_STEP)
 		return;
 	/* Keeps dirty pages (and the final fsync) small. */
 	(void)sync_file_range(o->fd, (off64_t)o->synced, (off64_t)(o->off - o->synced),
@@ -239,7 +385,7 @@ int output_write(struct recv_output *o, const void *data, size_t len)
 {
 	int rc;
 
-	rc = write_all(o->fd, data, len, o->is_stdout ? -1 : (off_t)o->off);
+	rc = write_all(o->fd, data, len, o->stream ? -1 : (off_t)o->off);
 	if (rc)
 		return rc;
 	o->off += len;
@@ -252,7 +398,7 @@ int output_zero(struct recv_output *o, uint64_t len)
 	while (len) {
 		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
 
-		if (o->is_stdout) {
+		if (o->stream) {
 			int rc = write_all(o->fd, zeros, n, -1);
 
 			if (rc)
@@ -264,55 +410,97 @@ int output_zero(struct recv_output *o, uint64_t len)
 	return 0;
 }
 
+/*
+ * The mode PATH gets: an existing regular PATH's permission bits (never
+ * set-id bits) and, for root, its owner and group; otherwise o->mode.  A
+ * group that cannot be kept (not root, not one of ours) does not get the
+ * group permissions: they were meant for another group.
+ */
+static int final_mode(struct recv_output *o, char *why, size_t whylen)
+{
+	unsigned mode = o->mode;
+	struct stat st, mine;
+	int err;
+
+	if (!fstatat(o->dirfd, o->path + o->dirlen, &st, AT_SYMLINK_NOFOLLOW) &&
+	    S_ISREG(st.st_mode)) {
+		mode = st.st_mode & 0777;
+		if (fstat(o->fd, &mine))
+			goto fail;
+		if (!geteuid()) {
+			if ((mine.st_uid != st.st_uid || mine.st_gid != st.st_gid) &&
+			    fchown(o->fd, st.st_uid, st.st_gid))
+				goto fail;
+		} else if (mine.st_gid != st.st_gid && (mode & 070) &&
+			   fchown(o->fd, (uid_t)-1, st.st_gid)) {
+			tool_info("%s: its group (gid %u) cannot be kept, the new file has no group "
+				  "permissions", o->path, (unsigned)st.st_gid);
+			mode &= ~070u;
+		}
+	}
+	if (fchmod(o->fd, mode))
+		goto fail;
+	return 0;
+fail:
+	err = errno;
+	snprintf(why, whylen, "cannot set the mode and owner of %s: %s", o->tmp, strerror(err));
+	return -err;
+}
+
 int output_commit(struct recv_output *o, char *why, size_t whylen)
 {
-	char *d;
-	int dfd, rc = 0;
+	struct stat st;
+	int rc = 0;
 
-	if (o->is_stdout)
-		return 0;
+	if (o->stream) {
+		/* A block device holds the data: flush it (a FIFO, a character
+		 * device or stdout have nothing to make durable). */
+		if (!o->is_stdout && !fstat(o->fd, &st) && S_ISBLK(st.st_mode) && fsync(o->fd)) {
+			rc = -errno;
+			snprintf(why, whylen, "fsync %s: %s", o->path, strerror(errno));
+		}
+		return rc;
+	}
 	/* A file ending in a hole needs its length set. */
 	if (ftruncate(o->fd, (off_t)o->off)) {
 		rc = -errno;
 		snprintf(why, whylen, "cannot set the length of %s: %s", o->tmp, strerror(errno));
 		return rc;
 	}
+	if ((rc = final_mode(o, why, whylen)))
+		return rc;
 	if (fsync(o->fd)) {
 		rc = -errno;
 		snprintf(why, whylen, "fsync %s: %s", o->tmp, strerror(errno));
 		return rc;
 	}
-	if (rename(o->tmp, o->path)) {
+	if (renameat(o->dirfd, o->tmp + o->dirlen, o->dirfd, o->path + o->dirlen)) {
 		rc = -errno;
 		snprintf(why, whylen, "cannot rename %s to %s: %s", o->tmp, o->path, strerror(errno));
 		return rc;
 	}
 	o->committed = true;
-	d = strdup(o->path);
-	if (!d)
-		return 0;
-	dfd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd)) {
+	if (fsync(o->dirfd)) {
 		rc = -errno;
 		snprintf(why, whylen, "fsync of the directory of %s: %s", o->path, strerror(errno));
 	}
-	if (dfd >= 0)
-		close(dfd);
-	free(d);
 	return rc;
 }
 
 void output_discard(struct recv_output *o)
 {
-	if (o->tmp && !o->committed)
-		unlink(o->tmp);
+	if (o->tmp && !o->committed && o->dirfd >= 0)
+		unlinkat(o->dirfd, o->tmp + o->dirlen, 0);
 }
 
 void output_close(struct recv_output *o)
 {
-	if (o->fd > STDERR_FILENO)
+	if (o->fd >= 0 && !o->is_stdout)
 		close(o->fd);
 	o->fd = -1;
+	if (o->dirfd >= 0)
+		close(o->dirfd);
+	o->dirfd = -1;
 	free(o->tmp);
 	o->tmp = NULL;
 }

@@ -38,7 +38,7 @@ static int restart(struct recv_resume *rs, struct recv_output *out, struct rebui
 		snprintf(why, whylen, "out of memory");
 		return rc;
 	}
-	return journal_remove(rs->jpath, why, whylen);
+	return journal_remove(rs->dirfd, rs->jpath, why, whylen);
 }
 
 /* Reads the durable prefix back into the digest and the parser. */
@@ -81,17 +81,23 @@ int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
 
 	memset(rs, 0, sizeof(*rs));
 	rs->verify_stream = verify_stream;
+	rs->dirfd = out->dirfd;
 	if (asprintf(&rs->jpath, "%s" OUTPUT_JOURNAL_SUFFIX, path) < 0) {
 		rs->jpath = NULL;
 		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
 	}
-	rc = journal_load(rs->jpath, &rs->j, jwhy, sizeof(jwhy));
-	if (!rc)
+	rc = journal_load(rs->dirfd, rs->jpath, &rs->j, jwhy, sizeof(jwhy));
+	if (!rc) {
 		keep = rs->j.offset;
-	else if (rc != -ENOENT)
+	} else if (rc == -EBADMSG) {
 		tool_err("ignoring the journal: %s; starting %s from 0", jwhy, path);
-	rc = output_open_resume(out, path, keep, why, whylen);
+	} else if (rc != -ENOENT) {
+		/* Unreadable, a symbolic link, not a file of ours: left alone. */
+		snprintf(why, whylen, "%s", jwhy);
+		return rc;
+	}
+	rc = output_open_resume(out, keep, why, whylen);
 	if (rc == -ERANGE) {
 		tool_err("%s; starting %s from 0", why, path);
 		return restart(rs, out, rb, HASHER_XXH128, why, whylen);
@@ -186,7 +192,7 @@ int resume_checkpoint(struct recv_resume *rs, struct recv_output *out, struct re
 		snprintf(why, whylen, "out of memory");
 		return rc;
 	}
-	if ((rc = journal_store(rs->jpath, &rs->j, why, whylen)))
+	if ((rc = journal_store(rs->dirfd, rs->jpath, &rs->j, why, whylen)))
 		return rc;
 	rs->ckpt = rb->off;
 	rs->ckpt_time = tool_now();
@@ -210,7 +216,7 @@ int resume_maybe_checkpoint(struct recv_resume *rs, struct recv_output *out,
 
 int resume_done(struct recv_resume *rs, char *why, size_t whylen)
 {
-	return journal_remove(rs->jpath, why, whylen);
+	return journal_remove(rs->dirfd, rs->jpath, why, whylen);
 }
 
 void resume_fini(struct recv_resume *rs)

@@ -34,14 +34,17 @@
 
 struct recv_resume {
 	char *jpath;            /* PATH.rvmig-journal */
+	int dirfd;              /* PATH's directory, the output's (recv/output.h) */
 	struct recv_journal j;  /* the transfer being received */
 	uint64_t ckpt;          /* offset of the last journal written */
 	double ckpt_time;       /* when (CLOCK_MONOTONIC seconds; 0: not yet) */
 	bool verify_stream;     /* make a verifying parser for Xen streams */
 };
 
-/* Returns 0 or -errno with `why` filled (the partial cannot be opened or
- * is in use).  Fills out (open) and rb (off, digest, parser). */
+/* `out` was set up by output_init() for a file.  Returns 0 or -errno with
+ * `why` filled (the journal or the partial cannot be opened, is not a
+ * regular file of ours, or is in use; a journal that is not a valid one is
+ * reported and ignored).  Fills out (open) and rb (off, digest, parser). */
 int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
 		struct recv_output *out, struct rebuild *rb, char *why, size_t whylen);
 /* Returns 0 or -errno with `why` filled. */
