@@ -170,6 +170,30 @@ static int sink_zero(void *arg, uint64_t len)
 	return output_zero(arg, len);
 }
 
+/* The reader of -o - (or of a FIFO) has taken nothing for `ms`: the
+ * connection is kept alive meanwhile; a signal or --timeout ends the wait
+ * (recv/output.h). */
+static int output_stalled(void *arg, uint64_t ms)
+{
+	struct receiver *r = arg;
+	uint32_t limit = r->o->timeout_ms ? r->o->timeout_ms : 10000;
+
+	if (stop_signal) {
+		fail(r, -EINTR, "interrupted by signal %d at stream offset %llu while %s took "
+		     "nothing", (int)stop_signal, (unsigned long long)r->rb.off, r->out.path);
+		return -EINTR;
+	}
+	if (ms >= limit) {
+		fail(r, -ETIMEDOUT, "%s took nothing for %llu ms (--timeout %u) at stream offset "
+		     "%llu", r->out.path, (unsigned long long)ms, limit,
+		     (unsigned long long)r->rb.off);
+		return -ETIMEDOUT;
+	}
+	if (r->ep)
+		rvmig_progress(r->ep, 0);
+	return 0;
+}
+
 static void on_hello(struct receiver *r, const struct app_msg *m)
 {
 	enum hasher_alg alg = app_flags_digest(m->flags);
@@ -622,6 +646,8 @@ int main(int argc, char **argv)
 		tool_err("%s", why);
 		goto out;
 	}
+	r.out.stall = output_stalled;
+	r.out.stall_arg = &r;
 	if (r.resume) {
 		/* The journal's prefix is read again before listening. */
 		rc = resume_open(&r.rs, r.out_path, r.verify_stream, &r.out, &r.rb, why, sizeof(why));

@@ -9,7 +9,7 @@ set(_diag_env ${RVMIG_E2E_ENV} DIAG_PEER=$<TARGET_FILE:diag_peer>)
 if(TARGET rvmigd AND TARGET rvmig-tunnel)
   list(APPEND _diag_env RVMIGD=$<TARGET_FILE:rvmigd> RVMIG_TUNNEL=$<TARGET_FILE:rvmig-tunnel>)
 endif()
-foreach(c violation peer_text relay usage key_file refusals)
+foreach(c violation peer_text relay usage key_file refusals stdout_stall)
   add_test(NAME unit.e2e.diag_${c} COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/diag.sh ${c})
   set_tests_properties(unit.e2e.diag_${c} PROPERTIES LABELS unit TIMEOUT 120
     ENVIRONMENT "${_diag_env}")

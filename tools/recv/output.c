@@ -3,13 +3,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cli.h"
@@ -81,6 +84,36 @@ int output_parse_mode(const char *s, unsigned *mode)
 	return 0;
 }
 
+/*
+ * A stream is written without blocking (stream_write() polls it), so that a
+ * reader that takes nothing cannot hold the receiver inside write(), deaf
+ * to signals and to its timeout: our own descriptor of a FIFO or device is
+ * made O_NONBLOCK; stdout, whose open file description others may share,
+ * is reopened (/proc/self/fd/1) as one of our own, or, a socket, written
+ * with MSG_DONTWAIT.  Files and block devices never wait for a reader.
+ */
+static void stream_nonblocking(struct recv_output *o)
+{
+	struct stat st;
+	int fd, fl;
+
+	if (fstat(o->fd, &st) || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+		return;
+	if (S_ISSOCK(st.st_mode)) {
+		o->nbsend = true;
+	} else if (!o->is_stdout) {
+		fl = fcntl(o->fd, F_GETFL);
+		if (fl >= 0)
+			fcntl(o->fd, F_SETFL, fl | O_NONBLOCK);
+	} else {
+		/* (A pipe without a reader now: ENXIO; it stays blocking, and
+		 * writing to it fails with EPIPE anyway.) */
+		fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd >= 0)
+			o->fd = fd;
+	}
+}
+
 int output_init(struct recv_output *o, const char *path, unsigned mode, char *why,
 		size_t whylen)
 {
@@ -96,6 +129,7 @@ int output_init(struct recv_output *o, const char *path, unsigned mode, char *wh
 		o->path = "stdout";
 		o->is_stdout = o->stream = true;
 		o->fd = STDOUT_FILENO;
+		stream_nonblocking(o);
 		return 0;
 	}
 	o->path = path;
@@ -120,6 +154,7 @@ int output_init(struct recv_output *o, const char *path, unsigned mode, char *wh
 				 "any more", path);
 			return -EAGAIN;
 		}
+		stream_nonblocking(o);
 		return 0;
 	}
 	o->dirlen = slash ? (size_t)(slash - path) + 1 : 0;
@@ -371,6 +406,46 @@ static int write_all(int fd, const uint8_t *p, size_t len, off_t off)
 	return 0;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Writes to a stream, waiting in poll() while its reader takes nothing and
+ * asking o->stall every OUTPUT_STALL_POLL_MS whether to go on waiting. */
+static int stream_write(struct recv_output *o, const uint8_t *p, size_t len)
+{
+	uint64_t since = 0;
+
+	while (len) {
+		ssize_t n = o->nbsend ? send(o->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL)
+				      : write(o->fd, p, len);
+		struct pollfd pf = { .fd = o->fd, .events = POLLOUT };
+		int rc;
+
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			since = 0;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (!since)
+			since = now_ms();
+		rc = poll(&pf, 1, OUTPUT_STALL_POLL_MS);
+		if (rc < 0 && errno != EINTR)
+			return -errno;
+		if (o->stall && (rc != 1 || now_ms() - since >= OUTPUT_STALL_POLL_MS) &&
+		    (rc = o->stall(o->stall_arg, now_ms() - since)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static void start_writeback(struct recv_output *o)
 {
 	if (o->stream || o->off < o->synced + SYNC_STEP)
@@ -385,7 +460,7 @@ int output_write(struct recv_output *o, const void *data, size_t len)
 {
 	int rc;
 
-	rc = write_all(o->fd, data, len, o->stream ? -1 : (off_t)o->off);
+	rc = o->stream ? stream_write(o, data, len) : write_all(o->fd, data, len, (off_t)o->off);
 	if (rc)
 		return rc;
 	o->off += len;
@@ -399,7 +474,7 @@ int output_zero(struct recv_output *o, uint64_t len)
 		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
 
 		if (o->stream) {
-			int rc = write_all(o->fd, zeros, n, -1);
+			int rc = stream_write(o, zeros, n);
 
 			if (rc)
 				return rc;
@@ -495,7 +570,7 @@ void output_discard(struct recv_output *o)
 
 void output_close(struct recv_output *o)
 {
-	if (o->fd >= 0 && !o->is_stdout)
+	if (o->fd >= 0 && (!o->is_stdout || o->fd != STDOUT_FILENO)) /* ours: reopened */
 		close(o->fd);
 	o->fd = -1;
 	if (o->dirfd >= 0)

@@ -49,7 +49,17 @@ struct recv_output {
 	uint64_t synced;    /* writeback started up to here */
 	bool committed;
 	bool resume;        /* deterministic PATH.rvmig-partial name */
+	/* Streams are written without blocking: while the reader takes
+	 * nothing, stall(stall_arg, ms) is called every OUTPUT_STALL_POLL_MS
+	 * with how long it has taken nothing, and a negative return ends the
+	 * write with that error (the caller keeps its connection alive, acts
+	 * on signals, gives up after its timeout).  NULL: wait for ever. */
+	int (*stall)(void *arg, uint64_t ms);
+	void *stall_arg;
+	bool nbsend;        /* stream: a socket, written with MSG_DONTWAIT */
 };
+
+#define OUTPUT_STALL_POLL_MS 100
 
 #define OUTPUT_PARTIAL_SUFFIX ".rvmig-partial"
 #define OUTPUT_JOURNAL_SUFFIX ".rvmig-journal"
