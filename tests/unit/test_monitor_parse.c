@@ -90,6 +90,9 @@ Test(monitor_parse, pid_stat_refuses_malformed)
 					 &start), -EINVAL, "state is one letter");
 	cr_assert_eq(mon_parse_pid_stat(S("1 (x) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 -5"), &state,
 					 &start), -EINVAL, "negative start time");
+	/* found by fuzz_monitor: a newline right after ')' posed as the state */
+	cr_assert_eq(mon_parse_pid_stat(S("1 (x)\n 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 99 7"), &state,
+					 &start), -EINVAL, "state is a letter");
 }
 
 Test(monitor_parse, status_rss)

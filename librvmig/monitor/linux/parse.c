@@ -136,7 +136,10 @@ int mon_parse_pid_stat(const char *s, size_t len, char *state, uint64_t *start_t
 		if (!next_word(&c, &w))
 			return -EINVAL;
 		if (i == 0) {
-			if (w.end - w.p != 1)
+			/* one letter (R, S, D, Z, T, t, X, I, ...); the line is
+			 * split on blanks only, so a '\n' could pose as one */
+			if (w.end - w.p != 1 || !((*w.p >= 'A' && *w.p <= 'Z') ||
+						   (*w.p >= 'a' && *w.p <= 'z')))
 				return -EINVAL;
 			*state = *w.p;
 		}
