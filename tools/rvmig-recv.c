@@ -239,6 +239,8 @@ static void on_hello(struct receiver *r, const struct app_msg *m)
 		}
 		r->out_open = true;
 	}
+	/* Nothing may go past the announced size (pipeline/rebuild.h). */
+	r->rb.limit = m->flags & APP_F_SIZE ? m->size : REBUILD_NO_LIMIT;
 	check_space(r);
 	if (!r->rb.err && r->rb.off)
 		tool_info("sender %s continues its transfer at stream offset %llu", peer(r),
@@ -340,11 +342,16 @@ static void pump(struct receiver *r, int timeout_ms, bool drain)
 {
 	struct rvmig_event ev;
 	/* With buffers held for the hasher, do not sleep on the network: when
-	 * nothing arrives, wait for the hasher and hand the oldest back. */
-	int rc = rvmig_progress(r->ep, r->held_n ? 0 : timeout_ms);
+	 * nothing arrives, wait for the hasher and hand the oldest back.  Nor
+	 * while a zero run is being written: one step of it per turn, and no
+	 * further event until it is done. */
+	bool busy = rebuild_busy(&r->rb) && !drain;
+	int rc = rvmig_progress(r->ep, r->held_n || busy ? 0 : timeout_ms);
 	int got = 0;
 
-	while (rvmig_event_next(r->ep, &ev) > 0) {
+	if (busy)
+		rebuild_step(&r->rb);
+	while ((drain || !rebuild_busy(&r->rb)) && rvmig_event_next(r->ep, &ev) > 0) {
 		got++;
 		switch (ev.type) {
 		case RVMIG_EV_RECV_DATA:

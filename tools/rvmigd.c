@@ -236,6 +236,7 @@ static void send_exit(struct session *s, int status, const char *text)
 
 	if (s->exit_sent)
 		return;
+	s->rb.zero_left = 0; /* the rest of a zero run goes nowhere now */
 	rebuild_digest(&s->rb);
 	s->exit_sent = true;
 	s->status = status;
@@ -344,14 +345,27 @@ static void on_msg(struct session *s, const struct rvmig_event *ev)
 	}
 }
 
+/* A zero run is being written and the command's stdin can take more: the
+ * session has work without waiting for anything. */
+static bool zeros_pending(const struct session *s)
+{
+	return rebuild_busy(&s->rb) && backlog_empty(s);
+}
+
 /* Handles the endpoint's events; false once the connection is gone.  No
- * event is taken while the command's stdin has a backlog. */
+ * event is taken while the command's stdin has a backlog or a zero run is
+ * not yet written (one step of it per turn: pipeline/rebuild.h). */
 static bool pump(struct session *s)
 {
 	struct rvmig_event ev;
 	int rc = rvmig_progress(s->ep, 0);
 
-	while (backlog_empty(s) && rvmig_event_next(s->ep, &ev) > 0) {
+	if (zeros_pending(s)) {
+		rebuild_step(&s->rb);
+		if (s->rb.err && !s->exit_sent)
+			abandon(s, s->rb.err, s->rb.errtxt);
+	}
+	while (backlog_empty(s) && !rebuild_busy(&s->rb) && rvmig_event_next(s->ep, &ev) > 0) {
 		switch (ev.type) {
 		case RVMIG_EV_RECV_DATA:
 			if (s->running && !s->exit_sent)
@@ -525,12 +539,15 @@ static void run(struct daemon *d)
 		return;
 	}
 	while (!stop_signal && (d->l || d->n)) {
-		int k = 0;
+		int k = 0, wait = 200;
 
 		pf[k++] = (struct pollfd){ .fd = d->l ? rvmig_listener_fd(d->l) : -1, .events = POLLIN };
-		for (unsigned i = 0; i < d->n; i++)
+		for (unsigned i = 0; i < d->n; i++) {
 			k += session_pollfds(d->ss[i], pf + k);
-		if (poll(pf, (nfds_t)k, 200) < 0 && errno != EINTR)
+			if (zeros_pending(d->ss[i]))
+				wait = 0;
+		}
+		if (poll(pf, (nfds_t)k, wait) < 0 && errno != EINTR)
 			break;
 		if (d->l && (pf[0].revents & POLLIN))
 			take_connections(d);

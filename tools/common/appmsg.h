@@ -18,7 +18,9 @@
  *   CTRL     stream bytes that are not page payload (headers, record headers,
  *            pfn arrays, non-page records), copied; delivered at the event's
  *            stream offset.  Payload: the bytes.
- *   ZERO     u64 n: n zero octets at the event's stream offset (elided pages)
+ *   ZERO     u64 n: n zero octets at the event's stream offset (elided pages);
+ *            n is at most APP_ZERO_MAX and never goes past the size a HELLO
+ *            announced (receivers refuse it: pipeline/rebuild.h)
  *   END      u64 total stream length, u8[32] digest of all input bytes,
  *            u64 pages, u64 zero pages
  *   ABORT    sender gives up: i32 -errno, then text (why, where)
@@ -81,6 +83,12 @@ enum {
 };
 
 #define APP_XFER_ID_LEN 32
+
+/* The longest zero run one ZERO message may carry.  Senders elide the
+ * all-zero pages of a Xen PAGE_DATA record, and a record is at most
+ * 128 MiB (RVMIG_STREAM_REC_LENGTH_MAX), so no real run comes near it; a
+ * larger n is a protocol error, whatever size the stream announced. */
+#define APP_ZERO_MAX (1ull << 30)
 
 /* Tool version as carried on the wire: major << 16 | minor << 8 | patch. */
 uint32_t app_tool_version(void);

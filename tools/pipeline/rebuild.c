@@ -15,6 +15,7 @@ int rebuild_init(struct rebuild *r, const struct rebuild_sink *sink, const char 
 	memset(r, 0, sizeof(*r));
 	r->sink = *sink;
 	r->peer = peer;
+	r->limit = REBUILD_NO_LIMIT;
 	return hasher_new(&r->sha, HASHER_XXH128);
 }
 
@@ -76,7 +77,7 @@ int rebuild_reset(struct rebuild *r, enum hasher_alg alg)
 		rc = hasher_reset(r->sha, alg);
 	}
 	r->done = r->digested = false;
-	r->off = r->data_bytes = r->ctrl_bytes = r->zero_bytes = 0;
+	r->off = r->data_bytes = r->ctrl_bytes = r->zero_bytes = r->zero_left = 0;
 	return rc;
 }
 
@@ -108,6 +109,12 @@ static bool at_offset(struct rebuild *r, const char *what, uint64_t off)
 {
 	if (r->err)
 		return false;
+	if (r->zero_left) {
+		rebuild_fail(r, -EPROTO, "%s from %s at stream offset %llu while a zero run is "
+			     "still being written (internal error)", what, r->peer,
+			     (unsigned long long)off);
+		return false;
+	}
 	if (!r->started) {
 		rebuild_fail(r, -RVMIG_EBADMSG, "%s from %s before its first message", what,
 			     r->peer);
@@ -123,6 +130,20 @@ static bool at_offset(struct rebuild *r, const char *what, uint64_t off)
 		return false;
 	}
 	return true;
+}
+
+/* A piece of `len` bytes at r->off must end within the announced size. */
+static bool within(struct rebuild *r, const char *what, uint64_t len)
+{
+	if (r->limit == REBUILD_NO_LIMIT || (r->off <= r->limit && len <= r->limit - r->off))
+		return true;
+	rebuild_fail(r, -RVMIG_EBADMSG,
+		     "%s of %llu bytes from %s at stream offset %llu goes past the stream size "
+		     "the sender announced (%llu bytes; %llu left): protocol error",
+		     what, (unsigned long long)len, r->peer, (unsigned long long)r->off,
+		     (unsigned long long)r->limit,
+		     (unsigned long long)(r->off < r->limit ? r->limit - r->off : 0));
+	return false;
 }
 
 static void deliver(struct rebuild *r, const void *data, size_t len)
@@ -176,9 +197,49 @@ void rebuild_prefix(struct rebuild *r, const void *data, size_t len)
 	hasher_wait(r->sha, hasher_fed(r->sha)); /* the caller reuses its buffer */
 }
 
+bool rebuild_busy(const struct rebuild *r)
+{
+	return r->zero_left && !r->err;
+}
+
+void rebuild_step(struct rebuild *r)
+{
+	uint64_t n = r->zero_left < REBUILD_ZERO_STEP ? r->zero_left : REBUILD_ZERO_STEP;
+	uint64_t fed;
+
+	if (!n || r->err) {
+		r->zero_left = 0;
+		return;
+	}
+	/* Whatever is queued for the digest must be hashed before the next
+	 * wait for it (and before the hasher can stop): keep that bounded. */
+	fed = hasher_fed(r->sha);
+	if (fed - hasher_done(r->sha) > REBUILD_HASH_LAG)
+		hasher_wait(r->sha, fed - REBUILD_HASH_LAG);
+	deliver_zeros(r, n);
+	r->zero_bytes += n;
+	r->zero_left = r->err ? 0 : r->zero_left - n;
+}
+
+static void on_zero(struct rebuild *r, const struct app_msg *m)
+{
+	if (!within(r, "ZERO", m->n))
+		return;
+	if (m->n > APP_ZERO_MAX) {
+		rebuild_fail(r, -RVMIG_EBADMSG,
+			     "ZERO of %llu bytes from %s at stream offset %llu: more than any zero run "
+			     "(at most %llu bytes): protocol error",
+			     (unsigned long long)m->n, r->peer, (unsigned long long)r->off,
+			     (unsigned long long)APP_ZERO_MAX);
+		return;
+	}
+	r->zero_left = m->n;
+	rebuild_step(r);
+}
+
 void rebuild_data(struct rebuild *r, uint64_t off, const void *data, size_t len)
 {
-	if (!at_offset(r, "data", off))
+	if (!at_offset(r, "data", off) || !within(r, "data", len))
 		return;
 	deliver(r, data, len);
 	r->data_bytes += len;
@@ -192,6 +253,12 @@ static void on_end(struct rebuild *r, const struct app_msg *m)
 	if (m->n != r->off) {
 		rebuild_fail(r, -RVMIG_EINTEGRITY, "%s says the stream is %llu bytes, %llu arrived",
 			     r->peer, (unsigned long long)m->n, (unsigned long long)r->off);
+		return;
+	}
+	if (r->limit != REBUILD_NO_LIMIT && m->n != r->limit) {
+		rebuild_fail(r, -RVMIG_EINTEGRITY,
+			     "%s ends the stream at %llu bytes, but announced %llu bytes", r->peer,
+			     (unsigned long long)m->n, (unsigned long long)r->limit);
 		return;
 	}
 	rebuild_digest(r);
@@ -211,17 +278,15 @@ bool rebuild_msg(struct rebuild *r, const struct app_msg *m, uint64_t off)
 {
 	switch (m->tag) {
 	case APP_CTRL:
-		if (at_offset(r, "control bytes", off)) {
+		if (at_offset(r, "control bytes", off) && within(r, "CTRL", m->len)) {
 			deliver(r, m->data, m->len);
 			r->ctrl_bytes += m->len;
 			hashed_unless_deferred(r);
 		}
 		return true;
 	case APP_ZERO:
-		if (at_offset(r, "zero run", off)) {
-			deliver_zeros(r, m->n);
-			r->zero_bytes += m->n;
-		}
+		if (at_offset(r, "zero run", off))
+			on_zero(r, m);
 		return true;
 	case APP_END:
 		if (at_offset(r, "END", r->off))

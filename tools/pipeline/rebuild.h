@@ -7,6 +7,15 @@
  * as zeros) and an optional verifying Xen stream parser fed alongside.  Each
  * piece must start exactly where the previous one ended; END must name that
  * length and carry the same digest.
+ *
+ * Counts from the wire are checked before any work: no piece may go past
+ * the stream size the sender announced (`limit`), and a ZERO may not ask
+ * for more than APP_ZERO_MAX zeros; either is a protocol error naming the
+ * message, the stream offset and the peer.  A zero run is delivered in
+ * steps of at most REBUILD_ZERO_STEP bytes (rebuild_step()), so that the
+ * owner's event loop, signals and timeouts run in between: while
+ * rebuild_busy(), the owner calls rebuild_step() instead of handing on the
+ * next event.
  */
 #ifndef RVMIG_TOOLS_PIPELINE_REBUILD_H
 #define RVMIG_TOOLS_PIPELINE_REBUILD_H
@@ -28,6 +37,10 @@ struct rebuild_sink {
 	const char *name; /* for messages: "PATH", "the command's stdin" */
 };
 
+#define REBUILD_NO_LIMIT UINT64_MAX
+#define REBUILD_ZERO_STEP (4u << 20)  /* zeros delivered per rebuild_step() */
+#define REBUILD_HASH_LAG (32u << 20)  /* bytes the digest may lag behind a step */
+
 struct rebuild {
 	struct rebuild_sink sink;
 	const char *peer;             /* for messages */
@@ -41,6 +54,11 @@ struct rebuild {
 	bool started;                 /* owner saw its first message (HELLO / EXEC) */
 	bool done;                    /* END matched */
 	uint64_t off;                 /* next stream offset expected */
+	/* the stream's length as announced (rvmig-recv: a HELLO with
+	 * APP_F_SIZE), or REBUILD_NO_LIMIT (the default; kept by
+	 * rebuild_reset()) */
+	uint64_t limit;
+	uint64_t zero_left;           /* zeros of the current ZERO still to deliver */
 	uint64_t data_bytes, ctrl_bytes, zero_bytes;
 	uint8_t digest[32];           /* valid once done (or after rebuild_digest) */
 	bool digested;
@@ -58,8 +76,17 @@ void rebuild_fail(struct rebuild *r, int err, const char *fmt, ...)
 void rebuild_data(struct rebuild *r, uint64_t off, const void *data, size_t len);
 /* A decoded CTRL, ZERO or END message at `off`; returns false (and does
  * nothing) for other tags.  END checks length and digest (-RVMIG_EINTEGRITY)
- * and sets `done`; the parser's finish is left to the owner. */
+ * and sets `done`; the parser's finish is left to the owner.  A ZERO
+ * delivers its first step; the rest is left to rebuild_step(). */
 bool rebuild_msg(struct rebuild *r, const struct app_msg *m, uint64_t off);
+/* Whether a zero run is still being delivered: the owner must then call
+ * rebuild_step() (between turns of its event loop) and hand on nothing
+ * else until it is done. */
+bool rebuild_busy(const struct rebuild *r);
+/* Delivers the next REBUILD_ZERO_STEP bytes (at most) of the zero run,
+ * first waiting, if need be, for the digest to come within
+ * REBUILD_HASH_LAG of them: each call takes a bounded time. */
+void rebuild_step(struct rebuild *r);
 /* Finalizes the digest into r->digest (done by a matching END); later
  * calls keep it.  Nothing may be delivered afterwards. */
 void rebuild_digest(struct rebuild *r);
