@@ -316,9 +316,13 @@ static void housekeeping(struct rvmig_ep *ep)
 
 		ep_send_ctrl(ep, -1, &m, sizeof(m), true);
 	}
-	if (now - ep->last_rx_ns > to)
+	if (now - ep->last_rx_ns > to) {
+		/* A peer silent for the whole timeout will not send its FIN
+		 * either: close without waiting for it. */
+		ep->no_linger = true;
 		ep_fail(ep, -RVMIG_ETIMEDOUT, "nothing heard from the peer for %u ms",
 			ep->attr.timeout_ms);
+	}
 }
 
 /* One pass: reap completions, schedule work.  Returns completions handled. */

@@ -185,8 +185,8 @@ struct rvmig_ep {
 	uint64_t reply_id;
 	uint64_t last_rx_ns, last_tx_ns;
 
-	/* receiver: dropped in its handshake (setup.c); closed without waiting
-	 * for the peer (tp ep_abort) */
+	/* closed without waiting for the peer (tp ep_abort): a receiver dropped
+	 * in its handshake (setup.c), or a peer silent for the timeout */
 	bool no_linger;
 	/* receiver in its handshake: a failure is the listener's to report
 	 * (refused peers are logged by it, at a bounded rate), not logged here */

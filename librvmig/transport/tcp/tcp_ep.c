@@ -52,10 +52,12 @@ static void linger_close(struct tp_ep *ep)
 		shutdown(ep->links[i].fd, SHUT_WR);
 		pfd[n++] = (struct pollfd){ .fd = ep->links[i].fd, .events = POLLIN };
 	}
-	for (int rounds = 0; rounds < 200 && n; rounds++) { /* at most ~2 s */
+	/* at most 2 s of wall time (counting rounds of a 10 ms poll took
+	 * several times that on a slow, emulated host) */
+	for (int64_t end = tp_now_ms() + 2000, left; n && (left = end - tp_now_ms()) > 0;) {
 		uint32_t open = 0;
 
-		if (poll(pfd, n, 10) < 0 && errno != EINTR)
+		if (poll(pfd, n, left < 10 ? (int)left : 10) < 0 && errno != EINTR)
 			break;
 		for (uint32_t i = 0; i < n; i++) {
 			if (pfd[i].fd < 0)
