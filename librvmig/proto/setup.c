@@ -38,6 +38,7 @@ uint16_t proto_wire_version = WIRE_VERSION;
 #define REFUSE_LINGER_MS 500 /* for a refused peer's ERROR to leave */
 
 enum pend_state { PEND_LINKS, PEND_AUTH, PEND_REFUSING };
+#define PENDING_POLL_MS 100
 
 struct pending_session {
 	struct pending_session *next;
@@ -631,9 +632,18 @@ static void timer_arm(struct rvmig_listener *l)
 
 	if (!next)
 		next = UINT64_MAX;
-	for (struct pending_session *s = l->pending; s; s = s->next)
+	for (struct pending_session *s = l->pending; s; s = s->next) {
 		if (s->deadline_ns < next)
 			next = s->deadline_ns;
+		/* Peers exchanging messages are also polled every
+		 * PENDING_POLL_MS: a transport's completion notification can
+		 * be missed (seen over verbs in the Xen VM: rvmigd, waking
+		 * only on the listener fd, dropped a client whose answer to
+		 * the challenge had arrived), and polling costs nothing while
+		 * no peer is in its handshake. */
+		if (s->state != PEND_LINKS && ep_now_ns() + ms_ns(PENDING_POLL_MS) < next)
+			next = ep_now_ns() + ms_ns(PENDING_POLL_MS);
+	}
 	if (next != UINT64_MAX) {
 		its.it_value.tv_sec = (time_t)(next / 1000000000ull);
 		its.it_value.tv_nsec = (long)(next % 1000000000ull);
