@@ -23,6 +23,20 @@ then "closed" or "open".  Exits 0, or 1 when the set-up failed.
 opens N connections one after the other, each sending a hello and, once it
 is answered, resetting the connection (SO_LINGER 0): N refused peers for a
 listener with a key.  Prints "flooded N".
+
+    raw_peer.py HOST PORT slowloris DELAY
+
+sends the hello of a new session one byte every DELAY s (slowloris) and
+reads until the listener closes the connection or 30 s pass.  Prints
+"slowloris closed after S s, K of 50 bytes sent" (or "... open ...").
+
+    raw_peer.py HOST PORT garbage N
+
+opens N connections one after the other: the odd ones send 256 random
+bytes in place of a hello, the even ones a valid hello and then, once it is
+accepted, 4 frames of random headers and payloads instead of anything the
+listener asked for.  Each is read until the listener closes it or 10 s
+pass.  Prints "garbage N, closed K".
 """
 import os
 import select
@@ -64,6 +78,59 @@ def flood(host, port, n):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         s.close()
     print(f"flooded {n}", flush=True)
+    return 0
+
+
+def slowloris(host, port, delay):
+    s = socket.create_connection((host, port), timeout=5)
+    h, sent, t0, closed = hello(), 0, time.monotonic(), False
+    while not closed and time.monotonic() - t0 < 30:
+        if sent < len(h):
+            try:
+                s.sendall(h[sent:sent + 1])
+                sent += 1
+            except OSError:
+                closed = True
+                break
+        r, _, _ = select.select([s], [], [], delay)
+        if r:
+            try:
+                c = s.recv(4096)
+            except OSError:
+                c = b""
+            closed = not c
+    state = "closed" if closed else "open"
+    print(f"slowloris {state} after {time.monotonic() - t0:.1f} s, {sent} of {len(h)} bytes sent",
+          flush=True)
+    s.close()
+    return 0
+
+
+def garbage(host, port, n):
+    closed = 0
+    for i in range(n):
+        s = None
+        try:
+            s = socket.create_connection((host, port), timeout=5)
+            if i % 2:
+                s.sendall(hello())
+                kind, k = struct.unpack("BB", s.recv(2))
+                if kind == TCP_SETUP_ACCEPT:
+                    s.sendall(b"".join(os.urandom(32) + os.urandom(64) for _ in range(4)))
+            else:
+                s.sendall(os.urandom(256))
+            end = time.monotonic() + 10
+            while time.monotonic() < end:
+                r, _, _ = select.select([s], [], [], end - time.monotonic())
+                if r and not s.recv(65536):
+                    closed += 1
+                    break
+        except (OSError, struct.error):
+            closed += 1
+        finally:
+            if s:
+                s.close()
+    print(f"garbage {n}, closed {closed}", flush=True)
     return 0
 
 
@@ -130,6 +197,10 @@ def main():
     host, port, action = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     if action == "flood":
         return flood(host, port, int(sys.argv[4]))
+    if action == "slowloris":
+        return slowloris(host, port, float(sys.argv[4]))
+    if action == "garbage":
+        return garbage(host, port, int(sys.argv[4]))
     try:
         link = Link(host, port)
     except (OSError, EOFError, RuntimeError) as e:
