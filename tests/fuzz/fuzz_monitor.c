@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case 2:
-		mon_parse_status_rss(s, n, &a);
+		mon_parse_statm_rss(s, n, 4096, &a);
 		break;
 	case 3:
 		mon_parse_meminfo(s, n, &a, &b, &c);

@@ -643,3 +643,72 @@ Test(monitor_linux, removed_cgroup_is_gone)
 	rvmig_monitor_close(mon);
 	free(m);
 }
+
+/* A group removed and made again under the same name between two samples
+ * is another group: the watched one is GONE (the monitor reads a group
+ * through a descriptor of its directory, which keeps naming the old one). */
+Test(monitor_linux, recreated_cgroup_is_gone)
+{
+	struct mon_cg_mount *m;
+	long nm = cg_mounts(&m);
+	char name[64], dir[4200];
+	rvmig_monitor *mon = open_linux();
+	rvmig_monitor_snap *s;
+
+	cr_assert_gt(nm, 0, "no cgroup mount on this host");
+	snprintf(name, sizeof(name), "rvmig-test-monitor-again-%d", (int)getpid());
+	make_group(&m[0], name, dir, sizeof(dir));
+	cr_assert_geq(rvmig_monitor_watch_cgroup(mon, dir, NULL), 0);
+	s = sample(mon);
+	cr_assert_eq(rvmig_monitor_domain_flags(rvmig_monitor_domain(s, 0)) & RVMIG_MONITOR_DOM_GONE, 0);
+	rvmig_monitor_snap_free(s);
+	cr_assert_eq(rmdir(dir), 0, "rmdir %s: %s", dir, strerror(errno));
+	make_group(&m[0], name, dir, sizeof(dir));
+	s = sample(mon);
+	cr_assert(rvmig_monitor_domain_flags(rvmig_monitor_domain(s, 0)) & RVMIG_MONITOR_DOM_GONE,
+		  "a group made again under the watched name is not the watched group");
+	rvmig_monitor_snap_free(s);
+	rvmig_monitor_close(mon);
+	rmdir(dir);
+	free(m);
+}
+
+/* A group's threads include those of its child groups, and a child group
+ * made after the watch started is found (the monitor skips listing a group
+ * whose directory has no subdirectories). */
+Test(monitor_linux, child_groups_counted)
+{
+	struct mon_cg_mount *m;
+	long nm = cg_mounts(&m);
+	char name[64], dir[4200], sub[4300];
+	struct child c = spawn(HOLDER);
+	rvmig_monitor *mon = open_linux();
+	rvmig_monitor_snap *s;
+	const rvmig_monitor_dom *d;
+
+	cr_assert_gt(nm, 0, "no cgroup mount on this host");
+	snprintf(name, sizeof(name), "rvmig-test-monitor-nest-%d", (int)getpid());
+	make_group(&m[0], name, dir, sizeof(dir));
+	cr_assert_geq(rvmig_monitor_watch_cgroup(mon, dir, NULL), 0);
+	s = sample(mon);
+	cr_assert_eq(rvmig_monitor_domain_nvcpus(rvmig_monitor_domain(s, 0)), 0, "a new group is empty");
+	rvmig_monitor_snap_free(s);
+
+	snprintf(sub, sizeof(sub), "%s/inner", dir);
+	cr_assert(mkdir(sub, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", sub, strerror(errno));
+	start(&c);
+	cr_assert_eq(put_pid(sub, c.pid), 0, "cannot move %d into %s", (int)c.pid, sub);
+	s = sample(mon);
+	d = rvmig_monitor_domain(s, 0);
+	cr_assert_eq(rvmig_monitor_domain_flags(d) & RVMIG_MONITOR_DOM_GONE, 0);
+	cr_assert_eq(rvmig_monitor_domain_nvcpus(d), 1, "the child group's thread counts");
+	cr_assert_eq(rvmig_monitor_vcpu_id(rvmig_monitor_domain_vcpu(d, 0)), (uint64_t)c.pid);
+	rvmig_monitor_snap_free(s);
+
+	reap(&c);
+	rvmig_monitor_close(mon);
+	for (int i = 0; i < 100 && rmdir(sub) < 0 && errno == EBUSY; i++)
+		usleep(10000);
+	rmdir(dir);
+	free(m);
+}

@@ -5,6 +5,7 @@
  * last complete line, and a reused buffer larger than a later read's cap.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,5 +61,36 @@ Test(monitor_fsread, proc_files)
 	cr_assert_gt(n, 0);
 	cr_assert_eq(strncmp(b.p, "cpu ", 4), 0);
 	cr_assert_eq((size_t)n, strlen(b.p));
+	mon_buf_free(&b);
+}
+
+/* MON_READ_SHORT_EOF: the whole of a small file in one read, the same text
+ * as the read to EOF; a file larger than the first read still comes whole
+ * (a full read is not short); relative to a directory descriptor. */
+Test(monitor_fsread, short_eof_and_at)
+{
+	struct mon_buf a = { 0 }, b = { 0 };
+	char big[10000];
+	long n;
+	int dfd;
+
+	n = mon_read(&a, 4096, MON_READ_SHORT_EOF, "/proc/self/statm");
+	cr_assert_gt(n, 0);
+	cr_assert_eq(a.p[n - 1], '\n', "one whole line");
+	n = mon_read(&b, 4096, MON_READ_SHORT_EOF, "/proc/%d/schedstat", (int)getpid());
+	cr_assert_gt(n, 0);
+	cr_assert_eq(n, (long)strlen(b.p));
+	memset(big, 'y', sizeof(big));
+	write_file(big, sizeof(big));
+	cr_assert_eq(mon_read(&a, 1 << 20, MON_READ_SHORT_EOF, "%s", path), 10000);
+	cr_assert_eq(mon_read(&a, 9999, MON_READ_SHORT_EOF, "%s", path), -EFBIG);
+	dfd = open("/tmp", O_PATH | O_DIRECTORY);
+	cr_assert_geq(dfd, 0);
+	cr_assert_eq(mon_read_at(&b, 1 << 20, 0, dfd, "%s", path + strlen("/tmp/")), 10000);
+	cr_assert_eq(memcmp(a.p, b.p, 10000), 0);
+	cr_assert_eq(mon_read_at(&b, 100, 0, dfd, "no-such-%d", (int)getpid()), -ENOENT);
+	close(dfd);
+	unlink(path);
+	mon_buf_free(&a);
 	mon_buf_free(&b);
 }

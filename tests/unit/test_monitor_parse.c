@@ -95,20 +95,24 @@ Test(monitor_parse, pid_stat_refuses_malformed)
 					 &start), -EINVAL, "state is a letter");
 }
 
-Test(monitor_parse, status_rss)
+Test(monitor_parse, statm_rss)
 {
-	static const char text[] = "Name:\tcat\nState:\tR (running)\nVmHWM:\t    1776 kB\n"
-				   "VmRSS:\t    1776 kB\nRssAnon:\t     112 kB\n";
+	static const char text[] = "2139 444 387 5 0 112 0\n";
 	char *p = exact(text, sizeof(text) - 1);
 	uint64_t rss = 1;
 
-	cr_assert_eq(mon_parse_status_rss(p, sizeof(text) - 1, &rss), 0);
-	cr_assert_eq(rss, 1776 * 1024);
+	cr_assert_eq(mon_parse_statm_rss(p, sizeof(text) - 1, 4096, &rss), 0);
+	cr_assert_eq(rss, 444ull * 4096);
 	free(p);
-	cr_assert_eq(mon_parse_status_rss(S("Name:\tkthreadd\nState:\tS (sleeping)\n"), &rss), 0);
-	cr_assert_eq(rss, 0, "a kernel thread has no VmRSS line");
-	cr_assert_eq(mon_parse_status_rss(S("VmRSS:\t 12 MB\n"), &rss), -EINVAL);
-	cr_assert_eq(mon_parse_status_rss(S("VmRSS:\t 18014398509481984 kB\n"), &rss), -ERANGE);
+	cr_assert_eq(mon_parse_statm_rss(S("0 0 0 0 0 0 0\n"), 4096, &rss), 0);
+	cr_assert_eq(rss, 0, "a kernel thread has no pages");
+	cr_assert_eq(mon_parse_statm_rss(S("12"), 4096, &rss), -EINVAL, "one field");
+	cr_assert_eq(mon_parse_statm_rss(S(""), 4096, &rss), -EINVAL);
+	cr_assert_eq(mon_parse_statm_rss(S("10 x 3"), 4096, &rss), -EINVAL);
+	cr_assert_eq(mon_parse_statm_rss(S("10 20 3"), 4096, &rss), -EINVAL, "resident > size");
+	cr_assert_eq(mon_parse_statm_rss(S("18014398509481984 18014398509481984 0"), 4096, &rss),
+		     -ERANGE);
+	cr_assert_eq(mon_parse_statm_rss(S("99999999999999999999 1 0"), 4096, &rss), -ERANGE);
 }
 
 Test(monitor_parse, meminfo)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "monitor/linux/linux.h"
@@ -25,6 +26,8 @@
 
 void lx_cgroup_clear(struct lx_cgroup *cg)
 {
+	if (cg->has_dfd)
+		close(cg->dfd);
 	free(cg->dir);
 	free(cg->cpu_dir);
 	free(cg->cpuacct_dir);
@@ -149,6 +152,11 @@ int lx_cgroup_resolve(struct mon_backend *b, const char *path, struct lx_cgroup 
 		lx_cgroup_clear(cg);
 		return rc;
 	}
+	cg->dfd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cg->has_dfd = cg->dfd >= 0;
+	if (!cg->has_dfd)
+		LOG_INFO(b->ctx, "monitor", "cgroup %s: no descriptor for it (%s), read by path",
+			 real, rvmig_strerror(-errno));
 	if (cg->version == 1)
 		LOG_INFO(b->ctx, "monitor",
 			 "cgroup %s: v1 group %s; bandwidth from %s, CPU time from %s, memory from %s",
@@ -170,11 +178,14 @@ struct walk {
 	unsigned groups;
 };
 
-/* The threads of one group (not its children). */
-static int group_tasks(struct walk *wk, const char *dir)
+/* The threads of one group (not its children); `dfd`: the group's
+ * directory descriptor, or AT_FDCWD to go by `dir`. */
+static int group_tasks(struct walk *wk, int dfd, const char *dir)
 {
 	const char *list = wk->version == 2 ? "cgroup.threads" : "tasks";
-	long n = mon_read(&wk->b->ids, LX_IDS_MAX_BYTES, 0, "%s/%s", dir, list), count;
+	long n = dfd == AT_FDCWD ? mon_read(&wk->b->ids, LX_IDS_MAX_BYTES, 0, "%s/%s", dir, list)
+				 : mon_read_at(&wk->b->ids, LX_IDS_MAX_BYTES, 0, dfd, "%s", list),
+	     count;
 	uint64_t *tids;
 	char tdir[48];
 	int rc = 0;
@@ -205,8 +216,11 @@ static int group_tasks(struct walk *wk, const char *dir)
 	return rc;
 }
 
-/* The group at `dir` and the groups below it, depth first. */
-static int walk_group(struct walk *wk, const char *dir, int depth)
+/* The group at `dir` and the groups below it, depth first.  `nlink`: the
+ * directory's link count; cgroup file systems (kernfs) keep it at 2 + the
+ * number of child groups, so a group without children is not listed (a
+ * directory listing of a cgroup costs more than all its counters). */
+static int walk_group(struct walk *wk, int dfd, const char *dir, int depth, nlink_t nlink)
 {
 	char sub[PATH_MAX];
 	struct dirent *e;
@@ -220,9 +234,9 @@ static int walk_group(struct walk *wk, const char *dir, int depth)
 				 LX_CG_GROUPS_MAX);
 		return 0;
 	}
-	if ((rc = group_tasks(wk, dir)) < 0)
+	if ((rc = group_tasks(wk, dfd, dir)) < 0)
 		return rc;
-	if (depth >= LX_CG_DEPTH_MAX)
+	if (depth >= LX_CG_DEPTH_MAX || nlink == 2)
 		return 0;
 	dh = opendir(dir);
 	if (!dh)
@@ -230,18 +244,13 @@ static int walk_group(struct walk *wk, const char *dir, int depth)
 	while (rc == 0 && (e = readdir(dh))) {
 		struct stat st;
 
-		if (e->d_name[0] == '.')
+		if (e->d_name[0] == '.' || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
 			continue;
-		if (e->d_type == DT_UNKNOWN) {
-			if (fstatat(dirfd(dh), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    !S_ISDIR(st.st_mode))
-				continue;
-		} else if (e->d_type != DT_DIR) {
+		if (fstatat(dirfd(dh), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
 			continue;
-		}
 		if (snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) >= (int)sizeof(sub))
 			continue;
-		rc = walk_group(wk, sub, depth + 1);
+		rc = walk_group(wk, AT_FDCWD, sub, depth + 1, st.st_nlink);
 		if (rc == -ENOENT || rc == -ENODEV)
 			rc = 0; /* a child group removed meanwhile */
 	}
@@ -252,9 +261,12 @@ static int walk_group(struct walk *wk, const char *dir, int depth)
 /* An optional file: absent (-ENOENT), or present but switched off
  * (-EOPNOTSUPP: PSI disabled) means "not measured"; both come back as
  * -ENOENT, quietly. */
-static long read_opt(struct mon_backend *b, const char *dir, const char *file)
+static long read_opt(struct mon_backend *b, const struct lx_cgroup *cg, const char *dir,
+		     const char *file)
 {
-	long n = mon_read(&b->buf, LX_SMALL_MAX_BYTES, 0, "%s/%s", dir, file);
+	long n = cg->has_dfd && strcmp(dir, cg->dir) == 0
+			 ? mon_read_at(&b->buf, LX_SMALL_MAX_BYTES, MON_READ_SHORT_EOF, cg->dfd, "%s", file)
+			 : mon_read(&b->buf, LX_SMALL_MAX_BYTES, MON_READ_SHORT_EOF, "%s/%s", dir, file);
 
 	if (n == -EOPNOTSUPP)
 		return -ENOENT;
@@ -269,13 +281,29 @@ static int parse_fail(struct mon_backend *b, const char *dir, const char *file, 
 	return rc;
 }
 
-static int v2_counters(struct mon_backend *b, const struct lx_cgroup *cg, struct mon_dom_raw *d)
+/* Resident memory of a group without a memory controller: the sum over its
+ * processes.  A lone task (the common case: a single-threaded process per
+ * group) is its process, so cgroup.procs need not be read. */
+static int group_rss(struct mon_backend *b, const struct lx_cgroup *cg, struct mon_dom_raw *d,
+		     unsigned groups)
+{
+	if (groups == 1 && d->ntasks == 1)
+		return lx_task_rss(b, d->tasks[0].tid, &d->mem_cur);
+	if (groups == 1 && d->ntasks == 0) {
+		d->mem_cur = 0;
+		return 0;
+	}
+	return lx_procs_rss(b, cg->dir, &d->mem_cur);
+}
+
+static int v2_counters(struct mon_backend *b, const struct lx_cgroup *cg, struct mon_dom_raw *d,
+		       unsigned groups)
 {
 	uint64_t v;
 	long n;
 	int rc;
 
-	if ((n = read_opt(b, cg->dir, "cpu.stat")) >= 0) {
+	if ((n = read_opt(b, cg, cg->dir, "cpu.stat")) >= 0) {
 		if ((rc = mon_parse_key_u64(b->buf.p, (size_t)n, "usage_usec", &v)) == 0)
 			d->group_cpu_ns = v * 1000;
 		else if (rc != -ENOENT)
@@ -289,7 +317,7 @@ static int v2_counters(struct mon_backend *b, const struct lx_cgroup *cg, struct
 	} else if (n != -ENOENT) {
 		return (int)n;
 	}
-	if ((n = read_opt(b, cg->dir, "cpu.pressure")) >= 0) {
+	if ((n = read_opt(b, cg, cg->dir, "cpu.pressure")) >= 0) {
 		if ((rc = mon_parse_pressure(b->buf.p, (size_t)n, "some", &v)) < 0)
 			return parse_fail(b, cg->dir, "cpu.pressure", rc);
 		d->pressure_ns = v * 1000;
@@ -297,26 +325,27 @@ static int v2_counters(struct mon_backend *b, const struct lx_cgroup *cg, struct
 	} else if (n != -ENOENT) {
 		return (int)n;
 	}
-	if ((n = read_opt(b, cg->dir, "memory.current")) >= 0) {
+	if ((n = read_opt(b, cg, cg->dir, "memory.current")) >= 0) {
 		if ((rc = mon_parse_u64_or_max(b->buf.p, (size_t)n, &d->mem_cur)) < 0)
 			return parse_fail(b, cg->dir, "memory.current", rc);
-		if ((n = read_opt(b, cg->dir, "memory.max")) >= 0 &&
+		if ((n = read_opt(b, cg, cg->dir, "memory.max")) >= 0 &&
 		    (rc = mon_parse_u64_or_max(b->buf.p, (size_t)n, &d->mem_max)) < 0)
 			return parse_fail(b, cg->dir, "memory.max", rc);
 		return 0; /* the root group has no memory.max: unlimited */
 	}
 	if (n != -ENOENT)
 		return (int)n;
-	return lx_procs_rss(b, cg->dir, &d->mem_cur);
+	return group_rss(b, cg, d, groups);
 }
 
-static int v1_counters(struct mon_backend *b, const struct lx_cgroup *cg, struct mon_dom_raw *d)
+static int v1_counters(struct mon_backend *b, const struct lx_cgroup *cg, struct mon_dom_raw *d,
+		       unsigned groups)
 {
 	uint64_t v;
 	long n;
 	int rc;
 
-	if (cg->cpu_dir && (n = read_opt(b, cg->cpu_dir, "cpu.stat")) != -ENOENT) {
+	if (cg->cpu_dir && (n = read_opt(b, cg, cg->cpu_dir, "cpu.stat")) != -ENOENT) {
 		if (n < 0)
 			return (int)n;
 		rc = mon_parse_key_u64(b->buf.p, (size_t)n, "throttled_time", &v);
@@ -327,19 +356,19 @@ static int v1_counters(struct mon_backend *b, const struct lx_cgroup *cg, struct
 			return parse_fail(b, cg->cpu_dir, "cpu.stat", rc);
 		}
 	}
-	if (cg->cpuacct_dir && (n = read_opt(b, cg->cpuacct_dir, "cpuacct.usage")) != -ENOENT) {
+	if (cg->cpuacct_dir && (n = read_opt(b, cg, cg->cpuacct_dir, "cpuacct.usage")) != -ENOENT) {
 		if (n < 0)
 			return (int)n;
 		if ((rc = mon_parse_u64_or_max(b->buf.p, (size_t)n, &d->group_cpu_ns)) < 0)
 			return parse_fail(b, cg->cpuacct_dir, "cpuacct.usage", rc);
 	}
-	if (!cg->mem_dir || (n = read_opt(b, cg->mem_dir, "memory.usage_in_bytes")) == -ENOENT)
-		return lx_procs_rss(b, cg->dir, &d->mem_cur);
+	if (!cg->mem_dir || (n = read_opt(b, cg, cg->mem_dir, "memory.usage_in_bytes")) == -ENOENT)
+		return group_rss(b, cg, d, groups);
 	if (n < 0)
 		return (int)n;
 	if ((rc = mon_parse_u64_or_max(b->buf.p, (size_t)n, &d->mem_cur)) < 0)
 		return parse_fail(b, cg->mem_dir, "memory.usage_in_bytes", rc);
-	if ((n = read_opt(b, cg->mem_dir, "memory.limit_in_bytes")) == -ENOENT)
+	if ((n = read_opt(b, cg, cg->mem_dir, "memory.limit_in_bytes")) == -ENOENT)
 		return 0;
 	if (n < 0)
 		return (int)n;
@@ -373,15 +402,20 @@ int lx_sample_cgroup(struct mon_backend *b, struct lx_watch *w, const struct mon
 
 	d->mono_ns = lx_clock_ns(CLOCK_MONOTONIC);
 	d->boot_ns = lx_clock_ns(CLOCK_BOOTTIME);
-	if (w->gone || stat(w->cg.dir, &st) < 0 || st.st_ino != w->cg.ino || st.st_dev != w->cg.dev) {
+	/* With a descriptor, a removed group shows as its files gone
+	 * (-ENOENT/-ENODEV) and the path is looked at only then. */
+	if (w->gone || (w->cg.has_dfd ? fstat(w->cg.dfd, &st) : stat(w->cg.dir, &st)) < 0 ||
+	    st.st_ino != w->cg.ino || st.st_dev != w->cg.dev) {
 		cg_gone(b, w, d);
 		return 0;
 	}
-	rc = walk_group(&wk, w->cg.dir, 0);
+	rc = walk_group(&wk, w->cg.has_dfd ? w->cg.dfd : AT_FDCWD, w->cg.dir, 0, st.st_nlink);
 	if (rc == 0)
-		rc = w->cg.version == 2 ? v2_counters(b, &w->cg, d) : v1_counters(b, &w->cg, d);
-	if ((rc == -ENOENT || rc == -ENODEV) && stat(w->cg.dir, &st) < 0) {
-		cg_gone(b, w, d); /* removed while we read it */
+		rc = w->cg.version == 2 ? v2_counters(b, &w->cg, d, wk.groups)
+					: v1_counters(b, &w->cg, d, wk.groups);
+	if ((rc == -ENOENT || rc == -ENODEV) &&
+	    (stat(w->cg.dir, &st) < 0 || st.st_ino != w->cg.ino || st.st_dev != w->cg.dev)) {
+		cg_gone(b, w, d); /* removed (and maybe made again) while we read it */
 		return 0;
 	}
 	if (rc < 0)

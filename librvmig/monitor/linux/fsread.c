@@ -70,28 +70,50 @@ static long read_all(int fd, struct mon_buf *b, size_t cap, unsigned flags)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if ((flags & MON_READ_SHORT_EOF) && (size_t)n < room)
+			break;
 	}
 	b->p[len] = '\0';
 	return (long)len;
 }
 
-long mon_read(struct mon_buf *b, size_t cap, unsigned flags, const char *fmt, ...)
+static long read_path(struct mon_buf *b, size_t cap, unsigned flags, int dirfd, const char *fmt,
+		      va_list ap)
 {
 	char path[PATH_MAX];
-	va_list ap;
 	long rc;
 	int fd, n;
 
-	va_start(ap, fmt);
 	n = vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	rc = read_all(fd, b, cap, flags);
 	close(fd);
+	return rc;
+}
+
+long mon_read(struct mon_buf *b, size_t cap, unsigned flags, const char *fmt, ...)
+{
+	va_list ap;
+	long rc;
+
+	va_start(ap, fmt);
+	rc = read_path(b, cap, flags, AT_FDCWD, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+long mon_read_at(struct mon_buf *b, size_t cap, unsigned flags, int dirfd, const char *fmt, ...)
+{
+	va_list ap;
+	long rc;
+
+	va_start(ap, fmt);
+	rc = read_path(b, cap, flags, dirfd, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 

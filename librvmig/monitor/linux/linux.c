@@ -43,6 +43,7 @@ static int lx_open(struct rvmig_ctx *ctx, struct mon_backend **out)
 		return -ENOMEM;
 	b->ctx = ctx;
 	b->tick_ns = hz > 0 ? 1000000000ull / (uint64_t)hz : 10000000ull;
+	b->page_size = sysconf(_SC_PAGESIZE) > 0 ? (uint64_t)sysconf(_SC_PAGESIZE) : 4096;
 	*out = b;
 	return 0;
 }

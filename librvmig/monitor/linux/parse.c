@@ -168,18 +168,20 @@ static int kb_line(const struct cur *line, const char *key, uint64_t *bytes)
 	return 1;
 }
 
-int mon_parse_status_rss(const char *s, size_t len, uint64_t *rss)
+int mon_parse_statm_rss(const char *s, size_t len, uint64_t page_size, uint64_t *rss)
 {
 	struct cur c = { s, s + len }, line;
+	uint64_t size, pages;
+	int rc;
 
 	*rss = 0;
-	while (next_line(&c, &line)) {
-		int rc = kb_line(&line, "VmRSS", rss);
-
-		if (rc != 0)
-			return rc < 0 ? rc : 0;
-	}
-	return 0;
+	if (!next_line(&c, &line))
+		return -EINVAL;
+	if ((rc = get_u64_word(&line, &size)) < 0 || (rc = get_u64_word(&line, &pages)) < 0)
+		return rc;
+	if (pages > size)
+		return -EINVAL;
+	return mul_ok(pages, page_size, rss);
 }
 
 int mon_parse_meminfo(const char *s, size_t len, uint64_t *total, uint64_t *mfree,

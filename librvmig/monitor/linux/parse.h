@@ -24,9 +24,11 @@ int mon_parse_schedstat(const char *s, size_t len, struct mon_task *t);
  * fields are counted from the last ')'. */
 int mon_parse_pid_stat(const char *s, size_t len, char *state, uint64_t *start_ticks);
 
-/* /proc/PID/status: VmRSS in bytes; 0 when the line is absent (kernel
- * threads, zombies). */
-int mon_parse_status_rss(const char *s, size_t len, uint64_t *rss);
+/* /proc/PID/statm: the resident set (its second field, in pages of
+ * `page_size` bytes), the same figure as status's VmRSS at a fraction of
+ * the kernel's cost.  -EINVAL without two numbers or with more resident
+ * than total pages, -ERANGE on overflow. */
+int mon_parse_statm_rss(const char *s, size_t len, uint64_t page_size, uint64_t *rss);
 
 /* /proc/meminfo: MemTotal, MemFree, MemAvailable in bytes (MemAvailable
  * falls back to MemFree on kernels without it).  -EINVAL without MemTotal
