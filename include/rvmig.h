@@ -6,6 +6,7 @@
  *   rvmig/common.h   contexts, errors, logging
  *   rvmig/xfer.h     endpoints, memory regions, client/server/receiver
  *   rvmig/stream.h   push parser for Xen save / migration streams
+ *   rvmig/policy.h   utility, good/bad map, decider, parallel-migration planner
  *   rvmig/monitor.h  per-domain run / blocked / waiting time, CPU, memory
  */
 #ifndef RVMIG_H
@@ -15,5 +16,6 @@
 #include <rvmig/xfer.h>
 #include <rvmig/stream.h>
 #include <rvmig/monitor.h>
+#include <rvmig/policy.h>
 
 #endif

@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rvmig/policy.h - the policy model: pure computation, no I/O.  See
+ * rvmig_policy(3) (utility, samples, map), rvmig_decider(3) and
+ * rvmig_planner(3).
+ *
+ *   utility   how much an application's SLA is met, 0..1, from one
+ *             observable (a response time against a target, or a CPU
+ *             share against a floor): the sigmoid of Menasce & Bennani
+ *             (2006).
+ *   samples   measurements (configuration, offered load, observed
+ *             latency), parsed from CSV text the caller read.
+ *   map       a good/bad map over (CPU share, offered load) fitted from
+ *             samples: the capacity that meets the SLA at each share, a
+ *             boundary band where action is due, and its validation error
+ *             on held-out samples.
+ *   decider   fed observations over time, proposes actions with hysteresis,
+ *             minimum dwell, per-domain and global cool-downs; the chosen
+ *             action maximises predicted utility minus cost, and carries
+ *             its reason.
+ *   planner   the pre-copy model of Xen's save / restore / live migration,
+ *             k transfers sharing one link, streamed through a queue:
+ *             per-VM start, end and downtime, the makespan, the choice of
+ *             k and order, and link calibration from measured runs.
+ *
+ * Conventions (rvmig/common.h): calls return 0 or a count on success and a
+ * negative errno on failure; parameter and result structs start with a
+ * `size` member the caller sets to sizeof(struct ...).  Nothing here does
+ * I/O, keeps global state, starts threads or needs a context; an object is
+ * used by one thread at a time.  Calls that can fail on bad input take an
+ * optional text buffer (err, errlen) for a message naming what was wrong
+ * and where; text from the input in it is escaped (rvmig_text_escape()).
+ * Units: times in seconds (double) unless named _ns, CPU shares in CPUs
+ * (0.05 = 5 % of one CPU), loads in requests per second, sizes in bytes.
+ */
+#ifndef RVMIG_POLICY_H
+#define RVMIG_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rvmig/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- SLA and utility (rvmig_policy(3)) -------------------------------- */
+
+enum rvmig_sla_kind {
+	/* The observable must stay at or below the target (a response time,
+	 * ms): U(R) = e^{a(b-R)} / (1 + e^{a(b-R)}). */
+	RVMIG_SLA_RESPONSE = 1,
+	/* The observable must stay at or above the target (a CPU share
+	 * floor, CPUs): U(x) = e^{a(x-b)} / (1 + e^{a(x-b)}). */
+	RVMIG_SLA_FLOOR = 2,
+};
+
+/* Latency column a response-time SLA reads from samples. */
+enum rvmig_metric {
+	RVMIG_METRIC_P99 = 0, /* default */
+	RVMIG_METRIC_P50 = 1,
+	RVMIG_METRIC_MEAN = 2,
+};
+
+struct rvmig_sla {
+	size_t size;              /* sizeof(struct rvmig_sla) */
+	enum rvmig_sla_kind kind; /* default RVMIG_SLA_RESPONSE */
+	enum rvmig_metric metric; /* RESPONSE only; default RVMIG_METRIC_P99 */
+	double target;            /* b: ms (RESPONSE) or CPUs (FLOOR); required, > 0 */
+	/* a: steepness, per unit of the observable; > 0.  Default 4/target:
+	 * U falls from 0.88 at 0.5 x target to 0.5 at the target and 0.12 at
+	 * 1.5 x target (RESPONSE). */
+	double alpha;
+};
+
+/*
+ * Utility of observing `x` under `sla`, in [0, 1]: 0.5 at the target,
+ * towards 1 as the SLA is met with margin, towards 0 as it is missed.
+ * x = +inf gives 0 (RESPONSE) or 1 (FLOOR).  NaN for an invalid SLA
+ * (kind, a target <= 0 or not finite, alpha < 0 or not finite) or x NaN.
+ */
+RVMIG_API double rvmig_utility(const struct rvmig_sla *sla, double x);
+
+/* ---- samples (rvmig_policy(3)) ---------------------------------------- */
+
+typedef struct rvmig_samples rvmig_samples;
+
+/* The CSV header, exactly, as the first line that is not a comment. */
+#define RVMIG_SAMPLES_HEADER \
+	"app,scenario,cpu_share,offered_rps,achieved_rps,p50_ms,p99_ms,mean_ms,errors,duration_s"
+#define RVMIG_SAMPLES_MAX_LINE 1024     /* bytes per line, without the newline */
+#define RVMIG_SAMPLES_MAX_NAME 64       /* bytes of app and scenario */
+#define RVMIG_SAMPLES_MAX_ROWS 100000
+
+/* One measurement.  app and scenario: 1..RVMIG_SAMPLES_MAX_NAME bytes of
+ * [A-Za-z0-9._-]; cpu_share, offered_rps, duration_s > 0; achieved_rps and
+ * the latencies >= 0; p50 <= p99; all finite.  `line`: the CSV line (1 is
+ * the first), 0 for samples added with rvmig_samples_add(). */
+struct rvmig_sample {
+	size_t size;              /* sizeof(struct rvmig_sample) */
+	const char *app;
+	const char *scenario;
+	double cpu_share;         /* CPU cap, CPUs; uncapped runs: the host's CPUs */
+	double offered_rps;       /* offered (paced) request rate */
+	double achieved_rps;      /* measured throughput */
+	double p50_ms, p99_ms, mean_ms;
+	uint64_t errors;          /* failed requests */
+	double duration_s;
+	unsigned line;
+};
+
+/* An empty set.  -ENOMEM. */
+RVMIG_API int rvmig_samples_create(rvmig_samples **out);
+/*
+ * Parses CSV text (`len` bytes at `text`, not NUL-terminated) into a new
+ * set: '#' comment lines and empty lines anywhere, then the header line
+ * RVMIG_SAMPLES_HEADER, then one row per measurement; lines end in "\n"
+ * (a "\r" before it is dropped).  Numbers are decimal (digits, optional
+ * '.', fraction and exponent); nan, inf, hex, signs on counts, empty
+ * fields, quotes, extra or missing columns are refused.  Returns the
+ * number of rows, -EINVAL with err naming the line, column and field
+ * ("line 7, column 4 (offered_rps): \"1e999\" is not a finite number"),
+ * -E2BIG past RVMIG_SAMPLES_MAX_ROWS rows or a line past
+ * RVMIG_SAMPLES_MAX_LINE bytes, -ENOMEM.  Nothing is returned on error.
+ */
+RVMIG_API int rvmig_samples_parse(const void *text, size_t len, rvmig_samples **out,
+				  char *err, size_t errlen);
+/* Adds a copy of *s (its strings copied), validated as a parsed row.
+ * Returns the index, -EINVAL (err says why), -E2BIG, -ENOMEM. */
+RVMIG_API int rvmig_samples_add(rvmig_samples *set, const struct rvmig_sample *s,
+				char *err, size_t errlen);
+RVMIG_API void rvmig_samples_free(rvmig_samples *set);
+RVMIG_API size_t rvmig_samples_count(const rvmig_samples *set);
+/* Fills *out (up to out->size) with sample i; its strings belong to the
+ * set.  -ERANGE for i out of range, -EINVAL for a too-small out->size. */
+RVMIG_API int rvmig_samples_get(const rvmig_samples *set, size_t i, struct rvmig_sample *out);
+
+/* ---- good/bad map (rvmig_policy(3)) ----------------------------------- */
+
+typedef struct rvmig_map rvmig_map;
+
+struct rvmig_map_attr {
+	size_t size;              /* sizeof(struct rvmig_map_attr) */
+	/* Which samples: app and scenario equal to these; NULL: any (but a
+	 * map must not mix apps: -EINVAL when the selection holds two). */
+	const char *app;
+	const char *scenario;
+	/* The SLA that makes a sample good: kind RVMIG_SLA_RESPONSE, its
+	 * metric column <= target.  Required. */
+	struct rvmig_sla sla;
+	/* A sample is also bad when it did not keep up, achieved_rps <
+	 * min_achieved * offered_rps (default 0.95), or more than
+	 * max_error_share of its requests failed, errors / (achieved_rps *
+	 * duration_s) (default 0.01). */
+	double min_achieved;
+	double max_error_share;
+	/* Half-width of the boundary band, relative to capacity (default
+	 * 0.10): a point is BOUNDARY when load/capacity(share) is within
+	 * [1 - band, 1 + band]. */
+	double band;
+};
+
+enum rvmig_map_class {
+	RVMIG_MAP_GOOD = 1,
+	RVMIG_MAP_BOUNDARY = 2,
+	RVMIG_MAP_BAD = 3,
+};
+
+/*
+ * Fits the map: for each CPU share in the selection that has both good
+ * and bad samples, the boundary point is the geometric mean of its largest
+ * good load below every bad one and the smallest bad load above it; the
+ * capacity model capacity(share) = c0 + c1 * share is fitted to those
+ * points by least squares on relative error (one point: c0 = 0).  Why
+ * linear: capacity of a CPU-bound server grows in proportion to its CPU
+ * (nginx in the issue: 2.3 k req/s at 0.05 CPU, 4.3 k at 0.1, 8.9 k at
+ * 0.2, 16.5 k at 0.4, 34.7 k at 0.8: 41-46 k req/s per CPU), and relative
+ * error weighs the 0.05-CPU point as much as the 0.8-CPU one.
+ * Returns 0, -EINVAL (bad attr), -EDOM (no share with a boundary, or a
+ * capacity that does not grow with share), -ENOMEM; err says why.
+ */
+RVMIG_API int rvmig_map_fit(const rvmig_samples *set, const struct rvmig_map_attr *attr,
+			    rvmig_map **out, char *err, size_t errlen);
+RVMIG_API void rvmig_map_free(rvmig_map *map);
+/* capacity(share) = c0 + c1 * share, req/s; never below 0. */
+RVMIG_API double rvmig_map_capacity(const rvmig_map *map, double share);
+/* The smallest share whose capacity is `load`: (load - c0) / c1, >= 0. */
+RVMIG_API double rvmig_map_share_needed(const rvmig_map *map, double load);
+RVMIG_API enum rvmig_map_class rvmig_map_classify(const rvmig_map *map, double share, double load);
+/* The coefficients (each pointer may be NULL) and the number of boundary
+ * points they were fitted to. */
+RVMIG_API unsigned rvmig_map_coef(const rvmig_map *map, double *c0, double *c1);
+/* Boundary point i (0 <= i < the count above): its share and capacity.
+ * -ERANGE out of range. */
+RVMIG_API int rvmig_map_boundary(const rvmig_map *map, unsigned i, double *share, double *capacity);
+
+struct rvmig_map_error {
+	size_t size;              /* sizeof(struct rvmig_map_error) */
+	unsigned samples;         /* samples judged (those the attr selects) */
+	unsigned misclassified;   /* predicted good (load <= capacity) but bad, or the reverse */
+	double misclass_rate;     /* misclassified / samples */
+	unsigned boundaries;      /* held-out boundary points compared */
+	double cap_err_mean;      /* mean |predicted - measured| / measured capacity */
+	double cap_err_max;
+};
+
+/* Judges `map` on `set` (samples it was not fitted to), selected and
+ * classified as by the map's own attr.  -EINVAL. */
+RVMIG_API int rvmig_map_evaluate(const rvmig_map *map, const rvmig_samples *set,
+				 struct rvmig_map_error *out);
+/*
+ * k-fold cross-validation over CPU shares: the distinct shares of the
+ * selection, in increasing order, go to fold i % k; each fold is held out
+ * in turn, the map fitted to the others and judged on it; the figures are
+ * summed (rates and means over all held-out samples / points).  k >= 2;
+ * k larger than the number of shares is leave-one-share-out.  -EINVAL,
+ * -EDOM when a fold leaves no boundary to fit (err says which), -ENOMEM.
+ */
+RVMIG_API int rvmig_map_crossval(const rvmig_samples *set, const struct rvmig_map_attr *attr,
+				 unsigned k, struct rvmig_map_error *out, char *err, size_t errlen);
+
+/* ---- decider (rvmig_decider(3)) --------------------------------------- */
+
+typedef struct rvmig_decider rvmig_decider;
+
+struct rvmig_decider_attr {
+	size_t size;              /* sizeof(struct rvmig_decider_attr) */
+	/* Hysteresis on utility: a domain whose utility falls below
+	 * act_below (default 0.3) is VIOLATING at once, and stays so until its
+	 * utility has stayed above release_above (default 0.7) for
+	 * min_dwell_ns; then it is SATISFIED.  Otherwise a domain above
+	 * release_above is SATISFIED, one between the thresholds in HOLD.
+	 * 0 < act_below < release_above < 1. */
+	double act_below;
+	double release_above;
+	/* A domain must have been VIOLATING (or SATISFIED) without a break
+	 * for min_dwell_ns before an action is taken for it (default 30 s;
+	 * 1 for practically none). */
+	uint64_t min_dwell_ns;
+	/* After an action: none for the same domain for domain_cooldown_ns
+	 * (default 120 s), none at all for global_cooldown_ns (default 10 s). */
+	uint64_t domain_cooldown_ns;
+	uint64_t global_cooldown_ns;
+	/* Cost of an action in utility units: its own cost plus
+	 * cost_per_downtime_s per second of downtime (default 1.0) plus
+	 * cost_per_duration_s per second it takes (default 0.001).
+	 * Negative values are taken as 0. */
+	double cost_per_downtime_s;
+	double cost_per_duration_s;
+};
+
+/* A domain the decider watches. */
+struct rvmig_policy_domain {
+	size_t size;              /* sizeof(struct rvmig_policy_domain) */
+	uint64_t id;
+	const char *name;         /* copied; NULL: "" */
+	struct rvmig_sla sla;
+	/* Capacity model (rvmig_map_coef()), req/s = c0 + c1 * share; used
+	 * for RESPONSE SLAs to predict the response time at another share.
+	 * c1 = 0: unknown, actions predict no change. */
+	double cap_c0, cap_c1;
+	double share;             /* CPU share now, CPUs, > 0 */
+};
+
+enum rvmig_action_kind {
+	RVMIG_ACT_NONE = 0,
+	RVMIG_ACT_CREDIT_WEIGHT = 1,  /* Xen credit/credit2 weight: value */
+	RVMIG_ACT_CREDIT_CAP = 2,     /* Xen cap, % of one CPU: value */
+	RVMIG_ACT_VCPUS = 3,          /* vCPU count: value */
+	RVMIG_ACT_PIN = 4,            /* vCPU pinning: arg (a CPU list) */
+	RVMIG_ACT_CPUFREQ = 5,        /* cpufreq governor: arg */
+	RVMIG_ACT_SAVE = 6,           /* save to a checkpoint: arg (path) */
+	RVMIG_ACT_RESTORE = 7,        /* restore from a checkpoint: arg */
+	RVMIG_ACT_MIGRATE = 8,        /* live migration: arg (destination) */
+	RVMIG_ACT_CG_CPU_MAX = 9,     /* cgroup cpu.max / cfs quota, CPUs x 1e6: value */
+	RVMIG_ACT_CG_CPU_WEIGHT = 10, /* cgroup cpu.weight / cpu.shares: value */
+	RVMIG_ACT_CG_CPUSET = 11,     /* cgroup cpuset.cpus: arg */
+	RVMIG_ACT_NKINDS
+};
+
+/* A candidate action, described by its effect on the domain's share. */
+struct rvmig_action {
+	size_t size;              /* sizeof(struct rvmig_action) */
+	enum rvmig_action_kind kind;
+	uint64_t domain;          /* the domain it acts on */
+	double share;             /* the domain's CPU share after it, CPUs, > 0 */
+	int64_t value;            /* kind-specific number (see the kinds) */
+	const char *arg;          /* kind-specific text; not copied */
+	double cost;              /* own cost, utility units; < 0: a saving (resources freed) */
+	double duration_s;        /* how long it takes (planner); >= 0 */
+	double downtime_s;        /* how long the domain stops (planner); >= 0 */
+};
+
+/* Why an action was chosen.  A RAISE acts on a VIOLATING domain, a
+ * RELEASE on a SATISFIED one (an action with negative cost that keeps the
+ * predicted utility above release_above). */
+enum rvmig_decision_why {
+	RVMIG_WHY_RAISE = 1,
+	RVMIG_WHY_RELEASE = 2,
+};
+
+struct rvmig_reason {
+	enum rvmig_decision_why why;
+	enum rvmig_sla_kind sla_kind;
+	const char *metric;       /* "p99_ms", "p50_ms", "mean_ms", "cpu_share"; static */
+	double observed;          /* the last observed value of the metric */
+	double target;            /* the SLA target */
+	double load;              /* the load predicted for: the highest observed since state_since_ns, req/s */
+	double threshold;         /* the utility threshold crossed (act_below or release_above) */
+	double utility_before;    /* utility of the observation */
+	double predicted;         /* predicted value of the metric after the action */
+	double utility_after;     /* predicted utility after the action */
+	double cost;              /* total cost (own + downtime + duration) */
+	uint64_t state_since_ns;  /* since when the domain is in its state */
+};
+
+struct rvmig_decision {
+	size_t size;              /* sizeof(struct rvmig_decision) */
+	uint64_t domain;
+	struct rvmig_action action; /* copy of the chosen candidate (arg not copied) */
+	struct rvmig_reason reason;
+};
+
+enum rvmig_domain_state {
+	RVMIG_DOM_UNKNOWN = 0,    /* nothing observed yet */
+	RVMIG_DOM_VIOLATING = 1,
+	RVMIG_DOM_HOLD = 2,       /* between the thresholds and not VIOLATING */
+	RVMIG_DOM_SATISFIED = 3,
+};
+
+/* Why a domain got no action at the last decide call. */
+enum rvmig_hold {
+	RVMIG_HOLD_NONE = 0,      /* it got one */
+	RVMIG_HOLD_NO_DATA = 1,
+	RVMIG_HOLD_IN_BAND = 2,   /* between the thresholds: nothing is due */
+	RVMIG_HOLD_DWELL = 3,
+	RVMIG_HOLD_DOMAIN_COOLDOWN = 4,
+	RVMIG_HOLD_GLOBAL_COOLDOWN = 5,
+	RVMIG_HOLD_NO_BENEFIT = 6, /* no candidate predicted utility - cost above doing nothing */
+	RVMIG_HOLD_NO_CANDIDATE = 7, /* no candidate action for this domain */
+	RVMIG_HOLD_LIMIT = 8,     /* due, but `max` decisions were already written */
+};
+
+struct rvmig_domain_status {
+	size_t size;              /* sizeof(struct rvmig_domain_status) */
+	enum rvmig_domain_state state;
+	enum rvmig_hold hold;
+	double utility;           /* of the last observation; NaN before one */
+	double observed, load, share;
+	uint64_t state_since_ns;
+	uint64_t last_action_ns;  /* 0: never */
+};
+
+/* attr may be NULL (defaults).  -EINVAL (thresholds out of order), -ENOMEM. */
+RVMIG_API int rvmig_decider_create(const struct rvmig_decider_attr *attr, rvmig_decider **out);
+RVMIG_API void rvmig_decider_destroy(rvmig_decider *dec);
+/* Adds a domain, or replaces the SLA, capacity model and share of one
+ * with the same id.  -EINVAL (invalid SLA or share), -ENOMEM. */
+RVMIG_API int rvmig_decider_set_domain(rvmig_decider *dec, const struct rvmig_policy_domain *d);
+/*
+ * An observation of domain `id` at `now_ns` (any monotonic clock, never
+ * decreasing): its SLA observable (ms for RESPONSE, CPUs for FLOOR), the
+ * offered load (req/s; 0 if unknown) and its CPU share now.  Updates the
+ * domain's utility and hysteresis state.  -ENOENT (unknown domain),
+ * -EINVAL (a value NaN, negative or infinite, share <= 0, time going
+ * back).
+ */
+RVMIG_API int rvmig_decider_observe(rvmig_decider *dec, uint64_t now_ns, uint64_t id,
+				    double observed, double load, double share);
+/*
+ * Decides at `now_ns` among the `n` candidate actions (each for one
+ * domain; several per domain are usual: the steps up and down of each
+ * actuator).  For each domain, in the order they were added, whose state
+ * calls for action and whose dwell and cool-downs are over: the candidate
+ * with the greatest predicted utility minus cost, if that beats doing
+ * nothing (the utility now).  Writes at most `max` decisions to `out`
+ * (each out[i].size set by the caller) and returns how many; a decision
+ * counts as taken: it starts the cool-downs and sets the domain's share to
+ * the action's (the next observation says what really happened).  With a
+ * global cool-down at most one decision is returned per call.  Every
+ * domain's hold reason is kept for rvmig_decider_status().  -EINVAL (a
+ * candidate for no known domain, share <= 0, NaN, a too-small size).
+ */
+RVMIG_API int rvmig_decider_decide(rvmig_decider *dec, uint64_t now_ns,
+				   const struct rvmig_action *cand, size_t n,
+				   struct rvmig_decision *out, size_t max);
+/* Domain `id`'s state.  -ENOENT, -EINVAL. */
+RVMIG_API int rvmig_decider_status(const rvmig_decider *dec, uint64_t id,
+				   struct rvmig_domain_status *out);
+/* Names: "credit-weight", ... (kinds), "in-band", ... (holds), "violating",
+ * ... (states), "raise" / "release"; static, never NULL ("?" for an unknown
+ * value). */
+RVMIG_API const char *rvmig_action_kind_name(enum rvmig_action_kind kind);
+RVMIG_API const char *rvmig_hold_name(enum rvmig_hold hold);
+RVMIG_API const char *rvmig_domain_state_name(enum rvmig_domain_state state);
+RVMIG_API const char *rvmig_why_name(enum rvmig_decision_why why);
+
+/* ---- parallel-migration planner (rvmig_planner(3)) -------------------- */
+
+typedef struct rvmig_planner rvmig_planner;
+typedef struct rvmig_plan rvmig_plan;
+
+/* The link the transfers share and the rules they follow. */
+struct rvmig_link {
+	size_t size;              /* sizeof(struct rvmig_link) */
+	double bandwidth;         /* B, bytes/s of the link; required, > 0 */
+	double per_transfer_cap;  /* bytes/s one transfer can reach; 0: B */
+	/* Fixed time of each transfer besides its bytes (connection, domain
+	 * create / suspend / resume), spent before its first byte in its
+	 * concurrency slot, without using the link (default 0). */
+	double overhead_s;
+	/* Extra downtime of a migration besides its last copy (suspend,
+	 * device state, resume on the other side; default 0). */
+	double stop_overhead_s;
+	/* Pre-copy stop rule: at most max_iterations live rounds (default
+	 * 5), or stop once fewer than dirty_threshold pages (default 50) of
+	 * page_size bytes (default 4096) are dirty, as Xen 4.17 does. */
+	unsigned max_iterations;
+	unsigned dirty_threshold;
+	unsigned page_size;
+	/* Concurrency cap (default 8, at most 1024) and downtime SLA of every
+	 * migration in seconds (0: none) that rvmig_planner_choose() keeps to. */
+	unsigned max_concurrent;
+	double max_downtime_s;
+};
+
+enum rvmig_transfer_kind {
+	RVMIG_XFER_MIGRATE = 1,   /* live: pre-copy rounds, then a stop-and-copy */
+	RVMIG_XFER_SAVE = 2,      /* the domain is paused, its memory sent once */
+	RVMIG_XFER_RESTORE = 3,   /* a checkpoint sent back once; the domain runs at the end */
+};
+
+struct rvmig_transfer {
+	size_t size;              /* sizeof(struct rvmig_transfer) */
+	enum rvmig_transfer_kind kind;
+	uint64_t id;
+	double mem_bytes;         /* M, > 0 */
+	double dirty_rate;        /* D, bytes/s the guest dirties (MIGRATE); >= 0 */
+};
+
+enum rvmig_plan_order {
+	RVMIG_ORDER_GIVEN = 0,    /* as added */
+	RVMIG_ORDER_SHORTEST = 1, /* shortest predicted transfer first */
+	RVMIG_ORDER_LONGEST = 2,  /* longest first (LPT) */
+};
+
+/* Per-transfer prediction in a plan. */
+struct rvmig_plan_entry {
+	size_t size;              /* sizeof(struct rvmig_plan_entry) */
+	uint64_t id;
+	enum rvmig_transfer_kind kind;
+	unsigned position;        /* place in the queue, 0 first */
+	double start_s, end_s;    /* from the plan's start */
+	double downtime_s;        /* MIGRATE: last copy + stop_overhead_s; SAVE/RESTORE: end - start */
+	double bytes;             /* sent in all */
+	unsigned rounds;          /* MIGRATE: live rounds + the stop-and-copy; else 1 */
+};
+
+/* A planner for one link.  -EINVAL (bad link), -ENOMEM. */
+RVMIG_API int rvmig_planner_create(const struct rvmig_link *link, rvmig_planner **out);
+RVMIG_API void rvmig_planner_destroy(rvmig_planner *pl);
+/* Adds a transfer.  Returns its index, -EINVAL, -E2BIG (past 65536), -ENOMEM. */
+RVMIG_API int rvmig_planner_add(rvmig_planner *pl, const struct rvmig_transfer *t);
+/*
+ * Simulates the queue in `order` with at most k transfers at once: a
+ * transfer starts as soon as a slot is free (a stream, not waves), the
+ * active transfers share the link equally (each at most
+ * per_transfer_cap), and the rates change whenever one starts sending or
+ * ends.  -EINVAL (k == 0, no transfers), -ENOMEM.
+ */
+RVMIG_API int rvmig_planner_simulate(const rvmig_planner *pl, unsigned k,
+				     enum rvmig_plan_order order, rvmig_plan **out);
+/*
+ * Chooses k (1 .. max_concurrent) and order for the least makespan with
+ * every migration's downtime within max_downtime_s (ties: smaller k).  If
+ * no choice meets the SLA, returns the one with the least worst downtime
+ * and rvmig_plan_meets_sla() says so.  -EINVAL, -ENOMEM.
+ */
+RVMIG_API int rvmig_planner_choose(const rvmig_planner *pl, rvmig_plan **out);
+RVMIG_API void rvmig_plan_free(rvmig_plan *plan);
+RVMIG_API double rvmig_plan_makespan(const rvmig_plan *plan);
+/* The longest downtime of a migration in the plan; 0 without migrations. */
+RVMIG_API double rvmig_plan_max_downtime(const rvmig_plan *plan);
+RVMIG_API unsigned rvmig_plan_concurrency(const rvmig_plan *plan);
+RVMIG_API enum rvmig_plan_order rvmig_plan_order(const rvmig_plan *plan);
+/* 1 when every migration's downtime is within the link's max_downtime_s. */
+RVMIG_API int rvmig_plan_meets_sla(const rvmig_plan *plan);
+RVMIG_API size_t rvmig_plan_count(const rvmig_plan *plan);
+/* Entry i, in the order transfers were added.  -ERANGE, -EINVAL. */
+RVMIG_API int rvmig_plan_entry(const rvmig_plan *plan, size_t i, struct rvmig_plan_entry *out);
+/* "given", "shortest-first", "longest-first"; static, never NULL. */
+RVMIG_API const char *rvmig_plan_order_name(enum rvmig_plan_order order);
+
+/*
+ * Calibrates a link from n measured runs, run i being k[i] transfers of
+ * bytes[i] each started together, all done after makespan_s[i]: fits
+ * makespan = overhead + k * bytes / bandwidth by least squares and stores
+ * bandwidth and overhead_s into *link (the rest of it untouched).  A
+ * negative intercept is refitted as 0.  When rel_err is not NULL it gets
+ * the largest |predicted - measured| / measured over the runs.  -EINVAL
+ * (n < 2, values <= 0 or not finite), -EDOM (all runs move the same
+ * k * bytes, or the fit gives no positive bandwidth).
+ */
+RVMIG_API int rvmig_link_calibrate(const unsigned *k, const double *bytes,
+				   const double *makespan_s, size_t n,
+				   struct rvmig_link *link, double *rel_err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RVMIG_POLICY_H */

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * map.c - the good/bad map over (CPU share, offered load): which samples
+ * are good, the boundary point of each share, the linear capacity model
+ * fitted to them, and classification with a boundary band.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "policy/common.h"
+#include "policy/map.h"
+
+#define DEF_MIN_ACHIEVED 0.95
+#define DEF_MAX_ERROR_SHARE 0.01
+#define DEF_BAND 0.10
+
+static int copy_name(char *dst, const char *src, const char *what, char *err, size_t errlen)
+{
+	size_t n;
+
+	dst[0] = 0;
+	if (!src)
+		return 0;
+	n = strnlen(src, RVMIG_SAMPLES_MAX_NAME + 1);
+	if (!pol_name_ok(src, n))
+		return pol_err(err, errlen, -EINVAL, "map %s: not 1..%d characters of [A-Za-z0-9._-]",
+			       what, RVMIG_SAMPLES_MAX_NAME);
+	memcpy(dst, src, n);
+	dst[n] = 0;
+	return 0;
+}
+
+int pol_map_cfg(const struct rvmig_map_attr *attr, struct pol_map_cfg *cfg, char *err,
+		size_t errlen)
+{
+	struct rvmig_map_attr a;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!attr || pol_in(&a, sizeof(a), attr) < 0)
+		return pol_err(err, errlen, -EINVAL, "no map attr, or its size is not set");
+	rc = pol_sla_norm(&a.sla, &cfg->sla, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (cfg->sla.kind != RVMIG_SLA_RESPONSE)
+		return pol_err(err, errlen, -EINVAL, "a map is fitted to a response-time SLA");
+	cfg->min_achieved = a.min_achieved ? a.min_achieved : DEF_MIN_ACHIEVED;
+	cfg->max_error_share = a.max_error_share ? a.max_error_share : DEF_MAX_ERROR_SHARE;
+	cfg->band = a.band ? a.band : DEF_BAND;
+	if (!pol_num_ok(cfg->min_achieved, 0, 1) || cfg->min_achieved > 1)
+		return pol_err(err, errlen, -EINVAL, "min_achieved %g is not in (0, 1]", a.min_achieved);
+	if (!pol_num_ok(cfg->max_error_share, 0, 1) || cfg->max_error_share > 1)
+		return pol_err(err, errlen, -EINVAL, "max_error_share %g is not in (0, 1]",
+			       a.max_error_share);
+	if (!pol_num_ok(cfg->band, 0, 1) || cfg->band >= 1)
+		return pol_err(err, errlen, -EINVAL, "band %g is not in (0, 1)", a.band);
+	rc = copy_name(cfg->app, a.app, "app", err, errlen);
+	return rc < 0 ? rc : copy_name(cfg->scenario, a.scenario, "scenario", err, errlen);
+}
+
+int pol_map_selects(const struct pol_map_cfg *cfg, const struct pol_sample *s)
+{
+	return (!cfg->app[0] || !strcmp(cfg->app, s->app)) &&
+	       (!cfg->scenario[0] || !strcmp(cfg->scenario, s->scenario));
+}
+
+int pol_map_good(const struct pol_map_cfg *cfg, const struct pol_sample *s)
+{
+	const double lat[] = { s->p99_ms, s->p50_ms, s->mean_ms };
+	double done = s->achieved_rps * s->duration_s;
+
+	if (lat[cfg->sla.metric] > cfg->sla.target)
+		return 0;
+	if (s->achieved_rps < cfg->min_achieved * s->offered_rps)
+		return 0;
+	return (double)s->errors <= cfg->max_error_share * done;
+}
+
+struct sel {
+	double share, load;
+	int good;
+};
+
+static int cmp_sel(const void *a, const void *b)
+{
+	const struct sel *x = a, *y = b;
+
+	if (x->share != y->share)
+		return x->share > y->share ? 1 : -1;
+	return (x->load > y->load) - (x->load < y->load);
+}
+
+/* The boundary of one share's samples g[0..n), sorted by load: the
+ * geometric mean of the largest good load below the smallest bad one and
+ * that bad one. */
+static void share_boundary(const struct sel *g, size_t n, struct pol_share *out)
+{
+	size_t b = 0;
+
+	out->share = g[0].share;
+	out->has_boundary = 0;
+	while (b < n && g[b].good)
+		b++;
+	if (b == 0 || b == n)
+		return;
+	/* g[b - 1] is good and below the first bad load unless they are equal. */
+	for (size_t i = b; i-- > 0;)
+		if (g[i].load < g[b].load) {
+			out->has_boundary = 1;
+			out->cap = sqrt(g[i].load * g[b].load);
+			return;
+		}
+}
+
+int pol_map_scan(const struct pol_map_cfg *cfg, const struct rvmig_samples *set,
+		 struct pol_share **out, char *err, size_t errlen)
+{
+	const struct pol_sample *first = NULL;
+	struct pol_share *sh;
+	struct sel *v;
+	size_t n = 0, u = 0;
+
+	*out = NULL;
+	v = malloc((set->n ? set->n : 1) * sizeof(*v));
+	sh = malloc((set->n ? set->n : 1) * sizeof(*sh));
+	if (!v || !sh) {
+		free(v);
+		free(sh);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		const struct pol_sample *s = &set->v[i];
+
+		if (!pol_map_selects(cfg, s))
+			continue;
+		if (first && strcmp(first->app, s->app)) {
+			free(v);
+			free(sh);
+			return pol_err(err, errlen, -EINVAL,
+				       "the selection holds apps \"%s\" (line %u) and \"%s\" (line %u): "
+				       "name one", first->app, first->line, s->app, s->line);
+		}
+		first = first ? first : s;
+		v[n].share = s->cpu_share;
+		v[n].load = s->offered_rps;
+		v[n].good = pol_map_good(cfg, s);
+		n++;
+	}
+	qsort(v, n, sizeof(*v), cmp_sel);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && v[j].share == v[i].share; j++)
+			;
+		share_boundary(v + i, j - i, &sh[u++]);
+	}
+	free(v);
+	*out = sh;
+	return (int)u;
+}
+
+int pol_map_share_index(const struct pol_share *sh, int n, double share)
+{
+	int lo = 0, hi = n - 1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (sh[mid].share == share)
+			return mid;
+		if (sh[mid].share < share)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+int pol_map_fit_points(const struct pol_point *p, unsigned n, double *c0, double *c1)
+{
+	double sw = 0, sws = 0, swss = 0, swc = 0, swsc = 0, det;
+
+	if (n == 0)
+		return -EDOM;
+	/* Weights 1/C^2: the squared error of C_i relative to C_i. */
+	for (unsigned i = 0; i < n; i++) {
+		double w = 1.0 / (p[i].cap * p[i].cap);
+
+		sw += w;
+		sws += w * p[i].share;
+		swss += w * p[i].share * p[i].share;
+		swc += w * p[i].cap;
+		swsc += w * p[i].share * p[i].cap;
+	}
+	det = sw * swss - sws * sws;
+	if (n >= 2 && det > 1e-12 * sw * swss) {
+		*c1 = (sw * swsc - sws * swc) / det;
+		*c0 = (swc - *c1 * sws) / sw;
+	} else {
+		/* One share: capacity proportional to it. */
+		*c0 = 0;
+		*c1 = swsc / swss;
+	}
+	return *c1 > 0 && isfinite(*c0) && isfinite(*c1) ? 0 : -EDOM;
+}
+
+RVMIG_API int rvmig_map_fit(const rvmig_samples *set, const struct rvmig_map_attr *attr,
+			    rvmig_map **out, char *err, size_t errlen)
+{
+	struct rvmig_map *m;
+	struct pol_share *sh;
+	int n, rc;
+
+	if (!set || !out)
+		return pol_err(err, errlen, -EINVAL, "no samples or no place for the map");
+	*out = NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	rc = pol_map_cfg(attr, &m->cfg, err, errlen);
+	if (rc < 0)
+		goto fail;
+	n = rc = pol_map_scan(&m->cfg, set, &sh, err, errlen);
+	if (rc < 0)
+		goto fail;
+	m->points = calloc(n ? (size_t)n : 1, sizeof(*m->points));
+	if (!m->points) {
+		free(sh);
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (int i = 0; i < n; i++)
+		if (sh[i].has_boundary)
+			m->points[m->npoints++] = (struct pol_point){ sh[i].share, sh[i].cap };
+	free(sh);
+	rc = pol_map_fit_points(m->points, m->npoints, &m->c0, &m->c1);
+	if (rc < 0) {
+		if (m->npoints == 0)
+			pol_err(err, errlen, rc,
+				"none of the %d CPU shares selected has both a good sample and a "
+				"bad one at a higher load: no boundary to fit", n);
+		else
+			pol_err(err, errlen, rc, "capacity does not grow with CPU share "
+				"(c1 = %g req/s per CPU over %u boundary points)", m->c1, m->npoints);
+		goto fail;
+	}
+	*out = m;
+	return 0;
+fail:
+	rvmig_map_free(m);
+	return rc;
+}
+
+RVMIG_API void rvmig_map_free(rvmig_map *map)
+{
+	if (!map)
+		return;
+	free(map->points);
+	free(map);
+}
+
+RVMIG_API double rvmig_map_capacity(const rvmig_map *map, double share)
+{
+	double c = map->c0 + map->c1 * share;
+
+	return c > 0 ? c : 0;
+}
+
+RVMIG_API double rvmig_map_share_needed(const rvmig_map *map, double load)
+{
+	double s = (load - map->c0) / map->c1;
+
+	return s > 0 ? s : 0;
+}
+
+RVMIG_API enum rvmig_map_class rvmig_map_classify(const rvmig_map *map, double share, double load)
+{
+	double c = rvmig_map_capacity(map, share);
+
+	if (c <= 0 || load > c * (1 + map->cfg.band))
+		return RVMIG_MAP_BAD;
+	return load <= c * (1 - map->cfg.band) ? RVMIG_MAP_GOOD : RVMIG_MAP_BOUNDARY;
+}
+
+RVMIG_API unsigned rvmig_map_coef(const rvmig_map *map, double *c0, double *c1)
+{
+	if (c0)
+		*c0 = map->c0;
+	if (c1)
+		*c1 = map->c1;
+	return map->npoints;
+}
+
+RVMIG_API int rvmig_map_boundary(const rvmig_map *map, unsigned i, double *share, double *capacity)
+{
+	if (i >= map->npoints)
+		return -ERANGE;
+	if (share)
+		*share = map->points[i].share;
+	if (capacity)
+		*capacity = map->points[i].cap;
+	return 0;
+}
