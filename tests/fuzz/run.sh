@@ -23,6 +23,7 @@ declare -A srcs=(
   [appmsg]="$top/tests/fuzz/fuzz_appmsg.c $top/tools/common/appmsg.c $top/librvmig/core/text.c -I$top/tools"
   [keyfile]="$top/tests/fuzz/fuzz_keyfile.c $top/librvmig/proto/keyfile.c"
   [journal]="$top/tests/fuzz/fuzz_journal.c $top/tools/recv/journal.c $top/tools/recv/ownfile.c -I$top/tools"
+  [samples]="$top/tests/fuzz/fuzz_samples.c $(ls "$top"/librvmig/policy/*.c | tr '\n' ' ') $top/librvmig/core/text.c"
 )
 
 # Seeds.
@@ -51,6 +52,13 @@ printf '\x07\x02xl\0migrate-receive\0' > "$work/seed-appmsg/exec"
 # Key files: a key with its line end, one too long.
 printf '0123456789abcdef0123456789abcdef\n' > "$work/seed-keyfile/key"
 head -c 300 /dev/zero | tr '\0' k > "$work/seed-keyfile/long"
+# The policy model's measurement CSV (rvmig/policy.h): two shares with a
+# boundary each, and a comment.
+mkdir -p "$work/seed-samples"
+{ printf '# sweep\napp,scenario,cpu_share,offered_rps,achieved_rps,p50_ms,p99_ms,mean_ms,errors,duration_s\n'
+  printf 'nginx,alone,0.1,2000,2000,1,3,1.2,0,30\nnginx,alone,0.1,5000,4300,20,90,30,0,30\n'
+  printf 'nginx,alone,0.2,4000,4000,1,3,1.2,0,30\nnginx,alone,0.2,10000,8900,20,90,30,12,30\n'
+} > "$work/seed-samples/sweep"
 # The monitor's parsers: this host's own /proc and cgroup files, each after
 # the byte that selects its parser in fuzz_monitor.c.
 mkdir -p "$work/seed-monitor"
@@ -63,10 +71,10 @@ mon_seed 3 /proc/meminfo; mon_seed 4 /sys/fs/cgroup/cpu/cpu.stat; mon_seed 5 /pr
 mon_seed 7 /proc/stat; mon_seed 7 /proc/self/mountinfo
 
 status=0
-for t in stream wire uri journal monitor appmsg keyfile; do
+for t in stream wire uri journal monitor appmsg keyfile samples; do
   bin="$work/fuzz_$t"
   # shellcheck disable=SC2086
-  clang "${cflags[@]}" -o "$bin" ${srcs[$t]} "${core[@]}" -lcrypto
+  clang "${cflags[@]}" -o "$bin" ${srcs[$t]} "${core[@]}" -lcrypto -lm
   mkdir -p "$work/corpus-$t"
   echo "fuzz: $t for ${secs}s"
   if "$bin" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=1024 \
