@@ -9,6 +9,7 @@ PKGS=(
   build-essential cmake pkg-config git zstd
   libibverbs-dev librdmacm-dev libssl-dev libxxhash-dev libcriterion-dev libxen-dev
   libmicrohttpd-dev   # rvmig-top --listen (the Prometheus exporter)
+  libncurses-dev      # rvmig-top's live view
   clang libclang-rt-14-dev
   # soft-RoCE VM tier
   qemu-system-x86 linux-image-amd64 busybox-static kmod iproute2
@@ -19,6 +20,8 @@ PKGS=(
   gnuplot-nox netcat-openbsd openssh-client openssh-server python3 valgrind xxhash
   # unit.top.prometheus: promtool and a real Prometheus server; curl for /metrics
   prometheus curl
+  # unit.top.live: a terminal emulator (pyte) reading rvmig-top's live view
+  python3-pyte
 )
 
 missing=()

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rvmig-top - per-domain run / blocked / wait accounting from the monitor
- * API (rvmig/monitor.h), in the manner of xentop: batch mode (-b) prints a
- * table (or CSV / JSON lines) every -d seconds, -i times; --listen serves
- * the same figures to Prometheus on /metrics, sampled on the same timer and
- * served from a cache.  Not yet: the live (ncurses) view, the Xen backend,
- * rvmig transfers.
+ * API (rvmig/monitor.h), in the manner of xentop: on a terminal, a live
+ * view (ncurses, top/live.h) refreshed every -d seconds; batch mode (-b)
+ * prints a table (or CSV / JSON lines) every -d seconds, -i times; --listen
+ * serves the same figures to Prometheus on /metrics, sampled on the same
+ * timer and served from a cache; --record appends every sample to a file
+ * (top/record.h) that rvmig-top-plot draws.  Not yet: rvmig transfers.
  *
  * The first sample only primes the interval figures: the first table is
  * printed after -d seconds.
@@ -22,15 +23,23 @@
 
 #include "common/cli.h"
 #include "top/collect.h"
+#include "top/record.h"
 #include "top/view.h"
 #ifdef RVMIG_TOP_EXPORTER
 #include "top/exporter.h"
+#endif
+#ifdef RVMIG_TOP_LIVE
+#include <unistd.h>
+
+#include "top/live.h"
+#include "top/pane_dom.h"
 #endif
 
 enum {
 	OPT_CSV = OPT_TOOL_FIRST,
 	OPT_JSON,
 	OPT_LISTEN,
+	OPT_RECORD,
 };
 
 enum out_form { OUT_TABLE, OUT_CSV, OUT_JSON };
@@ -45,17 +54,25 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: rvmig-top -b [-d SECONDS] [-i ITERATIONS] [--csv|--json] [-p PID]... [-g CGROUP]...\n"
-		"       rvmig-top --listen ADDR:PORT [-d SECONDS] [-i ITERATIONS] [-p PID]... [-g CGROUP]...\n"
+		"usage: rvmig-top [-d SECONDS] [-i ITERATIONS] [--record FILE] [-p PID]... [-g CGROUP]...\n"
+		"       rvmig-top -b [-d SECONDS] [-i ITERATIONS] [--csv|--json] [--record FILE] [-p PID]... [-g CGROUP]...\n"
+		"       rvmig-top --listen ADDR:PORT [-d SECONDS] [-i ITERATIONS] [--record FILE] [-p PID]... [-g CGROUP]...\n"
 		"Per-domain CPU, run / blocked / wait shares and memory (Linux backend: processes\n"
-		"and cgroups).\n"
+		"and cgroups).  On a terminal without -b: the live view (keys: h).\n"
 		"  -p, --pid PID          watch a process with all its threads (repeatable)\n"
 		"  -g, --cgroup PATH      watch a cgroup directory, v1 cpu or v2 (repeatable)\n"
-		"  -b, --batch            print to stdout every interval (the live view: not yet)\n"
+#ifdef RVMIG_TOP_LIVE
+		"  -b, --batch            print to stdout every interval instead of the live view\n"
+#else
+		"  -b, --batch            print to stdout every interval (the live view is not built:\n"
+		"                         curses was not found)\n"
+#endif
 		"  -d, --delay SECONDS    interval between samples (default 3, as xentop)\n"
 		"  -i, --iterations N     stop after N intervals (default: until SIGINT/SIGTERM)\n"
 		"      --csv              batch output as CSV, one line per domain and interval\n"
 		"      --json             batch output as one JSON object per interval\n"
+		"      --record FILE      append every sample to FILE (tab-separated, format 1;\n"
+		"                         rvmig-top-plot FILE -o PNG draws it)\n"
 #ifdef RVMIG_TOP_EXPORTER
 		"      --listen ADDR:PORT serve /metrics (Prometheus text format 0.0.4)\n"
 #else
@@ -127,13 +144,15 @@ int main(int argc, char **argv)
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "record", required_argument, NULL, OPT_RECORD },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tool_opts o;
 	struct top_collect col;
 	rvmig_ctx *ctx = NULL;
-	const char *listen_at = NULL;
-	bool batch = false;
+	const char *listen_at = NULL, *record_path = NULL;
+	struct top_record *rec = NULL;
+	bool batch = false, live = false;
 	enum out_form form = OUT_TABLE;
 	double delay = 3;
 	long iterations = -1;
@@ -145,6 +164,9 @@ int main(int argc, char **argv)
 	unsigned nwatch = 0;
 #ifdef RVMIG_TOP_EXPORTER
 	struct top_exporter *exp = NULL;
+#endif
+#ifdef RVMIG_TOP_LIVE
+	struct top_live *lv = NULL;
 #endif
 
 	tool_opts_init(&o, "rvmig-top");
@@ -186,6 +208,7 @@ int main(int argc, char **argv)
 		case OPT_CSV: form = OUT_CSV; break;
 		case OPT_JSON: form = OUT_JSON; break;
 		case OPT_LISTEN: listen_at = optarg; break;
+		case OPT_RECORD: record_path = optarg; break;
 		default:
 			rc = tool_opt(&o, c, optarg);
 			if (rc == 1)
@@ -199,8 +222,21 @@ int main(int argc, char **argv)
 		tool_err("unexpected argument '%s'", argv[optind]);
 		return 2;
 	}
-	if (!batch && !listen_at) {
-		tool_err("the live view is not there yet: use -b (batch) or --listen");
+	/* the live view: without -b, on a terminal (with --listen too) */
+#ifdef RVMIG_TOP_LIVE
+	live = !batch && isatty(STDOUT_FILENO);
+#endif
+	if (!batch && !listen_at && !live) {
+#ifdef RVMIG_TOP_LIVE
+		tool_err("standard output is not a terminal: use -b (batch) or --listen");
+#else
+		tool_err("this rvmig-top was built without curses (no live view): "
+			 "use -b (batch) or --listen");
+#endif
+		return 2;
+	}
+	if (record_path && !*record_path) {
+		tool_err("--record: an empty file name");
 		return 2;
 	}
 #ifndef RVMIG_TOP_EXPORTER
@@ -235,8 +271,20 @@ int main(int argc, char **argv)
 		tool_info("serving /metrics on %s every %g s", listen_at, delay);
 	}
 #endif
+	if (record_path && top_record_open(record_path, delay, &rec)) {
+		status = 2;
+		goto out;
+	}
 	if (batch && form == OUT_CSV && top_write_csv_header(stdout))
 		goto out;
+#ifdef RVMIG_TOP_LIVE
+	if (live) {
+		const struct top_pane *panes[] = { &top_pane_domains };
+
+		if (top_live_start(panes, 1, delay, &lv))
+			goto out;
+	}
+#endif
 
 	struct timespec next;
 	clock_gettime(CLOCK_MONOTONIC, &next);
@@ -249,8 +297,16 @@ int main(int argc, char **argv)
 			goto out;
 		}
 #endif
+		if (rec && top_record_append(rec, &col.view))
+			goto out;
 		if (n > 0 && batch && write_batch(form, &col.view))
 			goto out;
+#ifdef RVMIG_TOP_LIVE
+		if (lv && (rc = top_live_draw(lv, &col.view))) {
+			tool_err("cannot draw: %s", strerror(-rc));
+			goto out;
+		}
+#endif
 		if (iterations > 0 && n >= iterations)
 			break;
 		double whole;
@@ -262,11 +318,23 @@ int main(int argc, char **argv)
 			next.tv_sec++;
 			next.tv_nsec -= 1000000000L;
 		}
+#ifdef RVMIG_TOP_LIVE
+		if (lv) {
+			if (!top_live_wait(lv, &next, &delay, &stop_signal))
+				break;
+			continue;
+		}
+#endif
 		if (!sleep_until(&next))
 			break;
 	}
 	status = 0;
 out:
+#ifdef RVMIG_TOP_LIVE
+	top_live_stop(lv);
+#endif
+	if (top_record_close(rec))
+		status = 1;
 #ifdef RVMIG_TOP_EXPORTER
 	top_exporter_stop(exp);
 #endif

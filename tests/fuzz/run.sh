@@ -23,6 +23,7 @@ declare -A srcs=(
   [appmsg]="$top/tests/fuzz/fuzz_appmsg.c $top/tools/common/appmsg.c $top/librvmig/core/text.c -I$top/tools"
   [keyfile]="$top/tests/fuzz/fuzz_keyfile.c $top/librvmig/proto/keyfile.c"
   [journal]="$top/tests/fuzz/fuzz_journal.c $top/tools/recv/journal.c $top/tools/recv/ownfile.c -I$top/tools"
+  [prom]="$top/tests/fuzz/fuzz_prom.c $top/tools/policy/prom_decode.c $top/librvmig/core/text.c -I$top/tools -ljson-c"
   [samples]="$top/tests/fuzz/fuzz_samples.c $(ls "$top"/librvmig/policy/*.c | tr '\n' ' ') $top/librvmig/core/text.c"
 )
 
@@ -59,6 +60,12 @@ mkdir -p "$work/seed-samples"
   printf 'nginx,alone,0.1,2000,2000,1,3,1.2,0,30\nnginx,alone,0.1,5000,4300,20,90,30,0,30\n'
   printf 'nginx,alone,0.2,4000,4000,1,3,1.2,0,30\nnginx,alone,0.2,10000,8900,20,90,30,12,30\n'
 } > "$work/seed-samples/sweep"
+# Prometheus query API answers (tools/policy/prom.h): a vector, a matrix,
+# an error.
+mkdir -p "$work/seed-prom"
+printf '{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"rvmig_host_cpus","instance":"h:9101"},"value":[1733500000.5,"2"]}]}}' > "$work/seed-prom/vector"
+printf '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"domain":"a\\u001b"},"values":[[1,"NaN"],[2,"+Inf"],[3,"1e3"]]}]}}' > "$work/seed-prom/matrix"
+printf '{"status":"error","errorType":"bad_data","error":"parse error"}' > "$work/seed-prom/error"
 # The monitor's parsers: this host's own /proc and cgroup files, each after
 # the byte that selects its parser in fuzz_monitor.c.
 mkdir -p "$work/seed-monitor"
@@ -66,12 +73,12 @@ mon_seed() { # SELECTOR FILE
   [ -r "$2" ] || return 0
   { printf "\\$(printf '%03o' "$1")"; head -c 16384 "$2"; } > "$work/seed-monitor/$1-$(basename "$2")"
 }
-mon_seed 0 /proc/self/schedstat; mon_seed 1 /proc/self/stat; mon_seed 2 /proc/self/status
+mon_seed 0 /proc/self/schedstat; mon_seed 1 /proc/self/stat; mon_seed 2 /proc/self/statm
 mon_seed 3 /proc/meminfo; mon_seed 4 /sys/fs/cgroup/cpu/cpu.stat; mon_seed 5 /proc/pressure/cpu
 mon_seed 7 /proc/stat; mon_seed 7 /proc/self/mountinfo
 
 status=0
-for t in stream wire uri journal monitor appmsg keyfile samples; do
+for t in stream wire uri journal monitor appmsg keyfile samples prom; do
   bin="$work/fuzz_$t"
   # shellcheck disable=SC2086
   clang "${cflags[@]}" -o "$bin" ${srcs[$t]} "${core[@]}" -lcrypto -lm

@@ -25,13 +25,19 @@ echo "installed rvmig $version into $prefix"
 echo "== installed programs: RUNPATH with \$ORIGIN, --version names librvmig $version"
 # The tools built in every configuration must all be there; rvmig-save only
 # exists with libxenlight, so it is checked when found.
-for t in bin/rvmig-send bin/rvmig-recv bin/rvmig-tunnel bin/rvmig-top bin/rvmig-bench sbin/rvmigd; do
+for t in bin/rvmig-send bin/rvmig-recv bin/rvmig-tunnel bin/rvmig-top bin/rvmig-top-plot bin/rvmig-bench sbin/rvmigd; do
 	test -x "$prefix/$t" || { echo "install: $t missing"; exit 1; }
 done
 n=0
 for prog in "$prefix"/bin/* "$prefix"/sbin/*; do
 	[ -f "$prog" ] || continue
 	name=${prog#"$prefix"/}
+	# scripts (rvmig-top-plot) have no RUNPATH and no library: they must run
+	if [ "$(head -c 2 "$prog")" = '#!' ]; then
+		out=$("$prog" --help 2>&1) || { echo "$name --help failed: $out"; exit 1; }
+		echo "$name: a script, --help runs"
+		continue
+	fi
 	runpath=$(readelf -d "$prog" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')
 	case $runpath in
 	*'$ORIGIN'*) ;;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "common/cli.h"
 #include "top/collect.h"
@@ -13,7 +14,11 @@ int top_collect_open(struct top_collect *c, rvmig_ctx *ctx)
 {
 	int rc;
 
+	struct utsname u;
+
 	memset(c, 0, sizeof(*c));
+	if (uname(&u) == 0)
+		snprintf(c->host, sizeof(c->host), "%s", u.nodename);
 	rc = rvmig_monitor_open(ctx, "auto", &c->mon);
 	if (rc)
 		tool_err("cannot open a monitor: %s", rvmig_strerror(rc));
@@ -57,6 +62,55 @@ int top_collect_watch(struct top_collect *c, enum top_kind kind, const char *wha
 	return 0;
 }
 
+/* Copies the snapshot's vCPUs and pCPU idle shares into c's arrays (grown
+ * as needed) and points the view's domains at them. */
+static int collect_detail(struct top_collect *c, const rvmig_monitor_snap *s, unsigned n)
+{
+	unsigned ncpus = rvmig_monitor_host_ncpus(s);
+	size_t total = 0, k = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		total += rvmig_monitor_domain_nvcpus(rvmig_monitor_domain(s, i));
+	if (total > c->vcpus_cap) {
+		struct top_vcpu *v = realloc(c->vcpus, total * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->vcpus = v;
+		c->vcpus_cap = total;
+	}
+	if (ncpus > c->cpu_idle_cap) {
+		double *d = realloc(c->cpu_idle, ncpus * sizeof(*d));
+
+		if (!d)
+			return -ENOMEM;
+		c->cpu_idle = d;
+		c->cpu_idle_cap = ncpus;
+	}
+	for (unsigned i = 0; i < ncpus; i++)
+		c->cpu_idle[i] = rvmig_monitor_host_cpu_idle_share(s, i);
+	for (unsigned i = 0; i < n; i++) {
+		const rvmig_monitor_dom *m = rvmig_monitor_domain(s, i);
+		unsigned nv = rvmig_monitor_domain_nvcpus(m);
+
+		c->doms[i].vcpus = nv ? &c->vcpus[k] : NULL;
+		c->doms[i].nvcpus = nv;
+		for (unsigned j = 0; j < nv; j++, k++) {
+			const rvmig_monitor_vcpu *mv = rvmig_monitor_domain_vcpu(m, j);
+
+			c->vcpus[k] = (struct top_vcpu){
+				.id = rvmig_monitor_vcpu_id(mv),
+				.cpu_s = rvmig_monitor_vcpu_cpu_ns(mv) / 1e9,
+				.run_share = rvmig_monitor_vcpu_run_share(mv),
+				.blocked_share = rvmig_monitor_vcpu_blocked_share(mv),
+				.wait_share = rvmig_monitor_vcpu_wait_share(mv),
+				.execs_per_s = rvmig_monitor_vcpu_execs_per_s(mv),
+			};
+		}
+	}
+	return 0;
+}
+
 int top_collect_sample(struct top_collect *c)
 {
 	rvmig_monitor_snap *s;
@@ -90,6 +144,11 @@ int top_collect_sample(struct top_collect *c)
 		d->execs_per_s = rvmig_monitor_domain_execs_per_s(m);
 		d->mem_bytes = rvmig_monitor_domain_mem_cur(m);
 	}
+	if ((rc = collect_detail(c, s, n))) {
+		tool_err("sampling failed: %s", rvmig_strerror(rc));
+		rvmig_monitor_snap_free(s);
+		return rc;
+	}
 	if (c->snap)
 		rvmig_monitor_snap_free(c->snap);
 	c->snap = s;
@@ -101,6 +160,10 @@ int top_collect_sample(struct top_collect *c)
 		.mem_free = rvmig_monitor_host_mem_free(s),
 		.ndoms = n,
 		.doms = c->doms,
+		.host = c->host[0] ? c->host : NULL,
+		.backend = rvmig_monitor_backend(c->mon),
+		.mem_avail = rvmig_monitor_host_mem_avail(s),
+		.cpu_idle = c->cpu_idle,
 	};
 	return 0;
 }
@@ -112,5 +175,7 @@ void top_collect_close(struct top_collect *c)
 	rvmig_monitor_close(c->mon);
 	free(c->kinds);
 	free(c->doms);
+	free(c->vcpus);
+	free(c->cpu_idle);
 	memset(c, 0, sizeof(*c));
 }

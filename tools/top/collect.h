@@ -18,6 +18,13 @@ struct top_collect {
 	struct top_dom *doms;    /* the counters live here between samples */
 	rvmig_monitor_snap *snap; /* the last sample: the names point into it */
 	struct top_view view;
+	/* the last sample's vCPUs (all domains, in domain order) and pCPU idle
+	 * shares: grown to the most seen, never shrunk */
+	struct top_vcpu *vcpus;
+	size_t vcpus_cap;
+	double *cpu_idle;
+	unsigned cpu_idle_cap;
+	char host[65];           /* uname's nodename */
 };
 
 /* Opens the Linux backend ("auto") on ctx.  Returns 0 or -errno (printed). */

@@ -13,6 +13,13 @@
 
 enum top_kind { TOP_PROCESS, TOP_CGROUP };
 
+/* One vCPU of a domain (Linux: one thread), over the last interval. */
+struct top_vcpu {
+	uint64_t id;         /* Linux: the thread's TID */
+	double cpu_s;        /* cumulative CPU time, seconds */
+	double run_share, blocked_share, wait_share, execs_per_s;
+};
+
 struct top_dom {
 	const char *name;    /* any bytes but NUL (escaped where the form needs it) */
 	enum top_kind kind;
@@ -25,6 +32,7 @@ struct top_dom {
 	/* over the last interval */
 	double cpu_pct, run_share, blocked_share, wait_share, execs_per_s;
 	uint64_t mem_bytes;
+	const struct top_vcpu *vcpus; /* nvcpus of them; NULL when not collected */
 };
 
 struct top_view {
@@ -34,6 +42,13 @@ struct top_view {
 	uint64_t mem_total, mem_free;
 	unsigned ndoms;
 	const struct top_dom *doms;
+	/* Where the figures come from, and the host's other figures: NULL /
+	 * 0 when not known.  cpu_idle: ncpus shares (0..1) of the interval
+	 * each physical CPU was idle. */
+	const char *host;    /* the host's name (uname) */
+	const char *backend; /* the monitor backend ("linux") */
+	uint64_t mem_avail;
+	const double *cpu_idle;
 };
 
 /* The state flags as xentop-like letters, "----" when none: g(one),

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# unit.top.record: rvmig-top --record against a sleeper and a busy loop, in
+# batch mode: the file's header and rows parse (format 1, rvmig-top(1)),
+# the busy loop runs (or waits for a CPU) and the sleeper is blocked; a
+# second run appends; the file is 0600 and never reached through a
+# symbolic link, and a file that is not a record of this format is refused
+# untouched.  Then rvmig-top-plot draws it: a PNG of the size asked for;
+# transfer rows (T) add a panel; a damaged record is refused with its line.
+set -euo pipefail
+top=$1
+plot=$2
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+sleep 60 & sleeper=$!; pids+=("$sleeper")
+sh -c 'while :; do :; done' & busy=$!; pids+=("$busy")
+rec=$tmp/rec.tsv
+
+echo "== rvmig-top -b -d 0.5 -i 3 --record"
+"$top" -b -d 0.5 -i 3 --record "$rec" -p "$sleeper" -p "$busy" >"$tmp/table"
+cat "$rec"
+[ "$(stat -c %a "$rec")" = 600 ] || { echo "record mode $(stat -c %a "$rec"), expected 600"; exit 1; }
+
+check() { # record, runs expected, samples expected
+	/usr/bin/python3 - "$@" "$sleeper" "$busy" <<'PY'
+import sys
+path, runs, samples, sleeper, busy = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+lines = open(path).read().split("\n")
+assert lines[-1] == "", "the file does not end with a newline"
+lines = lines[:-1]
+assert lines[0].startswith("#rvmig-top-record\t1\t"), lines[0]
+magic = [l for l in lines if l.startswith("#rvmig-top-record\t")]
+assert len(magic) == runs, f"{len(magic)} runs, expected {runs}"
+for m in magic:
+    kv = dict(f.split("=", 1) for f in m.split("\t")[2:])
+    for k in ("host", "backend", "cpus", "mem_total", "delay_s", "start", "rvmig"):
+        assert k in kv, f"header without {k}: {m}"
+    assert kv["backend"] == "linux" and int(kv["cpus"]) >= 1 and float(kv["delay_s"]) == 0.5, kv
+cols, rows = {}, {"H": [], "D": [], "V": []}
+for n, l in enumerate(lines, 1):
+    f = l.split("\t")
+    if l.startswith("#rvmig-top-record"):
+        continue
+    if l.startswith("#"):
+        cols[f[0][1:]] = f[1:]
+        continue
+    assert f[0] in cols, f"line {n}: row type {f[0]} before its column line"
+    assert len(f) - 1 == len(cols[f[0]]), f"line {n}: {len(f) - 1} fields, #{f[0]} names {len(cols[f[0]])}"
+    rows[f[0]].append(dict(zip(cols[f[0]], f[1:])))
+assert len(rows["H"]) == samples, f"{len(rows['H'])} H rows, expected {samples}"
+assert len(rows["D"]) == 2 * samples and len(rows["V"]) == 2 * samples, (len(rows["D"]), len(rows["V"]))
+for h in rows["H"]:
+    ncpus = int(h["ncpus"])
+    assert ncpus >= 1 and all(0 <= float(h[f"idle_pct_{i}"]) <= 100 for i in range(ncpus)), h
+shares = {sleeper: [], busy: []}
+for d in rows["D"]:
+    assert d["kind"] == "process" and d["id"] in shares, d
+    if float(d["interval_s"]) == 0:
+        continue                       # the priming sample of a run
+    assert 0.3 < float(d["interval_s"]) < 1.5, d
+    total = sum(float(d[k]) for k in ("run_pct", "blocked_pct", "wait_pct"))
+    assert abs(total - 100) < 1, f"shares add up to {total}: {d}"
+    shares[d["id"]].append(d)
+for d in shares[sleeper]:
+    assert d["name"] == "sleep" and float(d["blocked_pct"]) > 90 and float(d["run_pct"]) < 5, d
+for d in shares[busy]:
+    # never blocked for long: on a CPU or waiting for one (on this shared
+    # 2-core host at load 15 a busy loop ran 8 % of an interval and waited 89 %)
+    assert d["name"] == "sh" and float(d["blocked_pct"]) < 20, d
+    assert float(d["run_pct"]) + float(d["wait_pct"]) > 80, d
+runs_busy = [float(d["run_pct"]) for d in shares[busy]]
+runs_sleeper = [float(d["run_pct"]) for d in shares[sleeper]]
+# and over the run, it ran: far more than the sleeper
+assert sum(runs_busy) / len(runs_busy) > 5, runs_busy
+assert sum(runs_busy) > 10 * sum(runs_sleeper) + 1, (runs_busy, runs_sleeper)
+print(f"record: {runs} run(s), {samples} samples, busy loop run% {runs_busy}, "
+      f"sleeper blocked% {[float(d['blocked_pct']) for d in shares[sleeper]]}")
+PY
+}
+check "$rec" 1 4
+
+echo "== a second run appends"
+"$top" -b -d 0.5 -i 1 --record "$rec" -p "$sleeper" -p "$busy" >/dev/null
+check "$rec" 2 6
+
+echo "== refused: a symbolic link, a file that is not a record, another format"
+echo "precious" >"$tmp/target"
+ln -s "$tmp/target" "$tmp/link"
+if "$top" -b -d 0.2 -i 1 --record "$tmp/link" -p "$sleeper" >/dev/null 2>"$tmp/err"; then
+	echo "a symbolic link was followed"; exit 1
+fi
+cat "$tmp/err"; grep -q 'symbolic link' "$tmp/err"
+[ "$(cat "$tmp/target")" = precious ] || { echo "the link's target changed"; exit 1; }
+cp "$tmp/target" "$tmp/notrec"; chmod 600 "$tmp/notrec"
+rc=0; "$top" -b -d 0.2 -i 1 --record "$tmp/notrec" -p "$sleeper" >/dev/null 2>"$tmp/err" || rc=$?
+cat "$tmp/err"
+[ "$rc" = 2 ] && grep -q 'not an rvmig-top record' "$tmp/err" || { echo "a foreign file: exit $rc"; exit 1; }
+[ "$(cat "$tmp/notrec")" = precious ] || { echo "the foreign file changed"; exit 1; }
+printf '#rvmig-top-record\t2\thost=x\n' >"$tmp/v2"
+rc=0; "$top" -b -d 0.2 -i 1 --record "$tmp/v2" -p "$sleeper" >/dev/null 2>"$tmp/err" || rc=$?
+cat "$tmp/err"
+[ "$rc" = 2 ] && grep -q 'format 2' "$tmp/err" || { echo "another format: exit $rc"; exit 1; }
+
+echo "== rvmig-top-plot"
+png_size() { # prints WIDTHxHEIGHT of a PNG, or fails
+	/usr/bin/python3 - "$1" <<'PY'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+assert b[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG signature"
+assert b[12:16] == b"IHDR", "no IHDR chunk first"
+w, h = struct.unpack(">II", b[16:24])
+assert len(b) > 2000, f"only {len(b)} bytes"
+print(f"{w}x{h}")
+PY
+}
+"$plot" "$rec" -o "$tmp/out.png" --size 900x500 | tee "$tmp/plot.out"
+grep -q '2 domain panels, ' "$tmp/plot.out"
+[ "$(png_size "$tmp/out.png")" = 900x500 ] || { echo "PNG size $(png_size "$tmp/out.png")"; exit 1; }
+echo "png: $(stat -c %s "$tmp/out.png") bytes, 900x500"
+
+# transfer rows, as a transfer source writes them (format 1, T rows)
+cp "$rec" "$tmp/xfer.tsv"
+t=$(awk -F'\t' '$1 == "H" { t = $2 } END { print t }' "$rec")
+printf '#T\ttime\tinterval_s\tid\tname\tbytes\tbytes_per_s\n' >>"$tmp/xfer.tsv"
+for i in 0 1 2; do
+	printf 'T\t%s\t0.5\t1\tvm1\t%d\t%d\n' "$(echo "$t + $i * 0.5" | bc)" $((i * 50000000)) 100000000 >>"$tmp/xfer.tsv"
+done
+"$plot" "$tmp/xfer.tsv" -o "$tmp/xfer.png" | tee "$tmp/plot.out"
+grep -q ', transfers, ' "$tmp/plot.out"
+png_size "$tmp/xfer.png" >/dev/null
+
+head -n 3 "$rec" >"$tmp/bad.tsv"
+printf 'D\t1.0\t0.5\tprocess\t1\n' >>"$tmp/bad.tsv"
+rc=0; "$plot" "$tmp/bad.tsv" -o "$tmp/bad.png" 2>"$tmp/err" || rc=$?
+cat "$tmp/err"
+[ "$rc" = 2 ] && grep -q 'bad.tsv:4: a D row of 4 fields' "$tmp/err" || { echo "a damaged record: exit $rc"; exit 1; }
+[ ! -e "$tmp/bad.png" ] || { echo "a PNG from a damaged record"; exit 1; }
+echo "record test passed"
