@@ -9,6 +9,7 @@ PKGS=(
   build-essential cmake pkg-config git zstd
   libibverbs-dev librdmacm-dev libssl-dev libxxhash-dev libcriterion-dev libxen-dev
   libmicrohttpd-dev   # rvmig-top --listen (the Prometheus exporter)
+  libcurl4-openssl-dev libjson-c-dev   # rvmig-policy: Prometheus's query API
   libncurses-dev      # rvmig-top's live view
   clang libclang-rt-14-dev
   # soft-RoCE VM tier

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * observe.h - the state rvmig-policy decides on, read from a Prometheus
+ * server that scrapes the rvmig-top exporters of many hosts: per host its
+ * CPUs and CPU in use, per domain its CPU and run / blocked / waiting
+ * shares over a window.  A host is an exporter (Prometheus's `instance`).
+ */
+#ifndef RVMIG_TOOLS_POLICY_OBSERVE_H
+#define RVMIG_TOOLS_POLICY_OBSERVE_H
+
+#include <stddef.h>
+
+#include "policy/prom.h"
+
+struct pol_dom {
+	char *instance, *domain, *kind, *id; /* as the exporter labelled them */
+	double cpu;                          /* CPUs in use (1 = one CPU busy) */
+	double run, blocked, wait;           /* shares of the window, together 1 */
+	int have_shares;                     /* run/blocked/wait series present */
+};
+
+struct pol_host {
+	char *instance;
+	double cpus;     /* rvmig_host_cpus */
+	double cpu_used; /* sum of its domains' cpu */
+	unsigned ndoms;
+};
+
+struct pol_state {
+	struct pol_host *hosts;
+	size_t nhosts;
+	struct pol_dom *doms;
+	size_t ndoms;
+	char window[16];
+};
+
+/* A PromQL range duration rvmig-policy accepts: digits then ms, s, m or h
+ * (nothing else reaches a query).  1 when valid. */
+int pol_window_ok(const char *w);
+
+/* Queries the server at `at` (0: now) over the window.  0, or a negative
+ * errno with err set (the query that failed and why). */
+int pol_observe(prom_client *c, const char *window, double at, struct pol_state *st, char *err,
+		size_t errlen);
+void pol_state_free(struct pol_state *st);
+
+#endif
