@@ -23,6 +23,10 @@ PKGS=(
   prometheus curl
   # unit.top.live: a terminal emulator (pyte) reading rvmig-top's live view
   python3-pyte
+  # bench/policy/sweep.sh: a real HTTP server under a real load generator.
+  # The scripts start their own nginx (own config, prefix and port in a
+  # temporary directory); the packaged service is stopped below.
+  nginx-light wrk
 )
 
 missing=()
@@ -50,4 +54,9 @@ $SUDO apt-get update -qq
 # complain inside containers, which is harmless here.
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" \
   || $SUDO apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold "${missing[@]}"
+# Debian starts the packaged nginx on port 80 where an init system runs; the
+# project never uses it, so it is stopped and kept from starting at boot.
+if printf '%s\n' "${missing[@]}" | grep -qx nginx-light && [ -d /run/systemd/system ]; then
+  $SUDO systemctl disable --now nginx.service || true
+fi
 echo "install-deps: done"

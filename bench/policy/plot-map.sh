@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Draws the good/bad map of a bench/policy/sweep.sh CSV to PNG: one panel per
+# scenario, x = offered load, y = CPU cap, each cell coloured by its p99
+# against an SLA target (green at or under, red over) and labelled with p99 in
+# ms. Repetitions of a point are combined by their median p99.
+#
+#   bench/policy/plot-map.sh CSV [OUT.png] [SLA_MS]     (defaults map.png, 20)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+csv=${1:?usage: plot-map.sh CSV [OUT.png] [SLA_MS]}
+out=${2:-map.png}
+sla=${3:-20}
+[ -r "$csv" ] || { echo "plot-map.sh: cannot read $csv" >&2; exit 1; }
+[[ $sla =~ ^[0-9]+([.][0-9]+)?$ ]] && [ "$sla" != 0 ] ||
+  { echo "plot-map.sh: SLA '$sla' is not a positive number of ms" >&2; exit 2; }
+command -v gnuplot >/dev/null || { echo "plot-map.sh: gnuplot not installed" >&2; exit 1; }
+
+cells=$(mktemp /tmp/plot-map.XXXXXX)
+trap 'rm -f "$cells"' EXIT
+want='app,scenario,cpu_share,offered_rps,achieved_rps,p50_ms,p99_ms,mean_ms,errors,duration_s'
+# scenarios in first-seen order, then one block per scenario
+scen=$(awk -F, -v want="$want" -v f="$csv" '
+  /^#/ { next }
+  !hdr { if ($0 != want) { printf "plot-map.sh: %s: header is not %s\n", f, want > "/dev/stderr"; exit 1 }
+         hdr = 1; next }
+  NF != 10 { printf "plot-map.sh: %s:%d: %d fields, want 10\n", f, NR, NF > "/dev/stderr"; exit 1 }
+  !($2 in seen) { seen[$2] = 1; printf "%s%s", n++ ? " " : "", $2 }' "$csv")
+[ -n "$scen" ] || { echo "plot-map.sh: $csv has no rows" >&2; exit 1; }
+# the cpu_share that stands for "uncapped", from the sweep's metadata
+uncapped=$(sed -n 's/^# cgroup:.*uncapped = \([0-9.]*\).*/\1/p' "$csv" | head -n1)
+for s in $scen; do
+  awk -F, -v s="$s" -v sla="$sla" -v unc="$uncapped" '
+    function median(list,   a, n, i, j, t) {
+      n = split(list, a, " ")
+      for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    /^#/ || $1 == "app" || $2 != s { next }
+    { k = $3 SUBSEP $4; p[k] = p[k] " " $7; caps[$3] = 1; offs[$4] = 1 }
+    END {
+      nc = 0; for (c in caps) cl[++nc] = c + 0
+      for (i = 2; i <= nc; i++) for (j = i; j > 1 && cl[j - 1] > cl[j]; j--) { t = cl[j]; cl[j] = cl[j - 1]; cl[j - 1] = t }
+      no = 0; for (o in offs) if (o + 0 > 0) ol[++no] = o + 0
+      for (i = 2; i <= no; i++) for (j = i; j > 1 && ol[j - 1] > ol[j]; j--) { t = ol[j]; ol[j] = ol[j - 1]; ol[j - 1] = t }
+      if ("0" in offs) ol[++no] = 0       # the closed-loop point last
+      for (y = 1; y <= nc; y++) for (x = 1; x <= no; x++) {
+        k = cl[y] SUBSEP ol[x]
+        for (kk in p) { split(kk, q, SUBSEP); if (q[1] + 0 == cl[y] && q[2] + 0 == ol[x]) { k = kk; break } }
+        if (!(k in p)) continue
+        m = median(p[k]); v = log((m > 0.001 ? m : 0.001) / sla) / log(10)
+        v = v > 1.5 ? 1.5 : (v < -1.5 ? -1.5 : v)
+        lab = m >= 10 ? sprintf("%.0f", m) : sprintf("%.1f", m)
+        printf "%d %d %.4f %s %s %s\n", x - 1, y - 1, v, lab, ol[x] ? ol[x] : "closed", (unc != "" && cl[y] == unc + 0) ? "none" : cl[y]
+      }
+      printf "\n\n"
+    }' "$csv"
+done >"$cells"
+
+gnuplot -e "cells='$cells'; out='$out'; sla=$sla; scen='$scen'; title='nginx p99 (ms, median of repetitions): green <= SLA $sla ms < red'" \
+  "$here/plot-map.gp"
+echo "plot-map.sh: wrote $out"
