@@ -47,6 +47,8 @@
 #
 # Environment: RVMIG_XEN_GUEST_KERNEL, RVMIG_XEN_GUEST_INITRD (set by xen-vm;
 # defaults: the newest /boot/vmlinuz-*, an initramfs built into $XEN_TMP),
+# RVMIG_XEN_GUEST_EXTRA (words added to the guest kernel's command line, e.g.
+# "rvmig.burn": the tick guest then also runs a busy loop),
 # RVMIG_XEN_GUEST_MEMORY (MiB, default 96: Debian's kernel as a 64-bit PV
 # guest needs at least that), RVMIG_XEN_TICK_TIMEOUT (s, default 180).
 
@@ -132,8 +134,9 @@ xen_show_xen_log() {
 create_guest() {
   local name=${1:?create_guest NAME [pv|pvh] [MiB]} type=${2:-pv} mem=${3:-${RVMIG_XEN_GUEST_MEMORY:-96}}
   xen_tmpdir && xen_guest_files || return 1
-  local cfg=$XEN_TMP/$name.cfg
-  sed -e "s|@NAME@|$name|" -e "s|@TYPE@|$type|" -e "s|@MEMORY@|$mem|" \
+  local cfg=$XEN_TMP/$name.cfg extra=${RVMIG_XEN_GUEST_EXTRA:+ $RVMIG_XEN_GUEST_EXTRA}
+  case $extra in *'"'* | *'\'* | *'|'*) xen_err "RVMIG_XEN_GUEST_EXTRA must not hold a quote, backslash or |"; return 1 ;; esac
+  sed -e "s|@NAME@|$name|" -e "s|@EXTRA@|$extra|" -e "s|@TYPE@|$type|" -e "s|@MEMORY@|$mem|" \
       -e "s|@KERNEL@|$RVMIG_XEN_GUEST_KERNEL|" -e "s|@RAMDISK@|$RVMIG_XEN_GUEST_INITRD|" \
       "$XENLIB_HARNESS/guest.cfg.in" > "$cfg" || xen_err "cannot write $cfg" || return 1
   rm -f "$(xen_console_log "$name")"
