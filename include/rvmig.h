@@ -7,7 +7,9 @@
  *   rvmig/xfer.h     endpoints, memory regions, client/server/receiver
  *   rvmig/stream.h   push parser for Xen save / migration streams
  *   rvmig/policy.h   utility, good/bad map, decider, parallel-migration planner
- *   rvmig/monitor.h  per-domain run / blocked / waiting time, CPU, memory
+ *   rvmig/monitor.h  per-domain run / blocked / waiting time, CPU, memory;
+ *                    the host's rvmig transfers
+ *   rvmig/publish.h  a process shows its transfers to the monitor
  */
 #ifndef RVMIG_H
 #define RVMIG_H
@@ -16,6 +18,7 @@
 #include <rvmig/xfer.h>
 #include <rvmig/stream.h>
 #include <rvmig/monitor.h>
+#include <rvmig/publish.h>
 #include <rvmig/policy.h>
 
 #endif

@@ -69,6 +69,7 @@ struct receiver {
 	uint64_t expect_size;   /* from HELLO, 0 if unknown */
 	struct app_msg end;
 	struct progress prog;
+	rvmig_pubxfer *px;        /* what the monitor sees (rvmig/publish.h) */
 
 	/* Event buffers held until the digest worker has passed them
 	 * (rb.defer_release): a ring of (token, stream offset after it). */
@@ -207,7 +208,9 @@ static void on_hello(struct receiver *r, const struct app_msg *m)
 	r->hello = true;
 	r->rb.started = true;
 	r->raw = m->flags & APP_F_RAW;
+	r->rb.raw = r->raw;
 	r->expect_size = m->flags & APP_F_SIZE ? m->size : 0;
+	rvmig_pubxfer_set_total(r->px, m->flags & APP_F_SIZE ? m->size : RVMIG_PUBXFER_SIZE_UNKNOWN);
 	tool_debug("sender %s: rvmig-send %u.%u.%u, %s input, %s%llu bytes", peer(r),
 		   m->tool_version >> 16, (m->tool_version >> 8) & 0xff, m->tool_version & 0xff,
 		   r->raw ? "raw" : "Xen stream", r->expect_size ? "" : "size unknown, ",
@@ -495,6 +498,7 @@ static void serve(struct receiver *r, struct tool_opts *o, struct tool_report *r
 	rep->peer = r->peerbuf;
 	rep->mode = rvmig_ep_mode(r->ep);
 	r->rb.peer = r->peerbuf;
+	rvmig_pubxfer_set_endpoint(r->px, r->ep);
 	r->hello = r->dropped = r->peer_closed = false;
 	tool_debug("sender %s connected over %s (%s)", rep->peer, rep->transport,
 		   tool_mode_name(rep->mode));
@@ -529,6 +533,7 @@ int main(int argc, char **argv)
 	rvmig_listener *l = NULL;
 	rvmig_stats *lst = NULL;
 	rvmig_ctx *ctx = NULL;
+	rvmig_publisher *pub = NULL;
 	const char *uri = NULL, *ready = NULL, *key_file = NULL;
 	uint8_t key[KEY_MAX];
 	size_t key_len = sizeof(key);
@@ -676,6 +681,9 @@ int main(int argc, char **argv)
 	}
 	if ((rc = tool_announce(ready, uri, rvmig_listener_port(l))))
 		goto out;
+	/* Seen by rvmig-top from here on (waiting for its sender: setup). */
+	if (!rvmig_publisher_open(ctx, "rvmig-recv", NULL, &pub) && !rvmig_pubxfer_begin(pub, &r.px))
+		r.rb.pub = r.px;
 	progress_init(&r.prog, o.verbosity >= 0, 0);
 	for (;;) {
 		rc = accept_sender(&r, l, uri, first ? accept_timeout : resume_wait * 1000);
@@ -763,6 +771,7 @@ out:
 		tool_err("the %llu bytes written to %s are incomplete or unverified: discard them",
 			 (unsigned long long)r.out.off, r.out.path);
 	rep.status = rc;
+	rvmig_pubxfer_end(r.px, rc ? rc : tempfail ? -RVMIG_EPEER : 0);
 	rep.raw = r.raw;
 	rep.links = o.links ? o.links : 4; /* the library default (rvmig_ep_attr.nlinks) */
 	rep.bytes = r.rb.off;
@@ -814,6 +823,7 @@ out:
 	rebuild_fini(&r.rb);
 	free(r.held);
 	resume_fini(&r.rs);
+	rvmig_publisher_close(pub);
 	rvmig_ctx_destroy(ctx);
 	return tempfail ? EXIT_TEMPFAIL : rc ? 1 : 0;
 }

@@ -253,6 +253,8 @@ int main(int argc, char **argv)
 	struct rvmig_ep_attr attr;
 	struct rvmig_stream_attr pa = { .size = sizeof(pa), .flags = RVMIG_STREAM_F_ALLOW_TRAILING };
 	rvmig_ctx *ctx = NULL;
+	rvmig_publisher *pub = NULL;
+	rvmig_pubxfer *px = NULL;
 	const char *tmpl = getenv("RVMIG_TUNNEL_URI");
 	const char *key_file = getenv("RVMIG_TUNNEL_KEY_FILE");
 	bool tcp_fallback = false;
@@ -326,6 +328,9 @@ int main(int argc, char **argv)
 		goto out;
 	if (tool_ctx_create(&o, &ctx))
 		goto out;
+	/* Seen by rvmig-top from here on; never a reason to fail. */
+	if (!rvmig_publisher_open(ctx, "rvmig-tunnel", NULL, &pub) && !rvmig_pubxfer_begin(pub, &px))
+		t.sp.pub = px;
 	rc = tool_tunnel_attr(&o, ctx, key_file, key, &key_len, &attr);
 	if (rc)
 		goto out;
@@ -342,6 +347,7 @@ int main(int argc, char **argv)
 		tool_err("cannot connect to %s: %s", uri, rvmig_strerror(rc));
 		goto out;
 	}
+	rvmig_pubxfer_set_endpoint(px, t.sp.ep);
 	tool_debug("connected to %s over %s (%s) in %.3f s", rvmig_ep_peer(t.sp.ep),
 		   rvmig_ep_transport(t.sp.ep), tool_mode_name(rvmig_ep_mode(t.sp.ep)),
 		   tool_now() - t0);
@@ -368,12 +374,15 @@ int main(int argc, char **argv)
 			   t.verified ? "remote received all of it, xxh128 digest verified"
 				      : "remote command did not read all of it");
 out:
+	rvmig_pubxfer_progress(px, t.sp.acked, t.sp.pages, t.sp.zero_pages);
+	rvmig_pubxfer_end(px, t.sp.err ? t.sp.err : ret == EXIT_TUNNEL ? -RVMIG_EPEER : 0);
 	input_unregister(&t.in);
 	if (t.sp.ep)
 		rvmig_ep_close(t.sp.ep);
 	sendpipe_fini(&t.sp); /* its hasher may still read the input */
 	input_close(&t.in);
 	rvmig_stream_parser_destroy(t.parser);
+	rvmig_publisher_close(pub);
 	rvmig_ctx_destroy(ctx);
 	free(exec);
 	return ret;

@@ -48,6 +48,7 @@ enum {
 struct session {
 	rvmig_ep *ep;
 	const struct allow_list *allow;
+	rvmig_pubxfer *px;        /* what the monitor sees (rvmig/publish.h) */
 	struct rebuild rb;        /* tunnel stdin -> command stdin */
 	struct child ch;
 	bool running;             /* command started, EXIT not yet sent */
@@ -240,6 +241,7 @@ static void send_exit(struct session *s, int status, const char *text)
 	rebuild_digest(&s->rb);
 	s->exit_sent = true;
 	s->status = status;
+	rvmig_pubxfer_end(s->px, s->rb.err ? s->rb.err : status < 0 ? status : status ? -ECHILD : 0);
 	reply(s, m, app_encode_exit(m, cap, status, s->rb.off, s->rb.digest, text));
 }
 
@@ -395,7 +397,8 @@ static bool pump(struct session *s)
 	return !s->peer_closed;
 }
 
-static struct session *session_new(rvmig_ep *ep, const struct allow_list *allow)
+static struct session *session_new(rvmig_ep *ep, const struct allow_list *allow,
+				   rvmig_publisher *pub)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
@@ -412,6 +415,11 @@ static struct session *session_new(rvmig_ep *ep, const struct allow_list *allow)
 		goto fail;
 	}
 	s->out_hdr = app_encode_payload_hdr(s->out, s->msg_max, APP_OUT);
+	/* One published transfer per session; never a reason to refuse it. */
+	if (!rvmig_pubxfer_begin(pub, &s->px)) {
+		s->rb.pub = s->px;
+		rvmig_pubxfer_set_endpoint(s->px, ep);
+	}
 	return s;
 fail:
 	tool_err("%s: out of memory", rvmig_ep_peer(ep));
@@ -428,6 +436,9 @@ static void session_free(struct session *s)
 	rebuild_fini(&s->rb);
 	free(s->out);
 	free(s->bl);
+	if (!s->exit_sent)
+		rvmig_pubxfer_end(s->px, -RVMIG_EPEER);
+	rvmig_pubxfer_free(s->px); /* detaches the endpoint with it */
 	rvmig_ep_close(s->ep);
 	free(s);
 }
@@ -493,6 +504,7 @@ static bool session_step(struct session *s)
 struct daemon {
 	rvmig_listener *l;
 	const struct allow_list *allow;
+	rvmig_publisher *pub;
 	struct session **ss;
 	unsigned n, max;
 	bool once;
@@ -520,7 +532,7 @@ static void take_connections(struct daemon *d)
 		rvmig_ep_close(ep);
 		return;
 	}
-	s = session_new(ep, d->allow);
+	s = session_new(ep, d->allow, d->pub);
 	if (s)
 		d->ss[d->n++] = s;
 	if (d->once) {
@@ -690,6 +702,7 @@ int main(int argc, char **argv)
 		goto out;
 	d.l = l;
 	d.allow = &allow;
+	rvmig_publisher_open(ctx, "rvmigd", NULL, &d.pub);
 	d.ss = calloc(d.max, sizeof(*d.ss));
 	if (!d.ss) {
 		rc = -ENOMEM;
@@ -701,6 +714,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	explicit_bzero(key, sizeof(key));
+	rvmig_publisher_close(d.pub);
 	rvmig_listener_close(l);
 	rvmig_ctx_destroy(ctx);
 	allow_free(&allow);

@@ -25,6 +25,15 @@
  *   Not yet: the Xen backend (all domains and vCPUs of the host, blocked and
  *   waiting time from the hypervisor's scheduler trace).
  *
+ * Transfers (any backend: they are the host's): every snapshot also holds
+ * the rvmig transfers running on this host, as the processes that run them
+ * publish them (rvmig/publish.h, rvmig_publisher(3)): the transfer files in
+ * $RVMIG_RUN_DIR when set, else in /run/rvmig and $XDG_RUNTIME_DIR/rvmig.
+ * A file is believed only when it parses as the documented format, names
+ * a live process by its pid and start time and belongs to root or to that
+ * process's user; other files are skipped (logged at debug level), and the
+ * file of a process that is gone is removed when this process may.
+ *
  * Conventions (rvmig/common.h): calls return 0 or a non-negative value on
  * success and a negative errno on failure; diagnostics go to the logger of
  * the context the monitor was opened with (subsystem "monitor").  A monitor
@@ -42,6 +51,7 @@
 #include <stdint.h>
 
 #include <rvmig/common.h>
+#include <rvmig/publish.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,6 +61,7 @@ typedef struct rvmig_monitor rvmig_monitor;
 typedef struct rvmig_monitor_snap rvmig_monitor_snap;
 typedef struct rvmig_monitor_dom rvmig_monitor_dom;
 typedef struct rvmig_monitor_vcpu rvmig_monitor_vcpu;
+typedef struct rvmig_monitor_xfer rvmig_monitor_xfer;
 
 /* ---- monitor ---------------------------------------------------------- */
 
@@ -210,6 +221,61 @@ RVMIG_API double rvmig_monitor_vcpu_run_share(const rvmig_monitor_vcpu *v);
 RVMIG_API double rvmig_monitor_vcpu_blocked_share(const rvmig_monitor_vcpu *v);
 RVMIG_API double rvmig_monitor_vcpu_wait_share(const rvmig_monitor_vcpu *v);
 RVMIG_API double rvmig_monitor_vcpu_execs_per_s(const rvmig_monitor_vcpu *v);
+
+/* ---- transfers -------------------------------------------------------- */
+
+/* Transfers in this snapshot, ordered by pid, then by number. */
+RVMIG_API unsigned rvmig_monitor_snap_ntransfers(const rvmig_monitor_snap *snap);
+/* Transfer i (0 <= i < ntransfers), NULL out of range.  Valid as long as
+ * the snapshot. */
+RVMIG_API const rvmig_monitor_xfer *rvmig_monitor_transfer(const rvmig_monitor_snap *snap,
+							       unsigned i);
+
+enum {
+	/* The transfer's size is known: total and remaining bytes are set. */
+	RVMIG_MONITOR_TRANSFER_SIZE_KNOWN = 1u << 0,
+};
+
+/* The process and the transfer's number within it (rvmig_pubxfer_id()). */
+RVMIG_API uint64_t rvmig_monitor_transfer_pid(const rvmig_monitor_xfer *t);
+RVMIG_API uint64_t rvmig_monitor_transfer_id(const rvmig_monitor_xfer *t);
+/* Strings as published, escaped as rvmig_text_escape() does (printable
+ * ASCII only), "" when not known: the tool ("rvmig-send"), the transport
+ * ("tcp", "verbs"), the peer's address, the mode ("push", "pull"). */
+RVMIG_API const char *rvmig_monitor_transfer_tool(const rvmig_monitor_xfer *t);
+RVMIG_API const char *rvmig_monitor_transfer_transport(const rvmig_monitor_xfer *t);
+RVMIG_API const char *rvmig_monitor_transfer_peer(const rvmig_monitor_xfer *t);
+RVMIG_API const char *rvmig_monitor_transfer_mode(const rvmig_monitor_xfer *t);
+/* enum rvmig_transfer_state; rvmig_transfer_state_name() names it. */
+RVMIG_API int rvmig_monitor_transfer_state(const rvmig_monitor_xfer *t);
+RVMIG_API unsigned rvmig_monitor_transfer_flags(const rvmig_monitor_xfer *t);
+/* Bytes of the stream (libvirt's data_total / data_processed /
+ * data_remaining): the whole, what was processed (sent and acknowledged,
+ * or received and delivered), what is left; total and remaining 0 without
+ * RVMIG_MONITOR_TRANSFER_SIZE_KNOWN. */
+RVMIG_API uint64_t rvmig_monitor_transfer_total_bytes(const rvmig_monitor_xfer *t);
+RVMIG_API uint64_t rvmig_monitor_transfer_processed_bytes(const rvmig_monitor_xfer *t);
+RVMIG_API uint64_t rvmig_monitor_transfer_remaining_bytes(const rvmig_monitor_xfer *t);
+/* Processed bytes per second over the last second the publisher measured
+ * (once ended: over the whole transfer). */
+RVMIG_API uint64_t rvmig_monitor_transfer_bytes_per_s(const rvmig_monitor_xfer *t);
+/* Page payloads processed, and all-zero pages among them (elided). */
+RVMIG_API uint64_t rvmig_monitor_transfer_pages(const rvmig_monitor_xfer *t);
+RVMIG_API uint64_t rvmig_monitor_transfer_zero_pages(const rvmig_monitor_xfer *t);
+/* CPU time of the publishing process since the transfer began, ns (for a
+ * process that runs several transfers at once, such as rvmigd, they share
+ * it). */
+RVMIG_API uint64_t rvmig_monitor_transfer_cpu_ns(const rvmig_monitor_xfer *t);
+/* When it began (CLOCK_REALTIME, ns since the epoch), how long it has run
+ * (libvirt's time_elapsed; until it ended), and when the publisher last
+ * wrote these figures (CLOCK_REALTIME, ns). */
+RVMIG_API uint64_t rvmig_monitor_transfer_started_ns(const rvmig_monitor_xfer *t);
+RVMIG_API uint64_t rvmig_monitor_transfer_elapsed_ns(const rvmig_monitor_xfer *t);
+RVMIG_API uint64_t rvmig_monitor_transfer_updated_ns(const rvmig_monitor_xfer *t);
+/* The endpoint's payload counters (rvmig_stats: bytes_sent, bytes_recv):
+ * what went over the wire, without the elided zero pages. */
+RVMIG_API uint64_t rvmig_monitor_transfer_wire_sent_bytes(const rvmig_monitor_xfer *t);
+RVMIG_API uint64_t rvmig_monitor_transfer_wire_recv_bytes(const rvmig_monitor_xfer *t);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "monitor/backend.h"
 #include "monitor/interval.h"
+#include "monitor/transfers.h"
 
 struct rvmig_monitor {
 	struct rvmig_ctx *ctx;
@@ -158,5 +159,10 @@ RVMIG_API int rvmig_monitor_sample(rvmig_monitor *mon, rvmig_monitor_snap **out)
 	mon_raw_free(&mon->prev);
 	mon->prev = cur;
 	mon->have_prev = 1;
+	/* Transfers are the host's, whatever the backend; without memory for
+	 * them the snapshot still has everything else. */
+	if ((rc = mon_transfers_read(mon->ctx, *out)) < 0)
+		LOG_ERR(mon->ctx, "monitor", "reading the published transfers: %s",
+			rvmig_strerror(rc));
 	return 0;
 }

@@ -14,6 +14,7 @@ RVMIG_API void rvmig_monitor_snap_free(rvmig_monitor_snap *s)
 	}
 	free(s->dom);
 	free(s->pcpu);
+	free(s->xfer);
 	free(s);
 }
 
@@ -135,3 +136,44 @@ VCPU_GET(double, run_share, v->t.run_share)
 VCPU_GET(double, blocked_share, v->t.blocked_share)
 VCPU_GET(double, wait_share, v->t.wait_share)
 VCPU_GET(double, execs_per_s, v->t.execs_per_s)
+
+/* ---- transfers ---- */
+
+RVMIG_API unsigned rvmig_monitor_snap_ntransfers(const rvmig_monitor_snap *s)
+{
+	return s ? (unsigned)s->nxfer : 0;
+}
+
+RVMIG_API const rvmig_monitor_xfer *rvmig_monitor_transfer(const rvmig_monitor_snap *s,
+							       unsigned i)
+{
+	return s && i < s->nxfer ? &s->xfer[i] : NULL;
+}
+
+/* Defines rvmig_monitor_transfer_FIELD(): the field, or 0 without a transfer. */
+#define XFER_GET(type, field, what)                                              \
+	RVMIG_API type rvmig_monitor_transfer_##field(const rvmig_monitor_xfer *t) \
+	{                                                                        \
+		return t ? (what) : 0;                                           \
+	}
+
+XFER_GET(uint64_t, pid, t->pid)
+XFER_GET(uint64_t, id, t->r.id)
+XFER_GET(const char *, tool, t->tool)
+XFER_GET(const char *, transport, t->r.transport)
+XFER_GET(const char *, peer, t->r.peer)
+XFER_GET(const char *, mode, t->r.mode)
+XFER_GET(int, state, t->r.state)
+XFER_GET(unsigned, flags, t->r.total_known ? RVMIG_MONITOR_TRANSFER_SIZE_KNOWN : 0u)
+XFER_GET(uint64_t, total_bytes, t->r.total)
+XFER_GET(uint64_t, processed_bytes, t->r.processed)
+XFER_GET(uint64_t, remaining_bytes, t->r.remaining)
+XFER_GET(uint64_t, bytes_per_s, t->r.bytes_per_s)
+XFER_GET(uint64_t, pages, t->r.pages)
+XFER_GET(uint64_t, zero_pages, t->r.zero_pages)
+XFER_GET(uint64_t, cpu_ns, t->r.cpu_ns)
+XFER_GET(uint64_t, started_ns, t->r.started_ns)
+XFER_GET(uint64_t, elapsed_ns, t->r.elapsed_ms * 1000000)
+XFER_GET(uint64_t, updated_ns, t->updated_ns)
+XFER_GET(uint64_t, wire_sent_bytes, t->r.wire_sent)
+XFER_GET(uint64_t, wire_recv_bytes, t->r.wire_recv)

@@ -8,6 +8,8 @@
 
 #include <rvmig/monitor.h>
 
+#include "publish/record.h"
+
 /* Run / blocked / wait times over an interval, and what is derived. */
 struct mon_times {
 	uint64_t run_ns, blocked_ns, wait_ns;
@@ -42,8 +44,18 @@ struct mon_pcpu {
 	uint32_t freq_khz;
 };
 
+/* A transfer read from a transfer file (publish/record.h). */
+struct rvmig_monitor_xfer {
+	uint64_t pid;
+	char tool[XREC_TOOL_MAX + 1];
+	uint64_t updated_ns;
+	struct xrec_transfer r;
+};
+
 struct rvmig_monitor_snap {
 	uint64_t real_ns, interval_ns;
+	size_t nxfer;
+	struct rvmig_monitor_xfer *xfer;
 	uint64_t mem_total, mem_free, mem_avail;
 	size_t npcpu;
 	struct mon_pcpu *pcpu;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "proto/ep.h"
+#include "publish/publish_int.h"
 
 static struct post_item *q_push(struct rvmig_ep *ep)
 {
@@ -174,6 +175,8 @@ RVMIG_API int rvmig_progress(rvmig_ep *ep, int timeout_ms)
 	stats_cpu_enter(&m);
 	rc = ep_drive(ep, timeout_ms);
 	stats_cpu_leave(ep, &m);
+	if (ep->pub)
+		pubxfer_tick(ep->pub);
 	return rc;
 }
 

@@ -199,6 +199,9 @@ struct rvmig_ep {
 	int auth_state;          /* receiver: 0 none, 1 waiting, 2 ok, <0 failed */
 
 	uint64_t stats[RVMIG_STAT__COUNT];
+	/* the published transfer this endpoint is attached to, or NULL
+	 * (rvmig_pubxfer_set_endpoint(); publish/publish_int.h) */
+	struct rvmig_pubxfer *pub;
 
 	/* receiver: the live-endpoint count of the listener that accepted it
 	 * (setup.c), released by rvmig_ep_close() */

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/uri.h"
 #include "proto/ep.h"
+#include "publish/publish_int.h"
 
 #define MAX_LINKS 16
 
@@ -851,6 +852,8 @@ RVMIG_API void rvmig_ep_close(rvmig_ep *ep)
 
 	if (!ep)
 		return;
+	if (ep->pub)
+		pubxfer_ep_closed(ep->pub);
 	deadline = ep_now_ns() + (uint64_t)ep->attr.timeout_ms * 1000000ull;
 	if (!ep->error && !ep->bye_sent) {
 		if (ep->is_receiver) {

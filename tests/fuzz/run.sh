@@ -23,13 +23,14 @@ declare -A srcs=(
   [appmsg]="$top/tests/fuzz/fuzz_appmsg.c $top/tools/common/appmsg.c $top/librvmig/core/text.c -I$top/tools"
   [keyfile]="$top/tests/fuzz/fuzz_keyfile.c $top/librvmig/proto/keyfile.c"
   [journal]="$top/tests/fuzz/fuzz_journal.c $top/tools/recv/journal.c $top/tools/recv/ownfile.c -I$top/tools"
+  [xrec]="$top/tests/fuzz/fuzz_xrec.c $top/librvmig/publish/record.c $top/librvmig/core/text.c"
   [prom]="$top/tests/fuzz/fuzz_prom.c $top/tools/policy/prom_decode.c $top/librvmig/core/text.c -I$top/tools -ljson-c"
   [samples]="$top/tests/fuzz/fuzz_samples.c $(ls "$top"/librvmig/policy/*.c | tr '\n' ' ') $top/librvmig/core/text.c"
 )
 
 # Seeds.
 mkdir -p "$work/seed-stream" "$work/seed-wire" "$work/seed-uri" "$work/seed-journal" \
-         "$work/seed-appmsg" "$work/seed-keyfile"
+         "$work/seed-appmsg" "$work/seed-keyfile" "$work/seed-xrec"
 # The heads of the real Xen fixtures (tests/fixtures): layer byte 0 (xl),
 # chunk byte 0x41, then the first 48 KiB of the file.
 for fixture in "$top"/tests/fixtures/*.bin.zst; do
@@ -66,6 +67,10 @@ mkdir -p "$work/seed-prom"
 printf '{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"rvmig_host_cpus","instance":"h:9101"},"value":[1733500000.5,"2"]}]}}' > "$work/seed-prom/vector"
 printf '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"domain":"a\\u001b"},"values":[[1,"NaN"],[2,"+Inf"],[3,"1e3"]]}]}}' > "$work/seed-prom/matrix"
 printf '{"status":"error","errorType":"bad_data","error":"parse error"}' > "$work/seed-prom/error"
+# Transfer files (librvmig/publish/record.h): one of rvmig-send's, one
+# with escapes and no size.
+printf 'rvmig-transfers 1\npid 42\npid_start 7\ntool rvmig-send\nupdated_ns 5\ntransfer 1\nstate active\ntransport tcp\npeer 10.0.0.2:7471\nmode push\nstarted_ns 1\ntime_elapsed 2\ndata_total 100\ndata_remaining 40\ndata_processed 60\nbytes_per_s 9\npages 3\nzero_pages 1\ncpu_ns 5\nwire_sent 50\nwire_recv 0\nend\n' > "$work/seed-xrec/send"
+printf 'rvmig-transfers 1\npid 1\npid_start 1\ntool a"b\\\\c\\x1b\ntransfer 2\nstate setup\npeer [fe80::1]:1\nend\n' > "$work/seed-xrec/escapes"
 # The monitor's parsers: this host's own /proc and cgroup files, each after
 # the byte that selects its parser in fuzz_monitor.c.
 mkdir -p "$work/seed-monitor"
@@ -78,7 +83,7 @@ mon_seed 3 /proc/meminfo; mon_seed 4 /sys/fs/cgroup/cpu/cpu.stat; mon_seed 5 /pr
 mon_seed 7 /proc/stat; mon_seed 7 /proc/self/mountinfo
 
 status=0
-for t in stream wire uri journal monitor appmsg keyfile samples prom; do
+for t in stream wire uri journal monitor appmsg keyfile xrec samples prom; do
   bin="$work/fuzz_$t"
   # shellcheck disable=SC2086
   clang "${cflags[@]}" -o "$bin" ${srcs[$t]} "${core[@]}" -lcrypto -lm

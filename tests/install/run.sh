@@ -71,11 +71,16 @@ bad=$(printf '%s\n' "$syms" | awk '$2 ~ /[TDBR]/ {print $3}' | grep -v '^rvmig_.
 if [ -n "$bad" ]; then echo "unexpected exports: $bad"; exit 1; fi
 grep -q ' rvmig_version@@RVMIG_0\.2$' <<<"$syms" ||
 	{ echo "rvmig_version is not exported in node RVMIG_0.2"; exit 1; }
-# Every call the installed monitor header declares is exported in RVMIG_0.3
+# Every call the installed monitor header declares is exported in RVMIG_0.3,
+# the transfers' in RVMIG_0.6
 # (grep reads a here-string: with pipefail, printf | grep -q can die of SIGPIPE).
 for f in $(sed -n 's/^RVMIG_API [^(]*[ *]\(rvmig_monitor_[a-z0-9_]*\)(.*/\1/p' "$prefix/include/rvmig/monitor.h"); do
-	grep -q " $f@@RVMIG_0\.3\$" <<<"$syms" ||
-		{ echo "$f is not exported in node RVMIG_0.3"; exit 1; }
+	case $f in
+	rvmig_monitor_snap_ntransfers | rvmig_monitor_transfer*) node=6 ;;
+	*) node=3 ;;
+	esac
+	grep -q " $f@@RVMIG_0\.$node\$" <<<"$syms" ||
+		{ echo "$f is not exported in node RVMIG_0.$node"; exit 1; }
 	n_mon=$((${n_mon:-0} + 1))
 done
 [ "${n_mon:-0}" -ge 40 ] || { echo "only ${n_mon:-0} rvmig_monitor_* calls found in monitor.h"; exit 1; }
@@ -94,4 +99,15 @@ for m in rvmig_policy rvmig_decider rvmig_planner; do
 		{ echo "install: man page $m.3 missing"; exit 1; }
 done
 echo "policy: $n_pol calls exported in RVMIG_0.7"
+# Transfers published for the monitor: every call of publish.h in
+# RVMIG_0.6, its man page.
+for f in $(sed -n 's/^RVMIG_API [^(]*[ *]\(rvmig_[a-z0-9_]*\)(.*/\1/p' "$prefix/include/rvmig/publish.h"); do
+	grep -q " $f@@RVMIG_0\.6\$" <<<"$syms" ||
+		{ echo "$f is not exported in node RVMIG_0.6"; exit 1; }
+	n_pub=$((${n_pub:-0} + 1))
+done
+[ "${n_pub:-0}" -ge 11 ] || { echo "only ${n_pub:-0} calls found in publish.h"; exit 1; }
+test -n "$(find "$prefix" -path '*/man3/rvmig_publisher.3')" ||
+	{ echo "install: man page rvmig_publisher.3 missing"; exit 1; }
+echo "publish: $n_pub calls exported in RVMIG_0.6"
 echo "install test passed ($n programs)"

@@ -61,7 +61,7 @@ PY
 echo "== csv: rvmig-top -b -d 0.5 -i 2 --csv"
 "$top" -b -d 0.5 -i 2 --csv -p "$sleeper" >"$tmp/csv"
 cat "$tmp/csv"
-head -n1 "$tmp/csv" | grep -q '^time,interval_s,name,kind,id,state,cpu_s,cpu_pct,run_pct,blocked_pct,wait_pct,execs_per_s,threads,mem_bytes$'
+head -n1 "$tmp/csv" | grep -q '^time,interval_s,name,kind,id,state,cpu_s,cpu_pct,run_pct,blocked_pct,wait_pct,execs_per_s,threads,mem_bytes,transfer,peer,transport,mode,bytes_total,bytes_processed,bytes_remaining,rate_bytes_per_s,pages,zero_pages,started,elapsed_s$'
 [ "$(grep -c ",\"sleep\",process,$sleeper," "$tmp/csv")" -eq 2 ] || { echo "csv rows missing"; exit 1; }
 
 echo "== errors"

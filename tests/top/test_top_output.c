@@ -105,10 +105,80 @@ Test(top_output, csv_and_json_escape_names)
 	char *s = NULL;
 
 	CAPTURE(s, top_write_csv(f, &view));
-	cr_assert_not_null(strstr(s, ",\"vm\"\"1\\x\ny\",cgroup,77,--t-,12.500,150.00,50.00,25.00,25.00,40.00,3,1048576\n"));
+	cr_assert_not_null(strstr(s, ",\"vm\"\"1\\x\ny\",cgroup,77,--t-,12.500,150.00,50.00,25.00,25.00,40.00,3,1048576,,,,,,,,,,,,\n"));
 	free(s);
 	CAPTURE(s, top_write_json(f, &view));
 	cr_assert_not_null(strstr(s, "{\"name\":\"vm\\\"1\\\\x\\u000ay\",\"kind\":\"cgroup\",\"id\":77,"));
+	cr_assert_eq(strchr(s, '\n'), s + strlen(s) - 1, "one line per interval");
+	free(s);
+}
+
+/* Transfers: what the monitor hands out is printable ASCII already (it
+ * escapes); the writers still quote what their form needs. */
+static const struct top_xfer xfers[] = {
+	{ .pid = 4321, .id = 2, .tool = "a\"b\\\\c,d", .peer = "10.0.0.2:7471",
+	  .transport = "tcp", .mode = "push", .state = "active", .size_known = true,
+	  .total = 1000000, .processed = 250000, .remaining = 750000, .bytes_per_s = 125000,
+	  .pages = 61, .zero_pages = 12, .cpu_s = 0.5, .started_s = 1000, .elapsed_s = 2 },
+	{ .pid = 4400, .id = 1, .tool = "rvmig-recv", .peer = "", .transport = "", .mode = "",
+	  .state = "setup" },
+};
+
+static struct top_view with_xfers(void)
+{
+	struct top_view v = view;
+
+	v.nxfers = 2;
+	v.xfers = xfers;
+	return v;
+}
+
+Test(top_output, transfers_metrics)
+{
+	struct top_view v = with_xfers();
+	char *s = NULL;
+
+	CAPTURE(s, top_write_metrics(f, &v));
+	cr_assert_not_null(strstr(s, "# TYPE rvmig_transfer_bytes_total counter\n"));
+	cr_assert_not_null(strstr(s, "# TYPE rvmig_transfer_remaining_bytes gauge\n"));
+	cr_assert_not_null(strstr(s,
+		"rvmig_transfer_bytes_total{tool=\"a\\\"b\\\\\\\\c,d\",pid=\"4321\",transfer=\"2\","
+		"peer=\"10.0.0.2:7471\",transport=\"tcp\",mode=\"push\"} 250000\n"));
+	cr_assert_not_null(strstr(s, "rvmig_transfer_remaining_bytes{tool=\"a"));
+	cr_assert_not_null(strstr(s, ",mode=\"push\"} 750000\n"));
+	cr_assert_not_null(strstr(s, ",mode=\"push\"} 0.5\n"), "cpu seconds");
+	cr_assert_not_null(strstr(s, ",mode=\"push\",state=\"active\"} 1\n"));
+	cr_assert_not_null(strstr(s, ",mode=\"push\",state=\"setup\"} 0\n"));
+	cr_assert_not_null(strstr(s, "rvmig_transfer_state{tool=\"rvmig-recv\",pid=\"4400\",transfer=\"1\","
+				      "peer=\"\",transport=\"\",mode=\"\",state=\"setup\"} 1\n"));
+	/* size unknown: no size and no remaining series for it */
+	cr_assert_null(strstr(s, "rvmig_transfer_size_bytes{tool=\"rvmig-recv\""));
+	cr_assert_null(strstr(s, "rvmig_transfer_remaining_bytes{tool=\"rvmig-recv\""));
+	free(s);
+}
+
+Test(top_output, transfers_table_csv_json)
+{
+	struct top_view v = with_xfers();
+	char *s = NULL;
+
+	CAPTURE(s, top_write_table(f, &v));
+	cr_assert_not_null(strstr(s, "   4321   2 a\"b\\\\c,d     active    tcp   push 10.0.0.2:7471"));
+	cr_assert_not_null(strstr(s, "     976          732        0.1"), "%s", s);
+	cr_assert_not_null(strstr(s, "   4400   1 rvmig-recv   setup"));
+	free(s);
+	CAPTURE(s, top_write_csv(f, &v));
+	cr_assert_not_null(strstr(s, ",\"a\"\"b\\\\c,d\",transfer,4321,active,0.500,,,,,,,,2,"
+				      "\"10.0.0.2:7471\",\"tcp\",\"push\",1000000,250000,750000,125000,61,12,"
+				      "1000.000,2.000\n"), "%s", s);
+	cr_assert_not_null(strstr(s, ",\"rvmig-recv\",transfer,4400,setup,0.000,,,,,,,,1,\"\",\"\",\"\",,0,,0,0,0,"));
+	free(s);
+	CAPTURE(s, top_write_json(f, &v));
+	cr_assert_not_null(strstr(s, ",\"transfers\":[{\"pid\":4321,\"transfer\":2,\"tool\":\"a\\\"b\\\\\\\\c,d\","
+				      "\"state\":\"active\""), "%s", s);
+	cr_assert_not_null(strstr(s, "\"bytes_total\":1000000,\"bytes_remaining\":750000,"
+				      "\"bytes_processed\":250000,\"rate_bytes_per_s\":125000,"));
+	cr_assert_not_null(strstr(s, "\"bytes_total\":null,\"bytes_remaining\":null"));
 	cr_assert_eq(strchr(s, '\n'), s + strlen(s) - 1, "one line per interval");
 	free(s);
 }

@@ -81,11 +81,22 @@ int rebuild_reset(struct rebuild *r, enum hasher_alg alg)
 	return rc;
 }
 
-/* The memory rule of defer_release (see rebuild.h). */
+/* The counters, to the monitor's publisher (cheap: it writes a few times
+ * a second at most). */
+static void publish(struct rebuild *r)
+{
+	uint64_t pages = r->raw ? 0 : (r->data_bytes + r->zero_bytes) / RVMIG_STREAM_PAGE_SIZE;
+
+	rvmig_pubxfer_progress(r->pub, r->off, pages,
+			       r->raw ? 0 : r->zero_bytes / RVMIG_STREAM_PAGE_SIZE);
+}
+
+/* The memory rule of defer_release (see rebuild.h), after a delivery. */
 static void hashed_unless_deferred(struct rebuild *r)
 {
 	if (!r->defer_release)
 		hasher_wait(r->sha, hasher_fed(r->sha));
+	publish(r);
 }
 
 /* Feeds delivered bytes to the verifying parser and drains its items. */
@@ -219,6 +230,7 @@ void rebuild_step(struct rebuild *r)
 	deliver_zeros(r, n);
 	r->zero_bytes += n;
 	r->zero_left = r->err ? 0 : r->zero_left - n;
+	publish(r);
 }
 
 static void on_zero(struct rebuild *r, const struct app_msg *m)

@@ -60,6 +60,11 @@ struct rebuild {
 	uint64_t limit;
 	uint64_t zero_left;           /* zeros of the current ZERO still to deliver */
 	uint64_t data_bytes, ctrl_bytes, zero_bytes;
+	/* Optional (owner's, kept by rebuild_reset()): fed the stream offset,
+	 * pages and zero pages as they are delivered (rvmig/publish.h).  Bulk
+	 * data and zero runs are page payloads unless `raw` is set. */
+	rvmig_pubxfer *pub;
+	bool raw;
 	uint8_t digest[32];           /* valid once done (or after rebuild_digest) */
 	bool digested;
 	int err;

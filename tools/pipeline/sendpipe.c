@@ -145,6 +145,7 @@ void sendpipe_pump(struct sendpipe *p, int timeout_ms)
 	if (p->stop && *p->stop)
 		sendpipe_fail(p, -EINTR, "interrupted by signal %d", *p->stop);
 	input_release(p->in, sendpipe_reusable(p));
+	rvmig_pubxfer_progress(p->pub, p->acked, p->pages, p->zero_pages);
 }
 
 /* ---- posting ---- */

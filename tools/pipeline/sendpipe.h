@@ -48,6 +48,8 @@ struct sendpipe {
 	sendpipe_event_fn on_event;
 	void *arg;                /* owner's */
 	volatile int *stop;       /* optional: nonzero (a signal number) stops */
+	rvmig_pubxfer *pub;       /* optional: fed `acked`, pages and zero pages
+				   * at each pump (rvmig/publish.h) */
 	bool quit;                /* owner: end sendpipe_run_pipe() now */
 	/* digest of every byte handed on, in a worker thread: input memory is
 	 * reused (pipe ring) or dropped (mapped file) only below both `acked`

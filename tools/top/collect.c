@@ -111,10 +111,50 @@ static int collect_detail(struct top_collect *c, const rvmig_monitor_snap *s, un
 	return 0;
 }
 
+/* The snapshot's transfers into c->xfers (grown as needed; the strings
+ * point into the snapshot). */
+static int collect_xfers(struct top_collect *c, const rvmig_monitor_snap *s)
+{
+	unsigned n = rvmig_monitor_snap_ntransfers(s);
+
+	if (n > c->xfers_cap) {
+		struct top_xfer *x = realloc(c->xfers, n * sizeof(*x));
+
+		if (!x)
+			return -ENOMEM;
+		c->xfers = x;
+		c->xfers_cap = n;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const rvmig_monitor_xfer *t = rvmig_monitor_transfer(s, i);
+
+		c->xfers[i] = (struct top_xfer){
+			.pid = rvmig_monitor_transfer_pid(t),
+			.id = rvmig_monitor_transfer_id(t),
+			.tool = rvmig_monitor_transfer_tool(t),
+			.peer = rvmig_monitor_transfer_peer(t),
+			.transport = rvmig_monitor_transfer_transport(t),
+			.mode = rvmig_monitor_transfer_mode(t),
+			.state = rvmig_transfer_state_name(rvmig_monitor_transfer_state(t)),
+			.size_known = rvmig_monitor_transfer_flags(t) & RVMIG_MONITOR_TRANSFER_SIZE_KNOWN,
+			.total = rvmig_monitor_transfer_total_bytes(t),
+			.processed = rvmig_monitor_transfer_processed_bytes(t),
+			.remaining = rvmig_monitor_transfer_remaining_bytes(t),
+			.bytes_per_s = rvmig_monitor_transfer_bytes_per_s(t),
+			.pages = rvmig_monitor_transfer_pages(t),
+			.zero_pages = rvmig_monitor_transfer_zero_pages(t),
+			.cpu_s = rvmig_monitor_transfer_cpu_ns(t) / 1e9,
+			.started_s = rvmig_monitor_transfer_started_ns(t) / 1e9,
+			.elapsed_s = rvmig_monitor_transfer_elapsed_ns(t) / 1e9,
+		};
+	}
+	return (int)n;
+}
+
 int top_collect_sample(struct top_collect *c)
 {
 	rvmig_monitor_snap *s;
-	unsigned n;
+	unsigned n, nx;
 	int rc = rvmig_monitor_sample(c->mon, &s);
 
 	if (rc) {
@@ -149,6 +189,12 @@ int top_collect_sample(struct top_collect *c)
 		rvmig_monitor_snap_free(s);
 		return rc;
 	}
+	if ((rc = collect_xfers(c, s)) < 0) {
+		tool_err("sampling failed: %s", rvmig_strerror(rc));
+		rvmig_monitor_snap_free(s);
+		return rc;
+	}
+	nx = (unsigned)rc;
 	if (c->snap)
 		rvmig_monitor_snap_free(c->snap);
 	c->snap = s;
@@ -160,6 +206,8 @@ int top_collect_sample(struct top_collect *c)
 		.mem_free = rvmig_monitor_host_mem_free(s),
 		.ndoms = n,
 		.doms = c->doms,
+		.nxfers = nx,
+		.xfers = c->xfers,
 		.host = c->host[0] ? c->host : NULL,
 		.backend = rvmig_monitor_backend(c->mon),
 		.mem_avail = rvmig_monitor_host_mem_avail(s),
@@ -175,6 +223,7 @@ void top_collect_close(struct top_collect *c)
 	rvmig_monitor_close(c->mon);
 	free(c->kinds);
 	free(c->doms);
+	free(c->xfers);
 	free(c->vcpus);
 	free(c->cpu_idle);
 	memset(c, 0, sizeof(*c));

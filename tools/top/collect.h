@@ -18,6 +18,8 @@ struct top_collect {
 	struct top_dom *doms;    /* the counters live here between samples */
 	rvmig_monitor_snap *snap; /* the last sample: the names point into it */
 	struct top_view view;
+	struct top_xfer *xfers;  /* the last sample's transfers (strings in snap) */
+	unsigned xfers_cap;
 	/* the last sample's vCPUs (all domains, in domain order) and pCPU idle
 	 * shares: grown to the most seen, never shrunk */
 	struct top_vcpu *vcpus;

@@ -4,6 +4,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <rvmig/monitor.h>
 
@@ -27,6 +28,40 @@ const char *top_kind_name(enum top_kind k)
 static int done(FILE *f)
 {
 	return ferror(f) ? -1 : 0;
+}
+
+/* A size in KiB, "-" when not known. */
+static const char *kib(char *buf, size_t n, bool known, uint64_t bytes)
+{
+	if (known)
+		snprintf(buf, n, "%" PRIu64, bytes / 1024);
+	else
+		snprintf(buf, n, "-");
+	return buf;
+}
+
+/* The transfers under the domains, when there are any.  Their strings are
+ * printable ASCII already (the monitor escapes them); the peer is cut to
+ * its column. */
+static void write_xfer_table(FILE *f, const struct top_view *v)
+{
+	char tot[24], rem[24];
+
+	if (!v->nxfers)
+		return;
+	fprintf(f, "%7s %3s %-12s %-9s %-5s %-4s %-24s %12s %12s %12s %10s %8s %8s %8s %8s\n",
+		"PID", "ID", "TOOL", "STATE", "TRANS", "MODE", "PEER", "DONE(k)", "TOTAL(k)",
+		"LEFT(k)", "RATE(MB/s)", "PAGES", "ZERO", "CPU(sec)", "TIME(s)");
+	for (unsigned i = 0; i < v->nxfers; i++) {
+		const struct top_xfer *x = &v->xfers[i];
+
+		fprintf(f, "%7" PRIu64 " %3" PRIu64 " %-12.12s %-9s %-5.5s %-4.4s %-24.24s %12" PRIu64
+			" %12s %12s %10.1f %8" PRIu64 " %8" PRIu64 " %8.1f %8.1f\n",
+			x->pid, x->id, x->tool, x->state, x->transport, x->mode, x->peer,
+			x->processed / 1024, kib(tot, sizeof(tot), x->size_known, x->total),
+			kib(rem, sizeof(rem), x->size_known, x->remaining), x->bytes_per_s / 1e6,
+			x->pages, x->zero_pages, x->cpu_s, x->elapsed_s);
+	}
 }
 
 int top_write_table(FILE *f, const struct top_view *v)
@@ -53,6 +88,7 @@ int top_write_table(FILE *f, const struct top_view *v)
 			d->cpu_pct, 100 * d->run_share, 100 * d->blocked_share,
 			100 * d->wait_share, d->execs_per_s, d->nvcpus, d->mem_bytes / 1024);
 	}
+	write_xfer_table(f, v);
 	fputc('\n', f);
 	return done(f);
 }
@@ -60,7 +96,9 @@ int top_write_table(FILE *f, const struct top_view *v)
 int top_write_csv_header(FILE *f)
 {
 	fputs("time,interval_s,name,kind,id,state,cpu_s,cpu_pct,run_pct,blocked_pct,wait_pct,"
-	      "execs_per_s,threads,mem_bytes\n", f);
+	      "execs_per_s,threads,mem_bytes,transfer,peer,transport,mode,bytes_total,"
+	      "bytes_processed,bytes_remaining,rate_bytes_per_s,pages,zero_pages,started,"
+	      "elapsed_s\n", f);
 	return done(f);
 }
 
@@ -85,10 +123,34 @@ int top_write_csv(FILE *f, const struct top_view *v)
 
 		fprintf(f, "%.3f,%.3f,", v->time_s, v->interval_s);
 		csv_string(f, d->name);
-		fprintf(f, ",%s,%" PRIu64 ",%s,%.3f,%.2f,%.2f,%.2f,%.2f,%.2f,%u,%" PRIu64 "\n",
+		/* the transfer columns empty */
+		fprintf(f, ",%s,%" PRIu64 ",%s,%.3f,%.2f,%.2f,%.2f,%.2f,%.2f,%u,%" PRIu64 ",,,,,,,,,,,,\n",
 			top_kind_name(d->kind), d->id, top_flags_str(d->flags, fl), d->cpu_s,
 			d->cpu_pct, 100 * d->run_share, 100 * d->blocked_share,
 			100 * d->wait_share, d->execs_per_s, d->nvcpus, d->mem_bytes);
+	}
+	/* A transfer: kind "transfer", name its tool, id its pid, state its
+	 * state; the domain columns empty, the transfer columns after them. */
+	for (unsigned i = 0; i < v->nxfers; i++) {
+		const struct top_xfer *x = &v->xfers[i];
+
+		fprintf(f, "%.3f,%.3f,", v->time_s, v->interval_s);
+		csv_string(f, x->tool);
+		fprintf(f, ",transfer,%" PRIu64 ",%s,%.3f,,,,,,,,%" PRIu64 ",", x->pid, x->state,
+			x->cpu_s, x->id);
+		csv_string(f, x->peer);
+		fputc(',', f);
+		csv_string(f, x->transport);
+		fputc(',', f);
+		csv_string(f, x->mode);
+		fputc(',', f);
+		if (x->size_known)
+			fprintf(f, "%" PRIu64, x->total);
+		fprintf(f, ",%" PRIu64 ",", x->processed);
+		if (x->size_known)
+			fprintf(f, "%" PRIu64, x->remaining);
+		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f\n", x->bytes_per_s,
+			x->pages, x->zero_pages, x->started_s, x->elapsed_s);
 	}
 	return done(f);
 }
@@ -127,6 +189,30 @@ int top_write_json(FILE *f, const struct top_view *v)
 			top_kind_name(d->kind), d->id, top_flags_str(d->flags, fl), d->cpu_s,
 			d->cpu_pct, 100 * d->run_share, 100 * d->blocked_share,
 			100 * d->wait_share, d->execs_per_s, d->nvcpus, d->mem_bytes);
+	}
+	fputs("],\"transfers\":[", f);
+	for (unsigned i = 0; i < v->nxfers; i++) {
+		const struct top_xfer *x = &v->xfers[i];
+
+		fprintf(f, "%s{\"pid\":%" PRIu64 ",\"transfer\":%" PRIu64 ",\"tool\":", i ? "," : "",
+			x->pid, x->id);
+		json_string(f, x->tool);
+		fprintf(f, ",\"state\":\"%s\",\"transport\":", x->state);
+		json_string(f, x->transport);
+		fputs(",\"peer\":", f);
+		json_string(f, x->peer);
+		fputs(",\"mode\":", f);
+		json_string(f, x->mode);
+		if (x->size_known)
+			fprintf(f, ",\"bytes_total\":%" PRIu64 ",\"bytes_remaining\":%" PRIu64, x->total,
+				x->remaining);
+		else
+			fputs(",\"bytes_total\":null,\"bytes_remaining\":null", f);
+		fprintf(f, ",\"bytes_processed\":%" PRIu64 ",\"rate_bytes_per_s\":%" PRIu64
+			",\"pages\":%" PRIu64 ",\"zero_pages\":%" PRIu64 ",\"cpu_s\":%.3f,"
+			"\"started\":%.3f,\"elapsed_s\":%.3f}",
+			x->processed, x->bytes_per_s, x->pages, x->zero_pages, x->cpu_s, x->started_s,
+			x->elapsed_s);
 	}
 	fputs("]}\n", f);
 	return done(f);
@@ -177,6 +263,95 @@ static double dom_value(const struct top_dom *d, enum dom_field fld)
 	return 0;
 }
 
+/*
+ * Transfers: counters for what only grows (PromQL's rate() gives the rate
+ * between scrapes), gauges for the size, what is left, the rate the
+ * transfer itself measured over its last second (a transfer shorter than
+ * two scrapes has no rate() but has this) and its start time; the state
+ * as a state set, one series per state with value 1 for the current one.
+ * Size and remaining are left out when the size is not known.
+ */
+enum xfer_field { X_BYTES, X_SIZE, X_LEFT, X_RATE, X_PAGES, X_ZERO, X_CPU, X_START };
+
+static const struct {
+	const char *name, *type, *help;
+	enum xfer_field field;
+} xfer_metrics[] = {
+	{ "rvmig_transfer_bytes_total", "counter",
+	  "Stream bytes the transfer processed (sent and acknowledged, or received).", X_BYTES },
+	{ "rvmig_transfer_size_bytes", "gauge", "Size of the whole transfer, bytes, when known.",
+	  X_SIZE },
+	{ "rvmig_transfer_remaining_bytes", "gauge",
+	  "Bytes the transfer has still to process, when its size is known.", X_LEFT },
+	{ "rvmig_transfer_rate_bytes_per_second", "gauge",
+	  "Bytes per second the transfer processed over its last second (over all of it once "
+	  "ended).", X_RATE },
+	{ "rvmig_transfer_pages_total", "counter", "Page payloads the transfer processed.",
+	  X_PAGES },
+	{ "rvmig_transfer_zero_pages_total", "counter",
+	  "All-zero pages among them, elided on the wire.", X_ZERO },
+	{ "rvmig_transfer_cpu_seconds_total", "counter",
+	  "CPU time of the process running the transfer since it began, seconds.", X_CPU },
+	{ "rvmig_transfer_start_time_seconds", "gauge",
+	  "When the transfer began, seconds since the epoch.", X_START },
+};
+
+static bool xfer_value(const struct top_xfer *x, enum xfer_field fld, double *val)
+{
+	switch (fld) {
+	case X_BYTES: *val = (double)x->processed; return true;
+	case X_SIZE: *val = (double)x->total; return x->size_known;
+	case X_LEFT: *val = (double)x->remaining; return x->size_known;
+	case X_RATE: *val = (double)x->bytes_per_s; return true;
+	case X_PAGES: *val = (double)x->pages; return true;
+	case X_ZERO: *val = (double)x->zero_pages; return true;
+	case X_CPU: *val = x->cpu_s; return true;
+	case X_START: *val = x->started_s; return true;
+	}
+	return false;
+}
+
+static void xfer_labels(FILE *f, const struct top_xfer *x)
+{
+	fputs("{tool=\"", f);
+	top_write_label_value(f, x->tool);
+	fprintf(f, "\",pid=\"%" PRIu64 "\",transfer=\"%" PRIu64 "\",peer=\"", x->pid, x->id);
+	top_write_label_value(f, x->peer);
+	fputs("\",transport=\"", f);
+	top_write_label_value(f, x->transport);
+	fputs("\",mode=\"", f);
+	top_write_label_value(f, x->mode);
+	fputc('"', f);
+}
+
+static void write_xfer_metrics(FILE *f, const struct top_view *v)
+{
+	static const char *const states[] = { "setup", "active", "completed", "failed" };
+	double val;
+
+	for (size_t m = 0; m < sizeof(xfer_metrics) / sizeof(xfer_metrics[0]); m++) {
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", xfer_metrics[m].name,
+			xfer_metrics[m].help, xfer_metrics[m].name, xfer_metrics[m].type);
+		for (unsigned i = 0; i < v->nxfers; i++) {
+			if (!xfer_value(&v->xfers[i], xfer_metrics[m].field, &val))
+				continue;
+			fputs(xfer_metrics[m].name, f);
+			xfer_labels(f, &v->xfers[i]);
+			fprintf(f, "} %.15g\n", val);
+		}
+	}
+	fputs("# HELP rvmig_transfer_state The transfer's state: 1 for the current one.\n"
+	      "# TYPE rvmig_transfer_state gauge\n", f);
+	for (unsigned i = 0; i < v->nxfers; i++) {
+		for (size_t k = 0; k < sizeof(states) / sizeof(states[0]); k++) {
+			fputs("rvmig_transfer_state", f);
+			xfer_labels(f, &v->xfers[i]);
+			fprintf(f, ",state=\"%s\"} %d\n", states[k],
+				!strcmp(states[k], v->xfers[i].state));
+		}
+	}
+}
+
 int top_write_metrics(FILE *f, const struct top_view *v)
 {
 	for (size_t m = 0; m < sizeof(dom_metrics) / sizeof(dom_metrics[0]); m++) {
@@ -200,5 +375,6 @@ int top_write_metrics(FILE *f, const struct top_view *v)
 	fprintf(f, "# HELP rvmig_host_memory_free_bytes Free host memory, bytes.\n"
 		"# TYPE rvmig_host_memory_free_bytes gauge\n"
 		"rvmig_host_memory_free_bytes %" PRIu64 "\n", v->mem_free);
+	write_xfer_metrics(f, v);
 	return done(f);
 }

@@ -8,6 +8,7 @@
 #ifndef RVMIG_TOOLS_TOP_VIEW_H
 #define RVMIG_TOOLS_TOP_VIEW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -35,6 +36,21 @@ struct top_dom {
 	const struct top_vcpu *vcpus; /* nvcpus of them; NULL when not collected */
 };
 
+/* One rvmig transfer running on the host (rvmig/publish.h), as the monitor
+ * read it: strings already escaped (printable ASCII). */
+struct top_xfer {
+	uint64_t pid, id;          /* the publishing process, the transfer's number in it */
+	const char *tool, *peer, *transport, *mode; /* "" when not known */
+	const char *state;         /* "setup", "active", "completed", "failed" */
+	bool size_known;           /* total and remaining are set */
+	uint64_t total, processed, remaining; /* stream bytes */
+	uint64_t bytes_per_s;      /* over the publisher's last second */
+	uint64_t pages, zero_pages;
+	double cpu_s;              /* the process's CPU time since the transfer began */
+	double started_s;          /* CLOCK_REALTIME, s since the epoch */
+	double elapsed_s;
+};
+
 struct top_view {
 	double time_s;       /* CLOCK_REALTIME of the sample, s since the epoch */
 	double interval_s;   /* 0 for the first sample */
@@ -42,6 +58,8 @@ struct top_view {
 	uint64_t mem_total, mem_free;
 	unsigned ndoms;
 	const struct top_dom *doms;
+	unsigned nxfers;     /* the host's rvmig transfers, by pid and number */
+	const struct top_xfer *xfers;
 	/* Where the figures come from, and the host's other figures: NULL /
 	 * 0 when not known.  cpu_idle: ncpus shares (0..1) of the interval
 	 * each physical CPU was idle. */

@@ -120,12 +120,15 @@ static int default_send_path(char *buf, size_t len)
 static pid_t spawn_send(const char *send, int rfd, int argc, char **argv,
 			const char *uri)
 {
-	/* send [-v] [opts...] - URI NULL */
-	char **av = calloc((size_t)argc + 5, sizeof(*av));
+	/* send --publish-as rvmig-save [-v] [opts...] - URI NULL: the monitor
+	 * shows the transfer as rvmig-save's */
+	char **av = calloc((size_t)argc + 7, sizeof(*av));
 	if (!av)
 		return -1;
 	int n = 0;
 	av[n++] = (char *)send;
+	av[n++] = (char *)"--publish-as";
+	av[n++] = (char *)"rvmig-save";
 	if (verbose)
 		av[n++] = (char *)"-v";
 	for (int i = 0; i < argc; i++)
