@@ -89,12 +89,12 @@ typedef struct rvmig_samples rvmig_samples;
 /* The CSV header, exactly, as the first line that is not a comment. */
 #define RVMIG_SAMPLES_HEADER \
 	"app,scenario,cpu_share,offered_rps,achieved_rps,p50_ms,p99_ms,mean_ms,errors,duration_s"
-#define RVMIG_SAMPLES_MAX_LINE 1024     /* bytes per line, without the newline */
+#define RVMIG_SAMPLES_MAX_LINE 4096     /* bytes per line, without the newline */
 #define RVMIG_SAMPLES_MAX_NAME 64       /* bytes of app and scenario */
 #define RVMIG_SAMPLES_MAX_ROWS 100000
 
 /* One measurement.  app and scenario: 1..RVMIG_SAMPLES_MAX_NAME bytes of
- * [A-Za-z0-9._-]; cpu_share, offered_rps, duration_s > 0; achieved_rps and
+ * [A-Za-z0-9._-]; cpu_share, duration_s > 0; offered_rps, achieved_rps and
  * the latencies >= 0; p50 <= p99; all finite.  `line`: the CSV line (1 is
  * the first), 0 for samples added with rvmig_samples_add(). */
 struct rvmig_sample {
@@ -102,7 +102,10 @@ struct rvmig_sample {
 	const char *app;
 	const char *scenario;
 	double cpu_share;         /* CPU cap, CPUs; uncapped runs: the host's CPUs */
-	double offered_rps;       /* offered (paced) request rate */
+	/* Offered (paced) request rate; 0: a closed-loop run (the client
+	 * sends as fast as the server answers), which measures throughput
+	 * and is left out of the map. */
+	double offered_rps;
 	double achieved_rps;      /* measured throughput */
 	double p50_ms, p99_ms, mean_ms;
 	uint64_t errors;          /* failed requests */
@@ -143,7 +146,8 @@ typedef struct rvmig_map rvmig_map;
 struct rvmig_map_attr {
 	size_t size;              /* sizeof(struct rvmig_map_attr) */
 	/* Which samples: app and scenario equal to these; NULL: any (but a
-	 * map must not mix apps: -EINVAL when the selection holds two). */
+	 * map must not mix apps: -EINVAL when the selection holds two).
+	 * Closed-loop samples (offered_rps 0) are never selected. */
 	const char *app;
 	const char *scenario;
 	/* The SLA that makes a sample good: kind RVMIG_SLA_RESPONSE, its
@@ -419,7 +423,7 @@ struct rvmig_link {
 	unsigned max_iterations;
 	unsigned dirty_threshold;
 	unsigned page_size;
-	/* Concurrency cap (default 8, at most 1024) and downtime SLA of every
+	/* Concurrency cap (default 8, at most 256) and downtime SLA of every
 	 * migration in seconds (0: none) that rvmig_planner_choose() keeps to. */
 	unsigned max_concurrent;
 	double max_downtime_s;

@@ -60,7 +60,8 @@ int pol_map_cfg(const struct rvmig_map_attr *attr, struct pol_map_cfg *cfg, char
 
 int pol_map_selects(const struct pol_map_cfg *cfg, const struct pol_sample *s)
 {
-	return (!cfg->app[0] || !strcmp(cfg->app, s->app)) &&
+	/* A closed-loop run says nothing about a load it was not offered. */
+	return s->offered_rps > 0 && (!cfg->app[0] || !strcmp(cfg->app, s->app)) &&
 	       (!cfg->scenario[0] || !strcmp(cfg->scenario, s->scenario));
 }
 

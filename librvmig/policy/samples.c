@@ -28,7 +28,7 @@ int pol_sample_check(const struct pol_sample *s, char *err, size_t errlen)
 		int strict;
 	} f[] = {
 		{ "cpu_share", offsetof(struct pol_sample, cpu_share), 1 },
-		{ "offered_rps", offsetof(struct pol_sample, offered_rps), 1 },
+		{ "offered_rps", offsetof(struct pol_sample, offered_rps), 0 },
 		{ "achieved_rps", offsetof(struct pol_sample, achieved_rps), 0 },
 		{ "p50_ms", offsetof(struct pol_sample, p50_ms), 0 },
 		{ "p99_ms", offsetof(struct pol_sample, p99_ms), 0 },

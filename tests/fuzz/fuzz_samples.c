@@ -24,7 +24,7 @@ static void check_sample(const struct rvmig_sample *s)
 	if (la == 0 || la > RVMIG_SAMPLES_MAX_NAME || ls == 0 || ls > RVMIG_SAMPLES_MAX_NAME ||
 	    strspn(s->app, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != la)
 		abort();
-	if (!(s->cpu_share > 0) || !isfinite(s->cpu_share) || !(s->offered_rps > 0) ||
+	if (!(s->cpu_share > 0) || !isfinite(s->cpu_share) || !(s->offered_rps >= 0) ||
 	    !isfinite(s->offered_rps) || !(s->achieved_rps >= 0) || !isfinite(s->p99_ms) ||
 	    !(s->p50_ms >= 0) || s->p50_ms > s->p99_ms || !(s->mean_ms >= 0) ||
 	    !isfinite(s->mean_ms) || !(s->duration_s > 0) || !isfinite(s->duration_s) ||

@@ -30,13 +30,14 @@ Test(policy_csv, good_file)
 		"nginx,alone,0.05,2000,1999.5,0.8,3.2,1.1,0,30\n"
 		"# a comment between rows\n"
 		"nginx,shared-cpu,2,40000,38000.25,1.5e0,12.75,2,17,30.5\r\n"
-		"nginx,alone,0.8,1000,1000,0.1,.5,0.2,0,1E1";
+		"nginx,alone,0.8,1000,1000,0.1,.5,0.2,0,1E1\n"
+		"nginx,alone,2,0,19594.1,1.2,4.5,1.6,0,10.002";
 	struct rvmig_sample s = { .size = sizeof(s) };
 	rvmig_samples *set;
 	char err[256] = "";
 
-	cr_assert_eq(parse(text, &set, err, sizeof(err)), 3, "%s", err);
-	cr_assert_eq(rvmig_samples_count(set), 3);
+	cr_assert_eq(parse(text, &set, err, sizeof(err)), 4, "%s", err);
+	cr_assert_eq(rvmig_samples_count(set), 4);
 	cr_assert_eq(rvmig_samples_get(set, 1, &s), 0);
 	cr_assert_str_eq(s.app, "nginx");
 	cr_assert_str_eq(s.scenario, "shared-cpu");
@@ -53,7 +54,11 @@ Test(policy_csv, good_file)
 	cr_assert_eq(s.p99_ms, 0.5);
 	cr_assert_eq(s.duration_s, 10);
 	cr_assert_eq(s.line, 8);
-	cr_assert_eq(rvmig_samples_get(set, 3, &s), -ERANGE);
+	/* offered_rps 0: a closed-loop run. */
+	cr_assert_eq(rvmig_samples_get(set, 3, &s), 0);
+	cr_assert_eq(s.offered_rps, 0);
+	cr_assert_eq(s.achieved_rps, 19594.1);
+	cr_assert_eq(rvmig_samples_get(set, 4, &s), -ERANGE);
 	rvmig_samples_free(set);
 }
 
@@ -161,7 +166,7 @@ Test(policy_csv, limits)
 	memset(text + 1, 'x', RVMIG_SAMPLES_MAX_LINE + 1);
 	cr_assert_eq(rvmig_samples_parse(text, RVMIG_SAMPLES_MAX_LINE + 2, &set, err, sizeof(err)),
 		     -E2BIG);
-	cr_assert(strstr(err, "line 1: longer than 1024 bytes"), "%s", err);
+	cr_assert(strstr(err, "line 1: longer than 4096 bytes"), "%s", err);
 	/* A name of 65 bytes. */
 	len = hl;
 	memcpy(text, HDR, hl);

@@ -146,20 +146,26 @@ Test(policy_map, throughput_and_errors_make_bad)
 		"nginx,alone,0.5,4000,3500,1,2,1,0,10\n"
 		"nginx,alone,1,2000,2000,1,2,1,0,10\n"
 		/* fast, but 2 % errors */
-		"nginx,alone,1,4000,4000,1,2,1,800,10\n";
+		"nginx,alone,1,4000,4000,1,2,1,800,10\n"
+		/* closed loop: not in the map */
+		"nginx,alone,1,0,9000,1,2,1,0,10\n";
 	struct rvmig_map_attr a = attr();
 	rvmig_samples *set;
 	rvmig_map *map;
 	double s, c;
 	char err[256] = "";
 
-	cr_assert_eq(rvmig_samples_parse(text, strlen(text), &set, err, sizeof(err)), 5, "%s", err);
+	struct rvmig_map_error e = { .size = sizeof(e) };
+
+	cr_assert_eq(rvmig_samples_parse(text, strlen(text), &set, err, sizeof(err)), 6, "%s", err);
 	cr_assert_eq(rvmig_map_fit(set, &a, &map, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(rvmig_map_coef(map, NULL, NULL), 2);
 	rvmig_map_boundary(map, 0, &s, &c);
 	cr_assert(s == 0.5 && fabs(c - sqrt(1000.0 * 2000)) < 1e-9, "%g %g", s, c);
 	rvmig_map_boundary(map, 1, &s, &c);
 	cr_assert(s == 1 && fabs(c - sqrt(2000.0 * 4000)) < 1e-9, "%g %g", s, c);
+	cr_assert_eq(rvmig_map_evaluate(map, set, &e), 0);
+	cr_assert_eq(e.samples, 5);
 	rvmig_map_free(map);
 	rvmig_samples_free(set);
 }
