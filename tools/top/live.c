@@ -256,14 +256,16 @@ int top_live_wait(struct top_live *l, struct timespec *deadline, double *delay_s
 
 		if (*stop)
 			return 0;
-		if (left <= 0)
-			return 1;
-		/* short waits: a signal is seen within 250 ms whatever curses does with EINTR */
-		timeout(left > 0.25 ? 250 : (int)(left * 1000) + 1);
+		/* short waits: a signal is seen within 250 ms whatever curses
+		 * does with EINTR; past the deadline (a sample slower than the
+		 * delay) the keys typed meanwhile are still read, without waiting */
+		timeout(left <= 0 ? 0 : left > 0.25 ? 250 : (int)(left * 1000) + 1);
 		ch = getch();
 		msg_drain(l);
 		if (l->msg_fresh)
 			redraw(l);
+		if (ch == ERR && left <= 0)
+			return 1;
 		if (ch == ERR)
 			continue;
 		if (ch == KEY_RESIZE) {
