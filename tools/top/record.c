@@ -25,6 +25,19 @@ static void put_text(FILE *f, const char *s)
 	fputs(esc, f);
 }
 
+/* A string the monitor already escaped (printable ASCII) as is; anything
+ * else escaped, so no tab or newline ever reaches a field. */
+static void put_field(FILE *f, const char *s)
+{
+	for (const char *p = s ? s : ""; *p; p++) {
+		if (*p < 0x20 || *p > 0x7e) {
+			put_text(f, s);
+			return;
+		}
+	}
+	fputs(s ? s : "", f);
+}
+
 int top_record_write_header(FILE *f, const struct top_view *v, double delay_s)
 {
 	fprintf(f, "%s\t%d\thost=", TOP_RECORD_MAGIC, TOP_RECORD_VERSION);
@@ -39,7 +52,9 @@ int top_record_write_header(FILE *f, const struct top_view *v, double delay_s)
 	fputs("\n#D\ttime\tinterval_s\tkind\tid\tname\tstate\tcpu_s\tcpu_pct\trun_pct\tblocked_pct"
 	      "\twait_pct\texecs_per_s\tvcpus\tmem_bytes\n"
 	      "#V\ttime\tinterval_s\tkind\tid\tvcpu\tcpu_s\trun_pct\tblocked_pct\twait_pct"
-	      "\texecs_per_s\n", f);
+	      "\texecs_per_s\n"
+	      "#T\ttime\tinterval_s\tpid\tid\tname\ttool\tpeer\ttransport\tmode\tstate"
+	      "\tprocessed\ttotal\tremaining\tbytes_per_s\tpages\tzero_pages\tcpu_s\telapsed_s\n", f);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -71,6 +86,31 @@ int top_record_write_sample(FILE *f, const struct top_view *v)
 				c->cpu_s, 100 * c->run_share, 100 * c->blocked_share,
 				100 * c->wait_share, c->execs_per_s);
 		}
+	}
+	for (unsigned i = 0; i < v->nxfers; i++) {
+		const struct top_xfer *x = &v->xfers[i];
+
+		/* name: what a plot's legend shows, "TOOL PID/ID" */
+		fprintf(f, "T\t%.3f\t%.3f\t%" PRIu64 "\t%" PRIu64 "\t", v->time_s, v->interval_s,
+			x->pid, x->id);
+		put_field(f, x->tool);
+		fprintf(f, " %" PRIu64 "/%" PRIu64 "\t", x->pid, x->id);
+		put_field(f, x->tool);
+		fputc('\t', f);
+		put_field(f, x->peer);
+		fputc('\t', f);
+		put_field(f, x->transport);
+		fputc('\t', f);
+		put_field(f, x->mode);
+		fputc('\t', f);
+		put_field(f, x->state);
+		fprintf(f, "\t%" PRIu64, x->processed);
+		if (x->size_known)
+			fprintf(f, "\t%" PRIu64 "\t%" PRIu64, x->total, x->remaining);
+		else
+			fputs("\t-\t-", f);
+		fprintf(f, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%.3f\t%.3f\n", x->bytes_per_s,
+			x->pages, x->zero_pages, x->cpu_s, x->elapsed_s);
 	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -9,7 +9,9 @@
  *   #H  time interval_s mem_free mem_avail ncpus idle_pct_0 ... (column names)
  *   #D  time interval_s kind id name state cpu_s cpu_pct run_pct ...
  *   #V  time interval_s kind id vcpu cpu_s run_pct blocked_pct ...
- *   H ... / D ... / V ...                    one H, then D and V rows a sample
+ *   #T  time interval_s pid id name tool peer ... bytes_per_s ...
+ *   H ... / D ... / V ... / T ...   one H, D and V rows, then a T row per
+ *                                   rvmig transfer on the host
  *
  * A run appends one such header (the "#rvmig-top-record" line and the
  * column lines) before its samples, so a file may hold several runs.
@@ -30,7 +32,8 @@
 /* The header of a run: the magic line (host, backend, CPUs and memory from
  * v, delay_s, start = v->time_s) and the column lines. */
 int top_record_write_header(FILE *f, const struct top_view *v, double delay_s);
-/* One sample: an H row, a D row per domain and a V row per vCPU. */
+/* One sample: an H row, a D row per domain and a V row per vCPU, a T row
+ * per transfer. */
 int top_record_write_sample(FILE *f, const struct top_view *v);
 
 struct top_record;
