@@ -33,6 +33,7 @@
 
 #include "top/live.h"
 #include "top/pane_dom.h"
+#include "top/pane_xfer.h"
 #endif
 
 enum {
@@ -279,9 +280,9 @@ int main(int argc, char **argv)
 		goto out;
 #ifdef RVMIG_TOP_LIVE
 	if (live) {
-		const struct top_pane *panes[] = { &top_pane_domains };
+		const struct top_pane *panes[] = { &top_pane_domains, &top_pane_transfers };
 
-		if (top_live_start(panes, 1, delay, &lv))
+		if (top_live_start(panes, 2, delay, &lv))
 			goto out;
 	}
 #endif

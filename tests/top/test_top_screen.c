@@ -14,6 +14,7 @@
 #include <rvmig/monitor.h>
 
 #include "top/pane_dom.h"
+#include "top/pane_xfer.h"
 #include "top/record.h"
 #include "top/screen.h"
 
@@ -253,4 +254,43 @@ Test(top_record, rows_escape_names_and_match_their_columns)
 	}
 	cr_assert_eq(rows, 1 + 3 + 2); /* H, 3 D, beta's 2 V (the others: no vCPU list) */
 	free(s);
+}
+
+static const struct top_xfer xfers[] = {
+	{ .pid = 500, .id = 1, .tool = "rvmig-send", .peer = "10.0.0.2:7471", .transport = "tcp",
+	  .mode = "push", .state = "active", .processed = 10 << 20, .bytes_per_s = 5000000,
+	  .elapsed_s = 2 },
+	{ .pid = 400, .id = 2, .tool = "to\x1bol", .peer = "", .transport = "verbs", .mode = "pull",
+	  .state = "setup", .size_known = true, .total = 1 << 20, .bytes_per_s = 9000000 },
+};
+
+Test(top_screen, transfer_pane)
+{
+	struct top_screen sc = screen();
+	struct top_view v = view;
+	struct shot s = { .rows = 30, .width = 200 };
+
+	v.nxfers = 2;
+	v.xfers = xfers;
+	cr_assert_eq(top_screen_add_pane(&sc, &top_pane_transfers), 0);
+	cr_assert_eq(top_screen_render(&sc, &v, 200, 30, put, &s), 0);
+	int t = -1;
+
+	for (int y = 0; y < 30; y++)
+		if (strstr(s.line[y], "Transfers: 2, sorted by RATE(MB/s) (R) high first"))
+			t = y;
+	cr_assert(t > row_of(&s, "100"), "the transfer pane under the domains");
+	/* rate high first: 400 (9 MB/s) then 500; a raw ESC shows as '?' */
+	cr_assert(row_of(&s, "400") == t + 2 && row_of(&s, "500") == t + 3);
+	cr_assert_not_null(strstr(s.line[t + 2], "to?ol"), "'%s'", s.line[t + 2]);
+	cr_assert_not_null(strstr(s.line[t + 2], "1024"), "TOTAL(k): '%s'", s.line[t + 2]);
+	cr_assert_not_null(strstr(s.line[t + 3], "10240"), "DONE(k): '%s'", s.line[t + 3]);
+	/* P sorts the focused pane: the domains have no P; Tab gives the focus */
+	cr_assert_eq(top_screen_key(&sc, 'P'), TOP_KEY_NONE);
+	cr_assert_eq(top_screen_key(&sc, '\t'), TOP_KEY_REDRAW);
+	cr_assert_eq(top_screen_key(&sc, 'E'), TOP_KEY_REDRAW); /* TIME(s), high first */
+	cr_assert_eq(top_screen_render(&sc, &v, 200, 30, put, &s), 0);
+	cr_assert(row_of(&s, "500") == t + 2 && row_of(&s, "400") == t + 3);
+	cr_assert_not_null(strstr(s.line[t], "*Transfers: 2, sorted by TIME(s) (E) high first"),
+			   "'%s'", s.line[t]);
 }
