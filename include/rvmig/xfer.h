@@ -189,13 +189,14 @@ RVMIG_API int rvmig_key_load(rvmig_ctx *ctx, const char *path, void *buf, size_t
  * challenge once all are up, within attr->auth_timeout_ms (default 5 s) or
  * it is dropped; and at most 64 of their links are kept (the peer idle the
  * longest since its last step is dropped to make room for a newcomer).  A TCP
- * peer that connects and sends nothing (or half a hello) is likewise
- * awaited for 5 s alongside other peers (at most 64 such; the oldest makes
- * room for a new one).  Nothing a peer sends before it has authenticated
- * is served: anything but the answer to the challenge ends its connection,
- * and no memory it could reach is registered before.  (On verbs, accepting
- * one link still waits until rdma_cm reports it established, which the
- * peer's kernel answers at once, at most timeout_ms.)
+ * peer that connects and sends nothing (or half a hello) is likewise given
+ * auth_timeout_ms for its whole hello, alongside other peers (at most 64
+ * such; the oldest makes room for a new one).  Nothing a peer sends before
+ * it has authenticated is served: anything but the answer to the challenge
+ * ends its connection, and no memory it could reach is registered before.
+ * (On verbs, accepting one link still waits until rdma_cm reports it
+ * established, which the peer's kernel answers at once, at most
+ * timeout_ms.)
  *
  * Connection limit.  A listener counts the endpoints rvmig_accept()
  * returned that are not yet closed with rvmig_ep_close();

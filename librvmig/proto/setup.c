@@ -348,6 +348,10 @@ RVMIG_API int rvmig_listen(rvmig_ctx *ctx, const char *uri, const struct rvmig_e
 		rc = transport_for(ctx, uri, &u, &l->tp);
 	if (!rc)
 		rc = l->tp->listen(ctx, u.host, u.port, &l->tl);
+	if (!rc && l->tp->lst_set_wait)
+		/* A hello is the first step of a handshake: same deadline. */
+		l->tp->lst_set_wait(l->tl, l->attr.auth_timeout_ms > INT32_MAX
+						   ? INT32_MAX : (int)l->attr.auth_timeout_ms);
 	if (!rc)
 		rc = listener_fds(l);
 	if (rc) {
@@ -625,7 +629,10 @@ static void pending_make_room(struct rvmig_listener *l, const struct pending_ses
 }
 
 /* The timer fd expires at the earliest deadline of the pending sessions
- * (disarmed when there is none); setting it clears a past expiry. */
+ * and of the transport's peers whose request is not whole yet (TCP hellos),
+ * disarmed when there is none; setting it clears a past expiry.  Without
+ * the transport's deadlines, a peer that sent half a hello and stopped was
+ * only dropped when something else woke a server polling the listener fd. */
 static void timer_arm(struct rvmig_listener *l)
 {
 	struct itimerspec its = { 0 };
@@ -633,6 +640,12 @@ static void timer_arm(struct rvmig_listener *l)
 
 	if (!next)
 		next = UINT64_MAX;
+	if (l->tp->lst_deadline) {
+		int64_t t = l->tp->lst_deadline(l->tl);
+
+		if (t != INT64_MAX && (uint64_t)(t < 0 ? 0 : t) * 1000000ull < next)
+			next = (uint64_t)(t < 0 ? 0 : t) * 1000000ull;
+	}
 	for (struct pending_session *s = l->pending; s; s = s->next) {
 		if (s->deadline_ns < next)
 			next = s->deadline_ns;
@@ -813,8 +826,8 @@ RVMIG_API int rvmig_accept(rvmig_listener *l, int timeout_ms, rvmig_ep **out)
 		if (!rc)
 			continue; /* a hello was handled: more may be waiting */
 		/* Sleep until a request, a message from a peer in its handshake
-		 * or a deadline; at most 1 s, so that the transport's own set-up
-		 * deadlines (TCP hellos) are kept too. */
+		 * or a deadline (ours and the transport's: timer_arm); at most
+		 * 1 s. */
 		wait = 1000;
 		if (timeout_ms >= 0 && (deadline - now) / 1000000 < 1000)
 			wait = (int)((deadline - now + 999999) / 1000000);

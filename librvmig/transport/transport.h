@@ -140,9 +140,20 @@ struct rvmig_tp_ops {
 	int (*lst_port)(struct tp_lst *l);
 	int (*lst_fd)(struct tp_lst *l);
 	/* Waits up to timeout_ms for the next link request; copies the peer's
-	 * hello into `hello` (TP_HELLO_MAX bytes). -ETIMEDOUT when none. */
+	 * hello into `hello` (TP_HELLO_MAX bytes). -ETIMEDOUT when none.  Also
+	 * drops every peer whose request is still partial at its deadline. */
 	int (*lst_wait)(struct tp_lst *l, int timeout_ms, struct tp_req **req, void *hello,
 			size_t *hello_len);
+	/* Optional, both or neither (NULL: requests arrive whole, as rdma_cm's
+	 * do).  lst_set_wait: how long a connected peer may take to deliver
+	 * its whole request (TCP: the hello frame), from when it is accepted;
+	 * set before the first lst_wait().  lst_deadline: the earliest
+	 * deadline of the requests not yet handed on, tp_now_ms() time,
+	 * INT64_MAX when there is none.  lst_fd() does not become readable
+	 * when it passes: the caller calls lst_wait() by then, which drops the
+	 * peer (or hands on its request if it became whole in time). */
+	void (*lst_set_wait)(struct tp_lst *l, int ms);
+	int64_t (*lst_deadline)(struct tp_lst *l);
 	/* Accepts the request as a new link of `ep` (created with ep_create),
 	 * sending `reply`.  Returns the link index.  Consumes req. */
 	int (*lst_accept)(struct tp_req *req, struct tp_ep *ep, const void *reply, size_t reply_len);

@@ -312,7 +312,8 @@ Test(handshake, version_mismatch_refused)
 }
 
 /* TCP: peers that connect and then send nothing (or half a hello) must not
- * hold the listener: it waits for their hello (5 s) alongside other peers.
+ * hold the listener: it waits for their hello (auth_timeout_ms, 5 s by
+ * default) alongside other peers.
  * The client's timeout (3 s) is below that wait, so a listener that blocked
  * on the silent peers would make this connect fail. */
 Test(handshake, silent_tcp_peers_do_not_hold_accept, .timeout = 60)
@@ -937,18 +938,26 @@ static int raw_connect(int port)
 	return fd;
 }
 
-/* Sends a hello for link `idx` of an `nlinks`-link session and returns the
- * listener's answer (TCP_SETUP_ACCEPT or TCP_SETUP_REJECT). */
-static int raw_hello(int fd, uint64_t session, uint8_t nlinks, uint8_t idx)
+/* The hello of link `idx` of an `nlinks`-link push session, encoded. */
+static struct wire_hello raw_hello_msg(uint64_t session, uint8_t nlinks, uint8_t idx)
 {
 	struct wire_hello h = { .magic = WIRE_MAGIC, .version = WIRE_VERSION, .kind = HELLO_REQ,
 				.mode = RVMIG_MODE_PUSH, .caps = WIRE_CAP_PUSH | WIRE_CAP_PULL,
 				.link_idx = idx, .nlinks = nlinks, .ctrl_credits = EP_CTRL_CREDITS,
 				.session = session, .timeout_ms = 30000 };
+
+	wire_hello_enc(&h);
+	return h;
+}
+
+/* Sends a hello for link `idx` of an `nlinks`-link session and returns the
+ * listener's answer (TCP_SETUP_ACCEPT or TCP_SETUP_REJECT). */
+static int raw_hello(int fd, uint64_t session, uint8_t nlinks, uint8_t idx)
+{
+	struct wire_hello h = raw_hello_msg(session, nlinks, idx);
 	uint8_t reply[TP_HELLO_MAX], kind = 0;
 	size_t len = sizeof(reply);
 
-	wire_hello_enc(&h);
 	cr_assert_eq(tcp_setup_send(fd, TCP_SETUP_HELLO, &h, sizeof(h), 3000), 0);
 	cr_assert_eq(tcp_setup_recv(fd, &kind, reply, &len, 3000), 0, "no answer to the hello");
 	return kind;
@@ -1196,6 +1205,180 @@ Test(auth, read_req_before_auth_closes_connection, .timeout = 60)
 	close(fd);
 	keyed_transfer(p.port, 4096);
 	cr_assert_eq(wait_receiver(&p, (uint8_t[32]){ 0 }, &(uint64_t){ 0 }), 0, "receiver failed");
+}
+
+/* ---- handshake deadlines seen by a server that polls the listener fd ----
+ *
+ * rvmigd's pattern (xfer.h, "Servicing requests"): poll rvmig_listener_fd()
+ * and call rvmig_accept(l, 0) only when it is readable.  The fd must become
+ * readable when any handshake deadline passes, the TCP transport's hello
+ * deadline included, with nothing else going on: the listener's own timer
+ * has to fire.  Each peer here is alone with its listener, so no other
+ * peer's traffic wakes it. */
+
+#define DEADLINE_MS 1000
+
+/* A keyed listener with auth_timeout_ms DEADLINE_MS served that way; it
+ * closes whatever it accepts and ends after 15 s. */
+static struct peer start_polling_listener(void)
+{
+	int pp[2];
+	struct peer p = { .out_fd = -1 };
+
+	cr_assert_eq(pipe(pp), 0);
+	p.pid = fork();
+	cr_assert_geq(p.pid, 0);
+	if (!p.pid) {
+		struct rvmig_ep_attr a = { .size = sizeof(a), .timeout_ms = 30000, .psk = key_a,
+					   .psk_len = sizeof(key_a) - 1,
+					   .auth_timeout_ms = DEADLINE_MS };
+		rvmig_ctx *ctx = new_ctx();
+		double end = now_s() + 15;
+		rvmig_listener *l;
+		rvmig_ep *ep;
+		char u[128];
+		int port;
+
+		close(pp[0]);
+		uri(u, sizeof(u), 0);
+		if (rvmig_listen(ctx, u, &a, &l))
+			_exit(10);
+		port = rvmig_listener_port(l);
+		if (write(pp[1], &port, sizeof(port)) != sizeof(port))
+			_exit(11);
+		while (now_s() < end) {
+			struct pollfd pf = { .fd = rvmig_listener_fd(l), .events = POLLIN };
+
+			if (poll(&pf, 1, 1000) == 1 && !rvmig_accept(l, 0, &ep))
+				rvmig_ep_close(ep);
+		}
+		rvmig_listener_close(l);
+		rvmig_ctx_destroy(ctx);
+		_exit(0);
+	}
+	close(pp[1]);
+	cr_assert_eq(read(pp[0], &p.port, sizeof(p.port)), (ssize_t)sizeof(p.port),
+		     "listener did not start");
+	close(pp[0]);
+	return p;
+}
+
+/* Waits up to `ms` for the listener to close fd (whatever it sent before);
+ * returns whether it did. */
+static bool closed_within(int fd, int ms)
+{
+	double end = now_s() + ms / 1000.0;
+
+	for (;;) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		uint8_t sink[4096];
+		int left = (int)((end - now_s()) * 1000);
+		ssize_t n;
+
+		if (left <= 0 || poll(&pf, 1, left) != 1)
+			return false;
+		n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN))
+			return true;
+	}
+}
+
+static void stop_listener(struct peer *p)
+{
+	int st = 0;
+
+	kill(p->pid, SIGKILL);
+	waitpid(p->pid, &st, 0);
+}
+
+/* Half a hello, then nothing: dropped at the hello deadline (the listener's
+ * auth_timeout_ms).  It stayed connected for as long as nothing else woke
+ * the server: the timer knew only the deadlines of whole-hello sessions. */
+Test(listener, half_hello_dropped_by_idle_listener, .timeout = 60)
+{
+	struct peer p;
+	double t0, took;
+	bool closed;
+	int fd;
+
+	if (strcmp(transport(), "tcp"))
+		cr_skip_test("TCP only: rdma_cm carries the hello in the connect request");
+	p = start_polling_listener();
+	fd = raw_connect(p.port);
+	t0 = now_s();
+	cr_assert_eq(write(fd, "\x01\x30", 2), 2); /* a hello frame's kind and length */
+	closed = closed_within(fd, DEADLINE_MS + 6000); /* past the former fixed 5 s too */
+	took = now_s() - t0;
+	cr_log_info("half-hello peer %s after %.3f s (deadline %d ms)", closed ? "dropped" : "open",
+		    took, DEADLINE_MS);
+	cr_assert(closed, "the listener kept a half-hello peer %.1f s (deadline %d ms)", took,
+		  DEADLINE_MS);
+	cr_assert(took > DEADLINE_MS / 1000.0 - 0.2 && took < DEADLINE_MS / 1000.0 + 1.0,
+		  "dropped after %.2f s, deadline %d ms", took, DEADLINE_MS);
+	close(fd);
+	stop_listener(&p);
+}
+
+/* A hello sent a byte every 100 ms (slowloris, 5 s for all of it): dropped
+ * at the hello deadline, long before it is whole. */
+Test(listener, slow_hello_dropped_at_deadline, .timeout = 60)
+{
+	struct wire_hello h = raw_hello_msg(0x5160, 1, 0);
+	uint8_t frame[2 + sizeof(h)] = { TCP_SETUP_HELLO, sizeof(h) };
+	size_t sent = 0;
+	bool closed = false;
+	double t0, took;
+	struct peer p;
+	int fd;
+
+	if (strcmp(transport(), "tcp"))
+		cr_skip_test("TCP only: rdma_cm carries the hello in the connect request");
+	memcpy(frame + 2, &h, sizeof(h));
+	p = start_polling_listener();
+	fd = raw_connect(p.port);
+	t0 = now_s();
+	while (!closed && sent < sizeof(frame)) {
+		if (send(fd, frame + sent, 1, MSG_NOSIGNAL) != 1)
+			closed = true;
+		else
+			sent++;
+		closed = closed || closed_within(fd, 100);
+	}
+	closed = closed || closed_within(fd, DEADLINE_MS + 1000);
+	took = now_s() - t0;
+	cr_log_info("slow hello %s after %.3f s, %zu of %zu bytes sent", closed ? "dropped" : "open",
+		    took, sent, sizeof(frame));
+	cr_assert(closed, "the listener kept a slow hello %.1f s", took);
+	cr_assert_lt(sent, sizeof(frame), "the slow hello was whole before it was dropped");
+	cr_assert(took < DEADLINE_MS / 1000.0 + 1.0, "dropped after %.2f s, deadline %d ms", took,
+		  DEADLINE_MS);
+	close(fd);
+	stop_listener(&p);
+}
+
+/* A whole hello of link 0 of 2, then nothing: the session is dropped when
+ * its second link is late, by the same timer. */
+Test(listener, half_open_session_dropped_by_idle_listener, .timeout = 60)
+{
+	struct peer p;
+	double t0, took;
+	bool closed;
+	int fd;
+
+	if (strcmp(transport(), "tcp"))
+		cr_skip_test("TCP only: the hostile peer is a hand-built TCP client");
+	p = start_polling_listener();
+	fd = raw_connect(p.port);
+	t0 = now_s();
+	cr_assert_eq(raw_hello(fd, 0x5161, 2, 0), TCP_SETUP_ACCEPT);
+	closed = closed_within(fd, DEADLINE_MS + 4000);
+	took = now_s() - t0;
+	cr_log_info("half-open session %s after %.3f s", closed ? "dropped" : "open", took);
+	cr_assert(closed, "the listener kept a half-open session %.1f s", took);
+	cr_assert(took > DEADLINE_MS / 1000.0 - 0.2 && took < DEADLINE_MS / 1000.0 + 1.0,
+		  "dropped after %.2f s, deadline %d ms", took, DEADLINE_MS);
+	close(fd);
+	stop_listener(&p);
 }
 
 /* ---- integrity ---- */

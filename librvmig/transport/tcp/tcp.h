@@ -149,6 +149,7 @@ struct tp_lst {
 	int fd;   /* listening socket (non-blocking) */
 	int epfd; /* epoll set: fd and the pending sockets (tcp_lst_fd) */
 	int port;
+	int hello_wait_ms; /* a pending peer's hello must be whole within */
 	struct tcp_pending pend[TCP_PENDING_MAX];
 	unsigned npend;
 };
@@ -177,6 +178,8 @@ int tcp_lst_port(struct tp_lst *l);
 int tcp_lst_fd(struct tp_lst *l);
 int tcp_lst_wait(struct tp_lst *l, int timeout_ms, struct tp_req **req, void *hello,
 		 size_t *hello_len);
+void tcp_lst_set_wait(struct tp_lst *l, int ms);
+int64_t tcp_lst_deadline(struct tp_lst *l);
 int tcp_lst_accept(struct tp_req *req, struct tp_ep *ep, const void *reply, size_t reply_len);
 void tcp_lst_reject(struct tp_req *req, const void *reply, size_t reply_len);
 void tcp_lst_close(struct tp_lst *l);

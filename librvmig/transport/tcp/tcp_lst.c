@@ -4,11 +4,14 @@
  * accept/reject.
  *
  * Accepted sockets wait in a pending set until their hello frame is whole
- * (read without blocking, as bytes arrive) or TCP_HELLO_WAIT_MS pass.  So a
- * peer that connects and never speaks costs one slot for that long but never
- * holds rvmig_accept() (or a server's poll loop): other peers' hellos are
- * handled meanwhile.  The listener's pollable fd is an epoll set of the
- * listening socket and the pending ones.
+ * (read without blocking, as bytes arrive) or the hello wait passes (the
+ * listener's auth_timeout_ms, set through lst_set_wait; TCP_HELLO_WAIT_MS
+ * until then).  So a peer that connects and never speaks costs one slot for
+ * that long but never holds rvmig_accept() (or a server's poll loop): other
+ * peers' hellos are handled meanwhile.  The listener's pollable fd is an
+ * epoll set of the listening socket and the pending ones; it says nothing
+ * when a deadline passes, so the caller keeps tcp_lst_deadline() in its own
+ * timer (the proto listener's timer fd).
  */
 #include <errno.h>
 #include <netdb.h>
@@ -23,7 +26,7 @@
 #include "core/log.h"
 #include "transport/tcp/tcp.h"
 
-#define TCP_HELLO_WAIT_MS 5000 /* a connected peer's hello must come within */
+#define TCP_HELLO_WAIT_MS 5000 /* a connected peer's hello must come within, by default */
 
 int tcp_listen(struct rvmig_ctx *ctx, const char *host, const char *port, struct tp_lst **out)
 {
@@ -65,6 +68,7 @@ int tcp_listen(struct rvmig_ctx *ctx, const char *host, const char *port, struct
 	}
 	l->ctx = ctx;
 	l->fd = fd;
+	l->hello_wait_ms = TCP_HELLO_WAIT_MS;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	ev.data.fd = fd;
 	if (l->epfd < 0 || epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev)) {
@@ -91,6 +95,21 @@ int tcp_lst_port(struct tp_lst *l)
 int tcp_lst_fd(struct tp_lst *l)
 {
 	return l->epfd;
+}
+
+void tcp_lst_set_wait(struct tp_lst *l, int ms)
+{
+	l->hello_wait_ms = ms;
+}
+
+int64_t tcp_lst_deadline(struct tp_lst *l)
+{
+	int64_t next = INT64_MAX;
+
+	for (unsigned i = 0; i < l->npend; i++)
+		if (l->pend[i].deadline < next)
+			next = l->pend[i].deadline;
+	return next;
 }
 
 static void pending_drop(struct tp_lst *l, unsigned i, const char *why)
@@ -134,7 +153,7 @@ static int accept_new(struct tp_lst *l)
 		p = &l->pend[l->npend];
 		memset(p, 0, sizeof(*p));
 		p->fd = fd;
-		p->deadline = tp_now_ms() + TCP_HELLO_WAIT_MS;
+		p->deadline = tp_now_ms() + l->hello_wait_ms;
 		tcp_addr_name((struct sockaddr *)&ss, p->peer, sizeof(p->peer));
 		ev.data.fd = fd;
 		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev)) {
@@ -184,6 +203,34 @@ static int pending_read(struct tp_lst *l, unsigned i)
 	}
 }
 
+/* Drops the pending peers whose deadline has passed and whose hello is not
+ * whole with what they sent until now.  All of them, before any hello is
+ * handed on: tcp_lst_wait() returns at the first whole hello, and peers
+ * further on in the set must not outlive their deadline meanwhile. */
+static void pending_expire(struct tp_lst *l, int64_t now)
+{
+	for (unsigned i = 0; i < l->npend;) {
+		struct tcp_pending *p = &l->pend[i];
+		char why[96];
+		int rc;
+
+		if (now < p->deadline) {
+			i++;
+			continue;
+		}
+		rc = pending_read(l, i);
+		if (rc < 0)
+			continue; /* slot i now holds another peer */
+		if (rc > 0) {
+			i++;
+			continue;
+		}
+		snprintf(why, sizeof(why), "no hello within %d ms (%zu bytes came)",
+			 l->hello_wait_ms, p->got);
+		pending_drop(l, i, why);
+	}
+}
+
 int tcp_lst_wait(struct tp_lst *l, int timeout_ms, struct tp_req **reqp, void *hello,
 		 size_t *hello_len)
 {
@@ -197,23 +244,15 @@ int tcp_lst_wait(struct tp_lst *l, int timeout_ms, struct tp_req **reqp, void *h
 		if ((rc = accept_new(l)))
 			return rc;
 		now = tp_now_ms();
+		pending_expire(l, now);
 		for (unsigned i = 0; i < l->npend;) {
 			struct tcp_pending *p = &l->pend[i];
 			struct tp_req *req;
 
 			rc = pending_read(l, i);
-
 			if (rc < 0)
 				continue; /* slot i now holds another peer */
 			if (rc == 0) {
-				if (now >= p->deadline) {
-					char why[96];
-
-					snprintf(why, sizeof(why), "no hello within %d ms (%zu bytes came)",
-						 TCP_HELLO_WAIT_MS, p->got);
-					pending_drop(l, i, why);
-					continue;
-				}
 				if (p->deadline < next)
 					next = p->deadline;
 				i++;
