@@ -152,7 +152,10 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case O_JSON: json = 1; break;
-		case O_VERSION: printf("rvmig-policy %s\n", rvmig_version(NULL, NULL, NULL)); return 0;
+		case O_VERSION:
+			printf("rvmig-policy %d.%d.%d (librvmig %s)\n", RVMIG_VERSION_MAJOR, RVMIG_VERSION_MINOR,
+			       RVMIG_VERSION_PATCH, rvmig_version(NULL, NULL, NULL));
+			return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
