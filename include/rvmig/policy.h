@@ -464,7 +464,7 @@ struct rvmig_plan_entry {
 /* A planner for one link.  -EINVAL (bad link), -ENOMEM. */
 RVMIG_API int rvmig_planner_create(const struct rvmig_link *link, rvmig_planner **out);
 RVMIG_API void rvmig_planner_destroy(rvmig_planner *pl);
-/* Adds a transfer.  Returns its index, -EINVAL, -E2BIG (past 65536), -ENOMEM. */
+/* Adds a transfer.  Returns its index, -EINVAL, -E2BIG (past 4096), -ENOMEM. */
 RVMIG_API int rvmig_planner_add(rvmig_planner *pl, const struct rvmig_transfer *t);
 /*
  * Simulates the queue in `order` with at most k transfers at once: a

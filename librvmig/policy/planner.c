@@ -278,13 +278,14 @@ static int make_order(const struct rvmig_planner *pl, enum rvmig_plan_order orde
 struct scratch {
 	size_t *idx, *act;
 	struct run *w;
+	struct rvmig_plan_entry *e; /* make_order()'s solo runs */
 };
 
+/* Simulates the queue already in s->idx (made for `order`) with k slots. */
 static int plan_one(const struct rvmig_planner *pl, unsigned k, enum rvmig_plan_order order,
 		    struct scratch *s, struct rvmig_plan **out)
 {
 	struct rvmig_plan *p;
-	int rc;
 
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -293,11 +294,6 @@ static int plan_one(const struct rvmig_planner *pl, unsigned k, enum rvmig_plan_
 	if (!p->e) {
 		free(p);
 		return -ENOMEM;
-	}
-	rc = make_order(pl, order, s->idx, s->w, s->act, p->e);
-	if (rc < 0) {
-		rvmig_plan_free(p);
-		return rc;
 	}
 	p->n = pl->n;
 	p->k = k;
@@ -316,7 +312,8 @@ static int scratch_get(const struct rvmig_planner *pl, struct scratch *s)
 	s->idx = malloc(pl->n * sizeof(*s->idx));
 	s->act = malloc(pl->n * sizeof(*s->act));
 	s->w = malloc(pl->n * sizeof(*s->w));
-	return s->idx && s->act && s->w ? 0 : -ENOMEM;
+	s->e = malloc(pl->n * sizeof(*s->e));
+	return s->idx && s->act && s->w && s->e ? 0 : -ENOMEM;
 }
 
 static void scratch_put(struct scratch *s)
@@ -324,6 +321,7 @@ static void scratch_put(struct scratch *s)
 	free(s->idx);
 	free(s->act);
 	free(s->w);
+	free(s->e);
 }
 
 RVMIG_API int rvmig_planner_simulate(const rvmig_planner *pl, unsigned k,
@@ -336,6 +334,8 @@ RVMIG_API int rvmig_planner_simulate(const rvmig_planner *pl, unsigned k,
 		return -EINVAL;
 	*out = NULL;
 	rc = scratch_get(pl, &s);
+	if (rc == 0)
+		rc = make_order(pl, order, s.idx, s.w, s.act, s.e);
 	if (rc == 0)
 		rc = plan_one(pl, k, order, &s, out);
 	scratch_put(&s);
@@ -368,7 +368,8 @@ RVMIG_API int rvmig_planner_choose(const rvmig_planner *pl, rvmig_plan **out)
 	*out = NULL;
 	kmax = pl->link.max_concurrent < pl->n ? pl->link.max_concurrent : (unsigned)pl->n;
 	rc = scratch_get(pl, &s);
-	for (int o = RVMIG_ORDER_GIVEN; rc == 0 && o <= RVMIG_ORDER_LONGEST; o++)
+	for (int o = RVMIG_ORDER_GIVEN; rc == 0 && o <= RVMIG_ORDER_LONGEST; o++) {
+		rc = make_order(pl, (enum rvmig_plan_order)o, s.idx, s.w, s.act, s.e);
 		for (unsigned k = 1; rc == 0 && k <= kmax; k++) {
 			struct rvmig_plan *p;
 
@@ -382,6 +383,7 @@ RVMIG_API int rvmig_planner_choose(const rvmig_planner *pl, rvmig_plan **out)
 				rvmig_plan_free(p);
 			}
 		}
+	}
 	scratch_put(&s);
 	if (rc < 0) {
 		rvmig_plan_free(best);
