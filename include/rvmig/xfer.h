@@ -236,8 +236,9 @@ RVMIG_API int rvmig_listener_fd(rvmig_listener *l);
 /* Endpoints of this listener alive now (see the connection limit above). */
 RVMIG_API uint32_t rvmig_listener_conns(const rvmig_listener *l);
 /* Advances the handshakes of connecting peers for up to timeout_ms (-1:
- * forever, 0: handle what is already waiting) and returns the first
- * endpoint whose handshake is complete.  Returns -ETIMEDOUT when none was
+ * forever, 0: handle what is already waiting, up to 64 link requests) and
+ * returns the first endpoint whose handshake is complete.  Returns
+ * -ETIMEDOUT when none was
  * completed in that time (peers refused or dropped meanwhile, e.g. over the
  * limit, with a wrong key or too slow, are logged, not returned). */
 RVMIG_API int rvmig_accept(rvmig_listener *l, int timeout_ms, rvmig_ep **out);

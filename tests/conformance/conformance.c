@@ -1381,6 +1381,49 @@ Test(listener, half_open_session_dropped_by_idle_listener, .timeout = 60)
 	stop_listener(&p);
 }
 
+/* Link requests that are already waiting are all answered by one
+ * rvmig_accept(l, 0) (up to 64).  It answered one per call, leaving the
+ * others a round of the server's loop each: in the soak, under 50 hostile
+ * clients on a loaded host, the TCP transport's set of 64 waiting peers
+ * overflowed and links of legitimate tunnels were dropped unanswered. */
+Test(listener, waiting_hellos_answered_in_one_accept, .timeout = 60)
+{
+	enum { N = 40 };
+	struct rvmig_ep_attr a = { .size = sizeof(a), .psk = key_a, .psk_len = sizeof(key_a) - 1 };
+	rvmig_ctx *ctx;
+	rvmig_listener *l;
+	rvmig_ep *ep = NULL;
+	unsigned answered = 0;
+	int fds[N], rc;
+	char u[128];
+
+	if (strcmp(transport(), "tcp"))
+		cr_skip_test("TCP only: the peers are hand-built TCP clients");
+	ctx = new_ctx();
+	uri(u, sizeof(u), 0);
+	cr_assert_eq(rvmig_listen(ctx, u, &a, &l), 0);
+	for (int i = 0; i < N; i++) {
+		struct wire_hello h = raw_hello_msg(0x5200 + (uint64_t)i, 1, 0);
+
+		fds[i] = raw_connect(rvmig_listener_port(l));
+		cr_assert_eq(tcp_setup_send(fds[i], TCP_SETUP_HELLO, &h, sizeof(h), 3000), 0);
+	}
+	usleep(200000); /* every hello is in the listener's socket buffers */
+	rc = rvmig_accept(l, 0, &ep);
+	cr_assert_eq(rc, -ETIMEDOUT, "got %d (%s)", rc, rvmig_strerror(rc));
+	for (int i = 0; i < N; i++) {
+		struct pollfd pf = { .fd = fds[i], .events = POLLIN };
+
+		answered += poll(&pf, 1, 0) == 1;
+		close(fds[i]);
+	}
+	cr_log_info("%u of %d waiting hellos answered by one rvmig_accept(l, 0)", answered, N);
+	cr_assert_eq(answered, N, "one rvmig_accept(l, 0) answered %u of %d waiting hellos",
+		     answered, N);
+	rvmig_listener_close(l);
+	rvmig_ctx_destroy(ctx);
+}
+
 /* ---- integrity ---- */
 
 /* A chunk damaged between the wire and the consumer is caught by its CRC32C:
