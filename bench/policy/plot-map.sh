@@ -2,14 +2,19 @@
 # Draws the good/bad map of a bench/policy/sweep.sh CSV to PNG: one panel per
 # scenario, x = offered load, y = CPU cap, each cell coloured by its p99
 # against an SLA target (green at or under, red over) and labelled with p99 in
-# ms. Repetitions of a point are combined by their median p99.
+# ms. Repetitions of a point are combined by their median p99, or with "min"
+# by the lowest: stalls of a shared host only ever add latency, so the lowest
+# repetition is the closer estimate of what the cap alone does.
 #
-#   bench/policy/plot-map.sh CSV [OUT.png] [SLA_MS]     (defaults map.png, 20)
+#   bench/policy/plot-map.sh CSV [OUT.png] [SLA_MS] [median|min]
+#                                          (defaults map.png, 20, median)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-csv=${1:?usage: plot-map.sh CSV [OUT.png] [SLA_MS]}
+csv=${1:?usage: plot-map.sh CSV [OUT.png] [SLA_MS] [median|min]}
 out=${2:-map.png}
 sla=${3:-20}
+combine=${4:-median}
+case $combine in median|min) ;; *) echo "plot-map.sh: combine '$combine' is not median or min" >&2; exit 2 ;; esac
 [ -r "$csv" ] || { echo "plot-map.sh: cannot read $csv" >&2; exit 1; }
 [[ $sla =~ ^[0-9]+([.][0-9]+)?$ ]] && [ "$sla" != 0 ] ||
   { echo "plot-map.sh: SLA '$sla' is not a positive number of ms" >&2; exit 2; }
@@ -29,10 +34,11 @@ scen=$(awk -F, -v want="$want" -v f="$csv" '
 # the cpu_share that stands for "uncapped", from the sweep's metadata
 uncapped=$(sed -n 's/^# cgroup:.*uncapped = \([0-9.]*\).*/\1/p' "$csv" | head -n1)
 for s in $scen; do
-  awk -F, -v s="$s" -v sla="$sla" -v unc="$uncapped" '
+  awk -F, -v s="$s" -v sla="$sla" -v unc="$uncapped" -v combine="$combine" '
     function median(list,   a, n, i, j, t) {
       n = split(list, a, " ")
       for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+      if (combine == "min") return a[1]
       return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
     /^#/ || $1 == "app" || $2 != s { next }
@@ -56,6 +62,6 @@ for s in $scen; do
     }' "$csv"
 done >"$cells"
 
-gnuplot -e "cells='$cells'; out='$out'; sla=$sla; scen='$scen'; title='nginx p99 (ms, median of repetitions): green <= SLA $sla ms < red'" \
+gnuplot -e "cells='$cells'; out='$out'; sla=$sla; scen='$scen'; title='nginx p99 (ms, $combine of repetitions): green <= SLA $sla ms < red'" \
   "$here/plot-map.gp"
 echo "plot-map.sh: wrote $out"

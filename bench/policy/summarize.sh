@@ -3,20 +3,25 @@
 # scenario and cap, the capacity (closed-loop rate, and the highest rate
 # achieved at any offered load), p99 at the closed-loop point, and the SLA
 # boundary (the highest offered rate up to which every paced point has p99 at
-# or under the target). Repetitions are combined by their median; the spread
+# or under the target). Repetitions are combined by their median; for the
+# boundary, with "min", by the lowest p99 (host stalls only add). The spread
 # between repetitions is reported as well, and a one-parameter check of the
 # data: capacity = k x cap (req/s per CPU), k fitted on the first repetition's
 # closed-loop points under a cap and its error measured on the later
 # repetitions' (sweep.sh writes repetition r after repetition r-1).
 #
-#   bench/policy/summarize.sh CSV [SLA_MS]      (default 20)
+#   bench/policy/summarize.sh CSV [SLA_MS] [median|min]   (default 20, median)
 set -euo pipefail
-csv=${1:?usage: summarize.sh CSV [SLA_MS]}
+csv=${1:?usage: summarize.sh CSV [SLA_MS] [median|min]}
 sla=${2:-20}
+combine=${3:-median}
+case $combine in median|min) ;; *) echo "summarize.sh: combine '$combine' is not median or min" >&2; exit 2 ;; esac
 [ -r "$csv" ] || { echo "summarize.sh: cannot read $csv" >&2; exit 1; }
-awk -F, -v sla="$sla" '
+awk -F, -v sla="$sla" -v combine="$combine" '
   function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } }
   function median(list,   a, n) { n = split(list, a, " "); sort(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+  function lowest(list,   a, n) { n = split(list, a, " "); sort(a, n); return a[1] }
+  function bp99(list) { return combine == "min" ? lowest(list) : median(list) }
   function spread(list,   a, n) { n = split(list, a, " "); sort(a, n); return n > 1 && a[n] > 0 ? (a[n] - a[1]) / median(list) : 0 }
   /^#/ || $1 == "app" { next }
   {
@@ -34,7 +39,7 @@ awk -F, -v sla="$sla" '
   END {
     sort(cl, nc); sort(ol, no)
     for (s = 1; s <= ns; s++) {
-      printf "%s\n\n| cap (CPUs) | closed-loop req/s | its p99 ms | highest req/s achieved | p99 <= %s ms up to offered (achieved) |\n|---|---|---|---|---|\n", sl[s], sla
+      printf "%s\n\n| cap (CPUs) | closed-loop req/s | its p99 ms | highest req/s achieved | p99 (%s) <= %s ms up to offered (achieved) |\n|---|---|---|---|---|\n", sl[s], combine, sla
       for (c = 1; c <= nc; c++) {
         best = 0; bound = "none"; broken = 0
         for (o = 1; o <= no; o++) {
@@ -45,7 +50,7 @@ awk -F, -v sla="$sla" '
           np++; sp = spread(ach[k]); q[np] = sp; if (sp > worst) worst = sp
           if (err[k] > 0) nerr++
           if (ol[o] + 0 == 0) continue
-          if (!broken && median(p99[k]) <= sla) bound = sprintf("%s (%.0f)", ol[o], m)
+          if (!broken && bp99(p99[k]) <= sla) bound = sprintf("%s (%.0f)", ol[o], m)
           else broken = 1
         }
         cap[s, c] = best
