@@ -16,6 +16,7 @@
  * slow the tunnel down).  The daemon keeps listening until SIGINT / SIGTERM.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -542,16 +543,33 @@ static void take_connections(struct daemon *d)
 	}
 }
 
+/* Gives the heap's free pages back once a burst of peers is over.  Each
+ * connecting peer holds about 0.6 MiB until it is dropped or served; freed,
+ * that memory stays in the process wherever it is not at the top of the
+ * heap (glibc's free() only trims the top).  In the soak (50 hostile
+ * clients, 4 tunnels), 30 s after the clients stopped, rvmigd's heap had
+ * 250 KiB in use (209 KiB before the load) but 2.6 MiB free and resident;
+ * malloc_trim(0) took its anonymous memory from 3492 to 1080 KiB (1492
+ * before the load).  Called when the loop found nothing to do for one poll
+ * period after a peer came or a session ended. */
+static void heap_trim(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 static void run(struct daemon *d)
 {
 	struct pollfd *pf = calloc(1 + (size_t)d->max * 4, sizeof(*pf));
+	bool freed = false; /* peers or sessions went since the last trim */
 
 	if (!pf) {
 		tool_err("out of memory");
 		return;
 	}
 	while (!stop_signal && (d->l || d->n)) {
-		int k = 0, wait = 200;
+		int k = 0, wait = 200, ready;
 
 		pf[k++] = (struct pollfd){ .fd = d->l ? rvmig_listener_fd(d->l) : -1, .events = POLLIN };
 		for (unsigned i = 0; i < d->n; i++) {
@@ -559,10 +577,17 @@ static void run(struct daemon *d)
 			if (zeros_pending(d->ss[i]))
 				wait = 0;
 		}
-		if (poll(pf, (nfds_t)k, wait) < 0 && errno != EINTR)
+		ready = poll(pf, (nfds_t)k, wait);
+		if (ready < 0 && errno != EINTR)
 			break;
-		if (d->l && (pf[0].revents & POLLIN))
+		if (!ready && wait && freed) {
+			heap_trim();
+			freed = false;
+		}
+		if (d->l && (pf[0].revents & POLLIN)) {
 			take_connections(d);
+			freed = true;
+		}
 		for (unsigned i = 0; i < d->n;) {
 			if (session_step(d->ss[i])) {
 				i++;
@@ -570,6 +595,7 @@ static void run(struct daemon *d)
 			}
 			session_free(d->ss[i]);
 			d->ss[i] = d->ss[--d->n];
+			freed = true;
 		}
 	}
 	while (d->n)

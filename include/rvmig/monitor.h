@@ -22,8 +22,19 @@
  *            Run and wait time come from /proc/TID/schedstat (exact, ns),
  *            blocked = wall time - run - wait, per thread, summed over the
  *            domain's threads.  Each thread is reported as one "vCPU".
- *   Not yet: the Xen backend (all domains and vCPUs of the host, blocked and
- *   waiting time from the hypervisor's scheduler trace).
+ *   "xen"    in dom0 of a Xen host: every domain of the host with its
+ *            vCPUs, no watches needed (libxenctrl: domain list, CPU time,
+ *            memory, vCPU state, the pCPUs' idle time; libxenstat: names,
+ *            vifs, VBDs).  Run and wait per vCPU come from the
+ *            hypervisor's scheduler trace, read in process as XenMon did:
+ *            the monitor enables the trace buffers (runstate records only)
+ *            when opened and disables them when closed.  Wait is time
+ *            runnable plus time credit2 kept the vCPU parked by its cap;
+ *            blocked = wall time - run - wait.  Without the trace (it
+ *            could not be enabled or mapped: logged) run is libxenctrl's
+ *            CPU time and RVMIG_MONITOR_DOM_NOWAIT is set.  libxenctrl
+ *            and libxenstat are loaded when the backend is opened
+ *            (dlopen), so librvmig itself needs no Xen library.
  *
  * Transfers (any backend: they are the host's): every snapshot also holds
  * the rvmig transfers running on this host, as the processes that run them
@@ -80,7 +91,7 @@ RVMIG_API const char *const *rvmig_monitor_backends(void);
 RVMIG_API int rvmig_monitor_open(rvmig_ctx *ctx, const char *backend, rvmig_monitor **out);
 RVMIG_API void rvmig_monitor_close(rvmig_monitor *mon);
 
-/* The name of the backend the monitor uses ("linux"). */
+/* The name of the backend the monitor uses ("linux", "xen"). */
 RVMIG_API const char *rvmig_monitor_backend(const rvmig_monitor *mon);
 
 /*
@@ -162,6 +173,18 @@ enum {
 	RVMIG_MONITOR_DOM_THROTTLE = 1u << 2,
 	/* pressure_ns is measured (cgroup v2 cpu.pressure). */
 	RVMIG_MONITOR_DOM_PRESSURE = 1u << 3,
+	/* Waiting time is not measured (Xen without the scheduler trace):
+	 * wait_ns is 0, blocked_ns includes the time spent waiting and run
+	 * time is the vCPUs' CPU time. */
+	RVMIG_MONITOR_DOM_NOWAIT = 1u << 4,
+	/* Some of the interval's scheduler trace records were lost (a trace
+	 * buffer filled up between samples): run, blocked and wait times are
+	 * partial. */
+	RVMIG_MONITOR_DOM_INEXACT = 1u << 5,
+	/* Xen: paused by the toolstack. */
+	RVMIG_MONITOR_DOM_PAUSED = 1u << 6,
+	/* Xen: shut down, crashed or being destroyed. */
+	RVMIG_MONITOR_DOM_SHUTDOWN = 1u << 7,
 };
 
 RVMIG_API uint64_t rvmig_monitor_domain_id(const rvmig_monitor_dom *d);
@@ -204,6 +227,43 @@ RVMIG_API uint64_t rvmig_monitor_domain_pressure_ns(const rvmig_monitor_dom *d);
 RVMIG_API uint64_t rvmig_monitor_domain_mem_cur(const rvmig_monitor_dom *d);
 RVMIG_API uint64_t rvmig_monitor_domain_mem_max(const rvmig_monitor_dom *d);
 
+/* ---- network interfaces and disks (Xen: libxenstat) ------------------- */
+
+/* Network interfaces (Xen: the domain's vifs, as dom0 sees them) and
+ * virtual block devices of a domain in this snapshot; 0 from the linux
+ * backend.  Counters are cumulative (since the device was created); the
+ * difference between two snapshots over their time difference gives a
+ * rate.  Valid as long as the snapshot. */
+typedef struct rvmig_monitor_net rvmig_monitor_net;
+typedef struct rvmig_monitor_disk rvmig_monitor_disk;
+RVMIG_API unsigned rvmig_monitor_domain_nnets(const rvmig_monitor_dom *d);
+RVMIG_API const rvmig_monitor_net *rvmig_monitor_domain_net(const rvmig_monitor_dom *d,
+							     unsigned i);
+/* The interface's device number (Xen: vifDOMID.ID) and its counters, from
+ * the guest's side: rx is what the guest received. */
+RVMIG_API unsigned rvmig_monitor_net_id(const rvmig_monitor_net *n);
+RVMIG_API uint64_t rvmig_monitor_net_rx_bytes(const rvmig_monitor_net *n);
+RVMIG_API uint64_t rvmig_monitor_net_rx_packets(const rvmig_monitor_net *n);
+RVMIG_API uint64_t rvmig_monitor_net_rx_errors(const rvmig_monitor_net *n);
+RVMIG_API uint64_t rvmig_monitor_net_rx_drops(const rvmig_monitor_net *n);
+RVMIG_API uint64_t rvmig_monitor_net_tx_bytes(const rvmig_monitor_net *n);
+RVMIG_API uint64_t rvmig_monitor_net_tx_packets(const rvmig_monitor_net *n);
+RVMIG_API uint64_t rvmig_monitor_net_tx_errors(const rvmig_monitor_net *n);
+RVMIG_API uint64_t rvmig_monitor_net_tx_drops(const rvmig_monitor_net *n);
+
+RVMIG_API unsigned rvmig_monitor_domain_ndisks(const rvmig_monitor_dom *d);
+RVMIG_API const rvmig_monitor_disk *rvmig_monitor_domain_disk(const rvmig_monitor_dom *d,
+							       unsigned i);
+/* The disk's device number (Xen: the virtual device, e.g. 51712 = xvda),
+ * read and write requests and 512-byte sectors, and requests that found
+ * the backend's queue full. */
+RVMIG_API unsigned rvmig_monitor_disk_dev(const rvmig_monitor_disk *k);
+RVMIG_API uint64_t rvmig_monitor_disk_rd_reqs(const rvmig_monitor_disk *k);
+RVMIG_API uint64_t rvmig_monitor_disk_wr_reqs(const rvmig_monitor_disk *k);
+RVMIG_API uint64_t rvmig_monitor_disk_rd_sectors(const rvmig_monitor_disk *k);
+RVMIG_API uint64_t rvmig_monitor_disk_wr_sectors(const rvmig_monitor_disk *k);
+RVMIG_API uint64_t rvmig_monitor_disk_oo_reqs(const rvmig_monitor_disk *k);
+
 /* ---- vCPUs ------------------------------------------------------------ */
 
 /* vCPU i of a domain (0 <= i < nvcpus), NULL out of range.  Linux: one per
@@ -211,6 +271,15 @@ RVMIG_API uint64_t rvmig_monitor_domain_mem_max(const rvmig_monitor_dom *d);
 RVMIG_API const rvmig_monitor_vcpu *rvmig_monitor_domain_vcpu(const rvmig_monitor_dom *d,
 							       unsigned i);
 RVMIG_API uint64_t rvmig_monitor_vcpu_id(const rvmig_monitor_vcpu *v);
+/* State of a vCPU when sampled (Xen; 0 from the linux backend). */
+enum {
+	RVMIG_MONITOR_VCPU_ONLINE = 1u << 0,
+	RVMIG_MONITOR_VCPU_RUNNING = 1u << 1,
+	RVMIG_MONITOR_VCPU_BLOCKED = 1u << 2,
+};
+RVMIG_API unsigned rvmig_monitor_vcpu_flags(const rvmig_monitor_vcpu *v);
+/* The physical CPU it runs or last ran on (Xen); 0 from the linux backend. */
+RVMIG_API unsigned rvmig_monitor_vcpu_pcpu(const rvmig_monitor_vcpu *v);
 /* Cumulative CPU time of this vCPU, ns. */
 RVMIG_API uint64_t rvmig_monitor_vcpu_cpu_ns(const rvmig_monitor_vcpu *v);
 /* As the domain figures, for this vCPU alone. */

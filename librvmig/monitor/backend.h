@@ -42,6 +42,9 @@ struct mon_backend_ops {
 /* The backends built into this library, NULL-terminated, in one place. */
 extern const struct mon_backend_ops *const mon_backend_table[];
 extern const struct mon_backend_ops mon_backend_linux;
+#ifdef RVMIG_HAVE_XENMON
+extern const struct mon_backend_ops mon_backend_xen;
+#endif
 
 /* The backend called `name`, or NULL. */
 const struct mon_backend_ops *mon_backend_find(const char *name);

@@ -7,8 +7,12 @@
 
 #include "monitor/backend.h"
 
-/* In order of preference for "auto". */
+/* In order of preference for "auto": on a Xen host's dom0 the domains are
+ * Xen's; anywhere else xen's probe fails and linux is chosen. */
 const struct mon_backend_ops *const mon_backend_table[] = {
+#ifdef RVMIG_HAVE_XENMON
+	&mon_backend_xen,
+#endif
 	&mon_backend_linux,
 	NULL,
 };

@@ -102,6 +102,20 @@ static int build_dom(const struct mon_dom_raw *p, struct mon_dom_raw *c,
 			return -ENOMEM;
 	}
 	d->nvcpu = c->ntasks;
+	if (c->nnets) {
+		d->nets = malloc(c->nnets * sizeof(*d->nets));
+		if (!d->nets)
+			return -ENOMEM;
+		memcpy(d->nets, c->nets, c->nnets * sizeof(*d->nets));
+		d->nnets = c->nnets;
+	}
+	if (c->ndisks) {
+		d->disks = malloc(c->ndisks * sizeof(*d->disks));
+		if (!d->disks)
+			return -ENOMEM;
+		memcpy(d->disks, c->disks, c->ndisks * sizeof(*d->disks));
+		d->ndisks = c->ndisks;
+	}
 	d->id = c->id;
 	d->flags = c->flags | (p ? 0 : RVMIG_MONITOR_DOM_NEW);
 	d->mem_cur = c->mem_cur;
@@ -113,7 +127,9 @@ static int build_dom(const struct mon_dom_raw *p, struct mon_dom_raw *c,
 		struct rvmig_monitor_vcpu *v = &d->vcpu[i];
 
 		v->id = ct->tid;
-		v->cpu_ns = ct->run_ns;
+		v->cpu_ns = ct->cpu_ns ? ct->cpu_ns : ct->run_ns;
+		v->flags = ct->flags;
+		v->pcpu = ct->pcpu;
 		if (!p) {
 			c->task_cpu_ns += ct->run_ns; /* the baseline */
 			continue;

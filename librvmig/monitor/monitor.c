@@ -52,6 +52,10 @@ RVMIG_API int rvmig_monitor_open(rvmig_ctx *ctx, const char *backend, rvmig_moni
 			rc = -ENOENT;
 		} else {
 			rc = ops->probe(ctx);
+			if (rc < 0)
+				LOG_ERR(ctx, "monitor",
+					"monitor backend %s cannot work on this host: %s (the reason is"
+					" logged just before)", ops->name, rvmig_strerror(rc));
 			if (rc == 0)
 				rc = open_backend(ctx, ops, mon);
 		}

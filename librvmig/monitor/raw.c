@@ -12,6 +12,8 @@ void mon_raw_free(struct mon_raw *r)
 	for (size_t i = 0; i < r->ndom; i++) {
 		free(r->dom[i].name);
 		free(r->dom[i].tasks);
+		free(r->dom[i].nets);
+		free(r->dom[i].disks);
 	}
 	free(r->dom);
 	free(r->pcpu);

@@ -22,6 +22,23 @@ struct mon_task {
 	/* When it started, CLOCK_BOOTTIME ns; read only for tasks that were
 	 * not in the previous sample (0: not read / unknown). */
 	uint64_t start_ns;
+	uint64_t cpu_ns;   /* CPU time by another count than run_ns (Xen:
+			    * libxenctrl's, run_ns the trace's); 0: run_ns */
+	unsigned flags;    /* RVMIG_MONITOR_VCPU_* (Xen) */
+	uint32_t pcpu;     /* where it runs or last ran (Xen) */
+};
+
+/* A network interface and a virtual disk of a domain: cumulative counters,
+ * copied into the snapshot as they are. */
+struct rvmig_monitor_net {
+	uint32_t id;
+	uint64_t rx_bytes, rx_packets, rx_errors, rx_drops;
+	uint64_t tx_bytes, tx_packets, tx_errors, tx_drops;
+};
+
+struct rvmig_monitor_disk {
+	uint32_t dev;
+	uint64_t rd_reqs, wr_reqs, rd_sectors, wr_sectors, oo_reqs;
 };
 
 #define MON_NO_COUNTER UINT64_MAX
@@ -41,6 +58,9 @@ struct mon_dom_raw {
 	uint64_t mem_cur, mem_max;
 	size_t ntasks;
 	struct mon_task *tasks; /* owned, ascending tid, unique */
+	size_t nnets, ndisks;
+	struct rvmig_monitor_net *nets;   /* owned */
+	struct rvmig_monitor_disk *disks; /* owned */
 	/* Filled by the core: cumulative CPU time counted from the tasks. */
 	uint64_t task_cpu_ns;
 };

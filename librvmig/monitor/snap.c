@@ -11,6 +11,8 @@ RVMIG_API void rvmig_monitor_snap_free(rvmig_monitor_snap *s)
 	for (size_t i = 0; i < s->ndom; i++) {
 		free(s->dom[i].name);
 		free(s->dom[i].vcpu);
+		free(s->dom[i].nets);
+		free(s->dom[i].disks);
 	}
 	free(s->dom);
 	free(s->pcpu);
@@ -128,6 +130,8 @@ RVMIG_API const rvmig_monitor_vcpu *rvmig_monitor_domain_vcpu(const rvmig_monito
 	}
 
 VCPU_GET(uint64_t, id, v->id)
+VCPU_GET(unsigned, flags, v->flags)
+VCPU_GET(unsigned, pcpu, v->pcpu)
 VCPU_GET(uint64_t, cpu_ns, v->cpu_ns)
 VCPU_GET(uint64_t, run_ns, v->t.run_ns)
 VCPU_GET(uint64_t, blocked_ns, v->t.blocked_ns)
@@ -177,3 +181,48 @@ XFER_GET(uint64_t, elapsed_ns, t->r.elapsed_ms * 1000000)
 XFER_GET(uint64_t, updated_ns, t->updated_ns)
 XFER_GET(uint64_t, wire_sent_bytes, t->r.wire_sent)
 XFER_GET(uint64_t, wire_recv_bytes, t->r.wire_recv)
+
+/* ---- network interfaces and disks ---- */
+
+DOM_GET(unsigned, nnets, (unsigned)d->nnets)
+DOM_GET(unsigned, ndisks, (unsigned)d->ndisks)
+
+RVMIG_API const rvmig_monitor_net *rvmig_monitor_domain_net(const rvmig_monitor_dom *d,
+							     unsigned i)
+{
+	return d && i < d->nnets ? &d->nets[i] : NULL;
+}
+
+RVMIG_API const rvmig_monitor_disk *rvmig_monitor_domain_disk(const rvmig_monitor_dom *d,
+							       unsigned i)
+{
+	return d && i < d->ndisks ? &d->disks[i] : NULL;
+}
+
+/* Defines rvmig_monitor_net_FIELD() and rvmig_monitor_disk_FIELD(). */
+#define NET_GET(type, field)                                                \
+	RVMIG_API type rvmig_monitor_net_##field(const rvmig_monitor_net *n) \
+	{                                                                   \
+		return n ? n->field : 0;                                    \
+	}
+#define DISK_GET(type, field)                                                 \
+	RVMIG_API type rvmig_monitor_disk_##field(const rvmig_monitor_disk *k) \
+	{                                                                     \
+		return k ? k->field : 0;                                      \
+	}
+
+NET_GET(unsigned, id)
+NET_GET(uint64_t, rx_bytes)
+NET_GET(uint64_t, rx_packets)
+NET_GET(uint64_t, rx_errors)
+NET_GET(uint64_t, rx_drops)
+NET_GET(uint64_t, tx_bytes)
+NET_GET(uint64_t, tx_packets)
+NET_GET(uint64_t, tx_errors)
+NET_GET(uint64_t, tx_drops)
+DISK_GET(unsigned, dev)
+DISK_GET(uint64_t, rd_reqs)
+DISK_GET(uint64_t, wr_reqs)
+DISK_GET(uint64_t, rd_sectors)
+DISK_GET(uint64_t, wr_sectors)
+DISK_GET(uint64_t, oo_reqs)

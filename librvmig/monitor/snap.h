@@ -8,6 +8,8 @@
 
 #include <rvmig/monitor.h>
 
+#include "monitor/raw.h"
+
 #include "publish/record.h"
 
 /* Run / blocked / wait times over an interval, and what is derived. */
@@ -21,6 +23,8 @@ struct mon_times {
 struct rvmig_monitor_vcpu {
 	uint64_t id;
 	uint64_t cpu_ns;
+	unsigned flags;
+	uint32_t pcpu;
 	struct mon_times t;
 };
 
@@ -35,6 +39,9 @@ struct rvmig_monitor_dom {
 	uint64_t mem_cur, mem_max;
 	size_t nvcpu;
 	struct rvmig_monitor_vcpu *vcpu;
+	size_t nnets, ndisks;
+	struct rvmig_monitor_net *nets;
+	struct rvmig_monitor_disk *disks;
 };
 
 struct mon_pcpu {
