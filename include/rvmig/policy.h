@@ -154,7 +154,9 @@ struct rvmig_map_attr {
 	 * metric column <= target.  Required. */
 	struct rvmig_sla sla;
 	/* A sample is also bad when it did not keep up, achieved_rps <
-	 * min_achieved * offered_rps (default 0.95), or more than
+	 * min_achieved * offered_rps (default 0.80: a load generator paced
+	 * by think time delivers offered * think / (think + response time)
+	 * before the server saturates, about 0.9 in bench/policy), or more than
 	 * max_error_share of its requests failed, errors / (achieved_rps *
 	 * duration_s) (default 0.01). */
 	double min_achieved;
@@ -172,9 +174,12 @@ enum rvmig_map_class {
 };
 
 /*
- * Fits the map: for each CPU share in the selection that has both good
- * and bad samples, the boundary point is the geometric mean of its largest
- * good load below every bad one and the smallest bad load above it; the
+ * Fits the map: for each CPU share in the selection, the boundary point
+ * is the cut between two consecutive loads that misclassifies the fewest
+ * of its samples (bad below, good above; the lowest such cut on a tie),
+ * placed at the geometric mean of those two loads; a share where no cut
+ * beats calling all its samples good or all bad has none (on clean data:
+ * between the largest good load below the first bad one and that one).  The
  * capacity model capacity(share) = c0 + c1 * share is fitted to those
  * points by least squares on relative error (one point: c0 = 0).  Why
  * linear: capacity of a CPU-bound server grows in proportion to its CPU

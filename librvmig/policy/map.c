@@ -10,7 +10,10 @@
 #include "policy/common.h"
 #include "policy/map.h"
 
-#define DEF_MIN_ACHIEVED 0.95
+/* Paced by think time (wrk delay()), a connection offers one request per
+ * think + response time, so achieved = offered * think / (think + R)
+ * before saturation: about 0.9 at R = 1 ms and 10 ms of think time. */
+#define DEF_MIN_ACHIEVED 0.80
 #define DEF_MAX_ERROR_SHARE 0.01
 #define DEF_BAND 0.10
 
@@ -91,26 +94,40 @@ static int cmp_sel(const void *a, const void *b)
 	return (x->load > y->load) - (x->load < y->load);
 }
 
-/* The boundary of one share's samples g[0..n), sorted by load: the
- * geometric mean of the largest good load below the smallest bad one and
- * that bad one. */
+/*
+ * The boundary of one share's samples g[0..n), sorted by load: the cut
+ * between two consecutive distinct loads that misclassifies the fewest
+ * samples (bad at or below it, good above it), the lowest such cut on a
+ * tie; none when no cut does better than calling every sample good or
+ * every sample bad.  Its capacity is the geometric mean of the loads on
+ * either side.  On clean data this is the largest good load below the
+ * first bad one; on noisy data (a p99 spike at a light load, repetitions
+ * that disagree) one stray sample does not move the boundary.
+ */
 static void share_boundary(const struct sel *g, size_t n, struct pol_share *out)
 {
-	size_t b = 0;
+	size_t good = 0, bad_below = 0, good_below = 0, best_err;
 
 	out->share = g[0].share;
 	out->has_boundary = 0;
-	while (b < n && g[b].good)
-		b++;
-	if (b == 0 || b == n)
-		return;
-	/* g[b - 1] is good and below the first bad load unless they are equal. */
-	for (size_t i = b; i-- > 0;)
-		if (g[i].load < g[b].load) {
+	for (size_t i = 0; i < n; i++)
+		good += g[i].good;
+	/* Cutting below every sample or above all of them. */
+	best_err = good < n - good ? good : n - good;
+	for (size_t i = 0; i + 1 < n; i++) {
+		size_t err;
+
+		bad_below += !g[i].good;
+		good_below += g[i].good;
+		if (g[i + 1].load == g[i].load)
+			continue;
+		err = bad_below + (good - good_below);
+		if (err < best_err) {
+			best_err = err;
 			out->has_boundary = 1;
-			out->cap = sqrt(g[i].load * g[b].load);
-			return;
+			out->cap = sqrt(g[i].load * g[i + 1].load);
 		}
+	}
 }
 
 int pol_map_scan(const struct pol_map_cfg *cfg, const struct rvmig_samples *set,
@@ -236,8 +253,9 @@ RVMIG_API int rvmig_map_fit(const rvmig_samples *set, const struct rvmig_map_att
 	if (rc < 0) {
 		if (m->npoints == 0)
 			pol_err(err, errlen, rc,
-				"none of the %d CPU shares selected has both a good sample and a "
-				"bad one at a higher load: no boundary to fit", n);
+				"none of the %d CPU shares selected has a boundary (a load that "
+				"separates good samples below from bad ones above): nothing to fit",
+				n);
 		else
 			pol_err(err, errlen, rc, "capacity does not grow with CPU share "
 				"(c1 = %g req/s per CPU over %u boundary points)", m->c1, m->npoints);

@@ -141,9 +141,11 @@ Test(policy_map, throughput_and_errors_make_bad)
 	const char *text =
 		RVMIG_SAMPLES_HEADER "\n"
 		"nginx,alone,0.5,1000,1000,1,2,1,0,10\n"
-		/* fast, but it only served 90 % of what was offered */
-		"nginx,alone,0.5,2000,1800,1,2,1,0,10\n"
-		"nginx,alone,0.5,4000,3500,1,2,1,0,10\n"
+		/* fast, but it only served 75 % of what was offered */
+		"nginx,alone,0.5,2000,1500,1,2,1,0,10\n"
+		"nginx,alone,0.5,4000,3000,1,2,1,0,10\n"
+		/* 85 %: kept up (the default min_achieved is 0.80) */
+		"nginx,alone,0.5,500,425,1,2,1,0,10\n"
 		"nginx,alone,1,2000,2000,1,2,1,0,10\n"
 		/* fast, but 2 % errors */
 		"nginx,alone,1,4000,4000,1,2,1,800,10\n"
@@ -157,7 +159,7 @@ Test(policy_map, throughput_and_errors_make_bad)
 
 	struct rvmig_map_error e = { .size = sizeof(e) };
 
-	cr_assert_eq(rvmig_samples_parse(text, strlen(text), &set, err, sizeof(err)), 6, "%s", err);
+	cr_assert_eq(rvmig_samples_parse(text, strlen(text), &set, err, sizeof(err)), 7, "%s", err);
 	cr_assert_eq(rvmig_map_fit(set, &a, &map, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(rvmig_map_coef(map, NULL, NULL), 2);
 	rvmig_map_boundary(map, 0, &s, &c);
@@ -165,7 +167,8 @@ Test(policy_map, throughput_and_errors_make_bad)
 	rvmig_map_boundary(map, 1, &s, &c);
 	cr_assert(s == 1 && fabs(c - sqrt(2000.0 * 4000)) < 1e-9, "%g %g", s, c);
 	cr_assert_eq(rvmig_map_evaluate(map, set, &e), 0);
-	cr_assert_eq(e.samples, 5);
+	cr_assert_eq(e.samples, 6);
+	cr_assert_eq(e.misclassified, 0);
 	rvmig_map_free(map);
 	rvmig_samples_free(set);
 }
@@ -200,7 +203,7 @@ Test(policy_map, selection_and_refusals)
 	add_share(set, "memcached", 0.1, 1000, only_good, 2);
 	add_share(set, "memcached", 0.2, 2000, only_good, 2);
 	cr_assert_eq(rvmig_map_fit(set, &a, &map, err, sizeof(err)), -EDOM);
-	cr_assert(strstr(err, "none of the 2 CPU shares"), "%s", err);
+	cr_assert(strstr(err, "none of the 2 CPU shares selected has a boundary"), "%s", err);
 	/* Capacity falling with share. */
 	a.app = "odd";
 	add_share(set, "odd", 0.1, 5000, f, 2);
@@ -217,6 +220,31 @@ Test(policy_map, selection_and_refusals)
 	a.band = 1.5;
 	cr_assert_eq(rvmig_map_fit(set, &a, &map, err, sizeof(err)), -EINVAL);
 	cr_assert(strstr(err, "band"), "%s", err);
+	rvmig_samples_free(set);
+}
+
+Test(policy_map, noise_does_not_move_the_boundary)
+{
+	/* Two repetitions at share 1 (capacity 10 k): a p99 spike at the
+	 * lightest load, and repetitions disagreeing at 1.1 x. */
+	static const double f1[] = { 0.25, 0.5, 0.9, 1.1, 1.5 };
+	static const double f2[] = { 0.5, 0.9, 1.5 };
+	static const double spike[] = { 0.25 };
+	static const double late[] = { 1.1 };
+	struct rvmig_map_attr a = attr();
+	rvmig_samples *set;
+	rvmig_map *map;
+	double s, c;
+
+	cr_assert_eq(rvmig_samples_create(&set), 0);
+	add_share(set, "nginx", 1, 10000, f1, 5);
+	add_share(set, "nginx", 1, 10000, f2, 3);
+	add_share(set, "nginx", 1, 10000 * 0.2, spike, 1);  /* bad at 2.5 k */
+	add_share(set, "nginx", 1, 10000 * 1.2, late, 1);   /* good at 11 k */
+	cr_assert_eq(rvmig_map_fit(set, &a, &map, NULL, 0), 0);
+	cr_assert_eq(rvmig_map_boundary(map, 0, &s, &c), 0);
+	cr_assert(fabs(c - sqrt(9000.0 * 11000)) < 1e-6, "boundary %g", c);
+	rvmig_map_free(map);
 	rvmig_samples_free(set);
 }
 
