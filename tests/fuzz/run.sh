@@ -26,6 +26,7 @@ declare -A srcs=(
   [xrec]="$top/tests/fuzz/fuzz_xrec.c $top/librvmig/publish/record.c $top/librvmig/core/text.c"
   [prom]="$top/tests/fuzz/fuzz_prom.c $top/tools/policy/prom_decode.c $top/librvmig/core/text.c -I$top/tools -ljson-c"
   [samples]="$top/tests/fuzz/fuzz_samples.c $(ls "$top"/librvmig/policy/*.c | tr '\n' ' ') $top/librvmig/core/text.c"
+  [xentrace]="$top/tests/fuzz/fuzz_xentrace.c $top/librvmig/monitor/xen/trace.c"
 )
 
 # Seeds.
@@ -81,9 +82,15 @@ mon_seed() { # SELECTOR FILE
 mon_seed 0 /proc/self/schedstat; mon_seed 1 /proc/self/stat; mon_seed 2 /proc/self/statm
 mon_seed 3 /proc/meminfo; mon_seed 4 /sys/fs/cgroup/cpu/cpu.stat; mon_seed 5 /proc/pressure/cpu
 mon_seed 7 /proc/stat; mon_seed 7 /proc/self/mountinfo
+# The Xen scheduler trace decoder: the first 8 KiB of each real trace
+# (tests/fixtures).
+mkdir -p "$work/seed-xentrace"
+for fixture in "$top"/tests/fixtures/xen-sched-trace-*.bin.zst; do
+  zstd -dc "$fixture" | head -c 8192 > "$work/seed-xentrace/$(basename "$fixture" .bin.zst)" || true
+done
 
 status=0
-for t in stream wire uri journal monitor appmsg keyfile xrec samples prom; do
+for t in stream wire uri journal monitor appmsg keyfile xrec samples prom xentrace; do
   bin="$work/fuzz_$t"
   # shellcheck disable=SC2086
   clang "${cflags[@]}" -o "$bin" ${srcs[$t]} "${core[@]}" -lcrypto -lm

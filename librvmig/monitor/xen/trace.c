@@ -179,6 +179,8 @@ int xt_apply_batch(struct xt_state *s, struct xt_rec *recs, size_t n)
 	/* qsort is not stable; records of one pCPU are in TSC order already
 	 * and equal TSCs on two pCPUs are for two different vCPUs in
 	 * practice, so order among equals does not change the sums. */
+	if (n == 0)
+		return 0; /* recs may be NULL: qsort must not see it */
 	qsort(recs, n, sizeof(recs[0]), rec_tsc_cmp);
 	for (size_t i = 0; i < n; i++) {
 		int rc = xt_apply(s, &recs[i]);
