@@ -165,6 +165,11 @@ struct rvmig_map_attr {
 	 * 0.10): a point is BOUNDARY when load/capacity(share) is within
 	 * [1 - band, 1 + band]. */
 	double band;
+	/* Only samples at CPU shares up to this (0: all).  For a sweep whose
+	 * load generator, not the server, saturates above some share (in
+	 * bench/policy, one wrk thread tops out near 13-25 k req/s from 0.8
+	 * CPU up, so the boundary stops growing there). */
+	double max_share;
 };
 
 enum rvmig_map_class {

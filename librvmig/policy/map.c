@@ -57,6 +57,9 @@ int pol_map_cfg(const struct rvmig_map_attr *attr, struct pol_map_cfg *cfg, char
 			       a.max_error_share);
 	if (!pol_num_ok(cfg->band, 0, 1) || cfg->band >= 1)
 		return pol_err(err, errlen, -EINVAL, "band %g is not in (0, 1)", a.band);
+	cfg->max_share = a.max_share;
+	if (!isfinite(cfg->max_share) || cfg->max_share < 0)
+		return pol_err(err, errlen, -EINVAL, "max_share %g is not a share >= 0", a.max_share);
 	rc = copy_name(cfg->app, a.app, "app", err, errlen);
 	return rc < 0 ? rc : copy_name(cfg->scenario, a.scenario, "scenario", err, errlen);
 }
@@ -64,7 +67,8 @@ int pol_map_cfg(const struct rvmig_map_attr *attr, struct pol_map_cfg *cfg, char
 int pol_map_selects(const struct pol_map_cfg *cfg, const struct pol_sample *s)
 {
 	/* A closed-loop run says nothing about a load it was not offered. */
-	return s->offered_rps > 0 && (!cfg->app[0] || !strcmp(cfg->app, s->app)) &&
+	return s->offered_rps > 0 && (!cfg->max_share || s->cpu_share <= cfg->max_share) &&
+	       (!cfg->app[0] || !strcmp(cfg->app, s->app)) &&
 	       (!cfg->scenario[0] || !strcmp(cfg->scenario, s->scenario));
 }
 

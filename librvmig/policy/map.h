@@ -12,6 +12,7 @@
 struct pol_map_cfg {
 	struct rvmig_sla sla;
 	double min_achieved, max_error_share, band;
+	double max_share; /* 0: no limit */
 	char app[RVMIG_SAMPLES_MAX_NAME + 1];      /* "" : any */
 	char scenario[RVMIG_SAMPLES_MAX_NAME + 1]; /* "" : any */
 };
