@@ -41,6 +41,7 @@ enum {
 	OPT_JSON,
 	OPT_LISTEN,
 	OPT_RECORD,
+	OPT_BACKEND,
 };
 
 enum out_form { OUT_TABLE, OUT_CSV, OUT_JSON };
@@ -59,7 +60,10 @@ static void usage(FILE *f)
 		"       rvmig-top -b [-d SECONDS] [-i ITERATIONS] [--csv|--json] [--record FILE] [-p PID]... [-g CGROUP]...\n"
 		"       rvmig-top --listen ADDR:PORT [-d SECONDS] [-i ITERATIONS] [--record FILE] [-p PID]... [-g CGROUP]...\n"
 		"Per-domain CPU, run / blocked / wait shares and memory (Linux backend: processes\n"
-		"and cgroups).  On a terminal without -b: the live view (keys: h).\n"
+		"and cgroups; Xen backend: every domain).  On a terminal without -b: the live view\n"
+		"(keys: h).\n"
+		"      --backend NAME     monitor backend: auto (default: xen on a Xen dom0, else\n"
+		"                         linux), linux or xen\n"
 		"  -p, --pid PID          watch a process with all its threads (repeatable)\n"
 		"  -g, --cgroup PATH      watch a cgroup directory, v1 cpu or v2 (repeatable)\n"
 #ifdef RVMIG_TOP_LIVE
@@ -146,12 +150,13 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "backend", required_argument, NULL, OPT_BACKEND },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tool_opts o;
 	struct top_collect col;
 	rvmig_ctx *ctx = NULL;
-	const char *listen_at = NULL, *record_path = NULL;
+	const char *listen_at = NULL, *record_path = NULL, *backend = "auto";
 	struct top_record *rec = NULL;
 	bool batch = false, live = false;
 	enum out_form form = OUT_TABLE;
@@ -210,6 +215,7 @@ int main(int argc, char **argv)
 		case OPT_JSON: form = OUT_JSON; break;
 		case OPT_LISTEN: listen_at = optarg; break;
 		case OPT_RECORD: record_path = optarg; break;
+		case OPT_BACKEND: backend = optarg; break;
 		default:
 			rc = tool_opt(&o, c, optarg);
 			if (rc == 1)
@@ -256,14 +262,20 @@ int main(int argc, char **argv)
 
 	if (tool_ctx_create(&o, &ctx))
 		return 1;
-	if (top_collect_open(&col, ctx)) {
+	if (top_collect_open(&col, ctx, backend)) {
 		rvmig_ctx_destroy(ctx);
 		return 1;
+	}
+	if (col.listed && nwatch) {
+		tool_err("-p/-g: the %s backend lists every domain itself (they are for the linux backend)",
+			 rvmig_monitor_backend(col.mon));
+		status = 2;
+		goto out;
 	}
 	for (unsigned i = 0; i < nwatch; i++)
 		if (top_collect_watch(&col, watches[i].kind, watches[i].what))
 			goto out;
-	if (nwatch == 0)
+	if (nwatch == 0 && !col.listed)
 		tool_info("no domain watched (-p PID, -g CGROUP): host figures only");
 #ifdef RVMIG_TOP_EXPORTER
 	if (listen_at) {

@@ -14,10 +14,13 @@
 #   5. what the trace costs: a CPU-bound dom0 command timed without and
 #      with the monitor sampling every second (printed, not checked: TCG
 #      on a shared host is too noisy for a bound).
-# Every figure is printed.  Usage (in the VM): xen_monitor.sh MONITOR_DUMP
+#   6. rvmig-top -b --backend xen (and auto) prints dom0 and the guest,
+#      capped, as domains with their run / blocked / wait shares.
+# Every figure is printed.  Usage (in the VM): xen_monitor.sh MONITOR_DUMP RVMIG_TOP
 . "$(dirname "$0")/xenlib.sh" || exit 1
 set -u
-dump=${1:?usage: xen_monitor.sh MONITOR_DUMP}
+dump=${1:?usage: xen_monitor.sh MONITOR_DUMP RVMIG_TOP}
+top=${2:?usage: xen_monitor.sh MONITOR_DUMP RVMIG_TOP}
 t_start=$(xen_now)
 trap xen_cleanup EXIT
 xen_tmpdir || exit 1
@@ -82,6 +85,20 @@ read -r run cpu ratio < <(cross_check "$XEN_TMP/cap.txt")
 xen_note "cross-check capped: trace run $run ns, xc_vcpu_getinfo cpu $cpu ns, ratio $ratio"
 awk -v r="$ratio" 'BEGIN { exit !(r >= 0.98 && r <= 1.02) }' \
   || xen_err "trace run time and libxenctrl CPU time differ by more than 2 % (ratio $ratio)" || fail=1
+
+# rvmig-top on the Xen backend lists every domain itself: dom0 and the
+# capped guest, kind "domain", in batch mode and as CSV with "auto".
+"$top" -b -d 1 -i 3 --backend xen > "$XEN_TMP/top.txt" 2> "$XEN_TMP/top.err" \
+  || { cat "$XEN_TMP/top.err" >&2; xen_err "rvmig-top -b --backend xen failed"; exit 1; }
+sed 's/^/  | /' "$XEN_TMP/top.txt" >&2
+grep -Eq "^ *$name +domain " "$XEN_TMP/top.txt" \
+  || xen_err "rvmig-top -b --backend xen does not list the guest $name" || fail=1
+grep -Eq "^ *Domain-0 +domain " "$XEN_TMP/top.txt" \
+  || xen_err "rvmig-top -b --backend xen does not list Domain-0" || fail=1
+"$top" -b -d 1 -i 2 --csv > "$XEN_TMP/top.csv" 2> "$XEN_TMP/top.err" \
+  || { cat "$XEN_TMP/top.err" >&2; xen_err "rvmig-top -b --csv (auto) failed"; exit 1; }
+grep -q ",domain,$domid," "$XEN_TMP/top.csv" \
+  || { sed 's/^/  | /' "$XEN_TMP/top.csv" >&2; xen_err "rvmig-top --csv (auto backend) has no row for domain $domid"; fail=1; }
 
 # The trace's cost, roughly: a CPU-bound command in dom0 without and with
 # the monitor (trace on, a sample a second).

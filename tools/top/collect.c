@@ -10,19 +10,19 @@
 #include "common/cli.h"
 #include "top/collect.h"
 
-int top_collect_open(struct top_collect *c, rvmig_ctx *ctx)
+int top_collect_open(struct top_collect *c, rvmig_ctx *ctx, const char *backend)
 {
 	int rc;
 
-	struct utsname u;
-
 	memset(c, 0, sizeof(*c));
-	if (uname(&u) == 0)
-		snprintf(c->host, sizeof(c->host), "%s", u.nodename);
-	rc = rvmig_monitor_open(ctx, "auto", &c->mon);
-	if (rc)
-		tool_err("cannot open a monitor: %s", rvmig_strerror(rc));
-	return rc;
+	rc = rvmig_monitor_open(ctx, backend, &c->mon);
+	if (rc) {
+		tool_err("cannot open the %s monitor backend: %s", backend, rvmig_strerror(rc));
+		return rc;
+	}
+	/* Only the Linux backend is given its domains; the others list them. */
+	c->listed = strcmp(rvmig_monitor_backend(c->mon), "linux") != 0;
+	return 0;
 }
 
 int top_collect_watch(struct top_collect *c, enum top_kind kind, const char *what)
@@ -151,6 +151,37 @@ static int collect_xfers(struct top_collect *c, const rvmig_monitor_snap *s)
 	return (int)n;
 }
 
+/* A backend that lists its domains: c's domains become the snapshot's, in
+ * its order, each keeping the sums it had under its id. */
+static int sync_listed(struct top_collect *c, const rvmig_monitor_snap *s)
+{
+	unsigned n = rvmig_monitor_snap_ndomains(s);
+	struct top_dom *d = calloc(n ? n : 1, sizeof(*d));
+	enum top_kind *k = calloc(n ? n : 1, sizeof(*k));
+
+	if (!d || !k) {
+		free(d);
+		free(k);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t id = rvmig_monitor_domain_id(rvmig_monitor_domain(s, i));
+
+		k[i] = TOP_DOMAIN;
+		for (unsigned j = 0; j < c->n; j++)
+			if (c->doms[j].id == id) {
+				d[i] = c->doms[j];
+				break;
+			}
+	}
+	free(c->doms);
+	free(c->kinds);
+	c->doms = d;
+	c->kinds = k;
+	c->n = n;
+	return 0;
+}
+
 int top_collect_sample(struct top_collect *c)
 {
 	rvmig_monitor_snap *s;
@@ -159,6 +190,11 @@ int top_collect_sample(struct top_collect *c)
 
 	if (rc) {
 		tool_err("sampling failed: %s", rvmig_strerror(rc));
+		return rc;
+	}
+	if (c->listed && (rc = sync_listed(c, s)) < 0) {
+		tool_err("sampling failed: %s", rvmig_strerror(rc));
+		rvmig_monitor_snap_free(s);
 		return rc;
 	}
 	n = rvmig_monitor_snap_ndomains(s);

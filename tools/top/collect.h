@@ -13,6 +13,7 @@
 
 struct top_collect {
 	rvmig_monitor *mon;
+	int listed;              /* the backend lists its domains (xen): no watches */
 	unsigned n;              /* domains watched, in watch order */
 	enum top_kind *kinds;
 	struct top_dom *doms;    /* the counters live here between samples */
@@ -29,8 +30,9 @@ struct top_collect {
 	char host[65];           /* uname's nodename */
 };
 
-/* Opens the Linux backend ("auto") on ctx.  Returns 0 or -errno (printed). */
-int top_collect_open(struct top_collect *c, rvmig_ctx *ctx);
+/* Opens monitor backend `backend` ("auto", "linux", "xen") on ctx.
+ * Returns 0 or -errno (printed). */
+int top_collect_open(struct top_collect *c, rvmig_ctx *ctx, const char *backend);
 /* Watches a process or a cgroup.  Returns 0 or -errno (printed). */
 int top_collect_watch(struct top_collect *c, enum top_kind kind, const char *what);
 /* Samples once and updates c->view.  Returns 0 or -errno (printed). */

@@ -22,7 +22,7 @@ const char *top_flags_str(unsigned flags, char *buf)
 
 const char *top_kind_name(enum top_kind k)
 {
-	return k == TOP_CGROUP ? "cgroup" : "process";
+	return k == TOP_CGROUP ? "cgroup" : k == TOP_DOMAIN ? "domain" : "process";
 }
 
 static int done(FILE *f)

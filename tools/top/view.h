@@ -12,7 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum top_kind { TOP_PROCESS, TOP_CGROUP };
+/* Linux: watched processes and cgroups; backends that list their domains
+ * themselves (xen): TOP_DOMAIN. */
+enum top_kind { TOP_PROCESS, TOP_CGROUP, TOP_DOMAIN };
 
 /* One vCPU of a domain (Linux: one thread), over the last interval. */
 struct top_vcpu {
@@ -72,7 +74,7 @@ struct top_view {
 /* The state flags as xentop-like letters, "----" when none: g(one),
  * n(ew), t(hrottle measured), p(ressure measured).  buf holds >= 5 bytes. */
 const char *top_flags_str(unsigned flags, char *buf);
-const char *top_kind_name(enum top_kind k); /* "process" / "cgroup" */
+const char *top_kind_name(enum top_kind k); /* "process" / "cgroup" / "domain" */
 
 /* The table of one iteration: a host line, a header, one line a domain. */
 int top_write_table(FILE *f, const struct top_view *v);
