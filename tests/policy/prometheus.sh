@@ -10,24 +10,7 @@
 set -euo pipefail
 top=$1 policy=$2
 command -v prometheus >/dev/null || { echo "prometheus not found (Debian package prometheus)"; exit 1; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_for() { # deadline (s), command...
-	local end=$((SECONDS + $1)); shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.5
-	done
-}
+. "$(dirname "$0")/../lib/scratch.sh"
 
 # Host A: a burner.  Host B: a sleeper named "idle<ESC>vm".
 bash -c 'while :; do :; done' & burner=$!; pids+=("$burner")

@@ -9,26 +9,8 @@ set -euo pipefail
 top=$1
 command -v promtool >/dev/null || { echo "promtool not found (Debian package prometheus)"; exit 1; }
 command -v prometheus >/dev/null || { echo "prometheus not found (Debian package prometheus)"; exit 1; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../lib/scratch.sh"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# Polls until the command succeeds or the deadline (s) passes.
-wait_for() { # deadline, command...
-	local end=$((SECONDS + $1)); shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.2
-	done
-}
 
 # The process's comm is the file's name: a"b\c
 odd=$tmp/'a"b\c'

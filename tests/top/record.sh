@@ -12,14 +12,7 @@
 set -euo pipefail
 top=$1
 plot=$2
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../lib/scratch.sh"
 
 sleep 60 & sleeper=$!; pids+=("$sleeper")
 sh -c 'while :; do :; done' & busy=$!; pids+=("$busy")

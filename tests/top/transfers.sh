@@ -17,29 +17,13 @@ set -euo pipefail
 top=$1
 exporter=$2
 : "${RVMIG_SEND:?}" "${RVMIG_RECV:?}" "${GEN_STREAM:?}"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../lib/scratch.sh"
 fail() {
 	echo "FAIL: $*"
 	for f in "$tmp"/*.err "$tmp"/top.log; do [ -s "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }; done
 	exit 1
 }
 now() { echo "$EPOCHREALTIME"; }
-# Polls until the command succeeds or the deadline (s) passes.
-wait_for() { # seconds, command...
-	local end=$(( ${EPOCHREALTIME/./} + $1 * 1000000 ))
-	shift
-	until "$@"; do
-		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
-		sleep 0.25
-	done
-}
 export RVMIG_RUN_DIR=$tmp/run
 mkdir -m 0755 "$RVMIG_RUN_DIR"
 

@@ -60,6 +60,9 @@ struct prom_limits {
 int prom_decode(const char *body, size_t len, const struct prom_limits *lim,
 		struct prom_result *out, char *err, size_t errlen);
 void prom_result_free(struct prom_result *r);
+/* Writes a reason into err (when there is room) and returns rc. */
+__attribute__((format(printf, 4, 5)))
+int prom_fail(char *err, size_t errlen, int rc, const char *fmt, ...);
 /* The value of label `name` in s, or NULL. */
 const char *prom_label(const struct prom_series *s, const char *name);
 

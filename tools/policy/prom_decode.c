@@ -22,7 +22,7 @@
  * above a series' labels; anything deeper is not an answer. */
 #define PROM_JSON_DEPTH 8
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+int prom_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -109,7 +109,7 @@ static int parse_labels(struct json_object *m, const struct prom_limits *lim, st
 	unsigned i = 0;
 
 	if (n > lim->max_labels)
-		return fail(err, errlen, -E2BIG, "a series has %zu labels (at most %u)", n,
+		return prom_fail(err, errlen, -E2BIG, "a series has %zu labels (at most %u)", n,
 			    lim->max_labels);
 	s->labels = calloc(n ? n : 1, sizeof(*s->labels));
 	if (!s->labels)
@@ -120,13 +120,13 @@ static int parse_labels(struct json_object *m, const struct prom_limits *lim, st
 		int vlen;
 
 		if (!json_object_is_type(val, json_type_string))
-			return fail(err, errlen, -EPROTO, "label %.64s is not a string", key);
+			return prom_fail(err, errlen, -EPROTO, "label %.64s is not a string", key);
 		vlen = json_object_get_string_len(val);
 		if (klen == 0 || klen > lim->max_string || (size_t)vlen > lim->max_string)
-			return fail(err, errlen, -E2BIG, "a label name or value is longer than %zu bytes",
+			return prom_fail(err, errlen, -E2BIG, "a label name or value is longer than %zu bytes",
 				    lim->max_string);
 		if ((int)strlen(json_object_get_string(val)) != vlen)
-			return fail(err, errlen, -EPROTO, "label %.64s holds a NUL byte", key);
+			return prom_fail(err, errlen, -EPROTO, "label %.64s holds a NUL byte", key);
 		s->labels[i].name = strdup(key);
 		s->labels[i].value = strdup(json_object_get_string(val));
 		if (!s->labels[i].name || !s->labels[i].value) {
@@ -147,7 +147,7 @@ static int parse_series(struct json_object *o, enum prom_type type, const struct
 	int rc;
 
 	if (!m)
-		return fail(err, errlen, -EPROTO, "a result has no \"metric\" object");
+		return prom_fail(err, errlen, -EPROTO, "a result has no \"metric\" object");
 	if ((rc = parse_labels(m, lim, s, err, errlen)) < 0)
 		return rc;
 	if (type == PROM_VECTOR) {
@@ -155,23 +155,23 @@ static int parse_series(struct json_object *o, enum prom_type type, const struct
 		if (!s->points)
 			return -ENOMEM;
 		if (parse_point(field(o, "value", json_type_array), &s->points[0]) < 0)
-			return fail(err, errlen, -EPROTO, "a vector result has no [time, \"value\"]");
+			return prom_fail(err, errlen, -EPROTO, "a vector result has no [time, \"value\"]");
 		s->npoints = 1;
 		return 0;
 	}
 	pts = field(o, "values", json_type_array);
 	if (!pts)
-		return fail(err, errlen, -EPROTO, "a matrix result has no \"values\" array");
+		return prom_fail(err, errlen, -EPROTO, "a matrix result has no \"values\" array");
 	n = json_object_array_length(pts);
 	if (n > lim->max_points)
-		return fail(err, errlen, -E2BIG, "a series has %zu points (at most %zu)", n,
+		return prom_fail(err, errlen, -E2BIG, "a series has %zu points (at most %zu)", n,
 			    lim->max_points);
 	s->points = calloc(n ? n : 1, sizeof(*s->points));
 	if (!s->points)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		if (parse_point(json_object_array_get_idx(pts, i), &s->points[i]) < 0)
-			return fail(err, errlen, -EPROTO, "point %zu of a series is not [time, \"value\"]",
+			return prom_fail(err, errlen, -EPROTO, "point %zu of a series is not [time, \"value\"]",
 				    i);
 		s->npoints = i + 1;
 	}
@@ -194,7 +194,7 @@ static int parse_data(struct json_object *data, const struct prom_limits *lim,
 	else {
 		char b[80];
 
-		return fail(err, errlen, -EPROTO, "resultType %s is not vector, matrix or scalar",
+		return prom_fail(err, errlen, -EPROTO, "resultType %s is not vector, matrix or scalar",
 			    esc(b, sizeof(b), rt));
 	}
 	if (out->type == PROM_SCALAR) {
@@ -206,16 +206,16 @@ static int parse_data(struct json_object *data, const struct prom_limits *lim,
 		if (!out->series[0].points)
 			return -ENOMEM;
 		if (parse_point(field(data, "result", json_type_array), &out->series[0].points[0]) < 0)
-			return fail(err, errlen, -EPROTO, "a scalar result is not [time, \"value\"]");
+			return prom_fail(err, errlen, -EPROTO, "a scalar result is not [time, \"value\"]");
 		out->series[0].npoints = 1;
 		return 0;
 	}
 	res = field(data, "result", json_type_array);
 	if (!res)
-		return fail(err, errlen, -EPROTO, "no \"result\" array");
+		return prom_fail(err, errlen, -EPROTO, "no \"result\" array");
 	n = json_object_array_length(res);
 	if (n > lim->max_series)
-		return fail(err, errlen, -E2BIG, "%zu series (at most %zu)", n, lim->max_series);
+		return prom_fail(err, errlen, -E2BIG, "%zu series (at most %zu)", n, lim->max_series);
 	out->series = calloc(n ? n : 1, sizeof(*out->series));
 	if (!out->series)
 		return -ENOMEM;
@@ -239,7 +239,7 @@ int prom_decode(const char *body, size_t len, const struct prom_limits *lim,
 
 	memset(out, 0, sizeof(*out));
 	if (len > lim->max_body || len > INT_MAX)
-		return fail(err, errlen, -E2BIG, "answer of %zu bytes (at most %zu)", len, lim->max_body);
+		return prom_fail(err, errlen, -E2BIG, "answer of %zu bytes (at most %zu)", len, lim->max_body);
 	tok = json_tokener_new_ex(PROM_JSON_DEPTH);
 	if (!tok)
 		return -ENOMEM;
@@ -251,7 +251,7 @@ int prom_decode(const char *body, size_t len, const struct prom_limits *lim,
 
 		json_object_put(root);
 		json_tokener_free(tok);
-		return fail(err, errlen, -EPROTO, "not JSON at byte %zu: %s", at,
+		return prom_fail(err, errlen, -EPROTO, "not JSON at byte %zu: %s", at,
 			    e == json_tokener_success ? "text after the answer"
 			    : e == json_tokener_continue ? "the answer is cut short"
 							  : json_tokener_error_desc(e));
@@ -261,22 +261,22 @@ int prom_decode(const char *body, size_t len, const struct prom_limits *lim,
 	if (st && !strcmp(json_object_get_string(st), "error")) {
 		char t[80], m[512];
 
-		rc = fail(err, errlen, -EREMOTEIO, "%s: %s",
+		rc = prom_fail(err, errlen, -EREMOTEIO, "%s: %s",
 			  esc(t, sizeof(t), field(root, "errorType", json_type_string)),
 			  esc(m, sizeof(m), field(root, "error", json_type_string)));
 	} else if (!st || strcmp(json_object_get_string(st), "success")) {
 		char s[80];
 
-		rc = fail(err, errlen, -EPROTO, "status %s is not success or error", esc(s, sizeof(s), st));
+		rc = prom_fail(err, errlen, -EPROTO, "status %s is not success or error", esc(s, sizeof(s), st));
 	} else if (!(data = field(root, "data", json_type_object))) {
-		rc = fail(err, errlen, -EPROTO, "no \"data\" object");
+		rc = prom_fail(err, errlen, -EPROTO, "no \"data\" object");
 	} else {
 		rc = parse_data(data, lim, out, err, errlen);
 	}
 	json_object_put(root);
 	if (rc < 0) {
 		if (rc == -ENOMEM)
-			fail(err, errlen, rc, "out of memory");
+			prom_fail(err, errlen, rc, "out of memory");
 		prom_result_free(out);
 	}
 	return rc;

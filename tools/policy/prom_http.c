@@ -5,7 +5,6 @@
  * arrives, no redirects, http and https only.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,18 +27,6 @@ struct body {
 	size_t len, cap, max;
 	int too_big;
 };
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -80,14 +67,14 @@ int prom_open(const char *base_url, long timeout_ms, const struct prom_limits *l
 		char b[160];
 
 		rvmig_text_escape(b, sizeof(b), base_url, strlen(base_url));
-		return fail(err, errlen, -EINVAL, "%s: not an http:// or https:// URL", b);
+		return prom_fail(err, errlen, -EINVAL, "%s: not an http:// or https:// URL", b);
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return fail(err, errlen, -EIO, "libcurl did not initialise");
+		return prom_fail(err, errlen, -EIO, "libcurl did not initialise");
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->base = strdup(base_url)) || !(c->curl = curl_easy_init())) {
 		prom_close(c);
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return prom_fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	n = strlen(c->base);
 	while (n > 0 && c->base[n - 1] == '/')
@@ -121,7 +108,7 @@ static int get(prom_client *c, const char *path, const char *form, struct prom_r
 	memset(out, 0, sizeof(*out));
 	rvmig_text_escape(ebase, sizeof(ebase), c->base, strlen(c->base));
 	if (asprintf(&url, "%s%s?%s", c->base, path, form) < 0)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return prom_fail(err, errlen, -ENOMEM, "out of memory");
 	curl_easy_reset(c->curl);
 	curl_easy_setopt(c->curl, CURLOPT_URL, url);
 	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -137,10 +124,10 @@ static int get(prom_client *c, const char *path, const char *form, struct prom_r
 	free(url);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (b.too_big) {
-		rc = fail(err, errlen, -E2BIG, "prometheus %s: answer larger than %zu bytes", ebase,
+		rc = prom_fail(err, errlen, -E2BIG, "prometheus %s: answer larger than %zu bytes", ebase,
 			  c->lim.max_body);
 	} else if (cc != CURLE_OK) {
-		rc = fail(err, errlen, cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO,
+		rc = prom_fail(err, errlen, cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO,
 			  "prometheus %s: %s", ebase, curl_err[0] ? curl_err : curl_easy_strerror(cc));
 	} else {
 		char why[600];
@@ -148,13 +135,13 @@ static int get(prom_client *c, const char *path, const char *form, struct prom_r
 		/* 400/422/503 carry {"status":"error", ...}: decode says why. */
 		rc = prom_decode(b.p ? b.p : "", b.len, &c->lim, out, why, sizeof(why));
 		if (rc < 0 && code != 200)
-			rc = fail(err, errlen, rc == -EREMOTEIO ? rc : -EIO,
+			rc = prom_fail(err, errlen, rc == -EREMOTEIO ? rc : -EIO,
 				  "prometheus %s%s: HTTP %ld: %s", ebase, path, code, why);
 		else if (rc < 0)
-			rc = fail(err, errlen, rc, "prometheus %s%s: %s", ebase, path, why);
+			rc = prom_fail(err, errlen, rc, "prometheus %s%s: %s", ebase, path, why);
 		else if (code != 200) {
 			prom_result_free(out);
-			rc = fail(err, errlen, -EIO, "prometheus %s%s: HTTP %ld", ebase, path, code);
+			rc = prom_fail(err, errlen, -EIO, "prometheus %s%s: HTTP %ld", ebase, path, code);
 		}
 	}
 	free(b.p);
@@ -183,7 +170,7 @@ int prom_query(prom_client *c, const char *promql, double at, struct prom_result
 	if (at > 0)
 		snprintf(rest, sizeof(rest), "&time=%.3f", at);
 	if (!(form = form_query(c, promql, rest)))
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return prom_fail(err, errlen, -ENOMEM, "out of memory");
 	rc = get(c, "/api/v1/query", form, out, err, errlen);
 	free(form);
 	return rc;
@@ -196,12 +183,12 @@ int prom_query_range(prom_client *c, const char *promql, double start, double en
 	int rc;
 
 	if (!(step > 0) || !(end >= start) || (end - start) / step > (double)c->lim.max_points)
-		return fail(err, errlen, -EINVAL,
+		return prom_fail(err, errlen, -EINVAL,
 			    "range %.3f..%.3f step %.3f: more than %zu points or not a range", start,
 			    end, step, c->lim.max_points);
 	snprintf(rest, sizeof(rest), "&start=%.3f&end=%.3f&step=%.3f", start, end, step);
 	if (!(form = form_query(c, promql, rest)))
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return prom_fail(err, errlen, -ENOMEM, "out of memory");
 	rc = get(c, "/api/v1/query_range", form, out, err, errlen);
 	free(form);
 	return rc;
