@@ -206,8 +206,12 @@ Test(monitor_linux, backends_and_errors)
 {
 	const char *const *names = rvmig_monitor_backends();
 	rvmig_monitor *mon;
+	int has_linux = 0;
 
-	cr_assert_str_eq(names[0], "linux");
+	/* xen comes first where it is built (auto tries it first), linux last. */
+	for (unsigned i = 0; names[i]; i++)
+		has_linux |= !strcmp(names[i], "linux");
+	cr_assert(has_linux, "the linux backend is built in");
 	cr_assert_eq(rvmig_monitor_open(NULL, "nosuch", &mon), -ENOENT);
 	cr_assert_eq(rvmig_monitor_open(NULL, NULL, &mon), 0);
 	cr_assert_str_eq(rvmig_monitor_backend(mon), "linux", "auto picks linux here");
