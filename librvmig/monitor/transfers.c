@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "monitor/linux/fsread.h"
 #include "monitor/transfers.h"
 #include "publish/rundir.h"
 
@@ -17,36 +18,8 @@ struct reader {
 	struct rvmig_ctx *ctx;
 	struct rvmig_monitor_snap *snap;
 	size_t cap;
-	char *buf;
-	size_t buf_cap;
+	struct mon_buf buf; /* a file's text, reused */
 };
-
-/* Reads the whole (regular, bounded) file open on fd into r->buf. */
-static long read_fd(struct reader *r, int fd, size_t size)
-{
-	size_t len = 0, want = size + 1 <= XREC_FILE_MAX + 1 ? size + 1 : XREC_FILE_MAX + 1;
-
-	if (want > r->buf_cap) {
-		char *b = realloc(r->buf, want);
-
-		if (!b)
-			return -ENOMEM;
-		r->buf = b;
-		r->buf_cap = want;
-	}
-	while (len < r->buf_cap) {
-		ssize_t n = read(fd, r->buf + len, r->buf_cap - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	return len > XREC_FILE_MAX ? -EFBIG : (long)len;
-}
 
 /* Whether the process pid is alive with this start time; its uid in *uid. */
 static int alive(int pid, uint64_t start, uid_t *uid)
@@ -107,7 +80,7 @@ static int read_file(struct reader *r, const char *dir, int dfd, const char *nam
 			name, XREC_FILE_MAX);
 		goto out;
 	}
-	len = read_fd(r, fd, (size_t)st.st_size);
+	len = mon_read_fd(&r->buf, fd, XREC_FILE_MAX, 0);
 	if (len == -ENOMEM) {
 		rc = -ENOMEM;
 		goto out;
@@ -116,7 +89,7 @@ static int read_file(struct reader *r, const char *dir, int dfd, const char *nam
 		LOG_DBG(r->ctx, "monitor", "%s/%s: %s: ignored", dir, name, strerror((int)-len));
 		goto out;
 	}
-	rc = xrec_parse(r->buf, (size_t)len, &f, &why, &line);
+	rc = xrec_parse(r->buf.p, (size_t)len, &f, &why, &line);
 	if (rc == -ENOMEM)
 		goto out;
 	if (rc) {
@@ -184,7 +157,7 @@ int mon_transfers_read(struct rvmig_ctx *ctx, struct rvmig_monitor_snap *snap)
 		}
 		closedir(dp);
 	}
-	free(r.buf);
+	mon_buf_free(&r.buf);
 	if (rc) {
 		free(snap->xfer);
 		snap->xfer = NULL;

@@ -25,7 +25,7 @@ static int grow(struct mon_buf *b, size_t want)
 	return 0;
 }
 
-static long read_all(int fd, struct mon_buf *b, size_t cap, unsigned flags)
+long mon_read_fd(struct mon_buf *b, int fd, size_t cap, unsigned flags)
 {
 	size_t len = 0;
 	int rc;
@@ -90,7 +90,7 @@ static long read_path(struct mon_buf *b, size_t cap, unsigned flags, int dirfd, 
 	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	rc = read_all(fd, b, cap, flags);
+	rc = mon_read_fd(b, fd, cap, flags);
 	close(fd);
 	return rc;
 }

@@ -32,6 +32,9 @@ long mon_read(struct mon_buf *b, size_t cap, unsigned flags, const char *fmt, ..
 __attribute__((format(printf, 5, 6)))
 long mon_read_at(struct mon_buf *b, size_t cap, unsigned flags, int dirfd, const char *fmt, ...);
 
+/* The same for a file already open on fd (read from where it stands). */
+long mon_read_fd(struct mon_buf *b, int fd, size_t cap, unsigned flags);
+
 void mon_buf_free(struct mon_buf *b);
 
 #endif
