@@ -15,6 +15,7 @@
 
 #include <rvmig.h>
 
+#include "common/cli.h"
 #include "policy/observe.h"
 
 static void usage(FILE *f)
@@ -113,7 +114,7 @@ static int num_arg(const char *opt, const char *s, double lo, double hi, double 
 	errno = 0;
 	*v = strtod(s, &end);
 	if (errno || end == s || *end || !(*v >= lo && *v <= hi)) {
-		fprintf(stderr, "rvmig-policy: %s %.40s: not a number in %.0f..%.0f\n", opt, s, lo, hi);
+		tool_err("%s %.40s: not a number in %.0f..%.0f", opt, s, lo, hi);
 		return -EINVAL;
 	}
 	return 0;
@@ -137,7 +138,10 @@ int main(int argc, char **argv)
 	int json = 0, c, rc;
 	struct pol_state st;
 	prom_client *pc;
+	struct tool_opts o;
 	char err[1024];
+
+	tool_opts_init(&o, "rvmig-policy");
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -152,31 +156,28 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case O_JSON: json = 1; break;
-		case O_VERSION:
-			printf("rvmig-policy %d.%d.%d (librvmig %s)\n", RVMIG_VERSION_MAJOR, RVMIG_VERSION_MINOR,
-			       RVMIG_VERSION_PATCH, rvmig_version(NULL, NULL, NULL));
-			return 0;
+		case O_VERSION: tool_print_version(&o); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (optind != argc || !url) {
-		fprintf(stderr, "rvmig-policy: %s\n", url ? "unexpected argument" : "--prometheus URL is needed");
+		tool_err("%s", url ? "unexpected argument" : "--prometheus URL is needed");
 		usage(stderr);
 		return 2;
 	}
 	if (!pol_window_ok(window)) {
-		fprintf(stderr, "rvmig-policy: --window %.32s: not a duration such as 30s, 1m or 5m\n", window);
+		tool_err("--window %.32s: not a duration such as 30s, 1m or 5m", window);
 		return 2;
 	}
 	if ((rc = prom_open(url, (long)timeout, NULL, &pc, err, sizeof(err))) < 0) {
-		fprintf(stderr, "rvmig-policy: %s\n", err);
+		tool_err("%s", err);
 		return rc == -EINVAL ? 2 : 1;
 	}
 	rc = pol_observe(pc, window, at, &st, err, sizeof(err));
 	prom_close(pc);
 	if (rc < 0) {
-		fprintf(stderr, "rvmig-policy: %s\n", err);
+		tool_err("%s", err);
 		return 1;
 	}
 	if (json)
