@@ -6,8 +6,9 @@
 # are not ignored, so an uncommitted new fixture is caught before it is
 # forgotten) into an empty temporary directory, configures and builds there,
 # and runs the fixture tests (unpack, parser, e2e file and pipe) with
-# `--no-tests=error`. Also fails on any reference to a directory beside the
-# repository (../shared) in the tree.
+# `--no-tests=error`. Also fails on any reference to the developers' notes
+# directory that sits beside the repository on the build machines (its name
+# is assembled below, so this script does not refer to it itself).
 set -euo pipefail
 src=$(cd "${1:?usage: fresh_clone.sh SRC}" && pwd)
 command -v git >/dev/null || { echo "fresh_clone: git not found" >&2; exit 1; }
@@ -23,7 +24,8 @@ mkdir -p "$repo"
 ls -A "$tmp" | grep -qxv rvmig && { echo "fresh_clone: $tmp holds more than the tree" >&2; exit 1; }
 
 echo "== references outside the repository"
-if hits=$(cd "$repo" && grep -rnI --exclude=fresh_clone.sh -e '\.\./shared' -e '/work/shared' . ); then
+notes=shared
+if hits=$(cd "$repo" && grep -rnI --exclude=fresh_clone.sh -e "\\.\\./$notes" -e "/work/$notes" . ); then
   echo "$hits" | head -20
   echo "fresh_clone: the tree refers to a directory beside the repository (above)" >&2
   exit 1
