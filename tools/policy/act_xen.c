@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * act_xen.c - the Xen actuator (act.h): a domain's weight and cap under the
+ * credit2 scheduler (or credit, where the domain's pool runs that), through
+ * `xl sched-credit2 -d DOMID [-w W | -c C]`, run with an argv (no shell),
+ * stdin closed and a deadline (ACT_XL_DEADLINE_MS).
+ *
+ * Why xl and not libxenctrl: the monitor's loader of libxenctrl is internal
+ * to the library, and the tools use only the public API; xl is what an
+ * operator would run, and it validates the domain and values as well.
+ * The scheduler is asked for each read: credit2 first, credit when xl
+ * refuses credit2 for the domain.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "policy/act.h"
+#include "policy/act_xen.h"
+#include "tunnel/child.h"
+
+#define XL_OUT_MAX 65536
+#define XL_ERR_MAX 2048
+
+static int handles(enum act_target_kind tk, enum rvmig_action_kind k)
+{
+	return tk == ACT_TARGET_XEN && (k == RVMIG_ACT_CREDIT_WEIGHT || k == RVMIG_ACT_CREDIT_CAP);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Appends what fd has to buf (cap bytes, NUL kept); -1 into *fd at EOF. */
+static void drain(int *fd, char *buf, size_t *len, size_t cap)
+{
+	char scratch[4096];
+	ssize_t n = read(*fd, scratch, sizeof(scratch));
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	if (n < 0)
+		return;
+	if ((size_t)n > cap - 1 - *len)
+		n = (ssize_t)(cap - 1 - *len);
+	memcpy(buf + *len, scratch, (size_t)n);
+	*len += (size_t)n;
+	buf[*len] = '\0';
+}
+
+/* Runs argv; its stdout into out (XL_OUT_MAX).  0 when it exited 0 within
+ * the deadline; else -errno with err holding the command, its status and
+ * the first line of its stderr. */
+static int run_xl(char *const argv[], char *out, char *err, size_t errlen)
+{
+	struct child c;
+	char why[256], ebuf[XL_ERR_MAX], eesc[XL_ERR_MAX], cmd[256];
+	size_t olen = 0, elen = 0, n = 0;
+	int64_t deadline = now_ms() + ACT_XL_DEADLINE_MS;
+	int status = -1, rc;
+
+	out[0] = ebuf[0] = '\0';
+	for (int i = 0; argv[i] && n < sizeof(cmd) - 1; i++)
+		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%s%s", i ? " " : "", argv[i]);
+	if ((rc = child_spawn(&c, argv, why, sizeof(why))) < 0) {
+		snprintf(err, errlen, "%s: %s", cmd, why);
+		return rc;
+	}
+	child_close_stdin(&c);
+	while (c.out >= 0 || c.err >= 0) {
+		struct pollfd p[2] = { { c.out, POLLIN, 0 }, { c.err, POLLIN, 0 } };
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0)
+			break;
+		if (poll(p, 2, (int)left) < 0 && errno != EINTR)
+			break;
+		if (c.out >= 0 && p[0].revents)
+			drain(&c.out, out, &olen, XL_OUT_MAX);
+		if (c.err >= 0 && p[1].revents)
+			drain(&c.err, ebuf, &elen, sizeof(ebuf));
+	}
+	while ((rc = child_reap(&c, &status)) == 0 && now_ms() < deadline) {
+		struct timespec ts = { 0, 20 * 1000000 };
+
+		nanosleep(&ts, NULL);
+	}
+	if (rc <= 0) {
+		child_kill(&c);
+		snprintf(err, errlen, "%s: no exit within %d ms (killed)", cmd, ACT_XL_DEADLINE_MS);
+		return -ETIMEDOUT;
+	}
+	child_kill(&c); /* closes what is left of the pipes */
+	if (status == 0)
+		return 0;
+	ebuf[strcspn(ebuf, "\n")] = '\0';
+	rvmig_text_escape(eesc, sizeof(eesc), ebuf, strlen(ebuf));
+	snprintf(err, errlen, "%s: exit status %d%s%s", cmd, status, eesc[0] ? ": " : "", eesc);
+	return -EIO;
+}
+
+int act_xen_parse_sched(const char *text, long domid, int64_t *weight, int64_t *cap)
+{
+	const char *line = text;
+
+	/* "Name   ID Weight  Cap" then one line per domain; the name may
+	 * hold anything but a newline, so the last three fields are read. */
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[512];
+		long long id, w, c;
+		char *p;
+		int k = 0;
+
+		if (len < sizeof(buf)) {
+			memcpy(buf, line, len);
+			buf[len] = '\0';
+			/* back over three blank-separated fields */
+			for (p = buf + len; p > buf && k < 3; k++) {
+				while (p > buf && p[-1] == ' ')
+					p--;
+				while (p > buf && p[-1] != ' ')
+					p--;
+			}
+			if (k == 3 && sscanf(p, "%lld %lld %lld", &id, &w, &c) == 3 && id == domid &&
+			    w >= 0 && c >= 0) {
+				*weight = w;
+				*cap = c;
+				return 0;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return -ESRCH;
+}
+
+/* The scheduler xl reads this domain with (credit2, else credit), and its
+ * weight and cap. */
+static int sched_read(long domid, const char **sched, int64_t *w, int64_t *c, char *err,
+		      size_t errlen)
+{
+	static const char *const scheds[] = { "sched-credit2", "sched-credit" };
+	char d[24], *out = malloc(XL_OUT_MAX), why[2][512];
+	int rc = -ENOMEM;
+
+	if (!out) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	snprintf(d, sizeof(d), "%ld", domid);
+	for (size_t i = 0; i < 2; i++) {
+		char *argv[] = { "xl", (char *)scheds[i], "-d", d, NULL };
+
+		rc = run_xl(argv, out, why[i], sizeof(why[i]));
+		if (rc == 0 && (rc = act_xen_parse_sched(out, domid, w, c)) < 0)
+			snprintf(why[i], sizeof(why[i]), "xl %s -d %ld: domain %ld not in its output",
+				 scheds[i], domid, domid);
+		if (rc == 0)
+			*sched = scheds[i];
+		/* no xl at all, or one that hangs: the other scheduler won't help */
+		if (rc == 0 || rc == -ETIMEDOUT || rc == -ENOENT) {
+			if (rc)
+				snprintf(err, errlen, "%s", why[i]);
+			free(out);
+			return rc;
+		}
+	}
+	snprintf(err, errlen, "%s; %s", why[1], why[0]);
+	free(out);
+	return rc;
+}
+
+static int get(const struct act_target *t, enum rvmig_action_kind k, struct act_setting *out,
+	       char *where, size_t wherelen, char *err, size_t errlen)
+{
+	const char *sched = "?";
+	int64_t w, c;
+	int rc = sched_read(t->id, &sched, &w, &c, err, errlen);
+
+	snprintf(where, wherelen, "Xen domain %ld (xl %s)", t->id, sched);
+	if (rc == 0)
+		out->value = k == RVMIG_ACT_CREDIT_WEIGHT ? w : c;
+	return rc;
+}
+
+static int set(const struct act_target *t, enum rvmig_action_kind k, const struct act_setting *s,
+	       char *err, size_t errlen)
+{
+	const char *sched;
+	int64_t w, c;
+	char d[24], v[24], *out;
+	int rc = sched_read(t->id, &sched, &w, &c, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (!(out = malloc(XL_OUT_MAX))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(d, sizeof(d), "%ld", t->id);
+	snprintf(v, sizeof(v), "%" PRId64, s->value);
+	{
+		char *argv[] = { "xl", (char *)sched, "-d", d,
+				 k == RVMIG_ACT_CREDIT_WEIGHT ? "-w" : "-c", v, NULL };
+
+		rc = run_xl(argv, out, err, errlen);
+	}
+	free(out);
+	return rc;
+}
+
+const struct act_ops act_xen_ops = {
+	.name = "xen-credit",
+	.handles = handles,
+	.get = get,
+	.set = set,
+};

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* act_xen.h - the Xen actuator's parser of `xl sched-credit[2] -d D`
+ * output, apart from running xl so that it is tested without Xen. */
+#ifndef RVMIG_TOOLS_POLICY_ACT_XEN_H
+#define RVMIG_TOOLS_POLICY_ACT_XEN_H
+
+#include <stdint.h>
+
+/* Finds domain `domid`'s line ("NAME ID WEIGHT CAP", the name anything
+ * without a newline) in NUL-terminated xl output and reads its weight and
+ * cap.  0, or -ESRCH when no line has that id. */
+int act_xen_parse_sched(const char *text, long domid, int64_t *weight, int64_t *cap);
+
+#endif
