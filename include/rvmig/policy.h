@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rvmig/policy.h - the policy model: pure computation, no I/O.  See
- * rvmig_policy(3) (utility, samples, map), rvmig_decider(3) and
- * rvmig_planner(3).
+ * rvmig_policy(3) (utility, samples, map), rvmig_decider(3),
+ * rvmig_verify(3) and rvmig_planner(3).
  *
  *   utility   how much an application's SLA is met, 0..1, from one
  *             observable (a response time against a target, or a CPU
@@ -18,6 +18,8 @@
  *             minimum dwell, per-domain and global cool-downs; the chosen
  *             action maximises predicted utility minus cost, and carries
  *             its reason.
+ *   verify    whether an action applied had the predicted effect, from the
+ *             observations after it: keep it or roll it back.
  *   planner   the pre-copy model of Xen's save / restore / live migration,
  *             k transfers sharing one link, streamed through a queue:
  *             per-VM start, end and downtime, the makespan, the choice of
@@ -409,6 +411,60 @@ RVMIG_API const char *rvmig_action_kind_name(enum rvmig_action_kind kind);
 RVMIG_API const char *rvmig_hold_name(enum rvmig_hold hold);
 RVMIG_API const char *rvmig_domain_state_name(enum rvmig_domain_state state);
 RVMIG_API const char *rvmig_why_name(enum rvmig_decision_why why);
+
+/* ---- verifying an applied action (rvmig_verify(3)) -------------------- */
+
+enum rvmig_verdict {
+	RVMIG_VERDICT_PENDING = 0, /* fewer than min_samples observations yet */
+	RVMIG_VERDICT_KEEP = 1,    /* as predicted, or within noise of it */
+	RVMIG_VERDICT_UNDO = 2,    /* the opposite of predicted: roll it back */
+};
+
+/* An action taken and what was predicted of it (its rvmig_reason). */
+struct rvmig_verify_attr {
+	size_t size;              /* sizeof(struct rvmig_verify_attr) */
+	struct rvmig_sla sla;     /* the domain's SLA; required */
+	double before;            /* the observable when it was taken (reason.observed), >= 0 */
+	double predicted;         /* the observable predicted after it (reason.predicted), >= 0 */
+	/* Observations needed for a verdict (default 3; at most
+	 * RVMIG_VERIFY_MAX_SAMPLES). */
+	unsigned min_samples;
+	/* Relative change of the observable taken as noise (default 0.10)
+	 * and change of utility taken as noise (default 0.05); >= 0. */
+	double noise;
+	double utility_noise;
+};
+
+#define RVMIG_VERIFY_MAX_SAMPLES 4096
+
+struct rvmig_verify_result {
+	size_t size;              /* sizeof(struct rvmig_verify_result) */
+	enum rvmig_verdict verdict;
+	double observed;          /* median of the observations after the action */
+	double reference;         /* what it is judged against (see rvmig_verify()) */
+	double utility_before, utility_predicted, utility_after; /* of before, predicted, observed */
+	int metric_worse;         /* the observable moved the wrong way beyond noise */
+	int utility_fell;         /* utility fell beyond noise */
+};
+
+/*
+ * Judges an applied action from the `n` observations of its domain's SLA
+ * observable since it was taken (ms for RESPONSE, CPUs for FLOOR).  The
+ * reference is the worse of `before` and `predicted` under the SLA: for an
+ * action predicted to help (a raise) the state it was taken in, for one
+ * predicted to cost a little (a release) the prediction.  With fewer than
+ * min_samples observations the verdict is PENDING; otherwise, with m their
+ * median, UNDO when m is worse than the reference by more than `noise`
+ * (RESPONSE: m > ref x (1 + noise); FLOOR: m < ref x (1 - noise)) or its
+ * utility is below that of the reference by more than utility_noise, else
+ * KEEP.  Pure: the caller watches the samples, decides how long the window
+ * is and rolls back.  -EINVAL (an invalid SLA or attr, an observation NaN,
+ * negative or infinite), -E2BIG (n > RVMIG_VERIFY_MAX_SAMPLES).
+ */
+RVMIG_API int rvmig_verify(const struct rvmig_verify_attr *attr, const double *after, size_t n,
+			   struct rvmig_verify_result *out);
+/* "pending", "keep", "undo"; static, never NULL ("?" otherwise). */
+RVMIG_API const char *rvmig_verdict_name(enum rvmig_verdict v);
 
 /* ---- parallel-migration planner (rvmig_planner(3)) -------------------- */
 

@@ -91,18 +91,20 @@ done
 test -n "$(find "$prefix" -path '*/man3/rvmig_monitor.3')" ||
 	{ echo "install: man page rvmig_monitor.3 missing"; exit 1; }
 echo "monitor: $n_mon calls exported in RVMIG_0.3, 0.5 and 0.6"
-# The policy model: every call of policy.h exported in RVMIG_0.7, its man pages.
+# The policy model: every call of policy.h exported in RVMIG_0.7 (the
+# verification of applied actions in RVMIG_0.8), its man pages.
 for f in $(sed -n 's/^RVMIG_API [^(]*[ *]\(rvmig_[a-z0-9_]*\)(.*/\1/p' "$prefix/include/rvmig/policy.h"); do
-	grep -q " $f@@RVMIG_0\.7\$" <<<"$syms" ||
-		{ echo "$f is not exported in node RVMIG_0.7"; exit 1; }
+	case $f in rvmig_verify | rvmig_verdict_name) node=8 ;; *) node=7 ;; esac
+	grep -q " $f@@RVMIG_0\.$node\$" <<<"$syms" ||
+		{ echo "$f is not exported in node RVMIG_0.$node"; exit 1; }
 	n_pol=$((${n_pol:-0} + 1))
 done
 [ "${n_pol:-0}" -ge 40 ] || { echo "only ${n_pol:-0} calls found in policy.h"; exit 1; }
-for m in rvmig_policy rvmig_decider rvmig_planner; do
+for m in rvmig_policy rvmig_decider rvmig_verify rvmig_planner; do
 	test -n "$(find "$prefix" -path "*/man3/$m.3")" ||
 		{ echo "install: man page $m.3 missing"; exit 1; }
 done
-echo "policy: $n_pol calls exported in RVMIG_0.7"
+echo "policy: $n_pol calls exported in RVMIG_0.7 and 0.8"
 # Transfers published for the monitor: every call of publish.h in
 # RVMIG_0.6, its man page.
 for f in $(sed -n 's/^RVMIG_API [^(]*[ *]\(rvmig_[a-z0-9_]*\)(.*/\1/p' "$prefix/include/rvmig/publish.h"); do
