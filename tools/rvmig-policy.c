@@ -16,12 +16,14 @@
 #include <rvmig.h>
 
 #include "common/cli.h"
+#include "policy/apply.h"
 #include "policy/observe.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: rvmig-policy --prometheus URL [OPTIONS]\n"
+		"       rvmig-policy --live|--apply --target T --sla S [OPTIONS]\n"
 		"Reads what many hosts' rvmig-top exporters report, through the Prometheus\n"
 		"server that scrapes them, and prints each host's CPU in use and each\n"
 		"domain's CPU and run / blocked / waiting shares over a window.\n"
@@ -32,7 +34,9 @@ static void usage(FILE *f)
 		"  --timeout MS       per query, connect included (default 10000)\n"
 		"  --json             one JSON object on stdout\n"
 		"  --version, -h/--help\n"
-		"Exit status: 0, 1 when the server could not be queried, 2 for usage errors.\n");
+		"%s"
+		"Exit status: 0, 1 when the server could not be queried (or the live loop\n"
+		"failed), 2 for usage errors.\n", pol_live_help);
 }
 
 /* Text from a peer, safe on one line. */
@@ -107,19 +111,6 @@ static int print_json(const struct pol_state *st)
 	return fflush(stdout) == 0 ? 0 : -errno;
 }
 
-static int num_arg(const char *opt, const char *s, double lo, double hi, double *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtod(s, &end);
-	if (errno || end == s || *end || !(*v >= lo && *v <= hi)) {
-		tool_err("%s %.40s: not a number in %.0f..%.0f", opt, s, lo, hi);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	enum { O_PROM = 0x100, O_WINDOW, O_AT, O_TIMEOUT, O_JSON, O_VERSION };
@@ -131,6 +122,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "help", no_argument, NULL, 'h' },
+		POL_LIVE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *url = NULL, *window = "1m";
@@ -139,28 +131,37 @@ int main(int argc, char **argv)
 	struct pol_state st;
 	prom_client *pc;
 	struct tool_opts o;
+	struct pol_live live;
 	char err[1024];
 
 	tool_opts_init(&o, "rvmig-policy");
+	pol_live_init(&live);
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_PROM: url = optarg; break;
 		case O_WINDOW: window = optarg; break;
 		case O_AT:
-			if (num_arg("--at", optarg, 1, 4e10, &at))
+			if (tool_num_opt("--at", optarg, 1, 4e10, &at))
 				return 2;
 			break;
 		case O_TIMEOUT:
-			if (num_arg("--timeout", optarg, 1, 3600000, &timeout))
+			if (tool_num_opt("--timeout", optarg, 1, 3600000, &timeout))
 				return 2;
 			break;
 		case O_JSON: json = 1; break;
 		case O_VERSION: tool_print_version(&o); return 0;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default:
+			if ((rc = pol_live_opt(&live, c, optarg)) > 0)
+				break;
+			if (rc == 0)
+				usage(stderr);
+			return 2;
 		}
 	}
+	if (live.live && !url && optind == argc)
+		return pol_live_run(&live, stdout);
 	if (optind != argc || !url) {
 		tool_err("%s", url ? "unexpected argument" : "--prometheus URL is needed");
 		usage(stderr);

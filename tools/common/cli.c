@@ -180,6 +180,19 @@ void tool_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+int tool_num_opt(const char *opt, const char *s, double lo, double hi, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	if (errno || end == s || *end || !(*v >= lo && *v <= hi)) {
+		tool_err("%s %.40s: not a number in %g..%g", opt, s, lo, hi);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 void tool_info(const char *fmt, ...)
 {
 	va_list ap;

@@ -91,6 +91,10 @@ void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tool_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A number option's value: a decimal in lo..hi, the whole text.  0, or
+ * -EINVAL after saying "OPT VALUE: not a number in lo..hi" (exit 2). */
+int tool_num_opt(const char *opt, const char *s, double lo, double hi, double *v);
+
 /* Checks a URI the user gave (`what`: "URI", "--listen URI") as librvmig
  * will: SCHEME://HOST:PORT (HOST may be [IPv6], PORT 0..65535), SCHEME a
  * transport of this library (rvmig_transports()).  Returns 0, or -1 after
