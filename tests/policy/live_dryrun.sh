@@ -38,11 +38,12 @@ row='nginx,t,0.05,2000,1200.0,1.000,90.000,8.000,0,2.000'
 "$policy" --live --target "cgroup:$cg" --sla p99:20 --samples "$s" --capacity 1664,8319 \
   --interval 0.2 --dwell 0.5 --duration 6 >"$tmp/log" 2>"$tmp/err" & p=$!
 pids+=("$p")
+observed() { [ "$(grep -c ' observe ' "$tmp/log")" = "$1" ]; }
 wait_for 5 grep -q ' decide ' "$tmp/log" || { cat "$tmp/log" "$tmp/err" >&2; die "no decision"; }
 n=$(grep -c ' observe ' "$tmp/log")
 [ "$n" = 2 ] || { cat "$tmp/log" >&2; die "$n observations before the third row was complete, want 2"; }
 printf ',2.000\n' >>"$s"
-wait_for 3 test "$(grep -c ' observe ' "$tmp/log")" = 3 || { cat "$tmp/log" >&2; die "the completed row was not read"; }
+wait_for 3 observed 3 || { cat "$tmp/log" >&2; die "the completed row was not read"; }
 echo 'nginx,t,0.05,2000,1200.0,1.000,1e999,8.000,0,2.000' >>"$s"
 st=0; wait "$p" || st=$?
 sed 's/^/  | /' "$tmp/log" "$tmp/err"
