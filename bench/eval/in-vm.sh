@@ -6,7 +6,9 @@
 # Normally started by bench/eval/rvmig-eval, not by hand.
 #
 # usage: in-vm.sh [--short] [--rounds N] [--phases bulk,ckpt,timeline,parallel]
-#                 [--pair] [--sizes S1,S2,...] BUILD_DIR OUTDIR
+#                 [--par-rounds N] [--pair] [--sizes S1,S2,...] BUILD_DIR OUTDIR
+#   --par-rounds  rounds of the parallel phase (default 1); N up in odd
+#             rounds and down in even ones, the transports' order swapped too
 #   --short   CI form: fewer sizes, smaller transfers (a few minutes)
 #   --sizes   bulk message sizes in bytes (default 4K..4M by 4; --short 64K,1M)
 #   --pair    pair topology: server side on $RVMIG_PAIR_B / $RVMIG_RXE_DEV_B,
@@ -21,12 +23,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/eval/lib.sh
 . "$here/lib.sh"
 
-short=0 rounds=3 phases=bulk,ckpt,timeline,parallel pair=0 sizes=
+short=0 rounds=3 phases=bulk,ckpt,timeline,parallel pair=0 sizes= par_rounds=1
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--short) short=1; shift ;;
 	--rounds) rounds=${2:?}; shift 2 ;;
 	--phases) phases=${2:?}; shift 2 ;;
+	--par-rounds) par_rounds=${2:?}; shift 2 ;;
 	--pair) pair=1; shift ;;
 	--sizes) sizes=${2:?}; shift 2 ;;
 	-h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -35,6 +38,7 @@ while [[ $# -gt 0 ]]; do
 	esac
 done
 [[ $# -eq 2 ]] || { echo "usage: in-vm.sh [options] BUILD_DIR OUTDIR" >&2; exit 2; }
+[[ $par_rounds =~ ^[1-9][0-9]*$ ]] || { echo "in-vm.sh: --par-rounds must be a positive integer" >&2; exit 2; }
 build=$(cd "$1" && pwd) || exit 2
 out=$2
 mkdir -p "$out/raw" "$out/logs" "$out/data" || exit 1
@@ -123,7 +127,7 @@ next_port() { port=$((port + 1)); }
 	echo "in_vm=${RVMIG_IN_VM:-0}"
 	echo "date=$(date -u +%FT%TZ)"
 	echo "short=$short rounds=$rounds sizes=${SIZES[*]} bulk_total=$BULK_TOTAL"
-	echo "ckpt_mib=$CKPT_MIB timeline_mib=$TL_MIB parallel_mib=$PAR_MIB parallel_n=${PAR_N[*]}"
+	echo "ckpt_mib=$CKPT_MIB timeline_mib=$TL_MIB parallel_mib=$PAR_MIB parallel_n=${PAR_N[*]} parallel_rounds=$par_rounds"
 	echo "ckpt_once=$CK_ONCE"
 	echo "parallel_timeout_ms=${RVMIG_EVAL_PAR_TIMEOUT_MS:-default}"
 	echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -619,68 +623,82 @@ phase_timeline() {
 
 # ---- parallel transfers ------------------------------------------------------
 phase_parallel() {
-	local f n tp i PC t0 t1 h0 h1 k0 k1 bad lb
+	local f n tp i PC t0 t1 h0 h1 k0 k1 bad lb r
 	PC=$raw/parallel-$topo.csv
-	echo "topology,n,transport,transfer,bytes,seconds,start_s,end_s" >"$PC"
+	echo "topology,n,transport,transfer,bytes,seconds,start_s,end_s,round" >"$PC"
 	local PS=$raw/parallel-summary-$topo.csv
-	echo "topology,n,transport,bytes_each,makespan_s,mean_s,max_s,aggregate_gbit_s,host_busy_s,host_kern_s,status" >"$PS"
+	echo "topology,n,transport,bytes_each,makespan_s,mean_s,max_s,aggregate_gbit_s,host_busy_s,host_kern_s,status,round" >"$PS"
 	f=$(ckpt "$PAR_MIB")
 	local size
 	size=$(stat -c %s "$f")
-	for n in "${PAR_N[@]}"; do
-		for tp in verbs tcp; do
-			log "parallel: $n x $tp"
-			lb=$logs/par-$topo-$tp-$n
-			local rp=() sp=() ports=()
-			bad=0
-			for ((i = 0; i < n; i++)); do
-				rm -f "$lb-$i.ready" "$lb-$i.rx.json" "$lb-$i.tx.json"
-				"$RECV" --listen "$tp://$SADDR:0" -o - --ready-file "$lb-$i.ready" --accept-timeout 120000 \
-					"${PAR_TMO[@]}" --stats-json "$lb-$i.rx.json" >/dev/null 2>"$lb-$i.srv" &
-				rp+=($!)
+	for ((r = 1; r <= par_rounds; r++)); do
+		# alternate the order between rounds, so that a slow drift of the
+		# shared host does not fall on the large N only
+		local ns=("${PAR_N[@]}") tps=(verbs tcp)
+		if ((r % 2 == 0)); then
+			ns=() tps=(tcp verbs)
+			for ((i = ${#PAR_N[@]} - 1; i >= 0; i--)); do ns+=("${PAR_N[i]}"); done
+		fi
+		for n in "${ns[@]}"; do
+			for tp in "${tps[@]}"; do
+				par_one
 			done
-			for ((i = 0; i < n; i++)); do
-				wait_file "$lb-$i.ready" "${rp[i]}" || bad=1
-			done
-			read -r h0 k0 <<<"$(host_cpu)"
-			t0=$(now)
-			for ((i = 0; i < n; i++)); do
-				(
-					s=$EPOCHREALTIME
-					feed_start "$tp" "$f"
-					"$SEND" "$IN" "$tp://$SADDR:$(<"$lb-$i.ready")" "${PAR_TMO[@]}" --stats-json "$lb-$i.tx.json" \
-						<"$FEED" >"$lb-$i.cli" 2>&1
-					rc=$?
-					echo "$s $EPOCHREALTIME" >"$lb-$i.times"
-					exit $rc
-				) &
-				sp+=($!)
-			done
-			for ((i = 0; i < n; i++)); do wait "${sp[i]}" || bad=1; done
-			t1=$(now)
-			for ((i = 0; i < n; i++)); do wait "${rp[i]}" || bad=1; done
-			read -r h1 k1 <<<"$(host_cpu)"
-			local ends=() secs=()
-			for ((i = 0; i < n; i++)); do
-				local s e
-				read -r s e <"$lb-$i.times"
-				[[ $(jq -r .ok "$lb-$i.tx.json" 2>/dev/null) == true ]] || bad=1
-				echo "$topo,$n,$tp,$i,$size,$(fsub "$e" "$s"),$(fsub "$s" "$t0"),$(fsub "$e" "$t0")" >>"$PC"
-			done
-			local mk
-			mk=$(fsub "$t1" "$t0")
-			awk -F, -v n="$n" -v tp="$tp" -v mk="$mk" -v sz="$size" -v hb=$((h1 - h0)) -v hk=$((k1 - k0)) \
-				-v tck="$TCK" -v st="$([[ $bad == 0 ]] && echo ok || echo FAILED)" -v topo="$topo" '
-				$2 == n && $3 == tp { s += $6; if ($6 > m) m = $6; c++ }
-				END { printf "%s,%d,%s,%d,%.3f,%.3f,%.3f,%.4f,%.2f,%.2f,%s\n", topo, n, tp, sz, mk, s / c, m,
-					n * sz * 8 / mk / 1e9, hb / tck, hk / tck, st }' "$PC" >>"$PS"
-			if ((bad)); then
-				cat "$lb"-*.srv "$lb"-*.cli >"$lb.err" 2>/dev/null
-				fail_note "parallel $n x $tp" "$lb.err"
-			fi
 		done
 	done
 	rm -f "$f"
+}
+
+# One parallel measurement: $n transfers over $tp in round $r (phase_parallel's
+# variables).
+par_one() {
+	log "parallel: round $r, $n x $tp"
+	lb=$logs/par-$topo-$tp-$n-r$r
+	local rp=() sp=()
+	bad=0
+	for ((i = 0; i < n; i++)); do
+		rm -f "$lb-$i.ready" "$lb-$i.rx.json" "$lb-$i.tx.json"
+		"$RECV" --listen "$tp://$SADDR:0" -o - --ready-file "$lb-$i.ready" --accept-timeout 120000 \
+			"${PAR_TMO[@]}" --stats-json "$lb-$i.rx.json" >/dev/null 2>"$lb-$i.srv" &
+		rp+=($!)
+	done
+	for ((i = 0; i < n; i++)); do
+		wait_file "$lb-$i.ready" "${rp[i]}" || bad=1
+	done
+	read -r h0 k0 <<<"$(host_cpu)"
+	t0=$(now)
+	for ((i = 0; i < n; i++)); do
+		(
+			s=$EPOCHREALTIME
+			feed_start "$tp" "$f"
+			"$SEND" "$IN" "$tp://$SADDR:$(<"$lb-$i.ready")" "${PAR_TMO[@]}" --stats-json "$lb-$i.tx.json" \
+				<"$FEED" >"$lb-$i.cli" 2>&1
+			rc=$?
+			echo "$s $EPOCHREALTIME" >"$lb-$i.times"
+			exit $rc
+		) &
+		sp+=($!)
+	done
+	for ((i = 0; i < n; i++)); do wait "${sp[i]}" || bad=1; done
+	t1=$(now)
+	for ((i = 0; i < n; i++)); do wait "${rp[i]}" || bad=1; done
+	read -r h1 k1 <<<"$(host_cpu)"
+	for ((i = 0; i < n; i++)); do
+		local s e
+		read -r s e <"$lb-$i.times"
+		[[ $(jq -r .ok "$lb-$i.tx.json" 2>/dev/null) == true ]] || bad=1
+		echo "$topo,$n,$tp,$i,$size,$(fsub "$e" "$s"),$(fsub "$s" "$t0"),$(fsub "$e" "$t0"),$r" >>"$PC"
+	done
+	local mk
+	mk=$(fsub "$t1" "$t0")
+	awk -F, -v n="$n" -v tp="$tp" -v r="$r" -v mk="$mk" -v sz="$size" -v hb=$((h1 - h0)) -v hk=$((k1 - k0)) \
+		-v tck="$TCK" -v st="$([[ $bad == 0 ]] && echo ok || echo FAILED)" -v topo="$topo" '
+		$2 == n && $3 == tp && $9 == r { s += $6; if ($6 > m) m = $6; c++ }
+		END { printf "%s,%d,%s,%d,%.3f,%.3f,%.3f,%.4f,%.2f,%.2f,%s,%d\n", topo, n, tp, sz, mk, s / c, m,
+			n * sz * 8 / mk / 1e9, hb / tck, hk / tck, st, r }' "$PC" >>"$PS"
+	if ((bad)); then
+		cat "$lb"-*.srv "$lb"-*.cli >"$lb.err" 2>/dev/null
+		fail_note "parallel $n x $tp (round $r)" "$lb.err"
+	fi
 }
 
 # ---- main ----------------------------------------------------------------------

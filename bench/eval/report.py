@@ -381,17 +381,34 @@ unset multiplot
     ps = rows(os.path.join(raw, "parallel-summary-single.csv"))
     pt = rows(os.path.join(raw, "parallel-single.csv"))
     par = []
+    # --par-rounds R: one summary row per round; per N and transport the
+    # median makespan over the rounds (min and max kept), the transfer times
+    # of every round together (files without a round column: one round)
+    keys_seen = []
     for x in ps:
-        n, tp = int(x["n"]), x["transport"]
+        k = (int(x["n"]), x["transport"])
+        if k not in keys_seen:
+            keys_seen.append(k)
+    for n, tp in sorted(keys_seen, key=lambda k: (k[0], k[1] != "verbs")):
+        rs = [x for x in ps if int(x["n"]) == n and x["transport"] == tp]
+        ok = [x for x in rs if x["status"] == "ok"]
+        use = ok or rs
+        mks = sorted(fnum(x["makespan_s"]) for x in use if fnum(x["makespan_s"]) is not None)
         secs = sorted(fnum(y["seconds"]) for y in pt if int(y["n"]) == n and y["transport"] == tp
                       and fnum(y["seconds"]) is not None)
-        par.append({"n": n, "transport": tp, "bytes_each": int(x["bytes_each"]),
-                    "makespan_s": fnum(x["makespan_s"]), "mean_transfer_s": fnum(x["mean_s"]),
+        mk = med(mks)
+        bytes_each = int(rs[0]["bytes_each"])
+        par.append({"n": n, "transport": tp, "bytes_each": bytes_each,
+                    "makespan_s": mk, "mean_transfer_s": sum(secs) / len(secs) if secs else None,
                     "min_transfer_s": secs[0] if secs else None,
                     "median_transfer_s": med(secs),
-                    "max_transfer_s": fnum(x["max_s"]), "aggregate_gbit_s": fnum(x["aggregate_gbit_s"]),
-                    "host_busy_s": fnum(x["host_busy_s"]), "host_kern_s": fnum(x["host_kern_s"]),
-                    "status": x["status"]})
+                    "max_transfer_s": secs[-1] if secs else None,
+                    "aggregate_gbit_s": n * bytes_each * 8 / mk / 1e9 if mk else None,
+                    "host_busy_s": med([fnum(x["host_busy_s"]) for x in use]),
+                    "host_kern_s": med([fnum(x["host_kern_s"]) for x in use]),
+                    "rounds": len(rs), "makespan_min_s": mks[0] if mks else None,
+                    "makespan_max_s": mks[-1] if mks else None,
+                    "status": "ok" if len(ok) == len(rs) else "FAILED"})
     # a FAILED row (a transfer of the N did not complete) has no aggregate:
     # N x bytes were not delivered; its times stay for the record
     for x in par:
@@ -406,7 +423,7 @@ unset multiplot
     with open(os.path.join(out, "parallel.csv"), "w", newline="") as f:
         keys = ["n", "transport", "bytes_each", "makespan_s", "mean_transfer_s", "min_transfer_s",
                 "median_transfer_s", "max_transfer_s", "aggregate_gbit_s", "aggregate_vs_n1",
-                "host_busy_s", "host_kern_s", "status"]
+                "host_busy_s", "host_kern_s", "rounds", "makespan_min_s", "makespan_max_s", "status"]
         wr = csv.DictWriter(f, keys)
         wr.writeheader()
         for x in par:
@@ -426,7 +443,8 @@ unset multiplot
                    "results": par,
                    "transfers": [{"n": int(x["n"]), "transport": x["transport"], "i": int(x["transfer"]),
                                   "seconds": fnum(x["seconds"]), "start_s": fnum(x["start_s"]),
-                                  "end_s": fnum(x["end_s"])} for x in pt]}, f, indent=1)
+                                  "end_s": fnum(x["end_s"]), "round": int(x.get("round") or 1)}
+                                 for x in pt]}, f, indent=1)
     S["parallel"] = par
     if par:
         for tp in ("verbs", "tcp"):
