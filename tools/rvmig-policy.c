@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rvmig-policy - the policy module's command line.  This step: the state it
- * decides on, read from a Prometheus server that scrapes the rvmig-top
- * exporters of many hosts (--prometheus URL), as a table or --json.
- * See rvmig-policy(1).
+ * rvmig-policy - the policy module's command line: with --policy FILE, a
+ * plan (dry run) from a recorded rvmig-top trace (--trace FILE) or from a
+ * period of a Prometheus server's data (--prometheus URL); without it, the
+ * state many hosts' exporters report; with --live / --apply, one domain's
+ * loop (apply.h).  As text or --json.  See rvmig-policy(1).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -17,25 +20,38 @@
 
 #include "common/cli.h"
 #include "policy/apply.h"
+#include "policy/config.h"
 #include "policy/observe.h"
+#include "policy/plan.h"
+#include "policy/replay.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: rvmig-policy --prometheus URL [OPTIONS]\n"
+		"Usage: rvmig-policy --policy FILE --trace RECORD [--host NAME] [--json]\n"
+		"       rvmig-policy --policy FILE --prometheus URL [OPTIONS]\n"
+		"       rvmig-policy --prometheus URL [OPTIONS]\n"
 		"       rvmig-policy --live|--apply --target T --sla S [OPTIONS]\n"
-		"Reads what many hosts' rvmig-top exporters report, through the Prometheus\n"
-		"server that scrapes them, and prints each host's CPU in use and each\n"
-		"domain's CPU and run / blocked / waiting shares over a window.\n"
+		"With --policy: plans (dry run) what to do for the domains the policy file\n"
+		"names, from a recorded rvmig-top trace or from the last --span of a\n"
+		"Prometheus server's data: a reason for every decision, why nothing was done\n"
+		"for the others, and migrations off overloaded hosts with their predicted\n"
+		"times.  Without: each host's CPU in use and each domain's CPU and run /\n"
+		"blocked / waiting shares over a window.\n"
 		"\n"
+		"  --policy FILE      the policy file (rvmig-policy(1), POLICY FILE)\n"
+		"  --trace FILE       replay an rvmig-top --record file, sample by sample\n"
+		"  --host NAME        the trace's host name (default: the record's, else local)\n"
 		"  --prometheus URL   the server (http://HOST:PORT[/PREFIX])\n"
 		"  --window DURATION  PromQL range of the rates: 30s, 1m (default), 5m ...\n"
 		"  --at UNIXTIME      evaluate at that time instead of now\n"
+		"  --span SECONDS     with --policy: the period replayed, ending at --at (default 300)\n"
+		"  --step SECONDS     with --policy: its step (default 5)\n"
 		"  --timeout MS       per query, connect included (default 10000)\n"
 		"  --json             one JSON object on stdout\n"
 		"  --version, -h/--help\n"
 		"%s"
-		"Exit status: 0, 1 when the server could not be queried (or the live loop\n"
+		"Exit status: 0, 1 when an input could not be read (or the live loop\n"
 		"failed), 2 for usage errors.\n", pol_live_help);
 }
 
@@ -111,45 +127,131 @@ static int print_json(const struct pol_state *st)
 	return fflush(stdout) == 0 ? 0 : -errno;
 }
 
+static int print_plan(const struct pol_plan *p, int json)
+{
+	int rc = json ? pol_plan_print_json(stdout, p) : pol_plan_print_text(stdout, p);
+
+	if (fflush(stdout))
+		rc = -errno;
+	return rc;
+}
+
+struct args {
+	const char *url, *window, *policy, *trace, *host;
+	double at, timeout, span, step;
+	int json;
+};
+
+static int plan_main(const struct args *a)
+{
+	struct pol_config cfg;
+	struct pol_plan plan;
+	prom_client *pc;
+	char err[1024];
+	int rc;
+
+	if ((rc = pol_config_load(a->policy, &cfg, err, sizeof(err))) < 0) {
+		tool_err("--policy %s", err);
+		return rc == -ENOENT || rc == -EACCES ? 1 : 2;
+	}
+	if (a->trace) {
+		rc = pol_plan_trace(&cfg, a->trace, a->host, &plan, err, sizeof(err));
+	} else if ((rc = prom_open(a->url, (long)a->timeout, NULL, &pc, err, sizeof(err))) == 0) {
+		/* a fixed end makes the range of every query the same */
+		double end = a->at > 0 ? a->at : floor((double)time(NULL) / a->step) * a->step;
+
+		rc = pol_plan_prometheus(&cfg, pc, a->window, end - a->span, end, a->step, &plan, err,
+					 sizeof(err));
+		prom_close(pc);
+	}
+	if (rc < 0) {
+		tool_err("%s", err);
+		pol_config_free(&cfg);
+		return rc == -EINVAL && !a->trace && strstr(err, "not an http") ? 2 : 1;
+	}
+	rc = print_plan(&plan, a->json);
+	pol_plan_free(&plan);
+	pol_config_free(&cfg);
+	return rc < 0 ? 1 : 0;
+}
+
+static int state_main(const struct args *a)
+{
+	struct pol_state st;
+	prom_client *pc;
+	char err[1024];
+	int rc;
+
+	if ((rc = prom_open(a->url, (long)a->timeout, NULL, &pc, err, sizeof(err))) < 0) {
+		tool_err("%s", err);
+		return rc == -EINVAL ? 2 : 1;
+	}
+	rc = pol_observe(pc, a->window, a->at, &st, err, sizeof(err));
+	prom_close(pc);
+	if (rc < 0) {
+		tool_err("%s", err);
+		return 1;
+	}
+	if (a->json)
+		rc = print_json(&st);
+	else
+		print_text(&st);
+	pol_state_free(&st);
+	return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-	enum { O_PROM = 0x100, O_WINDOW, O_AT, O_TIMEOUT, O_JSON, O_VERSION };
+	enum { O_PROM = 0x100, O_WINDOW, O_AT, O_TIMEOUT, O_JSON, O_VERSION, O_POLICY, O_TRACE,
+	       O_HOST, O_SPAN, O_STEP };
 	static const struct option opts[] = {
 		{ "prometheus", required_argument, NULL, O_PROM },
 		{ "window", required_argument, NULL, O_WINDOW },
 		{ "at", required_argument, NULL, O_AT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "policy", required_argument, NULL, O_POLICY },
+		{ "trace", required_argument, NULL, O_TRACE },
+		{ "host", required_argument, NULL, O_HOST },
+		{ "span", required_argument, NULL, O_SPAN },
+		{ "step", required_argument, NULL, O_STEP },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		POL_LIVE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *url = NULL, *window = "1m";
-	double at = 0, timeout = 10000;
-	int json = 0, c, rc;
-	struct pol_state st;
-	prom_client *pc;
+	struct args a = { .window = "1m", .timeout = 10000, .span = 300, .step = 5 };
 	struct tool_opts o;
 	struct pol_live live;
-	char err[1024];
+	int c, rc;
 
 	tool_opts_init(&o, "rvmig-policy");
 	pol_live_init(&live);
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case O_PROM: url = optarg; break;
-		case O_WINDOW: window = optarg; break;
+		case O_PROM: a.url = optarg; break;
+		case O_WINDOW: a.window = optarg; break;
+		case O_POLICY: a.policy = optarg; break;
+		case O_TRACE: a.trace = optarg; break;
+		case O_HOST: a.host = optarg; break;
 		case O_AT:
-			if (tool_num_opt("--at", optarg, 1, 4e10, &at))
+			if (tool_num_opt("--at", optarg, 1, 4e10, &a.at))
 				return 2;
 			break;
 		case O_TIMEOUT:
-			if (tool_num_opt("--timeout", optarg, 1, 3600000, &timeout))
+			if (tool_num_opt("--timeout", optarg, 1, 3600000, &a.timeout))
 				return 2;
 			break;
-		case O_JSON: json = 1; break;
+		case O_SPAN:
+			if (tool_num_opt("--span", optarg, 0, 86400 * 31, &a.span))
+				return 2;
+			break;
+		case O_STEP:
+			if (tool_num_opt("--step", optarg, 0.001, 86400, &a.step))
+				return 2;
+			break;
+		case O_JSON: a.json = 1; break;
 		case O_VERSION: tool_print_version(&o); return 0;
 		case 'h': usage(stdout); return 0;
 		default:
@@ -160,31 +262,23 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (live.live && !url && optind == argc)
+	if (live.live && !a.url && !a.policy && !a.trace && optind == argc)
 		return pol_live_run(&live, stdout);
-	if (optind != argc || !url) {
-		tool_err("%s", url ? "unexpected argument" : "--prometheus URL is needed");
+	if (optind != argc || (!a.url && !a.trace) || (a.url && a.trace) || (a.trace && !a.policy)) {
+		tool_err("%s", optind != argc ? "unexpected argument"
+			       : a.url && a.trace ? "--trace and --prometheus: one input at a time"
+			       : a.trace ? "--trace needs --policy FILE"
+					 : "--prometheus URL or --policy FILE --trace RECORD is needed");
 		usage(stderr);
 		return 2;
 	}
-	if (!pol_window_ok(window)) {
-		tool_err("--window %.32s: not a duration such as 30s, 1m or 5m", window);
+	if (a.url && !pol_window_ok(a.window)) {
+		tool_err("--window %.32s: not a duration such as 30s, 1m or 5m", a.window);
 		return 2;
 	}
-	if ((rc = prom_open(url, (long)timeout, NULL, &pc, err, sizeof(err))) < 0) {
-		tool_err("%s", err);
-		return rc == -EINVAL ? 2 : 1;
+	if (a.span / a.step > 11000) {
+		tool_err("--span / --step: more than 11000 points");
+		return 2;
 	}
-	rc = pol_observe(pc, window, at, &st, err, sizeof(err));
-	prom_close(pc);
-	if (rc < 0) {
-		tool_err("%s", err);
-		return 1;
-	}
-	if (json)
-		rc = print_json(&st);
-	else
-		print_text(&st);
-	pol_state_free(&st);
-	return rc < 0 ? 1 : 0;
+	return a.policy ? plan_main(&a) : state_main(&a);
 }

@@ -25,7 +25,7 @@ static const char *lab(const struct prom_series *s, const char *name)
 	return v ? v : "";
 }
 
-static struct pol_host *host_of(struct pol_state *st, const char *instance, int add)
+struct pol_host *pol_host_of(struct pol_state *st, const char *instance, int add)
 {
 	struct pol_host *h;
 
@@ -46,26 +46,18 @@ static struct pol_host *host_of(struct pol_state *st, const char *instance, int 
 	return h;
 }
 
-static struct pol_dom *dom_of(struct pol_state *st, const struct prom_series *s, int add)
+struct pol_dom *pol_dom_add(struct pol_state *st, const char *instance, const char *kind,
+			    const char *id, const char *name)
 {
-	const char *inst = lab(s, "instance"), *kind = lab(s, "kind"), *id = lab(s, "id");
-	struct pol_dom *d;
+	struct pol_dom *d = realloc(st->doms, (st->ndoms + 1) * sizeof(*d));
 
-	for (size_t i = 0; i < st->ndoms; i++) {
-		d = &st->doms[i];
-		if (!strcmp(d->instance, inst) && !strcmp(d->kind, kind) && !strcmp(d->id, id))
-			return d;
-	}
-	if (!add)
-		return NULL;
-	d = realloc(st->doms, (st->ndoms + 1) * sizeof(*d));
 	if (!d)
 		return NULL;
 	st->doms = d;
 	d = &st->doms[st->ndoms];
 	memset(d, 0, sizeof(*d));
-	d->instance = strdup(inst);
-	d->domain = strdup(lab(s, "domain"));
+	d->instance = strdup(instance);
+	d->domain = strdup(name);
 	d->kind = strdup(kind);
 	d->id = strdup(id);
 	st->ndoms++;
@@ -74,82 +66,92 @@ static struct pol_dom *dom_of(struct pol_state *st, const struct prom_series *s,
 	return d;
 }
 
-static double value(const struct prom_series *s)
+static struct pol_dom *dom_of(struct pol_state *st, const struct prom_series *s, int add)
 {
-	double v = s->npoints ? s->points[s->npoints - 1].v : NAN;
+	const char *inst = lab(s, "instance"), *kind = lab(s, "kind"), *id = lab(s, "id");
 
-	return isfinite(v) && v >= 0 ? v : 0;
+	for (size_t i = 0; i < st->ndoms; i++) {
+		struct pol_dom *d = &st->doms[i];
+
+		if (!strcmp(d->instance, inst) && !strcmp(d->kind, kind) && !strcmp(d->id, id))
+			return d;
+	}
+	return add ? pol_dom_add(st, inst, kind, id, lab(s, "domain")) : NULL;
 }
 
-/* rate(METRIC[WINDOW]) */
-static int query(prom_client *c, const char *metric, const char *window, double at,
-		 struct prom_result *r, char *err, size_t errlen)
+/* The series' value at time t (a vector: its one point), or NaN. */
+double pol_value_at(const struct prom_series *s, double t, double step)
 {
-	char q[256];
-
-	snprintf(q, sizeof(q), "rate(%s[%s])", metric, window);
-	return prom_query(c, q, at, r, err, errlen);
+	if (step <= 0)
+		return s->npoints ? s->points[s->npoints - 1].v : NAN;
+	for (size_t i = 0; i < s->npoints; i++)
+		if (fabs(s->points[i].t - t) < step / 2)
+			return s->points[i].v;
+	return NAN;
 }
 
-int pol_observe(prom_client *c, const char *window, double at, struct pol_state *st, char *err,
-		size_t errlen)
+static int usable(double v)
 {
-	static const char *const share_q[3] = {
-		"rvmig_domain_run_seconds_total",
-		"rvmig_domain_blocked_seconds_total",
-		"rvmig_domain_wait_seconds_total",
-	};
-	struct prom_result r;
-	int rc;
+	return isfinite(v) && v >= 0;
+}
 
+double pol_dom_demand(const struct pol_dom *d)
+{
+	/* A domain that waited runnable for a CPU wanted more than it got:
+	 * what it got, scaled by the time it wanted to run over the time it
+	 * ran. */
+	if (d->have_shares && d->run > 0.01)
+		return d->cpu * (d->run + d->wait) / d->run;
+	return d->cpu;
+}
+
+enum { Q_CPUS, Q_CPU, Q_RUN, Q_BLOCKED, Q_WAIT, Q_MEM, NQ };
+
+/* One state at time t from the answers of the NQ queries. */
+static int build(struct pol_state *st, struct prom_result *r, double t, double step,
+		 const char *window)
+{
 	memset(st, 0, sizeof(*st));
-	if (!pol_window_ok(window)) {
-		snprintf(err, errlen, "window %.32s: not a duration such as 30s, 1m or 5m", window);
-		return -EINVAL;
-	}
 	snprintf(st->window, sizeof(st->window), "%s", window);
-	if ((rc = prom_query(c, "rvmig_host_cpus", at, &r, err, errlen)) < 0)
-		return rc;
-	for (size_t i = 0; i < r.nseries && rc == 0; i++) {
-		struct pol_host *h = host_of(st, lab(&r.series[i], "instance"), 1);
+	st->t = t;
+	for (size_t i = 0; i < r[Q_CPUS].nseries; i++) {
+		double v = pol_value_at(&r[Q_CPUS].series[i], t, step);
+		struct pol_host *h;
 
-		if (!h)
-			rc = -ENOMEM;
-		else
-			h->cpus = value(&r.series[i]);
+		if (!usable(v))
+			continue;
+		if (!(h = pol_host_of(st, lab(&r[Q_CPUS].series[i], "instance"), 1)))
+			return -ENOMEM;
+		h->cpus = v;
 	}
-	prom_result_free(&r);
-	if (rc < 0)
-		goto nomem;
-	if ((rc = query(c, "rvmig_domain_cpu_seconds_total", window, at, &r, err, errlen)) < 0)
-		goto fail;
-	for (size_t i = 0; i < r.nseries && rc == 0; i++) {
-		struct pol_dom *d = dom_of(st, &r.series[i], 1);
-		struct pol_host *h = d ? host_of(st, d->instance, 1) : NULL;
+	for (size_t i = 0; i < r[Q_CPU].nseries; i++) {
+		const struct prom_series *s = &r[Q_CPU].series[i];
+		double v = pol_value_at(s, t, step);
+		struct pol_dom *d;
+		struct pol_host *h;
 
-		if (!d || !h) {
-			rc = -ENOMEM;
-			break;
-		}
-		d->cpu = value(&r.series[i]);
+		if (!usable(v))
+			continue; /* not there (yet) at t */
+		if (!(d = dom_of(st, s, 1)) || !(h = pol_host_of(st, d->instance, 1)))
+			return -ENOMEM;
+		d->cpu = v;
 		h->cpu_used += d->cpu;
 		h->ndoms++;
 	}
-	prom_result_free(&r);
-	if (rc < 0)
-		goto nomem;
-	for (int k = 0; k < 3; k++) {
-		if ((rc = query(c, share_q[k], window, at, &r, err, errlen)) < 0)
-			goto fail;
-		for (size_t i = 0; i < r.nseries; i++) {
-			struct pol_dom *d = dom_of(st, &r.series[i], 0);
+	for (int k = Q_RUN; k < NQ; k++) {
+		for (size_t i = 0; i < r[k].nseries; i++) {
+			struct pol_dom *d = dom_of(st, &r[k].series[i], 0);
+			double v = pol_value_at(&r[k].series[i], t, step);
 
-			if (!d)
+			if (!d || !usable(v))
 				continue; /* no CPU series for it (yet): left out */
-			*(k == 0 ? &d->run : k == 1 ? &d->blocked : &d->wait) = value(&r.series[i]);
+			if (k == Q_MEM) {
+				d->mem = v;
+				continue;
+			}
+			*(k == Q_RUN ? &d->run : k == Q_BLOCKED ? &d->blocked : &d->wait) = v;
 			d->have_shares = 1;
 		}
-		prom_result_free(&r);
 	}
 	for (size_t i = 0; i < st->ndoms; i++) {
 		struct pol_dom *d = &st->doms[i];
@@ -162,12 +164,72 @@ int pol_observe(prom_client *c, const char *window, double at, struct pol_state 
 		}
 	}
 	return 0;
-nomem:
-	snprintf(err, errlen, "out of memory");
-	rc = -ENOMEM;
-fail:
-	pol_state_free(st);
+}
+
+int pol_observe_range(prom_client *c, const char *window, double start, double end, double step,
+		      struct pol_state **out, size_t *n, char *err, size_t errlen)
+{
+	/* gauges as they are, counters as rate(METRIC[WINDOW]) */
+	static const struct { const char *metric; int rate; } q[NQ] = {
+		{ "rvmig_host_cpus", 0 },
+		{ "rvmig_domain_cpu_seconds_total", 1 },
+		{ "rvmig_domain_run_seconds_total", 1 },
+		{ "rvmig_domain_blocked_seconds_total", 1 },
+		{ "rvmig_domain_wait_seconds_total", 1 },
+		{ "rvmig_domain_memory_bytes", 0 },
+	};
+	struct prom_result r[NQ];
+	size_t count = step > 0 ? (size_t)floor((end - start) / step + 1e-9) + 1 : 1;
+	int rc = 0, k;
+
+	*out = NULL;
+	*n = 0;
+	memset(r, 0, sizeof(r));
+	if (!pol_window_ok(window)) {
+		snprintf(err, errlen, "window %.32s: not a duration such as 30s, 1m or 5m", window);
+		return -EINVAL;
+	}
+	for (k = 0; k < NQ && rc == 0; k++) {
+		char promql[256];
+
+		if (q[k].rate)
+			snprintf(promql, sizeof(promql), "rate(%s[%s])", q[k].metric, window);
+		else
+			snprintf(promql, sizeof(promql), "%s", q[k].metric);
+		rc = step > 0 ? prom_query_range(c, promql, start, end, step, &r[k], err, errlen)
+			      : prom_query(c, promql, end, &r[k], err, errlen);
+	}
+	if (rc == 0 && !(*out = calloc(count, sizeof(**out))))
+		rc = -ENOMEM;
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		rc = build(&(*out)[i], r, step > 0 ? start + (double)i * step : end, step, window);
+		*n = i + 1;
+	}
+	for (k = 0; k < NQ; k++)
+		prom_result_free(&r[k]);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	if (rc < 0) {
+		pol_states_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
 	return rc;
+}
+
+int pol_observe(prom_client *c, const char *window, double at, struct pol_state *st, char *err,
+		size_t errlen)
+{
+	struct pol_state *v;
+	size_t n;
+	int rc = pol_observe_range(c, window, at, at, 0, &v, &n, err, errlen);
+
+	memset(st, 0, sizeof(*st));
+	if (rc < 0)
+		return rc;
+	*st = v[0];
+	free(v);
+	return 0;
 }
 
 void pol_state_free(struct pol_state *st)
@@ -183,4 +245,11 @@ void pol_state_free(struct pol_state *st)
 	free(st->hosts);
 	free(st->doms);
 	memset(st, 0, sizeof(*st));
+}
+
+void pol_states_free(struct pol_state *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		pol_state_free(&v[i]);
+	free(v);
 }

@@ -17,6 +17,7 @@ struct pol_dom {
 	double cpu;                          /* CPUs in use (1 = one CPU busy) */
 	double run, blocked, wait;           /* shares of the window, together 1 */
 	int have_shares;                     /* run/blocked/wait series present */
+	double mem;                          /* bytes; 0: not reported */
 };
 
 struct pol_host {
@@ -32,6 +33,7 @@ struct pol_state {
 	struct pol_dom *doms;
 	size_t ndoms;
 	char window[16];
+	double t;        /* Unix time the state is of (0: the server's now) */
 };
 
 /* A PromQL range duration rvmig-policy accepts: digits then ms, s, m or h
@@ -42,6 +44,24 @@ int pol_window_ok(const char *w);
  * errno with err set (the query that failed and why). */
 int pol_observe(prom_client *c, const char *window, double at, struct pol_state *st, char *err,
 		size_t errlen);
+/* The states at start, start + step, ... <= end (range queries, one per
+ * metric); step 0: one state at `end` (instant queries).  *out: *n states,
+ * free with pol_states_free(). */
+int pol_observe_range(prom_client *c, const char *window, double start, double end, double step,
+		      struct pol_state **out, size_t *n, char *err, size_t errlen);
 void pol_state_free(struct pol_state *st);
+void pol_states_free(struct pol_state *v, size_t n);
+
+/* Helpers the other state sources (a recorded trace) share: the host named
+ * `instance` (added when `add` and missing; NULL on ENOMEM), a new domain
+ * (NULL on ENOMEM), a series' value at t (step 0: its last point; NaN when
+ * it has none there). */
+struct pol_host *pol_host_of(struct pol_state *st, const char *instance, int add);
+struct pol_dom *pol_dom_add(struct pol_state *st, const char *instance, const char *kind,
+			    const char *id, const char *name);
+double pol_value_at(const struct prom_series *s, double t, double step);
+/* CPUs the domain wanted: what it used, scaled up by the time it waited
+ * runnable for a CPU (cpu * (run + wait) / run). */
+double pol_dom_demand(const struct pol_dom *d);
 
 #endif

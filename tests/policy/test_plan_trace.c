@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Plans from recorded traces (tests/policy/traces/, made by record.sh with
+ * real processes under real cgroup caps): the replay takes its time from
+ * the trace, so the decisions are exact.  Besides the expected list, the
+ * properties that hold for any trace: no two decisions within the global
+ * cool-down, at most max_actions at once, none for a domain within its
+ * cool-down, no raise followed by a release (or the reverse) of the same
+ * domain within its cool-down.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "policy/config.h"
+#include "policy/replay.h"
+#include "policy/trace.h"
+
+struct want {
+	double t_rel;
+	const char *policy;
+	enum rvmig_decision_why why;
+	double share_after;
+};
+
+static void plan_of(const char *name, struct pol_config *cfg, struct pol_plan *plan)
+{
+	const char *dir = getenv("RVMIG_POLICY_TRACES");
+	char pf[1024], tf[1024], err[1024];
+
+	cr_assert(dir, "RVMIG_POLICY_TRACES is not set");
+	snprintf(pf, sizeof(pf), "%s/%s.policy", dir, name);
+	snprintf(tf, sizeof(tf), "%s/%s.tsv", dir, name);
+	cr_assert_eq(pol_config_load(pf, cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(pol_plan_trace(cfg, tf, NULL, plan, err, sizeof(err)), 0, "%s", err);
+	pol_plan_print_text(stderr, plan);
+}
+
+static void check_rules(const struct pol_config *cfg, const struct pol_plan *p)
+{
+	double gcool = cfg->dec.global_cooldown_ns / 1e9, dcool = cfg->dec.domain_cooldown_ns / 1e9;
+
+	for (size_t i = 0; i < p->nd; i++) {
+		const struct pol_decision *a = &p->d[i];
+		size_t same_time = 0;
+
+		for (size_t j = 0; j < p->nd; j++)
+			same_time += p->d[j].t == a->t;
+		cr_assert_leq(same_time, cfg->max_actions, "more than max_actions at %.3f", a->t);
+		for (size_t j = i + 1; j < p->nd; j++) {
+			const struct pol_decision *b = &p->d[j];
+
+			cr_assert(b->t == a->t || b->t - a->t >= gcool - 1e-6,
+				  "decisions %.3f and %.3f within the global cool-down", a->t, b->t);
+			if (strcmp(a->target.id, b->target.id))
+				continue;
+			cr_assert_geq(b->t - a->t, dcool - 1e-6,
+				      "%s acted at +%.1f and +%.1f, within its cool-down",
+				      a->target.policy, a->t - p->from, b->t - p->from);
+			cr_assert(!(a->by_decider && b->by_decider && a->reason.why != b->reason.why &&
+				    b->t - a->t < 2 * dcool),
+				  "%s: ping-pong", a->target.policy);
+		}
+	}
+}
+
+static void check(const char *name, const struct want *w, size_t n)
+{
+	struct pol_config cfg;
+	struct pol_plan p;
+
+	plan_of(name, &cfg, &p);
+	check_rules(&cfg, &p);
+	cr_assert_eq(p.nd, n, "%s: %zu decisions, expected %zu", name, p.nd, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct pol_decision *d = &p.d[i];
+
+		cr_assert_float_eq(d->t - p.from, w[i].t_rel, 1e-3, "%s decision %zu at +%.3f", name, i,
+				   d->t - p.from);
+		cr_assert_str_eq(d->target.policy, w[i].policy);
+		cr_assert_eq(d->action.kind, RVMIG_ACT_CG_CPU_MAX);
+		cr_assert_eq(d->reason.why, w[i].why);
+		cr_assert_float_eq(d->action.share, w[i].share_after, 1e-9, "%s decision %zu: %.2f",
+				   name, i, d->action.share);
+		cr_assert_eq(d->action.value, llround(w[i].share_after * 1e6));
+		/* the reason is complete and consistent */
+		cr_assert_str_eq(d->reason.metric, "cpu_share");
+		cr_assert(d->reason.why == RVMIG_WHY_RAISE ? d->reason.utility_before < d->reason.threshold
+							   : d->reason.utility_before > d->reason.threshold);
+		cr_assert_gt(d->reason.utility_after,
+			     d->reason.why == RVMIG_WHY_RAISE ? d->reason.utility_before
+							      : d->reason.threshold);
+		cr_assert_geq(d->t - d->reason.state_since_ns / 1e9, cfg.dec.min_dwell_ns / 1e9 - 1e-6,
+			      "acted within the dwell");
+	}
+	pol_plan_free(&p);
+	pol_config_free(&cfg);
+}
+
+static void final_hold(const char *name, const char *policy, enum rvmig_domain_state state,
+		       enum rvmig_hold hold)
+{
+	struct pol_config cfg;
+	struct pol_plan p;
+	size_t i;
+
+	plan_of(name, &cfg, &p);
+	for (i = 0; i < p.ns && strcmp(p.s[i].target.policy, policy); i++)
+		;
+	cr_assert_lt(i, p.ns, "%s: no status of %s", name, policy);
+	cr_assert_eq(p.s[i].state, state, "%s: %s is %s", name, policy,
+		     rvmig_domain_state_name(p.s[i].state));
+	cr_assert_eq(p.s[i].hold, hold, "%s: %s holds for %s", name, policy,
+		     rvmig_hold_name(p.s[i].hold));
+	pol_plan_free(&p);
+	pol_config_free(&cfg);
+}
+
+/* Two busy loops capped at 0.2 CPU, promised 0.5: both raised to 1.0 (the
+ * most the host's 2 CPUs leave each), after the 10 s dwell, the second one
+ * global cool-down (5 s) later; then both in their domain cool-down. */
+Test(plan_trace, overload)
+{
+	static const struct want w[] = {
+		{ 10.004, "w1", RVMIG_WHY_RAISE, 1.0 },
+		{ 16.000, "w2", RVMIG_WHY_RAISE, 1.0 },
+	};
+
+	check("overload", w, 2);
+	final_hold("overload", "w2", RVMIG_DOM_VIOLATING, RVMIG_HOLD_DOMAIN_COOLDOWN);
+}
+
+/* A sleeper granted 1.5 CPUs, promised 0.3: released to 0.7 after the
+ * dwell. */
+Test(plan_trace, underload)
+{
+	static const struct want w[] = { { 10.987, "idle", RVMIG_WHY_RELEASE, 0.7 } };
+
+	check("underload", w, 1);
+	final_hold("underload", "idle", RVMIG_DOM_SATISFIED, RVMIG_HOLD_DOMAIN_COOLDOWN);
+}
+
+/* The cap flips between 0.15 and 1.0 every 4 s: one raise, then nothing
+ * (the rules in check_rules() forbid the ping-pong). */
+Test(plan_trace, oscillating)
+{
+	static const struct want w[] = { { 10.024, "osc", RVMIG_WHY_RAISE, 1.1 } };
+	const char *dir = getenv("RVMIG_POLICY_TRACES");
+	char path[1024], err[512], *text;
+	struct pol_state *v;
+	size_t len, n, low = 0, high = 0, flips = 0;
+	int was_low = -1;
+
+	/* the trace really oscillates: phases below and above the 0.5 floor */
+	snprintf(path, sizeof(path), "%s/oscillating.tsv", dir ? dir : ".");
+	cr_assert_eq(pol_read_file(path, POL_TRACE_MAX_BYTES, &text, &len, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_gt(pol_trace_parse(text, len, path, NULL, &v, &n, err, sizeof(err)), 0, "%s", err);
+	for (size_t i = 0; i < n; i++) {
+		int is_low;
+
+		if (v[i].ndoms != 1)
+			continue;
+		is_low = v[i].doms[0].cpu < 0.3;
+		low += is_low;
+		high += v[i].doms[0].cpu > 0.5;
+		flips += was_low >= 0 && is_low != was_low;
+		was_low = is_low;
+	}
+	cr_assert_geq(low, 10);
+	cr_assert_geq(high, 10);
+	cr_assert_geq(flips, 6, "only %zu flips", flips);
+	pol_states_free(v, n);
+	free(text);
+	check("oscillating", w, 1);
+	final_hold("oscillating", "osc", RVMIG_DOM_VIOLATING, RVMIG_HOLD_DOMAIN_COOLDOWN);
+}
+
+/* The same trace with no dwell and no cool-downs shows what they prevent:
+ * many decisions. */
+Test(plan_trace, oscillating_without_hysteresis)
+{
+	static const char pol[] = "[decider]\ndwell = 0\ndomain_cooldown = 0\nglobal_cooldown = 0\n"
+				  "[domain osc]\nmatch = name /rvmig-trace-osc\nsla = cpu 0.5\n"
+				  "share = 1.0\ncpu.max = 0.1 1.5 0.1\n";
+	const char *dir = getenv("RVMIG_POLICY_TRACES");
+	struct pol_config cfg;
+	struct pol_plan p;
+	char path[1024], err[512];
+
+	snprintf(path, sizeof(path), "%s/oscillating.tsv", dir ? dir : ".");
+	cr_assert_eq(pol_config_parse(pol, strlen(pol), "inline", &cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(pol_plan_trace(&cfg, path, NULL, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_geq(p.nd, 4, "%zu decisions", p.nd);
+	pol_plan_free(&p);
+	pol_config_free(&cfg);
+}
