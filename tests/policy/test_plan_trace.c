@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -198,4 +199,75 @@ Test(plan_trace, oscillating_without_hysteresis)
 	cr_assert_geq(p.nd, 4, "%zu decisions", p.nd);
 	pol_plan_free(&p);
 	pol_config_free(&cfg);
+}
+
+/* An nginx cgroup at 0.1 CPU, samples 1000..last, host web1. */
+static void write_trace(const char *path, int last)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert(f);
+	fprintf(f, "#rvmig-top-record\t1\thost=web1\tbackend=linux\tcpus=2\tmem_total=1\tdelay_s=1"
+		   "\tstart=1000\trvmig=x\n");
+	for (int t = 1000; t <= last; t++)
+		fprintf(f, "H\t%d.000\t1.000\t1\t1\t2\t0\t0\n"
+			   "D\t%d.000\t1.000\tcgroup\t9\t/nginx\t--t-\t1\t10.00\t10.00\t40.00\t50.00\t1\t1\t0\n",
+			t, t);
+	fclose(f);
+}
+
+/* A response-time SLA observed in a samples file a probe appends to (rows
+ * timed by scenario tUNIXTIME), with a capacity model: the plumbing, on
+ * made-up numbers (the capacity per CPU is the issue's nginx figure).  A
+ * capped nginx at 80 ms p99 against a 20 ms target gets a raise whose
+ * predicted p99 is lower; before the first row it has no data. */
+Test(plan_trace, response_sla_from_samples)
+{
+	char dir[] = "/tmp/rvmig-plan-XXXXXX", path[256], err[512];
+	struct pol_config cfg;
+	struct pol_plan p;
+	FILE *f;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/probe.csv", dir);
+	f = fopen(path, "w");
+	fprintf(f, "# appended by a probe: one row per 1 s measurement\n%s\n", RVMIG_SAMPLES_HEADER);
+	for (int t = 1005; t <= 1030; t++)
+		fprintf(f, "nginx,t%d,0.1,4000,3900,20,80,30,0,1\n", t);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/t.tsv", dir);
+	write_trace(path, 1030);
+	snprintf(path, sizeof(path), "%s/p.policy", dir);
+	f = fopen(path, "w");
+	fprintf(f, "[decider]\ndwell = 5s\n[domain web]\nhost = web1\nmatch = name /nginx\n"
+		   "sla = p99 20\nobserve = samples probe.csv nginx\ncapacity = 0 45000\nshare = 0.1\n"
+		   "cpu.max = 0.1 2 0.1\n");
+	fclose(f);
+	cr_assert_eq(pol_config_load(path, &cfg, err, sizeof(err)), 0, "%s", err);
+	snprintf(path, sizeof(path), "%s/t.tsv", dir);
+	cr_assert_eq(pol_plan_trace(&cfg, path, NULL, &p, err, sizeof(err)), 0, "%s", err);
+	pol_plan_print_text(stderr, &p);
+	cr_assert_eq(p.nd, 1);
+	cr_assert_float_eq(p.d[0].t, 1010, 1e-9, "first row at 1005, then the 5 s dwell");
+	cr_assert_str_eq(p.d[0].reason.metric, "p99_ms");
+	cr_assert_float_eq(p.d[0].reason.observed, 80, 1e-9);
+	cr_assert_float_eq(p.d[0].reason.load, 4000, 1e-9);
+	cr_assert_eq(p.d[0].reason.why, RVMIG_WHY_RAISE);
+	cr_assert_gt(p.d[0].action.share, 0.1);
+	cr_assert_lt(p.d[0].reason.predicted, 80);
+	cr_assert_gt(p.d[0].reason.utility_after, p.d[0].reason.utility_before);
+	pol_plan_free(&p);
+	/* a trace that ends before the probe's first row: no data */
+	write_trace(path, 1004);
+	cr_assert_eq(pol_plan_trace(&cfg, path, NULL, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(p.nd, 0);
+	cr_assert_eq(p.ns, 1);
+	cr_assert_eq(p.s[0].hold, RVMIG_HOLD_NO_DATA);
+	pol_plan_free(&p);
+	pol_config_free(&cfg);
+	for (const char *n = "probe.csv\0t.tsv\0p.policy\0"; *n; n += strlen(n) + 1) {
+		snprintf(path, sizeof(path), "%s/%s", dir, n);
+		unlink(path);
+	}
+	rmdir(dir);
 }
