@@ -145,6 +145,8 @@ for d in mig:
     assert d["source_demand_after"] < d["source_demand_before"], d
     assert d["dest_demand_after"] <= 0.9 * d["dest_cpus"] + 1e-9, d
     assert d["demand"] > 0.5, d
+    # its cost: 1 per second of downtime + 0.001 per second it takes
+    assert abs(d["cost"] - (d["prediction"]["downtime_s"] + 0.001 * (d["prediction"]["end_s"] - d["prediction"]["start_s"]))) < 1e-9, d
     pr = d["prediction"]
     assert pr["end_s"] > pr["start_s"] >= 0 and 0 < pr["downtime_s"] <= pr["end_s"], pr
     assert pr["bytes"] >= d["mem_bytes"] > 0 and pr["rounds"] >= 2, (pr, d)

@@ -24,20 +24,28 @@ struct parser {
 	enum { SEC_NONE, SEC_DECIDER, SEC_MIGRATION, SEC_DOMAIN } sec;
 };
 
+int pol_vfail_at(char *err, size_t errlen, int rc, const char *file, unsigned line,
+		 const char *fmt, va_list ap)
+{
+	char msg[512], esc[300];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rvmig_text_escape(esc, sizeof(esc), file, strlen(file));
+	if (line)
+		snprintf(err, errlen, "%s:%u: %s", esc, line, msg);
+	else
+		snprintf(err, errlen, "%s: %s", esc, msg);
+	return rc;
+}
+
 __attribute__((format(printf, 3, 4)))
 static int fail(struct parser *p, int rc, const char *fmt, ...)
 {
-	char msg[512], esc[300];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = pol_vfail_at(p->err, p->errlen, rc, p->path, p->line, fmt, ap);
 	va_end(ap);
-	rvmig_text_escape(esc, sizeof(esc), p->path, strlen(p->path));
-	if (p->line)
-		snprintf(p->err, p->errlen, "%s:%u: %s", esc, p->line, msg);
-	else
-		snprintf(p->err, p->errlen, "%s: %s", esc, msg);
 	return rc;
 }
 

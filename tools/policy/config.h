@@ -18,6 +18,7 @@
 #ifndef RVMIG_TOOLS_POLICY_CONFIG_H
 #define RVMIG_TOOLS_POLICY_CONFIG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include <rvmig.h>
@@ -94,6 +95,12 @@ int pol_config_parse(const char *text, size_t len, const char *path, struct pol_
  * sets.  0 or a negative errno with err set. */
 int pol_config_load(const char *path, struct pol_config *out, char *err, size_t errlen);
 void pol_config_free(struct pol_config *c);
+
+/* "FILE:LINE: message" (FILE escaped; no ":LINE" for line 0) into err;
+ * returns rc.  What the policy file's and the trace's parsers say. */
+__attribute__((format(printf, 6, 0)))
+int pol_vfail_at(char *err, size_t errlen, int rc, const char *file, unsigned line,
+		 const char *fmt, va_list ap);
 
 /* Reads a whole regular file of at most `max` bytes into a NUL-terminated
  * buffer.  0 or a negative errno with err naming the file. */

@@ -90,10 +90,11 @@ static void decision_text(FILE *f, const struct pol_plan *p, const struct pol_de
 			esc(b, sizeof(b), d->target.host), d->src_before, d->overload, d->src_cpus,
 			d->demand, d->src_after, d->dst_after, d->dst_cpus, esc(c, sizeof(c), d->dest));
 		fprintf(f, "      predicted: start %.2f s, end %.2f s, downtime %.3f s, %.0f MB in %u "
-			   "rounds (memory %.0f MB, dirty %.1f MB/s); batch %zu: k=%u %s, makespan %.2f s\n",
+			   "rounds (memory %.0f MB, dirty %.1f MB/s), cost %.3f; batch %zu: k=%u %s, "
+			   "makespan %.2f s\n",
 			d->pred.start_s, d->pred.end_s, d->pred.downtime_s, d->pred.bytes / 1e6,
-			d->pred.rounds, d->mem_bytes / 1e6, d->dirty_rate / 1e6, d->batch + 1, bt->k,
-			rvmig_plan_order_name(bt->order), bt->makespan_s);
+			d->pred.rounds, d->mem_bytes / 1e6, d->dirty_rate / 1e6, d->action.cost,
+			d->batch + 1, bt->k, rvmig_plan_order_name(bt->order), bt->makespan_s);
 		return;
 	}
 	fprintf(f, ": %s ", rvmig_action_kind_name(d->action.kind));
@@ -213,6 +214,7 @@ static struct json_object *decision_json(const struct pol_plan *p, const struct 
 		add(o, "mem_bytes", num(d->mem_bytes));
 		add(o, "dirty_rate", num(d->dirty_rate));
 		add(o, "batch", json_object_new_int64((int64_t)d->batch));
+		add(o, "cost", num(d->action.cost));
 		add(pr, "position", json_object_new_int64(d->pred.position));
 		add(pr, "start_s", num(d->pred.start_s));
 		add(pr, "end_s", num(d->pred.end_s));

@@ -370,6 +370,9 @@ static double mem_of(const pol_run *r, const struct tracked *t)
 static int predict(pol_run *r, size_t first, size_t n, double now)
 {
 	const struct pol_config *cfg = r->cfg;
+	/* the library's defaults where the file gives none */
+	double cost_downtime = cfg->dec.cost_per_downtime_s ? cfg->dec.cost_per_downtime_s : 1.0;
+	double cost_duration = cfg->dec.cost_per_duration_s ? cfg->dec.cost_per_duration_s : 0.001;
 	rvmig_planner *pl;
 	rvmig_plan *plan;
 	struct pol_batch *b;
@@ -413,6 +416,9 @@ static int predict(pol_run *r, size_t first, size_t n, double now)
 		rvmig_plan_entry(plan, i, &d->pred);
 		d->action.duration_s = d->pred.end_s - d->pred.start_s;
 		d->action.downtime_s = d->pred.downtime_s;
+		/* in utility units, as the decider prices an action */
+		d->action.cost = cost_downtime * d->action.downtime_s +
+				 cost_duration * d->action.duration_s;
 	}
 	r->plan.nb++;
 	rvmig_plan_free(plan);
@@ -447,8 +453,8 @@ static int balance(pol_run *r, double now)
 		h->over = over;
 		h->note = !over ? NULL
 			  : cfg->mig.link.bandwidth <= 0 ? "no [migration] bandwidth: no migration planned"
-			  : now - h->over_since < dwell ? "overloaded, within the dwell"
-			  : r->any_mig && now - r->last_mig < gcool ? "overloaded, global cool-down"
+			  : now - h->over_since < dwell ? "within the dwell"
+			  : r->any_mig && now - r->last_mig < gcool ? "global cool-down"
 								     : NULL;
 		bh[i].may_shed = over && !h->note;
 	}

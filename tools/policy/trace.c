@@ -9,6 +9,7 @@
 
 #include <rvmig.h>
 
+#include "policy/config.h"
 #include "policy/trace.h"
 
 #define MAX_LINE 65536
@@ -31,14 +32,11 @@ struct tp {
 __attribute__((format(printf, 3, 4)))
 static int fail(struct tp *p, int rc, const char *fmt, ...)
 {
-	char msg[400], esc[300];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = pol_vfail_at(p->err, p->errlen, rc, p->name, p->line, fmt, ap);
 	va_end(ap);
-	rvmig_text_escape(esc, sizeof(esc), p->name, strlen(p->name));
-	snprintf(p->err, p->errlen, "%s:%u: %s", esc, p->line, msg);
 	return rc;
 }
 
