@@ -227,9 +227,7 @@ static void on_hello(struct receiver *r, const struct app_msg *m)
 		return;
 	}
 	if (r->verify_stream && !r->raw && !r->rb.parser) {
-		struct rvmig_stream_attr pa = { .size = sizeof(pa) };
-
-		if ((rc = rvmig_stream_parser_create(&pa, &r->rb.parser))) {
+		if ((rc = rebuild_parser_create(&r->rb))) {
 			fail(r, rc, "cannot create the stream parser: %s", rvmig_strerror(rc));
 			return;
 		}

@@ -134,6 +134,16 @@ static void pump(struct sender *s, int timeout_ms)
 	progress_update(&s->prog, s->sp.acked);
 }
 
+/* The parser's refusal; for input that is no Xen stream at all (its
+ * format not recognised) with the way to send it anyway. */
+static void stream_refused(struct sender *s, int rc)
+{
+	bool unknown = rvmig_stream_start_layer(s->parser) == RVMIG_STREAM_LAYER_AUTO;
+
+	sendpipe_fail(&s->sp, rc, "%s is not a valid Xen save stream%s: %s", s->in.name,
+		      unknown ? " (--raw sends any bytes)" : "", rvmig_stream_error(s->parser));
+}
+
 /* Hands on newly read input bytes: parsed (or raw) into requests. */
 static void process(struct sendpipe *sp, uint64_t off, const uint8_t *data, size_t len)
 {
@@ -152,8 +162,7 @@ static void process(struct sendpipe *sp, uint64_t off, const uint8_t *data, size
 		rc = 0;
 	}
 	if (rc < 0)
-		sendpipe_fail(sp, rc, "%s is not a valid Xen save stream: %s", s->in.name,
-			      rvmig_stream_error(s->parser));
+		stream_refused(s, rc);
 }
 
 /* ---- main ---- */
@@ -165,7 +174,9 @@ static void usage(FILE *f)
 		"Sends a Xen save image / migration stream (PATH, or stdin for '-') to\n"
 		"rvmig-recv listening at URI.  Exits 0 only when the receiver confirmed that\n"
 		"it wrote and verified every byte (end-to-end digest).  The input must parse\n"
-		"as a Xen save stream (xl header, libxl, libxc) unless --raw is given.\n\n"
+		"as a Xen save stream unless --raw is given: an xl save file or xl migrate\n"
+		"data (xl header), a bare libxl v2 or a bare libxc v2/v3 stream, told apart\n"
+		"by its first bytes.\n\n"
 		"  --digest ALG        end-to-end digest: xxh128 (XXH3-128, default; compare\n"
 		"                      with `xxhsum -H2`) or sha256 (compare with sha256sum)\n"
 		"  --zero-min-pages N  elide runs of at least N all-zero pages (default 1:\n"
@@ -191,8 +202,7 @@ static int finish(struct sender *s)
 	uint64_t total = s->in.read_total;
 
 	if (s->parser && !sp->err && rvmig_stream_finish(s->parser) < 0)
-		sendpipe_fail(sp, -RVMIG_ESTREAM, "%s is not a valid Xen save stream: %s",
-			      s->in.name, rvmig_stream_error(s->parser));
+		stream_refused(s, -RVMIG_ESTREAM);
 	sendpipe_flush(sp);
 	if (sp->err)
 		return sp->err;
@@ -308,7 +318,7 @@ static int attempt_reset(struct sender *s)
 	sendpipe_fini(&s->sp);
 	s->got_resume = s->verdict = s->peer_closed = false;
 	if (!s->o->raw) {
-		struct rvmig_stream_attr pa = { .size = sizeof(pa) };
+		struct rvmig_stream_attr pa = { .size = sizeof(pa), .start = RVMIG_STREAM_LAYER_AUTO };
 
 		if ((rc = rvmig_stream_parser_create(&pa, &s->parser))) {
 			tool_err("cannot create the stream parser: %s", rvmig_strerror(rc));

@@ -18,6 +18,12 @@
  *   libxc v2/v3 image + domain header, every record type of Xen 4.17
  *               (END .. X86_MSR_POLICY); unknown optional records pass,
  *               unknown mandatory ones are rejected naming the type.
+ *   A stream starts at one of the three (attr.start): the xl header (xl
+ *   save files, the data of `xl migrate`), the libxl header (what
+ *   libxl_domain_suspend() writes to its fd) or the libxc image header (what
+ *   xc_domain_save() writes); RVMIG_STREAM_LAYER_AUTO tells which from the
+ *   first 8 octets (rvmig_stream_detect()).  Started at libxl it ends at the
+ *   libxl END, started at libxc at the libxc END.
  *   LIBXC_CONTEXT hands the stream to libxc until its END; a libxc
  *   CHECKPOINT record hands it back to libxl until CHECKPOINT_END (Remus /
  *   COLO streams, any number of rounds).  Records are padded to 8 octets
@@ -112,7 +118,15 @@ enum rvmig_stream_layer {
 	RVMIG_STREAM_LAYER_LIBXL = 1, /* libxl v2 stream header */
 	RVMIG_STREAM_LAYER_LIBXC = 2, /* bare libxc image header; ends at libxc END */
 	RVMIG_STREAM_LAYER_NONE = 3,  /* trailer bytes after the stream */
+	/* attr.start only: the parser tells the layer from the first
+	 * RVMIG_STREAM_DETECT_LEN octets (rvmig_stream_detect()) and refuses
+	 * anything else.  Items of those octets that arrive before the layer is
+	 * known (fed in pieces shorter than that) carry this layer. */
+	RVMIG_STREAM_LAYER_AUTO = 4,
 };
+
+/* Octets rvmig_stream_detect() needs to name a layer. */
+#define RVMIG_STREAM_DETECT_LEN 8u
 
 /* attr.flags */
 enum {
@@ -124,7 +138,9 @@ enum {
 struct rvmig_stream_attr {
 	size_t size;                 /* sizeof(struct rvmig_stream_attr) */
 	uint32_t flags;              /* RVMIG_STREAM_F_*; default 0 */
-	enum rvmig_stream_layer start; /* default RVMIG_STREAM_LAYER_XL */
+	/* Layer of the first byte: XL (the default), LIBXL, LIBXC, or AUTO to
+	 * detect which of the three from the input (rvmig_stream_detect()). */
+	enum rvmig_stream_layer start;
 	/* Largest record body accepted (libxl and libxc records); default and
 	 * upper bound RVMIG_STREAM_REC_LENGTH_MAX. */
 	uint32_t max_record_len;
@@ -288,6 +304,32 @@ RVMIG_API int rvmig_stream_next(rvmig_stream_parser *p, struct rvmig_stream_item
  */
 RVMIG_API int rvmig_stream_finish(rvmig_stream_parser *p);
 
+/*
+ * Which Xen format a stream starts with, from its first `len` octets (pure:
+ * no state, no I/O; the parser with attr.start RVMIG_STREAM_LAYER_AUTO does
+ * the same):
+ *   "Xen save"                 (the start of xl's magic)     -> RVMIG_STREAM_LAYER_XL
+ *   "LibxlFmt"                 (libxl v2 stream header)      -> RVMIG_STREAM_LAYER_LIBXL
+ *   ff ff ff ff ff ff ff ff    (libxc v2/v3 image marker)    -> RVMIG_STREAM_LAYER_LIBXC
+ * Only these first RVMIG_STREAM_DETECT_LEN octets are compared; the rest of
+ * the header (version, flags, ...) is checked by the parser of that layer.
+ * Returns 1 and sets *layer when the first RVMIG_STREAM_DETECT_LEN octets
+ * name a layer; 0 when `len` is shorter than that and the octets so far still
+ * begin one of the three (call again with more); -RVMIG_ESTREAM as soon as
+ * they begin none (not a Xen save stream, or a legacy pre-v2 one);
+ * -EINVAL if buf (with len > 0) or layer is NULL.  buf is only read during
+ * the call.
+ */
+RVMIG_API int rvmig_stream_detect(const void *buf, size_t len, enum rvmig_stream_layer *layer);
+
+/*
+ * The layer the stream started with: attr.start, or with
+ * RVMIG_STREAM_LAYER_AUTO the detected one (RVMIG_STREAM_LAYER_AUTO until
+ * enough octets were fed, and after a stream that was refused as none of the
+ * three: that tells a caller the input is not a Xen stream at all).
+ */
+RVMIG_API enum rvmig_stream_layer rvmig_stream_start_layer(const rvmig_stream_parser *p);
+
 /* true once the final END record has been parsed. */
 RVMIG_API bool rvmig_stream_done(const rvmig_stream_parser *p);
 
@@ -298,7 +340,7 @@ RVMIG_API const char *rvmig_stream_error(const rvmig_stream_parser *p);
 RVMIG_API int rvmig_stream_get_stats(const rvmig_stream_parser *p, struct rvmig_stream_stats *st);
 
 /* Names: record type of a layer ("PAGE_DATA", "unknown optional", ...),
- * layer ("xl header", "libxl", "libxc"), page type ("NOTAB", "XTAB", ...).
+ * layer ("xl header", "libxl", "libxc", "input" for AUTO), page type ("NOTAB", "XTAB", ...).
  * Never NULL, static strings. */
 RVMIG_API const char *rvmig_stream_rec_name(enum rvmig_stream_layer layer, uint32_t type);
 RVMIG_API const char *rvmig_stream_layer_name(enum rvmig_stream_layer layer);

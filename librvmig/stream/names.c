@@ -68,6 +68,8 @@ RVMIG_API const char *rvmig_stream_layer_name(enum rvmig_stream_layer layer)
 		return "libxl";
 	case RVMIG_STREAM_LAYER_LIBXC:
 		return "libxc";
+	case RVMIG_STREAM_LAYER_AUTO:
+		return "input";
 	case RVMIG_STREAM_LAYER_NONE:
 		break;
 	}

@@ -45,7 +45,8 @@ RVMIG_API int rvmig_stream_parser_create(const struct rvmig_stream_attr *attr,
 		if (ATTR_HAS(attr, ctx))
 			p->ctx = attr->ctx;
 	}
-	if (p->start > RVMIG_STREAM_LAYER_LIBXC || p->max_rec_len > RVMIG_STREAM_REC_LENGTH_MAX ||
+	if ((p->start > RVMIG_STREAM_LAYER_LIBXC && p->start != RVMIG_STREAM_LAYER_AUTO) ||
+	    p->max_rec_len > RVMIG_STREAM_REC_LENGTH_MAX ||
 	    (p->flags & ~(uint32_t)RVMIG_STREAM_F_ALLOW_TRAILING)) {
 		free(p);
 		return -EINVAL;
@@ -61,6 +62,9 @@ RVMIG_API int rvmig_stream_parser_create(const struct rvmig_stream_attr *attr,
 		break;
 	case RVMIG_STREAM_LAYER_LIBXL:
 		stream_begin_unit(p, RVMIG_STREAM_LAYER_LIBXL, RVMIG_STREAM_REC_NONE, PS_LIBXL_HDR);
+		break;
+	case RVMIG_STREAM_LAYER_AUTO:
+		stream_begin_unit(p, RVMIG_STREAM_LAYER_AUTO, RVMIG_STREAM_REC_NONE, PS_DETECT);
 		break;
 	default:
 		stream_begin_unit(p, RVMIG_STREAM_LAYER_LIBXC, RVMIG_STREAM_REC_NONE, PS_LIBXC_HDR);
@@ -106,6 +110,9 @@ static void unit_desc(const struct rvmig_stream_parser *p, char *buf, size_t sz)
 		return;
 	}
 	switch (p->u_layer) {
+	case RVMIG_STREAM_LAYER_AUTO:
+		snprintf(buf, sz, "start of the stream");
+		break;
 	case RVMIG_STREAM_LAYER_XL:
 		snprintf(buf, sz, "save header");
 		break;
@@ -155,7 +162,7 @@ void stream_begin_unit(struct rvmig_stream_parser *p, enum rvmig_stream_layer la
 }
 
 /* Marks n input bytes at in_pos as control bytes of the current run. */
-static void consume_ctl(struct rvmig_stream_parser *p, size_t n)
+void stream_consume_ctl(struct rvmig_stream_parser *p, size_t n)
 {
 	if (!p->run_len) {
 		p->run = p->in + p->in_pos;
@@ -172,14 +179,14 @@ int stream_take(struct rvmig_stream_parser *p, size_t n, const uint8_t **out)
 
 	if (!p->acc_have && avail >= n) {
 		*out = p->in + p->in_pos;
-		consume_ctl(p, n);
+		stream_consume_ctl(p, n);
 		return 1;
 	}
 	k = n - p->acc_have;
 	if (k > avail)
 		k = avail;
 	memcpy(p->acc + p->acc_have, p->in + p->in_pos, k);
-	consume_ctl(p, k);
+	stream_consume_ctl(p, k);
 	p->acc_have += k;
 	if (p->acc_have < n)
 		return 0;
@@ -194,7 +201,7 @@ static bool pass(struct rvmig_stream_parser *p)
 	size_t avail = p->in_len - p->in_pos;
 	size_t k = p->left < avail ? (size_t)p->left : avail;
 
-	consume_ctl(p, k);
+	stream_consume_ctl(p, k);
 	p->left -= k;
 	return p->left == 0;
 }
@@ -310,6 +317,8 @@ static int step(struct rvmig_stream_parser *p, struct rvmig_stream_item *it)
 	int rc;
 
 	switch (p->st) {
+	case PS_DETECT:
+		return stream_detect_step(p);
 	case PS_XL_HDR:
 		if (!stream_take(p, XLHDR_SIZE, &b))
 			return 0;
@@ -386,7 +395,7 @@ static int step(struct rvmig_stream_parser *p, struct rvmig_stream_item *it)
 		if (!(p->flags & RVMIG_STREAM_F_ALLOW_TRAILING))
 			return stream_fail(p, p->off, "%zu byte(s) of trailing data after the final END record",
 				       p->in_len - p->in_pos);
-		consume_ctl(p, p->in_len - p->in_pos);
+		stream_consume_ctl(p, p->in_len - p->in_pos);
 		return 0;
 	}
 	return stream_fail(p, p->off, "internal error: bad parser state %d", (int)p->st);
@@ -435,6 +444,7 @@ RVMIG_API int rvmig_stream_next(rvmig_stream_parser *p, struct rvmig_stream_item
 static const char *state_part(const struct rvmig_stream_parser *p)
 {
 	switch (p->st) {
+	case PS_DETECT: return "the first 8 octets, which name the format";
 	case PS_XL_HDR: return "the fixed header";
 	case PS_XL_OPTLEN: return "the optional data length";
 	case PS_XL_OPTDATA: return "the optional data (config)";
@@ -472,6 +482,11 @@ RVMIG_API int rvmig_stream_finish(rvmig_stream_parser *p)
 			       " more octet(s) of the record needed)",
 			       state_part(p), p->u_end - p->off);
 	return stream_fail(p, p->off, "stream truncated: input ends inside %s", state_part(p));
+}
+
+RVMIG_API enum rvmig_stream_layer rvmig_stream_start_layer(const rvmig_stream_parser *p)
+{
+	return p ? p->start : RVMIG_STREAM_LAYER_AUTO;
 }
 
 RVMIG_API bool rvmig_stream_done(const rvmig_stream_parser *p)

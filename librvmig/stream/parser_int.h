@@ -10,6 +10,7 @@
 #include <rvmig/stream.h>
 
 enum ps_state {
+	PS_DETECT,      /* attr.start AUTO: the first 8 octets name the layer */
 	PS_XL_HDR,      /* 48-octet xl header */
 	PS_XL_OPTLEN,   /* u32 config length at the start of the optional data */
 	PS_XL_OPTDATA,  /* rest of the optional data (config), passed through */
@@ -72,6 +73,7 @@ struct rvmig_stream_parser {
 };
 
 /* parser.c: byte access shared by the layer files */
+void stream_consume_ctl(struct rvmig_stream_parser *p, size_t n);
 int stream_take(struct rvmig_stream_parser *p, size_t n, const uint8_t **out);
 void stream_begin_unit(struct rvmig_stream_parser *p, enum rvmig_stream_layer layer,
 		   uint32_t type, enum ps_state st);
@@ -79,6 +81,9 @@ __attribute__((format(printf, 3, 4)))
 int stream_fail(struct rvmig_stream_parser *p, uint64_t at, const char *fmt, ...);
 
 int stream_body_done(struct rvmig_stream_parser *p);
+
+/* detect.c: PS_DETECT */
+int stream_detect_step(struct rvmig_stream_parser *p);
 
 /* xl_header.c */
 int stream_xl_hdr_parse(struct rvmig_stream_parser *p, const uint8_t *b);

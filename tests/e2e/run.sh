@@ -107,6 +107,30 @@ fixture_pipe)
 	[ "$(json_get "$W/txp.json" zero_pages_elided)" -gt 0 ] || fail "fixture: no zero pages elided"
 	[ "$(json_get "$W/txp.json" pages)" = 8144 ] || fail "fixture: expected 8144 pages (32 MiB PVH guest)"
 	;;
+fixture_bare)
+	# the PV fixture's inner layers as they are written without xl:
+	# libxl_domain_suspend()'s stream (after xl's header of 48 +
+	# optional_data_len bytes) and xc_domain_save()'s (after the 16-byte libxl
+	# header and the 8-byte LIBXC_CONTEXT record, up to the libxl END, the last
+	# 8 bytes; tests/fixtures/README.md) are detected, moved Xen-aware and
+	# arrive byte-identical, from a file and from a pipe
+	f=$(fixture) || exit 1
+	optlen=$(od -An -tu4 -j44 -N4 "$f" | tr -d ' ')
+	tail -c +$((48 + optlen + 1)) "$f" >"$W/libxl.bin"
+	size=$(stat -c %s "$W/libxl.bin")
+	tail -c +$((16 + 8 + 1)) "$W/libxl.bin" | head -c $((size - 16 - 8 - 8)) >"$W/libxc.bin"
+	[ "$(head -c 8 "$W/libxl.bin")" = LibxlFmt ] || fail "the fixture's libxl stream does not start at 48 + $optlen"
+	[ "$(od -An -tx1 -N12 "$W/libxc.bin" | tr -d ' ')" = ffffffffffffffff58454e46 ] ||
+		fail "the fixture's libxc stream does not start at the libxc marker and XENF"
+	for layer in libxl libxc; do
+		file_to_file "$W/$layer.bin"
+		[ "$(json_get "$W/tx.json" pages)" = 8192 ] || fail "bare $layer: expected 8192 pages (32 MiB PV guest)"
+		[ "$(json_get "$W/rx.json" pages)" = 8192 ] || fail "bare $layer: the receiver's parser did not count 8192 pages"
+		[ "$(json_get "$W/tx.json" zero_pages_elided)" -gt 0 ] || fail "bare $layer: no zero pages elided"
+	done
+	pipe_to_pipe "$W/libxc.bin"
+	[ "$(json_get "$W/txp.json" pages)" = 8192 ] || fail "bare libxc pipe: expected 8192 pages"
+	;;
 raw)
 	# any bytes with --raw, an odd size; an empty file too.  Raw bytes have
 	# no pages: no summary speaks of them.
@@ -186,6 +210,8 @@ not_xen)
 	wait_rc "$RPID"
 	[ "$rc" != 0 ] || fail "receiver exited 0"
 	grep -q "xl header" "$W/tx.err" || fail "the error does not name the xl header"
+	grep -q "libxl v2.*libxc v2/v3" "$W/tx.err" || fail "the error does not name the libxl and libxc formats"
+	grep -q -- "--raw" "$W/tx.err" || fail "the error does not point to --raw"
 	no_final_file "$W/out.bin"
 	no_temp_file "temporary file left behind"
 	;;

@@ -14,6 +14,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const enum rvmig_stream_layer starts[4] = {
+		RVMIG_STREAM_LAYER_XL, RVMIG_STREAM_LAYER_LIBXL, RVMIG_STREAM_LAYER_LIBXC,
+		RVMIG_STREAM_LAYER_AUTO,
+	};
 	struct rvmig_stream_attr attr = { .size = sizeof(attr) };
 	rvmig_stream_parser *p;
 	size_t off = 0, out = 0;
@@ -22,8 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	/* First byte: start layer and chunking; the rest is the stream. */
-	attr.start = (enum rvmig_stream_layer)(data[0] % 3);
+	/* First byte: start layer (bits 0-1: xl, libxl, libxc, detected) and
+	 * trailer flag (bit 7); second: chunking; the rest is the stream. */
+	attr.start = starts[data[0] & 3];
 	attr.flags = data[0] & 0x80 ? RVMIG_STREAM_F_ALLOW_TRAILING : 0;
 	step = (uint8_t)(data[1] | 1);
 	data += 2;
@@ -48,6 +53,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (rc >= 0)
 		rvmig_stream_finish(p);
+	/* Detection alone agrees with the parser's. */
+	if (attr.start == RVMIG_STREAM_LAYER_AUTO &&
+	    rvmig_stream_start_layer(p) != RVMIG_STREAM_LAYER_AUTO) {
+		enum rvmig_stream_layer l;
+
+		if (rvmig_stream_detect(data, size, &l) != 1 || l != rvmig_stream_start_layer(p))
+			abort();
+	}
 	(void)rvmig_stream_error(p);
 	rvmig_stream_parser_destroy(p);
 	return 0;

@@ -39,6 +39,14 @@ for fixture in "$top"/tests/fixtures/*.bin.zst; do
   { printf '\x00\x41'; zstd -dc "$fixture" | head -c 49152; } > "$seed" || true
 done
 printf '\x00\x01Xen saved domain, xl format\n \0 \r' > "$work/seed-stream/xl-magic"
+# The same heads for detection (layer byte 3): the xl save, and its libxl
+# stream alone (after xl's header of 48 + optional_data_len octets).
+for fixture in "$top"/tests/fixtures/xl-save-*.bin.zst; do
+  seed=$work/seed-stream/$(basename "$fixture" .bin.zst)
+  { printf '\x03\x07'; zstd -dc "$fixture" | head -c 49152; } > "$seed-auto" || true
+  optlen=$(zstd -dc "$fixture" | head -c 48 | od -An -tu4 -j44 -N4 | tr -d ' ') || true
+  { printf '\x03\x41'; zstd -dc "$fixture" | tail -c +$((48 + optlen + 1)) | head -c 49152; } > "$seed-libxl-auto" || true
+done
 printf 'tcp://127.0.0.1:7000' > "$work/seed-uri/a"
 printf 'verbs://[fe80::1]:18515' > "$work/seed-uri/b"
 printf '\x07\x00\x01\x00\x08\x00\x00\x00' > "$work/seed-wire/credit"

@@ -116,4 +116,14 @@ done
 test -n "$(find "$prefix" -path '*/man3/rvmig_publisher.3')" ||
 	{ echo "install: man page rvmig_publisher.3 missing"; exit 1; }
 echo "publish: $n_pub calls exported in RVMIG_0.6"
+# Stream format detection: its calls in RVMIG_0.9, its man page.
+for f in rvmig_stream_detect rvmig_stream_start_layer; do
+	grep -q "^RVMIG_API [^(]*[ *]$f(" "$prefix/include/rvmig/stream.h" ||
+		{ echo "$f is not declared in the installed rvmig/stream.h"; exit 1; }
+	grep -q " $f@@RVMIG_0\.9\$" <<<"$syms" ||
+		{ echo "$f is not exported in node RVMIG_0.9"; exit 1; }
+done
+test -n "$(find "$prefix" -path '*/man3/rvmig_stream_detect.3')" ||
+	{ echo "install: man page rvmig_stream_detect.3 missing"; exit 1; }
+echo "stream: detection exported in RVMIG_0.9"
 echo "install test passed ($n programs)"

@@ -64,9 +64,11 @@ set_tests_properties(unit.fixture_unpack PROPERTIES
 # The test targets are created after this file is included: attach the
 # fixture once the directory has been processed.
 function(rvmig_fixture_attach)
-  if(TEST unit.test_stream_fixture)
-    set_tests_properties(unit.test_stream_fixture PROPERTIES
-      FIXTURES_REQUIRED rvmig_fixtures ENVIRONMENT "${RVMIG_FIXTURE_ENV}")
-  endif()
+  foreach(t unit.test_stream_fixture unit.test_stream_detect)
+    if(TEST ${t})
+      set_tests_properties(${t} PROPERTIES
+        FIXTURES_REQUIRED rvmig_fixtures ENVIRONMENT "${RVMIG_FIXTURE_ENV}")
+    endif()
+  endforeach()
 endfunction()
 cmake_language(DEFER CALL rvmig_fixture_attach)

@@ -578,6 +578,8 @@ int streamgen_replay(const void *buf, size_t len, struct streamgen_replay *r)
 		pos += n;
 		while ((rc = rvmig_stream_next(p, &it)) == 1) {
 			check_item(r, &it);
+			if (!r->items)
+				r->first_layer = it.layer;
 			if (r->rebuilt_len + it.len > len) {
 				violate(r, "items hold more bytes than were fed", it.offset);
 				break;
@@ -595,6 +597,7 @@ int streamgen_replay(const void *buf, size_t len, struct streamgen_replay *r)
 	if (rvmig_stream_done(p) && !r->seen_end)
 		violate(r, "stream done but no item had STREAM_END", r->rebuilt_len);
 	snprintf(r->error, sizeof(r->error), "%s", rvmig_stream_error(p));
+	r->start_layer = rvmig_stream_start_layer(p);
 	r->stats.size = sizeof(r->stats);
 	rvmig_stream_get_stats(p, &r->stats);
 	rvmig_stream_parser_destroy(p);

@@ -108,6 +108,8 @@ struct streamgen_replay {
 	size_t rebuilt_len;
 	size_t items, page_items;
 	bool seen_end;                        /* an item carried RVMIG_STREAM_F_STREAM_END */
+	enum rvmig_stream_layer start_layer;  /* rvmig_stream_start_layer() at the end */
+	enum rvmig_stream_layer first_layer;  /* layer of the first item */
 };
 
 int streamgen_replay(const void *buf, size_t len, struct streamgen_replay *r);

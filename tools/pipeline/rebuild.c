@@ -308,3 +308,10 @@ bool rebuild_msg(struct rebuild *r, const struct app_msg *m, uint64_t off)
 		return false;
 	}
 }
+
+int rebuild_parser_create(struct rebuild *r)
+{
+	struct rvmig_stream_attr pa = { .size = sizeof(pa), .start = RVMIG_STREAM_LAYER_AUTO };
+
+	return rvmig_stream_parser_create(&pa, &r->parser);
+}

@@ -107,6 +107,10 @@ void rebuild_wait_hashed(struct rebuild *r, uint64_t upto);
 /* Resume: bytes [r->off, r->off + len) that are already in the sink (read
  * back from a partial file) go into the digest and the parser only. */
 void rebuild_prefix(struct rebuild *r, const void *data, size_t len);
+/* Creates r->parser (its owner's to destroy): a verifying parser for a Xen
+ * stream that starts at any of its three layers (xl header, libxl, libxc;
+ * told apart by its first octets, as rvmig-send does).  0 or -errno. */
+int rebuild_parser_create(struct rebuild *r);
 /* Back to stream offset 0 (a new digest with `alg`, counters cleared,
  * error kept); the owner replaces the parser and rewinds the sink. */
 int rebuild_reset(struct rebuild *r, enum hasher_alg alg);

@@ -109,9 +109,7 @@ int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
 		return rc;
 	}
 	if (!(rs->j.flags & APP_F_RAW) && verify_stream) {
-		struct rvmig_stream_attr pa = { .size = sizeof(pa) };
-
-		if ((rc = rvmig_stream_parser_create(&pa, &rb->parser))) {
+		if ((rc = rebuild_parser_create(rb))) {
 			snprintf(why, whylen, "cannot create the stream parser: %s", rvmig_strerror(rc));
 			return rc;
 		}
