@@ -28,7 +28,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: rvmig-policy --policy FILE --trace RECORD [--host NAME] [--json]\n"
+		"Usage: rvmig-policy --policy FILE (--trace RECORD [--host NAME])... [--json]\n"
 		"       rvmig-policy --policy FILE --prometheus URL [OPTIONS]\n"
 		"       rvmig-policy --prometheus URL [OPTIONS]\n"
 		"       rvmig-policy --live|--apply --target T --sla S [OPTIONS]\n"
@@ -40,8 +40,10 @@ static void usage(FILE *f)
 		"blocked / waiting shares over a window.\n"
 		"\n"
 		"  --policy FILE      the policy file (rvmig-policy(1), POLICY FILE)\n"
-		"  --trace FILE       replay an rvmig-top --record file, sample by sample\n"
-		"  --host NAME        the trace's host name (default: the record's, else local)\n"
+		"  --trace FILE       replay an rvmig-top --record file, sample by sample; one\n"
+		"                     per host, replayed together\n"
+		"  --host NAME        the host of the trace in the same place (default: the\n"
+		"                     record's, else local); none or one per --trace\n"
 		"  --prometheus URL   the server (http://HOST:PORT[/PREFIX])\n"
 		"  --window DURATION  PromQL range of the rates: 30s, 1m (default), 5m ...\n"
 		"  --at UNIXTIME      evaluate at that time instead of now\n"
@@ -136,8 +138,12 @@ static int print_plan(const struct pol_plan *p, int json)
 	return rc;
 }
 
+#define MAX_TRACES 64
+
 struct args {
-	const char *url, *window, *policy, *trace, *host;
+	const char *url, *window, *policy;
+	const char *trace[MAX_TRACES], *host[MAX_TRACES];
+	unsigned ntrace, nhost;
 	double at, timeout, span, step;
 	int json;
 };
@@ -154,8 +160,9 @@ static int plan_main(const struct args *a)
 		tool_err("--policy %s", err);
 		return rc == -ENOENT || rc == -EACCES ? 1 : 2;
 	}
-	if (a->trace) {
-		rc = pol_plan_trace(&cfg, a->trace, a->host, &plan, err, sizeof(err));
+	if (a->ntrace) {
+		rc = pol_plan_traces(&cfg, a->trace, a->nhost ? a->host : NULL, a->ntrace, &plan, err,
+				     sizeof(err));
 	} else if ((rc = prom_open(a->url, (long)a->timeout, NULL, &pc, err, sizeof(err))) == 0) {
 		/* a fixed end makes the range of every query the same */
 		double end = a->at > 0 ? a->at : floor((double)time(NULL) / a->step) * a->step;
@@ -167,7 +174,7 @@ static int plan_main(const struct args *a)
 	if (rc < 0) {
 		tool_err("%s", err);
 		pol_config_free(&cfg);
-		return rc == -EINVAL && !a->trace && strstr(err, "not an http") ? 2 : 1;
+		return rc == -EINVAL && !a->ntrace && strstr(err, "not an http") ? 2 : 1;
 	}
 	rc = print_plan(&plan, a->json);
 	pol_plan_free(&plan);
@@ -233,8 +240,17 @@ int main(int argc, char **argv)
 		case O_PROM: a.url = optarg; break;
 		case O_WINDOW: a.window = optarg; break;
 		case O_POLICY: a.policy = optarg; break;
-		case O_TRACE: a.trace = optarg; break;
-		case O_HOST: a.host = optarg; break;
+		case O_TRACE:
+		case O_HOST:
+			if ((c == O_TRACE ? a.ntrace : a.nhost) == MAX_TRACES) {
+				tool_err("more than %d --trace or --host", MAX_TRACES);
+				return 2;
+			}
+			if (c == O_TRACE)
+				a.trace[a.ntrace++] = optarg;
+			else
+				a.host[a.nhost++] = optarg;
+			break;
 		case O_AT:
 			if (tool_num_opt("--at", optarg, 1, 4e10, &a.at))
 				return 2;
@@ -262,13 +278,15 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (live.live && !a.url && !a.policy && !a.trace && optind == argc)
+	if (live.live && !a.url && !a.policy && !a.ntrace && optind == argc)
 		return pol_live_run(&live, stdout);
-	if (optind != argc || (!a.url && !a.trace) || (a.url && a.trace) || (a.trace && !a.policy)) {
+	if (optind != argc || (!a.url && !a.ntrace) || (a.url && a.ntrace) ||
+	    (a.ntrace && !a.policy) || (a.nhost && a.nhost != a.ntrace)) {
 		tool_err("%s", optind != argc ? "unexpected argument"
-			       : a.url && a.trace ? "--trace and --prometheus: one input at a time"
-			       : a.trace ? "--trace needs --policy FILE"
-					 : "--prometheus URL or --policy FILE --trace RECORD is needed");
+			       : a.url && a.ntrace ? "--trace and --prometheus: one input at a time"
+			       : a.nhost && a.nhost != a.ntrace ? "one --host for each --trace"
+			       : a.ntrace ? "--trace needs --policy FILE"
+					  : "--prometheus URL or --policy FILE --trace RECORD is needed");
 		usage(stderr);
 		return 2;
 	}

@@ -3,10 +3,11 @@
  * Plans from recorded traces (tests/policy/traces/, made by record.sh with
  * real processes under real cgroup caps): the replay takes its time from
  * the trace, so the decisions are exact.  Besides the expected list, the
- * properties that hold for any trace: no two decisions within the global
- * cool-down, at most max_actions at once, none for a domain within its
- * cool-down, no raise followed by a release (or the reverse) of the same
- * domain within its cool-down.
+ * properties that hold for any trace, for share changes and for migrations
+ * each: no two decisions within the global cool-down, at most max_actions
+ * share changes at once, none for a domain within its cool-down, no raise
+ * followed by a release (or the reverse) of the same domain within its
+ * cool-down.
  */
 #include <errno.h>
 #include <math.h>
@@ -50,10 +51,14 @@ static void check_rules(const struct pol_config *cfg, const struct pol_plan *p)
 		size_t same_time = 0;
 
 		for (size_t j = 0; j < p->nd; j++)
-			same_time += p->d[j].t == a->t;
+			same_time += p->d[j].t == a->t && p->d[j].by_decider;
 		cr_assert_leq(same_time, cfg->max_actions, "more than max_actions at %.3f", a->t);
 		for (size_t j = i + 1; j < p->nd; j++) {
 			const struct pol_decision *b = &p->d[j];
+
+			/* share changes and migrations keep their own cool-downs */
+			if (a->by_decider != b->by_decider)
+				continue;
 
 			cr_assert(b->t == a->t || b->t - a->t >= gcool - 1e-6,
 				  "decisions %.3f and %.3f within the global cool-down", a->t, b->t);
@@ -270,4 +275,82 @@ Test(plan_trace, response_sla_from_samples)
 		unlink(path);
 	}
 	rmdir(dir);
+}
+
+/* Three hosts (three rvmig-top records made at once): three busy loops on
+ * a, sleepers on b and c.  After the 5 s dwell one loop goes to b and one
+ * to c, in one batch; with max_concurrent = 1 they run one after the
+ * other.  When one transfer can use only half the link, two at once halve
+ * the makespan: the planner takes k = 2 when the cap allows it, k = 1 when
+ * it does not. */
+static void hosts_plan(unsigned max_concurrent, double per_transfer_cap, double dirty,
+		       struct pol_config *cfg, struct pol_plan *p)
+{
+	const char *dir = getenv("RVMIG_POLICY_TRACES");
+	static const char *const host[] = { "a", "b", "c" };
+	char pf[1024], tf[3][1024], err[1024];
+	const char *paths[3] = { tf[0], tf[1], tf[2] };
+
+	cr_assert(dir);
+	snprintf(pf, sizeof(pf), "%s/hosts.policy", dir);
+	for (int i = 0; i < 3; i++)
+		snprintf(tf[i], sizeof(tf[i]), "%s/hosts-%s.tsv", dir, host[i]);
+	cr_assert_eq(pol_config_load(pf, cfg, err, sizeof(err)), 0, "%s", err);
+	if (max_concurrent)
+		cfg->mig.link.max_concurrent = max_concurrent;
+	cfg->mig.link.per_transfer_cap = per_transfer_cap;
+	cfg->mig.dirty_rate = dirty;
+	cr_assert_eq(pol_plan_traces(cfg, paths, host, 3, p, err, sizeof(err)), 0, "%s", err);
+	pol_plan_print_text(stderr, p);
+}
+
+Test(plan_trace, hosts)
+{
+	struct pol_config cfg;
+	struct pol_plan p;
+
+	hosts_plan(0, 0, 20e6, &cfg, &p);
+	check_rules(&cfg, &p);
+	cr_assert_eq(p.nd, 2);
+	cr_assert_eq(p.nb, 1);
+	for (size_t i = 0; i < 2; i++) {
+		const struct pol_decision *d = &p.d[i];
+
+		cr_assert_eq(d->action.kind, RVMIG_ACT_MIGRATE);
+		cr_assert_float_eq(d->t - p.from, 5.154, 1e-3, "+%.3f", d->t - p.from);
+		cr_assert_str_eq(d->target.host, "a");
+		cr_assert_str_eq(d->target.policy, "burners");
+		cr_assert_str_eq(d->dest, i == 0 ? "b" : "c");
+		/* the first because the host is overloaded, the next while it is
+		 * still above fill */
+		cr_assert_gt(d->src_before, (i == 0 ? d->overload : 0.9) * d->src_cpus);
+		cr_assert_leq(d->dst_after, 0.9 * d->dst_cpus);
+		cr_assert_float_eq(d->mem_bytes, 1073741824, 1e-3, "the domain's memory = ");
+		cr_assert_eq(d->pred.position, i);
+	}
+	cr_assert_str_eq(p.d[0].target.name, "/rvmig-trace-a1");
+	cr_assert_str_eq(p.d[1].target.name, "/rvmig-trace-a3");
+	cr_assert_eq(p.b[0].k, 1, "max_concurrent = 1");
+	cr_assert_float_eq(p.d[1].pred.start_s, p.d[0].pred.end_s, 1e-9, "one after the other");
+	cr_assert_float_eq(p.b[0].makespan_s, p.d[1].pred.end_s, 1e-9);
+	/* a 1 GiB guest dirtying 20 MB/s over 125 MB/s: more than its memory sent */
+	cr_assert_gt(p.d[0].pred.bytes, 1073741824);
+	cr_assert_gt(p.d[0].pred.rounds, 1);
+	pol_plan_free(&p);
+	pol_config_free(&cfg);
+
+	/* half the link per transfer, nothing dirtied: k = 2 when allowed */
+	hosts_plan(4, 62.5e6, 0, &cfg, &p);
+	cr_assert_eq(p.nb, 1);
+	cr_assert_eq(p.b[0].k, 2);
+	cr_assert_float_eq(p.d[0].pred.start_s, 0, 1e-9);
+	cr_assert_float_eq(p.d[1].pred.start_s, 0, 1e-9, "together");
+	cr_assert_float_eq(p.b[0].makespan_s, 1073741824 / 62.5e6, 1e-6);
+	pol_plan_free(&p);
+	pol_config_free(&cfg);
+	hosts_plan(1, 62.5e6, 0, &cfg, &p);
+	cr_assert_eq(p.b[0].k, 1, "the cap holds");
+	cr_assert_float_eq(p.b[0].makespan_s, 2 * 1073741824.0 / 62.5e6, 1e-6);
+	pol_plan_free(&p);
+	pol_config_free(&cfg);
 }

@@ -16,6 +16,13 @@
  * "local").  0 or a negative errno with err set. */
 int pol_plan_trace(const struct pol_config *cfg, const char *path, const char *host,
 		   struct pol_plan *plan, char *err, size_t errlen);
+/* Several traces, one per host (hosts[i] names paths[i]'s; hosts NULL: the
+ * records' own names, which must differ), replayed together: at each
+ * sample time of any trace, the latest state of every trace at most 10 s
+ * old.  0 or a negative errno with err set. */
+int pol_plan_traces(const struct pol_config *cfg, const char *const *paths,
+		    const char *const *hosts, size_t n, struct pol_plan *plan, char *err,
+		    size_t errlen);
 
 /* The states at start, start + step, ... <= end, with every promql
  * observable of cfg queried over the same range.  0 or a negative errno

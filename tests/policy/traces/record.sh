@@ -2,16 +2,20 @@
 # Records the traces tests/policy/test_plan_trace.c replays: real processes
 # in real CPU cgroups (v1 cpu controller or v2 cpu.max), watched by
 # rvmig-top --record every second while their caps change.  Needs root.
-#   record.sh RVMIG-TOP OUTDIR [overload|underload|oscillating ...]
+#   record.sh RVMIG-TOP OUTDIR [overload|underload|oscillating|hosts ...]
 # overload:    two busy loops, each capped at 0.2 CPU, 36 s
 # underload:   a process that mostly sleeps, capped at 1.5 CPUs, 36 s
 # oscillating: a busy loop whose cap flips between 0.15 and 1.0 CPU every
 #              4 s, 44 s; its group at 10x the default weight, so that on a
 #              loaded host it does get the 1.0 CPU when its cap allows
+# hosts:       three rvmig-top runs at once standing for three hosts
+#              (hosts-a/b/c.tsv), 30 s: A watches three busy loops in
+#              their own groups (more than this 2-CPU machine runs), B and
+#              C a sleeper each
 set -euo pipefail
 top=$1 out=$2
 shift 2
-[ $# -gt 0 ] || set -- overload underload oscillating
+[ $# -gt 0 ] || set -- overload underload oscillating hosts
 if [ -d /sys/fs/cgroup/cpu ] && [ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then v=1 base=/sys/fs/cgroup/cpu
 else v=2 base=/sys/fs/cgroup; fi
 cgs=() pids=()
@@ -74,10 +78,25 @@ for scen in "$@"; do
 		done
 		wait "$rec"
 		;;
+	hosts)
+		for c in a1 a2 a3; do
+			mkcg rvmig-trace-$c
+			run_in rvmig-trace-$c bash -c 'while :; do :; done'
+		done
+		mkcg rvmig-trace-b; mkcg rvmig-trace-c
+		run_in rvmig-trace-b bash -c 'while :; do sleep 0.5; done'
+		run_in rvmig-trace-c bash -c 'while :; do sleep 0.5; done'
+		record hosts-a 30 rvmig-trace-a1 rvmig-trace-a2 rvmig-trace-a3; ra=${pids[-1]}
+		record hosts-b 30 rvmig-trace-b; rb=${pids[-1]}
+		record hosts-c 30 rvmig-trace-c; rc=${pids[-1]}
+		wait "$ra" "$rb" "$rc"
+		;;
 	*) echo "unknown scenario $scen" >&2; exit 2 ;;
 	esac
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	pids=()
-	echo "recorded $out/$scen.tsv ($(grep -c '^H' "$out/$scen.tsv") samples)"
+	for f in "$out/$scen".tsv "$out/$scen"-?.tsv; do
+		[ -f "$f" ] && echo "recorded $f ($(grep -c '^H' "$f") samples)"
+	done
 done
