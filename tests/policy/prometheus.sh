@@ -114,10 +114,14 @@ match = name rvmig-burner
 sla = cpu 0.5
 migrate = yes
 
+# its response time from a PromQL expression on the server (a stand-in
+# with a known value: 10 ms per CPU of its host), to check that path
 [domain idle]
 host = 127.0.0.1:$port_b
 match = name idle*
-sla = cpu 0.1
+sla = p99 50
+observe = promql rvmig_host_cpus{instance="127.0.0.1:$port_b"} * 10
+capacity = 0 45000
 POL
 # 16 s of data at 2 s steps: the overload must last the 4 s dwell first
 sleep 8
@@ -161,6 +165,9 @@ assert len({d["id"] for d in mig}) == len(mig)
 assert not [d for d in p["decisions"] if d["host"] == b], p["decisions"]
 idle = [s for s in p["domains"] if s["host"] == b]
 assert idle and idle[0]["name"] == "idle\x1bvm", idle
+# the PromQL observable reached the decider: 10 x the host's CPUs, met
+assert idle[0]["metric"] == "p99_ms" and idle[0]["observed"] == 10 * hosts[b]["cpus"], idle
+assert idle[0]["state"] == "satisfied", idle
 print("plan json: ok (%d migration(s), %s)" % (len(mig), [round(d["source_demand_before"], 2) for d in mig]))
 PY
 grep -q "migrate to 127.0.0.1:$port_b" "$tmp/plan.txt" || { echo "no migrate in the text plan"; exit 1; }
