@@ -114,7 +114,8 @@ static size_t text(uint8_t *buf, size_t cap, size_t n, const char *t)
 
 	if (l > cap - n)
 		l = cap - n;
-	memcpy(buf + n, t, l);
+	if (l) /* t may be NULL: no text */
+		memcpy(buf + n, t, l);
 	return n + l;
 }
 
