@@ -227,20 +227,41 @@ RVMIG_API uint64_t rvmig_monitor_domain_pressure_ns(const rvmig_monitor_dom *d);
 RVMIG_API uint64_t rvmig_monitor_domain_mem_cur(const rvmig_monitor_dom *d);
 RVMIG_API uint64_t rvmig_monitor_domain_mem_max(const rvmig_monitor_dom *d);
 
-/* ---- network interfaces and disks (Xen: libxenstat) ------------------- */
+/* ---- network interfaces and disks ------------------------------------- */
 
-/* Network interfaces (Xen: the domain's vifs, as dom0 sees them) and
- * virtual block devices of a domain in this snapshot; 0 from the linux
- * backend.  Counters are cumulative (since the device was created); the
- * difference between two snapshots over their time difference gives a
- * rate.  Valid as long as the snapshot. */
+/*
+ * Network interfaces and disks of a domain in this snapshot.  Counters are
+ * cumulative (since the device was created, or since the group first did
+ * I/O on the disk); the difference between two snapshots over their time
+ * difference gives a rate.  Valid as long as the snapshot.
+ *
+ * Xen (libxenstat): the domain's vifs as dom0 sees them, and its virtual
+ * block devices.
+ *
+ * Linux: the interfaces of the domain's network namespace, from
+ * /proc/PID/net/dev (a cgroup: the namespace of one of its threads), "lo"
+ * left out, at most 64.  Only a domain in a network namespace other than
+ * the monitoring process's own has interfaces: a process that shares the
+ * host's namespace would otherwise show the host's interfaces, traffic it
+ * did not make; such a domain (and one whose namespace cannot be looked at:
+ * another user's process) has none.  Disks: a cgroup's block devices, from
+ * io.stat (v2, where the io controller is enabled for the group) or the
+ * blkio controller's blkio.throttle.io_service_bytes and io_serviced (v1,
+ * the same group in the blkio hierarchy; recent kernels count there only
+ * I/O to devices on which the group has a blkio.throttle limit), at most
+ * 64, the group's subtree included.  A watched process has no disks:
+ * /proc/PID/io counts its storage bytes for all devices together and no
+ * requests, which these calls cannot report honestly; put it in a cgroup.
+ */
 typedef struct rvmig_monitor_net rvmig_monitor_net;
 typedef struct rvmig_monitor_disk rvmig_monitor_disk;
 RVMIG_API unsigned rvmig_monitor_domain_nnets(const rvmig_monitor_dom *d);
 RVMIG_API const rvmig_monitor_net *rvmig_monitor_domain_net(const rvmig_monitor_dom *d,
 							     unsigned i);
-/* The interface's device number (Xen: vifDOMID.ID) and its counters, from
- * the guest's side: rx is what the guest received. */
+/* The interface's device number (Xen: the vif's ID in vifDOMID.ID; Linux:
+ * its position in /proc/PID/net/dev, lo counted, which may change as
+ * interfaces come and go: tell them apart by name) and its counters, from
+ * the domain's side: rx is what the domain received. */
 RVMIG_API unsigned rvmig_monitor_net_id(const rvmig_monitor_net *n);
 RVMIG_API uint64_t rvmig_monitor_net_rx_bytes(const rvmig_monitor_net *n);
 RVMIG_API uint64_t rvmig_monitor_net_rx_packets(const rvmig_monitor_net *n);
@@ -250,19 +271,33 @@ RVMIG_API uint64_t rvmig_monitor_net_tx_bytes(const rvmig_monitor_net *n);
 RVMIG_API uint64_t rvmig_monitor_net_tx_packets(const rvmig_monitor_net *n);
 RVMIG_API uint64_t rvmig_monitor_net_tx_errors(const rvmig_monitor_net *n);
 RVMIG_API uint64_t rvmig_monitor_net_tx_drops(const rvmig_monitor_net *n);
+/* The interface's name (Xen: "vifDOMID.ID", dom0's name for it; Linux: its
+ * name inside the domain's namespace, e.g. "eth0"), escaped as
+ * rvmig_text_escape() does; "" for a NULL handle.  Since RVMIG_0.10. */
+RVMIG_API const char *rvmig_monitor_net_name(const rvmig_monitor_net *n);
 
 RVMIG_API unsigned rvmig_monitor_domain_ndisks(const rvmig_monitor_dom *d);
 RVMIG_API const rvmig_monitor_disk *rvmig_monitor_domain_disk(const rvmig_monitor_dom *d,
 							       unsigned i);
-/* The disk's device number (Xen: the virtual device, e.g. 51712 = xvda),
- * read and write requests and 512-byte sectors, and requests that found
- * the backend's queue full. */
+/* The disk's device number (Xen: the virtual device, e.g. 51712 = xvda;
+ * Linux: makedev(MAJOR, MINOR), which major() and minor() of
+ * <sys/sysmacros.h> take apart), read and write requests (Linux: completed
+ * I/Os) and 512-byte sectors (Linux: bytes / 512, rounded down), and
+ * requests that found the backend's queue full (Xen; 0 on Linux). */
 RVMIG_API unsigned rvmig_monitor_disk_dev(const rvmig_monitor_disk *k);
 RVMIG_API uint64_t rvmig_monitor_disk_rd_reqs(const rvmig_monitor_disk *k);
 RVMIG_API uint64_t rvmig_monitor_disk_wr_reqs(const rvmig_monitor_disk *k);
 RVMIG_API uint64_t rvmig_monitor_disk_rd_sectors(const rvmig_monitor_disk *k);
 RVMIG_API uint64_t rvmig_monitor_disk_wr_sectors(const rvmig_monitor_disk *k);
 RVMIG_API uint64_t rvmig_monitor_disk_oo_reqs(const rvmig_monitor_disk *k);
+/* Bytes read and written (Xen: sectors * 512; Linux: the kernel's byte
+ * counters) and the disk's name (Xen: "xvdX" from the virtual device
+ * number, else the number in decimal; Linux: the block device's kernel
+ * name from /sys/dev/block, e.g. "vda", else "MAJOR:MINOR"), escaped as
+ * rvmig_text_escape() does; "" for a NULL handle.  Since RVMIG_0.10. */
+RVMIG_API uint64_t rvmig_monitor_disk_rd_bytes(const rvmig_monitor_disk *k);
+RVMIG_API uint64_t rvmig_monitor_disk_wr_bytes(const rvmig_monitor_disk *k);
+RVMIG_API const char *rvmig_monitor_disk_name(const rvmig_monitor_disk *k);
 
 /* ---- vCPUs ------------------------------------------------------------ */
 

@@ -28,17 +28,23 @@ struct mon_task {
 	uint32_t pcpu;     /* where it runs or last ran (Xen) */
 };
 
-/* A network interface and a virtual disk of a domain: cumulative counters,
- * copied into the snapshot as they are. */
+/* A network interface and a disk of a domain: cumulative counters, copied
+ * into the snapshot as they are.  Names are escaped (rvmig_text_escape):
+ * printable ASCII, NUL-terminated. */
+#define MON_DEV_NAME_MAX 64
+
 struct rvmig_monitor_net {
 	uint32_t id;
+	char name[MON_DEV_NAME_MAX];
 	uint64_t rx_bytes, rx_packets, rx_errors, rx_drops;
 	uint64_t tx_bytes, tx_packets, tx_errors, tx_drops;
 };
 
 struct rvmig_monitor_disk {
 	uint32_t dev;
+	char name[MON_DEV_NAME_MAX];
 	uint64_t rd_reqs, wr_reqs, rd_sectors, wr_sectors, oo_reqs;
+	uint64_t rd_bytes, wr_bytes;
 };
 
 #define MON_NO_COUNTER UINT64_MAX

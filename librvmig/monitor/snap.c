@@ -226,3 +226,15 @@ DISK_GET(uint64_t, wr_reqs)
 DISK_GET(uint64_t, rd_sectors)
 DISK_GET(uint64_t, wr_sectors)
 DISK_GET(uint64_t, oo_reqs)
+DISK_GET(uint64_t, rd_bytes)
+DISK_GET(uint64_t, wr_bytes)
+
+RVMIG_API const char *rvmig_monitor_net_name(const rvmig_monitor_net *n)
+{
+	return n ? n->name : "";
+}
+
+RVMIG_API const char *rvmig_monitor_disk_name(const rvmig_monitor_disk *k)
+{
+	return k ? k->name : "";
+}

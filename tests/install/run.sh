@@ -73,11 +73,13 @@ grep -q ' rvmig_version@@RVMIG_0\.2$' <<<"$syms" ||
 	{ echo "rvmig_version is not exported in node RVMIG_0.2"; exit 1; }
 # Every call the installed monitor header declares is exported in RVMIG_0.3,
 # the Xen backend's device and vCPU-state calls in RVMIG_0.5, the transfers'
-# in RVMIG_0.6
+# in RVMIG_0.6, the device names and disk bytes in RVMIG_0.10
 # (grep reads a here-string: with pipefail, printf | grep -q can die of SIGPIPE).
 for f in $(sed -n 's/^RVMIG_API [^(]*[ *]\(rvmig_monitor_[a-z0-9_]*\)(.*/\1/p' "$prefix/include/rvmig/monitor.h"); do
 	case $f in
 	rvmig_monitor_snap_ntransfers | rvmig_monitor_transfer*) node=6 ;;
+	rvmig_monitor_net_name | rvmig_monitor_disk_name | rvmig_monitor_disk_rd_bytes | \
+	rvmig_monitor_disk_wr_bytes) node=10 ;;
 	rvmig_monitor_net_* | rvmig_monitor_disk_* | rvmig_monitor_domain_net | \
 	rvmig_monitor_domain_nnets | rvmig_monitor_domain_disk | rvmig_monitor_domain_ndisks | \
 	rvmig_monitor_vcpu_flags | rvmig_monitor_vcpu_pcpu) node=5 ;;
@@ -90,7 +92,7 @@ done
 [ "${n_mon:-0}" -ge 40 ] || { echo "only ${n_mon:-0} rvmig_monitor_* calls found in monitor.h"; exit 1; }
 test -n "$(find "$prefix" -path '*/man3/rvmig_monitor.3')" ||
 	{ echo "install: man page rvmig_monitor.3 missing"; exit 1; }
-echo "monitor: $n_mon calls exported in RVMIG_0.3, 0.5 and 0.6"
+echo "monitor: $n_mon calls exported in RVMIG_0.3, 0.5, 0.6 and 0.9"
 # The policy model: every call of policy.h exported in RVMIG_0.7 (the
 # verification of applied actions in RVMIG_0.8), its man pages.
 for f in $(sed -n 's/^RVMIG_API [^(]*[ *]\(rvmig_[a-z0-9_]*\)(.*/\1/p' "$prefix/include/rvmig/policy.h"); do

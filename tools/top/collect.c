@@ -62,37 +62,87 @@ int top_collect_watch(struct top_collect *c, enum top_kind kind, const char *wha
 	return 0;
 }
 
-/* Copies the snapshot's vCPUs and pCPU idle shares into c's arrays (grown
- * as needed) and points the view's domains at them. */
+/* Makes room for `want` elements of `size` bytes in the array whose
+ * pointer is at `pp` (capacity *cap), which never shrinks.  The pointer is
+ * copied in and out with memcpy, so any element type can be passed. */
+static int reserve(void *pp, size_t *cap, size_t want, size_t size)
+{
+	void *p, *q;
+
+	if (want <= *cap)
+		return 0;
+	memcpy(&p, pp, sizeof(p));
+	q = realloc(p, want * size);
+	if (!q)
+		return -ENOMEM;
+	memcpy(pp, &q, sizeof(q));
+	*cap = want;
+	return 0;
+}
+
+/* The interfaces and disks of domain m into c's arrays from *kn / *kd on. */
+static void collect_devices(struct top_collect *c, const rvmig_monitor_dom *m, struct top_dom *d,
+			    size_t *kn, size_t *kd)
+{
+	d->nnets = rvmig_monitor_domain_nnets(m);
+	d->nets = d->nnets ? &c->nets[*kn] : NULL;
+	for (unsigned j = 0; j < d->nnets; j++) {
+		const rvmig_monitor_net *n = rvmig_monitor_domain_net(m, j);
+
+		c->nets[(*kn)++] = (struct top_net){
+			.name = rvmig_monitor_net_name(n),
+			.rx_bytes = rvmig_monitor_net_rx_bytes(n),
+			.rx_packets = rvmig_monitor_net_rx_packets(n),
+			.rx_errors = rvmig_monitor_net_rx_errors(n),
+			.rx_drops = rvmig_monitor_net_rx_drops(n),
+			.tx_bytes = rvmig_monitor_net_tx_bytes(n),
+			.tx_packets = rvmig_monitor_net_tx_packets(n),
+			.tx_errors = rvmig_monitor_net_tx_errors(n),
+			.tx_drops = rvmig_monitor_net_tx_drops(n),
+		};
+	}
+	d->ndisks = rvmig_monitor_domain_ndisks(m);
+	d->disks = d->ndisks ? &c->disks[*kd] : NULL;
+	for (unsigned j = 0; j < d->ndisks; j++) {
+		const rvmig_monitor_disk *k = rvmig_monitor_domain_disk(m, j);
+
+		c->disks[(*kd)++] = (struct top_disk){
+			.name = rvmig_monitor_disk_name(k),
+			.rd_bytes = rvmig_monitor_disk_rd_bytes(k),
+			.wr_bytes = rvmig_monitor_disk_wr_bytes(k),
+			.rd_reqs = rvmig_monitor_disk_rd_reqs(k),
+			.wr_reqs = rvmig_monitor_disk_wr_reqs(k),
+		};
+	}
+}
+
+/* Copies the snapshot's vCPUs, interfaces, disks and pCPU idle shares into
+ * c's arrays (grown as needed) and points the view's domains at them. */
 static int collect_detail(struct top_collect *c, const rvmig_monitor_snap *s, unsigned n)
 {
 	unsigned ncpus = rvmig_monitor_host_ncpus(s);
-	size_t total = 0, k = 0;
+	size_t total = 0, nets = 0, disks = 0, k = 0, kn = 0, kd = 0;
+	int rc;
 
-	for (unsigned i = 0; i < n; i++)
-		total += rvmig_monitor_domain_nvcpus(rvmig_monitor_domain(s, i));
-	if (total > c->vcpus_cap) {
-		struct top_vcpu *v = realloc(c->vcpus, total * sizeof(*v));
+	for (unsigned i = 0; i < n; i++) {
+		const rvmig_monitor_dom *m = rvmig_monitor_domain(s, i);
 
-		if (!v)
-			return -ENOMEM;
-		c->vcpus = v;
-		c->vcpus_cap = total;
+		total += rvmig_monitor_domain_nvcpus(m);
+		nets += rvmig_monitor_domain_nnets(m);
+		disks += rvmig_monitor_domain_ndisks(m);
 	}
-	if (ncpus > c->cpu_idle_cap) {
-		double *d = realloc(c->cpu_idle, ncpus * sizeof(*d));
-
-		if (!d)
-			return -ENOMEM;
-		c->cpu_idle = d;
-		c->cpu_idle_cap = ncpus;
-	}
+	if ((rc = reserve(&c->vcpus, &c->vcpus_cap, total, sizeof(*c->vcpus))) < 0 ||
+	    (rc = reserve(&c->nets, &c->nets_cap, nets, sizeof(*c->nets))) < 0 ||
+	    (rc = reserve(&c->disks, &c->disks_cap, disks, sizeof(*c->disks))) < 0 ||
+	    (rc = reserve(&c->cpu_idle, &c->cpu_idle_cap, ncpus, sizeof(*c->cpu_idle))) < 0)
+		return rc;
 	for (unsigned i = 0; i < ncpus; i++)
 		c->cpu_idle[i] = rvmig_monitor_host_cpu_idle_share(s, i);
 	for (unsigned i = 0; i < n; i++) {
 		const rvmig_monitor_dom *m = rvmig_monitor_domain(s, i);
 		unsigned nv = rvmig_monitor_domain_nvcpus(m);
 
+		collect_devices(c, m, &c->doms[i], &kn, &kd);
 		c->doms[i].vcpus = nv ? &c->vcpus[k] : NULL;
 		c->doms[i].nvcpus = nv;
 		for (unsigned j = 0; j < nv; j++, k++) {
@@ -116,15 +166,10 @@ static int collect_detail(struct top_collect *c, const rvmig_monitor_snap *s, un
 static int collect_xfers(struct top_collect *c, const rvmig_monitor_snap *s)
 {
 	unsigned n = rvmig_monitor_snap_ntransfers(s);
+	int rc = reserve(&c->xfers, &c->xfers_cap, n, sizeof(*c->xfers));
 
-	if (n > c->xfers_cap) {
-		struct top_xfer *x = realloc(c->xfers, n * sizeof(*x));
-
-		if (!x)
-			return -ENOMEM;
-		c->xfers = x;
-		c->xfers_cap = n;
-	}
+	if (rc < 0)
+		return rc;
 	for (unsigned i = 0; i < n; i++) {
 		const rvmig_monitor_xfer *t = rvmig_monitor_transfer(s, i);
 
@@ -261,6 +306,8 @@ void top_collect_close(struct top_collect *c)
 	free(c->doms);
 	free(c->xfers);
 	free(c->vcpus);
+	free(c->nets);
+	free(c->disks);
 	free(c->cpu_idle);
 	memset(c, 0, sizeof(*c));
 }

@@ -20,13 +20,18 @@ struct top_collect {
 	rvmig_monitor_snap *snap; /* the last sample: the names point into it */
 	struct top_view view;
 	struct top_xfer *xfers;  /* the last sample's transfers (strings in snap) */
-	unsigned xfers_cap;
-	/* the last sample's vCPUs (all domains, in domain order) and pCPU idle
-	 * shares: grown to the most seen, never shrunk */
+	size_t xfers_cap;
+	/* the last sample's vCPUs, interfaces and disks (all domains, in
+	 * domain order) and pCPU idle shares: grown to the most seen, never
+	 * shrunk */
 	struct top_vcpu *vcpus;
 	size_t vcpus_cap;
+	struct top_net *nets;
+	size_t nets_cap;
+	struct top_disk *disks;
+	size_t disks_cap;
 	double *cpu_idle;
-	unsigned cpu_idle_cap;
+	size_t cpu_idle_cap;
 	char host[65];           /* uname's nodename */
 };
 

@@ -3,6 +3,7 @@
  * output.c - rvmig-top's output forms, written from a top_view (view.h).
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -171,6 +172,34 @@ static void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* A domain's "nets" and "disks" arrays, cumulative counters. */
+static void json_devices(FILE *f, const struct top_dom *d)
+{
+	fputs(",\"nets\":[", f);
+	for (unsigned j = 0; j < d->nnets; j++) {
+		const struct top_net *n = &d->nets[j];
+
+		fputs(j ? ",{\"name\":" : "{\"name\":", f);
+		json_string(f, n->name);
+		fprintf(f, ",\"rx_bytes\":%" PRIu64 ",\"rx_packets\":%" PRIu64 ",\"rx_errors\":%" PRIu64
+			",\"rx_drops\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"tx_packets\":%" PRIu64
+			",\"tx_errors\":%" PRIu64 ",\"tx_drops\":%" PRIu64 "}",
+			n->rx_bytes, n->rx_packets, n->rx_errors, n->rx_drops, n->tx_bytes,
+			n->tx_packets, n->tx_errors, n->tx_drops);
+	}
+	fputs("],\"disks\":[", f);
+	for (unsigned j = 0; j < d->ndisks; j++) {
+		const struct top_disk *k = &d->disks[j];
+
+		fputs(j ? ",{\"name\":" : "{\"name\":", f);
+		json_string(f, k->name);
+		fprintf(f, ",\"read_bytes\":%" PRIu64 ",\"write_bytes\":%" PRIu64
+			",\"read_requests\":%" PRIu64 ",\"write_requests\":%" PRIu64 "}",
+			k->rd_bytes, k->wr_bytes, k->rd_reqs, k->wr_reqs);
+	}
+	fputc(']', f);
+}
+
 int top_write_json(FILE *f, const struct top_view *v)
 {
 	char fl[5];
@@ -185,10 +214,12 @@ int top_write_json(FILE *f, const struct top_view *v)
 		json_string(f, d->name);
 		fprintf(f, ",\"kind\":\"%s\",\"id\":%" PRIu64 ",\"state\":\"%s\",\"cpu_s\":%.3f,"
 			"\"cpu_pct\":%.2f,\"run_pct\":%.2f,\"blocked_pct\":%.2f,\"wait_pct\":%.2f,"
-			"\"execs_per_s\":%.2f,\"threads\":%u,\"mem_bytes\":%" PRIu64 "}",
+			"\"execs_per_s\":%.2f,\"threads\":%u,\"mem_bytes\":%" PRIu64,
 			top_kind_name(d->kind), d->id, top_flags_str(d->flags, fl), d->cpu_s,
 			d->cpu_pct, 100 * d->run_share, 100 * d->blocked_share,
 			100 * d->wait_share, d->execs_per_s, d->nvcpus, d->mem_bytes);
+		json_devices(f, d);
+		fputc('}', f);
 	}
 	fputs("],\"transfers\":[", f);
 	for (unsigned i = 0; i < v->nxfers; i++) {
@@ -352,21 +383,92 @@ static void write_xfer_metrics(FILE *f, const struct top_view *v)
 	}
 }
 
+/* A domain's labels, after the series name: {domain="..",kind="..",id=".." */
+static void dom_labels(FILE *f, const char *series, const struct top_dom *d)
+{
+	fprintf(f, "%s{domain=\"", series);
+	top_write_label_value(f, d->name);
+	fprintf(f, "\",kind=\"%s\",id=\"%" PRIu64 "\"", top_kind_name(d->kind), d->id);
+}
+
+/*
+ * Interfaces and disks: one counter per figure, labelled with the domain's
+ * labels and the device's name, named as node_exporter's node_network_*
+ * and the libvirt exporter's block series are.  `off`: where the figure
+ * (a uint64_t) sits in struct top_net or struct top_disk.
+ */
+static const struct dev_metric {
+	const char *name, *help;
+	size_t off;
+} net_metrics[] = {
+	{ "rvmig_domain_network_receive_bytes_total", "Bytes the domain received on the interface.",
+	  offsetof(struct top_net, rx_bytes) },
+	{ "rvmig_domain_network_receive_packets_total",
+	  "Packets the domain received on the interface.", offsetof(struct top_net, rx_packets) },
+	{ "rvmig_domain_network_receive_errors_total", "Receive errors on the interface.",
+	  offsetof(struct top_net, rx_errors) },
+	{ "rvmig_domain_network_receive_drops_total", "Received packets dropped on the interface.",
+	  offsetof(struct top_net, rx_drops) },
+	{ "rvmig_domain_network_transmit_bytes_total",
+	  "Bytes the domain transmitted on the interface.", offsetof(struct top_net, tx_bytes) },
+	{ "rvmig_domain_network_transmit_packets_total",
+	  "Packets the domain transmitted on the interface.", offsetof(struct top_net, tx_packets) },
+	{ "rvmig_domain_network_transmit_errors_total", "Transmit errors on the interface.",
+	  offsetof(struct top_net, tx_errors) },
+	{ "rvmig_domain_network_transmit_drops_total",
+	  "Packets to transmit dropped on the interface.", offsetof(struct top_net, tx_drops) },
+}, disk_metrics[] = {
+	{ "rvmig_domain_disk_read_bytes_total", "Bytes the domain read from the disk.",
+	  offsetof(struct top_disk, rd_bytes) },
+	{ "rvmig_domain_disk_write_bytes_total", "Bytes the domain wrote to the disk.",
+	  offsetof(struct top_disk, wr_bytes) },
+	{ "rvmig_domain_disk_read_requests_total", "Read requests the domain's disk completed.",
+	  offsetof(struct top_disk, rd_reqs) },
+	{ "rvmig_domain_disk_write_requests_total", "Write requests the domain's disk completed.",
+	  offsetof(struct top_disk, wr_reqs) },
+};
+
+static void write_dev_metrics(FILE *f, const struct top_view *v, bool disk)
+{
+	const struct dev_metric *tab = disk ? disk_metrics : net_metrics;
+	size_t ntab = disk ? sizeof(disk_metrics) / sizeof(disk_metrics[0])
+			   : sizeof(net_metrics) / sizeof(net_metrics[0]);
+
+	for (size_t m = 0; m < ntab; m++) {
+		fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", tab[m].name, tab[m].help,
+			tab[m].name);
+		for (unsigned i = 0; i < v->ndoms; i++) {
+			const struct top_dom *d = &v->doms[i];
+			unsigned n = disk ? d->ndisks : d->nnets;
+
+			for (unsigned j = 0; j < n; j++) {
+				const void *dev = disk ? (const void *)&d->disks[j]
+						       : (const void *)&d->nets[j];
+				uint64_t val;
+
+				memcpy(&val, (const char *)dev + tab[m].off, sizeof(val));
+				dom_labels(f, tab[m].name, d);
+				fputs(disk ? ",device=\"" : ",interface=\"", f);
+				top_write_label_value(f, disk ? d->disks[j].name : d->nets[j].name);
+				fprintf(f, "\"} %" PRIu64 "\n", val);
+			}
+		}
+	}
+}
+
 int top_write_metrics(FILE *f, const struct top_view *v)
 {
 	for (size_t m = 0; m < sizeof(dom_metrics) / sizeof(dom_metrics[0]); m++) {
 		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", dom_metrics[m].name, dom_metrics[m].help,
 			dom_metrics[m].name, dom_metrics[m].type);
 		for (unsigned i = 0; i < v->ndoms; i++) {
-			const struct top_dom *d = &v->doms[i];
-
-			fprintf(f, "%s{domain=\"", dom_metrics[m].name);
-			top_write_label_value(f, d->name);
+			dom_labels(f, dom_metrics[m].name, &v->doms[i]);
 			/* %.15g: exact for any value this shows; Prometheus reads any float form. */
-			fprintf(f, "\",kind=\"%s\",id=\"%" PRIu64 "\"} %.15g\n", top_kind_name(d->kind),
-				d->id, dom_value(d, dom_metrics[m].field));
+			fprintf(f, "} %.15g\n", dom_value(&v->doms[i], dom_metrics[m].field));
 		}
 	}
+	write_dev_metrics(f, v, false);
+	write_dev_metrics(f, v, true);
 	fprintf(f, "# HELP rvmig_host_cpus Physical CPUs online.\n# TYPE rvmig_host_cpus gauge\n"
 		"rvmig_host_cpus %u\n", v->ncpus);
 	fprintf(f, "# HELP rvmig_host_memory_total_bytes Host memory, bytes.\n"

@@ -23,6 +23,19 @@ struct top_vcpu {
 	double run_share, blocked_share, wait_share, execs_per_s;
 };
 
+/* A network interface and a disk of a domain: cumulative counters as the
+ * monitor gave them; names printable ASCII (the monitor escapes them). */
+struct top_net {
+	const char *name;
+	uint64_t rx_bytes, rx_packets, rx_errors, rx_drops;
+	uint64_t tx_bytes, tx_packets, tx_errors, tx_drops;
+};
+
+struct top_disk {
+	const char *name;
+	uint64_t rd_bytes, wr_bytes, rd_reqs, wr_reqs;
+};
+
 struct top_dom {
 	const char *name;    /* any bytes but NUL (escaped where the form needs it) */
 	enum top_kind kind;
@@ -36,6 +49,9 @@ struct top_dom {
 	double cpu_pct, run_share, blocked_share, wait_share, execs_per_s;
 	uint64_t mem_bytes;
 	const struct top_vcpu *vcpus; /* nvcpus of them; NULL when not collected */
+	unsigned nnets, ndisks;
+	const struct top_net *nets;   /* nnets of them */
+	const struct top_disk *disks; /* ndisks of them */
 };
 
 /* One rvmig transfer running on the host (rvmig/publish.h), as the monitor
@@ -81,7 +97,8 @@ int top_write_table(FILE *f, const struct top_view *v);
 /* CSV: the header line (once), then one line a domain per iteration. */
 int top_write_csv_header(FILE *f);
 int top_write_csv(FILE *f, const struct top_view *v);
-/* One JSON object on one line per iteration. */
+/* One JSON object on one line per iteration (domains with their
+ * interfaces and disks). */
 int top_write_json(FILE *f, const struct top_view *v);
 
 /* A label value as the exposition format wants it: \ " and newline

@@ -32,6 +32,7 @@ void lx_cgroup_clear(struct lx_cgroup *cg)
 	free(cg->cpu_dir);
 	free(cg->cpuacct_dir);
 	free(cg->mem_dir);
+	free(cg->blkio_dir);
 	memset(cg, 0, sizeof(*cg));
 }
 
@@ -144,6 +145,8 @@ int lx_cgroup_resolve(struct mon_backend *b, const char *path, struct lx_cgroup 
 			rc = v1_sibling(m, nm, own, real, *rel, MON_CG_CPUACCT, &cg->cpuacct_dir);
 		if (rc == 0)
 			rc = v1_sibling(m, nm, own, real, *rel, MON_CG_MEMORY, &cg->mem_dir);
+		if (rc == 0)
+			rc = v1_sibling(m, nm, own, real, *rel, MON_CG_BLKIO, &cg->blkio_dir);
 	}
 	free(m);
 	if (rc < 0) {
@@ -159,10 +162,12 @@ int lx_cgroup_resolve(struct mon_backend *b, const char *path, struct lx_cgroup 
 			 real, rvmig_strerror(-errno));
 	if (cg->version == 1)
 		LOG_INFO(b->ctx, "monitor",
-			 "cgroup %s: v1 group %s; bandwidth from %s, CPU time from %s, memory from %s",
+			 "cgroup %s: v1 group %s; bandwidth from %s, CPU time from %s, memory from %s, "
+			 "disks from %s",
 			 real, *rel, cg->cpu_dir ? cg->cpu_dir : "(none)",
 			 cg->cpuacct_dir ? cg->cpuacct_dir : "its threads",
-			 cg->mem_dir ? cg->mem_dir : "its processes' RSS");
+			 cg->mem_dir ? cg->mem_dir : "its processes' RSS",
+			 cg->blkio_dir ? cg->blkio_dir : "(none)");
 	else
 		LOG_INFO(b->ctx, "monitor", "cgroup %s: v2 group %s", real, *rel);
 	return 0;
@@ -264,9 +269,15 @@ static int walk_group(struct walk *wk, int dfd, const char *dir, int depth, nlin
 static long read_opt(struct mon_backend *b, const struct lx_cgroup *cg, const char *dir,
 		     const char *file)
 {
+	return lx_cg_read_opt(b, cg, dir, file, MON_READ_SHORT_EOF);
+}
+
+long lx_cg_read_opt(struct mon_backend *b, const struct lx_cgroup *cg, const char *dir,
+		    const char *file, unsigned flags)
+{
 	long n = cg->has_dfd && strcmp(dir, cg->dir) == 0
-			 ? mon_read_at(&b->buf, LX_SMALL_MAX_BYTES, MON_READ_SHORT_EOF, cg->dfd, "%s", file)
-			 : mon_read(&b->buf, LX_SMALL_MAX_BYTES, MON_READ_SHORT_EOF, "%s/%s", dir, file);
+			 ? mon_read_at(&b->buf, LX_SMALL_MAX_BYTES, flags, cg->dfd, "%s", file)
+			 : mon_read(&b->buf, LX_SMALL_MAX_BYTES, flags, "%s/%s", dir, file);
 
 	if (n == -EOPNOTSUPP)
 		return -ENOENT;
@@ -389,6 +400,11 @@ static void cg_gone(struct mon_backend *b, struct lx_watch *w, struct mon_dom_ra
 	d->tasks = NULL;
 	d->ntasks = 0;
 	d->mem_cur = 0;
+	free(d->nets);
+	free(d->disks);
+	d->nets = NULL;
+	d->disks = NULL;
+	d->nnets = d->ndisks = 0;
 	d->group_cpu_ns = MON_NO_COUNTER;
 	d->flags &= ~(unsigned)(RVMIG_MONITOR_DOM_THROTTLE | RVMIG_MONITOR_DOM_PRESSURE);
 }
@@ -413,6 +429,10 @@ int lx_sample_cgroup(struct mon_backend *b, struct lx_watch *w, const struct mon
 	if (rc == 0)
 		rc = w->cg.version == 2 ? v2_counters(b, &w->cg, d, wk.groups)
 					: v1_counters(b, &w->cg, d, wk.groups);
+	if (rc == 0)
+		rc = lx_sample_disks(b, w, d);
+	if (rc == 0 && d->ntasks)
+		rc = lx_sample_nets(b, w, d, d->tasks[0].tid);
 	if ((rc == -ENOENT || rc == -ENODEV) &&
 	    (stat(w->cg.dir, &st) < 0 || st.st_ino != w->cg.ino || st.st_dev != w->cg.dev)) {
 		cg_gone(b, w, d); /* removed (and maybe made again) while we read it */

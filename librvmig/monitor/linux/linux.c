@@ -44,6 +44,7 @@ static int lx_open(struct rvmig_ctx *ctx, struct mon_backend **out)
 	b->ctx = ctx;
 	b->tick_ns = hz > 0 ? 1000000000ull / (uint64_t)hz : 10000000ull;
 	b->page_size = sysconf(_SC_PAGESIZE) > 0 ? (uint64_t)sysconf(_SC_PAGESIZE) : 4096;
+	lx_netns_init(b);
 	*out = b;
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "monitor/backend.h"
 #include "monitor/linux/fsread.h"
 #include "monitor/linux/parse.h"
+#include "monitor/linux/parse_dev.h"
 
 /* Caps on what one sample reads. */
 #define LX_IDS_MAX_BYTES (4u << 20)   /* a tasks / cgroup.threads file */
@@ -23,6 +24,9 @@
 #define LX_STAT_MAX_BYTES (1u << 20)  /* /proc/stat (cut after that: cpu lines come first) */
 #define LX_CG_DEPTH_MAX 32            /* nested cgroups walked below a watched one */
 #define LX_CG_GROUPS_MAX 4096         /* cgroups walked per watched one */
+#define LX_NETS_MAX 64                /* interfaces per domain (rvmig_monitor(3)) */
+#define LX_DISKS_MAX 64               /* disks per domain */
+#define LX_DEVNAMES_MAX 64            /* block device names remembered */
 
 /* A watched cgroup, resolved once at watch time. */
 struct lx_cgroup {
@@ -33,6 +37,7 @@ struct lx_cgroup {
 	/* v1: the same group in the cpu, cpuacct and memory hierarchies, when
 	 * mounted and present (NULL otherwise; may equal dir). */
 	char *cpu_dir, *cpuacct_dir, *mem_dir;
+	char *blkio_dir; /* v1: the group in the blkio hierarchy, or NULL */
 	/* An O_PATH descriptor of dir when has_dfd: the group's files are
 	 * opened relative to it, which spares the kernel a path walk per file
 	 * (a third of the sampling cost on the overhead benchmark).  Without
@@ -51,6 +56,20 @@ struct lx_watch {
 	int pid;              /* LX_PID */
 	uint64_t start_ticks; /* LX_PID: to tell the process from a later one with its pid */
 	struct lx_cgroup cg;  /* LX_CGROUP */
+	unsigned told;        /* LX_TOLD_* already logged for this domain */
+};
+
+/* What is logged once per domain rather than at every sample. */
+enum {
+	LX_TOLD_NETNS = 1u << 0,    /* its network namespace cannot be looked at */
+	LX_TOLD_NETS_MORE = 1u << 1, /* more than LX_NETS_MAX interfaces */
+	LX_TOLD_DISKS_MORE = 1u << 2,
+};
+
+/* A block device's kernel name, as /sys/dev/block gave it. */
+struct lx_devname {
+	uint32_t dev;
+	char name[MON_DEV_NAME_MAX];
 };
 
 struct mon_backend {
@@ -61,6 +80,15 @@ struct mon_backend {
 	uint64_t page_size;   /* bytes, for /proc/PID/statm */
 	struct mon_buf buf;   /* file text, reused */
 	struct mon_buf ids;   /* a tasks list, reused */
+	/* The monitor's own network namespace (/proc/self/ns/net), when
+	 * own_netns: domains in it are given no interfaces. */
+	int own_netns;
+	dev_t netns_dev;
+	ino_t netns_ino;
+	struct rvmig_monitor_net nets[LX_NETS_MAX];    /* parsed, then copied */
+	struct rvmig_monitor_disk disks[LX_DISKS_MAX];
+	struct lx_devname names[LX_DEVNAMES_MAX];
+	size_t nnames;
 };
 
 uint64_t lx_clock_ns(clockid_t clk);
@@ -89,6 +117,22 @@ int lx_cgroup_resolve(struct mon_backend *b, const char *path, struct lx_cgroup 
 void lx_cgroup_clear(struct lx_cgroup *cg);
 int lx_sample_cgroup(struct mon_backend *b, struct lx_watch *w, const struct mon_dom_raw *prev,
 		     struct mon_dom_raw *d);
+
+/* cgroup.c: an optional file of the group's (dir: cg->dir or one of its
+ * v1 siblings), read into b->buf with mon_read's `flags`; absent or
+ * switched off gives -ENOENT quietly, other failures are logged. */
+long lx_cg_read_opt(struct mon_backend *b, const struct lx_cgroup *cg, const char *dir,
+		    const char *file, unsigned flags);
+
+/* dev.c */
+/* Where the monitor's own network namespace is (at open). */
+void lx_netns_init(struct mon_backend *b);
+/* d's network interfaces: those of the namespace task `tid` is in, when it
+ * is not the monitor's own. */
+int lx_sample_nets(struct mon_backend *b, struct lx_watch *w, struct mon_dom_raw *d,
+		   uint64_t tid);
+/* d's disks, for a watched cgroup (io.stat, or v1 blkio). */
+int lx_sample_disks(struct mon_backend *b, struct lx_watch *w, struct mon_dom_raw *d);
 
 /* host.c */
 int lx_sample_host(struct mon_backend *b, struct mon_raw *r);

@@ -67,6 +67,7 @@ enum {
 	MON_CG_CPU = 1u << 0,
 	MON_CG_CPUACCT = 1u << 1,
 	MON_CG_MEMORY = 1u << 2,
+	MON_CG_BLKIO = 1u << 3,
 };
 
 #define MON_CG_PATH_MAX 4096

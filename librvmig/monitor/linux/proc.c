@@ -178,10 +178,12 @@ int lx_sample_pid(struct mon_backend *b, struct lx_watch *w, const struct mon_do
 		mark_gone(b, w, d, "the process exited");
 		return 0;
 	}
-	if (rc < 0)
+	if (rc < 0) {
 		LOG_ERR(b->ctx, "monitor", "cannot read /proc/%d/statm: %s", w->pid,
 			rvmig_strerror(rc));
-	return rc;
+		return rc;
+	}
+	return lx_sample_nets(b, w, d, (uint64_t)w->pid);
 }
 
 int lx_procs_rss(struct mon_backend *b, const char *dir, uint64_t *rss)
