@@ -19,7 +19,7 @@ declare -A srcs=(
   [stream]="$top/tests/fuzz/fuzz_stream.c $(ls "$top"/librvmig/stream/*.c | tr '\n' ' ')"
   [wire]="$top/tests/fuzz/fuzz_wire.c $top/librvmig/proto/wire.c"
   [uri]="$top/tests/fuzz/fuzz_uri.c"
-  [monitor]="$top/tests/fuzz/fuzz_monitor.c $top/librvmig/monitor/linux/parse.c"
+  [monitor]="$top/tests/fuzz/fuzz_monitor.c $top/librvmig/monitor/linux/parse.c $top/librvmig/monitor/linux/parse_dev.c $top/librvmig/core/text.c"
   [appmsg]="$top/tests/fuzz/fuzz_appmsg.c $top/tools/common/appmsg.c $top/librvmig/core/text.c -I$top/tools"
   [keyfile]="$top/tests/fuzz/fuzz_keyfile.c $top/librvmig/proto/keyfile.c"
   [journal]="$top/tests/fuzz/fuzz_journal.c $top/tools/recv/journal.c $top/tools/recv/ownfile.c -I$top/tools"
@@ -89,7 +89,9 @@ mon_seed() { # SELECTOR FILE
 }
 mon_seed 0 /proc/self/schedstat; mon_seed 1 /proc/self/stat; mon_seed 2 /proc/self/statm
 mon_seed 3 /proc/meminfo; mon_seed 4 /sys/fs/cgroup/cpu/cpu.stat; mon_seed 5 /proc/pressure/cpu
-mon_seed 7 /proc/stat; mon_seed 7 /proc/self/mountinfo
+mon_seed 7 /proc/stat; mon_seed 7 /proc/self/mountinfo; mon_seed 8 /proc/net/dev
+mon_seed 10 /sys/fs/cgroup/blkio/blkio.throttle.io_service_bytes
+printf '\011254:0 rbytes=4096 wbytes=8388608 rios=1 wios=8 dbytes=0 dios=0\n8:16 rbytes=1 wbytes=2 rios=3 wios=4\n' > "$work/seed-monitor/9-io.stat"
 # The Xen scheduler trace decoder: the first 8 KiB of each real trace
 # (tests/fixtures).
 mkdir -p "$work/seed-xentrace"
