@@ -281,8 +281,9 @@ RVMIG_API const rvmig_monitor_disk *rvmig_monitor_domain_disk(const rvmig_monito
 							       unsigned i);
 /* The disk's device number (Xen: the virtual device, e.g. 51712 = xvda;
  * Linux: makedev(MAJOR, MINOR), which major() and minor() of
- * <sys/sysmacros.h> take apart), read and write requests (Linux: completed
- * I/Os) and 512-byte sectors (Linux: bytes / 512, rounded down), and
+ * <sys/sysmacros.h> take apart), read and write requests (Linux: the I/Os
+ * the group submitted) and 512-byte sectors (Linux: bytes / 512, rounded
+ * down), and
  * requests that found the backend's queue full (Xen; 0 on Linux). */
 RVMIG_API unsigned rvmig_monitor_disk_dev(const rvmig_monitor_disk *k);
 RVMIG_API uint64_t rvmig_monitor_disk_rd_reqs(const rvmig_monitor_disk *k);

@@ -182,3 +182,55 @@ Test(top_output, transfers_table_csv_json)
 	cr_assert_eq(strchr(s, '\n'), s + strlen(s) - 1, "one line per interval");
 	free(s);
 }
+
+/* Interfaces and disks: one counter series per figure with the domain's
+ * labels and the device's, the names escaped; JSON arrays per domain. */
+static const struct top_net dev_nets[] = {
+	{ .name = "eth\"0\\", .rx_bytes = 18446744073709551615ull, .rx_packets = 2, .rx_errors = 3,
+	  .rx_drops = 4, .tx_bytes = 5, .tx_packets = 6, .tx_errors = 7, .tx_drops = 8 },
+};
+static const struct top_disk dev_disks[] = {
+	{ .name = "vda", .rd_bytes = 4096, .wr_bytes = 8388608, .rd_reqs = 1, .wr_reqs = 8 },
+	{ .name = "8:16", .rd_bytes = 1, .wr_bytes = 2, .rd_reqs = 3, .wr_reqs = 4 },
+};
+static const struct top_dom dev_doms[] = {
+	{ .name = "vm\n1", .kind = TOP_CGROUP, .id = 9, .nvcpus = 1, .nnets = 1, .nets = dev_nets,
+	  .ndisks = 2, .disks = dev_disks },
+	{ .name = "bare", .kind = TOP_PROCESS, .id = 10, .nvcpus = 1 },
+};
+
+Test(top_output, device_metrics_and_json)
+{
+	struct top_view v = view;
+	char *s = NULL;
+
+	v.ndoms = 2;
+	v.doms = dev_doms;
+	CAPTURE(s, top_write_metrics(f, &v));
+	cr_assert_not_null(strstr(s, "# TYPE rvmig_domain_network_receive_bytes_total counter\n"));
+	cr_assert_not_null(strstr(s, "# TYPE rvmig_domain_disk_write_requests_total counter\n"));
+	cr_assert_not_null(strstr(s,
+		"rvmig_domain_network_receive_bytes_total{domain=\"vm\\n1\",kind=\"cgroup\",id=\"9\","
+		"interface=\"eth\\\"0\\\\\"} 18446744073709551615\n"), "%s", s);
+	cr_assert_not_null(strstr(s, "rvmig_domain_network_transmit_drops_total{domain=\"vm\\n1\","
+				      "kind=\"cgroup\",id=\"9\",interface=\"eth\\\"0\\\\\"} 8\n"));
+	cr_assert_not_null(strstr(s, "rvmig_domain_network_receive_errors_total{domain=\"vm\\n1\","
+				      "kind=\"cgroup\",id=\"9\",interface=\"eth\\\"0\\\\\"} 3\n"));
+	cr_assert_not_null(strstr(s, "rvmig_domain_disk_write_bytes_total{domain=\"vm\\n1\","
+				      "kind=\"cgroup\",id=\"9\",device=\"vda\"} 8388608\n"));
+	cr_assert_not_null(strstr(s, "rvmig_domain_disk_read_requests_total{domain=\"vm\\n1\","
+				      "kind=\"cgroup\",id=\"9\",device=\"8:16\"} 3\n"));
+	cr_assert_null(strstr(s, "interface=\"\""), "no device series for a domain without");
+	cr_assert_null(strstr(s, "_network_receive_bytes_total{domain=\"bare\""));
+	for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n"))
+		cr_assert(line[0] == '#' || strncmp(line, "rvmig_", 6) == 0, "bad line '%s'", line);
+	free(s);
+	CAPTURE(s, top_write_json(f, &v));
+	cr_assert_not_null(strstr(s, "\"nets\":[{\"name\":\"eth\\\"0\\\\\",\"rx_bytes\":18446744073709551615,"
+				      "\"rx_packets\":2,\"rx_errors\":3,\"rx_drops\":4,\"tx_bytes\":5,"
+				      "\"tx_packets\":6,\"tx_errors\":7,\"tx_drops\":8}],\"disks\":[{\"name\":"
+				      "\"vda\",\"read_bytes\":4096,\"write_bytes\":8388608,\"read_requests\":1,"
+				      "\"write_requests\":8},{\"name\":\"8:16\","), "%s", s);
+	cr_assert_not_null(strstr(s, "\"mem_bytes\":0,\"nets\":[],\"disks\":[]}"), "%s", s);
+	free(s);
+}

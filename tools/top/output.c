@@ -422,9 +422,9 @@ static const struct dev_metric {
 	  offsetof(struct top_disk, rd_bytes) },
 	{ "rvmig_domain_disk_write_bytes_total", "Bytes the domain wrote to the disk.",
 	  offsetof(struct top_disk, wr_bytes) },
-	{ "rvmig_domain_disk_read_requests_total", "Read requests the domain's disk completed.",
+	{ "rvmig_domain_disk_read_requests_total", "Read requests the domain made of the disk.",
 	  offsetof(struct top_disk, rd_reqs) },
-	{ "rvmig_domain_disk_write_requests_total", "Write requests the domain's disk completed.",
+	{ "rvmig_domain_disk_write_requests_total", "Write requests the domain made of the disk.",
 	  offsetof(struct top_disk, wr_reqs) },
 };
 
