@@ -244,7 +244,8 @@ RVMIG_API uint64_t rvmig_monitor_domain_mem_max(const rvmig_monitor_dom *d);
  * the monitoring process's own has interfaces: a process that shares the
  * host's namespace would otherwise show the host's interfaces, traffic it
  * did not make; such a domain (and one whose namespace cannot be looked at:
- * another user's process) has none.  Disks: a cgroup's block devices, from
+ * another user's process) has none; the namespace is looked up again every
+ * 16 samples (and when the thread it was read from is gone).  Disks: a cgroup's block devices, from
  * io.stat (v2, where the io controller is enabled for the group) or the
  * blkio controller's blkio.throttle.io_service_bytes and io_serviced (v1,
  * the same group in the blkio hierarchy; recent kernels count there only

@@ -9,7 +9,8 @@
 #    ACKs as transmitted bytes, more than 0 and less than 10 % of that;
 #    rvmig-top --listen serves them as rvmig_domain_network_* series that
 #    promtool accepts.  A process in the host's namespace (this shell) has
-#    no interfaces.
+#    no interfaces; one that enters the namespace while watched gains its
+#    interface (the monitor looks namespaces up again every 16 samples).
 #  - A cgroup (v1 blkio, as on these build hosts, or v2 with the io
 #    controller) in which dd writes and then reads 8 MiB with O_DIRECT
 #    beside the build tree: its disk must show at least 8 MiB written and
@@ -88,6 +89,28 @@ assert n <= rx <= n * 1.10 + 65536, f"rx grew by {rx}, expected {n} .. {n * 1.10
 assert 0 < tx < n * 0.10, f"tx grew by {tx}: the receiver's ACKs, expected 0 .. {n * 0.10:.0f}"
 assert pk > 0 and a[ifname]["rx_errors"] == 0
 assert nets(after, shell) == {}, "a process in the host's namespace must have no interfaces"
+PY
+
+echo "== network: a process that moves into the namespace while watched"
+# bash execs ip, which enters the namespace and execs sleep: one pid
+# throughout.  The monitor looks the namespace up again every 16 samples,
+# so of 30 samples 0.2 s apart the last ones must show the interface.
+mkfifo "$tmp/go"
+bash -c "read -r _ <'$tmp/go'; exec ip netns exec '$ns' sleep 300" & mover=$!; pids+=("$mover")
+"$top" -b -d 0.2 -i 30 --json -p "$mover" >"$tmp/moved.json" & topb=$!; pids+=("$topb")
+has_line() { [ -s "$tmp/moved.json" ]; }
+wait_for 15 has_line || { echo "no first sample"; exit 1; }
+echo go >"$tmp/go"
+wait "$topb"
+python3 - "$tmp/moved.json" "$ns_if" <<'PY'
+import json, sys
+names = [[i["name"] for i in json.loads(l)["domains"][0]["nets"]] for l in open(sys.argv[1])]
+print("interfaces per sample:", names)
+assert len(names) == 30, len(names)
+assert names[0] == [], "interfaces before the process entered the namespace"
+assert names[-1] == [sys.argv[2]], f"{sys.argv[2]} not seen within 30 samples of the move"
+first = next(i for i, n in enumerate(names) if n)
+assert all(n == [sys.argv[2]] for n in names[first:]), names
 PY
 
 if [ "$exporter" = 1 ]; then

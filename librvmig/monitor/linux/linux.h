@@ -27,6 +27,7 @@
 #define LX_NETS_MAX 64                /* interfaces per domain (rvmig_monitor(3)) */
 #define LX_DISKS_MAX 64               /* disks per domain */
 #define LX_DEVNAMES_MAX 64            /* block device names remembered */
+#define LX_NETNS_RECHECK 16           /* samples between namespace look-ups */
 
 /* A watched cgroup, resolved once at watch time. */
 struct lx_cgroup {
@@ -57,6 +58,18 @@ struct lx_watch {
 	uint64_t start_ticks; /* LX_PID: to tell the process from a later one with its pid */
 	struct lx_cgroup cg;  /* LX_CGROUP */
 	unsigned told;        /* LX_TOLD_* already logged for this domain */
+	/* Its network namespace as last looked up (dev.c): read from task
+	 * netns_tid, netns_age samples ago; netns_state LX_NETNS_*. */
+	uint64_t netns_tid;
+	unsigned netns_age;
+	int netns_state;
+};
+
+/* A domain's network namespace, as far as interfaces go. */
+enum {
+	LX_NETNS_UNKNOWN = 0, /* not looked up yet, or the task went away */
+	LX_NETNS_HOST,        /* the monitor's own, or not readable: no interfaces */
+	LX_NETNS_OWN,         /* another one: its interfaces are the domain's */
 };
 
 /* What is logged once per domain rather than at every sample. */
@@ -80,11 +93,10 @@ struct mon_backend {
 	uint64_t page_size;   /* bytes, for /proc/PID/statm */
 	struct mon_buf buf;   /* file text, reused */
 	struct mon_buf ids;   /* a tasks list, reused */
-	/* The monitor's own network namespace (/proc/self/ns/net), when
-	 * own_netns: domains in it are given no interfaces. */
+	/* The monitor's own network namespace, as /proc/self/ns/net reads
+	 * ("net:[INODE]"), when own_netns: domains in it get no interfaces. */
 	int own_netns;
-	dev_t netns_dev;
-	ino_t netns_ino;
+	char netns[64];
 	struct rvmig_monitor_net nets[LX_NETS_MAX];    /* parsed, then copied */
 	struct rvmig_monitor_disk disks[LX_DISKS_MAX];
 	struct lx_devname names[LX_DEVNAMES_MAX];
