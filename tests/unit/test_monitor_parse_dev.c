@@ -65,6 +65,30 @@ static int blkio(const char *text, int ios, struct mon_devlist *l)
 	return rc;
 }
 
+/* Bytes file of v1 blkio, as a parser of the same shape as the others. */
+static int blkio_bytes_file(const char *text, struct mon_devlist *l)
+{
+	return blkio(text, 0, l);
+}
+
+/* A malformed text, the line it must be refused at, and how. */
+struct bad_case {
+	const char *text;
+	unsigned line;
+	int rc;
+};
+
+static void expect_refused(int (*parse)(const char *, struct mon_devlist *),
+			   const struct bad_case *bad, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct mon_devlist l = { .max = 8 };
+
+		cr_assert_eq(parse(bad[i].text, &l), bad[i].rc, "case %zu", i);
+		cr_assert_eq(l.bad_line, bad[i].line, "case %zu: line %u", i, l.bad_line);
+	}
+}
+
 #define NET_HEADER                                                                                 \
 	"Inter-|   Receive                                                |  Transmit\n"            \
 	" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs " \
@@ -117,11 +141,7 @@ Test(monitor_parse_dev, net_dev_escapes_names)
 /* Each malformed text and the line it must be refused at. */
 Test(monitor_parse_dev, net_dev_refuses_malformed_naming_the_line)
 {
-	static const struct {
-		const char *text;
-		unsigned line;
-		int rc;
-	} bad[] = {
+	static const struct bad_case bad[] = {
 		{ "", 1, -EINVAL },
 		{ "eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", 1, -EINVAL },
 		{ "Inter-|\nno bar here\n", 2, -EINVAL },
@@ -139,12 +159,7 @@ Test(monitor_parse_dev, net_dev_refuses_malformed_naming_the_line)
 		{ NET_HEADER "   : 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", 3, -EINVAL },
 	};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct mon_devlist l = { .max = 8 };
-
-		cr_assert_eq(net_dev(bad[i].text, &l), bad[i].rc, "case %zu", i);
-		cr_assert_eq(l.bad_line, bad[i].line, "case %zu: line %u", i, l.bad_line);
-	}
+	expect_refused(net_dev, bad, sizeof(bad) / sizeof(bad[0]));
 	/* 15 bytes is the longest name Linux allows: accepted */
 	struct mon_devlist l = { .max = 8 };
 
@@ -201,11 +216,7 @@ Test(monitor_parse_dev, io_stat)
 
 Test(monitor_parse_dev, io_stat_refuses_malformed_naming_the_line)
 {
-	static const struct {
-		const char *text;
-		unsigned line;
-		int rc;
-	} bad[] = {
+	static const struct bad_case bad[] = {
 		{ "8 rbytes=1\n", 1, -EINVAL },
 		{ "8:0 rbytes=1\n8:x rbytes=1\n", 2, -EINVAL },
 		{ "8:0 rbytes=1\n8:0: rbytes=1\n", 2, -EINVAL },
@@ -218,12 +229,7 @@ Test(monitor_parse_dev, io_stat_refuses_malformed_naming_the_line)
 		{ "8:1048576 rbytes=1\n", 1, -ERANGE },
 	};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct mon_devlist l = { .max = 8 };
-
-		cr_assert_eq(io_stat(bad[i].text, &l), bad[i].rc, "case %zu", i);
-		cr_assert_eq(l.bad_line, bad[i].line, "case %zu: line %u", i, l.bad_line);
-	}
+	expect_refused(io_stat, bad, sizeof(bad) / sizeof(bad[0]));
 	/* an unknown key's value is not looked at */
 	struct mon_devlist l = { .max = 8 };
 
@@ -274,11 +280,7 @@ Test(monitor_parse_dev, blkio_files_merge_into_one_list)
 
 Test(monitor_parse_dev, blkio_refuses_malformed_naming_the_line)
 {
-	static const struct {
-		const char *text;
-		unsigned line;
-		int rc;
-	} bad[] = {
+	static const struct bad_case bad[] = {
 		{ "254:0 Read 1\n254:0 Frobnicate 2\n", 2, -EINVAL },
 		{ "254:0 Read\n", 1, -EINVAL },
 		{ "254:0 Read 1 2\n", 1, -EINVAL },
@@ -289,12 +291,7 @@ Test(monitor_parse_dev, blkio_refuses_malformed_naming_the_line)
 		{ "254:0 Write 18446744073709551616\n", 1, -ERANGE },
 	};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct mon_devlist l = { .max = 8 };
-
-		cr_assert_eq(blkio(bad[i].text, 0, &l), bad[i].rc, "case %zu", i);
-		cr_assert_eq(l.bad_line, bad[i].line, "case %zu: line %u", i, l.bad_line);
-	}
+	expect_refused(blkio_bytes_file, bad, sizeof(bad) / sizeof(bad[0]));
 	struct mon_devlist l = { .max = 1 };
 
 	cr_assert_eq(blkio(blkio_bytes, 0, &l), 0);

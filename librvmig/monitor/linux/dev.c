@@ -66,6 +66,16 @@ static int parse_failed(struct mon_backend *b, const char *file, const struct mo
 	return rc;
 }
 
+/* A heap copy of n elements of `size` bytes (n > 0); NULL without memory. */
+static void *copy_of(const void *src, size_t n, size_t size)
+{
+	void *p = malloc(n * size);
+
+	if (p)
+		memcpy(p, src, n * size);
+	return p;
+}
+
 static void tell_once(struct mon_backend *b, struct lx_watch *w, unsigned what, const char *msg,
 		      const char *file)
 {
@@ -130,10 +140,8 @@ int lx_sample_nets(struct mon_backend *b, struct lx_watch *w, struct mon_dom_raw
 			  path);
 	if (!l.n)
 		return 0;
-	d->nets = malloc(l.n * sizeof(*d->nets));
-	if (!d->nets)
+	if (!(d->nets = copy_of(b->nets, l.n, sizeof(*d->nets))))
 		return -ENOMEM;
-	memcpy(d->nets, b->nets, l.n * sizeof(*d->nets));
 	d->nnets = l.n;
 	return 0;
 }
@@ -223,10 +231,8 @@ int lx_sample_disks(struct mon_backend *b, struct lx_watch *w, struct mon_dom_ra
 		return 0;
 	for (size_t i = 0; i < l.n; i++)
 		disk_name(b, &b->disks[i]);
-	d->disks = malloc(l.n * sizeof(*d->disks));
-	if (!d->disks)
+	if (!(d->disks = copy_of(b->disks, l.n, sizeof(*d->disks))))
 		return -ENOMEM;
-	memcpy(d->disks, b->disks, l.n * sizeof(*d->disks));
 	d->ndisks = l.n;
 	return 0;
 }

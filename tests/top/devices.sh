@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# unit.monitor.devices: a Linux domain's network interfaces and disks, on
+# unit.top.devices: a Linux domain's network interfaces and disks, on
 # real kernel objects, through rvmig-top (the monitor library underneath).
 #
 #  - A process in its own network namespace, joined to the host by a veth
