@@ -92,7 +92,7 @@ done
 [ "${n_mon:-0}" -ge 40 ] || { echo "only ${n_mon:-0} rvmig_monitor_* calls found in monitor.h"; exit 1; }
 test -n "$(find "$prefix" -path '*/man3/rvmig_monitor.3')" ||
 	{ echo "install: man page rvmig_monitor.3 missing"; exit 1; }
-echo "monitor: $n_mon calls exported in RVMIG_0.3, 0.5, 0.6 and 0.9"
+echo "monitor: $n_mon calls exported in RVMIG_0.3, 0.5, 0.6 and 0.10"
 # The policy model: every call of policy.h exported in RVMIG_0.7 (the
 # verification of applied actions in RVMIG_0.8), its man pages.
 for f in $(sed -n 's/^RVMIG_API [^(]*[ *]\(rvmig_[a-z0-9_]*\)(.*/\1/p' "$prefix/include/rvmig/policy.h"); do
