@@ -4,42 +4,15 @@
  * (xenstore), vifs (dom0's /proc/net/dev) and VBDs (dom0's sysfs).
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "monitor/xen/devname.h"
 #include "monitor/xen/xen.h"
 
 /* The longest name kept, escaped (rvmig_text_escape). */
 #define XEN_NAME_MAX 256
-
-/* The guest's name for virtual device `dev` (xenstore's virtual-device
- * number, Xen's VBD interface: 202 << 8 | disk << 4 | partition, or
- * 1 << 28 | disk << 8 | partition), else the number. */
-static void vbd_name(uint32_t dev, char *out, size_t cap)
-{
-	unsigned disk, part;
-
-	if (dev & (1u << 28)) {
-		disk = (dev >> 8) & 0xfffff;
-		part = dev & 0xff;
-	} else if ((dev >> 8) == 202) {
-		disk = (dev >> 4) & 0xf;
-		part = dev & 0xf;
-	} else {
-		snprintf(out, cap, "%u", dev);
-		return;
-	}
-	if (disk >= 26) {
-		snprintf(out, cap, "%u", dev);
-		return;
-	}
-	if (part)
-		snprintf(out, cap, "xvd%c%u", 'a' + disk, part);
-	else
-		snprintf(out, cap, "xvd%c", 'a' + disk);
-}
 
 static int copy_devices(struct mon_backend *b, xenstat_domain *xd, struct mon_dom_raw *d)
 {
@@ -59,7 +32,7 @@ static int copy_devices(struct mon_backend *b, xenstat_domain *xd, struct mon_do
 			continue;
 		o = &d->nets[d->nnets++];
 		o->id = L->xenstat_network_id(n);
-		snprintf(o->name, sizeof(o->name), "vif%llu.%u", (unsigned long long)d->id, o->id);
+		xen_vif_name(d->id, o->id, o->name, sizeof(o->name));
 		o->rx_bytes = L->xenstat_network_rbytes(n);
 		o->rx_packets = L->xenstat_network_rpackets(n);
 		o->rx_errors = L->xenstat_network_rerrs(n);
@@ -89,7 +62,7 @@ static int copy_devices(struct mon_backend *b, xenstat_domain *xd, struct mon_do
 		o->oo_reqs = L->xenstat_vbd_oo_reqs(v);
 		o->rd_bytes = o->rd_sectors * 512;
 		o->wr_bytes = o->wr_sectors * 512;
-		vbd_name(o->dev, o->name, sizeof(o->name));
+		xen_vbd_name(o->dev, o->name, sizeof(o->name));
 	}
 	return 0;
 }
