@@ -14,7 +14,7 @@ echo "== table: rvmig-top -b -d 1 -i 2"
 "$top" -b -d 1 -i 2 -p "$sleeper" -p "$busy" >"$tmp/table"
 cat "$tmp/table"
 [ "$(grep -c '^host: ' "$tmp/table")" -eq 2 ] || { echo "expected 2 iterations"; exit 1; }
-for col in NAME KIND STATE 'CPU(sec)' 'CPU(%)' RUN% BLK% WAIT% EXECS/s THR 'MEM(k)'; do
+for col in NAME KIND STATE 'CPU(sec)' 'CPU(%)' RUN% BLK% WAIT% EXECS/s THR 'MEM(k)' 'NETRX(k)' 'NETTX(k)' 'DISKRD(k)' 'DISKWR(k)'; do
 	grep -qF "$col" "$tmp/table" || { echo "column $col missing"; exit 1; }
 done
 [ "$(grep -c ' sleep process ' "$tmp/table")" -eq 2 ] || { echo "sleeper line missing"; exit 1; }
@@ -54,7 +54,7 @@ PY
 echo "== csv: rvmig-top -b -d 0.5 -i 2 --csv"
 "$top" -b -d 0.5 -i 2 --csv -p "$sleeper" >"$tmp/csv"
 cat "$tmp/csv"
-head -n1 "$tmp/csv" | grep -q '^time,interval_s,name,kind,id,state,cpu_s,cpu_pct,run_pct,blocked_pct,wait_pct,execs_per_s,threads,mem_bytes,transfer,peer,transport,mode,bytes_total,bytes_processed,bytes_remaining,rate_bytes_per_s,pages,zero_pages,started,elapsed_s$'
+head -n1 "$tmp/csv" | grep -q '^time,interval_s,name,kind,id,state,cpu_s,cpu_pct,run_pct,blocked_pct,wait_pct,execs_per_s,threads,mem_bytes,transfer,peer,transport,mode,bytes_total,bytes_processed,bytes_remaining,rate_bytes_per_s,pages,zero_pages,started,elapsed_s,net_rx_bytes,net_tx_bytes,disk_read_bytes,disk_write_bytes$'
 [ "$(grep -c ",\"sleep\",process,$sleeper," "$tmp/csv")" -eq 2 ] || { echo "csv rows missing"; exit 1; }
 
 echo "== errors"

@@ -105,7 +105,7 @@ Test(top_output, csv_and_json_escape_names)
 	char *s = NULL;
 
 	CAPTURE(s, top_write_csv(f, &view));
-	cr_assert_not_null(strstr(s, ",\"vm\"\"1\\x\ny\",cgroup,77,--t-,12.500,150.00,50.00,25.00,25.00,40.00,3,1048576,,,,,,,,,,,,\n"));
+	cr_assert_not_null(strstr(s, ",\"vm\"\"1\\x\ny\",cgroup,77,--t-,12.500,150.00,50.00,25.00,25.00,40.00,3,1048576,,,,,,,,,,,,,0,0,0,0\n"));
 	free(s);
 	CAPTURE(s, top_write_json(f, &view));
 	cr_assert_not_null(strstr(s, "{\"name\":\"vm\\\"1\\\\x\\u000ay\",\"kind\":\"cgroup\",\"id\":77,"));
@@ -170,7 +170,7 @@ Test(top_output, transfers_table_csv_json)
 	CAPTURE(s, top_write_csv(f, &v));
 	cr_assert_not_null(strstr(s, ",\"a\"\"b\\\\c,d\",transfer,4321,active,0.500,,,,,,,,2,"
 				      "\"10.0.0.2:7471\",\"tcp\",\"push\",1000000,250000,750000,125000,61,12,"
-				      "1000.000,2.000\n"), "%s", s);
+				      "1000.000,2.000,,,,\n"), "%s", s);
 	cr_assert_not_null(strstr(s, ",\"rvmig-recv\",transfer,4400,setup,0.000,,,,,,,,1,\"\",\"\",\"\",,0,,0,0,0,"));
 	free(s);
 	CAPTURE(s, top_write_json(f, &v));
@@ -232,5 +232,15 @@ Test(top_output, device_metrics_and_json)
 				      "\"vda\",\"read_bytes\":4096,\"write_bytes\":8388608,\"read_requests\":1,"
 				      "\"write_requests\":8},{\"name\":\"8:16\","), "%s", s);
 	cr_assert_not_null(strstr(s, "\"mem_bytes\":0,\"nets\":[],\"disks\":[]}"), "%s", s);
+	free(s);
+	/* the table and CSV sum them per domain (KiB in the table) */
+	CAPTURE(s, top_write_table(f, &v));
+	cr_assert_not_null(strstr(s, "NETRX(k)   NETTX(k)  DISKRD(k)  DISKWR(k)\n"), "%s", s);
+	cr_assert_not_null(strstr(s, " 18014398509481983          0          4       8192\n"), "%s", s);
+	free(s);
+	CAPTURE(s, top_write_csv(f, &v));
+	cr_assert_not_null(strstr(s, ",,,,,,,,,,,,,18446744073709551615,5,4097,8388610\n"), "%s", s);
+	cr_assert_not_null(strstr(s, ",\"bare\",process,10,----,0.000,0.00,0.00,0.00,0.00,0.00,1,0,"
+				      ",,,,,,,,,,,,0,0,0,0\n"), "%s", s);
 	free(s);
 }

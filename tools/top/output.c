@@ -65,16 +65,39 @@ static void write_xfer_table(FILE *f, const struct top_view *v)
 	}
 }
 
+/* A domain's interfaces and disks summed: bytes received, sent, read and
+ * written. */
+struct dev_sums {
+	uint64_t rx, tx, rd, wr;
+};
+
+static struct dev_sums dev_sums(const struct top_dom *d)
+{
+	struct dev_sums t = { 0 };
+
+	for (unsigned j = 0; j < d->nnets; j++) {
+		t.rx += d->nets[j].rx_bytes;
+		t.tx += d->nets[j].tx_bytes;
+	}
+	for (unsigned j = 0; j < d->ndisks; j++) {
+		t.rd += d->disks[j].rd_bytes;
+		t.wr += d->disks[j].wr_bytes;
+	}
+	return t;
+}
+
 int top_write_table(FILE *f, const struct top_view *v)
 {
 	char fl[5];
 
 	fprintf(f, "host: %u CPUs, memory %" PRIu64 "k total, %" PRIu64 "k free, interval %.2f s\n",
 		v->ncpus, v->mem_total / 1024, v->mem_free / 1024, v->interval_s);
-	fprintf(f, "%20s %7s %5s %10s %7s %6s %6s %6s %8s %4s %10s\n", "NAME", "KIND", "STATE",
-		"CPU(sec)", "CPU(%)", "RUN%", "BLK%", "WAIT%", "EXECS/s", "THR", "MEM(k)");
+	fprintf(f, "%20s %7s %5s %10s %7s %6s %6s %6s %8s %4s %10s %10s %10s %10s %10s\n", "NAME",
+		"KIND", "STATE", "CPU(sec)", "CPU(%)", "RUN%", "BLK%", "WAIT%", "EXECS/s", "THR",
+		"MEM(k)", "NETRX(k)", "NETTX(k)", "DISKRD(k)", "DISKWR(k)");
 	for (unsigned i = 0; i < v->ndoms; i++) {
 		const struct top_dom *d = &v->doms[i];
+		struct dev_sums t = dev_sums(d);
 
 		/* The name is the user's; control characters would break the
 		 * table, so they show as '?'. */
@@ -84,10 +107,12 @@ int top_write_table(FILE *f, const struct top_view *v)
 		for (const char *p = d->name; *p && n < sizeof(name) - 1; p++)
 			name[n++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
 		name[n] = '\0';
-		fprintf(f, "%20s %7s %5s %10.1f %7.1f %6.1f %6.1f %6.1f %8.1f %4u %10" PRIu64 "\n",
+		fprintf(f, "%20s %7s %5s %10.1f %7.1f %6.1f %6.1f %6.1f %8.1f %4u %10" PRIu64
+			" %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n",
 			name, top_kind_name(d->kind), top_flags_str(d->flags, fl), d->cpu_s,
 			d->cpu_pct, 100 * d->run_share, 100 * d->blocked_share,
-			100 * d->wait_share, d->execs_per_s, d->nvcpus, d->mem_bytes / 1024);
+			100 * d->wait_share, d->execs_per_s, d->nvcpus, d->mem_bytes / 1024,
+			t.rx / 1024, t.tx / 1024, t.rd / 1024, t.wr / 1024);
 	}
 	write_xfer_table(f, v);
 	fputc('\n', f);
@@ -99,7 +124,7 @@ int top_write_csv_header(FILE *f)
 	fputs("time,interval_s,name,kind,id,state,cpu_s,cpu_pct,run_pct,blocked_pct,wait_pct,"
 	      "execs_per_s,threads,mem_bytes,transfer,peer,transport,mode,bytes_total,"
 	      "bytes_processed,bytes_remaining,rate_bytes_per_s,pages,zero_pages,started,"
-	      "elapsed_s\n", f);
+	      "elapsed_s,net_rx_bytes,net_tx_bytes,disk_read_bytes,disk_write_bytes\n", f);
 	return done(f);
 }
 
@@ -121,14 +146,17 @@ int top_write_csv(FILE *f, const struct top_view *v)
 
 	for (unsigned i = 0; i < v->ndoms; i++) {
 		const struct top_dom *d = &v->doms[i];
+		struct dev_sums t = dev_sums(d);
 
 		fprintf(f, "%.3f,%.3f,", v->time_s, v->interval_s);
 		csv_string(f, d->name);
-		/* the transfer columns empty */
-		fprintf(f, ",%s,%" PRIu64 ",%s,%.3f,%.2f,%.2f,%.2f,%.2f,%.2f,%u,%" PRIu64 ",,,,,,,,,,,,\n",
+		/* the transfer columns empty, then the devices summed */
+		fprintf(f, ",%s,%" PRIu64 ",%s,%.3f,%.2f,%.2f,%.2f,%.2f,%.2f,%u,%" PRIu64
+			",,,,,,,,,,,,,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
 			top_kind_name(d->kind), d->id, top_flags_str(d->flags, fl), d->cpu_s,
 			d->cpu_pct, 100 * d->run_share, 100 * d->blocked_share,
-			100 * d->wait_share, d->execs_per_s, d->nvcpus, d->mem_bytes);
+			100 * d->wait_share, d->execs_per_s, d->nvcpus, d->mem_bytes, t.rx, t.tx,
+			t.rd, t.wr);
 	}
 	/* A transfer: kind "transfer", name its tool, id its pid, state its
 	 * state; the domain columns empty, the transfer columns after them. */
@@ -150,7 +178,7 @@ int top_write_csv(FILE *f, const struct top_view *v)
 		fprintf(f, ",%" PRIu64 ",", x->processed);
 		if (x->size_known)
 			fprintf(f, "%" PRIu64, x->remaining);
-		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f\n", x->bytes_per_s,
+		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f,,,,\n", x->bytes_per_s,
 			x->pages, x->zero_pages, x->started_s, x->elapsed_s);
 	}
 	return done(f);
