@@ -206,19 +206,31 @@ Test(plan_trace, oscillating_without_hysteresis)
 	pol_config_free(&cfg);
 }
 
-/* An nginx cgroup at 0.1 CPU, samples 1000..last, host web1. */
-static void write_trace(const char *path, int last)
+/* A made-up record: host `host`, samples 1000..last, each with the D rows
+ * in `rows` (printf format taking the time twice per row). */
+static void write_record(const char *path, const char *host, int last, const char *rows, int nrows)
 {
 	FILE *f = fopen(path, "w");
 
 	cr_assert(f);
-	fprintf(f, "#rvmig-top-record\t1\thost=web1\tbackend=linux\tcpus=2\tmem_total=1\tdelay_s=1"
-		   "\tstart=1000\trvmig=x\n");
-	for (int t = 1000; t <= last; t++)
-		fprintf(f, "H\t%d.000\t1.000\t1\t1\t2\t0\t0\n"
-			   "D\t%d.000\t1.000\tcgroup\t9\t/nginx\t--t-\t1\t10.00\t10.00\t40.00\t50.00\t1\t1\t0\n",
-			t, t);
+	fprintf(f, "#rvmig-top-record\t1\thost=%s\tbackend=linux\tcpus=2\tmem_total=1\tdelay_s=1"
+		   "\tstart=1000\trvmig=x\n", host);
+	for (int t = 1000; t <= last; t++) {
+		fprintf(f, "H\t%d.000\t1.000\t1\t1\t2\t0\t0\n", t);
+		for (int i = 0; i < nrows; i++)
+			fprintf(f, "D\t%d.000\t1.000\t%s\n", t, rows + i * 128);
+	}
 	fclose(f);
+}
+
+/* An nginx cgroup at 0.1 CPU, samples 1000..last, host web1. */
+static void write_trace(const char *path, int last)
+{
+	static const char rows[1][128] = {
+		"cgroup\t9\t/nginx\t--t-\t1\t10.00\t10.00\t40.00\t50.00\t1\t1\t0",
+	};
+
+	write_record(path, "web1", last, rows[0], 1);
 }
 
 /* A response-time SLA observed in a samples file a probe appends to (rows
@@ -353,4 +365,60 @@ Test(plan_trace, hosts)
 	cr_assert_float_eq(p.b[0].makespan_s, 2 * 1073741824.0 / 62.5e6, 1e-6);
 	pol_plan_free(&p);
 	pol_config_free(&cfg);
+}
+
+/* No room: host a is not overloaded (1.0 + 1.0 + 0.16 = 2.16 of demand,
+ * overload at 1.1 x 2 = 2.2) but its small domain, capped at 0.15 and
+ * promised 0.3, cannot be raised to 0.25 or more there (the others want
+ * 2.0): after the dwell it is migrated to the idle host b instead
+ * ("no-room").  Made-up records: the plumbing, not a measurement. */
+Test(plan_trace, no_room_migrates)
+{
+	static const char rows_a[3][128] = {
+		"cgroup\t1\t/big1\t----\t1\t100.00\t100.00\t0.00\t0.00\t1\t1\t0",
+		"cgroup\t2\t/big2\t----\t1\t100.00\t100.00\t0.00\t0.00\t1\t1\t0",
+		"cgroup\t3\t/small\t--t-\t1\t15.00\t15.00\t84.00\t1.00\t1\t1\t0",
+	};
+	static const char rows_b[1][128] = {
+		"cgroup\t4\t/idle\t----\t1\t1.00\t1.00\t99.00\t0.00\t1\t1\t0",
+	};
+	static const char pol[] =
+		"[decider]\ndwell = 5s\n[migration]\nbandwidth = 125e6\noverload = 1.1\nfill = 0.9\n"
+		"[domain small]\nhost = a\nmatch = name /small\nsla = cpu 0.3\nshare = 0.15\n"
+		"cpu.max = 0.05 1 0.1\nmigrate = yes\nmemory = 5e8\n";
+	char dir[] = "/tmp/rvmig-noroom-XXXXXX", pa[256], pb[256], err[512];
+	const char *paths[2] = { pa, pb }, *hosts[2] = { "a", "b" };
+	struct pol_config cfg;
+	struct pol_plan p;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(pa, sizeof(pa), "%s/a.tsv", dir);
+	snprintf(pb, sizeof(pb), "%s/b.tsv", dir);
+	write_record(pa, "", 1020, rows_a[0], 3);
+	write_record(pb, "", 1020, rows_b[0], 1);
+	cr_assert_eq(pol_config_parse(pol, strlen(pol), "inline", &cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(pol_plan_traces(&cfg, paths, hosts, 2, &p, err, sizeof(err)), 0, "%s", err);
+	pol_plan_print_text(stderr, &p);
+	cr_assert_eq(p.nd, 1);
+	cr_assert_eq(p.d[0].action.kind, RVMIG_ACT_MIGRATE);
+	cr_assert_eq(p.d[0].urgent, 1);
+	cr_assert_str_eq(p.d[0].target.name, "/small");
+	cr_assert_str_eq(p.d[0].dest, "b");
+	cr_assert_float_eq(p.d[0].t, 1005, 1e-9, "violating from 1000, the 5 s dwell");
+	cr_assert_leq(p.d[0].src_before, 1.1 * 2, "a is not overloaded");
+	cr_assert_float_eq(p.d[0].demand, 0.15 * (15.0 + 1.0) / 15.0, 1e-9);
+	cr_assert_eq(p.s[0].hold, RVMIG_HOLD_DOMAIN_COOLDOWN, "no share change after the move: %s",
+		     rvmig_hold_name(p.s[0].hold));
+	/* without migrate, it holds for lack of a benefit it can get here */
+	pol_plan_free(&p);
+	cfg.doms[0].migrate = 0;
+	cr_assert_eq(pol_plan_traces(&cfg, paths, hosts, 2, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(p.nd, 0);
+	cr_assert_eq(p.s[0].state, RVMIG_DOM_VIOLATING);
+	cr_assert_eq(p.s[0].hold, RVMIG_HOLD_NO_BENEFIT, "%s", rvmig_hold_name(p.s[0].hold));
+	pol_plan_free(&p);
+	pol_config_free(&cfg);
+	unlink(pa);
+	unlink(pb);
+	rmdir(dir);
 }

@@ -226,7 +226,7 @@ Test(policy_balance, moves_to_the_roomiest)
 	/* host 0: 2 CPUs, demand 3.2 (three domains); host 1: 2 CPUs, 0.1;
 	 * host 2: 4 CPUs, 3.5 */
 	struct bal_host h[3] = { { 2, 3.2, 1 }, { 2, 0.1, 1 }, { 4, 3.5, 1 } };
-	struct bal_dom d[4] = { { 0, 1.0, 1 }, { 0, 1.2, 0 }, { 0, 1.0, 1 }, { 1, 0.1, 1 } };
+	struct bal_dom d[4] = { { 0, 1.0, 1, 0 }, { 0, 1.2, 0, 0 }, { 0, 1.0, 1, 0 }, { 1, 0.1, 1, 0 } };
 	struct bal_move m[4];
 	const char *why[3];
 	size_t n = pol_balance(h, 3, d, 4, 1.0, 0.9, m, 4, why);
@@ -243,7 +243,7 @@ Test(policy_balance, moves_to_the_roomiest)
 	cr_assert_null(why[0]);
 	/* nothing movable */
 	struct bal_host h2[2] = { { 2, 3, 1 }, { 2, 0, 1 } };
-	struct bal_dom d2[1] = { { 0, 3, 0 } };
+	struct bal_dom d2[1] = { { 0, 3, 0, 0 } };
 
 	cr_assert_eq(pol_balance(h2, 2, d2, 1, 1.0, 0.9, m, 4, why), 0);
 	cr_assert_str_eq(why[0], "no movable domain");
@@ -254,4 +254,26 @@ Test(policy_balance, moves_to_the_roomiest)
 	h2[0].may_shed = 0;
 	d2[0].demand = 1;
 	cr_assert_eq(pol_balance(h2, 2, d2, 1, 1.0, 0.9, m, 4, why), 0);
+}
+
+/* A host that is not overloaded moves only its urgent domains (violating,
+ * no room for a raise); one that is overloaded moves any. */
+Test(policy_balance, urgent)
+{
+	struct bal_host h[2] = { { 2, 1.9, 1 }, { 2, 0.2, 1 } };
+	struct bal_dom d[3] = { { 0, 1.5, 1, 0 }, { 0, 0.3, 1, 1 }, { 0, 0.1, 1, 0 } };
+	struct bal_move m[3];
+	const char *why[2];
+
+	cr_assert_eq(pol_balance(h, 2, d, 3, 1.0, 0.9, m, 3, why), 1);
+	cr_assert_eq(m[0].dom, 1, "the urgent one, though not the largest");
+	cr_assert_eq(m[0].dst, 1);
+	cr_assert_eq(m[0].urgent, 1);
+	cr_assert_float_eq(h[0].demand, 1.6, 1e-9);
+	cr_assert_float_eq(h[1].demand, 0.5, 1e-9);
+	/* no host takes it: said why */
+	h[0].demand = 1.9;
+	h[1].demand = 1.7;
+	cr_assert_eq(pol_balance(h, 2, d, 3, 1.0, 0.9, m, 3, why), 0);
+	cr_assert_str_eq(why[0], "no host with headroom");
 }

@@ -39,20 +39,23 @@ size_t pol_balance(struct bal_host *h, size_t nh, const struct bal_dom *d, size_
 	if (!moved)
 		return 0;
 	for (size_t s = 0; s < nh; s++) {
-		int any_movable = 0, any_move = 0;
+		int over = h[s].may_shed && pol_host_overloaded(&h[s], overload);
+		int any_movable = 0, any_move = 0, any_urgent = 0;
 
-		if (!h[s].may_shed || !pol_host_overloaded(&h[s], overload))
-			continue;
-		while (h[s].demand > fill * h[s].cpus && n < max) {
+		while (n < max) {
+			int shed = over && h[s].demand > fill * h[s].cpus;
 			size_t pick = nd, dst = nh;
 
-			/* the largest movable domain that some host takes */
+			/* the largest movable domain that some host takes: any
+			 * while the host sheds, else the urgent ones */
 			for (size_t i = 0; i < nd; i++) {
 				size_t to;
 
-				if (d[i].host != s || !d[i].movable || moved[i] || d[i].demand <= 0)
+				if (d[i].host != s || !d[i].movable || moved[i] || d[i].demand <= 0 ||
+				    !(shed || d[i].urgent))
 					continue;
 				any_movable = 1;
+				any_urgent |= d[i].urgent;
 				to = dest_for(h, nh, s, d[i].demand, fill);
 				if (to < nh && (pick == nd || d[i].demand > d[pick].demand)) {
 					pick = i;
@@ -64,6 +67,7 @@ size_t pol_balance(struct bal_host *h, size_t nh, const struct bal_dom *d, size_
 			moved[pick] = 1;
 			any_move = 1;
 			out[n] = (struct bal_move){ .dom = pick, .src = s, .dst = dst,
+						    .urgent = !shed,
 						    .src_before = h[s].demand,
 						    .dst_before = h[dst].demand };
 			h[s].demand -= d[pick].demand;
@@ -72,7 +76,7 @@ size_t pol_balance(struct bal_host *h, size_t nh, const struct bal_dom *d, size_
 			out[n].dst_after = h[dst].demand;
 			n++;
 		}
-		if (!any_move && why)
+		if (!any_move && why && (over || any_urgent))
 			why[s] = any_movable ? "no host with headroom" : "no movable domain";
 	}
 	free(moved);

@@ -4,8 +4,10 @@
  * host is overloaded when its domains' CPU demand is above overload x its
  * CPUs; its movable domains, largest demand first, go to the host with the
  * most headroom below fill x CPUs that takes them whole, until the source
- * is at or below fill x CPUs.  Pure; rvmig-policy's run (run.h) adds the
- * dwell and cool-downs and the planner's prediction.
+ * is at or below fill x CPUs.  A domain marked urgent (it violates its SLA
+ * and its host has no room to raise its share) moves whether or not its
+ * host is overloaded.  Pure; rvmig-policy's run (run.h) adds the dwell and
+ * cool-downs and the planner's prediction.
  */
 #ifndef RVMIG_TOOLS_POLICY_BALANCE_H
 #define RVMIG_TOOLS_POLICY_BALANCE_H
@@ -21,10 +23,12 @@ struct bal_dom {
 	size_t host;   /* index in the hosts */
 	double demand; /* CPUs */
 	int movable;   /* migrate = yes and not cooling down */
+	int urgent;    /* violating with no room for a raise: move it (if movable) */
 };
 
 struct bal_move {
 	size_t dom, src, dst;
+	int urgent; /* moved for its own SLA, its host not shedding */
 	double src_before, src_after, dst_before, dst_after;
 };
 

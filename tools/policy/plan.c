@@ -85,10 +85,17 @@ static void decision_text(FILE *f, const struct pol_plan *p, const struct pol_de
 		const struct pol_batch *bt = &p->b[d->batch];
 
 		fprintf(f, ": migrate to %s\n", esc(b, sizeof(b), d->dest));
-		fprintf(f, "      host %s demand %.2f CPUs > %.2f x %.0f CPUs; domain demand %.2f; "
-			   "after: %.2f there, %.2f of %.0f on %s\n",
-			esc(b, sizeof(b), d->target.host), d->src_before, d->overload, d->src_cpus,
-			d->demand, d->src_after, d->dst_after, d->dst_cpus, esc(c, sizeof(c), d->dest));
+		if (d->urgent)
+			fprintf(f, "      violating with no room for a raise: host %s demand %.2f of "
+				   "%.0f CPUs (overload at %.2f x); domain demand %.2f; ",
+				esc(b, sizeof(b), d->target.host), d->src_before, d->src_cpus, d->overload,
+				d->demand);
+		else
+			fprintf(f, "      host %s demand %.2f CPUs > %.2f x %.0f CPUs; domain demand %.2f; ",
+				esc(b, sizeof(b), d->target.host), d->src_before, d->overload,
+				d->src_cpus, d->demand);
+		fprintf(f, "after: %.2f there, %.2f of %.0f on %s\n", d->src_after, d->dst_after,
+			d->dst_cpus, esc(c, sizeof(c), d->dest));
 		fprintf(f, "      predicted: start %.2f s, end %.2f s, downtime %.3f s, %.0f MB in %u "
 			   "rounds (memory %.0f MB, dirty %.1f MB/s), cost %.3f; batch %zu: k=%u %s, "
 			   "makespan %.2f s\n",
@@ -201,7 +208,7 @@ static struct json_object *decision_json(const struct pol_plan *p, const struct 
 	if (d->action.kind == RVMIG_ACT_MIGRATE) {
 		struct json_object *pr = json_object_new_object();
 
-		add(o, "why", json_object_new_string("host-overload"));
+		add(o, "why", json_object_new_string(d->urgent ? "no-room" : "host-overload"));
 		add(o, "dest", json_object_new_string(d->dest));
 		add(o, "demand", num(d->demand));
 		add(o, "source_cpus", num(d->src_cpus));

@@ -32,8 +32,11 @@ struct pol_decision {
 	/* Decided by the decider (raise/release of a share): reason valid. */
 	int by_decider;
 	struct rvmig_reason reason;
-	/* MIGRATE (by the host balance): where to, why, and the prediction. */
+	/* MIGRATE (by the host balance): where to, why, and the prediction.
+	 * Why: the source host is overloaded, or (urgent) the domain violates
+	 * its SLA with no room on its host for a raise. */
 	char *dest;                   /* destination host */
+	int urgent;
 	double demand;                /* the domain's CPU demand, CPUs */
 	double src_before, src_after; /* the source host's demand, CPUs */
 	double dst_before, dst_after;

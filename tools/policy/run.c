@@ -19,6 +19,8 @@ struct tracked {
 	double cpu, demand, mem;
 	int seen;           /* at the current state */
 	int observed;       /* had an observable at the current state */
+	int no_room;        /* every raise was left out for lack of room on its host */
+	double decided_at;  /* time of its last share decision, or -1 */
 	double obs, load;
 	size_t placed;      /* host index after a planned migration; SIZE_MAX: its own */
 	int migrated;
@@ -159,6 +161,7 @@ static struct tracked *track(pol_run *r, const struct pol_dom *d, size_t ci, dou
 	memset(t, 0, sizeof(*t));
 	t->cfg = ci;
 	t->placed = SIZE_MAX;
+	t->decided_at = -1;
 	t->share = c->share > 0 ? c->share : host_cpus > 0 ? host_cpus : 1;
 	if (pol_target_copy(&t->tg, &tg) < 0)
 		return NULL;
@@ -201,6 +204,7 @@ static int candidates(pol_run *r, size_t i, size_t *n)
 	double unit = c->cpu_max.set ? 1 : 100; /* range units per CPU */
 	const struct host *h = &r->h[t->placed != SIZE_MAX ? t->placed : host_index(r, t->tg.host)];
 	double others = h->demand - t->demand;
+	unsigned raises = 0, blocked = 0;
 
 	if (!rg->set)
 		return 0;
@@ -212,14 +216,18 @@ static int candidates(pol_run *r, size_t i, size_t *n)
 			break;
 		if (fabs(share - t->share) < 1e-9)
 			continue;
-		if (share > t->share && others + share > r->cfg->mig.overload * h->cpus)
+		if (share > t->share && others + share > r->cfg->mig.overload * h->cpus) {
+			blocked++;
 			continue; /* no room on the host: a migration's job */
+		}
+		raises += share > t->share;
 		a.kind = c->cpu_max.set ? RVMIG_ACT_CG_CPU_MAX : RVMIG_ACT_CREDIT_CAP;
 		a.value = c->cpu_max.set ? llround(share * 1e6) : llround(v);
 		a.cost = (share - t->share) * r->cfg->cpu_price;
 		if (add_cand(r, n, &a) < 0)
 			return -ENOMEM;
 	}
+	r->t[i].no_room = blocked && !raises;
 	return 0;
 }
 
@@ -279,7 +287,7 @@ static int observe(pol_run *r, const struct pol_state *st, const double *promql,
 	const struct pol_config *cfg = r->cfg;
 
 	for (size_t i = 0; i < r->nt; i++)
-		r->t[i].seen = r->t[i].observed = 0;
+		r->t[i].seen = r->t[i].observed = r->t[i].no_room = 0;
 	for (size_t i = 0; i < st->ndoms; i++) {
 		const struct pol_dom *d = &st->doms[i];
 		const struct pol_host *h = pol_host_of((struct pol_state *)st, d->instance, 0);
@@ -330,13 +338,29 @@ static int observe(pol_run *r, const struct pol_state *st, const double *promql,
 	return 0;
 }
 
+/* A decider setting in seconds: the file's, else the library's default. */
+static double secs(uint64_t ns, uint64_t def_ns)
+{
+	return (ns ? ns : def_ns) / 1e9;
+}
+
+#define DCOOL(cfg) secs((cfg)->dec.domain_cooldown_ns, 120000000000ull)
+
+/* A domain migrated within its cool-down gets no share change: the move
+ * is its action until the cool-down says otherwise. */
+static int migrate_cooling(const pol_run *r, const struct tracked *t, double now)
+{
+	return t->migrated && now - t->migrated_at < DCOOL(r->cfg);
+}
+
 static int decide(pol_run *r, double now, uint64_t ns)
 {
 	size_t n = 0;
 	int rc;
 
 	for (size_t i = 0; i < r->nt; i++)
-		if (r->t[i].observed && (rc = candidates(r, i, &n)) < 0)
+		if (r->t[i].observed && !migrate_cooling(r, &r->t[i], now) &&
+		    (rc = candidates(r, i, &n)) < 0)
 			return rc;
 	rc = rvmig_decider_decide(r->dec, ns, r->cand, n, r->out, r->cfg->max_actions);
 	for (int k = 0; k < rc; k++) {
@@ -355,6 +379,7 @@ static int decide(pol_run *r, double now, uint64_t ns)
 		d->reason = x->reason;
 		d->demand = t->demand;
 		t->share = x->action.share;
+		t->decided_at = now;
 	}
 	return rc < 0 ? rc : 0;
 }
@@ -430,9 +455,8 @@ static int balance(pol_run *r, double now)
 {
 	const struct pol_config *cfg = r->cfg;
 	const struct rvmig_decider_attr *a = &cfg->dec;
-	double dwell = (a->min_dwell_ns ? a->min_dwell_ns : 30000000000ull) / 1e9;
-	double dcool = (a->domain_cooldown_ns ? a->domain_cooldown_ns : 120000000000ull) / 1e9;
-	double gcool = (a->global_cooldown_ns ? a->global_cooldown_ns : 10000000000ull) / 1e9;
+	double dwell = secs(a->min_dwell_ns, 30000000000ull);
+	double gcool = secs(a->global_cooldown_ns, 10000000000ull);
 	struct bal_host *bh = calloc(r->nh ? r->nh : 1, sizeof(*bh));
 	struct bal_dom *bd = calloc(r->nt ? r->nt : 1, sizeof(*bd));
 	struct bal_move *mv = calloc(r->nt ? r->nt : 1, sizeof(*mv));
@@ -460,13 +484,21 @@ static int balance(pol_run *r, double now)
 	}
 	for (size_t i = 0; i < r->nt; i++) {
 		const struct tracked *t = &r->t[i];
+		struct rvmig_domain_status ds = { .size = sizeof(ds) };
 
 		bd[i] = (struct bal_dom){
 			.host = t->placed != SIZE_MAX ? t->placed : host_index(r, t->tg.host),
 			.demand = t->seen ? t->demand : 0,
-			.movable = t->seen && cfg->doms[t->cfg].migrate &&
-				   !(t->migrated && now - t->migrated_at < dcool),
+			.movable = t->seen && cfg->doms[t->cfg].migrate && t->decided_at != now &&
+				   !migrate_cooling(r, t, now),
 		};
+		/* violating for the dwell, and its host had no room for a raise:
+		 * a migration is its remedy, outside the global cool-down */
+		bd[i].urgent = bd[i].movable && t->no_room && cfg->mig.link.bandwidth > 0 &&
+			       !(r->any_mig && now - r->last_mig < gcool) &&
+			       rvmig_decider_status(r->dec, i, &ds) == 0 &&
+			       ds.state == RVMIG_DOM_VIOLATING &&
+			       now - ds.state_since_ns / 1e9 >= dwell;
 	}
 	n = pol_balance(bh, r->nh, bd, r->nt, cfg->mig.overload, cfg->mig.fill, mv, r->nt, why);
 	for (size_t i = 0; i < r->nh; i++)
@@ -491,6 +523,7 @@ static int balance(pol_run *r, double now)
 		d->src_after = mv[i].src_after;
 		d->dst_before = mv[i].dst_before;
 		d->dst_after = mv[i].dst_after;
+		d->urgent = mv[i].urgent;
 		d->src_cpus = r->h[mv[i].src].cpus;
 		d->dst_cpus = r->h[mv[i].dst].cpus;
 		d->overload = cfg->mig.overload;
@@ -561,7 +594,9 @@ int pol_run_plan(pol_run *r, const char *source, struct pol_plan *plan)
 		p->ns++;
 		rvmig_decider_status(r->dec, i, &ds);
 		s->state = ds.state;
-		s->hold = t->seen ? ds.hold : RVMIG_HOLD_NO_DATA;
+		s->hold = !t->seen ? RVMIG_HOLD_NO_DATA
+			  : migrate_cooling(r, t, p->to) && ds.hold == RVMIG_HOLD_NO_CANDIDATE
+			  ? RVMIG_HOLD_DOMAIN_COOLDOWN : ds.hold;
 		s->seen = t->seen;
 		s->utility = ds.utility;
 		s->observed = t->obs;
