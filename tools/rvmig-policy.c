@@ -278,8 +278,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (live.live && !a.url && !a.policy && !a.ntrace && optind == argc)
+	if (live.live && (a.url || a.policy || a.ntrace || optind != argc)) {
+		tool_err("%s", optind != argc ? "unexpected argument"
+			       : "--live and --apply act on one domain: no --prometheus, --policy or --trace");
+		return 2;
+	}
+	if (live.live)
 		return pol_live_run(&live, stdout);
+	if (live.given) {
+		tool_err("--target, --sla and the other loop options need --live or --apply");
+		return 2;
+	}
 	if (optind != argc || (!a.url && !a.ntrace) || (a.url && a.ntrace) ||
 	    (a.ntrace && !a.policy) || (a.nhost && a.nhost != a.ntrace)) {
 		tool_err("%s", optind != argc ? "unexpected argument"

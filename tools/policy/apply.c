@@ -95,6 +95,8 @@ int pol_live_opt(struct pol_live *l, int opt, const char *arg)
 	char err[512], *comma;
 	double v;
 
+	if (opt > POL_OPT_APPLY && opt <= POL_OPT_SETTLE)
+		l->given++;
 	switch (opt) {
 	case POL_OPT_APPLY: l->apply = 1; /* fall through */
 	case POL_OPT_LIVE: l->live = 1; return 1;

@@ -62,6 +62,7 @@ extern const char pol_live_help[];
 struct pol_live {
 	int live;                  /* --live or --apply given */
 	int apply;                 /* --apply: carry the decisions out */
+	int given;                 /* loop options other than --live / --apply seen */
 	struct act_target target;  /* --target */
 	int have_target;
 	struct rvmig_sla sla;      /* --sla p99:MS | p50:MS | mean:MS | floor:CPUS */
