@@ -10,8 +10,8 @@
  * the burner's CPU follow: at most the cap plus 0.03 CPU under a
  * 0.05-CPU cap (CFS enforces the quota per 100 ms period, so the bound
  * holds under any load), and more than twice that share once raised to 0.6
- * CPU (a loaded 2-core host still gives a lone burner far more than 0.1
- * CPU).  The undo records put 0.05 and then "no quota" back.  Bad values
+ * CPU (its group has 10 times the default weight: a 2-core host at load 20
+ * still gives it far more than 0.1 CPU).  The undo records put 0.05 and then "no quota" back.  Bad values
  * and targets outside the cgroup mounts are refused before anything is
  * written.  The groups are removed and the burner killed by the suite's
  * fini, which Criterion runs after a failed assertion too; the burner also
@@ -205,6 +205,10 @@ Test(act, cpu_quota_applied_followed_and_undone)
 	cr_assert_eq(act_target_parse(spec, &t, err, sizeof(err)), 0, "%s", err);
 	if (cg_version == 1)
 		cr_assert_eq(put(cpu_dir, "cpu.cfs_period_us", "100000"), 0);
+	/* 10 times the default weight, so that on a loaded host the burner
+	 * still gets well over 0.1 CPU when its quota allows */
+	cr_assert_eq(put(cpu_dir, cg_version == 1 ? "cpu.shares" : "cpu.weight",
+			 cg_version == 1 ? "10240" : "1000"), 0);
 	start_burner();
 	free_cpu = cpu_of_group();
 
