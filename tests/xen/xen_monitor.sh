@@ -16,11 +16,17 @@
 #      on a shared host is too noisy for a bound).
 #   6. rvmig-top -b --backend xen (and auto) prints dom0 and the guest,
 #      capped, as domains with their run / blocked / wait shares.
-# Every figure is printed.  Usage (in the VM): xen_monitor.sh MONITOR_DUMP RVMIG_TOP
+#   7. with RVMIG_POLICY: rvmig-policy --apply raises the guest's credit2
+#      cap under a CPU-share floor SLA, xl shows it, the monitor sees the
+#      effect (xen_apply.sh).
+# Every figure is printed.  Usage (in the VM):
+#   xen_monitor.sh MONITOR_DUMP RVMIG_TOP [RVMIG_POLICY]
 . "$(dirname "$0")/xenlib.sh" || exit 1
 set -u
 dump=${1:?usage: xen_monitor.sh MONITOR_DUMP RVMIG_TOP}
 top=${2:?usage: xen_monitor.sh MONITOR_DUMP RVMIG_TOP}
+policy=${3:-}
+. "$(dirname "$0")/xen_apply.sh" || exit 1
 t_start=$(xen_now)
 trap xen_cleanup EXIT
 xen_tmpdir || exit 1
@@ -109,6 +115,10 @@ sleep 2
 xen_note "cost: with monitor $(work) s"
 wait "$mp" || { cat "$XEN_TMP/cost.err" >&2; xen_err "monitor_dump failed during the cost run"; exit 1; }
 grep -h "scheduler trace" "$XEN_TMP"/*.err >&2 || true
+
+if [ -n "$policy" ]; then
+  xen_apply_check "$name" "$domid" "$policy" "$dump" || fail=1
+fi
 
 ((fail == 0)) || exit 1
 destroy_guest "$name" || exit 1
