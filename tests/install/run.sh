@@ -125,7 +125,9 @@ for f in rvmig_stream_detect rvmig_stream_start_layer; do
 	grep -q " $f@@RVMIG_0\.9\$" <<<"$syms" ||
 		{ echo "$f is not exported in node RVMIG_0.9"; exit 1; }
 done
-test -n "$(find "$prefix" -path '*/man3/rvmig_stream_detect.3')" ||
-	{ echo "install: man page rvmig_stream_detect.3 missing"; exit 1; }
+for m in rvmig_stream rvmig_stream_detect; do
+	test -n "$(find "$prefix" -path "*/man3/$m.3")" ||
+		{ echo "install: man page $m.3 missing"; exit 1; }
+done
 echo "stream: detection exported in RVMIG_0.9"
 echo "install test passed ($n programs)"
