@@ -22,15 +22,22 @@ static const struct top_vcpu vc_b[] = {
 	{ .id = 201, .cpu_s = 3, .run_share = 0.9, .wait_share = 0.1, .execs_per_s = 5 },
 	{ .id = 202, .cpu_s = 1, .run_share = 0.2, .blocked_share = 0.8, .execs_per_s = 9 },
 };
+static const struct top_net net_a[] = { { .name = "eth0", .rx_bytes = 5 << 20, .tx_bytes = 1 << 20 } };
+static const struct top_disk disk_b[] = {
+	{ .name = "vda", .rd_bytes = 2048, .wr_bytes = 3 << 20 },
+	{ .name = "vdb", .wr_bytes = 1 << 20 },
+};
 static const struct top_dom doms[] = {
 	{ .name = "beta", .kind = TOP_PROCESS, .id = 200, .nvcpus = 2, .vcpus = vc_b,
 	  .cpu_s = 4, .cpu_pct = 110, .run_share = 0.55, .blocked_share = 0.4,
-	  .wait_share = 0.05, .execs_per_s = 14, .mem_bytes = 1 << 20 },
+	  .wait_share = 0.05, .execs_per_s = 14, .mem_bytes = 1 << 20, .ndisks = 2,
+	  .disks = disk_b },
 	{ .name = "ev\x1b[2Jil\tx", .kind = TOP_CGROUP, .id = 7, .nvcpus = 1,
 	  .flags = RVMIG_MONITOR_DOM_THROTTLE, .cpu_s = 9, .cpu_pct = 30, .run_share = 0.3,
 	  .wait_share = 0.7, .mem_bytes = 2 << 20 },
 	{ .name = "alpha", .kind = TOP_PROCESS, .id = 100, .nvcpus = 1, .cpu_s = 1,
-	  .cpu_pct = 1, .run_share = 0.01, .blocked_share = 0.99, .mem_bytes = 3 << 20 },
+	  .cpu_pct = 1, .run_share = 0.01, .blocked_share = 0.99, .mem_bytes = 3 << 20,
+	  .nnets = 1, .nets = net_a },
 };
 static const double idle[] = { 0.25, 0.5 };
 static const struct top_view view = {
@@ -128,6 +135,29 @@ Test(top_screen, sort_keys)
 	cr_assert_eq(top_screen_key(&sc, 'x'), TOP_KEY_NONE);
 	cr_assert_eq(top_screen_key(&sc, 'q'), TOP_KEY_QUIT);
 	cr_assert_eq(top_screen_key(&sc, 'd'), TOP_KEY_DELAY);
+}
+
+Test(top_screen, device_columns_sum_and_sort)
+{
+	struct top_screen sc = screen();
+	struct shot s;
+	int y;
+
+	render(&sc, &s, 200, 30);
+	cr_assert_not_null(strstr(s.line[5], "KIND     NETRX(k)  NETTX(k) DISKRD(k) DISKWR(k)"),
+			   "'%s'", s.line[5]);
+	y = row_of(&s, "100");
+	cr_assert_not_null(strstr(s.line[y], "     5120      1024         0         0"), "'%s'",
+			   s.line[y]);
+	y = row_of(&s, "200");
+	cr_assert_not_null(strstr(s.line[y], "        0         0         2      4096"), "'%s'",
+			   s.line[y]);
+	cr_assert_eq(top_screen_key(&sc, 'X'), TOP_KEY_REDRAW); /* received, high first */
+	render(&sc, &s, 200, 30);
+	cr_assert(row_of(&s, "100") < row_of(&s, "200") && row_of(&s, "100") < row_of(&s, "7"));
+	cr_assert_eq(top_screen_key(&sc, 'F'), TOP_KEY_REDRAW); /* written */
+	render(&sc, &s, 200, 30);
+	cr_assert(row_of(&s, "200") < row_of(&s, "100") && row_of(&s, "200") < row_of(&s, "7"));
 }
 
 Test(top_screen, names_escaped_and_lines_cut)

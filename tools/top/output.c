@@ -65,15 +65,9 @@ static void write_xfer_table(FILE *f, const struct top_view *v)
 	}
 }
 
-/* A domain's interfaces and disks summed: bytes received, sent, read and
- * written. */
-struct dev_sums {
-	uint64_t rx, tx, rd, wr;
-};
-
-static struct dev_sums dev_sums(const struct top_dom *d)
+struct top_dev_sums top_dev_sums(const struct top_dom *d)
 {
-	struct dev_sums t = { 0 };
+	struct top_dev_sums t = { 0 };
 
 	for (unsigned j = 0; j < d->nnets; j++) {
 		t.rx += d->nets[j].rx_bytes;
@@ -97,7 +91,7 @@ int top_write_table(FILE *f, const struct top_view *v)
 		"MEM(k)", "NETRX(k)", "NETTX(k)", "DISKRD(k)", "DISKWR(k)");
 	for (unsigned i = 0; i < v->ndoms; i++) {
 		const struct top_dom *d = &v->doms[i];
-		struct dev_sums t = dev_sums(d);
+		struct top_dev_sums t = top_dev_sums(d);
 
 		/* The name is the user's; control characters would break the
 		 * table, so they show as '?'. */
@@ -146,7 +140,7 @@ int top_write_csv(FILE *f, const struct top_view *v)
 
 	for (unsigned i = 0; i < v->ndoms; i++) {
 		const struct top_dom *d = &v->doms[i];
-		struct dev_sums t = dev_sums(d);
+		struct top_dev_sums t = top_dev_sums(d);
 
 		fprintf(f, "%.3f,%.3f,", v->time_s, v->interval_s);
 		csv_string(f, d->name);

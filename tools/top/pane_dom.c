@@ -172,6 +172,25 @@ static int k_kind(const struct top_view *v, unsigned a, unsigned b)
 	return cmp_u(D(v, a)->kind, D(v, b)->kind);
 }
 
+/* NETRX(k) NETTX(k) DISKRD(k) DISKWR(k): the domain's devices summed */
+#define DEV_COL(fn, field)                                                     \
+	static void c_##fn(const struct top_view *v, unsigned r, int sub, char *buf) \
+	{                                                                      \
+		if (sub >= 0)                                                  \
+			buf[0] = '\0';                                        \
+		else                                                           \
+			snprintf(buf, TOP_CELL_MAX, "%" PRIu64,                \
+				 top_dev_sums(D(v, r)).field / 1024);          \
+	}                                                                      \
+	static int k_##fn(const struct top_view *v, unsigned a, unsigned b)    \
+	{                                                                      \
+		return cmp_u(top_dev_sums(D(v, a)).field, top_dev_sums(D(v, b)).field); \
+	}
+DEV_COL(netrx, rx)
+DEV_COL(nettx, tx)
+DEV_COL(diskrd, rd)
+DEV_COL(diskwr, wr)
+
 static const struct top_col dom_cols[] = {
 	{ "ID", 7, 'I', c_id, k_id, false },
 	{ "NAME", -20, 'N', c_name, k_name, false },
@@ -185,6 +204,11 @@ static const struct top_col dom_cols[] = {
 	{ "VCPUS", 5, 'V', c_nvcpu, k_nvcpu, true },
 	{ "MEM(k)", 10, 'M', c_mem, k_mem, true },
 	{ "KIND", -7, 'K', c_kind, k_kind, false },
+	/* last: the first cut on a narrow terminal */
+	{ "NETRX(k)", 9, 'X', c_netrx, k_netrx, true },
+	{ "NETTX(k)", 9, 'O', c_nettx, k_nettx, true },
+	{ "DISKRD(k)", 9, 'D', c_diskrd, k_diskrd, true },
+	{ "DISKWR(k)", 9, 'F', c_diskwr, k_diskwr, true },
 };
 
 static unsigned dom_rows(const struct top_view *v)

@@ -92,6 +92,13 @@ struct top_view {
 const char *top_flags_str(unsigned flags, char *buf);
 const char *top_kind_name(enum top_kind k); /* "process" / "cgroup" / "domain" */
 
+/* A domain's interfaces and disks summed: bytes received, sent, read and
+ * written, cumulative. */
+struct top_dev_sums {
+	uint64_t rx, tx, rd, wr;
+};
+struct top_dev_sums top_dev_sums(const struct top_dom *d);
+
 /* The table of one iteration: a host line, a header, one line a domain. */
 int top_write_table(FILE *f, const struct top_view *v);
 /* CSV: the header line (once), then one line a domain per iteration. */
