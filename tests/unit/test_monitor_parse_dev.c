@@ -2,9 +2,10 @@
 /*
  * The Linux monitor backend's device parsers (librvmig/monitor/linux/
  * parse_dev.c) on committed text: /proc/PID/net/dev as kernels write it,
- * cgroup v2 io.stat (no cgroup2 with the io controller on the build hosts:
- * its text is taken from the kernel's documented format, Documentation/
- * admin-guide/cgroup-v2.rst), v1 blkio.throttle files as this host's 6.18
+ * cgroup v2 io.stat (the kernel's documented format, Documentation/
+ * admin-guide/cgroup-v2.rst, with keys the 6.1 kernel of the soft-RoCE VM
+ * writes; the real file is read in monitor.linux.cgroup2_vm), v1
+ * blkio.throttle files as this host's 6.18
  * kernel wrote them; and malformed or oversized text, refused with the line
  * at fault or cut at the cap.  Inputs are heap copies without a NUL, so
  * ASan catches a read past the text.
