@@ -45,6 +45,14 @@ cleanup_extra() {
 	fi
 }
 
+# Waits up to SEC seconds for background process PID to end, and reaps it.
+wait_end() { # SEC PID WHAT
+	local pid=$2
+	ended() { ! kill -0 "$pid" 2>/dev/null; }
+	wait_for "$1" ended || { echo "$3 still running after $1 s"; exit 1; }
+	wait "$pid" || true
+}
+
 # One sample of the domains given, as JSON (cumulative device counters).
 sample() { "$top" -b -d 0.1 -i 1 --json "$@"; }
 
@@ -68,7 +76,7 @@ wait_for 10 in_ns || { echo "the domain process did not enter namespace $ns"; ex
 sample -p "$dom" -p $$ >"$tmp/before.json"
 n=$((4 << 20))
 head -c "$n" /dev/zero >"/dev/tcp/${net}2/$port"
-wait "$recv"
+wait_end 30 "$recv" "the receiver (nc)"
 [ "$(stat -c %s "$tmp/received")" -eq "$n" ] || { echo "the receiver got $(stat -c %s "$tmp/received") bytes, not $n"; exit 1; }
 sample -p "$dom" -p $$ >"$tmp/after.json"
 cat "$tmp/before.json" "$tmp/after.json"
@@ -101,7 +109,7 @@ bash -c "read -r _ <'$tmp/go'; exec ip netns exec '$ns' sleep 300" & mover=$!; p
 has_line() { [ -s "$tmp/moved.json" ]; }
 wait_for 15 has_line || { echo "no first sample"; exit 1; }
 echo go >"$tmp/go"
-wait "$topb"
+wait_end 60 "$topb" "rvmig-top -i 30"
 python3 - "$tmp/moved.json" "$ns_if" <<'PY'
 import json, sys
 names = [[i["name"] for i in json.loads(l)["domains"][0]["nets"]] for l in open(sys.argv[1])]
