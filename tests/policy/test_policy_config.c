@@ -173,7 +173,7 @@ Test(policy_trace, refusals)
 		{ "#rvmig-top-record\t1\tcpus=2\nH\t5\t1\t1\t1\t2\nH\t4\t1\t1\t1\t2\n",
 		  "t.tsv:3: time 4.000 is not after the previous sample's 5.000" },
 		{ "#rvmig-top-record\t1\tcpus=2\nH\t5\t1\t1\t1\t2\nD\t5\t1\tc\t1\tn\n",
-		  "t.tsv:3: a D row of 6 fields, not 15" },
+		  "t.tsv:3: a D row of 6 fields, fewer than 15" },
 		{ "#rvmig-top-record\t1\tcpus=2\nH\t5\t1\t1\t1\t2\n"
 		  "D\t5\t1\tc\t1\tn\t-\t0\tinf\t0\t0\t0\t0\t1\t0\n",
 		  "t.tsv:3: cpu_pct: \"inf\" is not a number >= 0" },

@@ -7,49 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/balance.h"
-#include "policy/run.h"
+#include "policy/grow.h"
+#include "policy/run_int.h"
 
-/* A domain seen in the states that a [domain] section matched; its index is
- * its id in the decider. */
-struct tracked {
-	struct pol_target tg;
-	size_t cfg;
-	double share;       /* granted now: the config's, then each decision's */
-	double cpu, demand, mem;
-	int seen;           /* at the current state */
-	int observed;       /* had an observable at the current state */
-	int no_room;        /* every raise was left out for lack of room on its host */
-	double decided_at;  /* time of its last share decision, or -1 */
-	double obs, load;
-	size_t placed;      /* host index after a planned migration; SIZE_MAX: its own */
-	int migrated;
-	double migrated_at;
-};
-
-struct host {
-	char *name;
-	double cpus, demand;
-	int seen, over;
-	double over_since;
-	const char *note;
-};
-
-struct pol_run {
-	const struct pol_config *cfg;
-	rvmig_decider *dec;
-	struct tracked *t;
-	size_t nt;
-	struct host *h;
-	size_t nh;
-	int any_mig;
-	double last_mig;
-	struct pol_plan plan;
-	size_t cap_d, cap_b;
-	struct rvmig_action *cand;
-	size_t cap_cand;
-	struct rvmig_decision *out;
-};
 
 int pol_run_create(const struct pol_config *cfg, pol_run **out, char *err, size_t errlen)
 {
@@ -123,7 +83,7 @@ static int matches(const struct pol_domain_cfg *c, const struct pol_dom *d)
 	return c->match_id ? !strcmp(c->match, d->id) : !fnmatch(c->match, d->domain, 0);
 }
 
-static size_t host_index(pol_run *r, const char *name)
+size_t pol_run_host(pol_run *r, const char *name)
 {
 	struct host *h;
 
@@ -181,15 +141,11 @@ static struct tracked *track(pol_run *r, const struct pol_dom *d, size_t ci, dou
 
 static int add_cand(pol_run *r, size_t *n, const struct rvmig_action *a)
 {
-	if (*n == r->cap_cand) {
-		size_t cap = r->cap_cand ? r->cap_cand * 2 : 64;
-		struct rvmig_action *v = realloc(r->cand, cap * sizeof(*v));
+	struct rvmig_action *v = pol_grow(r->cand, *n, &r->cap_cand, sizeof(*v));
 
-		if (!v)
-			return -ENOMEM;
-		r->cand = v;
-		r->cap_cand = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	r->cand = v;
 	r->cand[(*n)++] = *a;
 	return 0;
 }
@@ -202,7 +158,7 @@ static int candidates(pol_run *r, size_t i, size_t *n)
 	const struct pol_domain_cfg *c = &r->cfg->doms[t->cfg];
 	const struct pol_range *rg = c->cpu_max.set ? &c->cpu_max : &c->credit_cap;
 	double unit = c->cpu_max.set ? 1 : 100; /* range units per CPU */
-	const struct host *h = &r->h[t->placed != SIZE_MAX ? t->placed : host_index(r, t->tg.host)];
+	const struct host *h = &r->h[t->placed != SIZE_MAX ? t->placed : pol_run_host(r, t->tg.host)];
 	double others = h->demand - t->demand;
 	unsigned raises = 0, blocked = 0;
 
@@ -231,18 +187,14 @@ static int candidates(pol_run *r, size_t i, size_t *n)
 	return 0;
 }
 
-static struct pol_decision *new_decision(pol_run *r)
+
+struct pol_decision *pol_run_decision(pol_run *r)
 {
-	struct pol_decision *d;
+	struct pol_decision *d = pol_grow(r->plan.d, r->plan.nd, &r->cap_d, sizeof(*d));
 
-	if (r->plan.nd == r->cap_d) {
-		size_t cap = r->cap_d ? r->cap_d * 2 : 16;
-
-		if (!(d = realloc(r->plan.d, cap * sizeof(*d))))
-			return NULL;
-		r->plan.d = d;
-		r->cap_d = cap;
-	}
+	if (!d)
+		return NULL;
+	r->plan.d = d;
 	d = &r->plan.d[r->plan.nd];
 	memset(d, 0, sizeof(*d));
 	return d;
@@ -257,7 +209,7 @@ static int hosts_update(pol_run *r, const struct pol_state *st)
 		r->h[i].demand = 0;
 	}
 	for (size_t i = 0; i < st->nhosts; i++) {
-		size_t k = host_index(r, st->hosts[i].instance);
+		size_t k = pol_run_host(r, st->hosts[i].instance);
 
 		if (k == SIZE_MAX)
 			return -ENOMEM;
@@ -265,7 +217,7 @@ static int hosts_update(pol_run *r, const struct pol_state *st)
 		r->h[k].seen = 1;
 	}
 	for (size_t i = 0; i < st->ndoms; i++) {
-		size_t k = host_index(r, st->doms[i].instance);
+		size_t k = pol_run_host(r, st->doms[i].instance);
 
 		if (k == SIZE_MAX)
 			return -ENOMEM;
@@ -275,7 +227,7 @@ static int hosts_update(pol_run *r, const struct pol_state *st)
 		struct tracked *t = &r->t[i];
 
 		if (t->seen && t->placed != SIZE_MAX) {
-			r->h[host_index(r, t->tg.host)].demand -= t->demand;
+			r->h[pol_run_host(r, t->tg.host)].demand -= t->demand;
 			r->h[t->placed].demand += t->demand;
 		}
 	}
@@ -338,20 +290,6 @@ static int observe(pol_run *r, const struct pol_state *st, const double *promql,
 	return 0;
 }
 
-/* A decider setting in seconds: the file's, else the library's default. */
-static double secs(uint64_t ns, uint64_t def_ns)
-{
-	return (ns ? ns : def_ns) / 1e9;
-}
-
-#define DCOOL(cfg) secs((cfg)->dec.domain_cooldown_ns, 120000000000ull)
-
-/* A domain migrated within its cool-down gets no share change: the move
- * is its action until the cool-down says otherwise. */
-static int migrate_cooling(const pol_run *r, const struct tracked *t, double now)
-{
-	return t->migrated && now - t->migrated_at < DCOOL(r->cfg);
-}
 
 static int decide(pol_run *r, double now, uint64_t ns)
 {
@@ -359,14 +297,14 @@ static int decide(pol_run *r, double now, uint64_t ns)
 	int rc;
 
 	for (size_t i = 0; i < r->nt; i++)
-		if (r->t[i].observed && !migrate_cooling(r, &r->t[i], now) &&
+		if (r->t[i].observed && !pol_migrate_cooling(r, &r->t[i], now) &&
 		    (rc = candidates(r, i, &n)) < 0)
 			return rc;
 	rc = rvmig_decider_decide(r->dec, ns, r->cand, n, r->out, r->cfg->max_actions);
 	for (int k = 0; k < rc; k++) {
 		const struct rvmig_decision *x = &r->out[k];
 		struct tracked *t = &r->t[x->domain];
-		struct pol_decision *d = new_decision(r);
+		struct pol_decision *d = pol_run_decision(r);
 
 		if (!d || pol_target_copy(&d->target, &t->tg) < 0)
 			return -ENOMEM;
@@ -384,176 +322,6 @@ static int decide(pol_run *r, double now, uint64_t ns)
 	return rc < 0 ? rc : 0;
 }
 
-static double mem_of(const pol_run *r, const struct tracked *t)
-{
-	const struct pol_domain_cfg *c = &r->cfg->doms[t->cfg];
-
-	return c->memory > 0 ? c->memory : t->mem > 0 ? t->mem : r->cfg->mig.memory;
-}
-
-/* The planner's k, order and per-VM prediction for the last n migrations. */
-static int predict(pol_run *r, size_t first, size_t n, double now)
-{
-	const struct pol_config *cfg = r->cfg;
-	/* the library's defaults where the file gives none */
-	double cost_downtime = cfg->dec.cost_per_downtime_s ? cfg->dec.cost_per_downtime_s : 1.0;
-	double cost_duration = cfg->dec.cost_per_duration_s ? cfg->dec.cost_per_duration_s : 0.001;
-	rvmig_planner *pl;
-	rvmig_plan *plan;
-	struct pol_batch *b;
-	int rc;
-
-	if ((rc = rvmig_planner_create(&cfg->mig.link, &pl)) < 0)
-		return rc;
-	for (size_t i = 0; i < n && rc >= 0; i++) {
-		struct pol_decision *d = &r->plan.d[first + i];
-		struct rvmig_transfer x = { .size = sizeof(x), .kind = RVMIG_XFER_MIGRATE, .id = i,
-					    .mem_bytes = d->mem_bytes, .dirty_rate = d->dirty_rate };
-
-		rc = rvmig_planner_add(pl, &x);
-	}
-	if (rc >= 0)
-		rc = rvmig_planner_choose(pl, &plan);
-	rvmig_planner_destroy(pl);
-	if (rc < 0)
-		return rc;
-	if (r->plan.nb == r->cap_b) {
-		size_t cap = r->cap_b ? r->cap_b * 2 : 8;
-
-		if (!(b = realloc(r->plan.b, cap * sizeof(*b)))) {
-			rvmig_plan_free(plan);
-			return -ENOMEM;
-		}
-		r->plan.b = b;
-		r->cap_b = cap;
-	}
-	b = &r->plan.b[r->plan.nb];
-	*b = (struct pol_batch){ .t = now, .k = rvmig_plan_concurrency(plan),
-				 .order = rvmig_plan_order(plan),
-				 .makespan_s = rvmig_plan_makespan(plan),
-				 .max_downtime_s = rvmig_plan_max_downtime(plan),
-				 .meets_sla = rvmig_plan_meets_sla(plan), .n = n };
-	for (size_t i = 0; i < n; i++) {
-		struct pol_decision *d = &r->plan.d[first + i];
-
-		d->batch = r->plan.nb;
-		d->pred.size = sizeof(d->pred);
-		rvmig_plan_entry(plan, i, &d->pred);
-		d->action.duration_s = d->pred.end_s - d->pred.start_s;
-		d->action.downtime_s = d->pred.downtime_s;
-		/* in utility units, as the decider prices an action */
-		d->action.cost = cost_downtime * d->action.downtime_s +
-				 cost_duration * d->action.duration_s;
-	}
-	r->plan.nb++;
-	rvmig_plan_free(plan);
-	return 0;
-}
-
-/* Migrations off hosts overloaded for the dwell, outside the cool-downs. */
-static int balance(pol_run *r, double now)
-{
-	const struct pol_config *cfg = r->cfg;
-	const struct rvmig_decider_attr *a = &cfg->dec;
-	double dwell = secs(a->min_dwell_ns, 30000000000ull);
-	double gcool = secs(a->global_cooldown_ns, 10000000000ull);
-	struct bal_host *bh = calloc(r->nh ? r->nh : 1, sizeof(*bh));
-	struct bal_dom *bd = calloc(r->nt ? r->nt : 1, sizeof(*bd));
-	struct bal_move *mv = calloc(r->nt ? r->nt : 1, sizeof(*mv));
-	const char **why = calloc(r->nh ? r->nh : 1, sizeof(*why));
-	size_t n = 0, first = r->plan.nd;
-	int rc = -ENOMEM;
-
-	if (!bh || !bd || !mv || !why)
-		goto out;
-	for (size_t i = 0; i < r->nh; i++) {
-		struct host *h = &r->h[i];
-		int over;
-
-		bh[i] = (struct bal_host){ .cpus = h->seen ? h->cpus : 0, .demand = h->demand };
-		over = h->seen && pol_host_overloaded(&bh[i], cfg->mig.overload);
-		if (over && !h->over)
-			h->over_since = now;
-		h->over = over;
-		h->note = !over ? NULL
-			  : cfg->mig.link.bandwidth <= 0 ? "no [migration] bandwidth: no migration planned"
-			  : now - h->over_since < dwell ? "within the dwell"
-			  : r->any_mig && now - r->last_mig < gcool ? "global cool-down"
-								     : NULL;
-		bh[i].may_shed = over && !h->note;
-	}
-	for (size_t i = 0; i < r->nt; i++) {
-		const struct tracked *t = &r->t[i];
-		struct rvmig_domain_status ds = { .size = sizeof(ds) };
-
-		bd[i] = (struct bal_dom){
-			.host = t->placed != SIZE_MAX ? t->placed : host_index(r, t->tg.host),
-			.demand = t->seen ? t->demand : 0,
-			.movable = t->seen && cfg->doms[t->cfg].migrate && t->decided_at != now &&
-				   !migrate_cooling(r, t, now),
-		};
-		/* violating for the dwell, and its host had no room for a raise:
-		 * a migration is its remedy, outside the global cool-down */
-		bd[i].urgent = bd[i].movable && t->no_room && cfg->mig.link.bandwidth > 0 &&
-			       !(r->any_mig && now - r->last_mig < gcool) &&
-			       rvmig_decider_status(r->dec, i, &ds) == 0 &&
-			       ds.state == RVMIG_DOM_VIOLATING &&
-			       now - ds.state_since_ns / 1e9 >= dwell;
-	}
-	n = pol_balance(bh, r->nh, bd, r->nt, cfg->mig.overload, cfg->mig.fill, mv, r->nt, why);
-	for (size_t i = 0; i < r->nh; i++)
-		if (why[i])
-			r->h[i].note = why[i];
-	for (size_t i = 0; i < n; i++) {
-		struct tracked *t = &r->t[mv[i].dom];
-		struct pol_decision *d = new_decision(r);
-		const struct pol_domain_cfg *c = &cfg->doms[t->cfg];
-
-		if (!d || pol_target_copy(&d->target, &t->tg) < 0 ||
-		    !(d->dest = strdup(r->h[mv[i].dst].name)))
-			goto out;
-		r->plan.nd++;
-		d->t = now;
-		d->action = (struct rvmig_action){ .size = sizeof(d->action),
-						   .kind = RVMIG_ACT_MIGRATE, .domain = mv[i].dom,
-						   .share = t->share };
-		d->share_before = t->share;
-		d->demand = t->demand;
-		d->src_before = mv[i].src_before;
-		d->src_after = mv[i].src_after;
-		d->dst_before = mv[i].dst_before;
-		d->dst_after = mv[i].dst_after;
-		d->urgent = mv[i].urgent;
-		d->src_cpus = r->h[mv[i].src].cpus;
-		d->dst_cpus = r->h[mv[i].dst].cpus;
-		d->overload = cfg->mig.overload;
-		d->mem_bytes = mem_of(r, t);
-		d->dirty_rate = c->dirty_rate > 0 ? c->dirty_rate : cfg->mig.dirty_rate;
-		t->placed = mv[i].dst;
-		t->migrated = 1;
-		t->migrated_at = now;
-		r->h[mv[i].src].demand = mv[i].src_after;
-		r->h[mv[i].dst].demand = mv[i].dst_after;
-	}
-	if (n) {
-		r->any_mig = 1;
-		r->last_mig = now;
-		if ((rc = predict(r, first, n, now)) < 0)
-			goto out;
-	}
-	for (size_t i = 0; i < r->nh; i++)
-		if (!pol_host_overloaded(&(struct bal_host){ .cpus = r->h[i].cpus,
-							     .demand = r->h[i].demand },
-					 cfg->mig.overload))
-			r->h[i].over = 0;
-	rc = 0;
-out:
-	free(bh);
-	free(bd);
-	free(mv);
-	free(why);
-	return rc;
-}
 
 int pol_run_step(pol_run *r, const struct pol_state *st, const double *promql, char *err,
 		 size_t errlen)
@@ -571,7 +339,7 @@ int pol_run_step(pol_run *r, const struct pol_state *st, const double *promql, c
 	r->plan.to = st->t;
 	r->plan.samples++;
 	if ((rc = observe(r, st, promql, ns)) == 0 && (rc = decide(r, st->t, ns)) == 0)
-		rc = balance(r, st->t);
+		rc = pol_run_migrations(r, st->t);
 	if (rc < 0)
 		snprintf(err, errlen, "state at %.3f: %s", st->t, rvmig_strerror(rc));
 	return rc;
@@ -595,7 +363,7 @@ int pol_run_plan(pol_run *r, const char *source, struct pol_plan *plan)
 		rvmig_decider_status(r->dec, i, &ds);
 		s->state = ds.state;
 		s->hold = !t->seen ? RVMIG_HOLD_NO_DATA
-			  : migrate_cooling(r, t, p->to) && ds.hold == RVMIG_HOLD_NO_CANDIDATE
+			  : pol_migrate_cooling(r, t, p->to) && ds.hold == RVMIG_HOLD_NO_CANDIDATE
 			  ? RVMIG_HOLD_DOMAIN_COOLDOWN : ds.hold;
 		s->seen = t->seen;
 		s->utility = ds.utility;

@@ -20,7 +20,8 @@
  * Parses a record.  Every sample becomes one state with one host, named
  * `host` (NULL: the record's host=, or "local" when that is empty), with
  * the record's CPU count; its D rows become the domains (cpu_pct / 100 CPUs,
- * run / blocked / wait shares, memory).  The first sample of each run (its
+ * run / blocked / wait shares, memory; columns after the 15 of format 1
+ * are left alone).  The first sample of each run (its
  * interval is 0: no rates yet) is left out.  Returns the number of states
  * (*out, free with pol_states_free()), or -EINVAL / -E2BIG / -ENOMEM with err
  * naming the line and field.

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* config_load.c - the policy file and the samples files it names, read
+ * (config.h); the parsing is config.c's. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy/config.h"
+
+int pol_read_file(const char *path, size_t max, char **buf, size_t *len, char *err, size_t errlen)
+{
+	char esc[300];
+	struct stat st;
+	ssize_t n;
+	int fd, rc;
+
+	rvmig_text_escape(esc, sizeof(esc), path, strlen(path));
+	*buf = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st)) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", esc, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "%s: not a regular file", esc);
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		rc = -E2BIG;
+		snprintf(err, errlen, "%s: larger than %zu bytes", esc, max);
+		goto out;
+	}
+	if (!(*buf = malloc((size_t)st.st_size + 1))) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory", esc);
+		goto out;
+	}
+	*len = 0;
+	/* a file that grows while read (a probe appending) is cut at its size */
+	while (*len < (size_t)st.st_size &&
+	       (n = read(fd, *buf + *len, (size_t)st.st_size - *len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s", esc, strerror(errno));
+			goto out;
+		}
+		*len += (size_t)n;
+	}
+	(*buf)[*len] = '\0';
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return rc;
+}
+
+static int load_samples(const char *path, rvmig_samples **set, char *err, size_t errlen)
+{
+	char *text, msg[512], esc[300];
+	size_t len;
+	int rc;
+
+	/* RVMIG_SAMPLES_MAX_ROWS rows of a few hundred bytes */
+	if ((rc = pol_read_file(path, 64u << 20, &text, &len, err, errlen)) < 0)
+		return rc;
+	rc = rvmig_samples_parse(text, len, set, msg, sizeof(msg));
+	free(text);
+	if (rc < 0) {
+		rvmig_text_escape(esc, sizeof(esc), path, strlen(path));
+		snprintf(err, errlen, "%s: %s", esc, msg);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static int fit_capacity(struct pol_domain_cfg *d, char *err, size_t errlen)
+{
+	struct rvmig_map_attr a = { .size = sizeof(a), .app = d->fit_app,
+				    .scenario = d->fit_scenario, .sla = d->sla,
+				    .max_share = d->fit_max_share };
+	rvmig_samples *set;
+	rvmig_map *map;
+	char msg[512], esc[300];
+	int rc;
+
+	if ((rc = load_samples(d->fit_path, &set, err, errlen)) < 0)
+		return rc;
+	rc = rvmig_map_fit(set, &a, &map, msg, sizeof(msg));
+	rvmig_samples_free(set);
+	if (rc < 0) {
+		rvmig_text_escape(esc, sizeof(esc), d->fit_path, strlen(d->fit_path));
+		snprintf(err, errlen, "[domain %s] capacity fit %s: %s", d->name, esc, msg);
+		return rc;
+	}
+	rvmig_map_coef(map, &d->c0, &d->c1);
+	rvmig_map_free(map);
+	return 0;
+}
+
+int pol_config_load(const char *path, struct pol_config *out, char *err, size_t errlen)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = pol_read_file(path, POL_CONFIG_MAX_BYTES, &text, &len, err, errlen)) < 0)
+		return rc;
+	rc = pol_config_parse(text, len, path, out, err, errlen);
+	free(text);
+	for (size_t i = 0; i < out->ndoms && !rc; i++) {
+		struct pol_domain_cfg *d = &out->doms[i];
+
+		if (d->cap_fit && d->sla.kind == RVMIG_SLA_RESPONSE)
+			rc = fit_capacity(d, err, errlen);
+		if (!rc && d->obs == POL_OBS_SAMPLES)
+			rc = load_samples(d->obs_path, &d->obs_set, err, errlen);
+	}
+	if (rc)
+		pol_config_free(out);
+	return rc;
+}
