@@ -343,6 +343,8 @@ Test(plan_trace, hosts)
 	cr_assert_str_eq(p.d[0].target.name, "/rvmig-trace-a1");
 	cr_assert_str_eq(p.d[1].target.name, "/rvmig-trace-a3");
 	cr_assert_eq(p.b[0].k, 1, "max_concurrent = 1");
+	cr_assert_float_eq(p.bandwidth, 125e6, 1e-3, "the link the plan says it used");
+	cr_assert_eq(p.calib_runs, 0);
 	cr_assert_float_eq(p.d[1].pred.start_s, p.d[0].pred.end_s, 1e-9, "one after the other");
 	cr_assert_float_eq(p.b[0].makespan_s, p.d[1].pred.end_s, 1e-9);
 	/* a 1 GiB guest dirtying 20 MB/s over 125 MB/s: more than its memory sent */

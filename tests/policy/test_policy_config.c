@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -276,4 +277,74 @@ Test(policy_balance, urgent)
 	h[1].demand = 1.7;
 	cr_assert_eq(pol_balance(h, 2, d, 3, 1.0, 0.9, m, 3, why), 0);
 	cr_assert_str_eq(why[0], "no host with headroom");
+}
+
+/* An rvmig-eval parallel.csv: the rows of one transport with status ok. */
+Test(policy_calib, parse)
+{
+	static const char csv[] =
+		"n,transport,bytes_each,makespan_s,aggregate_gbit_s,status\n"
+		"1,verbs,1000000,0.51,1,ok\n"
+		"1,tcp,1000000,9,1,ok\n"
+		"2,verbs,1000000,0.52,1,ok\n"
+		"4,verbs,1000000,0.54,1,timeout\n"
+		"8,verbs,1000000,0.58,1,ok\r\n";
+	unsigned k[4];
+	double b[4], m[4];
+	char err[256];
+	struct rvmig_link link = { .size = sizeof(link) };
+	double rel;
+
+	cr_assert_eq(pol_calib_parse(csv, strlen(csv), "p.csv", "verbs", k, b, m, 4, err, sizeof(err)),
+		     3, "%s", err);
+	cr_assert_eq(k[2], 8);
+	cr_assert_float_eq(m[2], 0.58, 1e-12);
+	/* makespan = 0.5 s + k x 1 MB / 100 MB/s */
+	cr_assert_eq(rvmig_link_calibrate(k, b, m, 3, &link, &rel), 0);
+	cr_assert_float_eq(link.bandwidth, 1e8, 1e-3);
+	cr_assert_float_eq(link.overhead_s, 0.5, 1e-9);
+	cr_assert_eq(pol_calib_parse(csv, strlen(csv), "p.csv", "verbs", k, b, m, 2, err, sizeof(err)),
+		     -E2BIG);
+	cr_assert(strstr(err, "p.csv:6: more than 2 runs"), "%s", err);
+	cr_assert_eq(pol_calib_parse("n,transport\n", 12, "p.csv", "tcp", k, b, m, 4, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "p.csv:1: no column bytes_each in the header"), "%s", err);
+	static const char bad[] = "n,transport,bytes_each,makespan_s,status\n2,tcp,1e6,nan,ok\n";
+	cr_assert_eq(pol_calib_parse(bad, strlen(bad), "p.csv", "tcp", k, b, m, 4, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "p.csv:2: n, bytes_each and makespan_s must be numbers"), "%s", err);
+}
+
+/* calibrate = PATH TRANSPORT on the project's evaluation run. */
+Test(policy_calib, load_eval_run)
+{
+	const char *eval = getenv("RVMIG_EVAL_PARALLEL_CSV");
+	char dir[] = "/tmp/rvmig-calib-XXXXXX", path[300], err[512];
+	struct pol_config c;
+	FILE *f;
+
+	cr_assert(eval, "RVMIG_EVAL_PARALLEL_CSV is not set");
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/p.policy", dir);
+	f = fopen(path, "w");
+	fprintf(f, "[migration]\ncalibrate = %s verbs\n", eval);
+	fclose(f);
+	cr_assert_eq(pol_config_load(path, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.mig.calib_runs, 10, "N = 1..10");
+	cr_assert_gt(c.mig.link.bandwidth, 1e6);
+	cr_assert_lt(c.mig.link.bandwidth, 1e10);
+	cr_assert_lt(c.mig.calib_rel_err, 1);
+	pol_config_free(&c);
+	f = fopen(path, "w");
+	fprintf(f, "[migration]\ncalibrate = %s rdma\n", eval);
+	fclose(f);
+	cr_assert_eq(pol_config_load(path, &c, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "0 runs of transport rdma"), "%s", err);
+	f = fopen(path, "w");
+	fprintf(f, "[migration]\ncalibrate = %s tcp\nbandwidth = 1e9\n", eval);
+	fclose(f);
+	cr_assert_eq(pol_config_load(path, &c, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "bandwidth and calibrate both given"), "%s", err);
+	unlink(path);
+	rmdir(dir);
 }

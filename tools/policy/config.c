@@ -229,6 +229,18 @@ static int migration_key(struct parser *p, const char *key, const char *val)
 		return num(p, key, val, 0.01, 100, &m->fill);
 	if (!strcmp(key, "bandwidth"))
 		return num(p, key, val, 1, 1e13, &m->link.bandwidth);
+	if (!strcmp(key, "calibrate")) {
+		char *t[MAX_TOKENS], *copy = strdup(val);
+		int n = copy ? split(copy, t, MAX_TOKENS) : -1, rc = 0;
+
+		if (n != 2)
+			rc = fail(p, n < 0 ? -ENOMEM : -EINVAL, "calibrate: expected PATH TRANSPORT");
+		else if (!(m->calib_path = dup_path(p, "calibrate", t[0])) ||
+			 !(m->calib_transport = dup_word(p, "calibrate TRANSPORT", t[1], 32)))
+			rc = -EINVAL;
+		free(copy);
+		return rc;
+	}
 	if (!strcmp(key, "per_transfer_cap"))
 		return num(p, key, val, 0, 1e13, &m->link.per_transfer_cap);
 	if (!strcmp(key, "overhead"))
@@ -531,6 +543,11 @@ int pol_config_parse(const char *text, size_t len, const char *path, struct pol_
 		p.line = 0;
 		rc = fail(&p, -EINVAL, "[decider] act_below must be below release_above");
 	}
+	if (!rc && out->mig.calib_path && out->mig.link.bandwidth > 0) {
+		p.line = 0;
+		rc = fail(&p, -EINVAL, "[migration] bandwidth and calibrate both given: one says "
+			  "what the link does");
+	}
 	if (!rc && out->mig.fill > out->mig.overload) {
 		p.line = 0;
 		rc = fail(&p, -EINVAL, "[migration] fill must not be above overload");
@@ -558,5 +575,7 @@ void pol_config_free(struct pol_config *c)
 	}
 	free(c->doms);
 	free(c->path);
+	free(c->mig.calib_path);
+	free(c->mig.calib_transport);
 	memset(c, 0, sizeof(*c));
 }

@@ -67,6 +67,12 @@ struct pol_migration_cfg {
 	double overload;          /* a host is overloaded above demand / CPUs (default 1.0) */
 	double fill;              /* relieve sources and fill destinations to this (default 0.9) */
 	struct rvmig_link link;   /* bandwidth 0: no migration is planned */
+	/* calibrate = PATH TRANSPORT: bandwidth and overhead fitted
+	 * (rvmig_link_calibrate()) to the measured runs of an rvmig-eval
+	 * parallel.csv, by pol_config_load() */
+	char *calib_path, *calib_transport;
+	unsigned calib_runs;      /* runs fitted */
+	double calib_rel_err;     /* the worst |predicted - measured| / measured */
 	double memory;            /* default memory of a domain, bytes (default 1 GiB) */
 	double dirty_rate;        /* default dirty rate, bytes/s (default 0) */
 };
@@ -101,6 +107,19 @@ void pol_config_free(struct pol_config *c);
 __attribute__((format(printf, 6, 0)))
 int pol_vfail_at(char *err, size_t errlen, int rc, const char *file, unsigned line,
 		 const char *fmt, va_list ap);
+
+#define POL_CALIB_MAX_RUNS 1000
+
+/*
+ * The runs of `transport` with status ok in an rvmig-eval parallel.csv
+ * (columns n, transport, bytes_each, makespan_s and status, found by the
+ * header's names; others ignored): into k, bytes and makespan (max rows
+ * each).  Returns how many, or -EINVAL / -E2BIG with err naming the line.
+ * Pure.
+ */
+int pol_calib_parse(const char *text, size_t len, const char *name, const char *transport,
+		    unsigned *k, double *bytes, double *makespan, size_t max, char *err,
+		    size_t errlen);
 
 /* Reads a whole regular file of at most `max` bytes into a NUL-terminated
  * buffer.  0 or a negative errno with err naming the file. */

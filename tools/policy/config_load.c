@@ -108,6 +108,50 @@ static int fit_capacity(struct pol_domain_cfg *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* The link fitted to n measured runs (rvmig_link_calibrate()). */
+static int fit_link(struct pol_migration_cfg *m, const unsigned *k, const double *bytes,
+		    const double *ms, int n, char *err, size_t errlen)
+{
+	char esc[300];
+
+	rvmig_text_escape(esc, sizeof(esc), m->calib_path, strlen(m->calib_path));
+	if (n < 2) {
+		snprintf(err, errlen, "%s: %d runs of transport %s with status ok; the calibration "
+			 "needs 2 or more", esc, n, m->calib_transport);
+		return -EINVAL;
+	}
+	m->calib_runs = (unsigned)n;
+	n = rvmig_link_calibrate(k, bytes, ms, (size_t)n, &m->link, &m->calib_rel_err);
+	if (n < 0)
+		snprintf(err, errlen, "%s: calibration of %s: %s", esc, m->calib_transport,
+			 rvmig_strerror(n));
+	return n < 0 ? n : 0;
+}
+
+/* [migration] calibrate = PATH TRANSPORT: the link fitted to the runs. */
+static int calibrate(struct pol_migration_cfg *m, char *err, size_t errlen)
+{
+	unsigned *k = calloc(POL_CALIB_MAX_RUNS, sizeof(*k));
+	double *bytes = calloc(POL_CALIB_MAX_RUNS, sizeof(*bytes));
+	double *ms = calloc(POL_CALIB_MAX_RUNS, sizeof(*ms));
+	char *text = NULL;
+	size_t len;
+	int n = k && bytes && ms ? 0 : -ENOMEM;
+
+	if (n < 0)
+		snprintf(err, errlen, "out of memory");
+	else if ((n = pol_read_file(m->calib_path, 1u << 20, &text, &len, err, errlen)) == 0)
+		n = pol_calib_parse(text, len, m->calib_path, m->calib_transport, k, bytes, ms,
+				    POL_CALIB_MAX_RUNS, err, errlen);
+	free(text);
+	if (n >= 0)
+		n = fit_link(m, k, bytes, ms, n, err, errlen);
+	free(k);
+	free(bytes);
+	free(ms);
+	return n;
+}
+
 int pol_config_load(const char *path, struct pol_config *out, char *err, size_t errlen)
 {
 	char *text;
@@ -119,6 +163,8 @@ int pol_config_load(const char *path, struct pol_config *out, char *err, size_t 
 		return rc;
 	rc = pol_config_parse(text, len, path, out, err, errlen);
 	free(text);
+	if (!rc && out->mig.calib_path)
+		rc = calibrate(&out->mig, err, errlen);
 	for (size_t i = 0; i < out->ndoms && !rc; i++) {
 		struct pol_domain_cfg *d = &out->doms[i];
 

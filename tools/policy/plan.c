@@ -130,6 +130,13 @@ int pol_plan_print_text(FILE *f, const struct pol_plan *p)
 		fputs("DECISIONS (time from the first sample)\n", f);
 	for (size_t i = 0; i < p->nd; i++)
 		decision_text(f, p, &p->d[i]);
+	if (p->nb && p->calib_runs)
+		fprintf(f, "LINK %.4g bytes/s, overhead %.3f s per transfer (calibrated on %u measured "
+			   "runs, worst fit error %.1f %%)\n",
+			p->bandwidth, p->overhead_s, p->calib_runs, 100 * p->calib_rel_err);
+	else if (p->nb)
+		fprintf(f, "LINK %.4g bytes/s, overhead %.3f s per transfer (from the policy file)\n",
+			p->bandwidth, p->overhead_s);
 	for (size_t i = 0; i < p->nb; i++)
 		fprintf(f, "MIGRATION BATCH %zu at +%.1fs: %zu migrations, k=%u, %s, makespan %.2f s, "
 			   "longest downtime %.3f s%s\n",
@@ -242,6 +249,16 @@ int pol_plan_print_json(FILE *f, const struct pol_plan *p)
 	add(root, "from", num(p->from));
 	add(root, "to", num(p->to));
 	add(root, "samples", json_object_new_int64((int64_t)p->samples));
+	if (p->bandwidth > 0) {
+		struct json_object *l = json_object_new_object();
+
+		add(l, "bandwidth", num(p->bandwidth));
+		add(l, "overhead_s", num(p->overhead_s));
+		add(l, "calibration_runs", json_object_new_int64(p->calib_runs));
+		if (p->calib_runs)
+			add(l, "calibration_max_rel_err", num(p->calib_rel_err));
+		add(root, "link", l);
+	}
 	a = json_object_new_array();
 	for (size_t i = 0; i < p->nd; i++)
 		json_object_array_add(a, decision_json(p, &p->d[i]));

@@ -75,6 +75,10 @@ struct pol_host_status {
 
 struct pol_plan {
 	const char *source;           /* "trace" or "prometheus" */
+	/* The migration link the planner used (bandwidth 0: none), and its
+	 * calibration when it was fitted to measured runs (runs 0: given). */
+	double bandwidth, overhead_s, calib_rel_err;
+	unsigned calib_runs;
 	double from, to;              /* first and last sample time */
 	size_t samples;
 	struct pol_decision *d;

@@ -350,6 +350,10 @@ int pol_run_plan(pol_run *r, const char *source, struct pol_plan *plan)
 	struct pol_plan *p = &r->plan;
 
 	p->source = source;
+	p->bandwidth = r->cfg->mig.link.bandwidth;
+	p->overhead_s = r->cfg->mig.link.overhead_s;
+	p->calib_runs = r->cfg->mig.calib_runs;
+	p->calib_rel_err = r->cfg->mig.calib_rel_err;
 	if (r->nt && !(p->s = calloc(r->nt, sizeof(*p->s))))
 		return -ENOMEM;
 	for (size_t i = 0; i < r->nt; i++) {
