@@ -9,6 +9,7 @@
 #   wait_for SEC CMD  runs CMD every 0.2 s until it succeeds (0) or SEC
 #                     seconds (may be fractional) have passed (1)
 # A script that needs more on exit defines cleanup_extra().
+. "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -22,14 +23,4 @@ trap cleanup EXIT
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_for() { # seconds, command...
-	local end
-	end=$(awk -v now="$EPOCHREALTIME" -v s="$1" 'BEGIN { printf "%.0f", (now + s) * 1000000 }')
-	shift
-	until "$@"; do
-		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
-		sleep 0.2
-	done
 }

@@ -18,6 +18,7 @@ top=$1
 exporter=$2
 : "${RVMIG_SEND:?}" "${RVMIG_RECV:?}" "${GEN_STREAM:?}"
 . "$(dirname "$0")/../lib/scratch.sh"
+. "$(dirname "$0")/../lib/topjson.sh"
 fail() {
 	echo "FAIL: $*"
 	for f in "$tmp"/*.err "$tmp"/top.log; do [ -s "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }; done
@@ -52,17 +53,10 @@ t_recv=$(now)
 wait_for 20 test -s "$tmp/ready" || fail "the receiver did not listen"
 port=$(cat "$tmp/ready")
 
-# The sampled JSON is read with bash alone: python's start-up took 7 s of
-# wall time on the loaded build machine.  xfer PID: the transfer object of
-# PID in the newest complete line (empty when not there); field OBJ KEY:
-# its raw value (a number, null or a quoted string without quotes inside).
-xfer() {
-	tail -n 2 "$tmp/top.json" | grep '}]}$' | tail -n 1 | grep -o "{\"pid\":$1,[^{}]*}" || true
-}
-field() {
-	[[ $1 =~ \"$2\":(\"[^\"]*\"|[^,}]*) ]] && echo "${BASH_REMATCH[1]}"
-}
-ms() { local a=${1%%.*} b=${1#*.}000; echo $((a * 1000 + 10#${b:0:3})); } # "S.frac" -> ms
+# xfer PID: the transfer object of PID in the newest complete line.
+xfer() { topjson_xfer "$tmp/top.json" "$1"; }
+field() { topjson_field "$@"; }
+ms() { topjson_ms "$1"; }
 is_setup() { # pid tool
 	local o
 	o=$(xfer "$1")
@@ -100,7 +94,7 @@ t_send=$(now)
 # check on the sample's time is the one that counts).
 shows() { [ -n "$(xfer "$1")" ]; }
 wait_for 10 shows "$spid" || fail "the sender never showed"
-first_ms() { ms "$(grep -m 1 "\"pid\":$1," "$tmp/top.json" | sed 's/^{"time":\([0-9.]*\),.*/\1/')"; }
+first_ms() { topjson_first_ms "$tmp/top.json" "$1"; }
 d_send=$(( $(first_ms "$spid") - $(ms "$t_send") ))
 d_recv=$(( $(first_ms "$rpid") - $(ms "$t_recv") ))
 echo "shown $d_send ms after the sender started, $d_recv ms after the receiver"
@@ -164,13 +158,7 @@ t_end=$(now)
 cmp "$tmp/in.bin" "$tmp/out.bin" || fail "output differs"
 # Gone from every sample taken after both exited, and there is one (exit
 # 2 when one of them still shows a transfer of theirs).
-gone() {
-	awk -F, -v end="$(ms "$t_end")" -v s="\"pid\":$spid," -v r="\"pid\":$rpid," '
-		/}]}$/ { t = $1; sub(/.*:/, "", t)
-			 if (int(t * 1000) > end) { n++; if (index($0, s) || index($0, r)) bad = 1 } }
-		END { if (bad) exit 2; if (n) print "gone from the " n " samples taken after the end"
-		      exit n ? 0 : 1 }' "$tmp/top.json"
-}
+gone() { topjson_gone "$tmp/top.json" "$t_end" "$spid" "$rpid"; }
 wait_for 3 gone || fail "the transfers are still shown after they ended (or no sample came)"
 [ -z "$(ls "$RVMIG_RUN_DIR" | grep -E "^($spid|$rpid)\.xfer$")" ] || fail "a transfer file left behind"
 

@@ -8,25 +8,34 @@
 #   verbs  over verbs://$RVMIG_RXE_ADDR (soft-RoCE; needs xen-vm --rxe)
 #   pipe   over tcp, rvmig-recv -o - | xl restore /dev/stdin (no received
 #          file: xl reads the stream from a pipe while it arrives)
+#   top    (needs --top) an `xl save -c` checkpoint of the running guest moved
+#          over tcp while rvmig-top watches the transfer and the guest; no
+#          restore (tests/xen/xen_transfer_top.sh)
 #
-#   xen_rvmig_transfer.sh RVMIG_SEND RVMIG_RECV MODE...
+#   xen_rvmig_transfer.sh [--top RVMIG_TOP] RVMIG_SEND RVMIG_RECV MODE...
 . "$(dirname "$0")/xenlib.sh" || exit 1
+. "$(dirname "$0")/xen_transfer_top.sh" || exit 1
 set -u
+top=
+if [[ ${1:-} == --top ]]; then top=${2:?--top RVMIG_TOP}; shift 2; fi
 send=${1:?rvmig-send} recv=${2:?rvmig-recv}
 shift 2
-(($# > 0)) || { xen_err "usage: $0 RVMIG_SEND RVMIG_RECV tcp|verbs|pipe..."; exit 1; }
+(($# > 0)) || { xen_err "usage: $0 [--top RVMIG_TOP] RVMIG_SEND RVMIG_RECV tcp|verbs|pipe|top..."; exit 1; }
 t_start=$(xen_now)
 RPID=
 cleanup() {
+  top_cleanup
   [[ -n $RPID ]] && kill "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null
   xen_cleanup
 }
 trap cleanup EXIT
 xen_tmpdir || exit 1
 
-# start_recv URI OUTPUT LOG: rvmig-recv in the background; sets RPID, PORT.
+# start_recv URI OUTPUT LOG [OPTION...]: rvmig-recv in the background; sets
+# RPID, PORT.
 start_recv() {
   local uri=$1 out=$2 log=$3
+  shift 3
   xen_ready_open || return 1
   if [[ $out == - ]]; then
     # The pipe form: xl restore reads the stream as it arrives.
@@ -34,7 +43,7 @@ start_recv() {
         | xl restore /dev/stdin >"$XEN_TMP/restore.log" 2>&1
       echo "${PIPESTATUS[0]} ${PIPESTATUS[1]}" > "$XEN_TMP/pipe.status" ) &
   else
-    "$recv" -v --listen "$uri" -o "$out" --ready-file "$XEN_READY" --accept-timeout 120000 2>"$log" &
+    "$recv" -v --listen "$uri" -o "$out" --ready-file "$XEN_READY" --accept-timeout 120000 "$@" 2>"$log" &
   fi
   RPID=$!
   xen_ready_wait "$RPID" "$log" "rvmig-recv on $uri" || return 1
@@ -47,6 +56,15 @@ wait_ticks "$name" $((XEN_LAST_TICK + 1)) 30 || exit 1
 
 summary=()
 for mode in "$@"; do
+  if [[ $mode == top ]]; then
+    [[ -n $top ]] || { xen_err "mode top needs --top RVMIG_TOP"; exit 1; }
+    xen_note "=== mode top ==="
+    t0=$(xen_now)
+    top_mode "$name" "$top" || exit 1
+    assert_running "$name" || exit 1
+    summary+=("top: checkpoint, transfer and checks $(xen_elapsed "$t0")s")
+    continue
+  fi
   case $mode in
     tcp|pipe) scheme=tcp ;;
     verbs) scheme=verbs ;;
