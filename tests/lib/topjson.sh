@@ -14,7 +14,10 @@
 #                           after END (seconds since the epoch) and none of
 #                           those shows a transfer of a PID (exit 2 then)
 topjson_xfer() {
-	tail -n 2 "$1" | grep ']}$' | tail -n 1 | grep -o "{\"pid\":$2,[^{}]*}" || true
+	local l last=
+	while IFS= read -r l; do [[ $l == *']}' ]] && last=$l; done < <(tail -n 2 "$1")
+	[[ $last =~ \{\"pid\":$2,[^{}]*\} ]] && echo "${BASH_REMATCH[0]}"
+	return 0
 }
 topjson_field() {
 	[[ $1 =~ \"$2\":(\"[^\"]*\"|[^,}]*) ]] && echo "${BASH_REMATCH[1]}"

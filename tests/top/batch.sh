@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # unit.top.batch: rvmig-top -b against a sleeper and a busy loop.  The table
 # must carry its columns and one line per domain; --json must parse and show
-# the sleeper blocked and the busy loop on (or waiting for) a CPU.
+# the sleeper blocked and the busy loop on (or waiting for) a CPU; a
+# backend that cannot work here is refused with its reason.
 # Tolerances are wide: the build machine is shared and loaded.
 set -euo pipefail
 top=$1
@@ -64,4 +65,19 @@ grep -qE 'not a terminal|without curses' "$tmp/err"
 if "$top" -b -i 1 -p 0 2>"$tmp/err"; then echo "-p 0 accepted"; exit 1; fi
 if "$top" -b -i 1 -g /nonexistent-cgroup 2>"$tmp/err"; then echo "missing cgroup accepted"; exit 1; fi
 cat "$tmp/err"
+# --backend xen on this host (not dom0 of a Xen host): exit 1 and, at the
+# default verbosity, one line naming xen and why (the file or library that
+# failed), not just "Operation not supported".  RVMIG_HAVE_XENMON (from
+# CMake): whether the build has the xen backend at all.
+rc=0
+"$top" --backend xen -b -i 1 -d 0.1 >"$tmp/out" 2>"$tmp/err" || rc=$?
+cat "$tmp/err"
+[ "$rc" -eq 1 ] || { echo "--backend xen on a host without Xen: exit $rc, expected 1"; exit 1; }
+if [ "${RVMIG_HAVE_XENMON:-0}" = 1 ]; then
+	grep -E 'monitor backend xen cannot work on this host: .*(/sys/hypervisor/type|/proc/xen/capabilities|libxen|xc_)' "$tmp/err" ||
+		{ echo "--backend xen: no line naming xen and the cause"; exit 1; }
+else
+	grep -F 'no monitor backend called "xen" in this build' "$tmp/err" ||
+		{ echo "--backend xen: no line saying this build has no xen backend"; exit 1; }
+fi
 echo "batch test passed"
