@@ -2,6 +2,7 @@
 /* monitor.c - the monitor handle: backend choice, watches, sampling. */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,30 @@ static int open_backend(rvmig_ctx *ctx, const struct mon_backend_ops *ops, rvmig
 	return 0;
 }
 
+/* Whether the backend can work on this host (0) or not (a negative errno).
+ * Why not is logged with the backend's name: as an error when it was asked
+ * for by name, at info level when "auto" passes over it. */
+static int probe(rvmig_ctx *ctx, const struct mon_backend_ops *ops, bool named)
+{
+	char why[256] = "";
+	int rc;
+
+	if (!ops->probe_why) {
+		rc = ops->probe(ctx);
+		if (rc < 0 && named)
+			LOG_ERR(ctx, "monitor",
+				"monitor backend %s cannot work on this host: %s (the reason is"
+				" logged at info level)", ops->name, rvmig_strerror(rc));
+		return rc;
+	}
+	rc = ops->probe_why(ctx, why, sizeof(why));
+	if (rc < 0)
+		rvmig_logf(ctx, named ? RVMIG_LOG_ERROR : RVMIG_LOG_INFO, "monitor",
+			   "monitor backend %s cannot work on this host: %s", ops->name,
+			   why[0] ? why : rvmig_strerror(rc));
+	return rc;
+}
+
 RVMIG_API int rvmig_monitor_open(rvmig_ctx *ctx, const char *backend, rvmig_monitor **out)
 {
 	struct rvmig_monitor *mon;
@@ -51,11 +76,7 @@ RVMIG_API int rvmig_monitor_open(rvmig_ctx *ctx, const char *backend, rvmig_moni
 				backend);
 			rc = -ENOENT;
 		} else {
-			rc = ops->probe(ctx);
-			if (rc < 0)
-				LOG_ERR(ctx, "monitor",
-					"monitor backend %s cannot work on this host: %s (the reason is"
-					" logged just before)", ops->name, rvmig_strerror(rc));
+			rc = probe(ctx, ops, true);
 			if (rc == 0)
 				rc = open_backend(ctx, ops, mon);
 		}
@@ -63,7 +84,7 @@ RVMIG_API int rvmig_monitor_open(rvmig_ctx *ctx, const char *backend, rvmig_moni
 		for (size_t i = 0; mon_backend_table[i]; i++) {
 			const struct mon_backend_ops *ops = mon_backend_table[i];
 
-			if (ops->probe(ctx) < 0)
+			if (probe(ctx, ops, false) < 0)
 				continue;
 			rc = open_backend(ctx, ops, mon);
 			break;

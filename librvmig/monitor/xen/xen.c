@@ -24,9 +24,8 @@ static uint64_t clock_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Is this dom0 (or a control domain) of a Xen host?  The reason is logged
- * when not. */
-static int xen_here(struct rvmig_ctx *ctx)
+/* Is this dom0 (or a control domain) of a Xen host?  Why not in `why`. */
+static int xen_here(char *why, size_t len)
 {
 	char buf[64] = "";
 	FILE *f = fopen("/sys/hypervisor/type", "re");
@@ -37,7 +36,7 @@ static int xen_here(struct rvmig_ctx *ctx)
 		fclose(f);
 	}
 	if (strncmp(buf, "xen", 3)) {
-		LOG_INFO(ctx, "monitor", "xen backend: no Xen hypervisor here (/sys/hypervisor/type %s)",
+		snprintf(why, len, "no Xen hypervisor here (/sys/hypervisor/type %s)",
 			 f ? "does not say xen" : "missing");
 		return -ENOTSUP;
 	}
@@ -49,7 +48,7 @@ static int xen_here(struct rvmig_ctx *ctx)
 		fclose(f);
 	}
 	if (!strstr(buf, "control_d")) {
-		LOG_INFO(ctx, "monitor", "xen backend: this is not a control domain (%s)",
+		snprintf(why, len, "this is not a control domain (%s)",
 			 f ? "no control_d in /proc/xen/capabilities" :
 			     "no /proc/xen/capabilities: xenfs not mounted?");
 		return -ENOTSUP;
@@ -72,11 +71,12 @@ static void xen_close(struct mon_backend *b)
 	free(b);
 }
 
-static int xen_open_libs(struct rvmig_ctx *ctx, struct mon_backend **out)
+/* Opens the libraries and libxenctrl; why it cannot in `why`. */
+static int xen_open_libs(struct rvmig_ctx *ctx, struct mon_backend **out, char *why, size_t len)
 {
 	struct mon_backend *b;
 	xc_physinfo_t pi = { 0 };
-	int rc = xen_here(ctx);
+	int rc = xen_here(why, len);
 
 	if (rc < 0)
 		return rc;
@@ -84,20 +84,21 @@ static int xen_open_libs(struct rvmig_ctx *ctx, struct mon_backend **out)
 	if (!b)
 		return -ENOMEM;
 	b->ctx = ctx;
-	if ((rc = xen_lib_load(ctx, &b->lib)) < 0) {
+	if ((rc = xen_lib_load(&b->lib, why, len)) < 0) {
 		free(b);
 		return rc;
 	}
 	xen_logger_init(&b->log, ctx);
 	b->xch = b->lib.xc_interface_open(&b->log.vtable, &b->log.vtable, 0);
 	if (!b->xch) {
-		LOG_INFO(ctx, "monitor", "xen backend: xc_interface_open failed: %s (root needed)",
-			 strerror(errno));
+		snprintf(why, len,
+			 "xc_interface_open failed: %s (it needs root and the privcmd device,"
+			 " /dev/xen/privcmd: modprobe xen-privcmd)", strerror(errno));
 		xen_close(b);
 		return -ENOTSUP;
 	}
 	if (b->lib.xc_physinfo(b->xch, &pi) < 0) {
-		LOG_INFO(ctx, "monitor", "xen backend: xc_physinfo failed: %s", strerror(errno));
+		snprintf(why, len, "xc_physinfo failed: %s", strerror(errno));
 		xen_close(b);
 		return -ENOTSUP;
 	}
@@ -112,21 +113,26 @@ static int xen_open_libs(struct rvmig_ctx *ctx, struct mon_backend **out)
 	return 0;
 }
 
+/* Runs after a probe that passed: a failure here is the host changing in
+ * between, logged as such. */
 static int xen_open(struct rvmig_ctx *ctx, struct mon_backend **out)
 {
-	int rc = xen_open_libs(ctx, out);
+	char why[256] = "";
+	int rc = xen_open_libs(ctx, out, why, sizeof(why));
 
 	if (rc == 0)
 		xen_tbuf_open(*out);
+	else
+		LOG_ERR(ctx, "monitor", "xen backend: %s", why[0] ? why : strerror(-rc));
 	return rc;
 }
 
 /* The probe loads the libraries and opens libxenctrl; it leaves the trace
  * alone. */
-static int xen_probe(struct rvmig_ctx *ctx)
+static int xen_probe_why(struct rvmig_ctx *ctx, char *why, size_t len)
 {
 	struct mon_backend *b;
-	int rc = xen_open_libs(ctx, &b);
+	int rc = xen_open_libs(ctx, &b, why, len);
 
 	if (rc == 0)
 		xen_close(b);
@@ -311,7 +317,7 @@ static int xen_sample(struct mon_backend *b, const struct mon_raw *prev, struct 
 
 const struct mon_backend_ops mon_backend_xen = {
 	.name = "xen",
-	.probe = xen_probe,
+	.probe_why = xen_probe_why,
 	.open = xen_open,
 	.close = xen_close,
 	.sample = xen_sample,

@@ -111,9 +111,10 @@ struct mon_backend {
 };
 
 /* xenlib.c */
-/* Loads libxenctrl and libxenstat and resolves every call; -ENOTSUP (logged
- * at info level, saying which library or symbol) when that fails. */
-int xen_lib_load(struct rvmig_ctx *ctx, struct xen_lib *lib);
+/* Loads libxenctrl and libxenstat and resolves every call; -ENOTSUP when
+ * that fails, with the reason in `why` (which library or symbol, and the
+ * loader's message). */
+int xen_lib_load(struct xen_lib *lib, char *why, size_t len);
 void xen_lib_unload(struct xen_lib *lib);
 /* A xentoollog logger that hands libxenctrl's messages to ctx's logger
  * (errors as warnings, the rest at debug level). */

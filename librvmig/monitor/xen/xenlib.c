@@ -9,41 +9,42 @@
 #include "core/log.h"
 #include "monitor/xen/xen.h"
 
-static int open_lib(struct rvmig_ctx *ctx, const char *soname, void **out)
+static int open_lib(const char *soname, void **out, char *why, size_t len)
 {
 	/* RTLD_LOCAL: the symbols stay out of the program's namespace. */
 	*out = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
 	if (*out)
 		return 0;
-	LOG_INFO(ctx, "monitor", "xen backend: cannot load %s (this build needs Xen %s's): %s",
-		 soname, RVMIG_XEN_BUILD_VERSION, dlerror());
+	/* dlerror() names the file and says why (not found, wrong ELF class...) */
+	snprintf(why, len, "cannot load %s (this build needs Xen %s's): %s", soname,
+		 RVMIG_XEN_BUILD_VERSION, dlerror());
 	return -ENOTSUP;
 }
 
-static int resolve(struct rvmig_ctx *ctx, void *dl, const char *soname, const char *name,
-		   void **fn)
+static int resolve(void *dl, const char *soname, const char *name, void **fn, char *why,
+		   size_t len)
 {
 	*fn = dlsym(dl, name);
 	if (*fn)
 		return 0;
-	LOG_INFO(ctx, "monitor", "xen backend: %s has no %s", soname, name);
+	snprintf(why, len, "%s has no %s", soname, name);
 	return -ENOTSUP;
 }
 
-int xen_lib_load(struct rvmig_ctx *ctx, struct xen_lib *lib)
+int xen_lib_load(struct xen_lib *lib, char *why, size_t len)
 {
 	int rc;
 
 	memset(lib, 0, sizeof(*lib));
-	if ((rc = open_lib(ctx, RVMIG_XENCTRL_SONAME, &lib->xc_dl)) < 0 ||
-	    (rc = open_lib(ctx, RVMIG_XENSTAT_SONAME, &lib->xs_dl)) < 0)
+	if ((rc = open_lib(RVMIG_XENCTRL_SONAME, &lib->xc_dl, why, len)) < 0 ||
+	    (rc = open_lib(RVMIG_XENSTAT_SONAME, &lib->xs_dl, why, len)) < 0)
 		goto fail;
 	/* dlsym returns a data pointer; the function pointer is copied from
 	 * it, which POSIX guarantees to work. */
 #define XEN_RESOLVE(dl, so, f)                                             \
 	do {                                                               \
 		void *p_;                                                  \
-		if ((rc = resolve(ctx, lib->dl, so, #f, &p_)) < 0)         \
+		if ((rc = resolve(lib->dl, so, #f, &p_, why, len)) < 0)    \
 			goto fail;                                         \
 		memcpy(&lib->f, &p_, sizeof(lib->f));                      \
 	} while (0);
