@@ -27,6 +27,9 @@
 #     domain, memory, 1 vCPU) and Domain-0: one rvmig-top shows both panes;
 #   - both transfers are gone from the samples taken after the tools exit;
 #   - the received file is the checkpoint, byte for byte.
+# First, rvmig-top --backend xen run by user nobody in dom0 (the Xen
+# libraries load, the privcmd device does not open) must exit 1 with one
+# line naming xen, what failed and the errno text.
 # The guest has no vif and no disk (tests/harness/xen/guest.cfg.in): there
 # are no libxenstat network or VBD counters to check here.
 #
@@ -41,6 +44,25 @@ top_cleanup() {
 	TOP_PIDS=()
 }
 
+# top_refused RVMIG_TOP: the check as nobody.  A copy of rvmig-top and
+# librvmig in a directory nobody can reach (the build tree may not be).
+top_refused() {
+	local top=$1 u lib rc=0
+	u=$(mktemp -d /tmp/rvmig-top-nobody.XXXXXX) && chmod 755 "$u" || return 1
+	lib=$(ldd "$top" | awk '/librvmig/ { print $3 }')
+	cp "$top" "$lib" "$u/" || { rm -rf "$u"; xen_err "top: cannot copy $top and $lib"; return 1; }
+	setpriv --reuid=nobody --regid=nogroup --clear-groups env LD_LIBRARY_PATH="$u" \
+		"$u/$(basename "$top")" --backend xen -b -i 1 -d 0.5 >/dev/null 2>"$u/err" || rc=$?
+	sed 's/^/  nobody| /' "$u/err" >&2
+	if ((rc != 1)) ||
+		! grep -Eq 'monitor backend xen cannot work on this host: .*(xc_interface_open|/proc/xen|/dev/xen).*Permission denied' "$u/err"; then
+		rm -rf "$u"
+		xen_err "top: rvmig-top --backend xen as nobody exited $rc without one line naming xen, the call or file and the errno text"
+		return 1
+	fi
+	rm -rf "$u"
+}
+
 top_mode() {
 	local name=$1 top=$2
 	local ck=$XEN_TMP/$name.top.save got=$XEN_TMP/$name.top.recv json=$XEN_TMP/top.json
@@ -49,6 +71,7 @@ top_mode() {
 	# also moves the checkpoint: poll every 0.5 s, as rvmig-top samples.
 	local WAIT_FOR_POLL=0.5
 
+	top_refused "$top" || return 1
 	mkdir -p "$d" || return 1
 	t0=$(xen_now)
 	xl save -c "$name" "$ck" >"$d/save.log" 2>&1 || {

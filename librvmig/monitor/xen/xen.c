@@ -24,33 +24,36 @@ static uint64_t clock_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The first line of a small file (empty if none), or a negative errno. */
+static int first_line(const char *path, char *buf, size_t n)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = 0;
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)n, f))
+		buf[0] = 0;
+	fclose(f);
+	return 0;
+}
+
 /* Is this dom0 (or a control domain) of a Xen host?  Why not in `why`. */
 static int xen_here(char *why, size_t len)
 {
-	char buf[64] = "";
-	FILE *f = fopen("/sys/hypervisor/type", "re");
+	char buf[64];
+	int rc = first_line("/sys/hypervisor/type", buf, sizeof(buf));
 
-	if (f) {
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = 0;
-		fclose(f);
-	}
-	if (strncmp(buf, "xen", 3)) {
-		snprintf(why, len, "no Xen hypervisor here (/sys/hypervisor/type %s)",
-			 f ? "does not say xen" : "missing");
+	if (rc < 0 || strncmp(buf, "xen", 3)) {
+		snprintf(why, len, "no Xen hypervisor here (/sys/hypervisor/type: %s)",
+			 rc < 0 ? strerror(-rc) : "not xen");
 		return -ENOTSUP;
 	}
-	f = fopen("/proc/xen/capabilities", "re");
-	buf[0] = 0;
-	if (f) {
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = 0;
-		fclose(f);
-	}
-	if (!strstr(buf, "control_d")) {
-		snprintf(why, len, "this is not a control domain (%s)",
-			 f ? "no control_d in /proc/xen/capabilities" :
-			     "no /proc/xen/capabilities: xenfs not mounted?");
+	rc = first_line("/proc/xen/capabilities", buf, sizeof(buf));
+	if (rc < 0 || !strstr(buf, "control_d")) {
+		snprintf(why, len, "this is not a control domain (/proc/xen/capabilities: %s%s)",
+			 rc < 0 ? strerror(-rc) : "no control_d",
+			 rc == -ENOENT ? "; xenfs not mounted?" : "");
 		return -ENOTSUP;
 	}
 	return 0;
