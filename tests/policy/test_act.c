@@ -370,3 +370,43 @@ Test(act, xl_sched_output)
 	cr_assert_eq(act_xen_parse_sched("", 0, &w, &c), -ESRCH);
 	cr_assert_eq(act_xen_parse_sched("x 1 -5 0\n", 1, &w, &c), -ESRCH);
 }
+
+/* What xl 4.17 prints for `xl vcpu-list 1`. */
+Test(act, xl_vcpu_list_output)
+{
+	static const char text[] =
+		"Name                                ID  VCPU   CPU State   Time(s) Affinity (Hard / Soft)\n"
+		"Domain-0                             0     0    1   r--      40.1  all / all\n"
+		"a guest                              1     1    -   --p       0.0  all / all\n"
+		"a guest                              1     0    0   -b-       2.5  0 / all\n";
+	char hard[16];
+
+	cr_assert_eq(act_xen_parse_affinity(text, 1, hard, sizeof(hard)), 0);
+	cr_assert_str_eq(hard, "0");
+	cr_assert_eq(act_xen_parse_affinity(text, 0, hard, sizeof(hard)), 0);
+	cr_assert_str_eq(hard, "all");
+	cr_assert_eq(act_xen_parse_affinity(text, 2, hard, sizeof(hard)), -ESRCH);
+	cr_assert_eq(act_xen_parse_affinity(text, 1, hard, 1), -ENAMETOOLONG);
+	cr_assert_eq(act_xen_parse_affinity("g 1 0 0 -b- 2.5 0-1 all\n", 1, hard, sizeof(hard)), -ESRCH,
+		     "no \"/\" between hard and soft");
+}
+
+/* pin: a CPU list or "all"; compared as sets, "all" only with "all". */
+Test(act, pin_settings)
+{
+	struct act_setting a = { 0 }, b = { 0 };
+	char err[256];
+
+	snprintf(a.arg, sizeof(a.arg), "all");
+	cr_assert_eq(act_check(RVMIG_ACT_PIN, &a, err, sizeof(err)), 0);
+	snprintf(a.arg, sizeof(a.arg), "0,1");
+	snprintf(b.arg, sizeof(b.arg), "0-1");
+	cr_assert_eq(act_check(RVMIG_ACT_PIN, &a, err, sizeof(err)), 0);
+	cr_assert(act_same(RVMIG_ACT_PIN, &a, &b));
+	snprintf(b.arg, sizeof(b.arg), "all");
+	cr_assert(!act_same(RVMIG_ACT_PIN, &a, &b));
+	a.arg[0] = '\0';
+	cr_assert_eq(act_check(RVMIG_ACT_PIN, &a, err, sizeof(err)), -EINVAL);
+	snprintf(a.arg, sizeof(a.arg), "alll");
+	cr_assert_eq(act_check(RVMIG_ACT_PIN, &a, err, sizeof(err)), -EINVAL);
+}

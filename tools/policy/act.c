@@ -153,9 +153,13 @@ int act_check(enum rvmig_action_kind k, const struct act_setting *s, char *err, 
 			     ACT_XEN_WEIGHT_MAX);
 	case RVMIG_ACT_CREDIT_CAP:
 		return range(err, errlen, "credit cap (% of one CPU)", s->value, 0, ACT_XEN_CAP_MAX);
+	case RVMIG_ACT_PIN:
+		if (!strcmp(s->arg, "all"))
+			return 0;
+		/* fall through */
 	case RVMIG_ACT_CG_CPUSET:
 		if (!s->arg[0]) {
-			snprintf(err, errlen, "cpuset: an empty CPU list");
+			snprintf(err, errlen, "%s: an empty CPU list", rvmig_action_kind_name(k));
 			return -EINVAL;
 		}
 		return act_cpulist_parse(s->arg, mask, err, errlen);
@@ -171,7 +175,9 @@ int act_same(enum rvmig_action_kind k, const struct act_setting *want, const str
 	uint64_t a[ACT_CPUS_MAX / 64], b[ACT_CPUS_MAX / 64];
 	char e[8];
 
-	if (k == RVMIG_ACT_CG_CPUSET) {
+	if (k == RVMIG_ACT_PIN && (!strcmp(want->arg, "all") || !strcmp(got->arg, "all")))
+		return !strcmp(want->arg, got->arg);
+	if (k == RVMIG_ACT_CG_CPUSET || k == RVMIG_ACT_PIN) {
 		if (act_cpulist_parse(want->arg, a, e, sizeof(e)) ||
 		    act_cpulist_parse(got->arg, b, e, sizeof(e)))
 			return 0;
@@ -205,8 +211,10 @@ const char *act_format(enum rvmig_action_kind k, const struct act_setting *s, ch
 			snprintf(buf, len, "cap %" PRId64 "%%", s->value);
 		break;
 	case RVMIG_ACT_CG_CPUSET:
+	case RVMIG_ACT_PIN:
 		rvmig_text_escape(esc, sizeof(esc), s->arg, strlen(s->arg));
-		snprintf(buf, len, "cpus %s", s->arg[0] ? esc : "(the parent's)");
+		snprintf(buf, len, "%s %s", k == RVMIG_ACT_PIN ? "pcpus" : "cpus",
+			 s->arg[0] ? esc : "(the parent's)");
 		break;
 	default: snprintf(buf, len, "%" PRId64, s->value); break;
 	}

@@ -55,7 +55,9 @@ struct act_target {
  * enum rvmig_action_kind (CG_CPU_MAX: CPUs x 1e6, or
  * ACT_CPU_MAX_UNLIMITED; CG_CPU_WEIGHT: cgroup v2 cpu.weight units,
  * converted to v1 cpu.shares as weight x 1024 / 100); arg: the CPU list of
- * CG_CPUSET ("0-1,3"; "" only as an old v2 setting: the parent's). */
+ * CG_CPUSET ("0-1,3"; "" only as an old v2 setting: the parent's) and of PIN
+ * (a Xen domain's hard affinity, all its vCPUs: a list or "all"; read back
+ * as xl prints vCPU 0's, where a full set may read "all"). */
 struct act_setting {
 	int64_t value;
 	char arg[ACT_ARG_MAX];

@@ -2,8 +2,10 @@
 /*
  * act_xen.c - the Xen actuator (act.h): a domain's weight and cap under the
  * credit2 scheduler (or credit, where the domain's pool runs that), through
- * `xl sched-credit2 -d DOMID [-w W | -c C]`, run with an argv (no shell),
- * stdin closed and a deadline (ACT_XL_DEADLINE_MS).
+ * `xl sched-credit2 -d DOMID [-w W | -c C]`, and the hard affinity of its
+ * vCPUs (`xl vcpu-pin DOMID all CPUS`, read back from `xl vcpu-list`), each
+ * xl run with an argv (no shell), stdin closed and a deadline
+ * (ACT_XL_DEADLINE_MS).
  *
  * Why xl and not libxenctrl: the monitor's loader of libxenctrl is internal
  * to the library, and the tools use only the public API; xl is what an
@@ -29,7 +31,8 @@
 
 static int handles(enum act_target_kind tk, enum rvmig_action_kind k)
 {
-	return tk == ACT_TARGET_XEN && (k == RVMIG_ACT_CREDIT_WEIGHT || k == RVMIG_ACT_CREDIT_CAP);
+	return tk == ACT_TARGET_XEN &&
+	       (k == RVMIG_ACT_CREDIT_WEIGHT || k == RVMIG_ACT_CREDIT_CAP || k == RVMIG_ACT_PIN);
 }
 
 static int64_t now_ms(void)
@@ -111,36 +114,65 @@ static int run_xl(char *const argv[], char *out, char *err, size_t errlen)
 	return -EIO;
 }
 
+/* The last n blank-separated fields of line (len bytes): their starts in
+ * f[0..n-1], NUL-terminated in buf.  0 or -1. */
+static int last_fields(const char *line, size_t len, char *buf, size_t cap, char **f, int n)
+{
+	char *p;
+
+	if (len >= cap)
+		return -1;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	p = buf + len;
+	for (int k = n - 1; k >= 0; k--) {
+		while (p > buf && p[-1] == ' ')
+			*--p = '\0';
+		while (p > buf && p[-1] != ' ')
+			p--;
+		if (!*p)
+			return -1;
+		f[k] = p;
+	}
+	return 0;
+}
+
 int act_xen_parse_sched(const char *text, long domid, int64_t *weight, int64_t *cap)
 {
-	const char *line = text;
-
 	/* "Name   ID Weight  Cap" then one line per domain; the name may
 	 * hold anything but a newline, so the last three fields are read. */
-	while (line && *line) {
+	for (const char *line = text; line && *line;) {
 		const char *nl = strchr(line, '\n');
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		char buf[512];
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[512], *f[3];
 		long long id, w, c;
-		char *p;
-		int k = 0;
 
-		if (len < sizeof(buf)) {
-			memcpy(buf, line, len);
-			buf[len] = '\0';
-			/* back over three blank-separated fields */
-			for (p = buf + len; p > buf && k < 3; k++) {
-				while (p > buf && p[-1] == ' ')
-					p--;
-				while (p > buf && p[-1] != ' ')
-					p--;
-			}
-			if (k == 3 && sscanf(p, "%lld %lld %lld", &id, &w, &c) == 3 && id == domid &&
-			    w >= 0 && c >= 0) {
-				*weight = w;
-				*cap = c;
-				return 0;
-			}
+		if (last_fields(line, n, buf, sizeof(buf), f, 3) == 0 && sscanf(f[0], "%lld", &id) == 1 &&
+		    sscanf(f[1], "%lld", &w) == 1 && sscanf(f[2], "%lld", &c) == 1 && id == domid &&
+		    w >= 0 && c >= 0) {
+			*weight = w;
+			*cap = c;
+			return 0;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return -ESRCH;
+}
+
+int act_xen_parse_affinity(const char *text, long domid, char *hard, size_t len)
+{
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[512], *f[8], *end;
+
+		/* ID VCPU CPU STATE TIME HARD / SOFT */
+		if (last_fields(line, n, buf, sizeof(buf), f, 8) == 0 && strtol(f[0], &end, 10) == domid &&
+		    !*end && !strcmp(f[1], "0") && !strcmp(f[6], "/")) {
+			if (strlen(f[5]) >= len)
+				return -ENAMETOOLONG;
+			strcpy(hard, f[5]);
+			return 0;
 		}
 		line = nl ? nl + 1 : NULL;
 	}
@@ -183,13 +215,37 @@ static int sched_read(long domid, const char **sched, int64_t *w, int64_t *c, ch
 	return rc;
 }
 
+static int pin_get(const struct act_target *t, struct act_setting *out, char *where,
+		   size_t wherelen, char *err, size_t errlen)
+{
+	char d[24], *text = malloc(XL_OUT_MAX);
+	char *argv[] = { "xl", "vcpu-list", d, NULL };
+	int rc;
+
+	if (!text) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(d, sizeof(d), "%ld", t->id);
+	snprintf(where, wherelen, "Xen domain %ld (xl vcpu-list, vCPU 0's hard affinity)", t->id);
+	rc = run_xl(argv, text, err, errlen);
+	if (rc == 0 && (rc = act_xen_parse_affinity(text, t->id, out->arg, sizeof(out->arg))) < 0)
+		snprintf(err, errlen, "xl vcpu-list %ld: no vCPU 0 of domain %ld in its output", t->id,
+			 t->id);
+	free(text);
+	return rc;
+}
+
 static int get(const struct act_target *t, enum rvmig_action_kind k, struct act_setting *out,
 	       char *where, size_t wherelen, char *err, size_t errlen)
 {
 	const char *sched = "?";
 	int64_t w, c;
-	int rc = sched_read(t->id, &sched, &w, &c, err, errlen);
+	int rc;
 
+	if (k == RVMIG_ACT_PIN)
+		return pin_get(t, out, where, wherelen, err, errlen);
+	rc = sched_read(t->id, &sched, &w, &c, err, errlen);
 	snprintf(where, wherelen, "Xen domain %ld (xl %s)", t->id, sched);
 	if (rc == 0)
 		out->value = k == RVMIG_ACT_CREDIT_WEIGHT ? w : c;
@@ -199,10 +255,10 @@ static int get(const struct act_target *t, enum rvmig_action_kind k, struct act_
 static int set(const struct act_target *t, enum rvmig_action_kind k, const struct act_setting *s,
 	       char *err, size_t errlen)
 {
-	const char *sched;
+	const char *sched = NULL;
 	int64_t w, c;
 	char d[24], v[24], *out;
-	int rc = sched_read(t->id, &sched, &w, &c, err, errlen);
+	int rc = k == RVMIG_ACT_PIN ? 0 : sched_read(t->id, &sched, &w, &c, err, errlen);
 
 	if (rc < 0)
 		return rc;
@@ -212,7 +268,12 @@ static int set(const struct act_target *t, enum rvmig_action_kind k, const struc
 	}
 	snprintf(d, sizeof(d), "%ld", t->id);
 	snprintf(v, sizeof(v), "%" PRId64, s->value);
-	{
+	if (k == RVMIG_ACT_PIN) {
+		/* hard affinity of every vCPU; the soft one left as it is */
+		char *argv[] = { "xl", "vcpu-pin", d, "all", (char *)s->arg, NULL };
+
+		rc = run_xl(argv, out, err, errlen);
+	} else {
 		char *argv[] = { "xl", (char *)sched, "-d", d,
 				 k == RVMIG_ACT_CREDIT_WEIGHT ? "-w" : "-c", v, NULL };
 

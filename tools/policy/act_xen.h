@@ -4,11 +4,17 @@
 #ifndef RVMIG_TOOLS_POLICY_ACT_XEN_H
 #define RVMIG_TOOLS_POLICY_ACT_XEN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Finds domain `domid`'s line ("NAME ID WEIGHT CAP", the name anything
  * without a newline) in NUL-terminated xl output and reads its weight and
  * cap.  0, or -ESRCH when no line has that id. */
 int act_xen_parse_sched(const char *text, long domid, int64_t *weight, int64_t *cap);
+
+/* Finds vCPU 0 of domain `domid` in `xl vcpu-list` output ("NAME ID VCPU
+ * CPU STATE TIME HARD / SOFT") and copies its hard affinity ("0-1", "all")
+ * into hard (len bytes).  0, -ESRCH (no such line), -ENAMETOOLONG. */
+int act_xen_parse_affinity(const char *text, long domid, char *hard, size_t len);
 
 #endif
