@@ -18,14 +18,17 @@
 #      capped, as domains with their run / blocked / wait shares.
 #   7. with RVMIG_POLICY: rvmig-policy --apply raises the guest's credit2
 #      cap under a CPU-share floor SLA, xl shows it, the monitor sees the
-#      effect (xen_apply.sh).
+#      effect; with ACT_RUN the actuator's weight and vCPU pinning are
+#      applied, seen by xl (and the pinning by the monitor) and undone
+#      (xen_apply.sh).
 # Every figure is printed.  Usage (in the VM):
-#   xen_monitor.sh MONITOR_DUMP RVMIG_TOP [RVMIG_POLICY]
+#   xen_monitor.sh MONITOR_DUMP RVMIG_TOP [RVMIG_POLICY [ACT_RUN]]
 . "$(dirname "$0")/xenlib.sh" || exit 1
 set -u
 dump=${1:?usage: xen_monitor.sh MONITOR_DUMP RVMIG_TOP}
 top=${2:?usage: xen_monitor.sh MONITOR_DUMP RVMIG_TOP}
 policy=${3:-}
+act_run=${4:-}
 . "$(dirname "$0")/xen_apply.sh" || exit 1
 t_start=$(xen_now)
 trap xen_cleanup EXIT
@@ -118,6 +121,9 @@ grep -h "scheduler trace" "$XEN_TMP"/*.err >&2 || true
 
 if [ -n "$policy" ]; then
   xen_apply_check "$name" "$domid" "$policy" "$dump" || fail=1
+fi
+if [ -n "$act_run" ]; then
+  xen_act_check "$name" "$domid" "$act_run" "$dump" || fail=1
 fi
 
 ((fail == 0)) || exit 1

@@ -45,7 +45,8 @@ const char pol_live_help[] =
 	"  --dwell S            the decider's minimum dwell (default 3)\n"
 	"  --cooldown S         per-domain cool-down after an action (default 30)\n"
 	"  --verify N           observations that judge an action (default 3)\n"
-	"  --settle N           observations skipped after an action (default 1)\n";
+	"  --settle N           observations skipped after an action (default 1)\n"
+	"  --once               stop once the first action is kept or rolled back\n";
 
 static volatile sig_atomic_t stop_flag;
 
@@ -95,7 +96,7 @@ int pol_live_opt(struct pol_live *l, int opt, const char *arg)
 	char err[512], *comma;
 	double v;
 
-	if (opt > POL_OPT_APPLY && opt <= POL_OPT_SETTLE)
+	if (opt > POL_OPT_APPLY && opt <= POL_OPT_ONCE)
 		l->given++;
 	switch (opt) {
 	case POL_OPT_APPLY: l->apply = 1; /* fall through */
@@ -131,6 +132,7 @@ int pol_live_opt(struct pol_live *l, int opt, const char *arg)
 			return -EINVAL;
 		l->verify_n = (unsigned)v;
 		return 1;
+	case POL_OPT_ONCE: l->once = 1; return 1;
 	case POL_OPT_SETTLE:
 		if (tool_num_opt("--settle", arg, 0, 100, &v) < 0 || v != floor(v))
 			return -EINVAL;
@@ -154,6 +156,7 @@ struct loop {
 	live_src *src;
 	/* the action being verified */
 	int verifying;
+	int done;                  /* --once and an action judged */
 	unsigned settle_left;
 	struct act_undo undo;
 	struct rvmig_verify_attr va;
@@ -240,6 +243,7 @@ static void verify_one(struct loop *lp, double observed)
 	if (r.verdict == RVMIG_VERDICT_PENDING)
 		return;
 	lp->verifying = 0;
+	lp->done = lp->l->once;
 	fprintf(lp->out,
 		"t=%.1f verify %s %s: %s: %s median %.3f of %u (before %.3f, predicted %.3f), "
 		"utility %.3f -> %.3f%s%s\n",
@@ -359,8 +363,9 @@ static int round_once(struct loop *lp)
 		fprintf(lp->out, "t=%.1f verify %s %s: no verdict: %u of %u observations in time; kept\n",
 			t_rel(lp), rvmig_action_kind_name(lp->kind), lp->name, lp->nwin, lp->l->verify_n);
 		lp->verifying = 0;
+		lp->done = lp->l->once;
 	}
-	if (!lp->verifying)
+	if (!lp->verifying && !lp->done)
 		return decide(lp);
 	return 0;
 }
@@ -413,7 +418,7 @@ int pol_live_run(const struct pol_live *l, FILE *out)
 		lp.name, rvmig_action_kind_name(lp.kind), metric(&lp),
 		l->sla.kind == RVMIG_SLA_FLOOR ? ">=" : "<=", l->sla.target, lp.share);
 	fflush(out);
-	while (rc == 0 && !stop_flag && (l->duration_s <= 0 || t_rel(&lp) < l->duration_s)) {
+	while (rc == 0 && !stop_flag && !lp.done && (l->duration_s <= 0 || t_rel(&lp) < l->duration_s)) {
 		struct timespec ts = { (time_t)l->interval_s,
 				       (long)((l->interval_s - floor(l->interval_s)) * 1e9) };
 

@@ -41,6 +41,7 @@ enum {
 	POL_OPT_COOLDOWN,
 	POL_OPT_VERIFY,
 	POL_OPT_SETTLE,
+	POL_OPT_ONCE,
 };
 
 #define POL_LIVE_LONGOPTS                                                      \
@@ -55,7 +56,8 @@ enum {
 	{ "dwell", required_argument, NULL, POL_OPT_DWELL },                   \
 	{ "cooldown", required_argument, NULL, POL_OPT_COOLDOWN },             \
 	{ "verify", required_argument, NULL, POL_OPT_VERIFY },                 \
-	{ "settle", required_argument, NULL, POL_OPT_SETTLE }
+	{ "settle", required_argument, NULL, POL_OPT_SETTLE },                 \
+	{ "once", no_argument, NULL, POL_OPT_ONCE }
 
 extern const char pol_live_help[];
 
@@ -74,6 +76,7 @@ struct pol_live {
 	double cooldown_s;         /* --cooldown, default 30 */
 	unsigned verify_n;         /* --verify N observations, default 3 */
 	unsigned settle_n;         /* --settle N observations skipped after an action, default 1 */
+	int once;                  /* --once: stop after the first action's verdict */
 };
 
 void pol_live_init(struct pol_live *l);
