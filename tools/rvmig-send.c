@@ -176,7 +176,8 @@ static void usage(FILE *f)
 		"it wrote and verified every byte (end-to-end digest).  The input must parse\n"
 		"as a Xen save stream unless --raw is given: an xl save file or xl migrate\n"
 		"data (xl header), a bare libxl v2 or a bare libxc v2/v3 stream, told apart\n"
-		"by its first bytes.\n\n"
+		"by its first bytes; after it, nothing or the message xl migrate sends\n"
+		"when the stream is through (a captured migration).\n\n"
 		"  --digest ALG        end-to-end digest: xxh128 (XXH3-128, default; compare\n"
 		"                      with `xxhsum -H2`) or sha256 (compare with sha256sum)\n"
 		"  --zero-min-pages N  elide runs of at least N all-zero pages (default 1:\n"
@@ -318,7 +319,8 @@ static int attempt_reset(struct sender *s)
 	sendpipe_fini(&s->sp);
 	s->got_resume = s->verdict = s->peer_closed = false;
 	if (!s->o->raw) {
-		struct rvmig_stream_attr pa = { .size = sizeof(pa), .start = RVMIG_STREAM_LAYER_AUTO };
+		struct rvmig_stream_attr pa = { .size = sizeof(pa), .start = RVMIG_STREAM_LAYER_AUTO,
+						.flags = RVMIG_STREAM_F_ALLOW_XL_GO };
 
 		if ((rc = rvmig_stream_parser_create(&pa, &s->parser))) {
 			tool_err("cannot create the stream parser: %s", rvmig_strerror(rc));

@@ -49,8 +49,9 @@
  *     want no copy at all feed the whole stream at once (an mmap()ed file)
  *     or large buffers (stats.pages_copied tells how often a copy happened:
  *     at most once per feed).
- *   - RVMIG_STREAM_ITEM_TRAILER: bytes after the libxl END, only with
- *     RVMIG_STREAM_F_ALLOW_TRAILING (otherwise they are an error).
+ *   - RVMIG_STREAM_ITEM_TRAILER: bytes after the final END, only with
+ *     RVMIG_STREAM_F_ALLOW_TRAILING, or xl migrate's go message with
+ *     RVMIG_STREAM_F_ALLOW_XL_GO (otherwise they are an error).
  *
  * Ownership and lifetime
  *   - rvmig_stream_feed() does not copy the buffer: the parser keeps the
@@ -133,7 +134,19 @@ enum {
 	/* Bytes after the final END are reported as RVMIG_STREAM_ITEM_TRAILER
 	 * items instead of failing with -RVMIG_ESTREAM. */
 	RVMIG_STREAM_F_ALLOW_TRAILING = 1u << 0,
+	/* After the final END, exactly the message `xl migrate` sends on its
+	 * data pipe once the stream is through, "domain is yours, you are
+	 * cleared to unpause" and its NUL (RVMIG_STREAM_XL_GO_LEN octets), is
+	 * reported as RVMIG_STREAM_ITEM_TRAILER items; any other trailing byte
+	 * is refused (naming its offset) and input that ends inside the
+	 * message is truncated.  Without the message the stream ends at its
+	 * END as usual.  (RVMIG_STREAM_F_ALLOW_TRAILING, if also set, takes
+	 * any bytes.) */
+	RVMIG_STREAM_F_ALLOW_XL_GO = 1u << 1,
 };
+
+#define RVMIG_STREAM_XL_GO_MSG "domain is yours, you are cleared to unpause"
+#define RVMIG_STREAM_XL_GO_LEN 44u /* the message and its NUL */
 
 struct rvmig_stream_attr {
 	size_t size;                 /* sizeof(struct rvmig_stream_attr) */

@@ -47,7 +47,7 @@ RVMIG_API int rvmig_stream_parser_create(const struct rvmig_stream_attr *attr,
 	}
 	if ((p->start > RVMIG_STREAM_LAYER_LIBXC && p->start != RVMIG_STREAM_LAYER_AUTO) ||
 	    p->max_rec_len > RVMIG_STREAM_REC_LENGTH_MAX ||
-	    (p->flags & ~(uint32_t)RVMIG_STREAM_F_ALLOW_TRAILING)) {
+	    (p->flags & ~(uint32_t)(RVMIG_STREAM_F_ALLOW_TRAILING | RVMIG_STREAM_F_ALLOW_XL_GO))) {
 		free(p);
 		return -EINVAL;
 	}
@@ -392,11 +392,14 @@ static int step(struct rvmig_stream_parser *p, struct rvmig_stream_item *it)
 					       "padding octet %zu is %#x, not zero", i, b[i]);
 		return finish_unit(p, it);
 	case PS_DONE:
-		if (!(p->flags & RVMIG_STREAM_F_ALLOW_TRAILING))
-			return stream_fail(p, p->off, "%zu byte(s) of trailing data after the final END record",
-				       p->in_len - p->in_pos);
-		stream_consume_ctl(p, p->in_len - p->in_pos);
-		return 0;
+		if (p->flags & RVMIG_STREAM_F_ALLOW_TRAILING) {
+			stream_consume_ctl(p, p->in_len - p->in_pos);
+			return 0;
+		}
+		if (p->flags & RVMIG_STREAM_F_ALLOW_XL_GO)
+			return stream_go_step(p);
+		return stream_fail(p, p->off, "%zu byte(s) of trailing data after the final END record",
+				   p->in_len - p->in_pos);
 	}
 	return stream_fail(p, p->off, "internal error: bad parser state %d", (int)p->st);
 }
@@ -470,7 +473,7 @@ RVMIG_API int rvmig_stream_finish(rvmig_stream_parser *p)
 	if (p->in_pos < p->in_len || p->run_len)
 		return -EBUSY;
 	if (p->st == PS_DONE)
-		return 0;
+		return stream_go_finish(p);
 	if (p->st == PS_PAGE)
 		return stream_fail(p, p->off,
 			       "stream truncated: input ends inside the page payload of pfn %#" PRIx64

@@ -67,6 +67,8 @@ struct rvmig_stream_parser {
 	uint8_t *pagebuf;
 	size_t page_have;
 
+	uint32_t go_have; /* octets of xl migrate's go message after the END */
+
 	struct rvmig_stream_stats s;
 	int err;
 	char errbuf[512];
@@ -84,6 +86,10 @@ int stream_body_done(struct rvmig_stream_parser *p);
 
 /* detect.c: PS_DETECT */
 int stream_detect_step(struct rvmig_stream_parser *p);
+
+/* go.c: PS_DONE with RVMIG_STREAM_F_ALLOW_XL_GO */
+int stream_go_step(struct rvmig_stream_parser *p);
+int stream_go_finish(struct rvmig_stream_parser *p);
 
 /* xl_header.c */
 int stream_xl_hdr_parse(struct rvmig_stream_parser *p, const uint8_t *b);

@@ -131,6 +131,27 @@ fixture_bare)
 	pipe_to_pipe "$W/libxc.bin"
 	[ "$(json_get "$W/txp.json" pages)" = 8192 ] || fail "bare libxc pipe: expected 8192 pages"
 	;;
+fixture_migrate)
+	# a captured `xl migrate` data pipe ends with xl's go message after the
+	# stream: moved as xl migrate-receive expects it (byte-identical, the
+	# message included), file and pipe; any other trailing bytes are refused
+	f=$(fixture RVMIG_FIXTURE_MIGRATE) || exit 1
+	[ "$(tail -c 44 "$f" | tr -d '\0')" = "domain is yours, you are cleared to unpause" ] ||
+		fail "the migration fixture does not end with xl's go message"
+	file_to_file "$f"
+	[ "$(json_get "$W/tx.json" pages)" = 8724 ] || fail "migration: expected 8724 pages"
+	pipe_to_pipe "$f"
+	{ head -c -44 "$f"; printf 'domain is yours, you are cleared to unpauze\0'; } >"$W/badgo.bin"
+	size=$(stat -c %s "$f")
+	start_recv rx "$W/refused.bin"
+	"$RVMIG_SEND" "$W/badgo.bin" "$(uri "$PORT")" 2>"$W/tx.err" && fail "other trailing data was sent"
+	wait_rc "$RPID"
+	[ "$rc" != 0 ] || fail "receiver exited 0 for a refused stream"
+	grep -q "offset $((size - 44)): .*not xl migrate's go message.*octet 41 differs (field at offset $((size - 3)))" "$W/tx.err" ||
+		fail "the refusal does not name the octet that differs and its offset"
+	no_final_file "$W/refused.bin"
+	no_temp_file "temporary file left behind"
+	;;
 raw)
 	# any bytes with --raw, an odd size; an empty file too.  Raw bytes have
 	# no pages: no summary speaks of them.

@@ -26,10 +26,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	/* First byte: start layer (bits 0-1: xl, libxl, libxc, detected) and
-	 * trailer flag (bit 7); second: chunking; the rest is the stream. */
+	/* First byte: start layer (bits 0-1: xl, libxl, libxc, detected),
+	 * go-message flag (bit 6), trailer flag (bit 7); second: chunking; the
+	 * rest is the stream. */
 	attr.start = starts[data[0] & 3];
-	attr.flags = data[0] & 0x80 ? RVMIG_STREAM_F_ALLOW_TRAILING : 0;
+	attr.flags = (data[0] & 0x80 ? RVMIG_STREAM_F_ALLOW_TRAILING : 0) |
+		     (data[0] & 0x40 ? RVMIG_STREAM_F_ALLOW_XL_GO : 0);
 	step = (uint8_t)(data[1] | 1);
 	data += 2;
 	size -= 2;

@@ -39,6 +39,11 @@ for fixture in "$top"/tests/fixtures/*.bin.zst; do
   { printf '\x00\x41'; zstd -dc "$fixture" | head -c 49152; } > "$seed" || true
 done
 printf '\x00\x01Xen saved domain, xl format\n \0 \r' > "$work/seed-stream/xl-magic"
+# The tail of the migration capture (END records, then xl's go message),
+# as an xl stream with the go-message flag (layer byte 0x40): the parser
+# will not reach it from the head, but the mutator splices it in.
+{ printf '\x40\x05'; zstd -dc "$top/tests/fixtures/xl-migrate-pvh-32M.bin.zst" | tail -c 256; } \
+  > "$work/seed-stream/xl-migrate-tail" || true
 # The same heads for detection (layer byte 3): the xl save, and its libxl
 # stream alone (after xl's header of 48 + optional_data_len octets).
 for fixture in "$top"/tests/fixtures/xl-save-*.bin.zst; do

@@ -282,3 +282,80 @@ Test(stream_detect, refused_as_soon_as_no_format_fits)
 	cr_assert_eq(rvmig_stream_start_layer(p), RVMIG_STREAM_LAYER_AUTO);
 	rvmig_stream_parser_destroy(p);
 }
+
+/* ---- xl migrate's go message after the stream ---- */
+
+static const struct rvmig_stream_attr auto_go = {
+	.size = sizeof(auto_go), .start = RVMIG_STREAM_LAYER_AUTO,
+	.flags = RVMIG_STREAM_F_ALLOW_XL_GO,
+};
+
+/* The migration fixture ends with the go message: accepted as a 44-octet
+ * trailer in any chunking, byte for byte. */
+Test(stream_detect, real_migration_with_its_go_message, .timeout = 280)
+{
+	size_t len;
+	uint8_t *buf = load("RVMIG_FIXTURE_MIGRATE", &len);
+	size_t chunks[] = { 1 << 20, 5, 4097 };
+
+	cr_assert_eq(memcmp(buf + len - RVMIG_STREAM_XL_GO_LEN, RVMIG_STREAM_XL_GO_MSG,
+			    RVMIG_STREAM_XL_GO_LEN), 0);
+	for (size_t i = 0; i < 3; i++) {
+		struct streamgen_replay r = { .attr = &auto_go, .chunk = chunks[i], .finish = true };
+
+		cr_assert_eq(streamgen_replay(buf, len, &r), 0);
+		cr_assert_eq(r.rc, 0, "chunk %zu: %s", chunks[i], r.error);
+		cr_assert_str_empty(r.violation, "%s", r.violation);
+		cr_assert_eq(r.rebuilt_len, len);
+		cr_assert(memcmp(r.rebuilt, buf, len) == 0);
+		cr_assert_eq(r.stats.trailer_bytes, RVMIG_STREAM_XL_GO_LEN);
+		cr_assert_eq(r.stats.pages, 8724);
+		streamgen_replay_free(&r);
+	}
+	free(buf);
+}
+
+static void go_refused(const struct streamgen_buf *b, const void *tail, size_t tail_len,
+		       size_t chunk, const char *want1, const char *want2)
+{
+	uint8_t *s = malloc(b->len + tail_len);
+	struct streamgen_replay r = { .attr = &auto_go, .chunk = chunk, .finish = true };
+
+	cr_assert_not_null(s);
+	memcpy(s, b->data, b->len);
+	memcpy(s + b->len, tail, tail_len);
+	cr_assert_eq(streamgen_replay(s, b->len + tail_len, &r), 0);
+	cr_assert_eq(r.rc, -RVMIG_ESTREAM, "accepted: %zu trailing octets", tail_len);
+	cr_assert(strstr(r.error, want1) && strstr(r.error, want2), "want \"%s\", \"%s\" in: %s",
+		  want1, want2, r.error);
+	streamgen_replay_free(&r);
+	free(s);
+}
+
+Test(stream_detect, only_the_go_message_may_follow)
+{
+	struct streamgen_opts o = { .nr_pfns = 40, .seed = 17 };
+	struct streamgen_buf b;
+	struct streamgen_expect e;
+	char go2[2 * RVMIG_STREAM_XL_GO_LEN];
+	char bad[RVMIG_STREAM_XL_GO_LEN];
+
+	build(&o, &b, &e);
+	/* nothing after the END: fine with the flag too */
+	auto_ok(b.data, b.len, RVMIG_STREAM_LAYER_XL, e.pages, 7, 0, "xl save, go flag");
+	/* a different message, cut where it differs */
+	memcpy(bad, RVMIG_STREAM_XL_GO_MSG, sizeof(bad));
+	bad[10] = 'Y';
+	go_refused(&b, bad, sizeof(bad), 1 << 20, "is not xl migrate's go message", "octet 10 differs");
+	go_refused(&b, bad, sizeof(bad), 3, "is not xl migrate's go message", "octet 10 differs");
+	/* the message without its NUL, or cut: truncated */
+	go_refused(&b, RVMIG_STREAM_XL_GO_MSG, RVMIG_STREAM_XL_GO_LEN - 1, 1 << 20, "truncated",
+		   "go message (43 of 44 octets)");
+	/* the message twice */
+	memcpy(go2, RVMIG_STREAM_XL_GO_MSG, RVMIG_STREAM_XL_GO_LEN);
+	memcpy(go2 + RVMIG_STREAM_XL_GO_LEN, RVMIG_STREAM_XL_GO_MSG, RVMIG_STREAM_XL_GO_LEN);
+	go_refused(&b, go2, sizeof(go2), 1 << 20, "44 byte(s) of trailing data after xl migrate's go",
+		   "");
+	streamgen_expect_free(&e);
+	streamgen_buf_free(&b);
+}

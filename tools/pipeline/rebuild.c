@@ -311,7 +311,8 @@ bool rebuild_msg(struct rebuild *r, const struct app_msg *m, uint64_t off)
 
 int rebuild_parser_create(struct rebuild *r)
 {
-	struct rvmig_stream_attr pa = { .size = sizeof(pa), .start = RVMIG_STREAM_LAYER_AUTO };
+	struct rvmig_stream_attr pa = { .size = sizeof(pa), .start = RVMIG_STREAM_LAYER_AUTO,
+					.flags = RVMIG_STREAM_F_ALLOW_XL_GO };
 
 	return rvmig_stream_parser_create(&pa, &r->parser);
 }

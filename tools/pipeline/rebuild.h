@@ -109,7 +109,8 @@ void rebuild_wait_hashed(struct rebuild *r, uint64_t upto);
 void rebuild_prefix(struct rebuild *r, const void *data, size_t len);
 /* Creates r->parser (its owner's to destroy): a verifying parser for a Xen
  * stream that starts at any of its three layers (xl header, libxl, libxc;
- * told apart by its first octets, as rvmig-send does).  0 or -errno. */
+ * told apart by its first octets, as rvmig-send does), followed by nothing
+ * or by xl migrate's go message.  0 or -errno. */
 int rebuild_parser_create(struct rebuild *r);
 /* Back to stream offset 0 (a new digest with `alg`, counters cleared,
  * error kept); the owner replaces the parser and rewinds the sink. */
