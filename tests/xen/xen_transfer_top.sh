@@ -71,7 +71,9 @@ top_mode() {
 	# also moves the checkpoint: poll every 0.5 s, as rvmig-top samples.
 	local WAIT_FOR_POLL=0.5
 
+	t0=$(xen_now)
 	top_refused "$top" || return 1
+	xen_time "top-refused(nobody)" "$(xen_elapsed "$t0")"
 	mkdir -p "$d" || return 1
 	t0=$(xen_now)
 	xl save -c "$name" "$ck" >"$d/save.log" 2>&1 || {
@@ -112,7 +114,9 @@ top_mode() {
 
 	# rvmig-top is up (its first line, after one interval) before anything
 	# starts, so that what follows measures the publishing, not its start.
+	t0=$(xen_now)
 	wait_for 60 test -s "$json" || { top_fail "rvmig-top printed nothing in 60 s"; return 1; }
+	xen_time "top-first-sample" "$(xen_elapsed "$t0")"
 	start_recv tcp://127.0.0.1:0 "$got" "$d/recv.log" --stats-json "$d/rstats" || return 1
 	rpid=$RPID
 	# 1. The waiting receiver shows, in state setup; then the sender.
@@ -176,6 +180,7 @@ top_mode() {
 	t_end=$(xen_now)
 	wait "$prod"
 
+	t0=$(xen_now)
 	# 4. Final counts: the checkpoint's size; the tool's own pages.
 	local k want mk tv
 	for o in "send:$end_s" "recv:$end_r"; do
@@ -227,6 +232,7 @@ top_mode() {
 	# 7. The move itself (cmp, not a hash: sha256 of 30 MB took 18 s in
 	# this TCG dom0, xen.monitor).
 	cmp -s "$ck" "$got" || { xen_err "top: the received checkpoint differs from the one sent"; fail=1; }
+	xen_time "top-checks(counts, samples, gone, cmp)" "$(xen_elapsed "$t0")"
 	rm -f "$ck" "$got"
 	((fail == 0))
 }
