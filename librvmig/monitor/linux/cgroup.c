@@ -187,6 +187,9 @@ struct walk {
  * directory descriptor, or AT_FDCWD to go by `dir`. */
 static int group_tasks(struct walk *wk, int dfd, const char *dir)
 {
+	/* Opened anew each sample, not kept (keptfd.h): a v1 task list read
+	 * again through the same descriptor may come from the kernel's cached
+	 * pid list of up to a second before. */
 	const char *list = wk->version == 2 ? "cgroup.threads" : "tasks";
 	long n = dfd == AT_FDCWD ? mon_read(&wk->b->ids, LX_IDS_MAX_BYTES, 0, "%s/%s", dir, list)
 				 : mon_read_at(&wk->b->ids, LX_IDS_MAX_BYTES, 0, dfd, "%s", list),
@@ -275,9 +278,14 @@ static long read_opt(struct mon_backend *b, const struct lx_cgroup *cg, const ch
 long lx_cg_read_opt(struct mon_backend *b, const struct lx_cgroup *cg, const char *dir,
 		    const char *file, unsigned flags)
 {
-	long n = cg->has_dfd && strcmp(dir, cg->dir) == 0
-			 ? mon_read_at(&b->buf, LX_SMALL_MAX_BYTES, flags, cg->dfd, "%s", file)
-			 : mon_read(&b->buf, LX_SMALL_MAX_BYTES, flags, "%s/%s", dir, file);
+	int rel = cg->has_dfd && strcmp(dir, cg->dir) == 0;
+	char path[PATH_MAX];
+	long n;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
+		return -ENAMETOOLONG;
+	n = kept_read(&b->kept, &b->buf, LX_SMALL_MAX_BYTES, flags, path, rel ? cg->dfd : AT_FDCWD,
+		      rel ? file : NULL);
 
 	if (n == -EOPNOTSUPP)
 		return -ENOENT;

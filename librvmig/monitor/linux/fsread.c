@@ -25,7 +25,13 @@ static int grow(struct mon_buf *b, size_t want)
 	return 0;
 }
 
-long mon_read_fd(struct mon_buf *b, int fd, size_t cap, unsigned flags)
+/* read(), or pread() at the bytes already read when `positional`. */
+static ssize_t rd(int fd, void *p, size_t n, size_t at, int positional)
+{
+	return positional ? pread(fd, p, n, (off_t)at) : read(fd, p, n);
+}
+
+static long read_fd(struct mon_buf *b, int fd, size_t cap, unsigned flags, int positional)
 {
 	size_t len = 0;
 	int rc;
@@ -45,7 +51,7 @@ long mon_read_fd(struct mon_buf *b, int fd, size_t cap, unsigned flags)
 		if (len >= cap) {
 			char more;
 
-			n = read(fd, &more, 1);
+			n = rd(fd, &more, 1, len, positional);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0)
@@ -62,7 +68,7 @@ long mon_read_fd(struct mon_buf *b, int fd, size_t cap, unsigned flags)
 		room = b->size - 1 - len;
 		if (room > cap - len)
 			room = cap - len;
-		n = read(fd, b->p + len, room);
+		n = rd(fd, b->p + len, room, len, positional);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -75,6 +81,16 @@ long mon_read_fd(struct mon_buf *b, int fd, size_t cap, unsigned flags)
 	}
 	b->p[len] = '\0';
 	return (long)len;
+}
+
+long mon_read_fd(struct mon_buf *b, int fd, size_t cap, unsigned flags)
+{
+	return read_fd(b, fd, cap, flags, 0);
+}
+
+long mon_pread_fd(struct mon_buf *b, int fd, size_t cap, unsigned flags)
+{
+	return read_fd(b, fd, cap, flags, 1);
 }
 
 static long read_path(struct mon_buf *b, size_t cap, unsigned flags, int dirfd, const char *fmt,

@@ -34,6 +34,9 @@ long mon_read_at(struct mon_buf *b, size_t cap, unsigned flags, int dirfd, const
 
 /* The same for a file already open on fd (read from where it stands). */
 long mon_read_fd(struct mon_buf *b, int fd, size_t cap, unsigned flags);
+/* The same from offset 0 with pread(), the file position left alone: a
+ * seq_file (/proc, cgroup files) is formatted anew (keptfd.h). */
+long mon_pread_fd(struct mon_buf *b, int fd, size_t cap, unsigned flags);
 
 void mon_buf_free(struct mon_buf *b);
 

@@ -45,6 +45,7 @@ static int lx_open(struct rvmig_ctx *ctx, struct mon_backend **out)
 	b->tick_ns = hz > 0 ? 1000000000ull / (uint64_t)hz : 10000000ull;
 	b->page_size = sysconf(_SC_PAGESIZE) > 0 ? (uint64_t)sysconf(_SC_PAGESIZE) : 4096;
 	lx_netns_init(b);
+	kept_init(&b->kept, kept_default_max());
 	*out = b;
 	return 0;
 }
@@ -62,6 +63,7 @@ static void lx_close(struct mon_backend *b)
 	free(b->w);
 	mon_buf_free(&b->buf);
 	mon_buf_free(&b->ids);
+	kept_free(&b->kept);
 	free(b);
 }
 
@@ -148,6 +150,7 @@ static int lx_sample(struct mon_backend *b, const struct mon_raw *prev, struct m
 		d->mem_max = UINT64_MAX;
 		rc = w->kind == LX_PID ? lx_sample_pid(b, w, pd, d) : lx_sample_cgroup(b, w, pd, d);
 	}
+	kept_sweep(&b->kept);
 	return rc;
 }
 

@@ -15,6 +15,7 @@
 
 #include "monitor/backend.h"
 #include "monitor/linux/fsread.h"
+#include "monitor/linux/keptfd.h"
 #include "monitor/linux/parse.h"
 #include "monitor/linux/parse_dev.h"
 
@@ -93,6 +94,7 @@ struct mon_backend {
 	uint64_t page_size;   /* bytes, for /proc/PID/statm */
 	struct mon_buf buf;   /* file text, reused */
 	struct mon_buf ids;   /* a tasks list, reused */
+	struct kept_fds kept; /* per-domain files kept open (keptfd.h) */
 	/* The monitor's own network namespace, as /proc/self/ns/net reads
 	 * ("net:[INODE]"), when own_netns: domains in it get no interfaces. */
 	int own_netns;

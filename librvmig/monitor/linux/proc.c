@@ -2,6 +2,7 @@
 /* proc.c - threads and processes from /proc: schedstat, stat, statm. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,13 @@ int lx_add_task(struct mon_backend *b, struct mon_dom_raw *d, const struct mon_d
 		uint64_t tid, const char *dir)
 {
 	struct mon_task t = { .tid = tid };
-	long n = mon_read(&b->buf, LX_SMALL_MAX_BYTES, MON_READ_SHORT_EOF, "%s/schedstat", dir);
+	char path[64];
+	long n;
 	int rc;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/schedstat", dir) >= sizeof(path))
+		return -ENAMETOOLONG;
+	n = kept_read(&b->kept, &b->buf, LX_SMALL_MAX_BYTES, MON_READ_SHORT_EOF, path, AT_FDCWD, NULL);
 
 	if (vanished(n))
 		return 0;
@@ -91,8 +97,11 @@ int lx_pid_identity(struct mon_backend *b, int pid, char **comm, uint64_t *start
  * benchmark's 100 groups, status was the costliest file read). */
 static int read_rss(struct mon_backend *b, uint64_t pid, uint64_t *rss)
 {
-	long n = mon_read(&b->buf, LX_SMALL_MAX_BYTES, MON_READ_SHORT_EOF, "/proc/%llu/statm",
-			  (unsigned long long)pid);
+	char path[48];
+	long n;
+
+	snprintf(path, sizeof(path), "/proc/%llu/statm", (unsigned long long)pid);
+	n = kept_read(&b->kept, &b->buf, LX_SMALL_MAX_BYTES, MON_READ_SHORT_EOF, path, AT_FDCWD, NULL);
 
 	if (n < 0)
 		return (int)n;
