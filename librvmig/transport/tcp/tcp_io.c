@@ -123,11 +123,12 @@ int tcp_link_tx(struct tp_ep *ep, uint32_t li)
 
 	while (l->txq_head && !l->dead) {
 		struct iovec iov[TCP_MAX_IOV];
+		struct msghdr msg = { .msg_iov = iov };
 		int n = 0;
 		size_t skip;
 		ssize_t w;
 
-		/* Gather several queued frames into one writev. */
+		/* Gather several queued frames into one send. */
 		for (struct tcp_txop *op = l->txq_head; op && n < TCP_MAX_IOV - 2; op = op->next) {
 			skip = op == l->txq_head ? op->done : 0;
 			for (int i = 0; i < op->iovcnt; i++) {
@@ -141,7 +142,11 @@ int tcp_link_tx(struct tp_ep *ep, uint32_t li)
 				n++;
 			}
 		}
-		w = writev(l->fd, iov, n);
+		/* sendmsg with MSG_NOSIGNAL, not writev: a peer that reset the
+		 * connection must give EPIPE here, not a SIGPIPE that kills the
+		 * caller's process (a library cannot assume it is ignored). */
+		msg.msg_iovlen = (size_t)n;
+		w = sendmsg(l->fd, &msg, MSG_NOSIGNAL);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
