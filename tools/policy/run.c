@@ -90,7 +90,7 @@ size_t pol_run_host(pol_run *r, const char *name)
 	for (size_t i = 0; i < r->nh; i++)
 		if (!strcmp(r->h[i].name, name))
 			return i;
-	if (!(h = realloc(r->h, (r->nh + 1) * sizeof(*h))))
+	if (!(h = pol_grow(r->h, r->nh, &r->cap_h, sizeof(*h))))
 		return SIZE_MAX;
 	r->h = h;
 	h = &r->h[r->nh];
@@ -114,7 +114,7 @@ static struct tracked *track(pol_run *r, const struct pol_dom *d, size_t ci, dou
 		    !strcmp(t->tg.id, d->id))
 			return t;
 	}
-	if (!(t = realloc(r->t, (r->nt + 1) * sizeof(*t))))
+	if (!(t = pol_grow(r->t, r->nt, &r->cap_t, sizeof(*t))))
 		return NULL;
 	r->t = t;
 	t = &r->t[r->nt];

@@ -39,9 +39,9 @@ struct pol_run {
 	const struct pol_config *cfg;
 	rvmig_decider *dec;
 	struct tracked *t;
-	size_t nt;
+	size_t nt, cap_t;
 	struct host *h;
-	size_t nh;
+	size_t nh, cap_h;
 	int any_mig;
 	double last_mig;
 	struct pol_plan plan;
