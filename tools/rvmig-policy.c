@@ -20,6 +20,7 @@
 
 #include "common/cli.h"
 #include "policy/apply.h"
+#include "policy/apply_mig.h"
 #include "policy/config.h"
 #include "policy/observe.h"
 #include "policy/plan.h"
@@ -32,6 +33,7 @@ static void usage(FILE *f)
 		"       rvmig-policy --policy FILE --prometheus URL [OPTIONS]\n"
 		"       rvmig-policy --prometheus URL [OPTIONS]\n"
 		"       rvmig-policy --live|--apply --target T --sla S [OPTIONS]\n"
+		"       rvmig-policy --apply --policy FILE (--trace RECORD [--host NAME])...\n"
 		"With --policy: plans (dry run) what to do for the domains the policy file\n"
 		"names, from a recorded rvmig-top trace or from the last --span of a\n"
 		"Prometheus server's data: a reason for every decision, why nothing was done\n"
@@ -51,6 +53,8 @@ static void usage(FILE *f)
 		"  --step SECONDS     with --policy: its step (default 5)\n"
 		"  --timeout MS       per query, connect included (default 10000)\n"
 		"  --json             one JSON object on stdout\n"
+		"  --apply            with --policy: the plan's due migrations executed through\n"
+		"                     rvmig ([migration] transport, host NAME ADDRESS ...)\n"
 		"  --version, -h/--help\n"
 		"%s"
 		"Exit status: 0, 1 when an input could not be read (or the live loop\n"
@@ -146,6 +150,7 @@ struct args {
 	unsigned ntrace, nhost;
 	double at, timeout, span, step;
 	int json;
+	int apply; /* --apply with --policy: the plan's due migrations executed */
 };
 
 static int plan_main(const struct args *a)
@@ -177,6 +182,13 @@ static int plan_main(const struct args *a)
 		return rc == -EINVAL && !a->ntrace && strstr(err, "not an http") ? 2 : 1;
 	}
 	rc = print_plan(&plan, a->json);
+	if (rc == 0 && a->apply) {
+		/* so far the migrations: the other kinds stay planned only */
+		rc = pol_apply_plan_migrations(&cfg, &plan, a->json ? stderr : stdout);
+		if (rc >= 0)
+			fprintf(a->json ? stderr : stdout, "applied %d migration%s of the plan\n", rc,
+				rc == 1 ? "" : "s");
+	}
 	pol_plan_free(&plan);
 	pol_config_free(&cfg);
 	return rc < 0 ? 1 : 0;
@@ -277,6 +289,11 @@ int main(int argc, char **argv)
 				usage(stderr);
 			return 2;
 		}
+	}
+	if (live.apply && a.policy && !live.given) {
+		/* --apply --policy FILE: the plan, then its due migrations */
+		live.live = live.apply = 0;
+		a.apply = 1;
 	}
 	if (live.live && (a.url || a.policy || a.ntrace || optind != argc)) {
 		tool_err("%s", optind != argc ? "unexpected argument"

@@ -15,19 +15,15 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "policy/act.h"
+#include "policy/act_exec.h"
 #include "policy/act_xen.h"
-#include "tunnel/child.h"
 
 #define XL_OUT_MAX 65536
-#define XL_ERR_MAX 2048
 
 static int handles(enum act_target_kind tk, enum rvmig_action_kind k)
 {
@@ -35,83 +31,12 @@ static int handles(enum act_target_kind tk, enum rvmig_action_kind k)
 	       (k == RVMIG_ACT_CREDIT_WEIGHT || k == RVMIG_ACT_CREDIT_CAP || k == RVMIG_ACT_PIN);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Appends what fd has to buf (cap bytes, NUL kept); -1 into *fd at EOF. */
-static void drain(int *fd, char *buf, size_t *len, size_t cap)
-{
-	char scratch[4096];
-	ssize_t n = read(*fd, scratch, sizeof(scratch));
-
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		close(*fd);
-		*fd = -1;
-		return;
-	}
-	if (n < 0)
-		return;
-	if ((size_t)n > cap - 1 - *len)
-		n = (ssize_t)(cap - 1 - *len);
-	memcpy(buf + *len, scratch, (size_t)n);
-	*len += (size_t)n;
-	buf[*len] = '\0';
-}
-
 /* Runs argv; its stdout into out (XL_OUT_MAX).  0 when it exited 0 within
  * the deadline; else -errno with err holding the command, its status and
  * the first line of its stderr. */
 static int run_xl(char *const argv[], char *out, char *err, size_t errlen)
 {
-	struct child c;
-	char why[256], ebuf[XL_ERR_MAX], eesc[XL_ERR_MAX], cmd[256];
-	size_t olen = 0, elen = 0, n = 0;
-	int64_t deadline = now_ms() + ACT_XL_DEADLINE_MS;
-	int status = -1, rc;
-
-	out[0] = ebuf[0] = '\0';
-	for (int i = 0; argv[i] && n < sizeof(cmd) - 1; i++)
-		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%s%s", i ? " " : "", argv[i]);
-	if ((rc = child_spawn(&c, argv, why, sizeof(why))) < 0) {
-		snprintf(err, errlen, "%s: %s", cmd, why);
-		return rc;
-	}
-	child_close_stdin(&c);
-	while (c.out >= 0 || c.err >= 0) {
-		struct pollfd p[2] = { { c.out, POLLIN, 0 }, { c.err, POLLIN, 0 } };
-		int64_t left = deadline - now_ms();
-
-		if (left <= 0)
-			break;
-		if (poll(p, 2, (int)left) < 0 && errno != EINTR)
-			break;
-		if (c.out >= 0 && p[0].revents)
-			drain(&c.out, out, &olen, XL_OUT_MAX);
-		if (c.err >= 0 && p[1].revents)
-			drain(&c.err, ebuf, &elen, sizeof(ebuf));
-	}
-	while ((rc = child_reap(&c, &status)) == 0 && now_ms() < deadline) {
-		struct timespec ts = { 0, 20 * 1000000 };
-
-		nanosleep(&ts, NULL);
-	}
-	if (rc <= 0) {
-		child_kill(&c);
-		snprintf(err, errlen, "%s: no exit within %d ms (killed)", cmd, ACT_XL_DEADLINE_MS);
-		return -ETIMEDOUT;
-	}
-	child_kill(&c); /* closes what is left of the pipes */
-	if (status == 0)
-		return 0;
-	ebuf[strcspn(ebuf, "\n")] = '\0';
-	rvmig_text_escape(eesc, sizeof(eesc), ebuf, strlen(ebuf));
-	snprintf(err, errlen, "%s: exit status %d%s%s", cmd, status, eesc[0] ? ": " : "", eesc);
-	return -EIO;
+	return act_exec(argv, ACT_XL_DEADLINE_MS, out, XL_OUT_MAX, NULL, NULL, err, errlen);
 }
 
 /* The last n blank-separated fields of line (len bytes): their starts in
@@ -172,6 +97,31 @@ int act_xen_parse_affinity(const char *text, long domid, char *hard, size_t len)
 			if (strlen(f[5]) >= len)
 				return -ENAMETOOLONG;
 			strcpy(hard, f[5]);
+			return 0;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return -ESRCH;
+}
+
+int act_xen_parse_list(const char *text, const char *name, long *domid, char *state, size_t len)
+{
+	size_t nl_len = strlen(name);
+
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[512], *f[5], *end;
+		long id;
+
+		/* NAME ID MEM VCPUS STATE TIME */
+		if (n > nl_len && !strncmp(line, name, nl_len) && line[nl_len] == ' ' &&
+		    last_fields(line, n, buf, sizeof(buf), f, 5) == 0 &&
+		    (id = strtol(f[0], &end, 10)) >= 0 && !*end && f[0] > buf + nl_len) {
+			if (strlen(f[3]) >= len)
+				return -ENAMETOOLONG;
+			strcpy(state, f[3]);
+			*domid = id;
 			return 0;
 		}
 		line = nl ? nl + 1 : NULL;

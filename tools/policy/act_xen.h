@@ -17,4 +17,10 @@ int act_xen_parse_sched(const char *text, long domid, int64_t *weight, int64_t *
  * into hard (len bytes).  0, -ESRCH (no such line), -ENAMETOOLONG. */
 int act_xen_parse_affinity(const char *text, long domid, char *hard, size_t len);
 
+/* Finds domain `name`'s line in `xl list` output ("NAME ID MEM VCPUS
+ * STATE TIME", the name up to the first blank) and reads its id and state
+ * ("-b----").  0, -ESRCH (no such line), -ENAMETOOLONG (state longer than
+ * len - 1). */
+int act_xen_parse_list(const char *text, const char *name, long *domid, char *state, size_t len);
+
 #endif

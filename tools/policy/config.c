@@ -218,6 +218,68 @@ static int decider_key(struct parser *p, const char *key, const char *val)
 	return fail(p, -EINVAL, "unknown key \"%s\" in [decider]", key);
 }
 
+/* A program: a name without '/' is looked up in PATH when it runs, a path
+ * is taken relative to the file's directory. */
+static char *dup_prog(struct parser *p, const char *key, const char *s)
+{
+	return strchr(s, '/') ? dup_path(p, key, s) : dup_word(p, key, s, 255);
+}
+
+/* The executor's keys (act_migrate.h), checked as a whole at the end. */
+static int exec_key(struct parser *p, const char *key, const char *val)
+{
+	struct act_mig_cfg *e = &p->c->mig.exec;
+	struct act_mig_host *h;
+	char *t[MAX_TOKENS], *copy;
+	double v;
+	int n, rc = 0;
+
+	if (!strcmp(key, "transport")) {
+		free(e->transport);
+		return (e->transport = dup_word(p, key, val, 16)) ? 0 : -EINVAL;
+	}
+	if (!strcmp(key, "port")) {
+		if (num(p, key, val, 1, 65535, &v) || v != floor(v))
+			return fail(p, -EINVAL, "port: a whole number 1..65535");
+		e->port = (unsigned)v;
+		return 0;
+	}
+	if (!strcmp(key, "tunnel") || !strcmp(key, "rvmig_save") || !strcmp(key, "rvmig_recv") ||
+	    !strcmp(key, "key_file")) {
+		char **dst = key[0] == 't' ? &e->tunnel : key[0] == 'k' ? &e->key_file
+			     : key[6] == 's'                         ? &e->save
+								     : &e->recv;
+
+		free(*dst);
+		*dst = key[0] == 'k' ? dup_path(p, key, val) : dup_prog(p, key, val);
+		return *dst ? 0 : -EINVAL;
+	}
+	if (!strcmp(key, "deadline_margin"))
+		return num(p, key, val, 1, 1000, &e->margin);
+	if (!strcmp(key, "deadline_min") || !strcmp(key, "deadline_max"))
+		return duration(p, key, val, 86400, !strcmp(key, "deadline_min") ? &e->min_s : &e->max_s);
+	if (strcmp(key, "host"))
+		return fail(p, -EINVAL, "unknown key \"%s\" in [migration]", key);
+	if (e->nhosts == ACT_MIG_HOSTS_MAX)
+		return fail(p, -E2BIG, "host: more than %d hosts", ACT_MIG_HOSTS_MAX);
+	if (!(copy = strdup(val)) || !(h = realloc(e->hosts, (e->nhosts + 1) * sizeof(*h)))) {
+		free(copy);
+		return fail(p, -ENOMEM, "out of memory");
+	}
+	e->hosts = h;
+	h = &e->hosts[e->nhosts];
+	memset(h, 0, sizeof(*h));
+	if ((n = split(copy, t, MAX_TOKENS)) != 2)
+		rc = fail(p, -EINVAL, "host: expected NAME ADDRESS (the plan's host and where its "
+			  "rvmigd listens)");
+	else if (!(h->name = dup_word(p, "host NAME", t[0], 255)) ||
+		 !(h->addr = dup_word(p, "host ADDRESS", t[1], 255)))
+		rc = -EINVAL;
+	free(copy);
+	e->nhosts++; /* freed with the rest even when half filled */
+	return rc;
+}
+
 static int migration_key(struct parser *p, const char *key, const char *val)
 {
 	struct pol_migration_cfg *m = &p->c->mig;
@@ -259,7 +321,7 @@ static int migration_key(struct parser *p, const char *key, const char *val)
 		return num(p, key, val, 1, 1e15, &m->memory);
 	if (!strcmp(key, "dirty_rate"))
 		return num(p, key, val, 0, 1e13, &m->dirty_rate);
-	return fail(p, -EINVAL, "unknown key \"%s\" in [migration]", key);
+	return exec_key(p, key, val);
 }
 
 static int sla_key(struct parser *p, char *val, struct pol_domain_cfg *d)
@@ -548,6 +610,13 @@ int pol_config_parse(const char *text, size_t len, const char *path, struct pol_
 		rc = fail(&p, -EINVAL, "[migration] bandwidth and calibrate both given: one says "
 			  "what the link does");
 	}
+	if (!rc && (rc = act_mig_cfg_check(&out->mig.exec, err, errlen)) < 0) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", err);
+		p.line = 0;
+		rc = fail(&p, rc, "[migration] %s", msg);
+	}
 	if (!rc && out->mig.fill > out->mig.overload) {
 		p.line = 0;
 		rc = fail(&p, -EINVAL, "[migration] fill must not be above overload");
@@ -577,5 +646,6 @@ void pol_config_free(struct pol_config *c)
 	free(c->path);
 	free(c->mig.calib_path);
 	free(c->mig.calib_transport);
+	act_mig_cfg_free(&c->mig.exec);
 	memset(c, 0, sizeof(*c));
 }

@@ -23,6 +23,8 @@
 
 #include <rvmig.h>
 
+#include "policy/act_migrate.h"
+
 #define POL_CONFIG_MAX_BYTES (1u << 20)
 #define POL_CONFIG_MAX_LINE 4096
 #define POL_CONFIG_MAX_DOMAINS 256
@@ -75,6 +77,9 @@ struct pol_migration_cfg {
 	double calib_rel_err;     /* the worst |predicted - measured| / measured */
 	double memory;            /* default memory of a domain, bytes (default 1 GiB) */
 	double dirty_rate;        /* default dirty rate, bytes/s (default 0) */
+	/* how --apply executes a migration: transport, port, tunnel,
+	 * rvmig_save, rvmig_recv, key_file, host NAME ADDRESS, deadline_* */
+	struct act_mig_cfg exec;
 };
 
 struct pol_config {

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The migration executor's parts that need no Xen (tools/policy/
+ * act_migrate.h, act_exec.h): its settings checked before anything runs
+ * (xl hands the tunnel command to sh -c), the deadline from the planner's
+ * prediction, the tunnel command and the host's address, the refusal of
+ * Linux targets, the parser of `xl list`, the policy file's [migration]
+ * keys, and act_exec() running real processes: lines handed on as they
+ * arrive, the exit status and first stderr line in the error, a command
+ * killed at its deadline.  The executor against real Xen is the Xen tier's
+ * xen.policy_migrate (tests/xen/xen_policy_migrate.sh).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "policy/act_exec.h"
+#include "policy/act_migrate.h"
+#include "policy/act_xen.h"
+#include "policy/config.h"
+
+static struct act_mig_host hosts[] = {
+	{ "dom0-a", "10.0.0.1" },
+	{ "idle", "127.0.0.1" },
+};
+
+static struct act_mig_cfg cfg_ok(void)
+{
+	return (struct act_mig_cfg){ .transport = "tcp", .port = 7600,
+				     .tunnel = "/usr/local/bin/rvmig-tunnel",
+				     .key_file = "/etc/rvmig/k.key", .hosts = hosts, .nhosts = 2 };
+}
+
+Test(act_migrate, settings_checked)
+{
+	struct act_mig_host bad_addr[] = { { "b", "10.0.0.1;reboot" } };
+	struct act_mig_host twice[] = { { "a", "h1" }, { "a", "h2" } };
+	struct act_mig_cfg c = cfg_ok();
+	char err[512];
+
+	cr_assert_eq(act_mig_cfg_check(&c, err, sizeof(err)), 0, "%s", err);
+	c.transport = "udp";
+	cr_assert_eq(act_mig_cfg_check(&c, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "transport"), "%s", err);
+	c = cfg_ok();
+	c.tunnel = "rvmig-tunnel $(reboot)";
+	cr_assert_eq(act_mig_cfg_check(&c, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "tunnel") && strstr(err, "sh -c"), "%s", err);
+	c = cfg_ok();
+	c.key_file = "-k";
+	cr_assert_eq(act_mig_cfg_check(&c, err, sizeof(err)), -EINVAL, "%s", err);
+	c = cfg_ok();
+	c.hosts = bad_addr;
+	c.nhosts = 1;
+	cr_assert_eq(act_mig_cfg_check(&c, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "host b") && strstr(err, "not an address"), "%s", err);
+	c.hosts = twice;
+	c.nhosts = 2;
+	cr_assert_eq(act_mig_cfg_check(&c, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "given twice"), "%s", err);
+	c = cfg_ok();
+	c.margin = 0.5;
+	cr_assert_eq(act_mig_cfg_check(&c, err, sizeof(err)), -EINVAL);
+	c = cfg_ok();
+	c.min_s = 100;
+	c.max_s = 10;
+	cr_assert_eq(act_mig_cfg_check(&c, err, sizeof(err)), -EINVAL, "%s", err);
+}
+
+Test(act_migrate, deadline_from_prediction)
+{
+	struct act_mig_cfg c = cfg_ok();
+
+	cr_assert_float_eq(act_mig_deadline(&c, 10), ACT_MIG_MIN_S_DEFAULT, 1e-9);
+	cr_assert_float_eq(act_mig_deadline(&c, 100), 300, 1e-9);
+	cr_assert_float_eq(act_mig_deadline(&c, 0), ACT_MIG_MAX_S_DEFAULT, 1e-9);
+	cr_assert_float_eq(act_mig_deadline(&c, 1e6), ACT_MIG_MAX_S_DEFAULT, 1e-9);
+	c.margin = 2;
+	c.min_s = 5;
+	c.max_s = 50;
+	cr_assert_float_eq(act_mig_deadline(&c, 10), 20, 1e-9);
+	cr_assert_float_eq(act_mig_deadline(&c, 1), 5, 1e-9);
+	cr_assert_float_eq(act_mig_deadline(&c, -1), 50, 1e-9);
+}
+
+Test(act_migrate, tunnel_command_and_address)
+{
+	struct act_mig_cfg c = cfg_ok();
+	const char *addr = NULL;
+	char cmd[512], err[512];
+
+	cr_assert_eq(act_mig_tunnel_cmd(&c, "idle", cmd, sizeof(cmd), &addr, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_str_eq(cmd, "/usr/local/bin/rvmig-tunnel -v --uri-template tcp://%h:7600 "
+			      "--key-file /etc/rvmig/k.key");
+	cr_assert_str_eq(addr, "127.0.0.1");
+	c = (struct act_mig_cfg){ .hosts = hosts, .nhosts = 2 };
+	cr_assert_eq(act_mig_tunnel_cmd(&c, "dom0-a", cmd, sizeof(cmd), &addr, err, sizeof(err)), 0);
+	cr_assert_str_eq(cmd, "rvmig-tunnel -v --uri-template tcp://%h:7471");
+	cr_assert_str_eq(addr, "10.0.0.1");
+	cr_assert_eq(act_mig_tunnel_cmd(&c, "elsewhere", cmd, sizeof(cmd), &addr, err, sizeof(err)),
+		     -ENOENT);
+	cr_assert(strstr(err, "\"elsewhere\" has no address") && strstr(err, "dom0-a, idle"), "%s",
+		  err);
+	cr_assert_eq(act_mig_tunnel_cmd(&c, "idle", cmd, 20, &addr, err, sizeof(err)), -ENAMETOOLONG);
+}
+
+Test(act_migrate, linux_targets_refused)
+{
+	struct act_mig_cfg c = cfg_ok();
+	struct act_mig_req r = { .op = ACT_MIG_MIGRATE, .dest = "idle", .predicted_s = 5 };
+	struct act_mig_result res;
+	char err[512];
+
+	cr_assert_eq(act_target_parse("cgroup:/sys/fs/cgroup/web", &r.target, err, sizeof(err)), 0);
+	cr_assert_eq(act_mig_run(&c, &r, NULL, NULL, &res, err, sizeof(err)), -ENOTSUP);
+	cr_assert(strstr(err, "Linux has no migrate") && strstr(err, "cgroup:/sys/fs/cgroup/web"),
+		  "%s", err);
+	r.op = ACT_MIG_SAVE;
+	cr_assert_eq(act_target_parse("pid:42", &r.target, err, sizeof(err)), 0);
+	cr_assert_eq(act_mig_run(&c, &r, NULL, NULL, &res, err, sizeof(err)), -ENOTSUP);
+	cr_assert(strstr(err, "pid:42"), "%s", err);
+	r.op = 9;
+	cr_assert_eq(act_mig_run(&c, &r, NULL, NULL, &res, err, sizeof(err)), -ENOTSUP);
+	/* a restore without its URI, path and name */
+	r = (struct act_mig_req){ .op = ACT_MIG_RESTORE };
+	cr_assert_eq(act_mig_run(&c, &r, NULL, NULL, &res, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "restore: needs"), "%s", err);
+	/* a bad setting is refused before anything runs */
+	c.transport = "udp";
+	r = (struct act_mig_req){ .op = ACT_MIG_MIGRATE, .dest = "idle" };
+	act_target_parse("xen:3", &r.target, err, sizeof(err));
+	cr_assert_eq(act_mig_run(&c, &r, NULL, NULL, &res, err, sizeof(err)), -EINVAL);
+}
+
+Test(act_migrate, xl_list_output)
+{
+	const char *out = "Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
+			  "rvmig-pm-1                                  7   128     1     -b----       3.1\n"
+			  "rvmig-pm-10                                 9   128     1     r-----       0.4\n";
+	char st[16];
+	long id = -1;
+
+	cr_assert_eq(act_xen_parse_list(out, "rvmig-pm-1", &id, st, sizeof(st)), 0);
+	cr_assert_eq(id, 7);
+	cr_assert_str_eq(st, "-b----");
+	cr_assert_eq(act_xen_parse_list(out, "rvmig-pm-10", &id, st, sizeof(st)), 0);
+	cr_assert_eq(id, 9);
+	cr_assert_eq(act_xen_parse_list(out, "rvmig-pm", &id, st, sizeof(st)), -ESRCH);
+	cr_assert_eq(act_xen_parse_list(out, "rvmig-pm-1", &id, st, 3), -ENAMETOOLONG);
+	cr_assert_eq(act_xen_parse_list("", "x", &id, st, sizeof(st)), -ESRCH);
+}
+
+Test(act_migrate, policy_file_keys)
+{
+	static const char good[] = "[migration]\nbandwidth = 1e9\ntransport = verbs\nport = 7500\n"
+				   "tunnel = bin/rvmig-tunnel\nrvmig_save = rvmig-save\n"
+				   "key_file = /etc/rvmig/t.key\nhost idle = 127.0.0.1\n"
+				   "host = idle 127.0.0.1\nhost = dom0 10.1.2.3\n"
+				   "deadline_margin = 2\ndeadline_min = 30s\ndeadline_max = 10m\n";
+	struct pol_config c;
+	char err[512];
+
+	/* "host idle = ..." is not KEY = VALUE of a known key */
+	cr_assert_lt(pol_config_parse(good, sizeof(good) - 1, "/etc/p.conf", &c, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "p.conf:8:"), "%s", err);
+	{
+		char fixed[sizeof(good)];
+		char *l;
+
+		memcpy(fixed, good, sizeof(good));
+		l = strstr(fixed, "host idle = 127.0.0.1\n");
+		memset(l, '#', 1); /* a comment now */
+		cr_assert_eq(pol_config_parse(fixed, strlen(fixed), "/etc/p.conf", &c, err,
+					      sizeof(err)), 0, "%s", err);
+	}
+	cr_assert_str_eq(c.mig.exec.transport, "verbs");
+	cr_assert_eq(c.mig.exec.port, 7500);
+	cr_assert_str_eq(c.mig.exec.tunnel, "/etc/bin/rvmig-tunnel");
+	cr_assert_str_eq(c.mig.exec.save, "rvmig-save");
+	cr_assert_eq(c.mig.exec.nhosts, 2);
+	cr_assert_str_eq(c.mig.exec.hosts[1].name, "dom0");
+	cr_assert_str_eq(c.mig.exec.hosts[1].addr, "10.1.2.3");
+	cr_assert_float_eq(c.mig.exec.margin, 2, 1e-9);
+	cr_assert_float_eq(c.mig.exec.min_s, 30, 1e-9);
+	cr_assert_float_eq(c.mig.exec.max_s, 600, 1e-9);
+	pol_config_free(&c);
+
+	static const char *const bad[] = {
+		"[migration]\ntransport = udp\n",
+		"[migration]\nhost = a\n",
+		"[migration]\nhost = a 1.2.3.4;x\n",
+		"[migration]\nhost = a 1.2.3.4\nhost = a 1.2.3.5\n",
+		"[migration]\nport = 70000\n",
+		"[migration]\ndeadline_margin = 0.5\n",
+		"[migration]\nnonsense = 1\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_lt(pol_config_parse(bad[i], strlen(bad[i]), "p.conf", &c, err, sizeof(err)),
+			     0, "accepted: %s", bad[i]);
+		cr_assert(strstr(err, "p.conf"), "%s", err);
+	}
+}
+
+struct lines {
+	char got[8][64];
+	int fd[8];
+	int n;
+};
+
+static void collect(void *arg, int fd, const char *line)
+{
+	struct lines *l = arg;
+
+	if (l->n < 8) {
+		snprintf(l->got[l->n], sizeof(l->got[0]), "%s", line);
+		l->fd[l->n++] = fd;
+	}
+}
+
+Test(act_migrate, exec_lines_status_deadline)
+{
+	char *fail[] = { "sh", "-c", "echo one; printf 'p1\\rp2\\n'; echo oops >&2; exit 3", NULL };
+	char *ok[] = { "sh", "-c", "echo hello", NULL };
+	char *slow[] = { "sleep", "30", NULL };
+	char *none[] = { "/nonexistent/rvmig-no-such-program", NULL };
+	static const char *const want_out[] = { "one", "p1", "p2" };
+	struct lines l = { .n = 0 };
+	char out[64], err[512];
+	int64_t t0;
+
+	cr_assert_eq(act_exec(fail, 60000, out, sizeof(out), collect, &l, err, sizeof(err)), -EIO);
+	cr_assert(strstr(err, "exit status 3: oops"), "%s", err);
+	cr_assert_eq(l.n, 4);
+	/* stdout's lines in order ('\r' ends a progress line), stderr's apart */
+	for (int i = 0, k = 0; i < l.n; i++) {
+		if (l.fd[i] == 1) {
+			cr_assert_lt(k, 3);
+			cr_assert_str_eq(l.got[i], want_out[k]);
+			k++;
+		} else {
+			cr_assert_str_eq(l.got[i], "oops");
+		}
+	}
+	cr_assert_str_eq(out, "one\np1\rp2\n");
+	cr_assert_eq(act_exec(ok, 60000, out, sizeof(out), NULL, NULL, err, sizeof(err)), 0);
+	cr_assert_str_eq(out, "hello\n");
+	t0 = act_exec_now_ms();
+	cr_assert_eq(act_exec(slow, 300, NULL, 0, NULL, NULL, err, sizeof(err)), -ETIMEDOUT);
+	cr_assert(strstr(err, "no exit within 300 ms"), "%s", err);
+	cr_assert_lt(act_exec_now_ms() - t0, 29000, "sleep 30 was not killed at its deadline");
+	cr_assert_eq(act_exec(none, 1000, NULL, 0, NULL, NULL, err, sizeof(err)), -ENOENT, "%s", err);
+}

@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * act_migrate.c - the migration / save / restore executor (act_migrate.h):
+ * xl migrate through rvmig-tunnel, rvmig-save, rvmig-recv + xl restore, each
+ * run by act_exec() under a deadline derived from the planner's prediction,
+ * its lines timestamped as they arrive, the outcome checked with xl.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "policy/act_exec.h"
+#include "policy/act_migrate.h"
+#include "policy/act_xen.h"
+
+#define XL_OUT_MAX 65536
+#define TUNNEL_DEFAULT "rvmig-tunnel"
+#define SAVE_DEFAULT "rvmig-save"
+#define RECV_DEFAULT "rvmig-recv"
+
+/* What xl -vvv migrate prints at the moments that bound the downtime: the
+ * source libxl (DEBUG level) once the guest acknowledged the suspend, and
+ * the destination's xl migrate-receive once it unpaused the domain (xl
+ * 4.17 spells it "successsfully", so the common prefix is matched). */
+#define LINE_SUSPENDED "guest has suspended"
+#define LINE_STARTED "migration target: Domain started"
+#define LINE_DONE "Migration successful"
+
+/* Characters of a word that xl's `sh -c` takes literally. */
+static int shell_safe(const char *s)
+{
+	if (!*s || strlen(s) >= ACT_MIG_WORD_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      strchr("._/:%+=,@-", *s)))
+			return 0;
+	return 1;
+}
+
+/* An address: a DNS name, IPv4 or IPv6 literal; not an option. */
+static int addr_ok(const char *s)
+{
+	if (!*s || *s == '-' || strlen(s) >= ACT_MIG_WORD_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      strchr(".:-", *s)))
+			return 0;
+	return 1;
+}
+
+static const char *or_default(const char *s, const char *def)
+{
+	return s ? s : def;
+}
+
+static const char *shown(char *buf, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	rvmig_text_escape(buf, cap, s, n > 64 ? 64 : n);
+	return buf;
+}
+
+int act_mig_cfg_check(const struct act_mig_cfg *cfg, char *err, size_t errlen)
+{
+	const struct { const char *key, *val; } words[] = {
+		{ "tunnel", cfg->tunnel }, { "rvmig_save", cfg->save },
+		{ "rvmig_recv", cfg->recv }, { "key_file", cfg->key_file },
+	};
+	char b[300];
+
+	if (cfg->transport && strcmp(cfg->transport, "tcp") && strcmp(cfg->transport, "verbs")) {
+		snprintf(err, errlen, "transport: \"%s\" is not tcp or verbs",
+			 shown(b, sizeof(b), cfg->transport));
+		return -EINVAL;
+	}
+	if (cfg->port > 65535) {
+		snprintf(err, errlen, "port: %u is not 1..65535", cfg->port);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (words[i].val && (!shell_safe(words[i].val) || words[i].val[0] == '-')) {
+			snprintf(err, errlen,
+				 "%s: \"%s\" is not a path of 1..%d characters from "
+				 "A-Z a-z 0-9 . _ / : %% + = , @ - (xl runs it through sh -c)",
+				 words[i].key, shown(b, sizeof(b), words[i].val), ACT_MIG_WORD_MAX - 1);
+			return -EINVAL;
+		}
+	if ((cfg->margin && cfg->margin < 1) || cfg->min_s < 0 || cfg->max_s < 0 ||
+	    (cfg->min_s && cfg->max_s && cfg->min_s > cfg->max_s)) {
+		snprintf(err, errlen, "deadline: needs margin >= 1 and 0 < min <= max (margin %g, "
+			 "min %g s, max %g s)", cfg->margin, cfg->min_s, cfg->max_s);
+		return -EINVAL;
+	}
+	if (cfg->nhosts > ACT_MIG_HOSTS_MAX) {
+		snprintf(err, errlen, "host: more than %d hosts", ACT_MIG_HOSTS_MAX);
+		return -E2BIG;
+	}
+	for (size_t i = 0; i < cfg->nhosts; i++) {
+		const struct act_mig_host *h = &cfg->hosts[i];
+
+		if (!h->name || !*h->name || !h->addr || !addr_ok(h->addr)) {
+			snprintf(err, errlen, "host %s: \"%s\" is not an address (a DNS name, IPv4 or "
+				 "IPv6 literal)", shown(b, sizeof(b), h->name ? h->name : ""),
+				 h->addr ? shown(b + 150, 150, h->addr) : "");
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(cfg->hosts[j].name, h->name)) {
+				snprintf(err, errlen, "host %s: given twice", shown(b, sizeof(b), h->name));
+				return -EINVAL;
+			}
+	}
+	return 0;
+}
+
+double act_mig_deadline(const struct act_mig_cfg *cfg, double predicted_s)
+{
+	double margin = cfg->margin ? cfg->margin : ACT_MIG_MARGIN_DEFAULT;
+	double lo = cfg->min_s ? cfg->min_s : ACT_MIG_MIN_S_DEFAULT;
+	double hi = cfg->max_s ? cfg->max_s : ACT_MIG_MAX_S_DEFAULT;
+
+	if (lo > hi)
+		lo = hi;
+	if (!(predicted_s > 0) || !isfinite(predicted_s))
+		return hi;
+	return fmin(hi, fmax(lo, predicted_s * margin));
+}
+
+int act_mig_tunnel_cmd(const struct act_mig_cfg *cfg, const char *dest, char *cmd, size_t cmdlen,
+		       const char **addr, char *err, size_t errlen)
+{
+	const struct act_mig_host *h = NULL;
+	char b[300];
+	int n;
+
+	for (size_t i = 0; i < cfg->nhosts && !h; i++)
+		if (!strcmp(cfg->hosts[i].name, dest))
+			h = &cfg->hosts[i];
+	if (!h) {
+		size_t k = (size_t)snprintf(err, errlen, "destination host \"%s\" has no address: "
+					    "[migration] host lines name", shown(b, sizeof(b), dest));
+
+		for (size_t i = 0; i < cfg->nhosts && k < errlen; i++)
+			k += (size_t)snprintf(err + k, errlen - k, "%s %s", i ? "," : "",
+					      shown(b, sizeof(b), cfg->hosts[i].name));
+		if (!cfg->nhosts && k < errlen)
+			snprintf(err + k, errlen - k, " none");
+		return -ENOENT;
+	}
+	n = snprintf(cmd, cmdlen, "%s -v --uri-template %s://%%h:%u%s%s",
+		     or_default(cfg->tunnel, TUNNEL_DEFAULT), or_default(cfg->transport, "tcp"),
+		     cfg->port ? cfg->port : ACT_MIG_PORT_DEFAULT, cfg->key_file ? " --key-file " : "",
+		     cfg->key_file ? cfg->key_file : "");
+	if (n < 0 || (size_t)n >= cmdlen) {
+		snprintf(err, errlen, "the rvmig-tunnel command is longer than %zu bytes", cmdlen);
+		return -ENAMETOOLONG;
+	}
+	*addr = h->addr;
+	return 0;
+}
+
+void act_mig_cfg_free(struct act_mig_cfg *cfg)
+{
+	free(cfg->transport);
+	free(cfg->tunnel);
+	free(cfg->save);
+	free(cfg->recv);
+	free(cfg->key_file);
+	for (size_t i = 0; i < cfg->nhosts; i++) {
+		free(cfg->hosts[i].name);
+		free(cfg->hosts[i].addr);
+	}
+	free(cfg->hosts);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* ---- running ---- */
+
+struct exec_ctx {
+	act_mig_log_fn *log;
+	void *log_arg;
+	char what[512];   /* "migrate xen:3 (name) -> host2 (10.0.0.2)", escaped */
+	int64_t t0;       /* ms */
+	int64_t t_susp, t_up;
+	int done;         /* LINE_DONE seen */
+};
+
+__attribute__((format(printf, 3, 4)))
+static void say(struct exec_ctx *x, int verbose, const char *fmt, ...)
+{
+	char msg[1024], line[1600];
+	va_list ap;
+
+	if (!x->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(line, sizeof(line), "%s: +%.1fs %s", x->what,
+		 (double)(act_exec_now_ms() - x->t0) / 1000, msg);
+	x->log(x->log_arg, verbose, line);
+}
+
+/* A line of xl migrate / rvmig-save / rvmig-recv. */
+static void on_line(void *arg, int fd, const char *line)
+{
+	static const char *const milestones[] = {
+		"Ready to receive", "Transfer complete", "Giving target permission",
+		LINE_STARTED, LINE_DONE, "Savefile contains", "Restore successful", "verified",
+	};
+	struct exec_ctx *x = arg;
+	char esc[ACT_EXEC_LINE_MAX * 4 + 1];
+	int milestone = 0;
+
+	(void)fd;
+	if (strstr(line, LINE_SUSPENDED) && !x->t_susp) {
+		x->t_susp = act_exec_now_ms();
+		milestone = 1;
+	}
+	if (strstr(line, LINE_STARTED) && !x->t_up)
+		x->t_up = act_exec_now_ms();
+	if (strstr(line, LINE_DONE))
+		x->done = 1;
+	for (size_t i = 0; i < sizeof(milestones) / sizeof(milestones[0]) && !milestone; i++)
+		milestone = strstr(line, milestones[i]) != NULL;
+	rvmig_text_escape(esc, sizeof(esc), line, strlen(line));
+	say(x, !milestone, "| %s", esc);
+}
+
+/* `xl list NAME`: its id and state.  1 listed, 0 not (xl said so), -errno. */
+static int xl_list(const char *name, long *domid, char *state, size_t statelen, char *err,
+		   size_t errlen)
+{
+	char *argv[] = { "xl", "list", (char *)name, NULL }, *out = malloc(XL_OUT_MAX);
+	int rc;
+
+	if (!out) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = act_exec(argv, ACT_XL_DEADLINE_MS, out, XL_OUT_MAX, NULL, NULL, err, errlen);
+	if (rc == 0)
+		rc = act_xen_parse_list(out, name, domid, state, statelen) == 0 ? 1 : -EPROTO;
+	else if (rc == -EIO)
+		rc = 0; /* xl list exits 1 for a name it does not know */
+	if (rc == -EPROTO)
+		snprintf(err, errlen, "xl list %s: no line for the domain in its output", name);
+	free(out);
+	return rc;
+}
+
+/* The domain's name, from `xl domname ID`. */
+static int domname(long domid, char *name, size_t len, char *err, size_t errlen)
+{
+	char d[24], *argv[] = { "xl", "domname", d, NULL }, out[512];
+	int rc;
+
+	snprintf(d, sizeof(d), "%ld", domid);
+	if ((rc = act_exec(argv, ACT_XL_DEADLINE_MS, out, sizeof(out), NULL, NULL, err, errlen)) < 0)
+		return rc == -EIO ? -ESRCH : rc;
+	out[strcspn(out, "\n")] = '\0';
+	if (!*out || strlen(out) >= len || !shell_safe(out)) {
+		snprintf(err, errlen, "Xen domain %ld: its name is empty, longer than %zu bytes or "
+			 "holds characters other than A-Z a-z 0-9 . _ / : %% + = , @ -", domid, len - 1);
+		return -EINVAL;
+	}
+	snprintf(name, len, "%s", out);
+	return 0;
+}
+
+/* The destination is this very host: a loopback address or our name. */
+static int is_local(const char *addr)
+{
+	char me[256];
+
+	if (!strncmp(addr, "127.", 4) || !strcmp(addr, "::1") || !strcmp(addr, "localhost"))
+		return 1;
+	return gethostname(me, sizeof(me)) == 0 && (me[sizeof(me) - 1] = '\0', !strcmp(me, addr));
+}
+
+/* A state xl prints for a domain that runs: none of paused, shutdown,
+ * crashed, dying. */
+static int state_runs(const char *st)
+{
+	return !strpbrk(st, "pscd");
+}
+
+static int run_migrate(const struct act_mig_cfg *cfg, const struct act_mig_req *req,
+		       struct exec_ctx *x, struct act_mig_result *res, char *err, size_t errlen)
+{
+	char cmd[4 * ACT_MIG_WORD_MAX], d[24], state[16], e2[512];
+	const char *addr;
+	int64_t t1;
+	long id;
+	int rc;
+
+	if (!req->dest) {
+		snprintf(err, errlen, "migrate: no destination host");
+		return -EINVAL;
+	}
+	if ((rc = act_mig_tunnel_cmd(cfg, req->dest, cmd, sizeof(cmd), &addr, err, errlen)) < 0)
+		return rc;
+	snprintf(res->addr, sizeof(res->addr), "%s", addr);
+	snprintf(d, sizeof(d), "%ld", req->target.id);
+	snprintf(x->what, sizeof(x->what), "migrate xen:%ld (%s) -> %.64s (%s)", req->target.id,
+		 res->name, req->dest, addr);
+	say(x, 0, "over %s, predicted %.1f s, downtime %.3f s; deadline %.0f s; xl migrate -s \"%s\" %s %s",
+	    or_default(cfg->transport, "tcp"), req->predicted_s, req->predicted_downtime_s,
+	    res->deadline_s, cmd, d, addr);
+	{
+		char *argv[] = { "xl", "-vvv", "migrate", "-s", cmd, d, (char *)addr, NULL };
+
+		rc = act_exec(argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line, x, err,
+			      errlen);
+	}
+	t1 = act_exec_now_ms();
+	res->measured_s = (double)(t1 - x->t0) / 1000;
+	if (x->t_susp && x->t_up && x->t_up >= x->t_susp)
+		res->downtime_s = (double)(x->t_up - x->t_susp) / 1000;
+	if (rc < 0)
+		return rc;
+	if (!x->t_up || !x->done) {
+		snprintf(err, errlen, "xl migrate %s %s exited 0 but did not report %s",
+			 d, addr, !x->t_up ? "the domain started on the destination" : "success");
+		return -EIO;
+	}
+	res->local = is_local(addr);
+	rc = xl_list(res->name, &id, state, sizeof(state), e2, sizeof(e2));
+	if (rc < 0) {
+		snprintf(err, errlen, "after the migration: %s", e2);
+		return rc;
+	}
+	if (res->local) {
+		if (!rc || id == req->target.id || !state_runs(state)) {
+			snprintf(err, errlen, "after the migration to this host: domain %s %s", res->name,
+				 !rc ? "is gone"
+				 : id == req->target.id ? "still has its old id"
+							: "is not running (paused, shut down, crashed or dying)");
+			return -EIO;
+		}
+		res->new_domid = id;
+	} else if (rc) {
+		snprintf(err, errlen, "after the migration to %s: domain %s is still here (id %ld)", addr,
+			 res->name, id);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int run_save(const struct act_mig_cfg *cfg, const struct act_mig_req *req,
+		    struct exec_ctx *x, struct act_mig_result *res, char *err, size_t errlen)
+{
+	char d[24], state[16], e2[512];
+	long id;
+	int rc;
+
+	if (!req->uri || !shell_safe(req->uri) || req->uri[0] == '-') {
+		snprintf(err, errlen, "save: no receiver URI, or one with characters other than "
+			 "A-Z a-z 0-9 . _ / : %% + = , @ -");
+		return -EINVAL;
+	}
+	snprintf(d, sizeof(d), "%ld", req->target.id);
+	snprintf(x->what, sizeof(x->what), "save xen:%ld (%s) -> %.200s", req->target.id, res->name,
+		 req->uri);
+	say(x, 0, "predicted %.1f s; deadline %.0f s", req->predicted_s, res->deadline_s);
+	{
+		char *argv[] = { (char *)or_default(cfg->save, SAVE_DEFAULT), "-v", d, (char *)req->uri,
+				 cfg->key_file ? "--key-file" : NULL, cfg->key_file, NULL };
+
+		rc = act_exec(argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line, x, err,
+			      errlen);
+	}
+	res->measured_s = (double)(act_exec_now_ms() - x->t0) / 1000;
+	if (rc < 0)
+		return rc;
+	if ((rc = xl_list(res->name, &id, state, sizeof(state), e2, sizeof(e2))) != 0) {
+		snprintf(err, errlen, "after the save: %s", rc < 0 ? e2 : "the domain is still here");
+		return rc < 0 ? rc : -EIO;
+	}
+	return 0;
+}
+
+static int run_restore(const struct act_mig_cfg *cfg, const struct act_mig_req *req,
+		       struct exec_ctx *x, struct act_mig_result *res, char *err, size_t errlen)
+{
+	char state[16], e2[512];
+	int64_t left;
+	long id;
+	int rc;
+
+	if (!req->uri || !shell_safe(req->uri) || req->uri[0] == '-' || !req->path ||
+	    !*req->path || req->path[0] == '-' || !req->name || !shell_safe(req->name)) {
+		snprintf(err, errlen, "restore: needs a URI to listen on, a checkpoint path and the "
+			 "domain's name (A-Z a-z 0-9 . _ / : %% + = , @ -)");
+		return -EINVAL;
+	}
+	snprintf(res->name, sizeof(res->name), "%s", req->name);
+	snprintf(x->what, sizeof(x->what), "restore %s <- %.200s", req->name, req->uri);
+	say(x, 0, "predicted %.1f s; deadline %.0f s; checkpoint into %.200s", req->predicted_s,
+	    res->deadline_s, req->path);
+	{
+		char *argv[] = { (char *)or_default(cfg->recv, RECV_DEFAULT), "--listen",
+				 (char *)req->uri, "-o", (char *)req->path,
+				 cfg->key_file ? "--key-file" : NULL, cfg->key_file, NULL };
+
+		rc = act_exec(argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line, x, err,
+			      errlen);
+	}
+	left = (int64_t)(res->deadline_s * 1000) - (act_exec_now_ms() - x->t0);
+	if (rc == 0 && left <= 0) {
+		snprintf(err, errlen, "restore: the checkpoint arrived at the deadline");
+		rc = -ETIMEDOUT;
+	}
+	if (rc == 0) {
+		char *argv[] = { "xl", "restore", (char *)req->path, NULL };
+
+		say(x, 0, "checkpoint received; xl restore %.200s", req->path);
+		rc = act_exec(argv, left, NULL, 0, on_line, x, err, errlen);
+	}
+	res->measured_s = (double)(act_exec_now_ms() - x->t0) / 1000;
+	if (rc < 0)
+		return rc;
+	rc = xl_list(req->name, &id, state, sizeof(state), e2, sizeof(e2));
+	if (rc <= 0 || !state_runs(state)) {
+		snprintf(err, errlen, "after xl restore: %s", rc < 0 ? e2 : !rc ? "no such domain"
+							  : "the domain is not running");
+		return rc < 0 ? rc : -EIO;
+	}
+	res->new_domid = id;
+	return 0;
+}
+
+int act_mig_run(const struct act_mig_cfg *cfg, const struct act_mig_req *req, act_mig_log_fn *log,
+		void *log_arg, struct act_mig_result *res, char *err, size_t errlen)
+{
+	static const char *const ops[] = { "?", "migrate", "save", "restore" };
+	struct exec_ctx x = { .log = log, .log_arg = log_arg, .t0 = act_exec_now_ms() };
+	char tname[PATH_MAX + 16];
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->old_domid = res->new_domid = -1;
+	res->downtime_s = -1;
+	if (req->op < ACT_MIG_MIGRATE || req->op > ACT_MIG_RESTORE) {
+		snprintf(err, errlen, "no executor for operation %d", (int)req->op);
+		return -ENOTSUP;
+	}
+	if ((rc = act_mig_cfg_check(cfg, err, errlen)) < 0)
+		return rc;
+	res->deadline_s = act_mig_deadline(cfg, req->predicted_s);
+	if (req->op == ACT_MIG_RESTORE)
+		return run_restore(cfg, req, &x, res, err, errlen);
+	if (req->target.kind != ACT_TARGET_XEN) {
+		snprintf(err, errlen, "%s %s: Linux has no %s of a cgroup or process; only Xen domains "
+			 "(xen:DOMID) are %s", ops[req->op],
+			 act_target_name(&req->target, tname, sizeof(tname)), ops[req->op],
+			 req->op == ACT_MIG_MIGRATE ? "migrated" : "saved");
+		return -ENOTSUP;
+	}
+	res->old_domid = req->target.id;
+	if ((rc = domname(req->target.id, res->name, sizeof(res->name), err, errlen)) < 0)
+		return rc;
+	return req->op == ACT_MIG_MIGRATE ? run_migrate(cfg, req, &x, res, err, errlen)
+					  : run_save(cfg, req, &x, res, err, errlen);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * apply_mig.h - a plan's migrations carried out: each RVMIG_ACT_MIGRATE
+ * decision turned into a request for the executor (act_migrate.h) with the
+ * planner's predicted time and downtime, run, and its outcome logged as
+ * measured against predicted.  What rvmig-policy --apply --policy FILE
+ * does with a plan's due migrations.
+ */
+#ifndef RVMIG_TOOLS_POLICY_APPLY_MIG_H
+#define RVMIG_TOOLS_POLICY_APPLY_MIG_H
+
+#include <stdio.h>
+
+#include "policy/act_migrate.h"
+#include "policy/config.h"
+#include "policy/plan.h"
+
+/*
+ * Executes one MIGRATE decision of plan p (its target a Xen domain: kind
+ * "xen", id the domain id; anything else is refused, -ENOTSUP).  Log lines
+ * on out ("t=... migrate ..."), the commands' own lines at debug level
+ * (RVMIG_LOG=debug).  0, or -errno with the failure logged on out.
+ */
+int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
+			const struct pol_decision *d, FILE *out);
+
+/* Executes the plan's due MIGRATE decisions, one after another, in the
+ * order the planner gave each batch (the planner's concurrency k is logged,
+ * not used: one transfer at a time).  Other decisions are left alone.
+ * Returns how many ran, or the first failure's -errno. */
+int pol_apply_plan_migrations(const struct pol_config *cfg, const struct pol_plan *p, FILE *out);
+
+#endif
