@@ -30,28 +30,28 @@
 #define LINE_STARTED "migration target: Domain started"
 #define LINE_DONE "Migration successful"
 
-/* Characters of a word that xl's `sh -c` takes literally. */
-static int shell_safe(const char *s)
+/* 1..ACT_MIG_WORD_MAX-1 characters, each alphanumeric or in `extra`. */
+static int word_of(const char *s, const char *extra)
 {
 	if (!*s || strlen(s) >= ACT_MIG_WORD_MAX)
 		return 0;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      strchr("._/:%+=,@-", *s)))
+		      strchr(extra, *s)))
 			return 0;
 	return 1;
+}
+
+/* A word that xl's `sh -c` takes literally. */
+static int shell_safe(const char *s)
+{
+	return word_of(s, "._/:%+=,@-");
 }
 
 /* An address: a DNS name, IPv4 or IPv6 literal; not an option. */
 static int addr_ok(const char *s)
 {
-	if (!*s || *s == '-' || strlen(s) >= ACT_MIG_WORD_MAX)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      strchr(".:-", *s)))
-			return 0;
-	return 1;
+	return *s != '-' && word_of(s, ".:-");
 }
 
 static const char *or_default(const char *s, const char *def)
