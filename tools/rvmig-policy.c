@@ -22,6 +22,7 @@
 #include "policy/apply.h"
 #include "policy/apply_mig.h"
 #include "policy/config.h"
+#include "policy/follow.h"
 #include "policy/observe.h"
 #include "policy/plan.h"
 #include "policy/replay.h"
@@ -32,6 +33,8 @@ static void usage(FILE *f)
 		"Usage: rvmig-policy --policy FILE (--trace RECORD [--host NAME])... [--json]\n"
 		"       rvmig-policy --policy FILE --prometheus URL [OPTIONS]\n"
 		"       rvmig-policy --prometheus URL [OPTIONS]\n"
+		"       rvmig-policy --policy FILE --live|--apply (--watch SPEC... | --backend xen |\n"
+		"                    --prometheus URL --host INSTANCE) [OPTIONS]\n"
 		"       rvmig-policy --live|--apply --target T --sla S [OPTIONS]\n"
 		"       rvmig-policy --apply --policy FILE (--trace RECORD [--host NAME])...\n"
 		"With --policy: plans (dry run) what to do for the domains the policy file\n"
@@ -45,7 +48,12 @@ static void usage(FILE *f)
 		"  --trace FILE       replay an rvmig-top --record file, sample by sample; one\n"
 		"                     per host, replayed together\n"
 		"  --host NAME        the host of the trace in the same place (default: the\n"
-		"                     record's, else local); none or one per --trace\n"
+		"                     record's, else local); none or one per --trace; with\n"
+		"                     --policy --live/--apply: this host's name (default local;\n"
+		"                     with --prometheus its instance: only its domains are acted on)\n"
+		"  --watch SPEC       with --policy --live/--apply: a cgroup:PATH or pid:N the\n"
+		"                     monitor watches on this host (repeat)\n"
+		"  --backend B        the monitor's backend: linux (default) or xen (all domains)\n"
 		"  --prometheus URL   the server (http://HOST:PORT[/PREFIX])\n"
 		"  --window DURATION  PromQL range of the rates: 30s, 1m (default), 5m ...\n"
 		"  --at UNIXTIME      evaluate at that time instead of now\n"
@@ -143,11 +151,14 @@ static int print_plan(const struct pol_plan *p, int json)
 }
 
 #define MAX_TRACES 64
+#define MAX_WATCH POL_MON_MAX_WATCH
 
 struct args {
 	const char *url, *window, *policy;
 	const char *trace[MAX_TRACES], *host[MAX_TRACES];
 	unsigned ntrace, nhost;
+	const char *watch[MAX_WATCH], *backend;
+	unsigned nwatch;
 	double at, timeout, span, step;
 	int json;
 	int apply; /* --apply with --policy: the plan's due migrations executed */
@@ -194,6 +205,39 @@ static int plan_main(const struct args *a)
 	return rc < 0 ? 1 : 0;
 }
 
+/* --policy FILE --live | --apply: live states, decisions carried out. */
+static int follow_main(const struct args *a, const struct pol_live *l)
+{
+	struct pol_follow_attr fa = {
+		.window = a->window, .interval_s = l->interval_s, .duration_s = l->duration_s,
+		.once = l->once,
+		.exec = { .apply = l->apply, .host = a->nhost ? a->host[0] : "local",
+			  .verify_n = l->verify_n, .settle_n = l->settle_n, .out = stdout },
+	};
+	struct pol_config cfg;
+	char err[1024];
+	int rc;
+
+	if ((rc = pol_config_load(a->policy, &cfg, err, sizeof(err))) < 0) {
+		tool_err("--policy %s", err);
+		return rc == -ENOENT || rc == -EACCES ? 1 : 2;
+	}
+	if (a->url)
+		rc = prom_open(a->url, (long)a->timeout, NULL, &fa.prom, err, sizeof(err));
+	else
+		rc = pol_mon_open(a->backend ? a->backend : "linux", fa.exec.host, a->watch,
+				  a->nwatch, &fa.mon, err, sizeof(err));
+	if (rc == 0)
+		rc = pol_follow(&cfg, &fa, a->json, err, sizeof(err));
+	if (rc < 0)
+		tool_err("%s", err);
+	if (fa.prom)
+		prom_close(fa.prom);
+	pol_mon_close(fa.mon);
+	pol_config_free(&cfg);
+	return rc == -EINVAL ? 2 : rc < 0 ? 1 : 0;
+}
+
 static int state_main(const struct args *a)
 {
 	struct pol_state st;
@@ -222,7 +266,7 @@ static int state_main(const struct args *a)
 int main(int argc, char **argv)
 {
 	enum { O_PROM = 0x100, O_WINDOW, O_AT, O_TIMEOUT, O_JSON, O_VERSION, O_POLICY, O_TRACE,
-	       O_HOST, O_SPAN, O_STEP };
+	       O_HOST, O_SPAN, O_STEP, O_WATCH, O_BACKEND };
 	static const struct option opts[] = {
 		{ "prometheus", required_argument, NULL, O_PROM },
 		{ "window", required_argument, NULL, O_WINDOW },
@@ -234,6 +278,8 @@ int main(int argc, char **argv)
 		{ "host", required_argument, NULL, O_HOST },
 		{ "span", required_argument, NULL, O_SPAN },
 		{ "step", required_argument, NULL, O_STEP },
+		{ "watch", required_argument, NULL, O_WATCH },
+		{ "backend", required_argument, NULL, O_BACKEND },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		POL_LIVE_LONGOPTS,
@@ -263,6 +309,20 @@ int main(int argc, char **argv)
 			else
 				a.host[a.nhost++] = optarg;
 			break;
+		case O_WATCH:
+			if (a.nwatch == MAX_WATCH) {
+				tool_err("more than %d --watch", MAX_WATCH);
+				return 2;
+			}
+			a.watch[a.nwatch++] = optarg;
+			break;
+		case O_BACKEND:
+			if (strcmp(optarg, "linux") && strcmp(optarg, "xen")) {
+				tool_err("--backend %.16s: linux or xen", optarg);
+				return 2;
+			}
+			a.backend = optarg;
+			break;
 		case O_AT:
 			if (tool_num_opt("--at", optarg, 1, 4e10, &a.at))
 				return 2;
@@ -290,12 +350,34 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (live.apply && a.policy && !live.given) {
-		/* --apply --policy FILE: the plan, then its due migrations */
+	if (live.apply && a.policy && a.ntrace && !live.given) {
+		/* --apply --policy FILE --trace RECORD: the recorded plan, then
+		 * its due migrations */
 		live.live = live.apply = 0;
 		a.apply = 1;
 	}
-	if (live.live && (a.url || a.policy || a.ntrace || optind != argc)) {
+	if (live.live && a.policy) {
+		if (optind != argc || a.ntrace || a.nhost > 1 || live.have_target || live.sla.target ||
+		    live.samples || live.c1 > 0 || (a.url && (a.nwatch || a.backend))) {
+			tool_err("%s", optind != argc ? "unexpected argument"
+				       : a.ntrace ? "--live / --apply act on live states: no --trace"
+				       : a.nhost > 1 ? "one --host: this host's name"
+				       : a.url ? "--prometheus: no --watch or --backend"
+					       : "--policy FILE sets the domains, SLAs and capacities: no "
+						 "--target, --sla, --samples or --capacity");
+			return 2;
+		}
+		if (a.url && !pol_window_ok(a.window)) {
+			tool_err("--window %.32s: not a duration such as 30s, 1m or 5m", a.window);
+			return 2;
+		}
+		return follow_main(&a, &live);
+	}
+	if (a.nwatch || a.backend) {
+		tool_err("--watch and --backend go with --policy FILE --live or --apply");
+		return 2;
+	}
+	if (live.live && (a.url || a.ntrace || optind != argc)) {
 		tool_err("%s", optind != argc ? "unexpected argument"
 			       : "--live and --apply act on one domain: no --prometheus, --policy or --trace");
 		return 2;

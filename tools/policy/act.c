@@ -3,6 +3,7 @@
  * value bounds, read-back comparison, apply and undo. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,17 @@ const char *act_format(enum rvmig_action_kind k, const struct act_setting *s, ch
 	default: snprintf(buf, len, "%" PRId64, s->value); break;
 	}
 	return buf;
+}
+
+double act_share(enum rvmig_action_kind k, const struct act_setting *s, double unlimited)
+{
+	switch (k) {
+	case RVMIG_ACT_CG_CPU_MAX:
+		return s->value == ACT_CPU_MAX_UNLIMITED ? unlimited : (double)s->value / 1e6;
+	case RVMIG_ACT_CREDIT_CAP: return s->value == 0 ? unlimited : (double)s->value / 100;
+	case RVMIG_ACT_VCPUS: return (double)s->value;
+	default: return NAN;
+	}
 }
 
 int act_read(const struct act_target *t, enum rvmig_action_kind k, struct act_setting *out,

@@ -112,6 +112,12 @@ int act_same(enum rvmig_action_kind k, const struct act_setting *want, const str
 /* A setting as text for logs: "0.200 CPU", "max", "weight 100", "cpus 0-1". */
 const char *act_format(enum rvmig_action_kind k, const struct act_setting *s, char *buf, size_t len);
 
+/* The CPU share (CPUs) a setting of kind k grants: a CPU quota or a
+ * credit cap in CPUs, a vCPU count; no quota or cap 0 (none): `unlimited`
+ * (the host's CPUs, the domain's vCPUs).  NaN for the kinds whose share
+ * depends on the neighbours (weights) or on nothing countable. */
+double act_share(enum rvmig_action_kind k, const struct act_setting *s, double unlimited);
+
 /* Reads the current setting of kind k on t.  0 or -errno (-ENOTSUP: no
  * backend for it). */
 int act_read(const struct act_target *t, enum rvmig_action_kind k, struct act_setting *out,

@@ -56,6 +56,26 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
+void pol_live_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int pol_live_stopped(void)
+{
+	return stop_flag;
+}
+
+void pol_live_sleep(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - floor(s)) * 1e9) };
+
+	nanosleep(&ts, NULL);
+}
+
 void pol_live_init(struct pol_live *l)
 {
 	memset(l, 0, sizeof(*l));
@@ -181,9 +201,7 @@ static double t_rel(const struct loop *lp)
 /* The share a setting grants, CPUs. */
 static double share_of(const struct loop *lp, const struct act_setting *s)
 {
-	if (lp->kind == RVMIG_ACT_CREDIT_CAP)
-		return s->value == 0 ? lp->max_share : (double)s->value / 100;
-	return s->value == ACT_CPU_MAX_UNLIMITED ? lp->max_share : (double)s->value / 1e6;
+	return act_share(lp->kind, s, lp->max_share);
 }
 
 static int64_t value_of(const struct loop *lp, double share)
@@ -378,7 +396,6 @@ int pol_live_run(const struct pol_live *l, FILE *out)
 		.domain_cooldown_ns = l->cooldown_s > 0 ? (uint64_t)(l->cooldown_s * 1e9) : 1,
 		.global_cooldown_ns = 1,
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct loop lp = { .l = l, .out = out };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	char err[1024];
@@ -411,21 +428,17 @@ int pol_live_run(const struct pol_live *l, FILE *out)
 	rc = read_share(&lp);
 	if (rc == 0 && (rc = set_domain(&lp)) < 0)
 		tool_err("domain: %s", rvmig_strerror(rc));
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	pol_live_signals();
 	lp.t0 = now_ns();
 	fprintf(out, "t=0.0 start %s %s: %s, %s %s %.3f, share %.3f\n", l->apply ? "apply" : "dry-run",
 		lp.name, rvmig_action_kind_name(lp.kind), metric(&lp),
 		l->sla.kind == RVMIG_SLA_FLOOR ? ">=" : "<=", l->sla.target, lp.share);
 	fflush(out);
 	while (rc == 0 && !stop_flag && !lp.done && (l->duration_s <= 0 || t_rel(&lp) < l->duration_s)) {
-		struct timespec ts = { (time_t)l->interval_s,
-				       (long)((l->interval_s - floor(l->interval_s)) * 1e9) };
-
 		rc = round_once(&lp);
 		fflush(out);
 		if (rc == 0)
-			nanosleep(&ts, NULL);
+			pol_live_sleep(l->interval_s);
 	}
 	fprintf(out, "t=%.1f stop\n", t_rel(&lp));
 	fflush(out);

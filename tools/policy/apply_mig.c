@@ -7,6 +7,7 @@
 
 #include "common/cli.h"
 #include "policy/apply_mig.h"
+#include "policy/exec.h"
 
 struct log_ctx {
 	FILE *out;
@@ -32,29 +33,6 @@ static void log_line(void *arg, int verbose, const char *line)
 	fflush(l->out);
 }
 
-/* The decision's target as the executor takes it. */
-static int target_of(const struct pol_target *t, struct act_target *at)
-{
-	char *end;
-	long id;
-
-	memset(at, 0, sizeof(*at));
-	if (!strcmp(t->kind, "xen")) {
-		id = strtol(t->id, &end, 10);
-		if (end == t->id || *end || id < 0 || id > 0x7fef)
-			return -EINVAL;
-		at->kind = ACT_TARGET_XEN;
-		at->id = id;
-	} else if (!strcmp(t->kind, "process")) {
-		at->kind = ACT_TARGET_PID;
-		at->id = strtol(t->id, NULL, 10);
-	} else {
-		at->kind = ACT_TARGET_CGROUP;
-		snprintf(at->path, sizeof(at->path), "%s", t->name);
-	}
-	return 0;
-}
-
 int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
 			const struct pol_decision *d, FILE *out)
 {
@@ -70,9 +48,8 @@ int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
 	rvmig_text_escape(id, sizeof(id), d->target.id, strlen(d->target.id));
 	if (d->action.kind != RVMIG_ACT_MIGRATE || !d->dest)
 		return -EINVAL;
-	if (target_of(&d->target, &req.target) < 0) {
-		fprintf(out, "t=%.1f migrate %s: failed: \"%s\" is not a Xen domain id\n", wall(),
-			d->target.policy, id);
+	if (pol_exec_target(&d->target, &req.target, err, sizeof(err)) < 0) {
+		fprintf(out, "t=%.1f migrate %s: failed: %s\n", wall(), d->target.policy, err);
 		return -EINVAL;
 	}
 	if (b)

@@ -124,8 +124,8 @@ int pol_plan_print_text(FILE *f, const struct pol_plan *p)
 {
 	char b[160];
 
-	fprintf(f, "rvmig-policy plan (dry run): %s, %zu samples over %.1f s, %zu decisions\n",
-		p->source, p->samples, p->to - p->from, p->nd);
+	fprintf(f, "rvmig-policy plan (%s): %s, %zu samples over %.1f s, %zu decisions\n",
+		p->applied ? "applied" : "dry run", p->source, p->samples, p->to - p->from, p->nd);
 	if (p->nd)
 		fputs("DECISIONS (time from the first sample)\n", f);
 	for (size_t i = 0; i < p->nd; i++)
@@ -244,7 +244,7 @@ int pol_plan_print_json(FILE *f, const struct pol_plan *p)
 {
 	struct json_object *root = json_object_new_object(), *a;
 
-	add(root, "dry_run", json_object_new_boolean(1));
+	add(root, "dry_run", json_object_new_boolean(!p->applied));
 	add(root, "source", json_object_new_string(p->source));
 	add(root, "from", num(p->from));
 	add(root, "to", num(p->to));

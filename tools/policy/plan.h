@@ -74,7 +74,8 @@ struct pol_host_status {
 };
 
 struct pol_plan {
-	const char *source;           /* "trace" or "prometheus" */
+	const char *source;           /* "trace", "prometheus" or "monitor" */
+	int applied;                  /* the decisions were carried out (--apply) */
 	/* The migration link the planner used (bandwidth 0: none), and its
 	 * calibration when it was fitted to measured runs (runs 0: given). */
 	double bandwidth, overhead_s, calib_rel_err;

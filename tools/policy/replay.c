@@ -151,9 +151,7 @@ int pol_plan_trace(const struct pol_config *cfg, const char *path, const char *h
 	return pol_plan_traces(cfg, &path, host ? &host : NULL, 1, plan, err, errlen);
 }
 
-/* Domain i's promql values at the states' times (NaN where it has none):
- * the first series with a point there. */
-static int promql_values(const struct pol_config *cfg, prom_client *c, const struct pol_state *v,
+int pol_promql_values(const struct pol_config *cfg, prom_client *c, const struct pol_state *v,
 			 size_t n, double start, double end, double step, double *out, char *err,
 			 size_t errlen)
 {
@@ -194,7 +192,7 @@ int pol_plan_prometheus(const struct pol_config *cfg, prom_client *c, const char
 		rc = -ENOMEM;
 	}
 	if (rc == 0)
-		rc = promql_values(cfg, c, v, n, start, end, step, promql, err, errlen);
+		rc = pol_promql_values(cfg, c, v, n, start, end, step, promql, err, errlen);
 	if (rc == 0)
 		rc = run_all(cfg, v, n, promql, "prometheus", plan, err, errlen);
 	free(promql);

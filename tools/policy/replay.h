@@ -9,6 +9,7 @@
 #define RVMIG_TOOLS_POLICY_REPLAY_H
 
 #include "policy/config.h"
+#include "policy/observe.h"
 #include "policy/plan.h"
 #include "policy/prom.h"
 
@@ -30,5 +31,13 @@ int pol_plan_traces(const struct pol_config *cfg, const char *const *paths,
 int pol_plan_prometheus(const struct pol_config *cfg, prom_client *c, const char *window,
 			double start, double end, double step, struct pol_plan *plan, char *err,
 			size_t errlen);
+
+/* Every promql observable of cfg at the n states' times (step 0: one
+ * instant query at `end`): out[k * cfg->ndoms + i] for state k and domain
+ * i, NaN where it has none (the first series with a point there).  0 or a
+ * negative errno with err set. */
+int pol_promql_values(const struct pol_config *cfg, prom_client *c, const struct pol_state *v,
+		      size_t n, double start, double end, double step, double *out, char *err,
+		      size_t errlen);
 
 #endif

@@ -100,20 +100,25 @@ size_t pol_run_host(pol_run *r, const char *name)
 	return r->nh++;
 }
 
+static struct tracked *find(const pol_run *r, const struct pol_target *tg)
+{
+	for (size_t i = 0; i < r->nt; i++)
+		if (!strcmp(r->t[i].tg.host, tg->host) && !strcmp(r->t[i].tg.kind, tg->kind) &&
+		    !strcmp(r->t[i].tg.id, tg->id))
+			return &r->t[i];
+	return NULL;
+}
+
 static struct tracked *track(pol_run *r, const struct pol_dom *d, size_t ci, double host_cpus)
 {
 	const struct pol_domain_cfg *c = &r->cfg->doms[ci];
 	struct rvmig_policy_domain pd = { .size = sizeof(pd) };
 	struct pol_target tg = { .host = d->instance, .kind = d->kind, .id = d->id,
 				 .name = d->domain, .policy = c->name };
-	struct tracked *t;
+	struct tracked *t = find(r, &tg);
 
-	for (size_t i = 0; i < r->nt; i++) {
-		t = &r->t[i];
-		if (!strcmp(t->tg.host, d->instance) && !strcmp(t->tg.kind, d->kind) &&
-		    !strcmp(t->tg.id, d->id))
-			return t;
-	}
+	if (t)
+		return t;
 	if (!(t = pol_grow(r->t, r->nt, &r->cap_t, sizeof(*t))))
 		return NULL;
 	r->t = t;
@@ -125,6 +130,12 @@ static struct tracked *track(pol_run *r, const struct pol_dom *d, size_t ci, dou
 	t->share = c->share > 0 ? c->share : host_cpus > 0 ? host_cpus : 1;
 	if (pol_target_copy(&t->tg, &tg) < 0)
 		return NULL;
+	if (r->share_reader) {
+		double now;
+
+		if (r->share_reader(r->share_ctx, &t->tg, c, &now) > 0 && now > 0)
+			t->share = now;
+	}
 	pd.id = r->nt;
 	pd.name = c->name;
 	pd.sla = c->sla;
@@ -137,6 +148,45 @@ static struct tracked *track(pol_run *r, const struct pol_dom *d, size_t ci, dou
 	}
 	r->nt++;
 	return t;
+}
+
+void pol_run_set_share_reader(pol_run *r, pol_share_reader fn, void *ctx)
+{
+	r->share_reader = fn;
+	r->share_ctx = ctx;
+}
+
+const struct pol_decision *pol_run_decisions(const pol_run *r, size_t *n)
+{
+	*n = r->plan.nd;
+	return r->plan.d;
+}
+
+int pol_run_observed(const pol_run *r, const struct pol_target *tg, double *obs)
+{
+	const struct tracked *t = find(r, tg);
+
+	if (!t || !t->seen || !t->observed)
+		return 0;
+	*obs = t->obs;
+	return 1;
+}
+
+const struct pol_domain_cfg *pol_run_domain_cfg(const pol_run *r, const struct pol_target *tg)
+{
+	const struct tracked *t = find(r, tg);
+
+	return t ? &r->cfg->doms[t->cfg] : NULL;
+}
+
+int pol_run_set_share(pol_run *r, const struct pol_target *tg, double share)
+{
+	struct tracked *t = find(r, tg);
+
+	if (!t)
+		return -ENOENT;
+	t->share = share;
+	return 0;
 }
 
 static int add_cand(pol_run *r, size_t *n, const struct rvmig_action *a)

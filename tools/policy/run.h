@@ -33,6 +33,26 @@ int pol_run_step(pol_run *r, const struct pol_state *st, const double *promql, c
  * state) and leaves the run empty.  -ENOMEM. */
 int pol_run_plan(pol_run *r, const char *source, struct pol_plan *plan);
 
+/* ---- for a live run that carries its decisions out (follow.h) ---- */
+
+/* Reads a newly matched domain's current CPU share (CPUs) from the system,
+ * in place of the policy file's `share =`: 1 read, 0 or a negative errno
+ * (the file's value stands). */
+typedef int (*pol_share_reader)(void *ctx, const struct pol_target *tg,
+				const struct pol_domain_cfg *c, double *share);
+void pol_run_set_share_reader(pol_run *r, pol_share_reader fn, void *ctx);
+/* The decisions made so far, in order (*n of them; valid until the next
+ * pol_run_step()). */
+const struct pol_decision *pol_run_decisions(const pol_run *r, size_t *n);
+/* The observable of domain tg (host, kind, id) at the last state: 1 with
+ * *obs set, 0 when it had none there. */
+int pol_run_observed(const pol_run *r, const struct pol_target *tg, double *obs);
+/* The [domain] section domain tg matched (it must be one of the run's). */
+const struct pol_domain_cfg *pol_run_domain_cfg(const pol_run *r, const struct pol_target *tg);
+/* Sets domain tg's granted share (an action failed or was rolled back).
+ * 0 or -ENOENT. */
+int pol_run_set_share(pol_run *r, const struct pol_target *tg, double share);
+
 /* The observable of a response-time SLA from a samples set at time t: the
  * newest row of `app` whose time (scenario "tUNIXTIME") is at or before t
  * and at most max_age seconds old; its metric per the SLA and its load

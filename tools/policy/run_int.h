@@ -49,6 +49,8 @@ struct pol_run {
 	struct rvmig_action *cand;
 	size_t cap_cand;
 	struct rvmig_decision *out;
+	pol_share_reader share_reader;
+	void *share_ctx;
 };
 
 /* A decider setting in seconds: the file's, else the library's default. */

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/* follow.c - live states in, decisions carried out (follow.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "policy/apply.h"
+#include "policy/apply_mig.h"
+#include "policy/follow.h"
+#include "policy/plan.h"
+#include "policy/replay.h"
+#include "policy/run.h"
+
+static double wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A domain's CPU share as its actuator is set now: what the run starts
+ * from instead of the policy file's `share =`. */
+static int read_share(void *ctx, const struct pol_target *tg, const struct pol_domain_cfg *c,
+		      double *share)
+{
+	enum rvmig_action_kind k = c->cpu_max.set ? RVMIG_ACT_CG_CPU_MAX : RVMIG_ACT_CREDIT_CAP;
+	struct act_target t;
+	struct act_setting s;
+	char where[ACT_WHERE_MAX], err[512];
+	double v;
+
+	(void)ctx;
+	if ((!c->cpu_max.set && !c->credit_cap.set) || pol_exec_target(tg, &t, err, sizeof(err)) < 0 ||
+	    act_read(&t, k, &s, where, sizeof(where), err, sizeof(err)) < 0)
+		return 0;
+	v = act_share(k, &s, 0);
+	if (!(v > 0))
+		return 0; /* no cap: the host's CPUs, as the file's default */
+	*share = v;
+	return 1;
+}
+
+/* A due migration, through the executor of act_migrate.h (apply_mig.h);
+ * it logs its own lines. */
+struct mig_ctx {
+	const struct pol_config *cfg;
+	FILE *out;
+};
+
+static int migrate(void *ctx, const struct pol_decision *d, char *err, size_t errlen)
+{
+	const struct mig_ctx *m = ctx;
+	struct pol_plan none = { .source = "live" };
+
+	if (errlen)
+		err[0] = '\0';
+	return pol_apply_migration(&m->cfg->mig.exec, &none, d, m->out);
+}
+
+static int next_state(const struct pol_config *cfg, const struct pol_follow_attr *a,
+		      struct pol_state *st, double **promql, char *err, size_t errlen)
+{
+	int rc;
+
+	*promql = NULL;
+	if (a->mon)
+		return pol_mon_state(a->mon, st, err, errlen);
+	if ((rc = pol_observe(a->prom, a->window, 0, st, err, errlen)) < 0)
+		return rc;
+	st->t = wall();
+	if (!cfg->ndoms || !(*promql = calloc(cfg->ndoms, sizeof(**promql))))
+		return cfg->ndoms ? -ENOMEM : 0;
+	return pol_promql_values(cfg, a->prom, st, 1, st->t, st->t, 0, *promql, err, errlen);
+}
+
+int pol_follow(const struct pol_config *cfg, const struct pol_follow_attr *a, int json,
+	       char *err, size_t errlen)
+{
+	struct mig_ctx mc = { .cfg = cfg, .out = a->exec.out };
+	struct pol_exec_ops ops = { .name = "act_migrate", .migrate = migrate, .ctx = &mc };
+	struct pol_exec_attr ea = a->exec;
+	pol_run *r = NULL;
+	pol_exec *e = NULL;
+	struct pol_plan plan;
+	size_t seen = 0;
+	double t0 = wall();
+	FILE *out = a->exec.out;
+	int rc, stop = 0;
+
+	if ((rc = pol_run_create(cfg, &r, err, errlen)) < 0)
+		return rc;
+	pol_run_set_share_reader(r, read_share, NULL);
+	if (!ea.ops)
+		ea.ops = &ops;
+	if ((rc = pol_exec_create(&ea, &e)) < 0) {
+		snprintf(err, errlen, "out of memory");
+		pol_run_destroy(r);
+		return rc;
+	}
+	pol_live_signals();
+	fprintf(out, "t=0.0 start %s: %s, %zu domain sections, every %.1f s\n",
+		a->exec.apply ? "apply" : "dry-run", a->mon ? "monitor" : "prometheus", cfg->ndoms,
+		a->interval_s);
+	fflush(out);
+	while (rc == 0 && !stop && !pol_live_stopped() &&
+	       (a->duration_s <= 0 || wall() - t0 < a->duration_s)) {
+		struct pol_state st;
+		const struct pol_decision *d;
+		double *promql, now;
+		size_t n;
+
+		pol_live_sleep(a->interval_s);
+		if (pol_live_stopped())
+			break;
+		memset(&st, 0, sizeof(st));
+		if ((rc = next_state(cfg, a, &st, &promql, err, errlen)) == 0 &&
+		    (rc = pol_run_step(r, &st, promql, err, errlen)) == 0) {
+			now = st.t - t0;
+			stop = pol_exec_observe(e, r, now) > 0 && a->once;
+			d = pol_run_decisions(r, &n);
+			for (; seen < n && rc == 0; seen++)
+				rc = pol_exec_decision(e, r, &d[seen], now);
+			if (rc < 0)
+				snprintf(err, errlen, "out of memory");
+		}
+		free(promql);
+		pol_state_free(&st);
+		fflush(out);
+	}
+	if (rc == 0) {
+		unsigned ap, kept, undone;
+
+		pol_exec_counts(e, &ap, &kept, &undone);
+		fprintf(out, "t=%.1f stop: %u applied, %u kept, %u rolled back\n", wall() - t0, ap,
+			kept, undone);
+		if ((rc = pol_run_plan(r, a->mon ? "monitor" : "prometheus", &plan)) < 0) {
+			snprintf(err, errlen, "out of memory");
+		} else {
+			plan.applied = a->exec.apply;
+			rc = json ? pol_plan_print_json(out, &plan) : pol_plan_print_text(out, &plan);
+			pol_plan_free(&plan);
+		}
+	}
+	fflush(out);
+	pol_exec_destroy(e);
+	pol_run_destroy(r);
+	return rc;
+}
