@@ -62,7 +62,7 @@ enum {
 	RVMIG_EINTEGRITY,  /* checksum / digest mismatch */
 	RVMIG_EACCESS,     /* peer asked for memory outside what was granted */
 	RVMIG_ECANCELED,   /* request cancelled before it completed */
-	RVMIG_ENOXEN,      /* no Xen hypervisor here */
+	RVMIG_ENOXEN,      /* no Xen hypervisor here (xen monitor backend) */
 	RVMIG_EAUTH,       /* peer failed authentication */
 	RVMIG_ECONNLIMIT,  /* listener refused: its connection limit is reached */
 	RVMIG_ELAST

@@ -84,9 +84,11 @@ RVMIG_API const char *const *rvmig_monitor_backends(void);
  * Opens a monitor on backend `backend` (a name from rvmig_monitor_backends(),
  * or NULL / "auto" for the first one that works on this host).  `ctx` gives
  * the logger; it may be NULL (nothing is logged) and must outlive the
- * monitor.  Returns 0, -ENOENT for an unknown backend name, -ENOTSUP when
- * the backend cannot work here (the log says why, e.g. a kernel without
- * /proc/PID/schedstat), -ENOMEM.
+ * monitor.  Returns 0, -ENOENT for an unknown backend name,
+ * -RVMIG_ENOXEN when "xen" is asked for on a host without a Xen hypervisor,
+ * -ENOTSUP when the backend cannot work here for another reason (the log
+ * says why, e.g. a kernel without /proc/PID/schedstat, a Xen domain that is
+ * not dom0), -ENOMEM.
  */
 RVMIG_API int rvmig_monitor_open(rvmig_ctx *ctx, const char *backend, rvmig_monitor **out);
 RVMIG_API void rvmig_monitor_close(rvmig_monitor *mon);

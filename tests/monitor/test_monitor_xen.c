@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The Xen monitor backend on a host that is not a Xen dom0 (the build
- * machines): asked for by name it refuses with -ENOTSUP and a log line
+ * machines): asked for by name it refuses with -RVMIG_ENOXEN and a log line
  * saying why; "auto" falls back to the linux backend.  (In dom0 the Xen
  * tier's xen.monitor checks the backend itself.)  Skipped where
  * /sys/hypervisor/type says xen.
@@ -77,7 +77,7 @@ Test(monitor_xen, refused_without_xen)
 	if (on_xen())
 		cr_skip_test("this host is a Xen domain");
 	ctx = ctx_with_log();
-	cr_assert_eq(rvmig_monitor_open(ctx, "xen", &mon), -ENOTSUP, "log:\n%s", logged);
+	cr_assert_eq(rvmig_monitor_open(ctx, "xen", &mon), -RVMIG_ENOXEN, "log:\n%s", logged);
 	cr_expect_null(mon);
 	cr_expect(strstr(logged, "no Xen hypervisor here"), "log:\n%s", logged);
 	cr_expect(strstr(logged, "monitor backend xen cannot work on this host"), "log:\n%s",

@@ -38,7 +38,9 @@ static int first_line(const char *path, char *buf, size_t n)
 	return 0;
 }
 
-/* Is this dom0 (or a control domain) of a Xen host?  Why not in `why`. */
+/* Is this dom0 (or a control domain) of a Xen host?  Why not in `why`:
+ * -RVMIG_ENOXEN when there is no Xen hypervisor at all, -ENOTSUP when this
+ * is a Xen domain that cannot control the others. */
 static int xen_here(char *why, size_t len)
 {
 	char buf[64];
@@ -47,7 +49,7 @@ static int xen_here(char *why, size_t len)
 	if (rc < 0 || strncmp(buf, "xen", 3)) {
 		snprintf(why, len, "no Xen hypervisor here (/sys/hypervisor/type: %s)",
 			 rc < 0 ? strerror(-rc) : "not xen");
-		return -ENOTSUP;
+		return -RVMIG_ENOXEN;
 	}
 	rc = first_line("/proc/xen/capabilities", buf, sizeof(buf));
 	if (rc < 0 || !strstr(buf, "control_d")) {
@@ -126,7 +128,7 @@ static int xen_open(struct rvmig_ctx *ctx, struct mon_backend **out)
 	if (rc == 0)
 		xen_tbuf_open(*out);
 	else
-		LOG_ERR(ctx, "monitor", "xen backend: %s", why[0] ? why : strerror(-rc));
+		LOG_ERR(ctx, "monitor", "xen backend: %s", why[0] ? why : rvmig_strerror(rc));
 	return rc;
 }
 
