@@ -2,7 +2,7 @@
 /*
  * rvmig/policy.h - the policy model: pure computation, no I/O.  See
  * rvmig_policy(3) (utility, samples, map), rvmig_decider(3),
- * rvmig_verify(3) and rvmig_planner(3).
+ * rvmig_verify(3), rvmig_share_predict(3) and rvmig_planner(3).
  *
  *   utility   how much an application's SLA is met, 0..1, from one
  *             observable (a response time against a target, or a CPU
@@ -20,6 +20,9 @@
  *             its reason.
  *   verify    whether an action applied had the predicted effect, from the
  *             observations after it: keep it or roll it back.
+ *   share     the CPU share a domain can expect from its cap, its vCPU
+ *             count and its scheduler weight among the runnable domains on
+ *             the same CPUs: what a cap, vCPU or weight action would give.
  *   planner   the pre-copy model of Xen's save / restore / live migration,
  *             k transfers sharing one link, streamed through a queue:
  *             per-VM start, end and downtime, the makespan, the choice of
@@ -465,6 +468,36 @@ RVMIG_API int rvmig_verify(const struct rvmig_verify_attr *attr, const double *a
 			   struct rvmig_verify_result *out);
 /* "pending", "keep", "undo"; static, never NULL ("?" otherwise). */
 RVMIG_API const char *rvmig_verdict_name(enum rvmig_verdict v);
+
+/* ---- the share a domain can expect (rvmig_share_predict(3)) ----------- */
+
+/* A domain on a pool of CPUs it shares with other runnable domains, and
+ * its three CPU controls. */
+struct rvmig_share_attr {
+	size_t size;              /* sizeof(struct rvmig_share_attr) */
+	double cpus;              /* CPUs of the pool the domains share, > 0 */
+	double cap;               /* the domain's cap, CPUs; 0: none */
+	double vcpus;             /* its vCPUs (Linux: CPUs it may run on); 0: no bound */
+	double weight;            /* its scheduler weight, > 0 */
+	double demand;            /* CPUs it would use unhindered, >= 0 */
+	/* The other runnable domains on the same CPUs, together: the sum of
+	 * their weights (0: none) and of their demands, CPUs. */
+	double others_weight;
+	double others_demand;
+};
+
+/*
+ * The CPU share (CPUs) the domain can expect: the least of its cap, its
+ * vCPUs, the pool's CPUs and what a work-conserving proportional-share
+ * scheduler (Xen credit / credit2, Linux CFS) gives it against the others:
+ * when the demands fit in the pool, no contention and the weight does not
+ * matter; else its weighted part cpus x weight / (weight + others_weight),
+ * raised by whatever the others leave of theirs unused (two-party water
+ * filling).  The share is an entitlement (what it may use), not a
+ * prediction of its use: a domain demanding less uses less.  Pure.  0, or
+ * -EINVAL (a NaN, a negative value, cpus or weight <= 0, a too-small size).
+ */
+RVMIG_API int rvmig_share_predict(const struct rvmig_share_attr *attr, double *share);
 
 /* ---- parallel-migration planner (rvmig_planner(3)) -------------------- */
 
