@@ -286,6 +286,34 @@ Test(act, weight_and_cpuset)
 	cr_assert_str_eq(get(cpuset_dir, "cpuset.cpus"), u.old.arg);
 }
 
+/* vCPUS on Linux: a cpuset of the first N CPUs the parent allows; more than
+ * the parent has refused before writing. */
+Test(act, vcpus_as_cpuset)
+{
+	struct act_target t;
+	struct act_undo u;
+	struct rvmig_action a;
+	char err[1024], spec[600];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	cr_assert(cpuset_dir[0], "no cpuset hierarchy to test a vCPU count in");
+	snprintf(spec, sizeof(spec), "cgroup:%s", cpu_dir);
+	cr_assert_eq(act_target_parse(spec, &t, err, sizeof(err)), 0, "%s", err);
+	if (cg_version == 1) /* a v1 cpuset group starts empty: give it the parent's */
+		put(cpuset_dir, "cpuset.cpus", ncpu > 1 ? "0-1" : "0");
+	a = action(RVMIG_ACT_VCPUS, 1, NULL);
+	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(u.now.value, 1);
+	cr_assert_str_eq(get(cpuset_dir, "cpuset.cpus"), "0");
+	cr_assert_eq(act_undo(&u, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(u.old.value, ncpu > 1 ? 2 : 1);
+	a = action(RVMIG_ACT_VCPUS, 4096, NULL);
+	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -ERANGE);
+	a = action(RVMIG_ACT_VCPUS, 1000, NULL);
+	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -ERANGE, "more than the parent has");
+	cr_assert(strstr(err, "the parent group allows"), "%s", err);
+}
+
 Test(act, bad_values_refused_before_writing)
 {
 	struct act_target t;
@@ -319,7 +347,7 @@ Test(act, bad_values_refused_before_writing)
 		a = action(RVMIG_ACT_CG_CPUSET, 0, lists[i]);
 		cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -EINVAL, "cpu list \"%s\"", lists[i]);
 	}
-	a = action(RVMIG_ACT_VCPUS, 2, NULL);
+	a = action(RVMIG_ACT_CPUFREQ, 0, "ondemand");
 	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -ENOTSUP, "%s", err);
 	a = action(RVMIG_ACT_CREDIT_CAP, 20, NULL);
 	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -ENOTSUP, "a Xen action on a cgroup");
@@ -389,6 +417,25 @@ Test(act, xl_vcpu_list_output)
 	cr_assert_eq(act_xen_parse_affinity(text, 1, hard, 1), -ENAMETOOLONG);
 	cr_assert_eq(act_xen_parse_affinity("g 1 0 0 -b- 2.5 0-1 all\n", 1, hard, sizeof(hard)), -ESRCH,
 		     "no \"/\" between hard and soft");
+}
+
+/* vCPUs: all listed (the maximum), online where a CPU is shown. */
+Test(act, xl_vcpu_count)
+{
+	static const char text[] =
+		"Name                                ID  VCPU   CPU State   Time(s) Affinity (Hard / Soft)\n"
+		"Domain-0                             0     0    1   r--      40.1  all / all\n"
+		"a guest                              1     0    0   -b-       2.5  0 / all\n"
+		"a guest                              1     1    -   --p       0.0  all / all\n"
+		"a guest                              1     2    1   r--       0.3  all / all\n";
+	unsigned on, max;
+
+	cr_assert_eq(act_xen_parse_vcpus(text, 1, &on, &max), 0);
+	cr_assert(on == 2 && max == 3, "online %u of %u", on, max);
+	cr_assert_eq(act_xen_parse_vcpus(text, 0, &on, &max), 0);
+	cr_assert(on == 1 && max == 1);
+	cr_assert_eq(act_xen_parse_vcpus(text, 7, &on, &max), -ESRCH);
+	cr_assert_eq(act_xen_parse_vcpus("junk\n", 1, &on, &max), -ESRCH);
 }
 
 /* pin: a CPU list or "all"; compared as sets, "all" only with "all". */

@@ -154,6 +154,10 @@ int act_check(enum rvmig_action_kind k, const struct act_setting *s, char *err, 
 			     ACT_XEN_WEIGHT_MAX);
 	case RVMIG_ACT_CREDIT_CAP:
 		return range(err, errlen, "credit cap (% of one CPU)", s->value, 0, ACT_XEN_CAP_MAX);
+	case RVMIG_ACT_VCPUS:
+		/* the domain's own bound (maxvcpus, the parent's CPUs) is the
+		 * backend's to check: it needs a read */
+		return range(err, errlen, "vCPU count", s->value, 1, ACT_VCPUS_MAX);
 	case RVMIG_ACT_PIN:
 		if (!strcmp(s->arg, "all"))
 			return 0;
@@ -211,6 +215,7 @@ const char *act_format(enum rvmig_action_kind k, const struct act_setting *s, ch
 		else
 			snprintf(buf, len, "cap %" PRId64 "%%", s->value);
 		break;
+	case RVMIG_ACT_VCPUS: snprintf(buf, len, "%" PRId64 " vCPUs", s->value); break;
 	case RVMIG_ACT_CG_CPUSET:
 	case RVMIG_ACT_PIN:
 		rvmig_text_escape(esc, sizeof(esc), s->arg, strlen(s->arg));

@@ -3,7 +3,12 @@
  * act.h - actuators: the settings a policy action changes, read, written,
  * read back and undone.  One backend per system behind one ops table
  * (act_linux.c: cgroup v1/v2 files; act_xen.c: the Xen credit schedulers
- * through `xl`), listed in act.c.
+ * and vCPU counts through `xl`), listed in act.c.
+ *
+ * RVMIG_ACT_VCPUS: a Xen domain's online vCPUs (`xl vcpu-set`, bounded by
+ * its maximum, read back from `xl vcpu-list`); on Linux a cgroup's cpuset
+ * of that many CPUs (the first N its parent allows: the nearest analogue,
+ * its threads share the N rather than going offline).
  *
  * A target names what an action acts on:
  *   cgroup:PATH   a cgroup directory (v1 or v2; for v1 the same group is
@@ -37,6 +42,7 @@
 #define ACT_XEN_WEIGHT_MIN 1       /* RVMIG_ACT_CREDIT_WEIGHT */
 #define ACT_XEN_WEIGHT_MAX 65535
 #define ACT_XEN_CAP_MAX 12800      /* RVMIG_ACT_CREDIT_CAP, % of one CPU (128 vCPUs) */
+#define ACT_VCPUS_MAX 1024         /* RVMIG_ACT_VCPUS; each backend checks the domain's own bound */
 /* One `xl` run, start to exit: xl answers in well under a second on a host,
  * but took 2-12 s in the test VM's emulated dom0 (one run past 10 s). */
 #define ACT_XL_DEADLINE_MS 30000

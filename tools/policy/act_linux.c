@@ -52,12 +52,13 @@ struct cg_dir {
 static int handles(enum act_target_kind tk, enum rvmig_action_kind k)
 {
 	return (tk == ACT_TARGET_CGROUP || tk == ACT_TARGET_PID) &&
-	       (k == RVMIG_ACT_CG_CPU_MAX || k == RVMIG_ACT_CG_CPU_WEIGHT || k == RVMIG_ACT_CG_CPUSET);
+	       (k == RVMIG_ACT_CG_CPU_MAX || k == RVMIG_ACT_CG_CPU_WEIGHT || k == RVMIG_ACT_CG_CPUSET ||
+		k == RVMIG_ACT_VCPUS);
 }
 
 static const char *ctrl_of(enum rvmig_action_kind k)
 {
-	return k == RVMIG_ACT_CG_CPUSET ? "cpuset" : "cpu";
+	return k == RVMIG_ACT_CG_CPUSET || k == RVMIG_ACT_VCPUS ? "cpuset" : "cpu";
 }
 
 /* 1 when the comma-separated list `list` holds `word`. */
@@ -391,9 +392,76 @@ static int period_ok(const char *where, int64_t period, char *err, size_t errlen
 	return -EPROTO;
 }
 
+/* ---- a vCPU count as a cpuset of that many CPUs ----
+ * The honest Linux analogue of a Xen vCPU count: a group's threads may run
+ * on N CPUs at once at most, so it can use N CPUs at most.  Its threads
+ * are not removed: they share the N.  The CPUs are the first N its parent
+ * allows. */
+
+/* The CPUs of group dir's cpuset (v2: its effective list when its own is
+ * empty) into mask; their count, or -errno. */
+static int cpus_of(const char *dir, int version, uint64_t mask[ACT_CPUS_MAX / 64], char *where,
+		   size_t wherelen, char *err, size_t errlen)
+{
+	char path[PATH_MAX], list[ACT_ARG_MAX];
+	int rc, n = 0;
+
+	if (snprintf(path, sizeof(path), "%s/cpuset.cpus", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if ((rc = read_text(path, list, sizeof(list), err, errlen)) < 0)
+		return rc;
+	if (!list[0] && version == 2) {
+		snprintf(path, sizeof(path), "%s/cpuset.cpus.effective", dir);
+		if ((rc = read_text(path, list, sizeof(list), err, errlen)) < 0)
+			return rc;
+	}
+	snprintf(where, wherelen, "%s", path);
+	if ((rc = act_cpulist_parse(list, mask, err, errlen)) < 0)
+		return rc;
+	for (unsigned i = 0; i < ACT_CPUS_MAX / 64; i++)
+		n += __builtin_popcountll(mask[i]);
+	return n;
+}
+
+/* The first n CPUs of the parent's cpuset as a list ("0-1,4"). */
+static int first_cpus(const struct cg_dir *d, int64_t n, char *list, size_t len, char *err,
+		      size_t errlen)
+{
+	uint64_t mask[ACT_CPUS_MAX / 64];
+	char parent[PATH_MAX], where[PATH_MAX], *slash;
+	size_t used = 0;
+	int have, rc;
+
+	snprintf(parent, sizeof(parent), "%s", d->dir);
+	if (!(slash = strrchr(parent, '/')) || slash == parent) {
+		snprintf(err, errlen, "%s: no parent group", d->dir);
+		return -EINVAL;
+	}
+	*slash = '\0';
+	if ((have = cpus_of(parent, d->version, mask, where, sizeof(where), err, errlen)) < 0)
+		return have;
+	if (n < 1 || n > have) {
+		snprintf(err, errlen, "%s: %" PRId64 " CPUs asked, the parent group allows %d", d->dir,
+			 n, have);
+		return -ERANGE;
+	}
+	list[0] = '\0';
+	for (int c = 0; c < ACT_CPUS_MAX && n > 0; c++) {
+		if (!(mask[c / 64] >> (c % 64) & 1))
+			continue;
+		rc = snprintf(list + used, len - used, "%s%d", used ? "," : "", c);
+		if (rc < 0 || (size_t)rc >= len - used)
+			return -ENAMETOOLONG;
+		used += (size_t)rc;
+		n--;
+	}
+	return 0;
+}
+
 static int get(const struct act_target *t, enum rvmig_action_kind k, struct act_setting *out,
 	       char *where, size_t wherelen, char *err, size_t errlen)
 {
+	uint64_t mask[ACT_CPUS_MAX / 64];
 	struct cg_dir d;
 	int64_t q, p, v;
 	char path[PATH_MAX];
@@ -418,6 +486,11 @@ static int get(const struct act_target *t, enum rvmig_action_kind k, struct act_
 			return -ENAMETOOLONG;
 		snprintf(where, wherelen, "%s", path);
 		return read_text(path, out->arg, sizeof(out->arg), err, errlen);
+	case RVMIG_ACT_VCPUS:
+		if ((rc = cpus_of(d.dir, d.version, mask, where, wherelen, err, errlen)) < 0)
+			return rc;
+		out->value = rc;
+		return 0;
 	default: return -ENOTSUP;
 	}
 }
@@ -469,6 +542,12 @@ static int set(const struct act_target *t, enum rvmig_action_kind k, const struc
 			return -ENAMETOOLONG;
 		/* "" (a v2 group's own list cleared) is written as a newline */
 		snprintf(text, sizeof(text), "%s", s->arg[0] ? s->arg : "\n");
+		return write_text(path, text, err, errlen);
+	case RVMIG_ACT_VCPUS:
+		if (file_path(&d, "cpuset.cpus", path, sizeof(path)) < 0)
+			return -ENAMETOOLONG;
+		if ((rc = first_cpus(&d, s->value, text, sizeof(text), err, errlen)) < 0)
+			return rc;
 		return write_text(path, text, err, errlen);
 	default: return -ENOTSUP;
 	}

@@ -3,7 +3,10 @@
  * act_xen.c - the Xen actuator (act.h): a domain's weight and cap under the
  * credit2 scheduler (or credit, where the domain's pool runs that), through
  * `xl sched-credit2 -d DOMID [-w W | -c C]`, and the hard affinity of its
- * vCPUs (`xl vcpu-pin DOMID all CPUS`, read back from `xl vcpu-list`), each
+ * vCPUs (`xl vcpu-pin DOMID all CPUS`, read back from `xl vcpu-list`), its
+ * online vCPU count (`xl vcpu-set DOMID N`, bounded by the vCPUs
+ * `xl vcpu-list` lists, its maximum; read back as the vCPUs it shows online,
+ * waited for up to VCPU_SETTLE_MS since the guest takes them up), each
  * xl run with an argv (no shell), stdin closed and a deadline
  * (ACT_XL_DEADLINE_MS).
  *
@@ -18,17 +21,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy/act.h"
 #include "policy/act_exec.h"
 #include "policy/act_xen.h"
 
 #define XL_OUT_MAX 65536
+#define VCPU_SETTLE_MS 10000 /* a guest brings vCPUs up or down itself */
 
 static int handles(enum act_target_kind tk, enum rvmig_action_kind k)
 {
 	return tk == ACT_TARGET_XEN &&
-	       (k == RVMIG_ACT_CREDIT_WEIGHT || k == RVMIG_ACT_CREDIT_CAP || k == RVMIG_ACT_PIN);
+	       (k == RVMIG_ACT_CREDIT_WEIGHT || k == RVMIG_ACT_CREDIT_CAP || k == RVMIG_ACT_PIN ||
+		k == RVMIG_ACT_VCPUS);
 }
 
 /* Runs argv; its stdout into out (XL_OUT_MAX).  0 when it exited 0 within
@@ -102,6 +108,25 @@ int act_xen_parse_affinity(const char *text, long domid, char *hard, size_t len)
 		line = nl ? nl + 1 : NULL;
 	}
 	return -ESRCH;
+}
+
+int act_xen_parse_vcpus(const char *text, long domid, unsigned *online, unsigned *max)
+{
+	*online = *max = 0;
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[512], *f[8], *end;
+
+		/* ID VCPU CPU STATE TIME HARD / SOFT; offline: CPU "-", state "--p" */
+		if (last_fields(line, n, buf, sizeof(buf), f, 8) == 0 && strtol(f[0], &end, 10) == domid &&
+		    !*end && f[0] != end && !strcmp(f[6], "/") && strtol(f[1], &end, 10) >= 0 && !*end) {
+			(*max)++;
+			*online += strcmp(f[2], "-") != 0;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return *max ? 0 : -ESRCH;
 }
 
 int act_xen_parse_list(const char *text, const char *name, long *domid, char *state, size_t len)
@@ -186,15 +211,75 @@ static int pin_get(const struct act_target *t, struct act_setting *out, char *wh
 	return rc;
 }
 
+static int vcpus_read(long domid, unsigned *online, unsigned *max, char *err, size_t errlen)
+{
+	char d[24], *text = malloc(XL_OUT_MAX);
+	char *argv[] = { "xl", "vcpu-list", d, NULL };
+	int rc;
+
+	if (!text) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(d, sizeof(d), "%ld", domid);
+	rc = run_xl(argv, text, err, errlen);
+	if (rc == 0 && (rc = act_xen_parse_vcpus(text, domid, online, max)) < 0)
+		snprintf(err, errlen, "xl vcpu-list %ld: no vCPU of domain %ld in its output", domid,
+			 domid);
+	free(text);
+	return rc;
+}
+
+/* xl vcpu-set, bounded by the domain's maximum, then the guest given
+ * VCPU_SETTLE_MS to show that many online. */
+static int vcpus_set(long domid, int64_t n, char *err, size_t errlen)
+{
+	char d[24], v[24], *out;
+	char *argv[] = { "xl", "vcpu-set", d, v, NULL };
+	unsigned online, max;
+	int rc;
+
+	if ((rc = vcpus_read(domid, &online, &max, err, errlen)) < 0)
+		return rc;
+	if (n > max) {
+		snprintf(err, errlen, "Xen domain %ld: %" PRId64 " vCPUs asked, its maximum is %u", domid,
+			 n, max);
+		return -ERANGE;
+	}
+	if (!(out = malloc(XL_OUT_MAX))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(d, sizeof(d), "%ld", domid);
+	snprintf(v, sizeof(v), "%" PRId64, n);
+	rc = run_xl(argv, out, err, errlen);
+	free(out);
+	for (int waited = 0; rc == 0 && waited < VCPU_SETTLE_MS; waited += 200) {
+		struct timespec ts = { 0, 200000000 };
+
+		if ((rc = vcpus_read(domid, &online, &max, err, errlen)) < 0 || online == n)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return rc;
+}
+
 static int get(const struct act_target *t, enum rvmig_action_kind k, struct act_setting *out,
 	       char *where, size_t wherelen, char *err, size_t errlen)
 {
 	const char *sched = "?";
 	int64_t w, c;
+	unsigned online, max;
 	int rc;
 
 	if (k == RVMIG_ACT_PIN)
 		return pin_get(t, out, where, wherelen, err, errlen);
+	if (k == RVMIG_ACT_VCPUS) {
+		snprintf(where, wherelen, "Xen domain %ld (xl vcpu-list, vCPUs online)", t->id);
+		if ((rc = vcpus_read(t->id, &online, &max, err, errlen)) == 0)
+			out->value = online;
+		return rc;
+	}
 	rc = sched_read(t->id, &sched, &w, &c, err, errlen);
 	snprintf(where, wherelen, "Xen domain %ld (xl %s)", t->id, sched);
 	if (rc == 0)
@@ -208,8 +293,11 @@ static int set(const struct act_target *t, enum rvmig_action_kind k, const struc
 	const char *sched = NULL;
 	int64_t w, c;
 	char d[24], v[24], *out;
-	int rc = k == RVMIG_ACT_PIN ? 0 : sched_read(t->id, &sched, &w, &c, err, errlen);
+	int rc;
 
+	if (k == RVMIG_ACT_VCPUS)
+		return vcpus_set(t->id, s->value, err, errlen);
+	rc = k == RVMIG_ACT_PIN ? 0 : sched_read(t->id, &sched, &w, &c, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (!(out = malloc(XL_OUT_MAX))) {

@@ -17,6 +17,11 @@ int act_xen_parse_sched(const char *text, long domid, int64_t *weight, int64_t *
  * into hard (len bytes).  0, -ESRCH (no such line), -ENAMETOOLONG. */
 int act_xen_parse_affinity(const char *text, long domid, char *hard, size_t len);
 
+/* Counts domain `domid`'s vCPUs in `xl vcpu-list` output: all it lists
+ * (its maximum) and those online (a CPU number rather than "-").  0, or
+ * -ESRCH when it has none there. */
+int act_xen_parse_vcpus(const char *text, long domid, unsigned *online, unsigned *max);
+
 /* Finds domain `name`'s line in `xl list` output ("NAME ID MEM VCPUS
  * STATE TIME", the name up to the first blank) and reads its id and state
  * ("-b----").  0, -ESRCH (no such line), -ENAMETOOLONG (state longer than
