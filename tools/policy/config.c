@@ -436,6 +436,18 @@ static int domain_key(struct parser *p, const char *key, char *val)
 		return range(p, key, val, 4096, &d->cpu_max);
 	if (!strcmp(key, "credit.cap"))
 		return range(p, key, val, 409600, &d->credit_cap);
+	if (!strcmp(key, "vcpus")) {
+		if (range(p, key, val, 1024, &d->vcpus))
+			return -EINVAL;
+		return d->vcpus.min == floor(d->vcpus.min) && d->vcpus.step == floor(d->vcpus.step)
+			       ? 0 : fail(p, -EINVAL, "vcpus: MIN and STEP must be whole numbers");
+	}
+	if (!strcmp(key, "weight"))
+		return range(p, key, val, 65535, &d->weight);
+	if (!strcmp(key, "vcpus.now"))
+		return num(p, key, val, 1, 1024, &d->vcpus_now);
+	if (!strcmp(key, "weight.now"))
+		return num(p, key, val, 1, 65535, &d->weight_now);
 	if (!strcmp(key, "migrate"))
 		return yesno(p, key, val, &d->migrate);
 	if (!strcmp(key, "memory"))

@@ -60,6 +60,10 @@ struct pol_domain_cfg {
 	double c0, c1;                      /* capacity model (given, or after the fit) */
 	struct pol_range cpu_max;           /* cgroup cpu.max, CPUs */
 	struct pol_range credit_cap;        /* Xen credit cap, % of a CPU */
+	struct pol_range vcpus;             /* vCPU count (Xen) / cpuset CPUs (Linux), integers */
+	struct pol_range weight;            /* scheduler weight: credit (Xen) or cpu.weight (v2 units) */
+	double vcpus_now, weight_now;       /* their settings now (0: unknown / the default);
+					     * live runs read them instead */
 	int migrate;
 	double memory, dirty_rate;          /* bytes, bytes/s; 0: the [migration] defaults */
 	rvmig_samples *obs_set;             /* POL_OBS_SAMPLES, after pol_config_load() */

@@ -15,7 +15,6 @@ struct flight {
 	struct pol_target tg;
 	char name[PATH_MAX + 16]; /* the actuator target, escaped */
 	struct act_undo undo;
-	double share_before;
 	struct rvmig_verify_attr va;
 	double win[VERIFY_MAX];
 	unsigned nwin, settle_left;
@@ -138,20 +137,14 @@ static void log_decision(pol_exec *e, const struct pol_decision *d, double now)
 		e->a.apply ? "" : " (dry run: not applied)");
 }
 
-/* After a failed write: the share the domain has now, as read. */
+/* After a failed write: the run told the setting the domain has, as read. */
 static void resync(pol_run *r, const struct pol_decision *d, const struct act_target *t)
 {
 	struct act_setting cur;
 	char where[ACT_WHERE_MAX], err[256];
-	double s = d->share_before;
 
-	if (act_read(t, d->action.kind, &cur, where, sizeof(where), err, sizeof(err)) == 0) {
-		double now = act_share(d->action.kind, &cur, d->share_before);
-
-		if (isfinite(now) && now > 0)
-			s = now;
-	}
-	pol_run_set_share(r, &d->target, s);
+	if (act_read(t, d->action.kind, &cur, where, sizeof(where), err, sizeof(err)) == 0)
+		pol_run_set_control(r, &d->target, d->action.kind, cur.value);
 }
 
 int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, double now)
@@ -183,7 +176,6 @@ int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, dou
 	if ((rc = pol_exec_target(&d->target, &t, err, sizeof(err))) < 0) {
 		fprintf(e->a.out, "t=%.1f apply %s %s: failed: %s\n", now,
 			rvmig_action_kind_name(d->action.kind), d->target.policy, err);
-		pol_run_set_share(r, &d->target, d->share_before);
 		return 0;
 	}
 	act_target_name(&t, name, sizeof(name));
@@ -209,7 +201,6 @@ int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, dou
 		rvmig_action_kind_name(d->action.kind), d->target.policy, name, f->undo.where,
 		act_format(d->action.kind, &f->undo.old, a, sizeof(a)),
 		act_format(d->action.kind, &f->undo.now, b, sizeof(b)));
-	f->share_before = d->share_before;
 	f->settle_left = e->a.settle_n;
 	f->deadline = now + e->a.verify_timeout_s;
 	f->va = (struct rvmig_verify_attr){ .size = sizeof(f->va),
@@ -260,7 +251,7 @@ static int judge(pol_exec *e, pol_run *r, struct flight *f, double obs, double n
 	fprintf(e->a.out, "t=%.1f undo %s %s %s (%s): %s -> %s\n", now, rvmig_action_kind_name(k),
 		f->tg.policy, f->name, f->undo.where, act_format(k, &f->undo.now, a, sizeof(a)),
 		act_format(k, &f->undo.old, b, sizeof(b)));
-	pol_run_set_share(r, &f->tg, f->share_before);
+	pol_run_set_control(r, &f->tg, k, f->undo.old.value);
 	return 1;
 }
 

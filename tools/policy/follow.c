@@ -21,26 +21,37 @@ static double wall(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* A domain's CPU share as its actuator is set now: what the run starts
- * from instead of the policy file's `share =`. */
-static int read_share(void *ctx, const struct pol_target *tg, const struct pol_domain_cfg *c,
-		      double *share)
+/* A domain's controls as its actuators are set now: what the run starts
+ * from instead of the policy file's `share`, `vcpus.now`, `weight.now`. */
+static int read_controls(void *ctx, const struct pol_target *tg, const struct pol_domain_cfg *c,
+			 struct pol_controls *now)
 {
-	enum rvmig_action_kind k = c->cpu_max.set ? RVMIG_ACT_CG_CPU_MAX : RVMIG_ACT_CREDIT_CAP;
+	const enum rvmig_action_kind cap = c->cpu_max.set ? RVMIG_ACT_CG_CPU_MAX : RVMIG_ACT_CREDIT_CAP;
+	const enum rvmig_action_kind w = pol_kind_xen(tg->kind) ? RVMIG_ACT_CREDIT_WEIGHT
+								: RVMIG_ACT_CG_CPU_WEIGHT;
 	struct act_target t;
 	struct act_setting s;
 	char where[ACT_WHERE_MAX], err[512];
-	double v;
+	int got = 0;
 
 	(void)ctx;
-	if ((!c->cpu_max.set && !c->credit_cap.set) || pol_exec_target(tg, &t, err, sizeof(err)) < 0 ||
-	    act_read(&t, k, &s, where, sizeof(where), err, sizeof(err)) < 0)
+	if (pol_exec_target(tg, &t, err, sizeof(err)) < 0)
 		return 0;
-	v = act_share(k, &s, 0);
-	if (!(v > 0))
-		return 0; /* no cap: the host's CPUs, as the file's default */
-	*share = v;
-	return 1;
+	if ((c->cpu_max.set || c->credit_cap.set) &&
+	    act_read(&t, cap, &s, where, sizeof(where), err, sizeof(err)) == 0) {
+		now->cap = act_share(cap, &s, 0); /* no cap: 0 */
+		got = 1;
+	}
+	if (c->vcpus.set && act_read(&t, RVMIG_ACT_VCPUS, &s, where, sizeof(where), err,
+				     sizeof(err)) == 0) {
+		now->vcpus = (double)s.value;
+		got = 1;
+	}
+	if (c->weight.set && act_read(&t, w, &s, where, sizeof(where), err, sizeof(err)) == 0) {
+		now->weight = (double)s.value;
+		got = 1;
+	}
+	return got;
 }
 
 /* A due migration, through the executor of act_migrate.h (apply_mig.h);
@@ -92,7 +103,7 @@ int pol_follow(const struct pol_config *cfg, const struct pol_follow_attr *a, in
 
 	if ((rc = pol_run_create(cfg, &r, err, errlen)) < 0)
 		return rc;
-	pol_run_set_share_reader(r, read_share, NULL);
+	pol_run_set_share_reader(r, read_controls, NULL);
 	if (!ea.ops)
 		ea.ops = &ops;
 	if ((rc = pol_exec_create(&ea, &e)) < 0) {

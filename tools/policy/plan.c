@@ -70,6 +70,9 @@ static void value_text(FILE *f, const struct rvmig_action *a)
 	switch (a->kind) {
 	case RVMIG_ACT_CG_CPU_MAX: fprintf(f, "%.2f CPUs", a->value / 1e6); break;
 	case RVMIG_ACT_CREDIT_CAP: fprintf(f, "%lld %%", (long long)a->value); break;
+	case RVMIG_ACT_VCPUS: fprintf(f, "%lld vCPUs", (long long)a->value); break;
+	case RVMIG_ACT_CG_CPU_WEIGHT:
+	case RVMIG_ACT_CREDIT_WEIGHT: fprintf(f, "weight %lld", (long long)a->value); break;
 	default: fprintf(f, "%lld", (long long)a->value); break;
 	}
 }

@@ -10,6 +10,40 @@
 #include "policy/grow.h"
 #include "policy/run_int.h"
 
+#define RUNNABLE_CPUS 0.05 /* a domain demanding less does not contend */
+
+int pol_kind_xen(const char *kind)
+{
+	return !strcmp(kind, "domain") || !strcmp(kind, "xen");
+}
+
+double pol_default_weight(const char *kind)
+{
+	return pol_kind_xen(kind) ? 256 : 100;
+}
+
+/* The share a domain's cap and vCPUs grant on a host of `cpus`. */
+static double granted(const struct tracked *t, double cpus)
+{
+	double s = t->cap > 0 ? t->cap : cpus > 0 ? cpus : 1;
+
+	return t->vcpus > 0 && t->vcpus < s ? t->vcpus : s;
+}
+
+/* A setting of kind k (enum rvmig_action_kind units) into t's controls.
+ * 0 or -EINVAL (not a CPU control). */
+static int set_control(struct tracked *t, enum rvmig_action_kind k, int64_t v)
+{
+	switch (k) {
+	case RVMIG_ACT_CG_CPU_MAX: t->cap = v < 0 ? 0 : (double)v / 1e6; return 0;
+	case RVMIG_ACT_CREDIT_CAP: t->cap = (double)v / 100; return 0;
+	case RVMIG_ACT_VCPUS: t->vcpus = (double)v; return 0;
+	case RVMIG_ACT_CG_CPU_WEIGHT:
+	case RVMIG_ACT_CREDIT_WEIGHT: t->weight = (double)v; return 0;
+	default: return -EINVAL;
+	}
+}
+
 
 int pol_run_create(const struct pol_config *cfg, pol_run **out, char *err, size_t errlen)
 {
@@ -127,15 +161,21 @@ static struct tracked *track(pol_run *r, const struct pol_dom *d, size_t ci, dou
 	t->cfg = ci;
 	t->placed = SIZE_MAX;
 	t->decided_at = -1;
-	t->share = c->share > 0 ? c->share : host_cpus > 0 ? host_cpus : 1;
+	t->cap = c->share > 0 ? c->share : 0;
+	t->vcpus = c->vcpus_now;
+	t->weight = c->weight_now > 0 ? c->weight_now : pol_default_weight(d->kind);
 	if (pol_target_copy(&t->tg, &tg) < 0)
 		return NULL;
 	if (r->share_reader) {
-		double now;
+		struct pol_controls now = { t->cap, t->vcpus, t->weight };
 
-		if (r->share_reader(r->share_ctx, &t->tg, c, &now) > 0 && now > 0)
-			t->share = now;
+		if (r->share_reader(r->share_ctx, &t->tg, c, &now) > 0) {
+			t->cap = now.cap;
+			t->vcpus = now.vcpus;
+			t->weight = now.weight;
+		}
 	}
+	t->share = granted(t, host_cpus);
 	pd.id = r->nt;
 	pd.name = c->name;
 	pd.sla = c->sla;
@@ -179,13 +219,18 @@ const struct pol_domain_cfg *pol_run_domain_cfg(const pol_run *r, const struct p
 	return t ? &r->cfg->doms[t->cfg] : NULL;
 }
 
-int pol_run_set_share(pol_run *r, const struct pol_target *tg, double share)
+int pol_run_set_control(pol_run *r, const struct pol_target *tg, enum rvmig_action_kind k,
+			int64_t value)
 {
 	struct tracked *t = find(r, tg);
+	size_t h;
 
 	if (!t)
 		return -ENOENT;
-	t->share = share;
+	if (set_control(t, k, value) < 0)
+		return -EINVAL;
+	h = t->placed != SIZE_MAX ? t->placed : pol_run_host(r, t->tg.host);
+	t->share = granted(t, h != SIZE_MAX ? r->h[h].cpus : 0);
 	return 0;
 }
 
@@ -200,43 +245,93 @@ static int add_cand(pol_run *r, size_t *n, const struct rvmig_action *a)
 	return 0;
 }
 
-/* The steps of domain i's actuator: every value of its range but the one
- * it has, raises only within its host's room. */
+/* The share domain t can expect on host h with these controls. */
+static double expect(const struct tracked *t, const struct host *h, double cap, double vcpus,
+		     double weight)
+{
+	struct rvmig_share_attr a = {
+		.size = sizeof(a), .cpus = h->cpus > 0 ? h->cpus : 1, .cap = cap, .vcpus = vcpus,
+		.weight = weight, .demand = t->demand,
+		.others_weight = fmax(0, h->wsum - (t->demand >= RUNNABLE_CPUS ? t->weight : 0)),
+		.others_demand = fmax(0, h->demand - t->demand),
+	};
+	double s;
+
+	return rvmig_share_predict(&a, &s) == 0 ? s : 0;
+}
+
+/* One actuator's steps for domain i: every value of its range but the one
+ * it has, each with the share predicted after it (rvmig_share_predict():
+ * cap, vCPUs and weight together, against the host's other runnable
+ * domains) and a cost of cpu_price per CPU of predicted share; raises of a
+ * bound (cap, vCPUs) only within the host's room. */
+static int steps(pol_run *r, size_t i, enum rvmig_action_kind kind, const struct pol_range *rg,
+		 double unit, size_t *n, unsigned *raises, unsigned *blocked)
+{
+	const struct tracked *t = &r->t[i];
+	const struct host *h = &r->h[t->placed != SIZE_MAX ? t->placed : pol_run_host(r, t->tg.host)];
+	double others = h->demand - t->demand;
+	double now = expect(t, h, t->cap, t->vcpus, t->weight);
+
+	for (unsigned k = 0; rg->set && k <= POL_GRID_MAX; k++) {
+		double v = rg->min + k * rg->step, cap = t->cap, vcpus = t->vcpus, weight = t->weight;
+		double share, bound;
+		struct rvmig_action a = { .size = sizeof(a), .domain = i, .kind = kind };
+
+		if (v > rg->max * (1 + 1e-9))
+			break;
+		if (kind == RVMIG_ACT_CG_CPU_MAX || kind == RVMIG_ACT_CREDIT_CAP) {
+			cap = v / unit;
+			a.value = kind == RVMIG_ACT_CG_CPU_MAX ? llround(cap * 1e6) : llround(v);
+			bound = cap;
+		} else if (kind == RVMIG_ACT_VCPUS) {
+			vcpus = v;
+			a.value = llround(v);
+			bound = fmin(cap > 0 ? cap : h->cpus, vcpus);
+		} else {
+			weight = v;
+			a.value = llround(v);
+			bound = 0; /* a weight takes from the others, not from the room */
+		}
+		if (cap == t->cap && vcpus == t->vcpus && weight == t->weight)
+			continue;
+		share = expect(t, h, cap, vcpus, weight);
+		if (fabs(share - now) < 1e-9)
+			continue; /* no predicted effect (a weight without contention) */
+		if (share > now && bound > 0 && others + bound > r->cfg->mig.overload * h->cpus) {
+			(*blocked)++;
+			continue; /* no room on the host: a migration's job */
+		}
+		*raises += share > now;
+		a.share = share;
+		a.cost = (share - now) * r->cfg->cpu_price;
+		if (add_cand(r, n, &a) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The candidates of domain i: the steps of each actuator its section has. */
 static int candidates(pol_run *r, size_t i, size_t *n)
 {
 	const struct tracked *t = &r->t[i];
 	const struct pol_domain_cfg *c = &r->cfg->doms[t->cfg];
-	const struct pol_range *rg = c->cpu_max.set ? &c->cpu_max : &c->credit_cap;
-	double unit = c->cpu_max.set ? 1 : 100; /* range units per CPU */
-	const struct host *h = &r->h[t->placed != SIZE_MAX ? t->placed : pol_run_host(r, t->tg.host)];
-	double others = h->demand - t->demand;
 	unsigned raises = 0, blocked = 0;
+	int rc;
 
-	if (!rg->set)
-		return 0;
-	for (unsigned k = 0; k <= POL_GRID_MAX; k++) {
-		double v = rg->min + k * rg->step, share = v / unit;
-		struct rvmig_action a = { .size = sizeof(a), .domain = i, .share = share };
-
-		if (v > rg->max * (1 + 1e-9))
-			break;
-		if (fabs(share - t->share) < 1e-9)
-			continue;
-		if (share > t->share && others + share > r->cfg->mig.overload * h->cpus) {
-			blocked++;
-			continue; /* no room on the host: a migration's job */
-		}
-		raises += share > t->share;
-		a.kind = c->cpu_max.set ? RVMIG_ACT_CG_CPU_MAX : RVMIG_ACT_CREDIT_CAP;
-		a.value = c->cpu_max.set ? llround(share * 1e6) : llround(v);
-		a.cost = (share - t->share) * r->cfg->cpu_price;
-		if (add_cand(r, n, &a) < 0)
-			return -ENOMEM;
-	}
+	if (c->cpu_max.set)
+		rc = steps(r, i, RVMIG_ACT_CG_CPU_MAX, &c->cpu_max, 1, n, &raises, &blocked);
+	else
+		rc = steps(r, i, RVMIG_ACT_CREDIT_CAP, &c->credit_cap, 100, n, &raises, &blocked);
+	if (rc == 0)
+		rc = steps(r, i, RVMIG_ACT_VCPUS, &c->vcpus, 1, n, &raises, &blocked);
+	if (rc == 0)
+		rc = steps(r, i, pol_kind_xen(t->tg.kind) ? RVMIG_ACT_CREDIT_WEIGHT
+							 : RVMIG_ACT_CG_CPU_WEIGHT,
+			   &c->weight, 1, n, &raises, &blocked);
 	r->t[i].no_room = blocked && !raises;
-	return 0;
+	return rc;
 }
-
 
 struct pol_decision *pol_run_decision(pol_run *r)
 {
@@ -257,6 +352,7 @@ static int hosts_update(pol_run *r, const struct pol_state *st)
 	for (size_t i = 0; i < r->nh; i++) {
 		r->h[i].seen = 0;
 		r->h[i].demand = 0;
+		r->h[i].wsum = 0;
 	}
 	for (size_t i = 0; i < st->nhosts; i++) {
 		size_t k = pol_run_host(r, st->hosts[i].instance);
@@ -267,11 +363,17 @@ static int hosts_update(pol_run *r, const struct pol_state *st)
 		r->h[k].seen = 1;
 	}
 	for (size_t i = 0; i < st->ndoms; i++) {
-		size_t k = pol_run_host(r, st->doms[i].instance);
+		const struct pol_dom *d = &st->doms[i];
+		struct pol_target tg = { .host = d->instance, .kind = d->kind, .id = d->id };
+		const struct tracked *t = find(r, &tg);
+		size_t k = pol_run_host(r, d->instance);
+		double demand = pol_dom_demand(d);
 
 		if (k == SIZE_MAX)
 			return -ENOMEM;
-		r->h[k].demand += pol_dom_demand(&st->doms[i]);
+		r->h[k].demand += demand;
+		if (demand >= RUNNABLE_CPUS)
+			r->h[k].wsum += t ? t->weight : pol_default_weight(d->kind);
 	}
 	for (size_t i = 0; i < r->nt; i++) {
 		struct tracked *t = &r->t[i];
@@ -366,7 +468,9 @@ static int decide(pol_run *r, double now, uint64_t ns)
 		d->by_decider = 1;
 		d->reason = x->reason;
 		d->demand = t->demand;
-		t->share = x->action.share;
+		set_control(t, x->action.kind, x->action.value);
+		t->share = granted(t, r->h[t->placed != SIZE_MAX ? t->placed
+							   : pol_run_host(r, t->tg.host)].cpus);
 		t->decided_at = now;
 	}
 	return rc < 0 ? rc : 0;

@@ -35,11 +35,17 @@ int pol_run_plan(pol_run *r, const char *source, struct pol_plan *plan);
 
 /* ---- for a live run that carries its decisions out (follow.h) ---- */
 
-/* Reads a newly matched domain's current CPU share (CPUs) from the system,
- * in place of the policy file's `share =`: 1 read, 0 or a negative errno
- * (the file's value stands). */
+/* A domain's CPU controls: cap (CPUs, 0 none), vCPUs (0 unknown) and
+ * scheduler weight.  What the policy file says (`share`, `vcpus.now`,
+ * `weight.now`), or read from the system by a live run. */
+struct pol_controls {
+	double cap, vcpus, weight;
+};
+/* Reads a newly matched domain's controls from the system in place of the
+ * policy file's; leaves those it cannot read as they are.  1 read, 0 or a
+ * negative errno (the file's values stand). */
 typedef int (*pol_share_reader)(void *ctx, const struct pol_target *tg,
-				const struct pol_domain_cfg *c, double *share);
+				const struct pol_domain_cfg *c, struct pol_controls *now);
 void pol_run_set_share_reader(pol_run *r, pol_share_reader fn, void *ctx);
 /* The decisions made so far, in order (*n of them; valid until the next
  * pol_run_step()). */
@@ -49,9 +55,17 @@ const struct pol_decision *pol_run_decisions(const pol_run *r, size_t *n);
 int pol_run_observed(const pol_run *r, const struct pol_target *tg, double *obs);
 /* The [domain] section domain tg matched (it must be one of the run's). */
 const struct pol_domain_cfg *pol_run_domain_cfg(const pol_run *r, const struct pol_target *tg);
-/* Sets domain tg's granted share (an action failed or was rolled back).
- * 0 or -ENOENT. */
-int pol_run_set_share(pol_run *r, const struct pol_target *tg, double share);
+/* Sets domain tg's control of kind k to a setting's value, in the units of
+ * enum rvmig_action_kind (an action failed or was rolled back); its granted
+ * share follows.  0, -ENOENT (no such domain), -EINVAL (not a CPU control). */
+int pol_run_set_control(pol_run *r, const struct pol_target *tg, enum rvmig_action_kind k,
+			int64_t value);
+/* The weight a domain of this kind has when nobody set one: credit's 256
+ * for Xen domains, cpu.weight's 100 for cgroups and processes. */
+double pol_default_weight(const char *kind);
+/* 1 when the kind names a Xen domain ("domain" from the monitor and
+ * rvmig-top, "xen"). */
+int pol_kind_xen(const char *kind);
 
 /* The observable of a response-time SLA from a samples set at time t: the
  * newest row of `app` whose time (scenario "tUNIXTIME") is at or before t

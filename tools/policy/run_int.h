@@ -15,7 +15,10 @@
 struct tracked {
 	struct pol_target tg;
 	size_t cfg;
-	double share;       /* granted now: the config's, then each decision's */
+	double share;       /* granted now: min(cap, vCPUs); the config's, then each decision's */
+	double cap;         /* its cap, CPUs; 0: none */
+	double vcpus;       /* its vCPUs (cpuset CPUs); 0: unknown, no bound */
+	double weight;      /* its scheduler weight (credit, or cgroup v2 units) */
 	double cpu, demand, mem;
 	int seen;           /* at the current state */
 	int observed;       /* had an observable at the current state */
@@ -30,6 +33,7 @@ struct tracked {
 struct host {
 	char *name;
 	double cpus, demand;
+	double wsum;        /* weights of its runnable domains (rvmig_share_predict()) */
 	int seen, over;
 	double over_since;
 	const char *note;
