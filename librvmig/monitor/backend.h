@@ -22,13 +22,10 @@ struct mon_backend_ops {
 	const char *name;
 	/* 0 when the backend can work on this host, else a negative errno;
 	 * "auto" opens the first backend of the table whose probe passes.
-	 * A backend has one of the two: probe logs why it cannot at info
-	 * level itself; probe_why writes the reason to `why` instead (one
-	 * line: what failed, on which file or library, the errno text) and
-	 * the core logs it, as an error when the backend was asked for by
-	 * name (the user must see why it failed) and at info level when
-	 * "auto" passes over it. */
-	int (*probe)(struct rvmig_ctx *ctx);
+	 * probe_why writes why not to `why` (one line: what failed, on which
+	 * file or library, the errno text) and the core logs it, as an error
+	 * when the backend was asked for by name (the user must see why it
+	 * failed) and at info level when "auto" passes over it. */
 	int (*probe_why)(struct rvmig_ctx *ctx, char *why, size_t len);
 	int (*open)(struct rvmig_ctx *ctx, struct mon_backend **out);
 	void (*close)(struct mon_backend *b);

@@ -41,14 +41,6 @@ static int probe(rvmig_ctx *ctx, const struct mon_backend_ops *ops, bool named)
 	char why[256] = "";
 	int rc;
 
-	if (!ops->probe_why) {
-		rc = ops->probe(ctx);
-		if (rc < 0 && named)
-			LOG_ERR(ctx, "monitor",
-				"monitor backend %s cannot work on this host: %s (the reason is"
-				" logged at info level)", ops->name, rvmig_strerror(rc));
-		return rc;
-	}
 	rc = ops->probe_why(ctx, why, sizeof(why));
 	if (rc < 0)
 		rvmig_logf(ctx, named ? RVMIG_LOG_ERROR : RVMIG_LOG_INFO, "monitor",

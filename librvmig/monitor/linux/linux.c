@@ -4,6 +4,7 @@
  * Its ops table, the watch list and one sample over all watches.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,17 +21,21 @@ uint64_t lx_clock_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int lx_probe(struct rvmig_ctx *ctx)
+/* The files every sample reads: the scheduler statistics (CONFIG_SCHED_INFO)
+ * and the host's CPU and memory counters. */
+static int lx_probe_why(struct rvmig_ctx *ctx, char *why, size_t len)
 {
-	if (access("/proc/self/schedstat", R_OK) < 0) {
-		LOG_INFO(ctx, "monitor",
-			 "linux backend: no /proc/self/schedstat (kernel without CONFIG_SCHED_INFO?)");
-		return -ENOTSUP;
-	}
-	if (access("/proc/stat", R_OK) < 0 || access("/proc/meminfo", R_OK) < 0) {
-		LOG_INFO(ctx, "monitor", "linux backend: /proc/stat or /proc/meminfo not readable");
-		return -ENOTSUP;
-	}
+	static const char *const need[] = { "/proc/self/schedstat", "/proc/stat", "/proc/meminfo" };
+
+	(void)ctx;
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (access(need[i], R_OK) < 0) {
+			int err = errno;
+
+			snprintf(why, len, "linux backend: %s: %s%s", need[i], strerror(err),
+				 i == 0 && err == ENOENT ? " (a kernel without CONFIG_SCHED_INFO?)" : "");
+			return -ENOTSUP;
+		}
 	return 0;
 }
 
@@ -156,7 +161,7 @@ static int lx_sample(struct mon_backend *b, const struct mon_raw *prev, struct m
 
 const struct mon_backend_ops mon_backend_linux = {
 	.name = "linux",
-	.probe = lx_probe,
+	.probe_why = lx_probe_why,
 	.open = lx_open,
 	.close = lx_close,
 	.watch_pid = lx_watch_pid,
