@@ -6,8 +6,9 @@
 # and for each scenario x cap x offered rate runs wrk against a 20 KB file.
 #
 #   bench/policy/sweep.sh [--quick] [--out FILE] [--caps LIST] [--rates LIST]
-#                         [--duration S] [--scenarios LIST] [--reps N]
-#                         [--think MS] [--max-conns N] [--weight N]
+#                         [--per-cpu-rates LIST] [--duration S]
+#                         [--scenarios LIST] [--reps N] [--think MS]
+#                         [--max-conns N] [--weight N]
 #
 #   --caps LIST       CPU caps in CPUs, comma-separated; "max" = uncapped
 #                     (written as cpu_share = number of host CPUs)
@@ -15,6 +16,11 @@
 #   --rates LIST      offered request rates per second; "max" = closed loop
 #                     with no think time (written as offered_rps = 0)
 #                     default 500,1000,2000,4000,8000,16000,32000,max
+#   --per-cpu-rates LIST  instead of --rates: offered rates per CPU of the
+#                     cap, offered = round(rate x cap) ("max" caps: x 1, the
+#                     one CPU nginx is pinned to), plus the closed loop; a
+#                     grid in utilisation offered / (k x cap) when the
+#                     rates bracket k, the server's req/s per CPU
 #   --duration S      seconds per point (default 3)
 #   --scenarios LIST  alone, shared-cpu, disjoint-cpu (default all three)
 #                       alone        nothing else started
@@ -28,7 +34,9 @@
 #   --weight N        CPU weight of nginx's group and the second workload's,
 #                     in multiples of the default (default 10); wrk's group
 #                     gets 10 times that
-#   --out FILE        CSV to write (default bench/policy/data/nginx-sweep-DATE.csv)
+#   --out FILE        CSV to write (default bench/policy/data/nginx-sweep-DATE.csv);
+#                     beside it FILE without .csv + .points.csv: per point,
+#                     in the same order, the host's state during it (below)
 #   --quick           CI check: caps 0.05,0.2,max x rates 4000,max, alone,
 #                     3 s, 1 rep (about 25 s); exits 1 unless the closed-loop
 #                     rate does not fall as the cap grows (10 % noise allowed)
@@ -38,6 +46,13 @@
 # CSV: '#' lines first (date, host, kernel, versions, cgroup, command, pinning,
 # load average at start and end), then
 #   app,scenario,cpu_share,offered_rps,achieved_rps,p50_ms,p99_ms,mean_ms,errors,duration_s
+# Points file (.points.csv), one row per CSV row in the same order:
+#   row,rep,scenario,cpu_share,offered_rps,start_utc,loadavg_1m,psi_cpu_some,host_busy_cpus,throttled_ms
+# row: the CSV row (1 = first); rep: its repetition; loadavg_1m at the end of
+# the point; psi_cpu_some: the share of the point's wall time in which some
+# task of the host waited for a CPU (/proc/pressure/cpu, empty without PSI);
+# host_busy_cpus: CPUs busy on the whole host (/proc/stat, nginx and wrk
+# included); throttled_ms: time nginx's group was throttled by its cap.
 #
 # Pinning: with 2 or more CPUs nginx runs on the last CPU and wrk on CPU 0.
 # Groups: nginx (master and worker), the second workload and wrk each run in a
@@ -61,7 +76,7 @@ caps=0.05,0.1,0.2,0.3,0.4,0.6,0.8,1.0,max
 rates=500,1000,2000,4000,8000,16000,32000,max
 duration=3 scenarios=alone,shared-cpu,disjoint-cpu reps=2 think=10 maxconns=4
 weight=10
-quick=0 out=
+quick=0 out= percpu=
 cmdline="$0 $*"
 while [ $# -gt 0 ]; do
   case $1 in
@@ -69,18 +84,19 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --caps) caps=$2; shift 2 ;;
     --rates) rates=$2; shift 2 ;;
+    --per-cpu-rates) percpu=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --scenarios) scenarios=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
     --think) think=$2; shift 2 ;;
     --max-conns) maxconns=$2; shift 2 ;;
     --weight) weight=$2; shift 2 ;;
-    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,53p' "$0"; exit 0 ;;
     *) echo "sweep.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 if [ "$quick" = 1 ]; then
-  caps=0.05,0.2,max rates=4000,max scenarios=alone duration=3 reps=1
+  caps=0.05,0.2,max rates=4000,max scenarios=alone duration=3 reps=1 percpu=
 fi
 
 # --- option checks ---------------------------------------------------------
@@ -89,6 +105,13 @@ isint() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 IFS=, read -ra CAPS <<<"$caps"
 IFS=, read -ra RATES <<<"$rates"
 IFS=, read -ra SCENS <<<"$scenarios"
+if [ -n "$percpu" ]; then
+  IFS=, read -ra PERCPU <<<"$percpu"
+  for r in "${PERCPU[@]}"; do
+    isint "$r" || die "--per-cpu-rates: '$r' is not a positive integer"
+  done
+  RATES=("${PERCPU[@]}" max)
+fi
 for c in "${CAPS[@]}"; do
   [ "$c" = max ] || { isnum "$c" && awk -v c="$c" 'BEGIN{exit !(c >= 0.01)}'; } ||
     die "--caps: '$c' is not a CPU count >= 0.01 or 'max'"
@@ -103,6 +126,7 @@ for v in duration reps think maxconns weight; do
   isint "${!v}" || die "--${v/maxconns/max-conns}: '${!v}' is not a positive integer"
 done
 [ -n "$out" ] || out="$here/data/nginx-sweep-$(date -u +%Y-%m-%d).csv"
+points_out="${out%.csv}.points.csv"
 
 # --- prerequisites -----------------------------------------------------------
 [ "$(id -u)" = 0 ] || skip "needs root to create a CPU cgroup"
@@ -218,10 +242,31 @@ stop_busy() { stop_pid "$busy_pid"; busy_pid=; }
 other_cpu=$gen_cpu   # with 2 CPUs the only CPU that is not nginx's is wrk's
 
 # --- one wrk run -> one CSV row ---------------------------------------------
-rows="$tmp/rows.csv"
-: >"$rows"
+rows="$tmp/rows.csv" points="$tmp/points.csv" nrow=0
+: >"$rows"; : >"$points"
+# host_probe: "idle_jiffies total_jiffies psi_cpu_some_us throttled_ns" now
+# (all CPUs from /proc/stat: idle + iowait, and the sum of all fields;
+# /proc/pressure/cpu's "some total"; nginx's group's throttled time)
+host_probe() {
+  local thr
+  if [ $cgver = 2 ]; then
+    thr=$(awk '$1 == "throttled_usec" { printf "%d", $2 * 1000 }' "$cg/cpu.stat")
+  else
+    thr=$(awk '$1 == "throttled_time" { print $2 }' "$cg/cpu.stat")
+  fi
+  local psi=/proc/pressure/cpu
+  [ -r "$psi" ] || psi=
+  # user .. steal (guest time is already in user)
+  awk -v thr="${thr:-0}" 'BEGIN { psi = "-" }
+    FILENAME == "/proc/stat" && $1 == "cpu" { for (i = 2; i <= 9; i++) tot += $i; idle = $5 + $6 }
+    FILENAME != "/proc/stat" && $1 == "some" { for (i = 2; i <= NF; i++) if ($i ~ /^total=/) psi = substr($i, 7) }
+    END { printf "%d %d %s %d\n", idle, tot, psi, thr }' /proc/stat $psi
+}
 run_point() { # scenario cap rate
   local scen=$1 cap=$2 rate=$3 conns delay share offered log line
+  if [ "$rate" != max ] && [ -n "$percpu" ]; then
+    rate=$(awk -v r="$rate" -v c="$cap" 'BEGIN { if (c == "max") c = 1; printf "%d", r * c + 0.5 }')
+  fi
   if [ "$rate" = max ]; then
     conns=$maxconns delay=0 offered=0
   else
@@ -230,11 +275,23 @@ run_point() { # scenario cap rate
   fi
   share=$cap; [ "$cap" = max ] && share=$ncpu
   log="$tmp/wrk.out"
+  local t0 h0 h1 start
+  start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  t0=$(date +%s%N) h0=$(host_probe)
   PACE_DELAY_MS=$delay "${in_group[@]}" "$cg_gen" taskset -c "$gen_cpu" "$WRK" -t1 -c"$conns" -d"${duration}s" \
     --timeout 2s --latency -s "$here/pace.lua" "$URL" >"$log" 2>&1 &
   wrk_pid=$!
   wait "$wrk_pid" || { wrk_pid=; cat "$log" >&2; die "wrk failed ($scen, cap $cap, rate $rate)"; }
   wrk_pid=
+  h1=$(host_probe)
+  awk -v row=$((++nrow)) -v rep="$rep" -v s="$scen" -v sh="$share" -v off="$offered" -v st="$start" \
+      -v t0="$t0" -v t1="$(date +%s%N)" -v a="$h0" -v b="$h1" -v la="$(cut -d' ' -f1 /proc/loadavg)" -v ncpu="$ncpu" 'BEGIN {
+      split(a, x, " "); split(b, y, " "); wall = (t1 - t0) / 1e9
+      busy = (y[2] - y[1]) - (x[2] - x[1]); tot = y[2] - x[2]
+      psi = (x[3] == "-" || y[3] == "-") ? "" : sprintf("%.3f", (y[3] - x[3]) / 1e6 / wall)
+      printf "%d,%d,%s,%s,%d,%s,%s,%s,%.2f,%.1f\n", row, rep, s, sh, off, st, la, psi,
+        (tot > 0 ? busy / tot * ncpu : 0), (y[4] - x[4]) / 1e6
+    }' >>"$points"
   line=$(grep '^RESULT ' "$log") || { cat "$log" >&2; die "wrk printed no RESULT line ($scen, cap $cap, rate $rate)"; }
   wrk_row nginx "$scen" "$share" "$offered" "$line" >>"$rows"
   tail -n1 "$rows"
@@ -286,7 +343,14 @@ mkdir -p "$(dirname "$out")"
   cat "$rows"
 } >"$out.tmp"
 mv "$out.tmp" "$out"
-echo "sweep.sh: wrote $out ($(wc -l <"$rows") rows)"
+{
+  echo "# rvmig bench/policy/sweep.sh: the host during each point of $(basename "$out"), row for row"
+  echo "# loadavg_1m at the point's end; psi_cpu_some: share of the point's wall time some task waited for a CPU (/proc/pressure/cpu); host_busy_cpus: from /proc/stat, nginx and wrk included; throttled_ms: nginx's group throttled by its cap"
+  echo "row,rep,scenario,cpu_share,offered_rps,start_utc,loadavg_1m,psi_cpu_some,host_busy_cpus,throttled_ms"
+  cat "$points"
+} >"$points_out.tmp"
+mv "$points_out.tmp" "$points_out"
+echo "sweep.sh: wrote $out ($(wc -l <"$rows") rows) and $points_out"
 
 [ "$quick" = 1 ] || exit 0
 

@@ -42,6 +42,22 @@ void pol_map_judge(const struct rvmig_map *map, const struct rvmig_samples *set,
 	}
 }
 
+/* The floor over the selection v[0..nv), sorted by share and load: at
+ * each point with more than one sample, the minority verdict's count. */
+void pol_map_floor(const struct pol_sel *v, size_t nv, struct rvmig_map_error *e)
+{
+	for (size_t i = 0, j; i < nv; i = j) {
+		size_t good = 0;
+
+		for (j = i; j < nv && v[j].share == v[i].share && v[j].load == v[i].load; j++)
+			good += v[j].good;
+		if (j - i < 2)
+			continue;
+		e->repeated += (unsigned)(j - i);
+		e->floor_misclassified += (unsigned)(good < j - i - good ? good : j - i - good);
+	}
+}
+
 static int finish(struct rvmig_map_error *e, double cap_err_sum, struct rvmig_map_error *out)
 {
 	e->size = sizeof(*e);
@@ -55,16 +71,20 @@ RVMIG_API int rvmig_map_evaluate(const rvmig_map *map, const rvmig_samples *set,
 {
 	struct rvmig_map_error e = { 0 };
 	struct pol_share *sh;
+	struct pol_sel *v;
+	size_t nv;
 	double sum = 0;
 	int n;
 
 	if (!map || !set || !out)
 		return -EINVAL;
-	n = pol_map_scan(&map->cfg, set, &sh, NULL, 0);
+	n = pol_map_scan(&map->cfg, set, &sh, &v, &nv, NULL, 0);
 	if (n < 0)
 		return n;
 	pol_map_judge(map, set, sh, n, NULL, &e, &sum);
+	pol_map_floor(v, nv, &e);
 	free(sh);
+	free(v);
 	return finish(&e, sum, out);
 }
 
@@ -74,8 +94,11 @@ RVMIG_API int rvmig_map_crossval(const rvmig_samples *set, const struct rvmig_ma
 	struct rvmig_map_error e = { 0 };
 	struct rvmig_map map = { 0 };
 	struct pol_share *sh = NULL;
+	struct pol_sel *v = NULL;
 	unsigned char *keep = NULL;
+	size_t nv = 0;
 	double sum = 0;
+	char why[192];
 	int n, rc;
 
 	if (!set || !out || k < 2)
@@ -83,11 +106,12 @@ RVMIG_API int rvmig_map_crossval(const rvmig_samples *set, const struct rvmig_ma
 	rc = pol_map_cfg(attr, &map.cfg, err, errlen);
 	if (rc < 0)
 		return rc;
-	n = rc = pol_map_scan(&map.cfg, set, &sh, err, errlen);
+	n = rc = pol_map_scan(&map.cfg, set, &sh, &v, &nv, err, errlen);
 	if (rc < 0)
 		return rc;
 	if ((unsigned)n < 2) {
 		free(sh);
+		free(v);
 		return pol_err(err, errlen, -EDOM, "%d CPU share(s) selected: nothing to hold out", n);
 	}
 	if (k > (unsigned)n)
@@ -99,24 +123,21 @@ RVMIG_API int rvmig_map_crossval(const rvmig_samples *set, const struct rvmig_ma
 		goto out;
 	}
 	for (unsigned f = 0; f < k; f++) {
-		map.npoints = 0;
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; i < n; i++)
 			keep[i] = (unsigned)i % k == f;
-			if (!keep[i] && sh[i].has_boundary)
-				map.points[map.npoints++] = (struct pol_point){ sh[i].share, sh[i].cap };
-		}
-		rc = pol_map_fit_points(map.points, map.npoints, &map.c0, &map.c1);
+		rc = pol_map_model(&map, v, nv, sh, n, keep, why, sizeof(why));
 		if (rc < 0) {
-			pol_err(err, errlen, rc, "fold %u of %u: %u boundary point(s) outside it, "
-				"no capacity growing with share to fit", f + 1, k, map.npoints);
+			pol_err(err, errlen, rc, "fold %u of %u: %s", f + 1, k, why);
 			goto out;
 		}
 		pol_map_judge(&map, set, sh, n, keep, &e, &sum);
 	}
+	pol_map_floor(v, nv, &e);
 	rc = finish(&e, sum, out);
 out:
 	free(keep);
 	free(map.points);
 	free(sh);
+	free(v);
 	return rc;
 }
