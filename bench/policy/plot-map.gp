@@ -11,6 +11,9 @@ if (!exists("sla")) sla = 20
 if (!exists("scen")) scen = "alone shared-cpu disjoint-cpu"
 nscen = words(scen)
 if (!exists("title")) title = ""
+# per scenario: the x index of the map's boundary, -1 for none
+if (!exists("bxs")) bxs = ""
+if (!exists("xlabel")) xlabel = "offered load (req/s; closed = closed loop, no think time)"
 
 set terminal pngcairo size 400*nscen+40,480 font "sans,9"
 set output out
@@ -22,7 +25,7 @@ unset colorbox
 set style fill solid 1.0 noborder
 set tics nomirror scale 0
 set xtics rotate by -45 font "sans,8"
-set xlabel "offered load (req/s; closed = closed loop, no think time)"
+set xlabel xlabel
 set ylabel "CPU cap (CPUs)"
 set key off
 set multiplot layout 1,nscen title title font "sans,11"
@@ -31,6 +34,11 @@ do for [i = 0:nscen-1] {
   set title word(scen, i + 1)
   set xrange [-0.5:STATS_max_x + 0.5]
   set yrange [-0.5:STATS_max_y + 0.5]
+  unset arrow
+  bx = (words(bxs) > i) ? real(word(bxs, i + 1)) : -1
+  if (bx >= 0) {
+    set arrow from bx, -0.5 to bx, STATS_max_y + 0.5 nohead lw 2 dt 2 lc rgb "#000000" front
+  }
   plot cells index i using 1:2:($1-0.5):($1+0.5):($2-0.5):($2+0.5):3:xtic(5):ytic(6) \
          with boxxy fc palette, \
        '' index i using 1:2:4 with labels font "sans,7"

@@ -5,16 +5,25 @@
 # ms. Repetitions of a point are combined by their median p99, or with "min"
 # by the lowest: stalls of a shared host only ever add latency, so the lowest
 # repetition is the closer estimate of what the cap alone does.
+# With X = per-cpu the x axis is the load per CPU of the cap, offered / cap
+# (for a sweep made with sweep.sh --per-cpu-rates; uncapped rows: / 1), and
+# BOUNDARY (req/s per CPU, rvmig_map_coef()'s c1 of a map fitted with
+# RVMIG_MAP_FIT_UTILISATION) is drawn as a line at that load.
 #
-#   bench/policy/plot-map.sh CSV [OUT.png] [SLA_MS] [median|min]
-#                                          (defaults map.png, 20, median)
+#   bench/policy/plot-map.sh CSV [OUT.png] [SLA_MS] [median|min] [offered|per-cpu] [BOUNDARY]
+#                                          (defaults map.png, 20, median, offered, none)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 csv=${1:?usage: plot-map.sh CSV [OUT.png] [SLA_MS] [median|min]}
 out=${2:-map.png}
 sla=${3:-20}
 combine=${4:-median}
+xaxis=${5:-offered}
+boundary=${6:-0}
 case $combine in median|min) ;; *) echo "plot-map.sh: combine '$combine' is not median or min" >&2; exit 2 ;; esac
+case $xaxis in offered|per-cpu) ;; *) echo "plot-map.sh: x axis '$xaxis' is not offered or per-cpu" >&2; exit 2 ;; esac
+[[ $boundary =~ ^[0-9]+([.][0-9]+)?$ ]] ||
+  { echo "plot-map.sh: boundary '$boundary' is not a load per CPU" >&2; exit 2; }
 [ -r "$csv" ] || { echo "plot-map.sh: cannot read $csv" >&2; exit 1; }
 [[ $sla =~ ^[0-9]+([.][0-9]+)?$ ]] && [ "$sla" != 0 ] ||
   { echo "plot-map.sh: SLA '$sla' is not a positive number of ms" >&2; exit 2; }
@@ -34,7 +43,8 @@ scen=$(awk -F, -v want="$want" -v f="$csv" '
 # the cpu_share that stands for "uncapped", from the sweep's metadata
 uncapped=$(sed -n 's/^# cgroup:.*uncapped = \([0-9.]*\).*/\1/p' "$csv" | head -n1)
 for s in $scen; do
-  awk -F, -v s="$s" -v sla="$sla" -v unc="$uncapped" -v combine="$combine" '
+  awk -F, -v s="$s" -v sla="$sla" -v unc="$uncapped" -v combine="$combine" -v xaxis="$xaxis" \
+      -v bound="$boundary" '
     function median(list,   a, n, i, j, t) {
       n = split(list, a, " ")
       for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -42,7 +52,11 @@ for s in $scen; do
       return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
     /^#/ || $1 == "app" || $2 != s { next }
-    { k = $3 SUBSEP $4; p[k] = p[k] " " $7; caps[$3] = 1; offs[$4] = 1 }
+    {
+      x = $4
+      if (xaxis == "per-cpu" && x > 0) x = sprintf("%.0f", x / ((unc != "" && $3 == unc + 0) ? 1 : $3))
+      k = $3 SUBSEP x; p[k] = p[k] " " $7; caps[$3] = 1; offs[x] = 1
+    }
     END {
       nc = 0; for (c in caps) cl[++nc] = c + 0
       for (i = 2; i <= nc; i++) for (j = i; j > 1 && cl[j - 1] > cl[j]; j--) { t = cl[j]; cl[j] = cl[j - 1]; cl[j - 1] = t }
@@ -58,10 +72,17 @@ for s in $scen; do
         lab = m >= 10 ? sprintf("%.0f", m) : sprintf("%.1f", m)
         printf "%d %d %.4f %s %s %s\n", x - 1, y - 1, v, lab, ol[x] ? ol[x] : "closed", (unc != "" && cl[y] == unc + 0) ? "none" : cl[y]
       }
-      printf "\n\n"
+      # the boundary: a line at its fractional place on the (log) load axis
+      bx = -1
+      if (bound > 0) for (x = 1; x < no; x++) if (ol[x] > 0 && ol[x + 1] > 0 && ol[x] <= bound && bound <= ol[x + 1])
+        bx = x - 1 + log(bound / ol[x]) / log(ol[x + 1] / ol[x])
+      printf "# boundary %s\n\n\n", bx
     }' "$csv"
 done >"$cells"
 
-gnuplot -e "cells='$cells'; out='$out'; sla=$sla; scen='$scen'; title='nginx p99 (ms, $combine of repetitions): green <= SLA $sla ms < red'" \
+bxs=$(sed -n 's/^# boundary //p' "$cells" | tr '\n' ' ')
+xlabel="offered load (req/s; closed = closed loop, no think time)"
+[ "$xaxis" = offered ] || xlabel="offered load per CPU of the cap (req/s; closed = closed loop)"
+gnuplot -e "cells='$cells'; out='$out'; sla=$sla; scen='$scen'; bxs='$bxs'; xlabel='$xlabel'; title='nginx p99 (ms, $combine of repetitions): green <= SLA $sla ms < red'" \
   "$here/plot-map.gp"
 echo "plot-map.sh: wrote $out"
