@@ -9,6 +9,10 @@
 # data: capacity = k x cap (req/s per CPU), k fitted on the first repetition's
 # closed-loop points under a cap and its error measured on the later
 # repetitions' (sweep.sh writes repetition r after repetition r-1).
+# When the sweep's points file (CSV without .csv + .points.csv) is there,
+# also the host during the sweep: per repetition the load and CPU pressure,
+# and how often a paced point under half its cap's closed-loop rate missed
+# the SLA with the host's CPU pressure below and above its median.
 #
 #   bench/policy/summarize.sh CSV [SLA_MS] [median|min]   (default 20, median)
 set -euo pipefail
@@ -91,3 +95,36 @@ awk -F, -v sla="$sla" -v combine="$combine" '
     i90 = int(0.9 * np + 0.5); if (i90 < 1) i90 = 1
     printf "\nSpread of achieved req/s between repetitions of a point ((max - min) / median): median %.0f %%, 90th percentile %.0f %%, worst %.0f %% over %d points; %d points with errors.\n", 100 * q[int((np + 1) / 2)], 100 * q[i90], 100 * worst, np, nerr + 0
   }' "$csv"
+
+points=${csv%.csv}.points.csv
+[ -r "$points" ] || exit 0
+# Row i of the points file is the i-th data row of the CSV.
+awk -F, -v sla="$sla" '
+  function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } }
+  FNR == 1 { file++ }
+  /^#/ || $1 == "app" || $1 == "row" { next }
+  file == 1 { n++; scen[n] = $2; cap[n] = $3; off[n] = $4; ach[n] = $5; p99[n] = $7
+              if ($4 == 0) { cl[$2 SUBSEP $3] += $5; ncl[$2 SUBSEP $3]++ } ; next }
+  file == 2 { m++; rep[m] = $2; la[m] = $7; psi[m] = $8; busy[m] = $9
+              if (!($2 in rs)) { rs[$2] = 1; nr++ }
+              rn[$2]++; rla[$2] += $7; if ($8 != "") { rpsi[$2] += $8; rnp[$2]++ }
+              if (rla_max[$2] < $7 + 0) rla_max[$2] = $7 + 0; next }
+  END {
+    if (m != n) { printf "summarize.sh: %d rows in the CSV, %d in the points file: not the same sweep\n", n, m > "/dev/stderr"; exit 1 }
+    printf "\nThe host during the sweep (points file):\n\n| repetition | points | load average (1 min) mean / max | CPU pressure (PSI some) mean |\n|---|---|---|---|\n"
+    for (r = 1; r <= nr; r++) printf "| %d | %d | %.1f / %.1f | %s |\n", r, rn[r], rla[r] / rn[r], rla_max[r], rnp[r] ? sprintf("%.0f %%", 100 * rpsi[r] / rnp[r]) : "-"
+    # light points: paced, offered under half the closed-loop rate of the cap
+    for (i = 1; i <= n; i++) {
+      k = scen[i] SUBSEP cap[i]
+      if (off[i] == 0 || !ncl[k] || off[i] >= 0.5 * cl[k] / ncl[k] || psi[i] == "") continue
+      nl++; lp[nl] = psi[i]; li[nl] = i
+    }
+    if (!nl) exit 0
+    for (j = 1; j <= nl; j++) sp[j] = lp[j]
+    sort(sp, nl); med = sp[int((nl + 1) / 2)]
+    for (j = 1; j <= nl; j++) {
+      i = li[j]; hi = lp[j] > med
+      tot[hi]++; if (p99[i] > sla) miss[hi]++
+    }
+    printf "\nPaced points under half their cap'"'"'s closed-loop rate (the cap nowhere near): p99 over %s ms in %d of %d with CPU pressure up to the median %.0f %%, in %d of %d above it.\n", sla, miss[0], tot[0], 100 * med, miss[1], tot[1]
+  }' "$csv" "$points"
