@@ -15,7 +15,7 @@ if (!exists("title")) title = ""
 if (!exists("bxs")) bxs = ""
 if (!exists("xlabel")) xlabel = "offered load (req/s; closed = closed loop, no think time)"
 
-set terminal pngcairo size 400*nscen+40,480 font "sans,9"
+set terminal pngcairo size (nscen > 1 ? 400*nscen+40 : 600),480 font "sans,9"
 set output out
 # green at or under the target, red over it; darker further from it (the
 # shade saturates at 1/30 and 30 times the target)

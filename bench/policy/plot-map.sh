@@ -8,10 +8,11 @@
 # With X = per-cpu the x axis is the load per CPU of the cap, offered / cap
 # (for a sweep made with sweep.sh --per-cpu-rates; uncapped rows: / 1), and
 # BOUNDARY (req/s per CPU, rvmig_map_coef()'s c1 of a map fitted with
-# RVMIG_MAP_FIT_UTILISATION) is drawn as a line at that load.
+# RVMIG_MAP_FIT_UTILISATION) is drawn as a line at that load.  METRIC p50
+# colours by the median latency instead of p99.
 #
-#   bench/policy/plot-map.sh CSV [OUT.png] [SLA_MS] [median|min] [offered|per-cpu] [BOUNDARY]
-#                                          (defaults map.png, 20, median, offered, none)
+#   bench/policy/plot-map.sh CSV [OUT.png] [SLA_MS] [median|min] [offered|per-cpu] [BOUNDARY] [p99|p50]
+#                                          (defaults map.png, 20, median, offered, none, p99)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 csv=${1:?usage: plot-map.sh CSV [OUT.png] [SLA_MS] [median|min]}
@@ -20,6 +21,8 @@ sla=${3:-20}
 combine=${4:-median}
 xaxis=${5:-offered}
 boundary=${6:-0}
+metric=${7:-p99}
+case $metric in p99) col=7 ;; p50) col=6 ;; *) echo "plot-map.sh: metric '$metric' is not p99 or p50" >&2; exit 2 ;; esac
 case $combine in median|min) ;; *) echo "plot-map.sh: combine '$combine' is not median or min" >&2; exit 2 ;; esac
 case $xaxis in offered|per-cpu) ;; *) echo "plot-map.sh: x axis '$xaxis' is not offered or per-cpu" >&2; exit 2 ;; esac
 [[ $boundary =~ ^[0-9]+([.][0-9]+)?$ ]] ||
@@ -44,7 +47,7 @@ scen=$(awk -F, -v want="$want" -v f="$csv" '
 uncapped=$(sed -n 's/^# cgroup:.*uncapped = \([0-9.]*\).*/\1/p' "$csv" | head -n1)
 for s in $scen; do
   awk -F, -v s="$s" -v sla="$sla" -v unc="$uncapped" -v combine="$combine" -v xaxis="$xaxis" \
-      -v bound="$boundary" '
+      -v bound="$boundary" -v col="$col" '
     function median(list,   a, n, i, j, t) {
       n = split(list, a, " ")
       for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -55,7 +58,7 @@ for s in $scen; do
     {
       x = $4
       if (xaxis == "per-cpu" && x > 0) x = sprintf("%.0f", x / ((unc != "" && $3 == unc + 0) ? 1 : $3))
-      k = $3 SUBSEP x; p[k] = p[k] " " $7; caps[$3] = 1; offs[x] = 1
+      k = $3 SUBSEP x; p[k] = p[k] " " $col; caps[$3] = 1; offs[x] = 1
     }
     END {
       nc = 0; for (c in caps) cl[++nc] = c + 0
@@ -83,6 +86,6 @@ done >"$cells"
 bxs=$(sed -n 's/^# boundary //p' "$cells" | tr '\n' ' ')
 xlabel="offered load (req/s; closed = closed loop, no think time)"
 [ "$xaxis" = offered ] || xlabel="offered load per CPU of the cap (req/s; closed = closed loop)"
-gnuplot -e "cells='$cells'; out='$out'; sla=$sla; scen='$scen'; bxs='$bxs'; xlabel='$xlabel'; title='nginx p99 (ms, $combine of repetitions): green <= SLA $sla ms < red'" \
+gnuplot -e "cells='$cells'; out='$out'; sla=$sla; scen='$scen'; bxs='$bxs'; xlabel='$xlabel'; title='nginx $metric (ms, $combine of repetitions): green <= SLA $sla ms < red'" \
   "$here/plot-map.gp"
 echo "plot-map.sh: wrote $out"

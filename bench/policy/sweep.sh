@@ -41,7 +41,9 @@
 #                     3 s, 1 rep (about 25 s); exits 1 unless the closed-loop
 #                     rate does not fall as the cap grows (10 % noise allowed)
 #                     and is 3x higher uncapped than at 0.05, and p99 at 0.05
-#                     under 4000/s is >= 50 ms and >= 2x the uncapped p99
+#                     under 4000/s is >= 50 ms and its mean latency >= 2x the
+#                     uncapped one (a mean, not p99: one host stall sets
+#                     an uncapped p99 at 80 ms on a loaded host)
 #
 # CSV: '#' lines first (date, host, kernel, versions, cgroup, command, pinning,
 # load average at start and end), then
@@ -361,7 +363,7 @@ echo "sweep.sh: wrote $out ($(wc -l <"$rows") rows) and $points_out"
 awk -F, -v small="${CAPS[0]}" -v big="$ncpu" '
   /^#/ || $1 == "app" { next }
   $4 == 0 { maxrate[$3] = $5; order[++n] = $3 }
-  $4 == 4000 { p99[$3] = $7 }
+  $4 == 4000 { p99[$3] = $7; mean[$3] = $8 }
   function check(ok, msg) { printf "check: %s: %s\n", msg, ok ? "ok" : "FAIL"; if (!ok) bad = 1 }
   END {
     for (i = 2; i <= n; i++) {
@@ -370,7 +372,7 @@ awk -F, -v small="${CAPS[0]}" -v big="$ncpu" '
     }
     check(maxrate[big] >= 3 * maxrate[small], sprintf("closed-loop rate %.0f/s uncapped >= 3 x %.0f/s at cap %s", maxrate[big], maxrate[small], small))
     check(p99[small] >= 50, sprintf("p99 at 4000/s %.2f ms at cap %s >= 50 ms", p99[small], small))
-    check(p99[small] >= 2 * p99[big], sprintf("p99 at 4000/s %.2f ms at cap %s >= 2 x %.2f ms uncapped", p99[small], small, p99[big]))
+    check(mean[small] >= 2 * mean[big], sprintf("mean latency at 4000/s %.2f ms at cap %s >= 2 x %.2f ms uncapped", mean[small], small, mean[big]))
     exit bad
   }' "$rows" || die "quick check failed (rows in $out)"
 echo "sweep.sh: quick check passed"
