@@ -128,7 +128,8 @@ static int best_cut(const struct pol_sel *g, size_t n, double *cut)
 		if (err < best_err) {
 			best_err = err;
 			found = 1;
-			*cut = sqrt(g[i].load * g[i + 1].load);
+			/* not sqrt(a * b): that overflows from 1.3e154 */
+			*cut = sqrt(g[i].load) * sqrt(g[i + 1].load);
 		}
 	}
 	return found;
@@ -259,6 +260,9 @@ static int fit_pooled(struct rvmig_map *m, const struct pol_sel *v, size_t nv,
 		return pol_err(err, errlen, -EDOM,
 			       "no cut on the load per CPU of the %zu samples (%zu good) does better "
 			       "than calling them all good or all bad: nothing to fit", n, good);
+	if (!isfinite(m->c1))
+		return pol_err(err, errlen, -EDOM, "the cut on the load per CPU is not finite "
+			       "(a load too large for its share)");
 	return 0;
 }
 

@@ -344,3 +344,20 @@ Test(policy_map, utilisation_cut_pools_the_shares)
 	cr_assert_eq(e.misclassified, 6, "%u", e.misclassified);
 	rvmig_samples_free(set);
 }
+
+Test(policy_map, huge_load_per_cpu_is_refused)
+{
+	/* 1e300 req/s at 1e-9 CPU is past the largest double per CPU. */
+	const char *text = RVMIG_SAMPLES_HEADER "\n"
+			   "x,alone,1e-9,1e200,1e200,1,2,1,0,10\n"
+			   "x,alone,1e-9,1e300,1e300,1,99,1,0,10\n";
+	struct rvmig_map_attr a = attr();
+	rvmig_samples *set;
+	rvmig_map *map;
+	char err[256] = "";
+
+	cr_assert_eq(rvmig_samples_parse(text, strlen(text), &set, err, sizeof(err)), 2, "%s", err);
+	cr_assert_eq(rvmig_map_fit(set, &a, &map, err, sizeof(err)), -EDOM);
+	cr_assert(strstr(err, "not finite"), "%s", err);
+	rvmig_samples_free(set);
+}
