@@ -225,8 +225,6 @@ void sched_data_done(struct rvmig_ep *ep, uint32_t chunk, int status);
 void sched_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h);
 void client_fail_all(struct rvmig_ep *ep, int status);
 int client_bye(struct rvmig_ep *ep);
-extern uint16_t proto_wire_version;
-extern uint64_t proto_test_corrupt_seq;
 
 /* recv.c: the receiver */
 /* recv_on_msg() returns 0, RECV_KEPT_CREDIT (the message keeps its control

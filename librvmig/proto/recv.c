@@ -20,12 +20,10 @@
 #include "core/crc32c.h"
 #include "core/log.h"
 #include "proto/ep.h"
+#include "proto/testhooks.h"
 
 #define TOKEN_SLOT (1ull << 62)
 #define TOKEN_MSG (2ull << 62)
-
-/* Tests set this to damage one chunk on arrival (integrity checking). */
-uint64_t proto_test_corrupt_seq = UINT64_MAX;
 
 static struct rx_entry *rx_at(struct rvmig_ep *ep, uint64_t seq)
 {
@@ -115,8 +113,8 @@ static void deliver(struct rvmig_ep *ep)
 			if (ep->crc) {
 				uint32_t got;
 
-				if (ep->next_deliver == proto_test_corrupt_seq)
-					d[e->len / 2] ^= 0x40; /* test hook: damage in flight */
+				if (proto_damages_chunk(ep->next_deliver))
+					d[e->len / 2] ^= 0x40; /* damage in flight */
 				got = crc32c(0, d, e->len);
 				if (got != e->crc) {
 					ep_fail(ep, -RVMIG_EINTEGRITY,

@@ -16,12 +16,10 @@
 #include "core/log.h"
 #include "core/uri.h"
 #include "proto/ep.h"
+#include "proto/testhooks.h"
 #include "publish/publish_int.h"
 
 #define MAX_LINKS 16
-
-/* The version this library speaks; tests may change it to check refusal. */
-uint16_t proto_wire_version = WIRE_VERSION;
 
 /*
  * Peers in their handshake.  A session waits here from its first link's
@@ -205,7 +203,7 @@ static void hello_fill(struct wire_hello *h, uint8_t kind, const struct rvmig_ep
 {
 	memset(h, 0, sizeof(*h));
 	h->magic = WIRE_MAGIC;
-	h->version = proto_wire_version;
+	h->version = proto_wire_version();
 	h->kind = kind;
 	h->mode = (uint8_t)ep->mode;
 	h->caps = WIRE_CAP_PUSH | WIRE_CAP_PULL | (ep->crc ? WIRE_CAP_CRC : 0);
@@ -262,7 +260,7 @@ RVMIG_API int rvmig_connect(rvmig_ctx *ctx, const char *uri, const struct rvmig_
 			else if (rc == -RVMIG_EPROTO_VERSION)
 				LOG_ERR(ctx, "proto", "%s refused the connection: %s (peer speaks "
 					"version %u, we %u)", uri, rvmig_strerror(rc), r.version,
-					proto_wire_version);
+					proto_wire_version());
 			else
 				LOG_ERR(ctx, "proto", "%s refused link %u: %s", uri, i,
 					rvmig_strerror(rc));
@@ -679,13 +677,13 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 
 	if (wire_hello_dec(h, hlen) || h->kind != HELLO_REQ) {
 		log_refusal(l->ctx, "proto", "refusing a link: malformed hello (%zu bytes)", hlen);
-		reject(l, req, RVMIG_EBADMSG, proto_wire_version);
+		reject(l, req, RVMIG_EBADMSG, proto_wire_version());
 		return 0;
 	}
-	if (h->version != proto_wire_version) {
+	if (h->version != proto_wire_version()) {
 		log_refusal(l->ctx, "proto", "refusing a peer speaking protocol version %u (we speak "
-			    "%u)", h->version, proto_wire_version);
-		reject(l, req, RVMIG_EPROTO_VERSION, proto_wire_version);
+			    "%u)", h->version, proto_wire_version());
+		reject(l, req, RVMIG_EPROTO_VERSION, proto_wire_version());
 		return 0;
 	}
 	if ((h->mode != RVMIG_MODE_PUSH && h->mode != RVMIG_MODE_PULL) || !h->nlinks ||
@@ -693,7 +691,7 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 	    h->ctrl_credits != EP_CTRL_CREDITS) {
 		log_refusal(l->ctx, "proto", "refusing a link: mode %u, link %u of %u, %u credits",
 			    h->mode, h->link_idx, h->nlinks, h->ctrl_credits);
-		reject(l, req, EINVAL, proto_wire_version);
+		reject(l, req, EINVAL, proto_wire_version());
 		return 0;
 	}
 	for (s = l->pending; s && s->ep->session != h->session; s = s->next)
@@ -703,14 +701,14 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 			    h->link_idx, h->nlinks, (unsigned long long)h->session,
 			    s->state != PEND_LINKS ? "all its links are up"
 						   : "it announced another count");
-		reject(l, req, EINVAL, proto_wire_version);
+		reject(l, req, EINVAL, proto_wire_version());
 		return 0;
 	}
 	if (!s && l->cc->live >= l->attr.max_conns) {
 		log_refusal(l->ctx, "proto", "refusing a peer (session %016llx): too many "
 			    "connections (limit %u)", (unsigned long long)h->session,
 			    l->attr.max_conns);
-		reject(l, req, RVMIG_ECONNLIMIT, proto_wire_version);
+		reject(l, req, RVMIG_ECONNLIMIT, proto_wire_version());
 		return 0;
 	}
 	pending_make_room(l, s);
@@ -723,7 +721,7 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 			a.timeout_ms = h->timeout_ms;
 		s = calloc(1, sizeof(*s));
 		if (!s) {
-			reject(l, req, ENOMEM, proto_wire_version);
+			reject(l, req, ENOMEM, proto_wire_version());
 			return -ENOMEM;
 		}
 		s->ep = ep_new(l->ctx, l->tp, &a, h->nlinks, true);
@@ -734,7 +732,7 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 			if (s->ep)
 				ep_free(s->ep);
 			free(s);
-			reject(l, req, -rc, proto_wire_version);
+			reject(l, req, -rc, proto_wire_version());
 			return rc;
 		}
 		s->ep->session = h->session;

@@ -3,7 +3,8 @@
 #   exports LIB MAP INCDIR
 #     the calls named in the version script MAP, the RVMIG_API declarations
 #     of INCDIR/rvmig/*.h and the dynamic symbols LIB defines are one set,
-#     each symbol is versioned with a node of MAP, nothing else is exported.
+#     each symbol is versioned with a node of MAP, nothing else is exported,
+#     and LIB has none of the test hooks (librvmig/proto/testhooks.h).
 #   man MAP MANDIR
 #     every call named in MAP has MANDIR/<call>.3 (a page, or a ".so" link
 #     to one) and the page it leads to names the call in its text.
@@ -59,6 +60,14 @@ exports)
 			bad=1
 		fi
 	done
+	# the shipped library is built without the test hooks: not even local
+	# symbols of that name (its full symbol table, not only the dynamic one)
+	nm "$lib" >"$tmp/all" 2>&1 || { echo "nm $lib: $(cat "$tmp/all")"; exit 1; }
+	hooks=$(grep -o 'proto_test_[a-z_]*' "$tmp/all" | sort -u | tr '\n' ' ' || true)
+	if [ -n "$hooks" ]; then
+		echo "$(basename "$lib") has test hooks in it: $hooks"
+		bad=1
+	fi
 	[ "$bad" -eq 0 ] || exit 1
 	n=$(wc -l <"$tmp/exported")
 	# a check that found nothing to compare proves nothing

@@ -28,7 +28,8 @@
 
 #include <rvmig.h>
 
-#include "proto/ep.h" /* proto_wire_version, to test refusal of other versions */
+#include "proto/ep.h"        /* EP_CTRL_CREDITS */
+#include "proto/testhooks.h" /* another wire version, a damaged chunk (test library only) */
 #include "transport/tcp/tcp.h" /* the hostile peers speak TCP set-up and frames */
 
 #define MiB (1024u * 1024u)
@@ -302,9 +303,9 @@ Test(handshake, version_mismatch_refused)
 	int rc;
 
 	uri(u, sizeof(u), p.port);
-	proto_wire_version = WIRE_VERSION + 1;
+	proto_test_wire_version = WIRE_VERSION + 1;
 	rc = rvmig_connect(ctx, u, &a, &ep);
-	proto_wire_version = WIRE_VERSION;
+	proto_test_wire_version = WIRE_VERSION;
 	cr_assert_eq(rc, -RVMIG_EPROTO_VERSION, "got %d (%s)", rc, rvmig_strerror(rc));
 	kill(p.pid, SIGKILL);
 	wait_receiver(&p, NULL, NULL);
