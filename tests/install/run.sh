@@ -130,4 +130,20 @@ for m in rvmig_stream rvmig_stream_detect; do
 		{ echo "install: man page $m.3 missing"; exit 1; }
 done
 echo "stream: detection exported in RVMIG_0.9"
+# Every exported call has its installed page (man3/<call>.3, a page or a
+# ".so" link to one that is installed too), and the overview rvmig(7).
+n_man=0
+for f in $(awk '$3 ~ /^rvmig_.*@@RVMIG_/ { sub(/@@.*/, "", $3); print $3 }' <<<"$syms"); do
+	page=$(find "$prefix" -path "*/man3/$f.3" | head -n1)
+	test -n "$page" || { echo "install: no man page for $f"; exit 1; }
+	target=$(sed -n '1s/^\.so man3\///p' "$page")
+	if [ -n "$target" ]; then
+		test -f "$(dirname "$page")/$target" ||
+			{ echo "install: $f.3 leads to $target, which is not installed"; exit 1; }
+	fi
+	n_man=$((n_man + 1))
+done
+[ "$n_man" -ge 200 ] || { echo "only $n_man exported calls found"; exit 1; }
+test -n "$(find "$prefix" -path '*/man7/rvmig.7')" || { echo "install: rvmig.7 missing"; exit 1; }
+echo "man: $n_man calls with an installed section-3 page, rvmig.7"
 echo "install test passed ($n programs)"
