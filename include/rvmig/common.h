@@ -7,9 +7,20 @@
  *    errno value on failure (-EINVAL, -ENOMEM, ...) or one of the negative
  *    RVMIG_E* codes below.  errno itself is never the error channel.
  *    rvmig_strerror() turns any such value into text.
- *  - Handles are opaque.  Every *_create/_open/_connect has a matching
- *    *_destroy/_close, and a handle must be destroyed before the handle it
- *    was made from (endpoints before their context).
+ *  - Handles are opaque, and a handle must be torn down before the handle
+ *    it was made from (endpoints before their context).  One teardown verb
+ *    per kind of object (rvmig_ctx(3), "Conventions"):
+ *      *_destroy  what *_create makes that computes or parses (context,
+ *                 stream parser, decider, planner);
+ *      *_close    what holds a connection, file or other OS resource
+ *                 (listener, endpoint, monitor, publisher), made by *_open,
+ *                 rvmig_listen(), rvmig_connect() or rvmig_accept();
+ *      *_dereg    a memory registration (rvmig_mr_reg());
+ *      *_free     data handed back to the caller (stats and monitor
+ *                 snapshots, sample sets, fitted maps, plans, published
+ *                 transfer records), however it was made: a sample set from
+ *                 rvmig_samples_parse() or rvmig_samples_create() alike.
+ *    Every *_destroy, *_close and *_free accepts NULL.
  *  - Parameter structs start with a `size` member that the caller sets to
  *    sizeof(struct ...); fields past that size take their documented
  *    defaults, so structs can grow without breaking the ABI.  A zeroed field

@@ -4,7 +4,10 @@
 #     the calls named in the version script MAP, the RVMIG_API declarations
 #     of INCDIR/rvmig/*.h and the dynamic symbols LIB defines are one set,
 #     each symbol is versioned with a node of MAP, nothing else is exported,
-#     and LIB has none of the test hooks (librvmig/proto/testhooks.h).
+#     LIB has none of the test hooks (librvmig/proto/testhooks.h), and the
+#     teardown rule of rvmig_ctx(3) holds: each X_create has an X_destroy
+#     (but data: rvmig_samples_create, freed with rvmig_samples_free), each
+#     X_open an X_close.
 #   man MAP MANDIR
 #     every call named in MAP has MANDIR/<call>.3 (a page, or a ".so" link
 #     to one) and the page it leads to names the call in its text.
@@ -60,6 +63,17 @@ exports)
 			bad=1
 		fi
 	done
+	# one teardown verb per kind of object (rvmig_ctx(3), "Conventions")
+	while read -r f; do
+		case $f in
+		rvmig_samples_create) want=rvmig_samples_free ;;
+		*_create) want=${f%_create}_destroy ;;
+		*_open) want=${f%_open}_close ;;
+		*) continue ;;
+		esac
+		grep -qx "$want" "$tmp/declared" ||
+			{ echo "$f has no $want (teardown verbs: rvmig_ctx(3), Conventions)"; bad=1; }
+	done <"$tmp/declared"
 	# the shipped library is built without the test hooks: not even local
 	# symbols of that name (its full symbol table, not only the dynamic one)
 	nm "$lib" >"$tmp/all" 2>&1 || { echo "nm $lib: $(cat "$tmp/all")"; exit 1; }
