@@ -94,9 +94,10 @@ test -n "$(find "$prefix" -path '*/man3/rvmig_monitor.3')" ||
 	{ echo "install: man page rvmig_monitor.3 missing"; exit 1; }
 echo "monitor: $n_mon calls exported in RVMIG_0.3, 0.5, 0.6 and 0.10"
 # The policy model: every call of policy.h exported in RVMIG_0.7 (the
-# verification of applied actions in RVMIG_0.8), its man pages.
+# verification of applied actions in RVMIG_0.8, rvmig_share_predict in
+# RVMIG_0.12), its man pages.
 for f in $(sed -n 's/^RVMIG_API [^(]*[ *]\(rvmig_[a-z0-9_]*\)(.*/\1/p' "$prefix/include/rvmig/policy.h"); do
-	case $f in rvmig_verify | rvmig_verdict_name) node=8 ;; *) node=7 ;; esac
+	case $f in rvmig_verify | rvmig_verdict_name) node=8 ;; rvmig_share_predict) node=12 ;; *) node=7 ;; esac
 	grep -q " $f@@RVMIG_0\.$node\$" <<<"$syms" ||
 		{ echo "$f is not exported in node RVMIG_0.$node"; exit 1; }
 	n_pol=$((${n_pol:-0} + 1))
