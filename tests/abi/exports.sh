@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The exported ABI, checked in the build tree (unit tier):
-#   exports LIB MAP INCDIR
+#   exports LIB MAP INCDIR BASELINE
 #     the calls named in the version script MAP, the RVMIG_API declarations
 #     of INCDIR/rvmig/*.h and the dynamic symbols LIB defines are one set,
 #     each symbol is versioned with a node of MAP, nothing else is exported,
 #     LIB has none of the test hooks (librvmig/proto/testhooks.h), and the
 #     teardown rule of rvmig_ctx(3) holds: each X_create has an X_destroy
 #     (but data: rvmig_samples_create, freed with rvmig_samples_free), each
-#     X_open an X_close.
+#     X_open an X_close; and LIB exports each call of BASELINE
+#     (tests/abi/symbols.txt) in the node listed there, and no call that is
+#     not listed.
 #   man MAP MANDIR
 #     every call named in MAP has MANDIR/<call>.3 (a page, or a ".so" link
 #     to one) and the page it leads to names the call in its text.
@@ -30,7 +32,7 @@ mode=$1
 shift
 case $mode in
 exports)
-	lib=$1 map=$2 inc=$3
+	lib=$1 map=$2 inc=$3 baseline=$4
 	map_calls "$map" >"$tmp/listed"
 	[ "$(uniq -d "$tmp/listed" | wc -l)" -eq 0 ] ||
 		{ echo "$map names a call twice: $(uniq -d "$tmp/listed" | tr '\n' ' ')"; exit 1; }
@@ -49,6 +51,19 @@ exports)
 		echo "$name" >>"$tmp/exported"
 	done <"$tmp/nm"
 	sort -o "$tmp/exported" "$tmp/exported"
+	# calls never leave and never change node; new ones are added knowingly
+	grep '^rvmig_' "$tmp/nm" | sort >"$tmp/versioned"
+	grep -v '^#' "$baseline" | sort >"$tmp/baseline"
+	gone=$(comm -23 "$tmp/baseline" "$tmp/versioned" | tr '\n' ' ')
+	if [ -n "$gone" ]; then
+		echo "no longer exported as $(basename "$baseline") has them (dropped or moved to another node): $gone"
+		bad=1
+	fi
+	new=$(comm -13 "$tmp/baseline" "$tmp/versioned" | tr '\n' ' ')
+	if [ -n "$new" ]; then
+		echo "exported but not in $baseline (add each new call with its node): $new"
+		bad=1
+	fi
 	for pair in "listed:exported" "declared:exported" "exported:listed" "exported:declared"; do
 		a=${pair%:*} b=${pair#*:}
 		extra=$(comm -23 "$tmp/$a" "$tmp/$b" | tr '\n' ' ')
@@ -117,7 +132,7 @@ man)
 	echo "man: $n calls, each with a section-3 page that names it"
 	;;
 *)
-	echo "usage: $0 exports LIB MAP INCDIR | man MAP MANDIR" >&2
+	echo "usage: $0 exports LIB MAP INCDIR BASELINE | man MAP MANDIR" >&2
 	exit 2
 	;;
 esac
