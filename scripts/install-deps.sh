@@ -19,6 +19,7 @@ PKGS=(
   xen-hypervisor-4.17-amd64 xen-utils-4.17
   # benchmarks / reports
   gnuplot-nox netcat-openbsd openssh-client openssh-server python3 valgrind xxhash
+  socat linux-perf    # bench/eval/native-ckpt: socat as a contender, perf stat per end
   # unit.top.prometheus: promtool and a real Prometheus server; curl for /metrics
   prometheus curl
   # unit.top.live: a terminal emulator (pyte) reading rvmig-top's live view
