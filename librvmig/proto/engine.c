@@ -265,7 +265,7 @@ static void on_cqe(struct rvmig_ep *ep, const struct tp_cqe *c)
 		ep->stats[RVMIG_STAT_ERRORS]++;
 		if (kind == WR_DATA && !ep->is_receiver)
 			sched_data_done(ep, WR_IDX(c->wr_id), c->status);
-		/* Failed later in drive_once(), after the other links' messages:
+		/* Failed later in drive_pass(), after the other links' messages:
 		 * the peer's ERROR explaining why may be among them. */
 		if (!ep->link_err) {
 			ep->link_err = c->status;
@@ -325,8 +325,8 @@ static void housekeeping(struct rvmig_ep *ep)
 	}
 }
 
-/* One pass: reap completions, schedule work.  Returns completions handled. */
-static int drive_once(struct rvmig_ep *ep)
+/* Reaps completions, schedules work.  Returns completions handled. */
+static int drive_pass(struct rvmig_ep *ep)
 {
 	struct tp_cqe cqes[64];
 	int n, total = 0;
@@ -364,6 +364,25 @@ static int drive_once(struct rvmig_ep *ep)
 			sched_run(ep);
 		housekeeping(ep);
 	}
+	return total;
+}
+
+/* Opens or closes a batch of posts (rvmig_tp_ops.batch): what one pass
+ * posts leaves together when it ends.  Only around work that never waits. */
+void ep_batch(struct rvmig_ep *ep, bool open)
+{
+	if (ep->tep && ep->tp->batch)
+		ep->tp->batch(ep->tep, open);
+}
+
+/* One pass: reap completions, schedule work.  Returns completions handled. */
+static int drive_once(struct rvmig_ep *ep)
+{
+	int total;
+
+	ep_batch(ep, true);
+	total = drive_pass(ep);
+	ep_batch(ep, false);
 	return total;
 }
 

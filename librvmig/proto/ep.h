@@ -216,6 +216,7 @@ void ep_fail(struct rvmig_ep *ep, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void ep_push_event(struct rvmig_ep *ep, const struct rvmig_event *ev);
 int ep_drive(struct rvmig_ep *ep, int timeout_ms);
+void ep_batch(struct rvmig_ep *ep, bool open);
 void ep_free(struct rvmig_ep *ep);
 uint64_t ep_now_ns(void);
 

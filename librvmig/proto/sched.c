@@ -245,10 +245,8 @@ static int schedule_chunk(struct rvmig_ep *ep, struct post_item *it)
 	return 0;
 }
 
-void sched_run(struct rvmig_ep *ep)
+static void sched_pass(struct rvmig_ep *ep)
 {
-	if (!ep->ready)
-		return;
 	while (ep->q_count && !ep->error) {
 		struct post_item *it = &ep->q[ep->q_head];
 		int rc;
@@ -267,6 +265,17 @@ void sched_run(struct rvmig_ep *ep)
 			return;
 		}
 	}
+}
+
+/* Schedules what the queue and the credits allow; the frames it posts
+ * leave together (ep_batch). */
+void sched_run(struct rvmig_ep *ep)
+{
+	if (!ep->ready)
+		return;
+	ep_batch(ep, true);
+	sched_pass(ep);
+	ep_batch(ep, false);
 }
 
 static void on_ack(struct rvmig_ep *ep, uint64_t upto)

@@ -27,6 +27,7 @@
 #ifndef RVMIG_TRANSPORT_H
 #define RVMIG_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -134,6 +135,14 @@ struct rvmig_tp_ops {
 			  const struct tp_mr *mr, uint64_t raddr, uint32_t rkey, uint64_t wr_id);
 	int (*post_read)(struct tp_ep *ep, uint32_t link, void *buf, uint32_t len,
 			 const struct tp_mr *mr, uint64_t raddr, uint32_t rkey, uint64_t wr_id);
+	/* Optional (NULL: every post is handed on at once, as verbs does).
+	 * Between batch(ep, true) and the matching batch(ep, false) posts may
+	 * only be queued; the closing call hands them all on (TCP: the frames
+	 * posted on a link leave in one send call instead of one each).  Calls
+	 * nest; the outermost close hands on.  The engine opens a batch only
+	 * around work that never waits (one progress pass, one scheduling
+	 * pass), so nothing stays queued while it or its caller sleeps. */
+	void (*batch)(struct tp_ep *ep, bool open);
 
 	/* ---- listening ---- */
 	int (*listen)(struct rvmig_ctx *ctx, const char *host, const char *port, struct tp_lst **out);

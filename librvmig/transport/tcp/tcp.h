@@ -78,7 +78,14 @@ struct tcp_read {
 	bool used;
 };
 
-enum tcp_rx_state { RX_HDR, RX_PAYLOAD, RX_DISCARD };
+enum tcp_rx_state { RX_HDR, RX_PAYLOAD };
+
+/* Bytes read past the current payload (or in place of a bare header) in
+ * the same receive call: the small frames that follow a payload (control
+ * messages, the next header) arrive with it instead of costing a call
+ * each.  What lands there of a following payload is copied out of it, so
+ * at most this much per frame is copied in user space. */
+#define TCP_STAGE 1024
 
 struct tcp_link {
 	int fd;
@@ -105,6 +112,9 @@ struct tcp_link {
 	enum tp_op rx_cqe_op;   /* completion when payload done */
 	uint64_t rx_cqe_wr_id;
 	uint32_t rx_cqe_len;
+	/* bytes read ahead, not yet fed to the state machine: [st_pos, st_len) */
+	uint32_t st_pos, st_len;
+	uint8_t stage[TCP_STAGE];
 };
 
 struct tcp_mr_slot {
@@ -128,6 +138,7 @@ struct tp_ep {
 	struct tcp_mr_slot *mrs;
 	uint32_t nmrs;
 	char peer_name[64];
+	unsigned tx_hold;      /* open batches (rvmig_tp_ops.batch): posts only queue */
 	int fail_err;          /* first link failure, reported by poll() */
 	bool fail_reported;
 	char fail_why[128];    /* ... and why (tp ep_error) */
@@ -195,6 +206,7 @@ void tcp_link_flush_tx(struct tp_ep *ep, uint32_t li);
 int tcp_link_rx(struct tp_ep *ep, uint32_t li);
 int tcp_link_tx(struct tp_ep *ep, uint32_t li);
 int tcp_txq_add(struct tp_ep *ep, uint32_t li, struct tcp_txop *op);
+void tcp_batch(struct tp_ep *ep, bool open);
 const struct tcp_mr_slot *tcp_mr_check(struct tp_ep *ep, uint64_t addr, uint32_t rkey,
 				       size_t len, unsigned access);
 

@@ -383,6 +383,7 @@ const struct rvmig_tp_ops rvmig_tp_tcp = {
 	.post_send = tcp_post_send,
 	.post_write = tcp_post_write,
 	.post_read = tcp_post_read,
+	.batch = tcp_batch,
 	.listen = tcp_listen,
 	.lst_port = tcp_lst_port,
 	.lst_fd = tcp_lst_fd,

@@ -112,8 +112,29 @@ int tcp_txq_add(struct tp_ep *ep, uint32_t li, struct tcp_txop *op)
 	else
 		l->txq_head = op;
 	l->txq_tail = op;
-	/* Try at once: most small frames go out without waiting for epoll. */
+	/* Try at once: most small frames go out without waiting for epoll.
+	 * Not inside a batch (tcp_batch sends what it queued at its end) and
+	 * not while the socket is full (EPOLLOUT is awaited: a send now would
+	 * only return EAGAIN). */
+	if (ep->tx_hold || l->want_out)
+		return 0;
 	return tcp_link_tx(ep, li);
+}
+
+void tcp_batch(struct tp_ep *ep, bool open)
+{
+	if (open) {
+		ep->tx_hold++;
+		return;
+	}
+	if (!ep->tx_hold || --ep->tx_hold)
+		return;
+	for (uint32_t li = 0; li < ep->nlinks; li++) {
+		struct tcp_link *l = &ep->links[li];
+
+		if (l->txq_head && !l->want_out && !l->dead)
+			tcp_link_tx(ep, li);
+	}
 }
 
 /* Writes as much of the transmit queue as the socket takes. */
@@ -125,7 +146,7 @@ int tcp_link_tx(struct tp_ep *ep, uint32_t li)
 		struct iovec iov[TCP_MAX_IOV];
 		struct msghdr msg = { .msg_iov = iov };
 		int n = 0;
-		size_t skip;
+		size_t skip, want = 0;
 		ssize_t w;
 
 		/* Gather several queued frames into one send. */
@@ -138,6 +159,7 @@ int tcp_link_tx(struct tp_ep *ep, uint32_t li)
 				}
 				iov[n].iov_base = (uint8_t *)op->iov[i].iov_base + skip;
 				iov[n].iov_len = op->iov[i].iov_len - skip;
+				want += iov[n].iov_len;
 				skip = 0;
 				n++;
 			}
@@ -155,6 +177,10 @@ int tcp_link_tx(struct tp_ep *ep, uint32_t li)
 			tcp_link_fail(ep, li, -RVMIG_EPEER, strerror(errno));
 			return -RVMIG_EPEER;
 		}
+		/* Less than offered: the socket is full, and another send now
+		 * would only return EAGAIN; EPOLLOUT says when it has room. */
+		if ((size_t)w < want)
+			want = 0;
 		while (w > 0 && l->txq_head) {
 			struct tcp_txop *op = l->txq_head;
 			size_t left = op->total - op->done;
@@ -176,6 +202,8 @@ int tcp_link_tx(struct tp_ep *ep, uint32_t li)
 			}
 			free(op);
 		}
+		if (!want)
+			break;
 	}
 	link_update_events(ep, li);
 	return 0;
@@ -314,38 +342,71 @@ static void rx_payload_done(struct tp_ep *ep, uint32_t li)
 	l->rx_done = 0;
 }
 
+/* Feeds the bytes staged by the last receive call to the frame state
+ * machine: headers, payloads (copied to their destination), completions.
+ * Consumes them all unless the link fails.  0 or a negative error. */
+static int rx_feed(struct tp_ep *ep, uint32_t li)
+{
+	struct tcp_link *l = &ep->links[li];
+
+	while (!l->dead) {
+		size_t avail = l->st_len - l->st_pos, k;
+
+		if (l->rx_state == RX_PAYLOAD && l->rx_done == l->rx_len) {
+			rx_payload_done(ep, li);
+			continue;
+		}
+		if (!avail)
+			break;
+		if (l->rx_state == RX_HDR) {
+			k = sizeof(l->rx_hdr) - l->rx_done;
+			k = k < avail ? k : avail;
+			memcpy((uint8_t *)&l->rx_hdr + l->rx_done, l->stage + l->st_pos, k);
+			l->rx_done += k;
+			l->st_pos += (uint32_t)k;
+			if (l->rx_done == sizeof(l->rx_hdr)) {
+				int rc = rx_dispatch(ep, li);
+
+				if (rc)
+					return rc;
+			}
+		} else {
+			k = l->rx_len - l->rx_done;
+			k = k < avail ? k : avail;
+			memcpy(l->rx_dst + l->rx_done, l->stage + l->st_pos, k);
+			l->rx_done += k;
+			l->st_pos += (uint32_t)k;
+		}
+	}
+	l->st_pos = l->st_len = 0;
+	return 0;
+}
+
 /*
- * Reads everything available on the link.  While a payload is being read the
- * next frame's header is read with it (readv: rest of the payload, then the
- * header buffer, which is no longer needed once the frame is dispatched), so a
- * frame costs one receive call fewer.  Payload bytes still go straight from
- * the socket into their destination.
+ * Reads what is available on the link.  A payload is read straight from the
+ * socket into its destination; up to TCP_STAGE bytes after it (or, between
+ * payloads, in place of a bare header) go to the link's staging buffer in
+ * the same readv, so the frames that follow a payload - its completion
+ * message, the next header - cost no receive call of their own.  A read
+ * shorter than asked for means the socket is drained: no further call
+ * that would only return EAGAIN (level-triggered epoll reports new data).
  */
 int tcp_link_rx(struct tp_ep *ep, uint32_t li)
 {
 	struct tcp_link *l = &ep->links[li];
+	int rc = rx_feed(ep, li);
 
-	for (int rounds = 0; rounds < 64 && !l->dead; rounds++) {
+	for (int rounds = 0; rounds < 64 && !l->dead && !rc; rounds++) {
 		struct iovec iov[2];
 		size_t pay_left = 0;
-		int iovcnt = 1;
+		int iovcnt = 0;
 		ssize_t n;
 
-		if (l->rx_state == RX_HDR) {
-			iov[0].iov_base = (uint8_t *)&l->rx_hdr + l->rx_done;
-			iov[0].iov_len = sizeof(l->rx_hdr) - l->rx_done;
-		} else {
-			if (l->rx_done == l->rx_len) {
-				rx_payload_done(ep, li);
-				continue;
-			}
-			pay_left = l->rx_len - l->rx_done;
-			iov[0].iov_base = l->rx_dst + l->rx_done;
-			iov[0].iov_len = pay_left;
-			iov[1].iov_base = &l->rx_hdr;
-			iov[1].iov_len = sizeof(l->rx_hdr);
-			iovcnt = 2;
+		if (l->rx_state == RX_PAYLOAD) {
+			pay_left = l->rx_len - l->rx_done; /* > 0: rx_feed completes full payloads */
+			iov[iovcnt++] = (struct iovec){ l->rx_dst + l->rx_done, pay_left };
 		}
+		iov[iovcnt++] = (struct iovec){ l->stage, TCP_STAGE };
 		n = readv(l->fd, iov, iovcnt);
 		if (n == 0) {
 			tcp_link_fail(ep, li, -RVMIG_EPEER, "connection closed by peer");
@@ -359,25 +420,16 @@ int tcp_link_rx(struct tp_ep *ep, uint32_t li)
 			tcp_link_fail(ep, li, -RVMIG_EPEER, strerror(errno));
 			return -RVMIG_EPEER;
 		}
-		if (l->rx_state == RX_PAYLOAD) {
-			size_t hdr_got = (size_t)n > pay_left ? (size_t)n - pay_left : 0;
-
-			l->rx_done += (size_t)n - hdr_got;
-			if (l->rx_done < l->rx_len)
-				continue;
-			rx_payload_done(ep, li);  /* -> RX_HDR, rx_done 0 */
-			l->rx_done = hdr_got;
-		} else {
+		if ((size_t)n <= pay_left) {
 			l->rx_done += (size_t)n;
+		} else {
+			l->rx_done += pay_left;
+			l->st_pos = 0;
+			l->st_len = (uint32_t)((size_t)n - pay_left);
 		}
-		if (l->rx_state == RX_HDR && l->rx_done == sizeof(l->rx_hdr)) {
-			int rc = rx_dispatch(ep, li);
-
-			if (rc)
-				return rc;
-		}
-		if (l->rx_state == RX_PAYLOAD && l->rx_done == l->rx_len)
-			rx_payload_done(ep, li);
+		rc = rx_feed(ep, li);
+		if ((size_t)n < pay_left + TCP_STAGE)
+			break;
 	}
-	return 0;
+	return rc;
 }
