@@ -13,6 +13,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "core/bulkmem.h"
 #include "core/log.h"
 #include "core/uri.h"
 #include "proto/ep.h"
@@ -389,7 +390,7 @@ static int receiver_ready(struct rvmig_ep *ep)
 	struct wire_ready m = { .h.type = MSG_READY };
 	int rc;
 
-	ep->ring = aligned_alloc(4096, bytes);
+	ep->ring = bulkmem_alloc(bytes);
 	ep->free_slots = malloc(sizeof(uint32_t) * ep->nslots);
 	if (!ep->ring || !ep->free_slots)
 		return -ENOMEM;
