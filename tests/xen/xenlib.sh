@@ -32,6 +32,8 @@
 #   assert_running NAME [SEC]        in xl list, not crashed, new ticks appear
 #   migrate_guest NAME               xl migrate -s xl-local-ssh NAME localhost
 #                                    (live; PVH only on Debian's Xen)
+#   xen_migrated NAME SRC_LOG        migrate_guest's bookkeeping, after another
+#                                    tool migrated NAME to this host
 #   destroy_guest NAME               xl destroy if it exists
 #   last_tick NAME                   print the highest tick seen in the log
 #   xen_cleanup                      destroy guests made here, remove $XEN_TMP
@@ -290,8 +292,16 @@ migrate_guest() {
     return 1
   }
   xen_time "migrate($name)" "$(xen_elapsed "$t0")"
+  xen_migrated "$name" "$src_log"
+}
+
+# xen_migrated NAME SRC_LOG: after NAME was migrated to this host (by
+# whatever ran xl migrate), the bookkeeping assert_running needs: the
+# source's last tick in XEN_LAST_TICK, the console log the migrated domain
+# writes (SRC_LOG: xen_console_log NAME before the migration).
+xen_migrated() {
+  local name=${1:?xen_migrated NAME SRC_LOG} src_log=${2:?xen_migrated NAME SRC_LOG} l
   XEN_LAST_TICK=$(last_tick "$name")
-  local l
   for l in "$XEN_CONSOLE_DIR/guest-$name--incoming.log" "$src_log"; do
     [[ -e $l ]] || continue
     XEN_LOG_FILE[$name]=$l
