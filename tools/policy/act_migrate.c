@@ -12,6 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "policy/act_exec.h"
 #include "policy/act_migrate.h"
@@ -275,14 +280,41 @@ static int domname(long domid, char *name, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
-/* The destination is this very host: a loopback address or our name. */
+/* Same address, IPv4 or IPv6. */
+static int same_addr(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return a->sa_family == AF_INET6 &&
+	       !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+}
+
+/* The destination is this very host: its address (resolved) is a loopback
+ * one or one of this host's interfaces. */
 static int is_local(const char *addr)
 {
-	char me[256];
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	struct ifaddrs *ifs = NULL;
+	int local = 0;
 
-	if (!strncmp(addr, "127.", 4) || !strcmp(addr, "::1") || !strcmp(addr, "localhost"))
-		return 1;
-	return gethostname(me, sizeof(me)) == 0 && (me[sizeof(me) - 1] = '\0', !strcmp(me, addr));
+	if (getaddrinfo(addr, NULL, &hints, &ai) != 0)
+		return 0;
+	if (getifaddrs(&ifs) == 0)
+		for (const struct addrinfo *a = ai; a && !local; a = a->ai_next) {
+			local = (a->ai_family == AF_INET &&
+				 (ntohl(((struct sockaddr_in *)a->ai_addr)->sin_addr.s_addr) >> 24) == 127) ||
+				(a->ai_family == AF_INET6 &&
+				 IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr));
+			for (const struct ifaddrs *i = ifs; i && !local; i = i->ifa_next)
+				local = i->ifa_addr && same_addr(i->ifa_addr, a->ai_addr);
+		}
+	freeifaddrs(ifs);
+	freeaddrinfo(ai);
+	return local;
 }
 
 /* A state xl prints for a domain that runs: none of paused, shutdown,

@@ -30,9 +30,10 @@
  *
  * The result is verified:
  *   MIGRATE  xl exits 0 and the destination's xl reported "Domain started";
- *            when the destination is this very host (its domain list shows
- *            the name again), the domain must be there with a new id and
- *            not paused or crashed.  Downtime is measured from the source
+ *            when the destination is this very host (its address is a
+ *            loopback one or one of this host's interfaces), the domain
+ *            must be listed here with a new id and not paused, shut down,
+ *            crashed or dying; otherwise it must be gone from here.  Downtime is measured from the source
  *            libxl's "guest has suspended" to the destination's "Domain
  *            started", as the lines arrive here (an upper bound: pipe and
  *            tunnel latency included); -1 when xl printed neither.
