@@ -151,6 +151,12 @@ Test(act_migrate, xl_list_output)
 	cr_assert_eq(act_xen_parse_list(out, "rvmig-pm", &id, st, sizeof(st)), -ESRCH);
 	cr_assert_eq(act_xen_parse_list(out, "rvmig-pm-1", &id, st, 3), -ENAMETOOLONG);
 	cr_assert_eq(act_xen_parse_list("", "x", &id, st, sizeof(st)), -ESRCH);
+	/* by id: the header's "ID" is no id */
+	id = 9;
+	cr_assert_eq(act_xen_parse_list(out, NULL, &id, st, sizeof(st)), 0);
+	cr_assert_str_eq(st, "r-----");
+	id = 8;
+	cr_assert_eq(act_xen_parse_list(out, NULL, &id, st, sizeof(st)), -ESRCH);
 }
 
 Test(act_migrate, policy_file_keys)

@@ -239,11 +239,12 @@ static void on_line(void *arg, int fd, const char *line)
 	say(x, !milestone, "| %s", esc);
 }
 
-/* `xl list NAME`: its id and state.  1 listed, 0 not (xl said so), -errno. */
+/* Whether `xl list` (every domain) lists the domain `name`, or with name
+ * NULL the one of id *domid; its id and state.  1 listed, 0 not, -errno. */
 static int xl_list(const char *name, long *domid, char *state, size_t statelen, char *err,
 		   size_t errlen)
 {
-	char *argv[] = { "xl", "list", (char *)name, NULL }, *out = malloc(XL_OUT_MAX);
+	char *argv[] = { "xl", "list", NULL }, *out = malloc(XL_OUT_MAX);
 	int rc;
 
 	if (!out) {
@@ -251,12 +252,12 @@ static int xl_list(const char *name, long *domid, char *state, size_t statelen, 
 		return -ENOMEM;
 	}
 	rc = act_exec(argv, ACT_XL_DEADLINE_MS, out, XL_OUT_MAX, NULL, NULL, err, errlen);
-	if (rc == 0)
-		rc = act_xen_parse_list(out, name, domid, state, statelen) == 0 ? 1 : -EPROTO;
-	else if (rc == -EIO)
-		rc = 0; /* xl list exits 1 for a name it does not know */
-	if (rc == -EPROTO)
-		snprintf(err, errlen, "xl list %s: no line for the domain in its output", name);
+	if (rc == 0) {
+		rc = act_xen_parse_list(out, name, domid, state, statelen);
+		rc = rc == 0 ? 1 : rc == -ESRCH ? 0 : rc;
+		if (rc < 0)
+			snprintf(err, errlen, "xl list: a state longer than %zu bytes", statelen - 1);
+	}
 	free(out);
 	return rc;
 }
@@ -412,8 +413,12 @@ static int run_save(const struct act_mig_cfg *cfg, const struct act_mig_req *req
 	res->measured_s = (double)(act_exec_now_ms() - x->t0) / 1000;
 	if (rc < 0)
 		return rc;
-	if ((rc = xl_list(res->name, &id, state, sizeof(state), e2, sizeof(e2))) != 0) {
-		snprintf(err, errlen, "after the save: %s", rc < 0 ? e2 : "the domain is still here");
+	/* by its id: a restore of the checkpoint on this host may already
+	 * have started a domain of the same name (with another id) */
+	id = req->target.id;
+	if ((rc = xl_list(NULL, &id, state, sizeof(state), e2, sizeof(e2))) != 0) {
+		snprintf(err, errlen, "after the save: %s",
+			 rc < 0 ? e2 : "the domain is still here (same id)");
 		return rc < 0 ? rc : -EIO;
 	}
 	return 0;

@@ -131,7 +131,7 @@ int act_xen_parse_vcpus(const char *text, long domid, unsigned *online, unsigned
 
 int act_xen_parse_list(const char *text, const char *name, long *domid, char *state, size_t len)
 {
-	size_t nl_len = strlen(name);
+	size_t nl_len = name ? strlen(name) : 0;
 
 	for (const char *line = text; line && *line;) {
 		const char *nl = strchr(line, '\n');
@@ -140,9 +140,10 @@ int act_xen_parse_list(const char *text, const char *name, long *domid, char *st
 		long id;
 
 		/* NAME ID MEM VCPUS STATE TIME */
-		if (n > nl_len && !strncmp(line, name, nl_len) && line[nl_len] == ' ' &&
+		if ((!name || (n > nl_len && !strncmp(line, name, nl_len) && line[nl_len] == ' ')) &&
 		    last_fields(line, n, buf, sizeof(buf), f, 5) == 0 &&
-		    (id = strtol(f[0], &end, 10)) >= 0 && !*end && f[0] > buf + nl_len) {
+		    (id = strtol(f[0], &end, 10)) >= 0 && !*end && f[0] > buf + nl_len &&
+		    (name || id == *domid)) {
 			if (strlen(f[3]) >= len)
 				return -ENAMETOOLONG;
 			strcpy(state, f[3]);

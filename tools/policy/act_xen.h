@@ -23,9 +23,9 @@ int act_xen_parse_affinity(const char *text, long domid, char *hard, size_t len)
 int act_xen_parse_vcpus(const char *text, long domid, unsigned *online, unsigned *max);
 
 /* Finds domain `name`'s line in `xl list` output ("NAME ID MEM VCPUS
- * STATE TIME", the name up to the first blank) and reads its id and state
- * ("-b----").  0, -ESRCH (no such line), -ENAMETOOLONG (state longer than
- * len - 1). */
+ * STATE TIME", the name up to the first blank), or with name NULL the line
+ * of id *domid, and reads its id and state ("-b----").  0, -ESRCH (no such
+ * line), -ENAMETOOLONG (state longer than len - 1). */
 int act_xen_parse_list(const char *text, const char *name, long *domid, char *state, size_t len);
 
 #endif
