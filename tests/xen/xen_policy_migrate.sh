@@ -184,7 +184,7 @@ if [[ -n $mig_run ]]; then
   rid=$(sed -n 's/^restore .*: done in .* s, domain \([0-9]*\)$/\1/p' "$XEN_TMP/restore.log")
   [[ -n $rid && $rid == "$(xl domid "$name")" ]] || xen_err "the restore reported domain '$rid', xl domid says $(xl domid "$name")" || exit 1
   assert_running "$name" || exit 1
-  xen_note "executor: $(grep -m1 '^save ' "$XEN_TMP/save.log"); $(grep -m1 '^restore .*done' "$XEN_TMP/restore.log")"
+  xen_note "executor: $(grep -m1 '^save .*: done in' "$XEN_TMP/save.log"); $(grep -m1 '^restore .*done' "$XEN_TMP/restore.log")"
 fi
 destroy_guest "$name" || exit 1
 xen_note "PASS rvmig-policy --apply migrated $name (domain $domid -> $newid) to idle ($addr) through rvmig-tunnel over $transport${mig_run:+, then saved and restored it through the executor}; total $(xen_elapsed "$t_start") s"
