@@ -107,7 +107,7 @@ q=$(quota_us "$g")
 [ "$q" != max ] && [ "$q" -gt 10000 ] || die "raise: quota $q us, not above 0.1 CPU"
 awk -v q="$q" -v n="$new" 'BEGIN { exit !(q / 100000 > n - 0.002 && q / 100000 < n + 0.002) }' ||
   die "raise: the log says $new CPU, the quota file $q us per 100 ms"
-grep -q '^t=[0-9.]* verify cgroup-cpu-max loop .*: keep:' "$tmp/raise.log" ||
+grep -q "^t=[0-9.]* verify cgroup-cpu-max cgroup:$g: keep:" "$tmp/raise.log" ||
   die "raise: the raise was not kept"
 echo "apply_policy: raise: quota 0.1 -> $new CPU, read back $q us, kept"
 
@@ -125,9 +125,9 @@ burn "$rival" 0
 burn "$rival" 0
 wait "$tool" || { cat "$tmp/undo.log"; die "rollback: rvmig-policy failed"; }
 cat "$tmp/undo.log"
-grep -q '^t=[0-9.]* verify cgroup-cpu-max loop .*: undo:' "$tmp/undo.log" ||
+grep -q "^t=[0-9.]* verify cgroup-cpu-max cgroup:$g: undo:" "$tmp/undo.log" ||
   die "rollback: the verification did not say undo"
-grep -q '^t=[0-9.]* undo cgroup-cpu-max loop .* -> 0.100 CPU$' "$tmp/undo.log" ||
+grep -q "^t=[0-9.]* undo cgroup-cpu-max cgroup:$g .* -> 0.100 CPU$" "$tmp/undo.log" ||
   die "rollback: no undo line back to 0.100 CPU"
 q=$(quota_us "$g")
 [ "$q" = 10000 ] || die "rollback: quota $q us after the undo, not 10000"

@@ -83,3 +83,73 @@ xen_act_check() {
   aff=$(xl vcpu-list "$name" | awk -v d="$domid" '$(NF-7) == d && $(NF-6) == 0 { print $(NF-2) }')
   [ "$aff" = all ] || xen_err "act: hard affinity '$aff' after the undo, not all" || return 1
 }
+
+# xen_apply_policy_check NAME DOMID POLICY DUMP: rvmig-policy --policy FILE
+# --apply on the Xen host (issue 17): the monitor's xen backend gives the
+# states, a policy file names the guest by its id with a 0.5-CPU floor and
+# a credit2 cap range of 10..100 %:
+#   1. the guest is capped at 10 % again;
+#   2. the tool reads the cap from xl (cap 10 %), decides a raise after the
+#      dwell, applies it through xl, logs old -> new and keeps it on the next
+#      observations;
+#   3. xl sched-credit2 -d shows the new cap;
+#   4. the monitor sees the guest's CPU follow (above 15 % and above the
+#      capped measurement).
+xen_apply_policy_check() {
+  local name=$1 domid=$2 policy=$3 dump=$4 line new cap before after
+  xl sched-credit2 -d "$name" -c 10 || xen_err "policy: xl sched-credit2 -c 10 failed" || return 1
+  sleep 1
+  "$dump" xen 3 2000 > "$XEN_TMP/policy-before.txt" 2> "$XEN_TMP/policy-before.err" \
+    || { cat "$XEN_TMP/policy-before.err" >&2; xen_err "policy: monitor_dump failed"; return 1; }
+  before=$(guest_field "$XEN_TMP/policy-before.txt" cpu_pct)
+  cat > "$XEN_TMP/guest.policy" <<POL
+[decider]
+dwell = 2s
+domain_cooldown = 300s
+global_cooldown = 1s
+
+[domain guest]
+match = id $domid
+sla = cpu 0.5
+credit.cap = 10 100 10
+POL
+  "$policy" --policy "$XEN_TMP/guest.policy" --apply --backend xen --interval 1 --verify 3 \
+    --settle 1 --once --duration 240 > "$XEN_TMP/policy.log" 2>&1 \
+    || { cat "$XEN_TMP/policy.log" >&2; xen_err "policy: rvmig-policy --policy --apply failed"; return 1; }
+  sed 's/^/  | /' "$XEN_TMP/policy.log" >&2
+  line=$(grep -m1 " apply credit-cap xen:$domid " "$XEN_TMP/policy.log") \
+    || xen_err "policy: rvmig-policy --policy applied no credit-cap change" || return 1
+  new=$(sed -n 's/.*: cap 10% -> cap \([0-9]*\)%$/\1/p' <<<"$line")
+  [ -n "$new" ] && [ "$new" -gt 10 ] || xen_err "policy: not a raise from cap 10: $line" || return 1
+  grep -q " verify credit-cap xen:$domid: keep:" "$XEN_TMP/policy.log" \
+    || xen_err "policy: the raise was not verified and kept" || return 1
+  xl sched-credit2 -d "$name" >&2
+  cap=$(xl sched-credit2 -d "$name" | awk -v d="$domid" '$(NF-2) == d { print $NF }')
+  [ "$cap" = "$new" ] || xen_err "policy: xl sched-credit2 shows cap '$cap', not the $new applied" || return 1
+  "$dump" xen 3 2000 > "$XEN_TMP/policy-after.txt" 2> "$XEN_TMP/policy-after.err" \
+    || { cat "$XEN_TMP/policy-after.err" >&2; xen_err "policy: monitor_dump failed"; return 1; }
+  after=$(guest_field "$XEN_TMP/policy-after.txt" cpu_pct)
+  xen_note "policy: cap 10 -> $new by rvmig-policy --policy --apply; guest cpu_pct $before -> $after"
+  awk -v a="$after" -v b="$before" 'BEGIN { exit !(a > 15 && a > b) }' \
+    || xen_err "policy: guest cpu_pct $after after the raise is not above 15 and $before" || return 1
+}
+
+# xen_vcpus_check ACT_RUN: the vCPU-count actuator on dom0 (the one domain
+# here with two vCPUs): vcpus 1 through act_run, xl vcpu-list shows one
+# online; undone, two again.
+xen_vcpus_check() {
+  local act=$1 line on
+  online0() { xl vcpu-list 0 | awk '$2 == 0 && $4 != "-" && $3 ~ /^[0-9]+$/ { n++ } END { print n + 0 }'; }
+  coproc VC { "$act" xen:0 vcpus 1 --undo 2>&1; }
+  read -r -t 120 line <&"${VC[0]}" || xen_err "vcpus: act_run vcpus printed nothing" || return 1
+  xen_note "vcpus: $line"
+  xl vcpu-list 0 >&2
+  on=$(online0)
+  echo >&"${VC[1]}"
+  read -r -t 120 line <&"${VC[0]}" || xen_err "vcpus: no undo line from act_run" || return 1
+  xen_note "vcpus: $line"
+  wait "$VC_PID" || xen_err "vcpus: act_run vcpus failed" || return 1
+  [ "$on" = 1 ] || xen_err "vcpus: xl vcpu-list shows $on vCPUs of dom0 online after vcpus 1" || return 1
+  on=$(online0)
+  [ "$on" = 2 ] || xen_err "vcpus: $on vCPUs of dom0 online after the undo, not 2" || return 1
+}

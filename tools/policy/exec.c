@@ -185,8 +185,8 @@ int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, dou
 	f = &e->f[e->nf];
 	memset(f, 0, sizeof(*f));
 	if ((rc = act_apply(&t, &d->action, &f->undo, err, sizeof(err))) < 0) {
-		fprintf(e->a.out, "t=%.1f apply %s %s %s: failed: %s\n", now,
-			rvmig_action_kind_name(d->action.kind), d->target.policy, name, err);
+		fprintf(e->a.out, "t=%.1f apply %s %s: failed: %s\n", now,
+			rvmig_action_kind_name(d->action.kind), name, err);
 		resync(r, d, &t);
 		return 0;
 	}
@@ -197,8 +197,8 @@ int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, dou
 	e->nf++;
 	e->applied++;
 	snprintf(f->name, sizeof(f->name), "%s", name);
-	fprintf(e->a.out, "t=%.1f apply %s %s %s (%s): %s -> %s\n", now,
-		rvmig_action_kind_name(d->action.kind), d->target.policy, name, f->undo.where,
+	fprintf(e->a.out, "t=%.1f apply %s %s (%s): %s -> %s\n", now,
+		rvmig_action_kind_name(d->action.kind), name, f->undo.where,
 		act_format(d->action.kind, &f->undo.old, a, sizeof(a)),
 		act_format(d->action.kind, &f->undo.now, b, sizeof(b)));
 	f->settle_left = e->a.settle_n;
@@ -232,9 +232,9 @@ static int judge(pol_exec *e, pol_run *r, struct flight *f, double obs, double n
 	if (v.verdict == RVMIG_VERDICT_PENDING && f->nwin < VERIFY_MAX)
 		return 0;
 	fprintf(e->a.out,
-		"t=%.1f verify %s %s %s: %s: median %.3f of %u (before %.3f, predicted %.3f), "
+		"t=%.1f verify %s %s: %s: median %.3f of %u (before %.3f, predicted %.3f), "
 		"utility %.3f -> %.3f%s%s\n",
-		now, rvmig_action_kind_name(k), f->tg.policy, f->name, rvmig_verdict_name(v.verdict),
+		now, rvmig_action_kind_name(k), f->name, rvmig_verdict_name(v.verdict),
 		v.observed, f->nwin, f->va.before, f->va.predicted, v.utility_before, v.utility_after,
 		v.metric_worse ? ", the metric moved the wrong way" : "",
 		v.utility_fell ? ", utility fell" : "");
@@ -243,13 +243,13 @@ static int judge(pol_exec *e, pol_run *r, struct flight *f, double obs, double n
 		return 1;
 	}
 	if (act_undo(&f->undo, err, sizeof(err)) < 0) {
-		fprintf(e->a.out, "t=%.1f undo %s %s %s: failed: %s\n", now, rvmig_action_kind_name(k),
-			f->tg.policy, f->name, err);
+		fprintf(e->a.out, "t=%.1f undo %s %s: failed: %s\n", now, rvmig_action_kind_name(k),
+			f->name, err);
 		return 1;
 	}
 	e->undone++;
-	fprintf(e->a.out, "t=%.1f undo %s %s %s (%s): %s -> %s\n", now, rvmig_action_kind_name(k),
-		f->tg.policy, f->name, f->undo.where, act_format(k, &f->undo.now, a, sizeof(a)),
+	fprintf(e->a.out, "t=%.1f undo %s %s (%s): %s -> %s\n", now, rvmig_action_kind_name(k),
+		f->name, f->undo.where, act_format(k, &f->undo.now, a, sizeof(a)),
 		act_format(k, &f->undo.old, b, sizeof(b)));
 	pol_run_set_control(r, &f->tg, k, f->undo.old.value);
 	return 1;
@@ -267,9 +267,9 @@ int pol_exec_observe(pol_exec *e, pol_run *r, double now)
 		if (pol_run_observed(r, &f->tg, &obs))
 			over = judge(e, r, f, obs, now);
 		if (!over && now > f->deadline) {
-			fprintf(e->a.out, "t=%.1f verify %s %s %s: no verdict: %u of %u observations "
+			fprintf(e->a.out, "t=%.1f verify %s %s: no verdict: %u of %u observations "
 					  "in %.0f s; kept\n",
-				now, rvmig_action_kind_name(f->undo.kind), f->tg.policy, f->name,
+				now, rvmig_action_kind_name(f->undo.kind), f->name,
 				f->nwin, e->a.verify_n, e->a.verify_timeout_s);
 			e->kept++;
 			over = 1;
