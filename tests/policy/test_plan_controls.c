@@ -68,71 +68,69 @@ static void plan_of(const char *policy, double cpus, const struct dom *d, size_t
 	pol_run_destroy(r);
 }
 
+static struct pol_config cfg;
+static struct pol_plan p;
+
+static void teardown(void)
+{
+}
+
+/* The plan's one decision, of kind k. */
+static const struct pol_decision *one(const char *policy, double cpus, const struct dom *d,
+				      size_t n, enum rvmig_action_kind k)
+{
+	plan_of(policy, cpus, d, n, &cfg, &p);
+	cr_assert_eq(p.nd, 1, "%zu decisions", p.nd);
+	cr_assert_eq(p.d[0].action.kind, k, "chose %s", rvmig_action_kind_name(p.d[0].action.kind));
+	return &p.d[0];
+}
+
 #define DECIDER "[decider]\ndwell = 3s\ndomain_cooldown = 60s\nglobal_cooldown = 1s\n"
 
-Test(plan_controls, contended_weight_wins)
+Test(plan_controls, contended_weight_wins, .fini = teardown)
 {
 	static const struct dom d[] = {
 		{ "cgroup", "1", "/app", 0.667, 0.667, 0.333 },
 		{ "cgroup", "2", "/n1", 0.667, 0.667, 0.333 },
 		{ "cgroup", "3", "/n2", 0.667, 0.667, 0.333 },
 	};
-	struct pol_config cfg;
-	struct pol_plan p;
+	const struct pol_decision *x =
+		one(DECIDER "[domain app]\nmatch = name /app\nsla = cpu 0.9\nshare = 2\n"
+			    "cpu.max = 0.1 2 0.1\nweight = 100 1000 100\n",
+		    2, d, 3, RVMIG_ACT_CG_CPU_WEIGHT);
 
-	plan_of(DECIDER "[domain app]\nmatch = name /app\nsla = cpu 0.9\nshare = 2\n"
-			"cpu.max = 0.1 2 0.1\nweight = 100 1000 100\n",
-		2, d, 3, &cfg, &p);
-	cr_assert_eq(p.nd, 1, "%zu decisions", p.nd);
-	cr_assert_eq(p.d[0].action.kind, RVMIG_ACT_CG_CPU_WEIGHT, "chose %s",
-		     rvmig_action_kind_name(p.d[0].action.kind));
-	cr_assert_gt(p.d[0].action.value, 100);
+	cr_assert_gt(x->action.value, 100);
 	/* 2 x w / (w + 200), the neighbours at the default 100 each */
-	cr_assert_float_eq(p.d[0].action.share,
-			   2.0 * p.d[0].action.value / (p.d[0].action.value + 200.0), 1e-9);
-	cr_assert_geq(p.d[0].reason.predicted, 0.9, "predicted %g", p.d[0].reason.predicted);
-	pol_plan_free(&p);
-	pol_config_free(&cfg);
+	cr_assert_float_eq(x->action.share, 2.0 * x->action.value / (x->action.value + 200.0), 1e-9);
+	cr_assert_geq(x->reason.predicted, 0.9, "predicted %g", x->reason.predicted);
 }
 
-Test(plan_controls, uncontended_cap_wins)
+Test(plan_controls, uncontended_cap_wins, .fini = teardown)
 {
 	static const struct dom d[] = {
 		{ "cgroup", "1", "/app", 0.3, 0.3, 0.7 },
 		{ "cgroup", "2", "/n1", 0.01, 0.01, 0 },
 	};
-	struct pol_config cfg;
-	struct pol_plan p;
+	const struct pol_decision *x =
+		one(DECIDER "[domain app]\nmatch = name /app\nsla = cpu 0.9\nshare = 0.3\n"
+			    "cpu.max = 0.1 2 0.1\nweight = 100 1000 100\n",
+		    2, d, 2, RVMIG_ACT_CG_CPU_MAX);
 
-	plan_of(DECIDER "[domain app]\nmatch = name /app\nsla = cpu 0.9\nshare = 0.3\n"
-			"cpu.max = 0.1 2 0.1\nweight = 100 1000 100\n",
-		2, d, 2, &cfg, &p);
-	cr_assert_eq(p.nd, 1, "%zu decisions", p.nd);
-	cr_assert_eq(p.d[0].action.kind, RVMIG_ACT_CG_CPU_MAX, "chose %s",
-		     rvmig_action_kind_name(p.d[0].action.kind));
-	cr_assert_float_eq(p.d[0].action.share, p.d[0].action.value / 1e6, 1e-9,
+	cr_assert_float_eq(x->action.share, x->action.value / 1e6, 1e-9,
 			   "uncontended: the share is the cap");
-	cr_assert_geq(p.d[0].action.share, 0.9);
-	pol_plan_free(&p);
-	pol_config_free(&cfg);
+	cr_assert_geq(x->action.share, 0.9);
 }
 
-Test(plan_controls, vcpus_bound_the_cap)
+Test(plan_controls, vcpus_bound_the_cap, .fini = teardown)
 {
 	static const struct dom d[] = { { "domain", "5", "vm", 1.0, 0.6, 0.4 } };
-	struct pol_config cfg;
-	struct pol_plan p;
+	const struct pol_decision *x =
+		one(DECIDER "[domain vm]\nmatch = name vm\nsla = cpu 1.5\nvcpus.now = 1\n"
+			    "credit.cap = 50 400 50\nvcpus = 1 4 1\n",
+		    4, d, 1, RVMIG_ACT_VCPUS);
 
-	plan_of(DECIDER "[domain vm]\nmatch = name vm\nsla = cpu 1.5\nvcpus.now = 1\n"
-			"credit.cap = 50 400 50\nvcpus = 1 4 1\n",
-		4, d, 1, &cfg, &p);
-	cr_assert_eq(p.nd, 1, "%zu decisions", p.nd);
-	cr_assert_eq(p.d[0].action.kind, RVMIG_ACT_VCPUS, "chose %s",
-		     rvmig_action_kind_name(p.d[0].action.kind));
-	cr_assert_geq(p.d[0].action.value, 2);
-	cr_assert_float_eq(p.d[0].action.share, (double)p.d[0].action.value, 1e-9,
+	cr_assert_geq(x->action.value, 2);
+	cr_assert_float_eq(x->action.share, (double)x->action.value, 1e-9,
 			   "no cap: the share is the vCPUs");
-	cr_assert_float_eq(p.d[0].share_before, 1.0, 1e-9, "min(no cap, 1 vCPU)");
-	pol_plan_free(&p);
-	pol_config_free(&cfg);
+	cr_assert_float_eq(x->share_before, 1.0, 1e-9, "min(no cap, 1 vCPU)");
 }

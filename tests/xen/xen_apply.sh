@@ -1,48 +1,70 @@
 # shellcheck shell=bash
 # tests/xen/xen_apply.sh - rvmig-policy --apply and its Xen actuator on a
 # real Xen guest (issue 17), sourced by xen_monitor.sh, which has booted a
-# guest that burns CPU.
-# xen_apply_check NAME DOMID POLICY DUMP:
-#   1. the guest is capped at 10 % (xl sched-credit2 -c 10) and the monitor
-#      (DUMP = monitor_dump) measures it near that;
-#   2. rvmig-policy --apply --target xen:DOMID with a CPU-share floor SLA
-#      of 0.5 CPU sees it violated, raises its credit2 cap through xl, logs
-#      old -> new and verifies the effect (kept, no undo);
-#   3. xl sched-credit2 -d shows the new cap (> 10);
-#   4. the monitor sees the guest's CPU follow: above 15 % and above the
+# guest that burns CPU: the one-domain loop and a policy file raising its
+# credit2 cap, the actuator's weight, pinning and vCPU count.
+
+# xen_cap_raise NAME DOMID DUMP TAG CMD...: the guest capped at 10 %
+# (xl sched-credit2 -c 10) and the monitor (DUMP = monitor_dump) measuring
+# it near that, CMD (an rvmig-policy that should raise the cap) runs, then:
+#   1. it applied a credit-cap raise from 10 % to domain DOMID, logged old
+#      -> new, verified it and kept it (no undo);
+#   2. xl sched-credit2 -d shows the new cap;
+#   3. the monitor sees the guest's CPU follow: above 15 % and above the
 #      capped measurement (TCG on a shared host: a direction, not a figure).
-# The loop stops once the action is judged (--once), at the latest after
-# 240 s: each xl call takes 2-12 s in the emulated dom0 (an apply is four of
-# them: 7-20 s measured), then 1 + 3 observations.
-# Every figure printed.  Returns 0 or 1 (xen_err said why).
-xen_apply_check() {
-  local name=$1 domid=$2 policy=$3 dump=$4 low new cap before after
-  xl sched-credit2 -d "$name" -c 10 || xen_err "apply: xl sched-credit2 -c 10 failed" || return 1
+# TAG names the check in messages and files.
+xen_cap_raise() {
+  local name=$1 domid=$2 dump=$3 tag=$4 line new cap before after
+  shift 4
+  xl sched-credit2 -d "$name" -c 10 || xen_err "$tag: xl sched-credit2 -c 10 failed" || return 1
   sleep 1
-  "$dump" xen 3 2000 > "$XEN_TMP/apply-before.txt" 2> "$XEN_TMP/apply-before.err" \
-    || { cat "$XEN_TMP/apply-before.err" >&2; xen_err "apply: monitor_dump failed"; return 1; }
-  before=$(guest_field "$XEN_TMP/apply-before.txt" cpu_pct)
-  xen_note "apply: guest capped at 10: cpu_pct $before"
-  "$policy" --apply --target "xen:$domid" --sla floor:0.5 --interval 1 --dwell 2 --cooldown 300 \
-    --verify 3 --settle 1 --once --duration 240 > "$XEN_TMP/apply.log" 2>&1 \
-    || { cat "$XEN_TMP/apply.log" >&2; xen_err "apply: rvmig-policy --apply failed"; return 1; }
-  sed 's/^/  | /' "$XEN_TMP/apply.log" >&2
-  low=$(grep -m1 " apply credit-cap xen:$domid " "$XEN_TMP/apply.log") \
-    || xen_err "apply: rvmig-policy applied no credit-cap change" || return 1
-  new=$(sed -n 's/.*: cap 10% -> cap \([0-9]*\)%$/\1/p' <<<"$low")
-  [ -n "$new" ] && [ "$new" -gt 10 ] || xen_err "apply: not a raise from cap 10: $low" || return 1
-  grep -q " verify credit-cap xen:$domid: keep:" "$XEN_TMP/apply.log" \
-    || xen_err "apply: the raise was not verified and kept" || return 1
-  ! grep -q " undo " "$XEN_TMP/apply.log" || xen_err "apply: the raise was rolled back" || return 1
+  "$dump" xen 3 2000 > "$XEN_TMP/$tag-before.txt" 2> "$XEN_TMP/$tag-before.err" \
+    || { cat "$XEN_TMP/$tag-before.err" >&2; xen_err "$tag: monitor_dump failed"; return 1; }
+  before=$(guest_field "$XEN_TMP/$tag-before.txt" cpu_pct)
+  xen_note "$tag: guest capped at 10: cpu_pct $before"
+  "$@" > "$XEN_TMP/$tag.log" 2>&1 \
+    || { cat "$XEN_TMP/$tag.log" >&2; xen_err "$tag: rvmig-policy failed"; return 1; }
+  sed 's/^/  | /' "$XEN_TMP/$tag.log" >&2
+  line=$(grep -m1 " apply credit-cap xen:$domid " "$XEN_TMP/$tag.log") \
+    || xen_err "$tag: rvmig-policy applied no credit-cap change" || return 1
+  new=$(sed -n 's/.*: cap 10% -> cap \([0-9]*\)%$/\1/p' <<<"$line")
+  [ -n "$new" ] && [ "$new" -gt 10 ] || xen_err "$tag: not a raise from cap 10: $line" || return 1
+  grep -q " verify credit-cap xen:$domid: keep:" "$XEN_TMP/$tag.log" \
+    || xen_err "$tag: the raise was not verified and kept" || return 1
+  ! grep -q " undo " "$XEN_TMP/$tag.log" || xen_err "$tag: the raise was rolled back" || return 1
   xl sched-credit2 -d "$name" >&2
   cap=$(xl sched-credit2 -d "$name" | awk -v d="$domid" '$(NF-2) == d { print $NF }')
-  [ "$cap" = "$new" ] || xen_err "apply: xl sched-credit2 shows cap '$cap', not the $new applied" || return 1
-  "$dump" xen 3 2000 > "$XEN_TMP/apply-after.txt" 2> "$XEN_TMP/apply-after.err" \
-    || { cat "$XEN_TMP/apply-after.err" >&2; xen_err "apply: monitor_dump failed"; return 1; }
-  after=$(guest_field "$XEN_TMP/apply-after.txt" cpu_pct)
-  xen_note "apply: cap 10 -> $new by rvmig-policy; guest cpu_pct $before -> $after"
+  [ "$cap" = "$new" ] || xen_err "$tag: xl sched-credit2 shows cap '$cap', not the $new applied" || return 1
+  "$dump" xen 3 2000 > "$XEN_TMP/$tag-after.txt" 2> "$XEN_TMP/$tag-after.err" \
+    || { cat "$XEN_TMP/$tag-after.err" >&2; xen_err "$tag: monitor_dump failed"; return 1; }
+  after=$(guest_field "$XEN_TMP/$tag-after.txt" cpu_pct)
+  xen_note "$tag: cap 10 -> $new by rvmig-policy; guest cpu_pct $before -> $after"
   awk -v a="$after" -v b="$before" 'BEGIN { exit !(a > 15 && a > b) }' \
-    || xen_err "apply: guest cpu_pct $after after the raise is not above 15 and $before" || return 1
+    || xen_err "$tag: guest cpu_pct $after after the raise is not above 15 and $before" || return 1
+}
+
+# xen_apply_check NAME DOMID POLICY DUMP: the one-domain loop,
+# rvmig-policy --apply --target xen:DOMID with a CPU-share floor SLA of 0.5
+# CPU, raises the capped guest's credit2 cap (xen_cap_raise).  The loop
+# stops once the action is judged (--once), at the latest after 240 s: each
+# xl call takes 2-12 s in the emulated dom0 (an apply is four of them: 7-20 s
+# measured), then 1 + 3 observations.  Returns 0 or 1 (xen_err said why).
+xen_apply_check() {
+  xen_cap_raise "$1" "$2" "$4" apply "$3" --apply --target "xen:$2" --sla floor:0.5 --interval 1 \
+    --dwell 2 --cooldown 300 --verify 3 --settle 1 --once --duration 240
+}
+
+# xen_apply_policy_check NAME DOMID POLICY DUMP: the same raise from a
+# policy file (issue 17): rvmig-policy --policy FILE --apply --backend xen,
+# the monitor's xen backend giving the states, the file naming the guest by
+# its id with a 0.5-CPU floor and a credit2 cap range of 10..100 %; the tool
+# reads the cap from xl before deciding (xen_cap_raise).
+xen_apply_policy_check() {
+  printf '%s\n' "[decider]" "dwell = 2s" "domain_cooldown = 300s" "global_cooldown = 1s" \
+    "[domain guest]" "match = id $2" "sla = cpu 0.5" "credit.cap = 10 100 10" \
+    > "$XEN_TMP/guest.policy"
+  xen_cap_raise "$1" "$2" "$4" policy "$3" --policy "$XEN_TMP/guest.policy" --apply --backend xen \
+    --interval 1 --verify 3 --settle 1 --once --duration 240
 }
 
 # xen_act_check NAME DOMID ACT_RUN DUMP: the Xen actuator's other settings
@@ -82,56 +104,6 @@ xen_act_check() {
   [ "$pc" = "1 " ] || xen_err "act: the monitor saw the pinned vCPU on pCPU(s) '$pc', not 1" || return 1
   aff=$(xl vcpu-list "$name" | awk -v d="$domid" '$(NF-7) == d && $(NF-6) == 0 { print $(NF-2) }')
   [ "$aff" = all ] || xen_err "act: hard affinity '$aff' after the undo, not all" || return 1
-}
-
-# xen_apply_policy_check NAME DOMID POLICY DUMP: rvmig-policy --policy FILE
-# --apply on the Xen host (issue 17): the monitor's xen backend gives the
-# states, a policy file names the guest by its id with a 0.5-CPU floor and
-# a credit2 cap range of 10..100 %:
-#   1. the guest is capped at 10 % again;
-#   2. the tool reads the cap from xl (cap 10 %), decides a raise after the
-#      dwell, applies it through xl, logs old -> new and keeps it on the next
-#      observations;
-#   3. xl sched-credit2 -d shows the new cap;
-#   4. the monitor sees the guest's CPU follow (above 15 % and above the
-#      capped measurement).
-xen_apply_policy_check() {
-  local name=$1 domid=$2 policy=$3 dump=$4 line new cap before after
-  xl sched-credit2 -d "$name" -c 10 || xen_err "policy: xl sched-credit2 -c 10 failed" || return 1
-  sleep 1
-  "$dump" xen 3 2000 > "$XEN_TMP/policy-before.txt" 2> "$XEN_TMP/policy-before.err" \
-    || { cat "$XEN_TMP/policy-before.err" >&2; xen_err "policy: monitor_dump failed"; return 1; }
-  before=$(guest_field "$XEN_TMP/policy-before.txt" cpu_pct)
-  cat > "$XEN_TMP/guest.policy" <<POL
-[decider]
-dwell = 2s
-domain_cooldown = 300s
-global_cooldown = 1s
-
-[domain guest]
-match = id $domid
-sla = cpu 0.5
-credit.cap = 10 100 10
-POL
-  "$policy" --policy "$XEN_TMP/guest.policy" --apply --backend xen --interval 1 --verify 3 \
-    --settle 1 --once --duration 240 > "$XEN_TMP/policy.log" 2>&1 \
-    || { cat "$XEN_TMP/policy.log" >&2; xen_err "policy: rvmig-policy --policy --apply failed"; return 1; }
-  sed 's/^/  | /' "$XEN_TMP/policy.log" >&2
-  line=$(grep -m1 " apply credit-cap xen:$domid " "$XEN_TMP/policy.log") \
-    || xen_err "policy: rvmig-policy --policy applied no credit-cap change" || return 1
-  new=$(sed -n 's/.*: cap 10% -> cap \([0-9]*\)%$/\1/p' <<<"$line")
-  [ -n "$new" ] && [ "$new" -gt 10 ] || xen_err "policy: not a raise from cap 10: $line" || return 1
-  grep -q " verify credit-cap xen:$domid: keep:" "$XEN_TMP/policy.log" \
-    || xen_err "policy: the raise was not verified and kept" || return 1
-  xl sched-credit2 -d "$name" >&2
-  cap=$(xl sched-credit2 -d "$name" | awk -v d="$domid" '$(NF-2) == d { print $NF }')
-  [ "$cap" = "$new" ] || xen_err "policy: xl sched-credit2 shows cap '$cap', not the $new applied" || return 1
-  "$dump" xen 3 2000 > "$XEN_TMP/policy-after.txt" 2> "$XEN_TMP/policy-after.err" \
-    || { cat "$XEN_TMP/policy-after.err" >&2; xen_err "policy: monitor_dump failed"; return 1; }
-  after=$(guest_field "$XEN_TMP/policy-after.txt" cpu_pct)
-  xen_note "policy: cap 10 -> $new by rvmig-policy --policy --apply; guest cpu_pct $before -> $after"
-  awk -v a="$after" -v b="$before" 'BEGIN { exit !(a > 15 && a > b) }' \
-    || xen_err "policy: guest cpu_pct $after after the raise is not above 15 and $before" || return 1
 }
 
 # xen_vcpus_check ACT_RUN: the vCPU-count actuator on dom0 (the one domain

@@ -90,43 +90,72 @@ int act_xen_parse_sched(const char *text, long domid, int64_t *weight, int64_t *
 	return -ESRCH;
 }
 
-int act_xen_parse_affinity(const char *text, long domid, char *hard, size_t len)
+/* Calls fn on each `xl vcpu-list` line of domain domid ("NAME ID VCPU CPU
+ * STATE TIME HARD / SOFT"), its last 8 fields from the id on in f, until
+ * fn returns non-zero; returns that, or 0 when it never did. */
+static int vcpu_lines(const char *text, long domid, int (*fn)(char **f, void *ctx), void *ctx)
 {
 	for (const char *line = text; line && *line;) {
 		const char *nl = strchr(line, '\n');
 		size_t n = nl ? (size_t)(nl - line) : strlen(line);
 		char buf[512], *f[8], *end;
+		int rc;
 
-		/* ID VCPU CPU STATE TIME HARD / SOFT */
 		if (last_fields(line, n, buf, sizeof(buf), f, 8) == 0 && strtol(f[0], &end, 10) == domid &&
-		    !*end && !strcmp(f[1], "0") && !strcmp(f[6], "/")) {
-			if (strlen(f[5]) >= len)
-				return -ENAMETOOLONG;
-			strcpy(hard, f[5]);
-			return 0;
-		}
+		    !*end && f[0] != end && !strcmp(f[6], "/") && strtol(f[1], &end, 10) >= 0 && !*end &&
+		    (rc = fn(f, ctx)) != 0)
+			return rc;
 		line = nl ? nl + 1 : NULL;
 	}
-	return -ESRCH;
+	return 0;
+}
+
+struct affinity_ctx {
+	char *hard;
+	size_t len;
+};
+
+static int affinity_of_vcpu0(char **f, void *ctx)
+{
+	struct affinity_ctx *a = ctx;
+
+	if (strcmp(f[1], "0"))
+		return 0;
+	if (strlen(f[5]) >= a->len)
+		return -ENAMETOOLONG;
+	strcpy(a->hard, f[5]);
+	return 1;
+}
+
+int act_xen_parse_affinity(const char *text, long domid, char *hard, size_t len)
+{
+	struct affinity_ctx a = { hard, len };
+	int rc = vcpu_lines(text, domid, affinity_of_vcpu0, &a);
+
+	return rc > 0 ? 0 : rc < 0 ? rc : -ESRCH;
+}
+
+struct count_ctx {
+	unsigned online, max;
+};
+
+static int count_vcpu(char **f, void *ctx)
+{
+	struct count_ctx *c = ctx;
+
+	c->max++;
+	c->online += strcmp(f[2], "-") != 0; /* offline: CPU "-", state "--p" */
+	return 0;
 }
 
 int act_xen_parse_vcpus(const char *text, long domid, unsigned *online, unsigned *max)
 {
-	*online = *max = 0;
-	for (const char *line = text; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		size_t n = nl ? (size_t)(nl - line) : strlen(line);
-		char buf[512], *f[8], *end;
+	struct count_ctx c = { 0, 0 };
 
-		/* ID VCPU CPU STATE TIME HARD / SOFT; offline: CPU "-", state "--p" */
-		if (last_fields(line, n, buf, sizeof(buf), f, 8) == 0 && strtol(f[0], &end, 10) == domid &&
-		    !*end && f[0] != end && !strcmp(f[6], "/") && strtol(f[1], &end, 10) >= 0 && !*end) {
-			(*max)++;
-			*online += strcmp(f[2], "-") != 0;
-		}
-		line = nl ? nl + 1 : NULL;
-	}
-	return *max ? 0 : -ESRCH;
+	vcpu_lines(text, domid, count_vcpu, &c);
+	*online = c.online;
+	*max = c.max;
+	return c.max ? 0 : -ESRCH;
 }
 
 int act_xen_parse_list(const char *text, const char *name, long *domid, char *state, size_t len)
@@ -191,20 +220,28 @@ static int sched_read(long domid, const char **sched, int64_t *w, int64_t *c, ch
 	return rc;
 }
 
-static int pin_get(const struct act_target *t, struct act_setting *out, char *where,
-		   size_t wherelen, char *err, size_t errlen)
+/* `xl vcpu-list DOMID` into *text (malloc'd, the caller frees it, also on
+ * failure).  0 or -errno with err set. */
+static int vcpu_list(long domid, char **text, char *err, size_t errlen)
 {
-	char d[24], *text = malloc(XL_OUT_MAX);
+	char d[24];
 	char *argv[] = { "xl", "vcpu-list", d, NULL };
-	int rc;
 
-	if (!text) {
+	if (!(*text = malloc(XL_OUT_MAX))) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	snprintf(d, sizeof(d), "%ld", t->id);
+	snprintf(d, sizeof(d), "%ld", domid);
+	return run_xl(argv, *text, err, errlen);
+}
+
+static int pin_get(const struct act_target *t, struct act_setting *out, char *where,
+		   size_t wherelen, char *err, size_t errlen)
+{
+	char *text;
+	int rc = vcpu_list(t->id, &text, err, errlen);
+
 	snprintf(where, wherelen, "Xen domain %ld (xl vcpu-list, vCPU 0's hard affinity)", t->id);
-	rc = run_xl(argv, text, err, errlen);
 	if (rc == 0 && (rc = act_xen_parse_affinity(text, t->id, out->arg, sizeof(out->arg))) < 0)
 		snprintf(err, errlen, "xl vcpu-list %ld: no vCPU 0 of domain %ld in its output", t->id,
 			 t->id);
@@ -214,16 +251,9 @@ static int pin_get(const struct act_target *t, struct act_setting *out, char *wh
 
 static int vcpus_read(long domid, unsigned *online, unsigned *max, char *err, size_t errlen)
 {
-	char d[24], *text = malloc(XL_OUT_MAX);
-	char *argv[] = { "xl", "vcpu-list", d, NULL };
-	int rc;
+	char *text;
+	int rc = vcpu_list(domid, &text, err, errlen);
 
-	if (!text) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	snprintf(d, sizeof(d), "%ld", domid);
-	rc = run_xl(argv, text, err, errlen);
 	if (rc == 0 && (rc = act_xen_parse_vcpus(text, domid, online, max)) < 0)
 		snprintf(err, errlen, "xl vcpu-list %ld: no vCPU of domain %ld in its output", domid,
 			 domid);

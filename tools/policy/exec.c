@@ -149,6 +149,7 @@ static void resync(pol_run *r, const struct pol_decision *d, const struct act_ta
 
 int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, double now)
 {
+	const struct pol_domain_cfg *c;
 	struct act_target t;
 	struct flight *f;
 	char err[1024], name[PATH_MAX + 16], a[96], b[96];
@@ -203,8 +204,9 @@ int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, dou
 		act_format(d->action.kind, &f->undo.now, b, sizeof(b)));
 	f->settle_left = e->a.settle_n;
 	f->deadline = now + e->a.verify_timeout_s;
+	c = pol_run_domain_cfg(r, &d->target);
 	f->va = (struct rvmig_verify_attr){ .size = sizeof(f->va),
-					    .sla = pol_run_domain_cfg(r, &d->target)->sla,
+					    .sla = c ? c->sla : (struct rvmig_sla){ 0 },
 					    .before = d->reason.observed,
 					    .predicted = d->reason.predicted,
 					    .min_samples = e->a.verify_n };

@@ -24,7 +24,7 @@ struct pol_follow_attr {
 	const char *window;       /* its rates' range */
 	double interval_s;        /* between states (> 0) */
 	double duration_s;        /* 0: until SIGINT / SIGTERM */
-	int once;                 /* stop after the first verdict (or failed action) */
+	int once;                 /* stop after the first verdict (keep or undo) */
 	struct pol_exec_attr exec;
 };
 
