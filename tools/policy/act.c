@@ -188,9 +188,10 @@ int act_same(enum rvmig_action_kind k, const struct act_setting *want, const str
 			return 0;
 		return !memcmp(a, b, sizeof(a));
 	}
-	if (k == RVMIG_ACT_CG_CPU_MAX &&
-	    (want->value == ACT_CPU_MAX_UNLIMITED || got->value == ACT_CPU_MAX_UNLIMITED))
-		return want->value == got->value;
+	if ((k == RVMIG_ACT_CG_CPU_MAX &&
+	     (want->value == ACT_CPU_MAX_UNLIMITED || got->value == ACT_CPU_MAX_UNLIMITED)) ||
+	    k == RVMIG_ACT_VCPUS)
+		return want->value == got->value; /* counts: exact */
 	/* quota = value x period / 1e6 and v1 shares = weight x 1024 / 100
 	 * round: 1 unit, or 0.1 % of the value */
 	return llabs(want->value - got->value) <= (llabs(want->value) / 1000 > 1 ? llabs(want->value) / 1000 : 1);

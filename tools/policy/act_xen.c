@@ -6,7 +6,9 @@
  * vCPUs (`xl vcpu-pin DOMID all CPUS`, read back from `xl vcpu-list`), its
  * online vCPU count (`xl vcpu-set DOMID N`, bounded by the vCPUs
  * `xl vcpu-list` lists, its maximum; read back as the vCPUs it shows online,
- * waited for up to VCPU_SETTLE_MS since the guest takes them up), each
+ * waited for up to VCPU_SETTLE_MS: the guest's kernel takes vCPUs down by
+ * itself, but onlines one made available only where its udev or an agent
+ * does), each
  * xl run with an argv (no shell), stdin closed and a deadline
  * (ACT_XL_DEADLINE_MS).
  *
@@ -28,7 +30,7 @@
 #include "policy/act_xen.h"
 
 #define XL_OUT_MAX 65536
-#define VCPU_SETTLE_MS 10000 /* a guest brings vCPUs up or down itself */
+#define VCPU_SETTLE_MS 30000 /* a guest brings vCPUs up or down itself */
 
 static int handles(enum act_target_kind tk, enum rvmig_action_kind k)
 {
@@ -285,11 +287,21 @@ static int vcpus_set(long domid, int64_t n, char *err, size_t errlen)
 	snprintf(v, sizeof(v), "%" PRId64, n);
 	rc = run_xl(argv, out, err, errlen);
 	free(out);
-	for (int waited = 0; rc == 0 && waited < VCPU_SETTLE_MS; waited += 200) {
+	for (int waited = 0; rc == 0; waited += 200) {
 		struct timespec ts = { 0, 200000000 };
 
 		if ((rc = vcpus_read(domid, &online, &max, err, errlen)) < 0 || online == n)
 			break;
+		if (waited >= VCPU_SETTLE_MS) {
+			/* xl makes vCPUs available; the guest's kernel takes them
+			 * down itself, but up only where something (udev, an agent)
+			 * onlines them */
+			snprintf(err, errlen,
+				 "Xen domain %ld: %u of %" PRId64 " vCPUs online %d s after xl vcpu-set "
+				 "(the guest brings a vCPU made available online itself: its udev or agent)",
+				 domid, online, n, VCPU_SETTLE_MS / 1000);
+			return -EIO;
+		}
 		nanosleep(&ts, NULL);
 	}
 	return rc;
