@@ -28,8 +28,8 @@ command -v taskset >/dev/null 2>&1 || die "taskset not installed (util-linux)"
 
 v2root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 v1root=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpu(,|$)/ { print $2; exit }' /proc/mounts)
-groups=()
 # mkgroup NAME WEIGHT(1..10000, v2 units) QUOTA_US|max: prints the directory
+# (called in $(...): the groups are found again by their names on exit)
 mkgroup() {
   local g
   if [ -n "$v1root" ] && [ -f "$v1root/cpu.cfs_quota_us" ]; then
@@ -47,7 +47,6 @@ mkgroup() {
   else
     die "no cgroup with the cpu controller"
   fi
-  groups+=("$g")
   echo "$g"
 }
 quota_us() { # the group's quota in microseconds per 100-ms period, or max
@@ -60,7 +59,7 @@ quota_us() { # the group's quota in microseconds per 100-ms period, or max
 group_empty() { ! grep -q . "$1/cgroup.procs"; }
 cleanup_extra() {
   local g
-  for g in "${groups[@]}"; do
+  for g in "${v1root:-/nonexistent}"/rvmig-test-*-$$ "${v2root:-/nonexistent}"/rvmig-test-*-$$; do
     [ -d "$g" ] || continue
     xargs -r kill <"$g/cgroup.procs" 2>/dev/null || true
     wait_for 5 group_empty "$g" || echo "apply_policy: processes left in $g" >&2
