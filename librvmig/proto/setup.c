@@ -13,7 +13,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "core/bulkmem.h"
 #include "core/log.h"
 #include "core/uri.h"
 #include "proto/ep.h"
@@ -390,7 +389,7 @@ static int receiver_ready(struct rvmig_ep *ep)
 	struct wire_ready m = { .h.type = MSG_READY };
 	int rc;
 
-	ep->ring = bulkmem_alloc(bytes);
+	ep->ring = aligned_alloc(4096, bytes);
 	ep->free_slots = malloc(sizeof(uint32_t) * ep->nslots);
 	if (!ep->ring || !ep->free_slots)
 		return -ENOMEM;
