@@ -6,6 +6,8 @@
  *   rvmig/common.h   contexts, errors, logging
  *   rvmig/xfer.h     endpoints, memory regions, client/server/receiver
  *   rvmig/stream.h   push parser for Xen save / migration streams
+ *   rvmig/xstream.h  a whole stream over an endpoint: sender, receiver,
+ *                    their messages and digest
  *   rvmig/policy.h   utility, good/bad map, decider, parallel-migration planner
  *   rvmig/monitor.h  per-domain run / blocked / waiting time, CPU, memory;
  *                    the host's rvmig transfers
@@ -17,6 +19,7 @@
 #include <rvmig/common.h>
 #include <rvmig/xfer.h>
 #include <rvmig/stream.h>
+#include <rvmig/xstream.h>
 #include <rvmig/monitor.h>
 #include <rvmig/publish.h>
 #include <rvmig/policy.h>

@@ -24,11 +24,9 @@
 
 #include <rvmig.h>
 
-#include "common/appmsg.h"
 #include "common/cli.h"
 #include "common/progress.h"
 #include "common/report.h"
-#include "pipeline/rebuild.h"
 #include "recv/output.h"
 #include "recv/resume.h"
 
@@ -54,7 +52,7 @@ struct receiver {
 	rvmig_ep *ep;
 	struct recv_output out;
 	bool out_open;
-	struct rebuild rb;        /* ordering, sink, digest, verifying parser */
+	rvmig_xrecv *rb;          /* ordering, sink, digest, verifying parser */
 
 	bool resume;              /* --resume */
 	struct recv_resume rs;
@@ -67,12 +65,14 @@ struct receiver {
 
 	bool raw, peer_closed;
 	uint64_t expect_size;   /* from HELLO, 0 if unknown */
-	struct app_msg end;
+	struct rvmig_xmsg end;
+	rvmig_xstats *st;
 	struct progress prog;
 	rvmig_pubxfer *px;        /* what the monitor sees (rvmig/publish.h) */
 
 	/* Event buffers held until the digest worker has passed them
-	 * (rb.defer_release): a ring of (token, stream offset after it). */
+	 * (RVMIG_XSTREAM_F_DEFER_RELEASE): a ring of (token, stream offset
+	 * after it). */
 	struct held { uint64_t token, end; } *held;
 	size_t held_head, held_n, held_cap;
 };
@@ -84,7 +84,19 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-#define fail(r, ...) rebuild_fail(&(r)->rb, __VA_ARGS__)
+#define fail(r, ...) rvmig_xrecv_fail((r)->rb, __VA_ARGS__)
+
+/* The receiver's first error (0: none). */
+static int rerr(const struct receiver *r)
+{
+	return rvmig_xrecv_error(r->rb, NULL);
+}
+
+/* The next stream offset expected (= bytes delivered). */
+static uint64_t roff(const struct receiver *r)
+{
+	return rvmig_xrecv_offset(r->rb);
+}
 
 static const char *peer(const struct receiver *r)
 {
@@ -107,7 +119,7 @@ static void drop(struct receiver *r, int err, const char *fmt, ...)
 		fail(r, err, "%s", t);
 		return;
 	}
-	if (!r->dropped && !r->rb.err)
+	if (!r->dropped && !rerr(r))
 		snprintf(r->droptxt, sizeof(r->droptxt), "%s", t);
 	r->dropped = true;
 }
@@ -121,9 +133,9 @@ static void check_space(struct receiver *r)
 	char *d;
 	int rc;
 
-	if (!r->expect_size || r->out.stream || r->rb.off >= r->expect_size)
+	if (!r->expect_size || r->out.stream || roff(r) >= r->expect_size)
 		return;
-	need = r->expect_size - r->rb.off;
+	need = r->expect_size - roff(r);
 	if ((rc = output_free_space(&r->out, &avail))) {
 		fail(r, rc, "cannot check the free space for %s: %s", r->out_path, strerror(-rc));
 		return;
@@ -142,11 +154,11 @@ static void reply_resume(struct receiver *r)
 	uint8_t m[64], sha[32];
 	size_t n;
 
-	if (rebuild_peek_digest(&r->rb, sha)) {
+	if (rvmig_xrecv_peek_digest(r->rb, sha)) {
 		fail(r, -ENOMEM, "out of memory");
 		return;
 	}
-	n = app_encode_resume(m, sizeof(m), r->rb.off, sha);
+	n = rvmig_xmsg_encode_resume(m, sizeof(m), roff(r), sha);
 	for (int tries = 0; tries < 100; tries++) {
 		int rc = rvmig_reply_msg(r->ep, m, n);
 
@@ -181,13 +193,13 @@ static int output_stalled(void *arg, uint64_t ms)
 
 	if (stop_signal) {
 		fail(r, -EINTR, "interrupted by signal %d at stream offset %llu while %s took "
-		     "nothing", (int)stop_signal, (unsigned long long)r->rb.off, r->out.path);
+		     "nothing", (int)stop_signal, (unsigned long long)roff(r), r->out.path);
 		return -EINTR;
 	}
 	if (ms >= limit) {
 		fail(r, -ETIMEDOUT, "%s took nothing for %llu ms (--timeout %u) at stream offset "
 		     "%llu", r->out.path, (unsigned long long)ms, limit,
-		     (unsigned long long)r->rb.off);
+		     (unsigned long long)roff(r));
 		return -ETIMEDOUT;
 	}
 	if (r->ep)
@@ -195,9 +207,9 @@ static int output_stalled(void *arg, uint64_t ms)
 	return 0;
 }
 
-static void on_hello(struct receiver *r, const struct app_msg *m)
+static void on_hello(struct receiver *r, const struct rvmig_xmsg *m)
 {
-	enum hasher_alg alg = app_flags_digest(m->flags);
+	enum rvmig_digest_alg alg = rvmig_xmsg_digest_alg(m->flags);
 	char why[512];
 	int rc;
 
@@ -206,28 +218,32 @@ static void on_hello(struct receiver *r, const struct app_msg *m)
 		return;
 	}
 	r->hello = true;
-	r->rb.started = true;
-	r->raw = m->flags & APP_F_RAW;
-	r->rb.raw = r->raw;
-	r->expect_size = m->flags & APP_F_SIZE ? m->size : 0;
-	rvmig_pubxfer_set_total(r->px, m->flags & APP_F_SIZE ? m->size : RVMIG_PUBXFER_SIZE_UNKNOWN);
+	r->raw = m->flags & RVMIG_XMSG_F_RAW;
+	/* Nothing may go past the announced size.  (A resumed transfer's
+	 * next connection begins again: that is no error.) */
+	rvmig_xrecv_begin(r->rb, r->raw,
+			  m->flags & RVMIG_XMSG_F_SIZE ? m->input_size : RVMIG_XRECV_NO_LIMIT);
+	r->expect_size = m->flags & RVMIG_XMSG_F_SIZE ? m->input_size : 0;
+	rvmig_pubxfer_set_total(r->px, m->flags & RVMIG_XMSG_F_SIZE ? m->input_size
+								 : RVMIG_PUBXFER_SIZE_UNKNOWN);
 	tool_debug("sender %s: rvmig-send %u.%u.%u, %s input, %s%llu bytes", peer(r),
 		   m->tool_version >> 16, (m->tool_version >> 8) & 0xff, m->tool_version & 0xff,
 		   r->raw ? "raw" : "Xen stream", r->expect_size ? "" : "size unknown, ",
 		   (unsigned long long)r->expect_size);
 	progress_set_total(&r->prog, r->expect_size);
-	if (r->resume && (rc = resume_hello(&r->rs, m, &r->out, &r->rb, why, sizeof(why)))) {
+	if (r->resume && (rc = resume_hello(&r->rs, m, &r->out, r->rb, why, sizeof(why)))) {
 		fail(r, rc, "%s", why);
 		return;
 	}
 	/* Nothing was delivered before the HELLO: the digest can still change
 	 * (with --resume, resume_hello() did that). */
-	if (!r->resume && rebuild_digest_alg(&r->rb) != alg && (rc = rebuild_reset(&r->rb, alg))) {
+	if (!r->resume && !rerr(r) && rvmig_xrecv_digest_alg(r->rb) != alg &&
+	    (rc = rvmig_xrecv_reset(r->rb, alg))) {
 		fail(r, rc, "out of memory");
 		return;
 	}
-	if (r->verify_stream && !r->raw && !r->rb.parser) {
-		if ((rc = rebuild_parser_create(&r->rb))) {
+	if (r->verify_stream && !r->raw) {
+		if ((rc = rvmig_xrecv_verify(r->rb))) {
 			fail(r, rc, "cannot create the stream parser: %s", rvmig_strerror(rc));
 			return;
 		}
@@ -240,27 +256,22 @@ static void on_hello(struct receiver *r, const struct app_msg *m)
 		}
 		r->out_open = true;
 	}
-	/* Nothing may go past the announced size (pipeline/rebuild.h). */
-	r->rb.limit = m->flags & APP_F_SIZE ? m->size : REBUILD_NO_LIMIT;
 	check_space(r);
-	if (!r->rb.err && r->rb.off)
+	if (!rerr(r) && roff(r))
 		tool_info("sender %s continues its transfer at stream offset %llu", peer(r),
-			  (unsigned long long)r->rb.off);
-	if (!r->rb.err && (m->flags & APP_F_RESUME))
+			  (unsigned long long)roff(r));
+	if (!rerr(r) && (m->flags & RVMIG_XMSG_F_RESUME))
 		reply_resume(r);
 }
 
-static void on_end(struct receiver *r, const struct app_msg *m)
+static void on_end(struct receiver *r, const struct rvmig_xmsg *m)
 {
 	char why[512];
 	int rc;
 
 	r->end = *m;
-	if (r->rb.parser && rvmig_stream_finish(r->rb.parser) < 0) {
-		fail(r, -RVMIG_ESTREAM, "the received stream is not a valid Xen save stream: %s",
-		     rvmig_stream_error(r->rb.parser));
+	if (rvmig_xrecv_finish_stream(r->rb))
 		return;
-	}
 	rc = output_commit(&r->out, why, sizeof(why));
 	if (rc)
 		fail(r, rc, "%s", why);
@@ -270,37 +281,38 @@ static void on_end(struct receiver *r, const struct app_msg *m)
 
 static void on_msg(struct receiver *r, const struct rvmig_event *ev)
 {
-	struct app_msg m;
+	struct rvmig_xmsg m;
 	const char *why;
 	char text[256];
-	int rc = app_decode(ev->data, ev->len, &m, &why);
+	int rc = rvmig_xmsg_decode(ev->data, ev->len, &m, &why);
 
 	if (rc) {
 		fail(r, -RVMIG_EBADMSG, "bad message from %s at stream offset %llu: %s", peer(r),
 		     (unsigned long long)ev->stream_off, why);
 		return;
 	}
-	if (m.tag == APP_ABORT) /* the sender's words: cut and escaped, never raw */
+	if (m.tag == RVMIG_XMSG_ABORT) /* the sender's words: cut and escaped, never raw */
 		rvmig_text_escape(text, sizeof(text), m.data, m.len);
-	if (m.tag == APP_HELLO) {
+	if (m.tag == RVMIG_XMSG_HELLO) {
 		on_hello(r, &m);
-	} else if (m.tag == APP_ABORT && m.status == -EINTR) {
+	} else if (m.tag == RVMIG_XMSG_ABORT && m.status == -EINTR) {
 		/* The sender was stopped, not refused: what came is good. */
 		drop(r, m.status, "sender %s gave up at stream offset %llu: %s", peer(r),
-		     (unsigned long long)r->rb.off, text);
-	} else if (m.tag == APP_ABORT) {
+		     (unsigned long long)roff(r), text);
+	} else if (m.tag == RVMIG_XMSG_ABORT) {
 		fail(r, m.status ? m.status : -RVMIG_EPEER,
 		     "sender %s gave up at stream offset %llu: %s", peer(r),
-		     (unsigned long long)r->rb.off, text);
-	} else if (rebuild_msg(&r->rb, &m, ev->stream_off)) {
-		if (m.tag == APP_END && r->rb.done && !r->rb.err)
+		     (unsigned long long)roff(r), text);
+	} else if (rvmig_xrecv_msg(r->rb, &m, ev->stream_off)) {
+		if (m.tag == RVMIG_XMSG_END && rvmig_xrecv_done(r->rb) && !rerr(r))
 			on_end(r, &m);
 	} else {
-		fail(r, -RVMIG_EBADMSG, "unexpected %s message from %s", app_tag_name(m.tag), peer(r));
+		fail(r, -RVMIG_EBADMSG, "unexpected %s message from %s", rvmig_xmsg_tag_name(m.tag), peer(r));
 	}
 }
 
-/* Keeps an event's buffer until the bytes before `r->rb.off` are hashed. */
+/* Keeps an event's buffer until the bytes before the receiver's offset are
+ * hashed. */
 static void hold(struct receiver *r, uint64_t token)
 {
 	if (r->held_n == r->held_cap) {
@@ -308,7 +320,7 @@ static void hold(struct receiver *r, uint64_t token)
 		struct held *n = malloc(ncap * sizeof(*n));
 
 		if (!n) { /* cannot defer: wait for the hasher instead */
-			rebuild_wait_hashed(&r->rb, r->rb.off);
+			rvmig_xrecv_wait_hashed(r->rb, roff(r));
 			rvmig_recv_release(r->ep, token);
 			return;
 		}
@@ -319,7 +331,7 @@ static void hold(struct receiver *r, uint64_t token)
 		r->held_head = 0;
 		r->held_cap = ncap;
 	}
-	r->held[(r->held_head + r->held_n) % r->held_cap] = (struct held){ token, r->rb.off };
+	r->held[(r->held_head + r->held_n) % r->held_cap] = (struct held){ token, roff(r) };
 	r->held_n++;
 }
 
@@ -327,8 +339,8 @@ static void hold(struct receiver *r, uint64_t token)
 static void release_hashed(struct receiver *r, bool all)
 {
 	if (all && r->held_n)
-		rebuild_wait_hashed(&r->rb, r->rb.off);
-	uint64_t hashed = rebuild_hashed(&r->rb);
+		rvmig_xrecv_wait_hashed(r->rb, roff(r));
+	uint64_t hashed = rvmig_xrecv_hashed(r->rb);
 
 	while (r->held_n && (all || r->held[r->held_head].end <= hashed)) {
 		rvmig_recv_release(r->ep, r->held[r->held_head].token);
@@ -346,18 +358,18 @@ static void pump(struct receiver *r, int timeout_ms, bool drain)
 	 * nothing arrives, wait for the hasher and hand the oldest back.  Nor
 	 * while a zero run is being written: one step of it per turn, and no
 	 * further event until it is done. */
-	bool busy = rebuild_busy(&r->rb) && !drain;
+	bool busy = rvmig_xrecv_busy(r->rb) && !drain;
 	int rc = rvmig_progress(r->ep, r->held_n || busy ? 0 : timeout_ms);
 	int got = 0;
 
 	if (busy)
-		rebuild_step(&r->rb);
-	while ((drain || !rebuild_busy(&r->rb)) && rvmig_event_next(r->ep, &ev) > 0) {
+		rvmig_xrecv_step(r->rb);
+	while ((drain || !rvmig_xrecv_busy(r->rb)) && rvmig_event_next(r->ep, &ev) > 0) {
 		got++;
 		switch (ev.type) {
 		case RVMIG_EV_RECV_DATA:
 			if (!drain)
-				rebuild_data(&r->rb, ev.stream_off, ev.data, ev.len);
+				rvmig_xrecv_data(r->rb, ev.stream_off, ev.data, ev.len);
 			if (drain)
 				rvmig_recv_release(r->ep, ev.token);
 			else
@@ -373,10 +385,10 @@ static void pump(struct receiver *r, int timeout_ms, bool drain)
 			break;
 		case RVMIG_EV_PEER_CLOSED:
 			r->peer_closed = true;
-			if (!r->rb.done)
+			if (!rvmig_xrecv_done(r->rb))
 				drop(r, -RVMIG_EPEER,
 				     "sender %s closed the connection at stream offset %llu before the end",
-				     peer(r), (unsigned long long)r->rb.off);
+				     peer(r), (unsigned long long)roff(r));
 			break;
 		case RVMIG_EV_ERROR:
 			rc = ev.status;
@@ -386,33 +398,37 @@ static void pump(struct receiver *r, int timeout_ms, bool drain)
 		}
 	}
 	if (r->held_n && !got)
-		rebuild_wait_hashed(&r->rb, r->held[r->held_head].end);
+		rvmig_xrecv_wait_hashed(r->rb, r->held[r->held_head].end);
 	release_hashed(r, drain);
 	if (rc < 0) {
-		if (!r->rb.done)
+		if (!rvmig_xrecv_done(r->rb))
 			drop(r, rc, "connection to sender %s failed at stream offset %llu: %s", peer(r),
-			     (unsigned long long)r->rb.off, tool_ep_why(r->ep, rc));
+			     (unsigned long long)roff(r), tool_ep_why(r->ep, rc));
 		r->peer_closed = true; /* nothing more will come */
 	}
 	if (stop_signal)
 		fail(r, -EINTR, "interrupted by signal %d at stream offset %llu", (int)stop_signal,
-		     (unsigned long long)r->rb.off);
-	if (r->resume && r->hello && !r->rb.err && !r->rb.done) {
+		     (unsigned long long)roff(r));
+	if (r->resume && r->hello && !rerr(r) && !rvmig_xrecv_done(r->rb)) {
 		char why[512];
 
-		rc = resume_maybe_checkpoint(&r->rs, &r->out, &r->rb, why, sizeof(why));
+		rc = resume_maybe_checkpoint(&r->rs, &r->out, r->rb, why, sizeof(why));
 		if (rc)
 			fail(r, rc, "%s", why);
 	}
-	progress_update(&r->prog, r->rb.off);
+	progress_update(&r->prog, roff(r));
 }
 
 static void reply(struct receiver *r)
 {
-	uint8_t m[4096];
+	uint8_t m[4096], digest[RVMIG_DIGEST_LEN];
 	size_t cap = rvmig_msg_max() < sizeof(m) ? rvmig_msg_max() : sizeof(m);
-	size_t n = app_encode_verdict(m, cap, r->rb.err, r->rb.off, r->rb.digest,
-				      r->rb.err ? r->rb.errtxt : "ok");
+	const char *text;
+	int err = rvmig_xrecv_error(r->rb, &text);
+	size_t n;
+
+	rvmig_xrecv_digest(r->rb, false, digest); /* zeros before an END */
+	n = rvmig_xmsg_encode_verdict(m, cap, err, roff(r), digest, err ? text : "ok");
 
 	for (int tries = 0; tries < 100; tries++) {
 		int rc = rvmig_reply_msg(r->ep, m, n);
@@ -495,7 +511,7 @@ static void serve(struct receiver *r, struct tool_opts *o, struct tool_report *r
 	snprintf(r->peerbuf, sizeof(r->peerbuf), "%s", rvmig_ep_peer(r->ep));
 	rep->peer = r->peerbuf;
 	rep->mode = rvmig_ep_mode(r->ep);
-	r->rb.peer = r->peerbuf;
+	rvmig_xrecv_set_peer(r->rb, r->peerbuf);
 	rvmig_pubxfer_set_endpoint(r->px, r->ep);
 	r->hello = r->dropped = r->peer_closed = false;
 	tool_debug("sender %s connected over %s (%s)", rep->peer, rep->transport,
@@ -503,7 +519,7 @@ static void serve(struct receiver *r, struct tool_opts *o, struct tool_report *r
 	if (o->mode && o->mode != rep->mode)
 		fail(r, -EPROTO, "sender %s chose %s mode, only %s is accepted here", rep->peer,
 		     tool_mode_name(rep->mode), tool_mode_name(o->mode));
-	while (!r->rb.err && !r->rb.done && !r->peer_closed && !r->dropped)
+	while (!rerr(r) && !rvmig_xrecv_done(r->rb) && !r->peer_closed && !r->dropped)
 		pump(r, 200, false);
 	release_hashed(r, true); /* nothing is held past this sender */
 }
@@ -537,7 +553,9 @@ int main(int argc, char **argv)
 	size_t key_len = sizeof(key);
 	int accept_timeout = -1, resume_wait = RESUME_WAIT_DEFAULT;
 	unsigned out_mode = OUTPUT_MODE_DEFAULT;
-	bool tempfail = false, first = true, resume_wait_given = false;
+	bool tempfail = false, first = true, resume_wait_given = false, late = false;
+	rvmig_stream_parser *parser;
+	const char *text;
 	char why[512];
 	double t0 = 0, deadline;
 	int c, rc;
@@ -633,14 +651,18 @@ int main(int argc, char **argv)
 	}
 	tool_opts_done(&o);
 	{
-		struct rebuild_sink sink = { sink_write, sink_zero, &r.out,
-					     strcmp(r.out_path, "-") ? r.out_path : "stdout" };
+		struct rvmig_xrecv_sink sink = { sink_write, sink_zero, &r.out,
+						 strcmp(r.out_path, "-") ? r.out_path : "stdout" };
+		/* pump() holds buffers for the hasher */
+		struct rvmig_xrecv_attr xa = { .size = sizeof(xa), .sink = &sink,
+					       .flags = RVMIG_XSTREAM_F_DIGEST_THREAD |
+							RVMIG_XSTREAM_F_DEFER_RELEASE };
 
-		if (rebuild_init(&r.rb, &sink, "?")) {
+		if (rvmig_xrecv_create(&xa, &r.rb) || rvmig_xstats_create(&r.st)) {
 			tool_err("out of memory");
+			rvmig_xrecv_destroy(r.rb);
 			return 1;
 		}
-		r.rb.defer_release = true; /* pump() holds buffers for the hasher */
 	}
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
@@ -660,7 +682,7 @@ int main(int argc, char **argv)
 	r.out.stall_arg = &r;
 	if (r.resume) {
 		/* The journal's prefix is read again before listening. */
-		rc = resume_open(&r.rs, r.out_path, r.verify_stream, &r.out, &r.rb, why, sizeof(why));
+		rc = resume_open(&r.rs, r.out_path, r.verify_stream, &r.out, r.rb, why, sizeof(why));
 		r.out_open = r.out.fd >= 0;
 		if (rc) {
 			tool_err("%s", why);
@@ -681,7 +703,7 @@ int main(int argc, char **argv)
 		goto out;
 	/* Seen by rvmig-top from here on (waiting for its sender: setup). */
 	if (!rvmig_publisher_open(ctx, "rvmig-recv", NULL, &pub) && !rvmig_pubxfer_begin(pub, &r.px))
-		r.rb.pub = r.px;
+		rvmig_xrecv_set_pub(r.rb, r.px);
 	progress_init(&r.prog, o.verbosity >= 0, 0);
 	for (;;) {
 		rc = accept_sender(&r, l, uri, first ? accept_timeout : resume_wait * 1000);
@@ -708,31 +730,31 @@ int main(int argc, char **argv)
 		}
 		first = false;
 		serve(&r, &o, &rep);
-		if (!r.dropped || r.rb.err)
+		if (!r.dropped || rerr(&r))
 			break;
 		/* --resume: the sender went away before the END. */
-		rc = resume_checkpoint(&r.rs, &r.out, &r.rb, why, sizeof(why));
+		rc = resume_checkpoint(&r.rs, &r.out, r.rb, why, sizeof(why));
 		if (rc) {
 			fail(&r, rc, "%s", why);
 			break;
 		}
 		tool_err("%s; %llu bytes of %s are durable in %s, waiting up to %d s for the "
 			 "sender to come back",
-			 r.droptxt, (unsigned long long)r.rb.off, r.out_path, r.out.tmp, resume_wait);
+			 r.droptxt, (unsigned long long)roff(&r), r.out_path, r.out.tmp, resume_wait);
 		rvmig_ep_close(r.ep);
 		r.ep = NULL;
 	}
 	progress_end(&r.prog);
 	rep.seconds = t0 ? tool_now() - t0 : 0;
-	if (r.resume && r.rb.err == -EINTR && r.out_open) {
+	if (r.resume && rerr(&r) == -EINTR && r.out_open) {
 		/* Stopped by a signal: what arrived is good; keep it. */
-		rc = resume_checkpoint(&r.rs, &r.out, &r.rb, why, sizeof(why));
+		rc = resume_checkpoint(&r.rs, &r.out, r.rb, why, sizeof(why));
 		if (rc)
 			tool_err("%s", why);
 		else
 			tempfail = true;
 	}
-	if (r.rb.err && r.out_open && !tempfail) {
+	if (rerr(&r) && r.out_open && !tempfail) {
 		output_discard(&r.out);
 		if (r.resume && resume_done(&r.rs, why, sizeof(why)))
 			tool_err("%s", why);
@@ -744,71 +766,73 @@ int main(int argc, char **argv)
 		reply(&r);
 		deadline = tool_now() + (o.timeout_ms ? o.timeout_ms : 10000) / 1000.0;
 		while (!r.peer_closed && tool_now() < deadline) {
-			int saved = r.rb.err;
+			int saved = rerr(&r);
 
 			pump(&r, 200, true);
-			if (!saved && r.rb.err && r.rb.done) {
+			if (!saved && rerr(&r) && rvmig_xrecv_done(r.rb)) {
 				/* The file is already committed and verified; the sender
 				 * vanishing after the verdict does not change that. */
-				r.rb.err = 0;
+				late = true;
 				break;
 			}
 		}
 	}
-	rc = r.rb.err ? r.rb.err : tempfail ? -RVMIG_EPEER : 0;
+	rc = rerr(&r) && !late ? rerr(&r) : tempfail ? -RVMIG_EPEER : 0;
 out:
-	if (rc && r.rb.err)
-		tool_err("%s", r.rb.errtxt);
+	if (rc && rvmig_xrecv_error(r.rb, &text))
+		tool_err("%s", text);
 	if (tempfail)
 		tool_err("%s was not written yet: %llu bytes kept in %s (journal %s); run "
 			 "rvmig-recv --resume again to continue",
-			 r.out_path, (unsigned long long)r.rb.off, r.out.tmp, r.rs.jpath);
+			 r.out_path, (unsigned long long)roff(&r), r.out.tmp, r.rs.jpath);
 	else if (rc && r.out_open && !r.out.stream)
 		tool_err("%s was not written", r.out_path);
 	else if (rc && r.out_open)
 		tool_err("the %llu bytes written to %s are incomplete or unverified: discard them",
 			 (unsigned long long)r.out.off, r.out.path);
+	parser = rvmig_xrecv_parser(r.rb);
 	rep.status = rc;
 	rvmig_pubxfer_end(r.px, rc ? rc : tempfail ? -RVMIG_EPEER : 0);
 	rep.raw = r.raw;
 	rep.links = o.links ? o.links : 4; /* the library default (rvmig_ep_attr.nlinks) */
-	rep.bytes = r.rb.off;
-	rep.zero_pages = r.rb.zero_bytes / RVMIG_STREAM_PAGE_SIZE;
-	rep.control_bytes = r.rb.ctrl_bytes;
-	rep.data_bytes = r.rb.data_bytes;
+	rvmig_xrecv_stats(r.rb, r.st);
+	rep.bytes = rvmig_xstats_get(r.st, RVMIG_XSTAT_BYTES);
+	rep.zero_pages = rvmig_xstats_get(r.st, RVMIG_XSTAT_ZERO_BYTES) / RVMIG_STREAM_PAGE_SIZE;
+	rep.control_bytes = rvmig_xstats_get(r.st, RVMIG_XSTAT_CONTROL_BYTES);
+	rep.data_bytes = rvmig_xstats_get(r.st, RVMIG_XSTAT_DATA_BYTES);
 	rep.lib = lst;
 	rep.pages = r.end.pages;
-	rep.digest_alg = rebuild_digest_alg(&r.rb);
-	if (r.rb.done) {
-		memcpy(rep.digest, r.rb.digest, 32);
+	rep.digest_alg = rvmig_xrecv_digest_alg(r.rb);
+	if (rvmig_xrecv_done(r.rb)) {
+		rvmig_xrecv_digest(r.rb, false, rep.digest);
 		rep.digest_valid = true;
 	}
-	if (r.rb.parser) {
+	if (parser) {
 		struct rvmig_stream_stats st = { .size = sizeof(st) };
 
-		rvmig_stream_get_stats(r.rb.parser, &st);
+		rvmig_stream_get_stats(parser, &st);
 		rep.pages = st.pages;
 		rep.records = report_stream_records(&st);
 	}
 	if (!rc) {
 		char hex[65], rate[32];
 
-		report_digest_hex(rep.digest_alg, rep.digest, hex);
+		rvmig_digest_hex(rep.digest_alg, rep.digest, hex);
 		progress_rate(rate, sizeof(rate), (double)rep.bytes, rep.seconds);
-		if (r.rb.parser)
+		if (parser)
 			tool_info("received %llu bytes from %s over %s/%s into %s: Xen stream, %llu "
 				  "records, %llu pages (%llu zero, elided); %.3f s, %s, %s %s verified",
 				  (unsigned long long)rep.bytes, rep.peer, rep.transport,
 				  tool_mode_name(rep.mode), r.out.path, (unsigned long long)rep.records,
 				  (unsigned long long)rep.pages, (unsigned long long)rep.zero_pages,
-				  rep.seconds, rate, hasher_alg_name(rep.digest_alg), hex);
+				  rep.seconds, rate, rvmig_digest_name(rep.digest_alg), hex);
 		else
 			tool_info("received %llu bytes from %s over %s/%s into %s (%s); %.3f s, %s, "
 				  "%s %s verified",
 				  (unsigned long long)rep.bytes, rep.peer, rep.transport,
 				  tool_mode_name(rep.mode), r.out.path,
 				  r.raw ? "raw" : "stream not parsed", rep.seconds, rate,
-				  hasher_alg_name(rep.digest_alg), hex);
+				  rvmig_digest_name(rep.digest_alg), hex);
 	}
 	if (o.stats_json)
 		report_write_json(o.stats_json, &rep);
@@ -817,8 +841,8 @@ out:
 		rvmig_ep_close(r.ep);
 	rvmig_listener_close(l);
 	output_close(&r.out); /* output_init() came before any goto out */
-	rvmig_stream_parser_destroy(r.rb.parser);
-	rebuild_fini(&r.rb);
+	rvmig_xrecv_destroy(r.rb);
+	rvmig_xstats_destroy(r.st);
 	free(r.held);
 	resume_fini(&r.rs);
 	rvmig_publisher_close(pub);

@@ -4,16 +4,16 @@
  * bytes) to rvmig-recv and exits 0 only when the receiver has confirmed that
  * it wrote and verified all of it.
  *
- * Pipeline: the input (mmap'ed file or a ring of registered buffers, see
- * send/input.h) is fed to the Xen stream parser; its items go through the
- * shared sending pipeline (pipeline/sendpipe.h): page payloads as zero-copy
- * bulk requests, zero pages as ZERO messages, the rest as CTRL messages.  The END
- * message carries the total length and the digest of every input byte
- * (XXH3-128, or SHA-256 with --digest sha256; see common/hasher.h).
- * See common/appmsg.h for the messages.
+ The library's sender (rvmig/xstream.h) does the transfer: the input
+ * (mmap'ed file or a ring of registered buffers) is parsed as a Xen stream;
+ * page payloads go as zero-copy bulk requests, zero pages as ZERO messages,
+ * the rest as CTRL messages.  The END message carries the total length and
+ * the digest of every input byte (XXH3-128, or SHA-256 with --digest
+ * sha256).  This program adds the session: HELLO, RESUME, the verdict,
+ * retries, the report.
  *
  * With --resume (a regular file only) the HELLO carries a transfer id
- * (send/xferid.h); the receiver answers RESUME with the offset it holds
+ * (rvmig_xsend_xfer_id()); the receiver answers RESUME with the offset it holds
  * durably and the digest of that prefix, which is checked against the
  * file; the parser still runs from byte 0 but only what lies at or after
  * that offset is sent.  A connection failure is retried with back-off
@@ -33,16 +33,9 @@
 
 #include <rvmig.h>
 
-#include "common/appmsg.h"
 #include "common/cli.h"
 #include "common/progress.h"
 #include "common/report.h"
-#include "pipeline/sendpipe.h"
-#include "send/input.h"
-#include "send/xferid.h"
-
-#define RING_BUFS 4
-#define RING_BUF_SIZE (8u << 20)
 
 #define KEY_MAX 256
 #define RETRIES_DEFAULT 5
@@ -58,23 +51,21 @@ enum {
 
 struct sender {
 	struct tool_opts *o;
-	struct send_input in;
-	struct sendpipe sp;       /* posts, completions, digest */
-	rvmig_stream_parser *parser;
-	uint64_t zero_min;
-	enum hasher_alg alg;      /* --digest */
+	rvmig_xsend *xs;          /* input, parser, posts, digest (rvmig/xstream.h) */
+	rvmig_ep *ep;             /* this connection */
+	bool attached;            /* xs has this connection's state (and error) */
+	enum rvmig_digest_alg alg; /* --digest */
 
 	bool resume;              /* --resume */
-	uint8_t xfer_id[APP_XFER_ID_LEN];
+	uint8_t xfer_id[RVMIG_XFER_ID_LEN];
 	bool got_resume;          /* RESUME reply of this connection */
 	uint64_t resume_off;
-	uint8_t resume_sha[32];
+	uint8_t resume_sha[RVMIG_DIGEST_LEN];
 
 	char peer[128];           /* of the last connection (for the report) */
 	bool verdict;
-	struct app_msg v;
+	struct rvmig_xmsg v;
 	char vtext[512];
-	bool peer_closed;
 	struct progress prog;
 	rvmig_pubxfer *px;        /* what the monitor sees (rvmig/publish.h) */
 };
@@ -86,37 +77,48 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
+static int xs_err(const struct sender *s)
+{
+	return rvmig_xsend_error(s->xs, NULL);
+}
+
+static uint64_t xs_stat(const struct sender *s, rvmig_xstats *st, enum rvmig_xstat which)
+{
+	rvmig_xsend_stats(s->xs, st);
+	return rvmig_xstats_get(st, which);
+}
+
 /* ---- replies ---- */
 
-static void on_event(struct sendpipe *sp, const struct rvmig_event *ev)
+static void on_close(rvmig_xsend *xs, void *arg)
 {
-	struct sender *s = sp->arg;
-	struct app_msg m;
+	struct sender *s = arg;
+
+	if (!s->verdict)
+		rvmig_xsend_fail(xs, -RVMIG_EPEER, true,
+				 "receiver %s closed the connection without a verdict",
+				 rvmig_ep_peer(s->ep));
+}
+
+static void on_reply(rvmig_xsend *xs, const void *msg, size_t len, void *arg)
+{
+	struct sender *s = arg;
+	struct rvmig_xmsg m;
 	const char *why;
 
-	if (ev->type == RVMIG_EV_PEER_CLOSED) {
-		s->peer_closed = true;
-		if (!s->verdict && !sp->err)
-			sp->link_err = true;
-		if (!s->verdict)
-			sendpipe_fail(sp, -RVMIG_EPEER,
-				      "receiver %s closed the connection without a verdict",
-				      rvmig_ep_peer(sp->ep));
+	if (rvmig_xmsg_decode(msg, len, &m, &why)) {
+		rvmig_xsend_fail(xs, -RVMIG_EBADMSG, false, "bad reply from the receiver: %s", why);
 		return;
 	}
-	if (app_decode(ev->data, ev->len, &m, &why)) {
-		sendpipe_fail(sp, -RVMIG_EBADMSG, "bad reply from the receiver: %s", why);
-		return;
-	}
-	if (m.tag == APP_RESUME && s->resume && !s->got_resume) {
+	if (m.tag == RVMIG_XMSG_RESUME && s->resume && !s->got_resume) {
 		s->got_resume = true;
 		s->resume_off = m.offset;
-		memcpy(s->resume_sha, m.digest, 32);
+		memcpy(s->resume_sha, m.digest, RVMIG_DIGEST_LEN);
 		return;
 	}
-	if (m.tag != APP_VERDICT) {
-		sendpipe_fail(sp, -RVMIG_EBADMSG, "unexpected %s message from the receiver",
-			      app_tag_name(m.tag));
+	if (m.tag != RVMIG_XMSG_VERDICT) {
+		rvmig_xsend_fail(xs, -RVMIG_EBADMSG, false, "unexpected %s message from the receiver",
+				 rvmig_xmsg_tag_name(m.tag));
 		return;
 	}
 	s->v = m;
@@ -125,44 +127,15 @@ static void on_event(struct sendpipe *sp, const struct rvmig_event *ev)
 	s->v.data = NULL;
 	s->verdict = true;
 	if (m.status)
-		sendpipe_fail(sp, m.status, "receiver failed: %s", s->vtext);
+		rvmig_xsend_fail(xs, m.status, false, "receiver failed: %s", s->vtext);
 }
 
-static void pump(struct sender *s, int timeout_ms)
+static void on_progress(rvmig_xsend *xs, uint64_t acked, void *arg)
 {
-	sendpipe_pump(&s->sp, timeout_ms);
-	progress_update(&s->prog, s->sp.acked);
-}
+	struct sender *s = arg;
 
-/* The parser's refusal; for input that is no Xen stream at all (its
- * format not recognised) with the way to send it anyway. */
-static void stream_refused(struct sender *s, int rc)
-{
-	bool unknown = rvmig_stream_start_layer(s->parser) == RVMIG_STREAM_LAYER_AUTO;
-
-	sendpipe_fail(&s->sp, rc, "%s is not a valid Xen save stream%s: %s", s->in.name,
-		      unknown ? " (--raw sends any bytes)" : "", rvmig_stream_error(s->parser));
-}
-
-/* Hands on newly read input bytes: parsed (or raw) into requests. */
-static void process(struct sendpipe *sp, uint64_t off, const uint8_t *data, size_t len)
-{
-	struct sender *s = sp->arg;
-	struct rvmig_stream_item it = { .size = sizeof(it) };
-	int rc;
-
-	progress_update(&s->prog, sp->acked);
-	if (s->o->raw) {
-		sendpipe_raw(sp, off, len);
-		return;
-	}
-	rc = rvmig_stream_feed(s->parser, data, len);
-	while (rc == 0 && !sp->err && (rc = rvmig_stream_next(s->parser, &it)) == 1) {
-		sendpipe_item(sp, &it);
-		rc = 0;
-	}
-	if (rc < 0)
-		stream_refused(s, rc);
+	(void)xs;
+	progress_update(&s->prog, acked);
 }
 
 /* ---- main ---- */
@@ -196,56 +169,38 @@ static void usage(FILE *f)
 		tool_common_help);
 }
 
-static int finish(struct sender *s)
+static void pump(struct sender *s, int timeout_ms)
 {
-	struct sendpipe *sp = &s->sp;
-	uint8_t sha[HASHER_SLOT], m[128];
-	uint64_t total = s->in.read_total;
-
-	if (s->parser && !sp->err && rvmig_stream_finish(s->parser) < 0)
-		stream_refused(s, -RVMIG_ESTREAM);
-	sendpipe_flush(sp);
-	if (sp->err)
-		return sp->err;
-	sendpipe_digest(sp, sha);
-	sendpipe_msg(sp, m,
-		     app_encode_end(m, sizeof(m), total, sha, sp->pages, sp->zero_pages), total);
-	while (!sp->err && rvmig_client_pending(sp->ep))
-		pump(s, 200);
-	while (!sp->err && !s->verdict)
-		pump(s, 200);
-	if (sp->err)
-		return sp->err;
-	if (s->v.n != total || memcmp(s->v.digest, sha, 32)) {
-		sendpipe_fail(sp, -RVMIG_EINTEGRITY,
-			      "receiver reports %llu bytes with another %s digest than sent (%llu bytes)",
-			      (unsigned long long)s->v.n, hasher_alg_name(s->alg),
-			      (unsigned long long)total);
-		return sp->err;
-	}
-	memcpy(s->v.digest, sha, 32);
-	return 0;
+	rvmig_xsend_progress(s->xs, timeout_ms);
 }
 
-static void abort_transfer(struct sender *s)
+/* END, then the receiver's verdict on it. */
+static int finish(struct sender *s)
 {
-	struct sendpipe *sp = &s->sp;
-	uint8_t m[1024];
-	size_t n;
+	uint8_t sha[RVMIG_DIGEST_LEN];
+	uint64_t total;
+	rvmig_xstats *st = NULL;
+	int rc = rvmig_xsend_end(s->xs, true, sha);
 
-	if (!sp->ep || sp->err == -RVMIG_EPEER || s->peer_closed)
-		return;
-	rvmig_client_cancel(sp->ep);
-	n = app_encode_abort(m, sp->msg_max < sizeof(m) ? sp->msg_max : sizeof(m), sp->err,
-			     sp->errtxt);
-	for (int tries = 0; tries < 50; tries++) {
-		int rc = rvmig_client_send_msg(sp->ep, m, n, s->in.read_total, UINT64_MAX);
-
-		if (rc != -EAGAIN)
-			break;
-		if (rvmig_progress(sp->ep, 100) < 0)
-			break;
-	}
+	if (rc)
+		return rc;
+	while (!xs_err(s) && rvmig_xsend_pending(s->xs))
+		pump(s, 200);
+	while (!xs_err(s) && !s->verdict)
+		pump(s, 200);
+	if ((rc = xs_err(s)))
+		return rc;
+	if (rvmig_xstats_create(&st))
+		return rvmig_xsend_fail(s->xs, -ENOMEM, false, "out of memory");
+	total = xs_stat(s, st, RVMIG_XSTAT_BYTES);
+	rvmig_xstats_destroy(st);
+	if (s->v.n != total || memcmp(s->v.digest, sha, RVMIG_DIGEST_LEN))
+		return rvmig_xsend_fail(
+			s->xs, -RVMIG_EINTEGRITY, false,
+			"receiver reports %llu bytes with another %s digest than sent (%llu bytes)",
+			(unsigned long long)s->v.n, rvmig_digest_name(s->alg), (unsigned long long)total);
+	memcpy(s->v.digest, sha, RVMIG_DIGEST_LEN);
+	return 0;
 }
 
 /* Errors of rvmig_connect() that another attempt may get past. */
@@ -262,94 +217,71 @@ static bool connect_retryable(int rc)
 }
 
 /* Waits for the receiver's RESUME, checks it against the input and makes
- * the pipeline skip what the receiver already holds. */
+ * the sender skip what the receiver already holds. */
 static void resume_handshake(struct sender *s)
 {
-	struct sendpipe *sp = &s->sp;
-	double deadline = tool_now() + (s->o->timeout_ms ? s->o->timeout_ms : 10000) / 1000.0;
-	uint8_t sha[HASHER_SLOT];
+	uint32_t ms = s->o->timeout_ms ? s->o->timeout_ms : 10000;
+	double deadline = tool_now() + ms / 1000.0;
+	const char *name = rvmig_xsend_input_name(s->xs);
+	uint64_t size = 0;
+	int rc;
 
-	while (!sp->err && !s->got_resume && !s->verdict) {
+	while (!xs_err(s) && !s->got_resume && !s->verdict) {
 		if (tool_now() > deadline) {
-			sp->link_err = true;
-			sendpipe_fail(sp, -RVMIG_ETIMEDOUT,
-				      "receiver %s did not answer the resume request within %u ms",
-				      rvmig_ep_peer(sp->ep), s->o->timeout_ms ? s->o->timeout_ms : 10000);
+			rvmig_xsend_fail(s->xs, -RVMIG_ETIMEDOUT, true,
+					 "receiver %s did not answer the resume request within %u ms",
+					 rvmig_ep_peer(s->ep), ms);
 			return;
 		}
 		pump(s, 100);
 	}
-	if (sp->err || !s->got_resume)
+	if (xs_err(s) || !s->got_resume)
 		return;
-	if (s->resume_off > s->in.size) {
-		sendpipe_fail(sp, -RVMIG_EBADMSG,
-			      "receiver %s holds %llu bytes of this transfer, more than the %llu of %s",
-			      rvmig_ep_peer(sp->ep), (unsigned long long)s->resume_off,
-			      (unsigned long long)s->in.size, s->in.name);
-		return;
-	}
-	if (hasher_digest_buf(s->alg, s->in.size ? s->in.bufs[0].base : (const uint8_t *)"",
-			      s->resume_off, sha)) {
-		sendpipe_fail(sp, -ENOMEM, "out of memory");
+	rvmig_xsend_input_size(s->xs, &size);
+	rc = rvmig_xsend_check_prefix(s->xs, s->resume_off, s->resume_sha);
+	if (rc == -ERANGE) {
+		rvmig_xsend_fail(s->xs, -RVMIG_EBADMSG, false,
+				 "receiver %s holds %llu bytes of this transfer, more than the %llu of %s",
+				 rvmig_ep_peer(s->ep), (unsigned long long)s->resume_off,
+				 (unsigned long long)size, name);
 		return;
 	}
-	if (memcmp(sha, s->resume_sha, 32)) {
-		sendpipe_fail(sp, -RVMIG_EINTEGRITY,
-			      "receiver %s holds %llu bytes of this transfer that differ from the "
-			      "first %llu bytes of %s (was it changed in place?); remove the "
-			      "receiver's journal to start over",
-			      rvmig_ep_peer(sp->ep), (unsigned long long)s->resume_off,
-			      (unsigned long long)s->resume_off, s->in.name);
+	if (rc == -RVMIG_EINTEGRITY) {
+		rvmig_xsend_fail(s->xs, rc, false,
+				 "receiver %s holds %llu bytes of this transfer that differ from the "
+				 "first %llu bytes of %s (was it changed in place?); remove the "
+				 "receiver's journal to start over",
+				 rvmig_ep_peer(s->ep), (unsigned long long)s->resume_off,
+				 (unsigned long long)s->resume_off, name);
+		return;
+	}
+	if (rc) {
+		rvmig_xsend_fail(s->xs, rc, false, "cannot check the receiver's %llu bytes: %s",
+				 (unsigned long long)s->resume_off, rvmig_strerror(rc));
 		return;
 	}
 	if (s->resume_off)
 		tool_info("resuming at stream offset %llu of %llu (held durably by %s)",
-			  (unsigned long long)s->resume_off, (unsigned long long)s->in.size,
-			  rvmig_ep_peer(sp->ep));
-	sendpipe_resume_at(sp, s->resume_off);
-}
-
-/* Per-connection state back to the start (input and options stay). */
-static int attempt_reset(struct sender *s)
-{
-	int rc;
-
-	rvmig_stream_parser_destroy(s->parser);
-	s->parser = NULL;
-	sendpipe_fini(&s->sp);
-	s->got_resume = s->verdict = s->peer_closed = false;
-	if (!s->o->raw) {
-		struct rvmig_stream_attr pa = { .size = sizeof(pa), .start = RVMIG_STREAM_LAYER_AUTO,
-						.flags = RVMIG_STREAM_F_ALLOW_XL_GO };
-
-		if ((rc = rvmig_stream_parser_create(&pa, &s->parser))) {
-			tool_err("cannot create the stream parser: %s", rvmig_strerror(rc));
-			return rc;
-		}
-	}
-	if ((rc = sendpipe_init(&s->sp, &s->in, s->zero_min, s->alg, on_event, s))) {
-		tool_err("out of memory");
-		return rc;
-	}
-	s->sp.stop = &stop_signal;
-	s->sp.pub = s->px;
-	return 0;
+			  (unsigned long long)s->resume_off, (unsigned long long)size,
+			  rvmig_ep_peer(s->ep));
+	rvmig_xsend_resume_at(s->xs, s->resume_off);
 }
 
 /* One connection: connect, HELLO (and RESUME), the stream, END, the
- * verdict.  Returns 0 or an error (printed unless it is in sp.errtxt);
+ * verdict.  Returns 0 or an error (printed unless the sender holds it);
  * *retry says whether another attempt may help. */
 static int attempt(struct sender *s, rvmig_ctx *ctx, const char *uri,
 		   const struct rvmig_ep_attr *attr, struct tool_report *rep, bool *retry)
 {
 	uint8_t m[128];
+	uint64_t size = 0;
+	bool size_known = rvmig_xsend_input_size(s->xs, &size);
 	uint32_t flags;
 	int rc;
 
 	*retry = false;
-	if ((rc = attempt_reset(s)))
-		return rc;
-	rc = rvmig_connect(ctx, uri, attr, &s->sp.ep);
+	s->got_resume = s->verdict = s->attached = false;
+	rc = rvmig_connect(ctx, uri, attr, &s->ep);
 	if (rc) {
 		if (rc == -RVMIG_EAUTH)
 			tool_err("cannot connect to %s: authentication failed (the receiver refused "
@@ -358,50 +290,47 @@ static int attempt(struct sender *s, rvmig_ctx *ctx, const char *uri,
 				 uri);
 		else
 			tool_err("cannot connect to %s: %s", uri, rvmig_strerror(rc));
-		s->sp.ep = NULL;
+		s->ep = NULL;
 		*retry = connect_retryable(rc);
 		return rc;
 	}
-	rep->transport = rvmig_ep_transport(s->sp.ep);
-	snprintf(s->peer, sizeof(s->peer), "%s", rvmig_ep_peer(s->sp.ep));
+	rep->transport = rvmig_ep_transport(s->ep);
+	snprintf(s->peer, sizeof(s->peer), "%s", rvmig_ep_peer(s->ep));
 	rep->peer = s->peer;
-	rep->mode = rvmig_ep_mode(s->sp.ep);
-	rvmig_pubxfer_set_endpoint(s->px, s->sp.ep);
+	rep->mode = rvmig_ep_mode(s->ep);
+	rvmig_pubxfer_set_endpoint(s->px, s->ep);
 	tool_debug("connected to %s over %s (%s), input %s%s", rep->peer, rep->transport,
-		   tool_mode_name(rep->mode), s->in.name,
-		   s->in.mapped ? " (mapped)" : " (pipe ring)");
-	rc = input_register(&s->in, s->sp.ep,
-			    rep->mode == RVMIG_MODE_PULL ? RVMIG_MR_REMOTE_READ : RVMIG_MR_LOCAL);
-	if (rc)
+		   tool_mode_name(rep->mode), rvmig_xsend_input_name(s->xs),
+		   rvmig_xsend_input_mapped(s->xs) ? " (mapped)" : " (pipe ring)");
+	s->attached = true;
+	if ((rc = rvmig_xsend_attach(s->xs, s->ep)))
 		return rc;
-	flags = (s->o->raw ? APP_F_RAW : 0) | (s->in.size_known ? APP_F_SIZE : 0) |
-		(s->resume ? APP_F_RESUME : 0) | (s->alg == HASHER_SHA256 ? APP_F_SHA256 : 0);
-	sendpipe_msg(&s->sp, m,
-		     app_encode_hello(m, sizeof(m), flags, s->in.size_known ? s->in.size : 0,
-				      s->xfer_id),
-		     0);
+	flags = (s->o->raw ? RVMIG_XMSG_F_RAW : 0) | (size_known ? RVMIG_XMSG_F_SIZE : 0) |
+		(s->resume ? RVMIG_XMSG_F_RESUME : 0) |
+		(s->alg == RVMIG_DIGEST_SHA256 ? RVMIG_XMSG_F_SHA256 : 0);
+	rvmig_xsend_msg(s->xs, m,
+			rvmig_xmsg_encode_hello(m, sizeof(m), flags, size_known ? size : 0,
+						s->xfer_id),
+			0);
 	if (s->resume)
 		resume_handshake(s);
-	if (!s->sp.err) {
-		if (s->in.mapped)
-			sendpipe_run_mapped(&s->sp, process);
-		else
-			sendpipe_run_pipe(&s->sp, process);
-	}
+	if (!xs_err(s))
+		rvmig_xsend_run(s->xs);
 	rc = finish(s);
-	*retry = rc && s->sp.link_err && !s->verdict && !stop_signal;
+	*retry = rc && rvmig_xsend_link_failed(s->xs) && !s->verdict && !stop_signal;
 	if (rc && !*retry)
-		abort_transfer(s);
+		rvmig_xsend_abort(s->xs);
 	return rc;
 }
 
 /* Ends this connection (its registrations first). */
 static void attempt_close(struct sender *s)
 {
-	input_unregister(&s->in);
-	if (s->sp.ep)
-		rvmig_ep_close(s->sp.ep);
-	s->sp.ep = NULL;
+	if (s->xs)
+		rvmig_xsend_detach(s->xs);
+	if (s->ep)
+		rvmig_ep_close(s->ep);
+	s->ep = NULL;
 }
 
 /* 0.5 s, 1 s, 2 s, 4 s, 8 s, 8 s, ... before retry n (1-based); false if a
@@ -435,7 +364,11 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct tool_opts o;
-	struct sender s = { .o = &o, .zero_min = RVMIG_STREAM_PAGE_SIZE };
+	struct sender s = { .o = &o };
+	struct rvmig_xsend_attr xa = { .size = sizeof(xa), .flags = RVMIG_XSTREAM_F_DIGEST_THREAD,
+					.stop = &stop_signal, .on_reply = on_reply,
+					.on_close = on_close, .on_progress = on_progress, .arg = &s };
+	rvmig_xstats *st = NULL;
 	struct tool_report rep = { .tool = "rvmig-send" };
 	struct rvmig_ep_attr attr;
 	rvmig_stats *lst = NULL;
@@ -447,6 +380,9 @@ int main(int argc, char **argv)
 	uint64_t retries = RETRIES_DEFAULT;
 	bool retries_given = false, retry = false;
 	unsigned tries = 0;
+	uint64_t size = 0;
+	bool size_known = false;
+	const char *text;
 	double t0 = 0;
 	int c, rc;
 
@@ -468,7 +404,7 @@ int main(int argc, char **argv)
 				tool_err("bad value '%s' for --zero-min-pages", optarg);
 				return 2;
 			}
-			s.zero_min = v * RVMIG_STREAM_PAGE_SIZE;
+			xa.zero_min = v * RVMIG_STREAM_PAGE_SIZE;
 			break;
 		}
 		case OPT_KEY_FILE:
@@ -485,7 +421,7 @@ int main(int argc, char **argv)
 			retries_given = true;
 			break;
 		case OPT_DIGEST:
-			if (hasher_alg_parse(optarg, &s.alg)) {
+			if (rvmig_digest_parse(optarg, &s.alg)) {
 				tool_err("bad value '%s' for --digest (xxh128 or sha256)", optarg);
 				return 2;
 			}
@@ -518,29 +454,41 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
 	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
 
-	if ((rc = input_open(&s.in, path, RING_BUFS, RING_BUF_SIZE)))
+	xa.digest = s.alg;
+	xa.flags |= o.raw ? RVMIG_XSTREAM_F_RAW : 0;
+	if ((rc = rvmig_xstats_create(&st))) {
+		tool_err("out of memory");
 		goto out;
-	if (s.resume && !s.in.mapped) {
+	}
+	if ((rc = rvmig_xsend_create(path, &xa, &s.xs))) {
+		if (!s.xs)
+			tool_err("cannot set up the sender: %s", rvmig_strerror(rc));
+		s.attached = s.xs != NULL; /* its error says why */
+		goto out;
+	}
+	size_known = rvmig_xsend_input_size(s.xs, &size);
+	if (s.resume && !rvmig_xsend_input_mapped(s.xs)) {
 		tool_err("--resume needs a regular file as input, not %s (a pipe cannot be read "
 			 "again from the start)",
-			 s.in.name);
+			 rvmig_xsend_input_name(s.xs));
 		rc = 2;
 		goto out;
 	}
-	if (s.resume && (rc = xfer_id_make(s.in.fd, path, o.raw, s.xfer_id))) {
-		tool_err("cannot stat %s: %s", s.in.name, strerror(-rc));
+	if (s.resume && (rc = rvmig_xsend_xfer_id(s.xs, s.xfer_id))) {
+		tool_err("cannot stat %s: %s", rvmig_xsend_input_name(s.xs), strerror(-rc));
 		goto out;
 	}
 	if ((rc = tool_ctx_create(&o, &ctx)))
 		goto out;
 	/* Seen by rvmig-top from here on; never a reason to fail. */
 	if (!rvmig_publisher_open(ctx, publish_as, NULL, &pub) && !rvmig_pubxfer_begin(pub, &s.px))
-		rvmig_pubxfer_set_total(s.px, s.in.size_known ? s.in.size : RVMIG_PUBXFER_SIZE_UNKNOWN);
+		rvmig_pubxfer_set_total(s.px, size_known ? size : RVMIG_PUBXFER_SIZE_UNKNOWN);
+	rvmig_xsend_set_pub(s.xs, s.px);
 	tool_ep_attr(&o, &attr);
 	if (key_file && (rc = tool_key_attr(ctx, key_file, key, &key_len, &attr)))
 		goto out;
 	t0 = tool_now();
-	progress_init(&s.prog, o.verbosity >= 0, s.in.size_known ? s.in.size : 0);
+	progress_init(&s.prog, o.verbosity >= 0, size_known ? size : 0);
 	for (;;) {
 		rc = attempt(&s, ctx, uri, &attr, &rep, &retry);
 		if (!rc || !retry || !s.resume || tries >= retries) {
@@ -549,7 +497,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		tries++;
-		tool_err("%s; retry %u of %llu", s.sp.err ? s.sp.errtxt : "connection failed", tries,
+		tool_err("%s; retry %u of %llu",
+			 s.attached && rvmig_xsend_error(s.xs, &text) ? text : "connection failed", tries,
 			 (unsigned long long)retries);
 		attempt_close(&s);
 		if (!backoff(tries)) {
@@ -559,37 +508,46 @@ int main(int argc, char **argv)
 	}
 	progress_end(&s.prog);
 	rep.seconds = tool_now() - t0;
-	if (s.sp.ep)
-		rvmig_stats_snapshot(s.sp.ep, &lst);
+	if (s.ep)
+		rvmig_stats_snapshot(s.ep, &lst);
 out:
-	if (rc && s.sp.err)
-		tool_err("%s", s.sp.errtxt);
+	if (rc && s.attached && rvmig_xsend_error(s.xs, &text)) {
+		tool_err("%s", text);
+		if (rvmig_xsend_parser(s.xs) &&
+		    rvmig_stream_start_layer(rvmig_xsend_parser(s.xs)) == RVMIG_STREAM_LAYER_AUTO)
+			tool_err("--raw sends any bytes");
+	}
 	rep.status = rc;
-	rvmig_pubxfer_progress(s.px, rc ? s.sp.acked : s.in.read_total, s.sp.pages, s.sp.zero_pages);
+	if (s.xs && st)
+		rvmig_xsend_stats(s.xs, st);
+	rvmig_pubxfer_progress(s.px,
+			       rvmig_xstats_get(st, rc ? RVMIG_XSTAT_ACKED : RVMIG_XSTAT_BYTES),
+			       rvmig_xstats_get(st, RVMIG_XSTAT_PAGES),
+			       rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES));
 	rvmig_pubxfer_end(s.px, rc);
 	rep.raw = o.raw;
 	rep.links = o.links ? o.links : 4; /* the library default (rvmig_ep_attr.nlinks) */
-	rep.bytes = s.in.read_total;
-	rep.pages = s.sp.pages;
-	rep.zero_pages = s.sp.zero_pages;
-	rep.control_bytes = s.sp.control_bytes;
-	rep.data_bytes = s.sp.data_bytes;
+	rep.bytes = rvmig_xstats_get(st, RVMIG_XSTAT_BYTES);
+	rep.pages = rvmig_xstats_get(st, RVMIG_XSTAT_PAGES);
+	rep.zero_pages = rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES);
+	rep.control_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_CONTROL_BYTES);
+	rep.data_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_DATA_BYTES);
 	rep.lib = lst;
 	rep.digest_alg = s.alg;
 	if (!rc) {
-		memcpy(rep.digest, s.v.digest, 32);
+		memcpy(rep.digest, s.v.digest, RVMIG_DIGEST_LEN);
 		rep.digest_valid = true;
 	}
-	if (s.parser) {
-		struct rvmig_stream_stats st = { .size = sizeof(st) };
+	if (s.xs && rvmig_xsend_parser(s.xs)) {
+		struct rvmig_stream_stats pst = { .size = sizeof(pst) };
 
-		rvmig_stream_get_stats(s.parser, &st);
-		rep.records = report_stream_records(&st);
+		rvmig_stream_get_stats(rvmig_xsend_parser(s.xs), &pst);
+		rep.records = report_stream_records(&pst);
 	}
 	if (!rc) {
 		char hex[65], pages[96] = "", rate[32];
 
-		report_digest_hex(s.alg, rep.digest, hex);
+		rvmig_digest_hex(s.alg, rep.digest, hex);
 		if (s.resume_off || tries)
 			tool_info("resumed at stream offset %llu (%u retries): %llu bytes sent in the "
 				  "last connection",
@@ -603,15 +561,14 @@ out:
 			  (unsigned long long)rep.bytes, pages, rep.peer, rep.transport,
 			  tool_mode_name(rep.mode), rep.seconds,
 			  progress_rate(rate, sizeof(rate), (double)rep.bytes, rep.seconds),
-			  hasher_alg_name(s.alg), hex);
+			  rvmig_digest_name(s.alg), hex);
 	}
 	if (o.stats_json)
 		report_write_json(o.stats_json, &rep);
 	rvmig_stats_free(lst);
 	attempt_close(&s);
-	sendpipe_fini(&s.sp); /* its hasher may still read the input */
-	input_close(&s.in);
-	rvmig_stream_parser_destroy(s.parser);
+	rvmig_xsend_destroy(s.xs);
+	rvmig_xstats_destroy(st);
 	rvmig_publisher_close(pub);
 	rvmig_ctx_destroy(ctx);
 	return rc == 2 ? 2 : rc ? 1 : 0;

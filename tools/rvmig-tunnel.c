@@ -7,7 +7,8 @@
  * stdout.  Exit status: the command's, or 255 when the tunnel failed.
  *
  * stdin is read into a ring of registered buffers and fed to the Xen stream
- * parser (pipeline/sendpipe.h does the rest): page payloads go as zero-copy
+ * parser by the library's sender (rvmig/xstream.h, with
+ * RVMIG_XSTREAM_F_PLAIN_FALLBACK): page payloads go as zero-copy
  * bulk requests, zero pages as ZERO messages, all other stream bytes as
  * ordered CTRL messages.  Bytes after the stream's final END (xl's "you are
  * cleared to unpause" message) are the parser's trailer and go as CTRL
@@ -24,14 +25,9 @@
 
 #include <rvmig.h>
 
-#include "common/appmsg.h"
 #include "common/cli.h"
-#include "pipeline/sendpipe.h"
-#include "send/input.h"
 #include "tunnel/uri.h"
 
-#define RING_BUFS 4
-#define RING_BUF_SIZE (8u << 20)
 #define EXIT_TUNNEL 255
 #define KEY_FILE_DEFAULT "/etc/rvmig/tunnel.key"
 
@@ -42,18 +38,14 @@ enum {
 };
 
 struct tunnel {
-	struct send_input in;
-	struct sendpipe sp;
-	rvmig_stream_parser *parser;
-	bool plain;             /* input not (or no longer) parsed: plain messages */
-	uint64_t handed;        /* input bytes handed to the pipeline so far */
+	rvmig_xsend *xs;        /* stdin, parser, posts, digest (rvmig/xstream.h) */
+	rvmig_ep *ep;
 	bool exited;            /* EXIT reply arrived */
 	int status;             /* its status */
 	uint64_t remote_bytes;  /* EXIT: input bytes rvmigd rebuilt */
-	uint8_t remote_sha[32]; /* ... and their digest (XXH3-128) */
+	uint8_t remote_sha[RVMIG_DIGEST_LEN]; /* ... and their digest (XXH3-128) */
 	bool verified;          /* that matched everything handed on */
 	char text[512];
-	bool peer_closed;
 };
 
 static volatile int stop_signal;
@@ -78,93 +70,52 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-static void on_event(struct sendpipe *sp, const struct rvmig_event *ev)
+static int xs_err(const struct tunnel *t)
 {
-	struct tunnel *t = sp->arg;
-	struct app_msg m;
+	return rvmig_xsend_error(t->xs, NULL);
+}
+
+static void on_close(rvmig_xsend *xs, void *arg)
+{
+	struct tunnel *t = arg;
+
+	if (!t->exited)
+		rvmig_xsend_fail(xs, -RVMIG_EPEER, false, "%s closed the tunnel without an exit status",
+				 rvmig_ep_peer(t->ep));
+	rvmig_xsend_quit(xs);
+}
+
+static void on_reply(rvmig_xsend *xs, const void *msg, size_t len, void *arg)
+{
+	struct tunnel *t = arg;
+	struct rvmig_xmsg m;
 	const char *why;
 
-	if (ev->type == RVMIG_EV_PEER_CLOSED) {
-		t->peer_closed = true;
-		if (!t->exited)
-			sendpipe_fail(sp, -RVMIG_EPEER, "%s closed the tunnel without an exit status",
-				      rvmig_ep_peer(sp->ep));
-		sp->quit = true;
-		return;
-	}
-	if (app_decode(ev->data, ev->len, &m, &why)) {
-		sendpipe_fail(sp, -RVMIG_EBADMSG, "bad reply from %s: %s", rvmig_ep_peer(sp->ep),
-			      why);
+	if (rvmig_xmsg_decode(msg, len, &m, &why)) {
+		rvmig_xsend_fail(xs, -RVMIG_EBADMSG, false, "bad reply from %s: %s",
+				 rvmig_ep_peer(t->ep), why);
 		return;
 	}
 	switch (m.tag) {
-	case APP_OUT:
+	case RVMIG_XMSG_OUT:
 		/* stdout closed by the reader: like ssh, keep going */
 		write_all(STDOUT_FILENO, m.data, m.len);
 		break;
-	case APP_ERR:
+	case RVMIG_XMSG_ERR:
 		write_all(STDERR_FILENO, m.data, m.len);
 		break;
-	case APP_EXIT:
+	case RVMIG_XMSG_EXIT:
 		t->exited = true;
 		t->status = m.status;
 		t->remote_bytes = m.n;
-		memcpy(t->remote_sha, m.digest, 32);
+		memcpy(t->remote_sha, m.digest, RVMIG_DIGEST_LEN);
 		/* rvmigd's words: cut and escaped, never printed raw. */
 		rvmig_text_escape(t->text, sizeof(t->text), m.data, m.len);
-		sp->quit = true;
+		rvmig_xsend_quit(xs);
 		break;
 	default:
-		sendpipe_fail(sp, -RVMIG_EBADMSG, "unexpected %s reply from %s", app_tag_name(m.tag),
-			      rvmig_ep_peer(sp->ep));
-	}
-}
-
-/* From `from` on, the input goes as plain messages. */
-static void go_plain(struct tunnel *t, uint64_t from, uint64_t to)
-{
-	struct in_seg seg[2];
-
-	t->plain = true;
-	while (from < to && !t->sp.err) {
-		uint64_t n = to - from < (1u << 20) ? to - from : (1u << 20);
-		int ns = input_locate(&t->in, from, (size_t)n, seg);
-
-		if (!ns) {
-			sendpipe_fail(&t->sp, -EFAULT, "input offset %llu no longer in memory",
-				      (unsigned long long)from);
-			return;
-		}
-		for (int i = 0; i < ns; i++) {
-			sendpipe_bytes(&t->sp, from, t->in.bufs[seg[i].buf].base + seg[i].off,
-				       seg[i].len);
-			from += seg[i].len;
-		}
-	}
-	t->handed = to;
-}
-
-static void process(struct sendpipe *sp, uint64_t off, const uint8_t *data, size_t len)
-{
-	struct tunnel *t = sp->arg;
-	struct rvmig_stream_item it = { .size = sizeof(it) };
-	int rc;
-
-	if (t->plain) {
-		sendpipe_bytes(sp, off, data, len);
-		t->handed = off + len;
-		return;
-	}
-	rc = rvmig_stream_feed(t->parser, data, len);
-	while (rc == 0 && !sp->err && (rc = rvmig_stream_next(t->parser, &it)) == 1) {
-		sendpipe_item(sp, &it);
-		t->handed = it.offset + it.len;
-		rc = 0;
-	}
-	if (rc < 0 && !sp->err) {
-		tool_debug("input is not a Xen stream from offset %llu on (%s): sent as plain bytes",
-			   (unsigned long long)t->handed, rvmig_stream_error(t->parser));
-		go_plain(t, t->handed, off + len);
+		rvmig_xsend_fail(xs, -RVMIG_EBADMSG, false, "unexpected %s reply from %s",
+				 rvmig_xmsg_tag_name(m.tag), rvmig_ep_peer(t->ep));
 	}
 }
 
@@ -192,43 +143,31 @@ static void usage(FILE *f)
  * pipe open) is checked through the EXIT reply instead: when rvmigd rebuilt
  * as many bytes as were handed on, their digest must match.
  */
-static int finish(struct tunnel *t)
+static int finish(struct tunnel *t, rvmig_xstats *st)
 {
-	struct sendpipe *sp = &t->sp;
-	uint8_t sha[32], m[128];
-	uint64_t total = t->handed;
-	bool end_sent = false;
+	uint8_t sha[RVMIG_DIGEST_LEN];
+	uint64_t total;
 
-	sendpipe_flush(sp);
-	if (!t->exited && !sp->err) {
-		/* stdin ended: the command sees end of input once all is there. */
-		if (t->in.read_total != t->handed && !t->plain) /* parser held bytes back */
-			go_plain(t, t->handed, t->in.read_total);
-		sendpipe_flush(sp);
-		total = t->handed;
-		sendpipe_digest(sp, sha);
-		end_sent = true;
-		sendpipe_msg(sp, m,
-			     app_encode_end(m, sizeof(m), total, sha, sp->pages, sp->zero_pages),
-			     total);
-	}
-	while (!sp->err && !t->exited)
-		sendpipe_pump(sp, 200);
+	/* stdin ended: the command sees end of input once all is there. */
+	rvmig_xsend_end(t->xs, !t->exited && !xs_err(t), sha);
+	while (!xs_err(t) && !t->exited)
+		rvmig_xsend_progress(t->xs, 200);
 	if (!t->exited)
 		return EXIT_TUNNEL;
-	if (!end_sent)
-		sendpipe_digest(sp, sha);
+	rvmig_xsend_stats(t->xs, st);
+	total = rvmig_xstats_get(st, RVMIG_XSTAT_HANDED);
 	if (t->remote_bytes == total && t->status >= 0) {
-		if (memcmp(sha, t->remote_sha, 32)) {
-			sendpipe_fail(sp, -RVMIG_EINTEGRITY,
-				      "xxh128 digest of the %llu bytes %s rebuilt differs from what was sent",
-				      (unsigned long long)total, rvmig_ep_peer(sp->ep));
+		if (memcmp(sha, t->remote_sha, RVMIG_DIGEST_LEN)) {
+			rvmig_xsend_fail(t->xs, -RVMIG_EINTEGRITY, false,
+					 "xxh128 digest of the %llu bytes %s rebuilt differs from what "
+					 "was sent",
+					 (unsigned long long)total, rvmig_ep_peer(t->ep));
 			return EXIT_TUNNEL;
 		}
 		t->verified = true;
 	}
 	if (t->status < 0) {
-		tool_err("%s: %s", rvmig_ep_peer(sp->ep), t->text[0] ? t->text :
+		tool_err("%s: %s", rvmig_ep_peer(t->ep), t->text[0] ? t->text :
 			 rvmig_strerror(t->status));
 		return EXIT_TUNNEL;
 	}
@@ -251,7 +190,15 @@ int main(int argc, char **argv)
 	struct tool_opts o;
 	struct tunnel t = { 0 };
 	struct rvmig_ep_attr attr;
-	struct rvmig_stream_attr pa = { .size = sizeof(pa), .flags = RVMIG_STREAM_F_ALLOW_TRAILING };
+	/* stdin as xl writes it: its save stream, parsed, and around it xl's
+	 * own messages, sent as they are. */
+	struct rvmig_xsend_attr xa = {
+		.size = sizeof(xa), .digest = RVMIG_DIGEST_XXH128, .stop = &stop_signal,
+		.flags = RVMIG_XSTREAM_F_PLAIN_FALLBACK | RVMIG_XSTREAM_F_DIGEST_THREAD,
+		.on_reply = on_reply, .on_close = on_close, .arg = &t,
+	};
+	rvmig_xstats *st = NULL;
+	const char *text;
 	rvmig_ctx *ctx = NULL;
 	rvmig_publisher *pub = NULL;
 	rvmig_pubxfer *px = NULL;
@@ -313,32 +260,35 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
 
 	exec = malloc(rvmig_msg_max());
-	if (!exec || sendpipe_init(&t.sp, &t.in, RVMIG_STREAM_PAGE_SIZE, HASHER_XXH128, on_event, &t) ||
-	    rvmig_stream_parser_create(&pa, &t.parser)) {
+	if (!exec || rvmig_xstats_create(&st)) {
 		tool_err("out of memory");
 		goto out;
 	}
-	t.sp.stop = &stop_signal;
-	exec_len = app_encode_exec(exec, rvmig_msg_max(), argc - optind - 1, argv + optind + 1);
+	exec_len = rvmig_xmsg_encode_exec(exec, rvmig_msg_max(), argc - optind - 1, argv + optind + 1);
 	if (!exec_len) {
 		tool_err("the command line is too long (at most %zu bytes)", rvmig_msg_max() - 2);
 		goto out;
 	}
-	if (input_open(&t.in, "-", RING_BUFS, RING_BUF_SIZE))
+	if ((rc = rvmig_xsend_create("-", &xa, &t.xs))) {
+		if (t.xs && rvmig_xsend_error(t.xs, &text))
+			tool_err("%s", text);
+		else
+			tool_err("cannot set up the tunnel: %s", rvmig_strerror(rc));
 		goto out;
+	}
 	if (tool_ctx_create(&o, &ctx))
 		goto out;
 	/* Seen by rvmig-top from here on; never a reason to fail. */
 	if (!rvmig_publisher_open(ctx, "rvmig-tunnel", NULL, &pub) && !rvmig_pubxfer_begin(pub, &px))
-		t.sp.pub = px;
+		rvmig_xsend_set_pub(t.xs, px);
 	rc = tool_tunnel_attr(&o, ctx, key_file, key, &key_len, &attr);
 	if (rc)
 		goto out;
 	t0 = tool_now();
-	rc = rvmig_connect(ctx, uri, &attr, &t.sp.ep);
+	rc = rvmig_connect(ctx, uri, &attr, &t.ep);
 	if (rc && tcp_fallback && !tunnel_uri_tcp(uri, uri2, sizeof(uri2))) {
 		tool_info("cannot connect to %s (%s), trying %s", uri, rvmig_strerror(rc), uri2);
-		rc = rvmig_connect(ctx, uri2, &attr, &t.sp.ep);
+		rc = rvmig_connect(ctx, uri2, &attr, &t.ep);
 		if (!rc)
 			memcpy(uri, uri2, sizeof(uri));
 	}
@@ -347,41 +297,55 @@ int main(int argc, char **argv)
 		tool_err("cannot connect to %s: %s", uri, rvmig_strerror(rc));
 		goto out;
 	}
-	rvmig_pubxfer_set_endpoint(px, t.sp.ep);
-	tool_debug("connected to %s over %s (%s) in %.3f s", rvmig_ep_peer(t.sp.ep),
-		   rvmig_ep_transport(t.sp.ep), tool_mode_name(rvmig_ep_mode(t.sp.ep)),
+	rvmig_pubxfer_set_endpoint(px, t.ep);
+	tool_debug("connected to %s over %s (%s) in %.3f s", rvmig_ep_peer(t.ep),
+		   rvmig_ep_transport(t.ep), tool_mode_name(rvmig_ep_mode(t.ep)),
 		   tool_now() - t0);
-	rc = input_register(&t.in, t.sp.ep,
-			    rvmig_ep_mode(t.sp.ep) == RVMIG_MODE_PULL ? RVMIG_MR_REMOTE_READ
-								  : RVMIG_MR_LOCAL);
-	if (rc)
+	if ((rc = rvmig_xsend_attach(t.xs, t.ep))) {
+		rvmig_xsend_error(t.xs, &text);
+		tool_err("%s", text);
 		goto out;
-	sendpipe_msg(&t.sp, exec, exec_len, 0);
-	if (t.in.mapped)
-		sendpipe_run_mapped(&t.sp, process);
-	else
-		sendpipe_run_pipe(&t.sp, process);
-	ret = finish(&t);
-	if (t.sp.err)
-		tool_err("%s", t.sp.errtxt);
-	else
+	}
+	rvmig_xsend_msg(t.xs, exec, exec_len, 0);
+	rvmig_xsend_run(t.xs);
+	rvmig_xsend_stats(t.xs, st);
+	if (rvmig_xstats_get(st, RVMIG_XSTAT_PLAIN_OFFSET) != UINT64_MAX)
+		tool_debug("input is not a Xen stream from offset %llu on (%s): sent as plain bytes",
+			   (unsigned long long)rvmig_xstats_get(st, RVMIG_XSTAT_PLAIN_OFFSET),
+			   rvmig_stream_error(rvmig_xsend_parser(t.xs)));
+	ret = finish(&t, st);
+	rvmig_xsend_stats(t.xs, st);
+	if (rvmig_xsend_error(t.xs, &text)) {
+		tool_err("%s", text);
+	} else {
 		tool_debug("%llu bytes of stdin (%s; %llu pages, %llu zero) in %.3f s, exit status "
 			   "%d; %s",
-			   (unsigned long long)t.in.read_total,
-			   t.plain ? "not all a Xen stream" : "Xen stream",
-			   (unsigned long long)t.sp.pages, (unsigned long long)t.sp.zero_pages,
+			   (unsigned long long)rvmig_xstats_get(st, RVMIG_XSTAT_BYTES),
+			   rvmig_xstats_get(st, RVMIG_XSTAT_PLAIN_OFFSET) != UINT64_MAX
+				   ? "not all a Xen stream" : "Xen stream",
+			   (unsigned long long)rvmig_xstats_get(st, RVMIG_XSTAT_PAGES),
+			   (unsigned long long)rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES),
 			   tool_now() - t0, t.status,
 			   t.verified ? "remote received all of it, xxh128 digest verified"
 				      : "remote command did not read all of it");
+	}
 out:
-	rvmig_pubxfer_progress(px, t.sp.acked, t.sp.pages, t.sp.zero_pages);
-	rvmig_pubxfer_end(px, t.sp.err ? t.sp.err : ret == EXIT_TUNNEL ? -RVMIG_EPEER : 0);
-	input_unregister(&t.in);
-	if (t.sp.ep)
-		rvmig_ep_close(t.sp.ep);
-	sendpipe_fini(&t.sp); /* its hasher may still read the input */
-	input_close(&t.in);
-	rvmig_stream_parser_destroy(t.parser);
+	if (t.xs) {
+		int err = rvmig_xsend_error(t.xs, NULL);
+
+		rvmig_xsend_stats(t.xs, st);
+		rvmig_pubxfer_progress(px, rvmig_xstats_get(st, RVMIG_XSTAT_ACKED),
+				       rvmig_xstats_get(st, RVMIG_XSTAT_PAGES),
+				       rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES));
+		rvmig_pubxfer_end(px, err ? err : ret == EXIT_TUNNEL ? -RVMIG_EPEER : 0);
+		rvmig_xsend_detach(t.xs);
+	} else {
+		rvmig_pubxfer_end(px, -RVMIG_EPEER);
+	}
+	if (t.ep)
+		rvmig_ep_close(t.ep);
+	rvmig_xsend_destroy(t.xs); /* its digest worker may still read the input */
+	rvmig_xstats_destroy(st);
 	rvmig_publisher_close(pub);
 	rvmig_ctx_destroy(ctx);
 	free(exec);

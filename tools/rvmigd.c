@@ -3,7 +3,7 @@
  * rvmigd - the far end of rvmig-tunnel.  Listens on one URI with a
  * pre-shared key (mutual HMAC at connect, see rvmig_key_load()); each
  * connection names one command (EXEC), which runs only if the allow-list
- * permits it.  The tunnel's stdin is rebuilt in order (pipeline/rebuild.h:
+ * permits it.  The tunnel's stdin is rebuilt in order (rvmig_xrecv:
  * bulk page data, CTRL and ZERO messages, END with length and XXH3-128) into
  * the command's stdin; its stdout and stderr go back as OUT / ERR replies
  * and its exit status as the last reply, EXIT.  Up to --max-sessions
@@ -26,9 +26,7 @@
 
 #include <rvmig.h>
 
-#include "common/appmsg.h"
 #include "common/cli.h"
-#include "pipeline/rebuild.h"
 #include "tunnel/allow.h"
 #include "tunnel/child.h"
 
@@ -50,7 +48,7 @@ struct session {
 	rvmig_ep *ep;
 	const struct allow_list *allow;
 	rvmig_pubxfer *px;        /* what the monitor sees (rvmig/publish.h) */
-	struct rebuild rb;        /* tunnel stdin -> command stdin */
+	rvmig_xrecv *rb;          /* tunnel stdin -> command stdin (rvmig/xstream.h) */
 	struct child ch;
 	bool running;             /* command started, EXIT not yet sent */
 	bool exit_sent, peer_closed, stdin_gone;
@@ -88,7 +86,7 @@ static int reply(struct session *s, const void *m, size_t len)
 }
 
 /* Reads what the command wrote on fd (stdout or stderr) and sends it on. */
-static void forward(struct session *s, int *fd, enum app_tag tag)
+static void forward(struct session *s, int *fd, enum rvmig_xmsg_tag tag)
 {
 	for (;;) {
 		ssize_t n;
@@ -105,7 +103,7 @@ static void forward(struct session *s, int *fd, enum app_tag tag)
 			*fd = -1;
 			return;
 		}
-		app_encode_payload_hdr(s->out, s->msg_max, tag);
+		rvmig_xmsg_encode_payload_hdr(s->out, s->msg_max, tag);
 		if (reply(s, s->out, s->out_hdr + (size_t)n) < 0)
 			return; /* the connection failed; the main loop sees it */
 	}
@@ -113,8 +111,8 @@ static void forward(struct session *s, int *fd, enum app_tag tag)
 
 static void forward_all(struct session *s)
 {
-	forward(s, &s->ch.out, APP_OUT);
-	forward(s, &s->ch.err, APP_ERR);
+	forward(s, &s->ch.out, RVMIG_XMSG_OUT);
+	forward(s, &s->ch.err, RVMIG_XMSG_ERR);
 }
 
 static const uint8_t zero_page[65536];
@@ -195,7 +193,7 @@ static int backlog_add(struct session *s, const void *p, size_t len)
 	return 0;
 }
 
-/* rebuild sink: the command's stdin, never blocking.  What it cannot take
+/* The receiver's sink: the command's stdin, never blocking.  What it cannot take
  * now waits in the session's backlog (at most one event's bytes: the loop
  * takes no further event of the session until the backlog is gone). */
 static int sink_write(void *arg, const void *data, size_t len)
@@ -233,17 +231,19 @@ static int sink_zero(void *arg, uint64_t len)
 
 static void send_exit(struct session *s, int status, const char *text)
 {
-	uint8_t m[4096];
+	uint8_t m[4096], digest[RVMIG_DIGEST_LEN];
 	size_t cap = s->msg_max < sizeof(m) ? s->msg_max : sizeof(m);
+	int err;
 
 	if (s->exit_sent)
 		return;
-	s->rb.zero_left = 0; /* the rest of a zero run goes nowhere now */
-	rebuild_digest(&s->rb);
+	rvmig_xrecv_drop_zeros(s->rb); /* the rest of a zero run goes nowhere now */
+	rvmig_xrecv_digest(s->rb, true, digest);
+	err = rvmig_xrecv_error(s->rb, NULL);
 	s->exit_sent = true;
 	s->status = status;
-	rvmig_pubxfer_end(s->px, s->rb.err ? s->rb.err : status < 0 ? status : status ? -ECHILD : 0);
-	reply(s, m, app_encode_exit(m, cap, status, s->rb.off, s->rb.digest, text));
+	rvmig_pubxfer_end(s->px, err ? err : status < 0 ? status : status ? -ECHILD : 0);
+	reply(s, m, rvmig_xmsg_encode_exit(m, cap, status, rvmig_xrecv_offset(s->rb), digest, text));
 }
 
 /* Refuses or fails the session: the tunnel learns why, the command stops. */
@@ -256,18 +256,17 @@ static void abandon(struct session *s, int err, const char *text)
 	send_exit(s, err, text);
 }
 
-static void on_exec(struct session *s, const struct app_msg *m)
+static void on_exec(struct session *s, const struct rvmig_xmsg *m)
 {
 	char why[512];
 	size_t i = 0;
 	int argc = 0;
 	int rc;
 
-	if (s->rb.started) {
+	if (rvmig_xrecv_begin(s->rb, false, RVMIG_XRECV_NO_LIMIT)) {
 		abandon(s, -RVMIG_EBADMSG, "second EXEC");
 		return;
 	}
-	s->rb.started = true;
 	while (i < m->len && argc < EXEC_ARGS_MAX) {
 		size_t l = strnlen((const char *)m->data + i, m->len - i);
 
@@ -315,64 +314,74 @@ static void on_exec(struct session *s, const struct app_msg *m)
 
 static void on_msg(struct session *s, const struct rvmig_event *ev)
 {
-	struct app_msg m;
+	struct rvmig_xmsg m;
 	const char *why;
 	char txt[600];
 
-	if (app_decode(ev->data, ev->len, &m, &why)) {
+	if (rvmig_xmsg_decode(ev->data, ev->len, &m, &why)) {
 		snprintf(txt, sizeof(txt), "bad message: %s", why);
 		abandon(s, -RVMIG_EBADMSG, txt);
 		return;
 	}
-	if (m.tag == APP_EXEC) {
+	if (m.tag == RVMIG_XMSG_EXEC) {
 		on_exec(s, &m);
 		return;
 	}
 	if (s->exit_sent && !s->running)
 		return; /* refused or finished: drop what is still coming */
-	if (m.tag == APP_ABORT) {
+	if (m.tag == RVMIG_XMSG_ABORT) {
 		/* The tunnel gave up on its input: the command sees end of input. */
 		child_close_stdin(&s->ch);
 		return;
 	}
-	if (!rebuild_msg(&s->rb, &m, ev->stream_off)) {
-		snprintf(txt, sizeof(txt), "unexpected %s message", app_tag_name(m.tag));
+	if (!rvmig_xrecv_msg(s->rb, &m, ev->stream_off)) {
+		snprintf(txt, sizeof(txt), "unexpected %s message", rvmig_xmsg_tag_name(m.tag));
 		abandon(s, -RVMIG_EBADMSG, txt);
 		return;
 	}
-	if (m.tag == APP_END && s->rb.done) {
+	if (m.tag == RVMIG_XMSG_END && rvmig_xrecv_done(s->rb)) {
 		/* The backlog is empty here: END is taken only after it drained. */
 		tool_debug("%s: stdin complete, %llu bytes, xxh128 digest verified", rvmig_ep_peer(s->ep),
-			   (unsigned long long)s->rb.off);
+			   (unsigned long long)rvmig_xrecv_offset(s->rb));
 		child_close_stdin(&s->ch);
 	}
+}
+
+/* The receiver failed (a protocol error, the command's stdin): the tunnel
+ * learns why. */
+static void check_failed(struct session *s)
+{
+	const char *text;
+	int err = rvmig_xrecv_error(s->rb, &text);
+
+	if (err && !s->exit_sent)
+		abandon(s, err, text);
 }
 
 /* A zero run is being written and the command's stdin can take more: the
  * session has work without waiting for anything. */
 static bool zeros_pending(const struct session *s)
 {
-	return rebuild_busy(&s->rb) && backlog_empty(s);
+	return rvmig_xrecv_busy(s->rb) && backlog_empty(s);
 }
 
 /* Handles the endpoint's events; false once the connection is gone.  No
  * event is taken while the command's stdin has a backlog or a zero run is
- * not yet written (one step of it per turn: pipeline/rebuild.h). */
+ * not yet written (one step of it per turn: rvmig_xrecv_step()). */
 static bool pump(struct session *s)
 {
 	struct rvmig_event ev;
 	int rc = rvmig_progress(s->ep, 0);
 
 	if (zeros_pending(s)) {
-		rebuild_step(&s->rb);
-		if (s->rb.err && !s->exit_sent)
-			abandon(s, s->rb.err, s->rb.errtxt);
+		rvmig_xrecv_step(s->rb);
+		check_failed(s);
 	}
-	while (backlog_empty(s) && !rebuild_busy(&s->rb) && rvmig_event_next(s->ep, &ev) > 0) {
+	while (backlog_empty(s) && !rvmig_xrecv_busy(s->rb) && rvmig_event_next(s->ep, &ev) > 0) {
 		switch (ev.type) {
 		case RVMIG_EV_RECV_DATA:
 			if (s->running && !s->exit_sent)
-				rebuild_data(&s->rb, ev.stream_off, ev.data, ev.len);
+				rvmig_xrecv_data(s->rb, ev.stream_off, ev.data, ev.len);
 			rvmig_recv_release(s->ep, ev.token);
 			break;
 		case RVMIG_EV_RECV_MSG:
@@ -388,8 +397,7 @@ static bool pump(struct session *s)
 		default:
 			break;
 		}
-		if (s->rb.err && !s->exit_sent)
-			abandon(s, s->rb.err, s->rb.errtxt);
+		check_failed(s);
 	}
 	if (rc < 0 && !s->peer_closed) {
 		tool_err("%s: connection failed: %s", rvmig_ep_peer(s->ep), tool_ep_why(s->ep, rc));
@@ -408,17 +416,22 @@ static struct session *session_new(rvmig_ep *ep, const struct allow_list *allow,
 	*s = (struct session){ .ep = ep, .allow = allow, .ch = { -1, -1, -1, -1 } };
 	s->msg_max = rvmig_msg_max();
 	s->out = malloc(s->msg_max);
-	if (!s->out || rebuild_init(&s->rb, &(struct rebuild_sink){ sink_write, sink_zero, s,
-								      "the command's stdin" },
-				    rvmig_ep_peer(ep))) {
+	if (!s->out ||
+	    rvmig_xrecv_create(&(struct rvmig_xrecv_attr){
+				       .size = sizeof(struct rvmig_xrecv_attr),
+				       .flags = RVMIG_XSTREAM_F_DIGEST_THREAD,
+				       .sink = &(struct rvmig_xrecv_sink){ sink_write, sink_zero, s,
+									   "the command's stdin" },
+				       .peer = rvmig_ep_peer(ep) },
+			       &s->rb)) {
 		free(s->out);
 		free(s);
 		goto fail;
 	}
-	s->out_hdr = app_encode_payload_hdr(s->out, s->msg_max, APP_OUT);
+	s->out_hdr = rvmig_xmsg_encode_payload_hdr(s->out, s->msg_max, RVMIG_XMSG_OUT);
 	/* One published transfer per session; never a reason to refuse it. */
 	if (!rvmig_pubxfer_begin(pub, &s->px)) {
-		s->rb.pub = s->px;
+		rvmig_xrecv_set_pub(s->rb, s->px);
 		rvmig_pubxfer_set_endpoint(s->px, ep);
 	}
 	return s;
@@ -434,7 +447,7 @@ static void session_free(struct session *s)
 		child_kill(&s->ch);
 	for (char **a = s->argv; *a; a++)
 		free(*a);
-	rebuild_fini(&s->rb);
+	rvmig_xrecv_destroy(s->rb);
 	free(s->out);
 	free(s->bl);
 	if (!s->exit_sent)
@@ -488,7 +501,7 @@ static bool session_step(struct session *s)
 			child_kill(&s->ch); /* closes the pipes; nothing to kill */
 			tool_info("%s: command %s %d after reading %llu bytes", rvmig_ep_peer(s->ep),
 				  st < 256 ? "exited with status" : "was killed by signal", st & 255,
-				  (unsigned long long)s->rb.off);
+				  (unsigned long long)rvmig_xrecv_offset(s->rb));
 			send_exit(s, st, "");
 		}
 	}

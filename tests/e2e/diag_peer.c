@@ -4,7 +4,7 @@
  * of its messages (diag.sh): the tools must print a peer's words cut and
  * escaped, never raw, so that a newline and terminal escapes cannot forge
  * a line of their own.  It speaks the tools' application messages
- * (tools/common/appmsg.h) over librvmig.
+ * (include/rvmig/xstream.h) over librvmig.
  *
  *   diag_peer [--key-file PATH] recv URI READY_FILE verdict|exit STATUS TEXT
  *       listens (port 0 allowed; the port goes into READY_FILE), takes one
@@ -28,7 +28,7 @@
 
 #include <rvmig.h>
 
-#include "common/appmsg.h"
+#include <rvmig/xstream.h>
 
 static double now_s(void)
 {
@@ -59,15 +59,15 @@ static void linger(rvmig_ep *ep, bool reply)
 		if (rvmig_progress(ep, 100) < 0)
 			break;
 		while (rvmig_event_next(ep, &ev) > 0) {
-			struct app_msg m;
+			struct rvmig_xmsg m;
 			const char *why;
 
 			if (ev.type == RVMIG_EV_PEER_CLOSED)
 				closed = true;
 			if (ev.type != RVMIG_EV_RECV_MSG && ev.type != RVMIG_EV_RECV_DATA)
 				continue;
-			if (ev.type == RVMIG_EV_RECV_MSG && !app_decode(ev.data, ev.len, &m, &why)) {
-				printf("%s %d %zu\n", app_tag_name(m.tag), m.status, m.len);
+			if (ev.type == RVMIG_EV_RECV_MSG && !rvmig_xmsg_decode(ev.data, ev.len, &m, &why)) {
+				printf("%s %d %zu\n", rvmig_xmsg_tag_name(m.tag), m.status, m.len);
 				fflush(stdout);
 				answered = true;
 			}
@@ -115,15 +115,15 @@ static int serve(rvmig_ctx *ctx, char **argv)
 		if (rvmig_progress(ep, 100) < 0)
 			break;
 		while (rvmig_event_next(ep, &ev) > 0) {
-			struct app_msg am;
+			struct rvmig_xmsg am;
 			const char *why;
 
 			if (ev.type == RVMIG_EV_RECV_DATA)
 				bytes += ev.len;
-			if (ev.type == RVMIG_EV_RECV_MSG && !app_decode(ev.data, ev.len, &am, &why) &&
-			    (am.tag == (exit_tag ? APP_EXEC : APP_END)) && !answered) {
-				size_t n = exit_tag ? app_encode_exit(m, sizeof(m), status, bytes, digest, text)
-						    : app_encode_verdict(m, sizeof(m), status, bytes, digest,
+			if (ev.type == RVMIG_EV_RECV_MSG && !rvmig_xmsg_decode(ev.data, ev.len, &am, &why) &&
+			    (am.tag == (exit_tag ? RVMIG_XMSG_EXEC : RVMIG_XMSG_END)) && !answered) {
+				size_t n = exit_tag ? rvmig_xmsg_encode_exit(m, sizeof(m), status, bytes, digest, text)
+						    : rvmig_xmsg_encode_verdict(m, sizeof(m), status, bytes, digest,
 									 text);
 
 				answered = !reply(ep, m, n);
@@ -160,12 +160,12 @@ static int client(rvmig_ctx *ctx, int argc, char **argv)
 	if (rvmig_connect(ctx, argv[i], &a, &ep))
 		return 2;
 	if (!strcmp(argv[i + 1], "abort") && i + 3 < argc) {
-		n = app_encode_hello(m, sizeof(m), APP_F_RAW, 0, NULL);
+		n = rvmig_xmsg_encode_hello(m, sizeof(m), RVMIG_XMSG_F_RAW, 0, NULL);
 		if (send_msg(ep, m, n))
 			return 2;
-		n = app_encode_abort(m, sizeof(m), atoi(argv[i + 2]), argv[i + 3]);
+		n = rvmig_xmsg_encode_abort(m, sizeof(m), atoi(argv[i + 2]), argv[i + 3]);
 	} else if (!strcmp(argv[i + 1], "exec")) {
-		n = app_encode_exec(m, sizeof(m), argc - i - 2, argv + i + 2);
+		n = rvmig_xmsg_encode_exec(m, sizeof(m), argc - i - 2, argv + i + 2);
 	} else {
 		return usage();
 	}

@@ -2,7 +2,7 @@
 # unit): counts from the wire checked before any work, zero runs written in
 # steps that leave room for signals and other sessions.
 add_executable(hostile_send hostile_send.c)
-target_link_libraries(hostile_send PRIVATE rvmig_tool_common)
+target_link_libraries(hostile_send PRIVATE rvmig_static)
 
 set(_hostile_env ${RVMIG_E2E_ENV} HOSTILE_SEND=$<TARGET_FILE:hostile_send>)
 set(_hostile_cases zero_past_size zero_over_cap zero_term zero_steps)

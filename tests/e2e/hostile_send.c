@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hostile_send - a hand-built sender for the end-to-end tests (hostile.sh):
- * it speaks the tools' application messages (tools/common/appmsg.h) over
+ * it speaks the tools' application messages (include/rvmig/xstream.h) over
  * librvmig, but sends whatever the script says, in order, including what
  * rvmig-send and rvmig-tunnel never would.
  *
  *   hostile_send [--key-file PATH] URI STEP...
  *
- *   hello SIZE|-        HELLO announcing SIZE bytes (APP_F_SIZE) or no size
+ *   hello SIZE|-        HELLO announcing SIZE bytes (RVMIG_XMSG_F_SIZE) or no size
  *   hello-sha256 SIZE|- the same, digests SHA-256
  *   exec 'CMD ARGS'     EXEC (rvmigd) of the space-separated words
  *   ctrl N              N bytes of CTRL ('x') at the current stream offset
@@ -32,8 +32,8 @@
 
 #include <rvmig.h>
 
-#include "common/appmsg.h"
-#include "common/hasher.h"
+#include "xstream/msg.h"
+#include "xstream/digest.h"
 
 static rvmig_ep *ep;
 static struct hasher *digest; /* of every stream byte sent, for an `end` step */
@@ -54,16 +54,16 @@ static void events(void)
 	struct rvmig_event ev;
 
 	while (rvmig_event_next(ep, &ev) > 0) {
-		struct app_msg m;
+		struct rvmig_xmsg m;
 		const char *why;
 
 		if (ev.type == RVMIG_EV_PEER_CLOSED)
 			closed = true;
 		if (ev.type != RVMIG_EV_RECV_MSG)
 			continue;
-		if (!app_decode(ev.data, ev.len, &m, &why) &&
-		    (m.tag == APP_VERDICT || m.tag == APP_EXIT)) {
-			printf("%s %d %.*s\n", app_tag_name(m.tag), m.status, (int)m.len,
+		if (!rvmig_xmsg_decode(ev.data, ev.len, &m, &why) &&
+		    (m.tag == RVMIG_XMSG_VERDICT || m.tag == RVMIG_XMSG_EXIT)) {
+			printf("%s %d %.*s\n", rvmig_xmsg_tag_name(m.tag), m.status, (int)m.len,
 			       (const char *)m.data);
 			fflush(stdout);
 			replied = true;
@@ -150,15 +150,15 @@ int main(int argc, char **argv)
 		const char *arg = i < argc ? argv[i] : NULL;
 
 		if ((!strcmp(step, "hello") || !strcmp(step, "hello-sha256")) && arg) {
-			uint32_t flags = (strcmp(arg, "-") ? APP_F_SIZE : 0) |
-					 (strcmp(step, "hello") ? APP_F_SHA256 : 0);
+			uint32_t flags = (strcmp(arg, "-") ? RVMIG_XMSG_F_SIZE : 0) |
+					 (strcmp(step, "hello") ? RVMIG_XMSG_F_SHA256 : 0);
 
 			i++;
-			n = app_encode_hello(m, sizeof(m), flags, strcmp(arg, "-") ? num(arg) : 0,
+			n = rvmig_xmsg_encode_hello(m, sizeof(m), flags, strcmp(arg, "-") ? num(arg) : 0,
 					     NULL);
 			hasher_free(digest);
 			digest = NULL;
-			if (want_end && hasher_new(&digest, app_flags_digest(flags)))
+			if (want_end && hasher_new(&digest, rvmig_xmsg_digest_alg(flags), false))
 				return 2;
 			send_msg(m, n);
 		} else if (!strcmp(step, "exec") && arg) {
@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 			for (char *w = strtok_r(copy, " ", &save); w && nw < 64;
 			     w = strtok_r(NULL, " ", &save))
 				words[nw++] = w;
-			n = app_encode_exec(m, sizeof(m), nw, words);
+			n = rvmig_xmsg_encode_exec(m, sizeof(m), nw, words);
 			send_msg(m, n);
 			free(copy);
 		} else if (!strcmp(step, "ctrl") && arg) {
@@ -191,22 +191,22 @@ int main(int argc, char **argv)
 
 			if (digest)
 				hasher_feed_zero(digest, z);
-			send_msg(m, app_encode_zero(m, sizeof(m), z));
+			send_msg(m, rvmig_xmsg_encode_zero(m, sizeof(m), z));
 			off += z;
 		} else if (!strcmp(step, "zeros") && arg && i + 1 < argc) {
 			uint64_t k = num(argv[i]), z = num(argv[i + 1]);
 
 			i += 2;
 			for (uint64_t j = 0; j < k && !closed; j++) {
-				send_msg(m, app_encode_zero(m, sizeof(m), z));
+				send_msg(m, rvmig_xmsg_encode_zero(m, sizeof(m), z));
 				off += z;
 			}
 		} else if (!strcmp(step, "end") && digest) {
-			uint8_t d[HASHER_SLOT];
+			uint8_t d[RVMIG_DIGEST_LEN];
 
 			if (hasher_final(digest, d))
 				return 2;
-			send_msg(m, app_encode_end(m, sizeof(m), off, d, 0, 0));
+			send_msg(m, rvmig_xmsg_encode_end(m, sizeof(m), off, d, 0, 0));
 		} else if (!strcmp(step, "mark") && arg) {
 			int fd = open(argv[i++], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 

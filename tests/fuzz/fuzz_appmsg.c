@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the tools' application message decoder
- * (tools/common/appmsg.c, app_decode()), which reads what a peer sent:
+ * (librvmig/xstream/msg.c, rvmig_xmsg_decode()), which reads what a peer sent:
  * a decoded message stays inside the input, the messages whose fields are
  * all carried encode back to the same bytes, and its text escapes
  * (rvmig_text_escape()) to printable ASCII within the buffer. */
@@ -10,7 +10,7 @@
 
 #include <rvmig/common.h>
 
-#include "common/appmsg.h"
+#include "xstream/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,11 +29,11 @@ static void check_text(const uint8_t *p, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t again[256];
-	struct app_msg m;
+	struct rvmig_xmsg m;
 	const char *why = NULL;
 	size_t n = 0;
 
-	if (app_decode(data, size, &m, &why)) {
+	if (rvmig_xmsg_decode(data, size, &m, &why)) {
 		if (!why)
 			abort();
 		return 0;
@@ -41,18 +41,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (m.data && (m.data < data || m.data + m.len > data + size))
 		abort();
 	switch (m.tag) {
-	case APP_ZERO:
-		n = app_encode_zero(again, sizeof(again), m.n);
+	case RVMIG_XMSG_ZERO:
+		n = rvmig_xmsg_encode_zero(again, sizeof(again), m.n);
 		break;
-	case APP_END:
-		n = app_encode_end(again, sizeof(again), m.n, m.digest, m.pages, m.zero_pages);
+	case RVMIG_XMSG_END:
+		n = rvmig_xmsg_encode_end(again, sizeof(again), m.n, m.digest, m.pages, m.zero_pages);
 		break;
-	case APP_RESUME:
-		n = app_encode_resume(again, sizeof(again), m.offset, m.digest);
+	case RVMIG_XMSG_RESUME:
+		n = rvmig_xmsg_encode_resume(again, sizeof(again), m.offset, m.digest);
 		break;
-	case APP_ABORT:
-	case APP_VERDICT:
-	case APP_EXIT:
+	case RVMIG_XMSG_ABORT:
+	case RVMIG_XMSG_VERDICT:
+	case RVMIG_XMSG_EXIT:
 		check_text(m.data, m.len);
 		break;
 	default:
@@ -60,6 +60,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (n && (n > size || memcmp(again, data, n)))
 		abort();
-	(void)app_tag_name(m.tag);
+	(void)rvmig_xmsg_tag_name(m.tag);
 	return 0;
 }

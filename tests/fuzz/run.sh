@@ -20,7 +20,7 @@ declare -A srcs=(
   [wire]="$top/tests/fuzz/fuzz_wire.c $top/librvmig/proto/wire.c"
   [uri]="$top/tests/fuzz/fuzz_uri.c"
   [monitor]="$top/tests/fuzz/fuzz_monitor.c $top/librvmig/monitor/linux/parse.c $top/librvmig/monitor/linux/parse_dev.c $top/librvmig/core/text.c"
-  [appmsg]="$top/tests/fuzz/fuzz_appmsg.c $top/tools/common/appmsg.c $top/librvmig/core/text.c -I$top/tools"
+  [appmsg]="$top/tests/fuzz/fuzz_appmsg.c $top/librvmig/xstream/msg.c $top/librvmig/core/text.c"
   [keyfile]="$top/tests/fuzz/fuzz_keyfile.c $top/librvmig/proto/keyfile.c"
   [journal]="$top/tests/fuzz/fuzz_journal.c $top/tools/recv/journal.c $top/tools/recv/ownfile.c -I$top/tools"
   [xrec]="$top/tests/fuzz/fuzz_xrec.c $top/librvmig/publish/record.c $top/librvmig/core/text.c"
@@ -59,7 +59,7 @@ printf '\x07\x00\x01\x00\x08\x00\x00\x00' > "$work/seed-wire/credit"
 body=$(printf 'rvmig-recv-journal 2\ntransfer-id %064d\nflags 11\nsize 9\noffset 5\ndigest %064d\n' 7 3)
 printf '%s\ncheck %s\n' "$body" "$(printf '%s\n' "$body" | sha256sum | cut -d' ' -f1)" > "$work/seed-journal/valid"
 sed 's/^transfer-id 0*/transfer-id abc/' "$work/seed-journal/valid" > "$work/seed-journal/short-id"
-# Tool messages (tools/common/appmsg.h): tag, format version 2, fields.
+# Stream messages (include/rvmig/xstream.h): tag, format version 2, fields.
 printf '\x01\x02\x02\x00\x00\x00\x02\x00\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00' > "$work/seed-appmsg/hello"
 printf '\x03\x02\x00\x00\x10\x00\x00\x00\x00\x00' > "$work/seed-appmsg/zero"
 printf '\x05\x02\xfb\xff\xff\xffgave up\n\x1b[31m' > "$work/seed-appmsg/abort"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The receiving rebuild (tools/pipeline/rebuild.h), shared by rvmig-recv
- * and rvmigd, tested alone before it moves into the library (issue 18):
+ * The receiving rebuild (librvmig/xstream/rebuild.h), shared by rvmig-recv
+ * and rvmigd, tested alone, white-box:
  * pieces in post order become the byte stream in a sink, with the digest
  * and the verifying parser alongside; gaps, pieces past the announced size,
  * oversized zero runs and a wrong END are refused naming what, where and
@@ -17,8 +17,8 @@
 #include <rvmig.h>
 
 #include "streamgen.h"
-#include "common/appmsg.h"
-#include "pipeline/rebuild.h"
+#include "xstream/msg.h"
+#include "xstream/rebuild.h"
 
 struct sink {
 	uint8_t *buf;
@@ -63,7 +63,7 @@ static void setup(size_t cap, bool with_zero)
 	sk.cap = cap;
 	sk.buf = malloc(cap ? cap : 1);
 	cr_assert_not_null(sk.buf);
-	cr_assert_eq(rebuild_init(&rb, &s, "peer 10.0.0.9:7471"), 0);
+	cr_assert_eq(rebuild_init(&rb, &s, "peer 10.0.0.9:7471", true), 0);
 	rb.started = true;
 }
 
@@ -76,10 +76,10 @@ static void teardown(void)
 
 static void msg(const uint8_t *b, size_t n, uint64_t off)
 {
-	struct app_msg m;
+	struct rvmig_xmsg m;
 	const char *why = "";
 
-	cr_assert_eq(app_decode(b, n, &m, &why), 0, "%s", why);
+	cr_assert_eq(rvmig_xmsg_decode(b, n, &m, &why), 0, "%s", why);
 	cr_assert(rebuild_msg(&rb, &m, off));
 	while (rebuild_busy(&rb))
 		rebuild_step(&rb);
@@ -99,14 +99,14 @@ static void zero(uint64_t off, uint64_t n)
 {
 	uint8_t b[16];
 
-	msg(b, app_encode_zero(b, sizeof(b), n), off);
+	msg(b, rvmig_xmsg_encode_zero(b, sizeof(b), n), off);
 }
 
 static void end(uint64_t total, const uint8_t d[32])
 {
 	uint8_t b[64];
 
-	msg(b, app_encode_end(b, sizeof(b), total, d, 0, 0), total);
+	msg(b, rvmig_xmsg_encode_end(b, sizeof(b), total, d, 0, 0), total);
 }
 
 /* Sends buf as a sender would: all-zero 4 KiB-aligned blocks as ZERO, the
@@ -136,14 +136,14 @@ Test(rebuild, xen_stream_in_pieces_verified, .fini = teardown)
 	struct streamgen_buf b = { 0 };
 	struct streamgen_expect e = { 0 };
 	struct rvmig_stream_stats st = { .size = sizeof(st) };
-	uint8_t d[HASHER_SLOT];
+	uint8_t d[RVMIG_DIGEST_LEN];
 
 	cr_assert_eq(streamgen_build(&o, &b, &e), 0);
 	for (int with_zero = 1; with_zero >= 0; with_zero--) {
 		setup(b.len, with_zero);
 		cr_assert_eq(rebuild_parser_create(&rb), 0);
 		send_stream(b.data, b.len);
-		cr_assert_eq(hasher_digest_buf(HASHER_XXH128, b.data, b.len, d), 0);
+		cr_assert_eq(rvmig_digest_buf(RVMIG_DIGEST_XXH128, b.data, b.len, d), 0);
 		end(b.len, d);
 		cr_assert_eq(rb.err, 0, "%s", rb.errtxt);
 		cr_assert(rb.done);
@@ -203,7 +203,7 @@ Test(rebuild, pieces_past_the_announced_size, .fini = teardown)
 Test(rebuild, zero_run_over_the_cap, .fini = teardown)
 {
 	setup(64, true);
-	zero(0, APP_ZERO_MAX + 4096);
+	zero(0, RVMIG_XMSG_ZERO_MAX + 4096);
 	cr_assert_eq(rb.err, -RVMIG_EBADMSG);
 	cr_assert(strstr(rb.errtxt, "more than any zero run"), "%s", rb.errtxt);
 	cr_assert_eq(sk.len, 0);
@@ -211,14 +211,14 @@ Test(rebuild, zero_run_over_the_cap, .fini = teardown)
 
 Test(rebuild, zero_run_in_bounded_steps, .fini = teardown)
 {
-	struct app_msg m;
+	struct rvmig_xmsg m;
 	uint8_t b[16];
 	const char *why;
 	uint64_t n = 3 * (uint64_t)REBUILD_ZERO_STEP + 4096;
 	int steps = 1;
 
 	setup((size_t)n, true);
-	cr_assert_eq(app_decode(b, app_encode_zero(b, sizeof(b), n), &m, &why), 0);
+	cr_assert_eq(rvmig_xmsg_decode(b, rvmig_xmsg_encode_zero(b, sizeof(b), n), &m, &why), 0);
 	cr_assert(rebuild_msg(&rb, &m, 0));
 	cr_assert_eq(sk.len, REBUILD_ZERO_STEP, "the first step only");
 	while (rebuild_busy(&rb)) {
@@ -232,11 +232,11 @@ Test(rebuild, zero_run_in_bounded_steps, .fini = teardown)
 
 Test(rebuild, end_with_other_length_or_digest, .fini = teardown)
 {
-	uint8_t d[HASHER_SLOT];
+	uint8_t d[RVMIG_DIGEST_LEN];
 
 	setup(64, true);
 	ctrl(0, "0123456789", 10);
-	cr_assert_eq(hasher_digest_buf(HASHER_XXH128, "0123456789", 10, d), 0);
+	cr_assert_eq(rvmig_digest_buf(RVMIG_DIGEST_XXH128, "0123456789", 10, d), 0);
 	d[3] ^= 1;
 	end(10, d);
 	cr_assert_eq(rb.err, -RVMIG_EINTEGRITY);
@@ -249,10 +249,10 @@ Test(rebuild, end_with_other_length_or_digest, .fini = teardown)
 	ctrl(0, "0123456789", 10);
 	{
 		uint8_t b[64];
-		struct app_msg m;
+		struct rvmig_xmsg m;
 		const char *why;
 
-		cr_assert_eq(app_decode(b, app_encode_end(b, sizeof(b), 11, d, 0, 0), &m, &why), 0);
+		cr_assert_eq(rvmig_xmsg_decode(b, rvmig_xmsg_encode_end(b, sizeof(b), 11, d, 0, 0), &m, &why), 0);
 		rebuild_msg(&rb, &m, 10);
 	}
 	cr_assert_eq(rb.err, -RVMIG_EINTEGRITY);
@@ -284,11 +284,11 @@ Test(rebuild, malformed_stream_refused_by_the_verifying_parser, .fini = teardown
 Test(rebuild, other_tags_are_the_owners, .fini = teardown)
 {
 	uint8_t b[64];
-	struct app_msg m;
+	struct rvmig_xmsg m;
 	const char *why;
 
 	setup(64, true);
-	cr_assert_eq(app_decode(b, app_encode_hello(b, sizeof(b), 0, 0, NULL), &m, &why), 0);
+	cr_assert_eq(rvmig_xmsg_decode(b, rvmig_xmsg_encode_hello(b, sizeof(b), 0, 0, NULL), &m, &why), 0);
 	cr_assert(!rebuild_msg(&rb, &m, 0));
 	cr_assert_eq(rb.err, 0);
 }

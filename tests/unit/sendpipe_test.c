@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The sending pipeline (tools/pipeline/sendpipe.h, shared by rvmig-send and
+ * The sending pipeline (librvmig/xstream/sendpipe.h, shared by rvmig-send and
  * rvmig-tunnel) tested alone before it moves into the library (issue 18):
  * what a parsed Xen stream becomes on the wire.  A real TCP endpoint pair on
  * 127.0.0.1 (a receiver thread logs every piece: bulk data, CTRL, ZERO);
- * the input is a generated Xen stream in a mapped file (send/input.h).
+ * the input is a generated Xen stream in a mapped file (librvmig/xstream/input.h).
  * Checked: the pieces tile the stream in order; bulk data is whole page
  * payloads; zero pages go as ZERO runs (zero_min one page) or, with zero_min
  * two pages, a lone zero page after data rides inside the data;
@@ -23,9 +23,9 @@
 
 #include <rvmig.h>
 
-#include "common/appmsg.h"
-#include "pipeline/sendpipe.h"
-#include "send/input.h"
+#include "xstream/msg.h"
+#include "xstream/sendpipe.h"
+#include "xstream/input.h"
 #include "streamgen.h"
 
 enum piece_kind { P_DATA, P_CTRL, P_ZERO };
@@ -90,19 +90,19 @@ static void *receiver(void *arg)
 			break;
 		}
 		while (rvmig_event_next(ep, &ev) > 0) {
-			struct app_msg m;
+			struct rvmig_xmsg m;
 			const char *why = "";
 
 			if (ev.type == RVMIG_EV_RECV_DATA) {
 				logp(rx, P_DATA, ev.stream_off, ev.len, is_zero(ev.data, ev.len));
 			} else if (ev.type == RVMIG_EV_RECV_MSG) {
-				if (app_decode(ev.data, ev.len, &m, &why)) {
+				if (rvmig_xmsg_decode(ev.data, ev.len, &m, &why)) {
 					snprintf(rx->err, sizeof(rx->err), "bad message: %s", why);
-				} else if (m.tag == APP_CTRL) {
+				} else if (m.tag == RVMIG_XMSG_CTRL) {
 					logp(rx, P_CTRL, ev.stream_off, m.len, is_zero(m.data, m.len));
-				} else if (m.tag == APP_ZERO) {
+				} else if (m.tag == RVMIG_XMSG_ZERO) {
 					logp(rx, P_ZERO, ev.stream_off, m.n, true);
-				} else if (m.tag == APP_END) {
+				} else if (m.tag == RVMIG_XMSG_END) {
 					end = true;
 				}
 			} else if (ev.type == RVMIG_EV_PEER_CLOSED) {
@@ -126,7 +126,7 @@ struct run {
 	uint64_t zero_min, resume;
 	struct rx rx;
 	struct sendpipe sp;
-	uint8_t digest[HASHER_SLOT];
+	uint8_t digest[RVMIG_DIGEST_LEN];
 };
 
 /* Sends the file at `path` (a Xen stream of `len` bytes) through a sendpipe
@@ -152,7 +152,7 @@ static void send_file(const char *path, struct run *r)
 
 	cr_assert_eq(input_open(&in, path, 2, 1 << 20), 0);
 	cr_assert(in.mapped);
-	cr_assert_eq(sendpipe_init(&r->sp, &in, r->zero_min, HASHER_XXH128, on_event, NULL), 0);
+	cr_assert_eq(sendpipe_init(&r->sp, &in, r->zero_min, RVMIG_DIGEST_XXH128, true, on_event, NULL), 0);
 	sendpipe_attach(&r->sp, ep);
 	cr_assert_eq(input_register(&in, ep, RVMIG_MR_LOCAL), 0);
 	if (r->resume)
@@ -165,7 +165,7 @@ static void send_file(const char *path, struct run *r)
 	cr_assert_eq(rvmig_stream_finish(parser), 0, "%s", rvmig_stream_error(parser));
 	sendpipe_flush(&r->sp);
 	sendpipe_digest(&r->sp, r->digest);
-	sendpipe_msg(&r->sp, m, app_encode_end(m, sizeof(m), in.size, r->digest, 0, 0), in.size);
+	sendpipe_msg(&r->sp, m, rvmig_xmsg_encode_end(m, sizeof(m), in.size, r->digest, 0, 0), in.size);
 	sendpipe_drain(&r->sp);
 	cr_assert_eq(r->sp.err, 0, "%s", r->sp.errtxt);
 	pthread_join(th, NULL);
@@ -227,7 +227,7 @@ Test(sendpipe, pages_zero_copy_zero_runs_elided)
 {
 	struct run r = { .zero_min = RVMIG_STREAM_PAGE_SIZE };
 	uint64_t zero = 0, data = 0;
-	uint8_t d[HASHER_SLOT];
+	uint8_t d[RVMIG_DIGEST_LEN];
 
 	send_file(path, &r);
 	check_tiling(&r.rx, 0);
@@ -251,7 +251,7 @@ Test(sendpipe, pages_zero_copy_zero_runs_elided)
 			zero += p->len;
 			break;
 		case P_CTRL:
-			cr_assert_leq(p->len, rvmig_msg_max() - APP_HDR_LEN);
+			cr_assert_leq(p->len, rvmig_msg_max() - RVMIG_XMSG_HDR_LEN);
 			break;
 		}
 	}
@@ -259,7 +259,7 @@ Test(sendpipe, pages_zero_copy_zero_runs_elided)
 	cr_assert_eq((data + zero) / RVMIG_STREAM_PAGE_SIZE, se.pages);
 	cr_assert_eq(r.sp.zero_pages, se.zero_pages);
 	cr_assert_eq(r.sp.pages, se.pages);
-	cr_assert_eq(hasher_digest_buf(HASHER_XXH128, sb.data, sb.len, d), 0);
+	cr_assert_eq(rvmig_digest_buf(RVMIG_DIGEST_XXH128, sb.data, sb.len, d), 0);
 	cr_assert_arr_eq(r.digest, d, 32);
 	free(r.rx.p);
 }

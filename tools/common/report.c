@@ -14,12 +14,6 @@ void report_hex(const uint8_t sha[32], char out[65])
 		snprintf(out + 2 * i, 3, "%02x", sha[i]);
 }
 
-void report_digest_hex(enum hasher_alg alg, const uint8_t slot[HASHER_SLOT], char out[65])
-{
-	report_hex(slot, out);
-	out[2 * hasher_alg_len(alg)] = 0;
-}
-
 double report_gbps(const struct tool_report *r)
 {
 	return r->seconds > 0 ? (double)r->bytes * 8 / r->seconds / 1e9 : 0;
@@ -86,11 +80,11 @@ int report_write_json(const char *path, const struct tool_report *r)
 		   "  \"max_rss_kib\": %ld,\n",
 		r->seconds, report_gbps(r), ucpu + scpu, ucpu, scpu, ru.ru_maxrss);
 	if (r->digest_valid)
-		report_digest_hex(r->digest_alg, r->digest, hex);
+		rvmig_digest_hex(r->digest_alg, r->digest, hex);
 	else
 		hex[0] = 0;
 	fprintf(f, "  \"digest_algorithm\": \"%s\",\n  \"digest\": \"%s\",\n  \"library\": {",
-		hasher_alg_name(r->digest_alg), hex);
+		rvmig_digest_name(r->digest_alg), hex);
 	if (r->lib) {
 		for (int i = 0; i < RVMIG_STAT__COUNT; i++)
 			fprintf(f, "%s\n    \"%s\": %llu", i ? "," : "", rvmig_stat_name(i),

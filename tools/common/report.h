@@ -11,8 +11,6 @@
 
 #include <rvmig.h>
 
-#include "hasher.h"
-
 struct tool_report {
 	const char *tool;          /* "rvmig-send" */
 	const char *transport;     /* "tcp", "verbs" (NULL before connecting) */
@@ -28,8 +26,8 @@ struct tool_report {
 	uint64_t data_bytes;       /* bytes sent as bulk requests */
 	uint64_t records;          /* libxl + libxc records (0 if not parsed) */
 	double seconds;            /* connected .. verdict */
-	uint8_t digest[32];        /* end-to-end digest slot (hasher.h) */
-	enum hasher_alg digest_alg;
+	uint8_t digest[32];        /* end-to-end digest slot (rvmig/xstream.h) */
+	enum rvmig_digest_alg digest_alg;
 	bool digest_valid;
 	const rvmig_stats *lib;    /* library counters, may be NULL */
 };
@@ -41,8 +39,6 @@ int report_write_json(const char *path, const struct tool_report *r);
 /* Gbit/s of r->bytes over r->seconds. */
 double report_gbps(const struct tool_report *r);
 void report_hex(const uint8_t sha[32], char out[65]);
-/* Hex of the octets `alg` fills in a digest slot (32 or 64 digits). */
-void report_digest_hex(enum hasher_alg alg, const uint8_t slot[HASHER_SLOT], char out[65]);
 
 /* Records of every type (known and unknown optional, both layers) that a
  * parser counted. */

@@ -8,11 +8,11 @@
  *
  *   rvmig-recv-journal 2
  *   transfer-id <64 hex digits: the sender's id, all zero if it sent none>
- *   flags <decimal: APP_F_RAW | APP_F_SIZE | APP_F_SHA256 of its HELLO>
+ *   flags <decimal: RVMIG_XMSG_F_RAW | RVMIG_XMSG_F_SIZE | RVMIG_XMSG_F_SHA256 of its HELLO>
  *   size <decimal: input size from HELLO, 0 if unknown>
  *   offset <decimal: stream bytes [0, offset) of the partial are durable>
  *   digest <64 hex digits: the digest slot of those bytes, XXH3-128 or
- *          SHA-256 as flags say (common/hasher.h)>
+ *          SHA-256 as flags say (rvmig/xstream.h)>
  *   check <64 hex digits: SHA-256 of every line above, newlines included>
  *
  * It is written only after the partial file was fsync'ed up to `offset`,
@@ -26,12 +26,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/appmsg.h"
+#include <rvmig/xstream.h>
 
 #define JOURNAL_VERSION 2 /* 1: digest always SHA-256, key sha256 */
 
 struct recv_journal {
-	uint8_t xfer_id[APP_XFER_ID_LEN];
+	uint8_t xfer_id[RVMIG_XFER_ID_LEN];
 	uint32_t flags;
 	uint64_t size;
 	uint64_t offset;

@@ -28,7 +28,7 @@
  * synced on demand (output_sync()) for the journal (recv/journal.h).
  * A stream cannot be taken back: a failure there is reported, never
  * hidden.  (The digest of what is written is kept by the caller's
- * pipeline/rebuild.h.)
+ * library's receiver, rvmig_xrecv.)
  */
 #ifndef RVMIG_TOOLS_RECV_OUTPUT_H
 #define RVMIG_TOOLS_RECV_OUTPUT_H

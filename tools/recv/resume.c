@@ -12,7 +12,7 @@
 
 #define READ_CHUNK (1u << 20)
 
-static void short_hex(const uint8_t id[APP_XFER_ID_LEN], char out[17])
+static void short_hex(const uint8_t id[RVMIG_XFER_ID_LEN], char out[17])
 {
 	char hex[65];
 
@@ -22,19 +22,15 @@ static void short_hex(const uint8_t id[APP_XFER_ID_LEN], char out[17])
 }
 
 /* Back to offset 0 with an empty partial, no parser and a digest `alg`. */
-static int restart(struct recv_resume *rs, struct recv_output *out, struct rebuild *rb,
-		   enum hasher_alg alg, char *why, size_t whylen)
+static int restart(struct recv_resume *rs, struct recv_output *out, rvmig_xrecv *rb,
+		   enum rvmig_digest_alg alg, char *why, size_t whylen)
 {
 	int rc = output_truncate(out, 0, why, whylen);
 
 	if (rc)
 		return rc;
-	rvmig_stream_parser_destroy(rb->parser);
-	rb->parser = NULL;
-	rb->err = 0;
-	rb->errtxt[0] = 0;
 	rs->ckpt = 0;
-	if ((rc = rebuild_reset(rb, alg))) {
+	if ((rc = rvmig_xrecv_reset(rb, alg))) {
 		snprintf(why, whylen, "out of memory");
 		return rc;
 	}
@@ -42,7 +38,7 @@ static int restart(struct recv_resume *rs, struct recv_output *out, struct rebui
 }
 
 /* Reads the durable prefix back into the digest and the parser. */
-static int reread(struct recv_output *out, struct rebuild *rb, uint64_t len, char *why,
+static int reread(struct recv_output *out, rvmig_xrecv *rb, uint64_t len, char *why,
 		  size_t whylen)
 {
 	uint8_t *buf = malloc(READ_CHUNK);
@@ -52,7 +48,7 @@ static int reread(struct recv_output *out, struct rebuild *rb, uint64_t len, cha
 		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
 	}
-	while (off < len && !rb->err) {
+	while (off < len && !rvmig_xrecv_error(rb, NULL)) {
 		size_t n = len - off < READ_CHUNK ? (size_t)(len - off) : READ_CHUNK;
 		ssize_t got = pread(out->fd, buf, n, (off_t)off);
 
@@ -64,7 +60,7 @@ static int reread(struct recv_output *out, struct rebuild *rb, uint64_t len, cha
 			free(buf);
 			return rc;
 		}
-		rebuild_prefix(rb, buf, (size_t)got);
+		rvmig_xrecv_prefix(rb, buf, (size_t)got);
 		off += (uint64_t)got;
 	}
 	free(buf);
@@ -72,9 +68,10 @@ static int reread(struct recv_output *out, struct rebuild *rb, uint64_t len, cha
 }
 
 int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
-		struct recv_output *out, struct rebuild *rb, char *why, size_t whylen)
+		struct recv_output *out, rvmig_xrecv *rb, char *why, size_t whylen)
 {
 	char jwhy[512], id[17];
+	const char *text;
 	uint8_t sha[32];
 	uint64_t keep = 0;
 	int rc;
@@ -100,34 +97,33 @@ int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
 	rc = output_open_resume(out, keep, why, whylen);
 	if (rc == -ERANGE) {
 		tool_err("%s; starting %s from 0", why, path);
-		return restart(rs, out, rb, HASHER_XXH128, why, whylen);
+		return restart(rs, out, rb, RVMIG_DIGEST_XXH128, why, whylen);
 	}
 	if (rc || !keep)
 		return rc;
-	if ((rc = rebuild_reset(rb, app_flags_digest(rs->j.flags)))) {
+	if ((rc = rvmig_xrecv_reset(rb, rvmig_xmsg_digest_alg(rs->j.flags)))) {
 		snprintf(why, whylen, "out of memory");
 		return rc;
 	}
-	if (!(rs->j.flags & APP_F_RAW) && verify_stream) {
-		if ((rc = rebuild_parser_create(rb))) {
+	if (!(rs->j.flags & RVMIG_XMSG_F_RAW) && verify_stream) {
+		if ((rc = rvmig_xrecv_verify(rb))) {
 			snprintf(why, whylen, "cannot create the stream parser: %s", rvmig_strerror(rc));
 			return rc;
 		}
 	}
-	rb->started = true;
 	if ((rc = reread(out, rb, keep, why, whylen)))
 		return rc;
-	if (rb->err) {
+	if (rvmig_xrecv_error(rb, &text)) {
 		tool_err("the %llu durable bytes of %s fail the stream check (%s); starting %s from 0",
-			 (unsigned long long)keep, out->tmp, rb->errtxt, path);
-		return restart(rs, out, rb, HASHER_XXH128, why, whylen);
+			 (unsigned long long)keep, out->tmp, text, path);
+		return restart(rs, out, rb, RVMIG_DIGEST_XXH128, why, whylen);
 	}
-	if (rebuild_peek_digest(rb, sha) || memcmp(sha, rs->j.digest, 32)) {
+	if (rvmig_xrecv_peek_digest(rb, sha) || memcmp(sha, rs->j.digest, 32)) {
 		tool_err("the first %llu bytes of %s differ from their %s digest in %s; starting %s "
 			 "from 0",
-			 (unsigned long long)keep, out->tmp, hasher_alg_name(rebuild_digest_alg(rb)),
+			 (unsigned long long)keep, out->tmp, rvmig_digest_name(rvmig_xrecv_digest_alg(rb)),
 			 rs->jpath, path);
-		return restart(rs, out, rb, HASHER_XXH128, why, whylen);
+		return restart(rs, out, rb, RVMIG_DIGEST_XXH128, why, whylen);
 	}
 	rs->ckpt = keep;
 	short_hex(rs->j.xfer_id, id);
@@ -137,26 +133,26 @@ int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
 	return 0;
 }
 
-int resume_hello(struct recv_resume *rs, const struct app_msg *m, struct recv_output *out,
-		 struct rebuild *rb, char *why, size_t whylen)
+int resume_hello(struct recv_resume *rs, const struct rvmig_xmsg *m, struct recv_output *out,
+		 rvmig_xrecv *rb, char *why, size_t whylen)
 {
-	static const uint8_t none[APP_XFER_ID_LEN];
-	enum hasher_alg alg = app_flags_digest(m->flags);
-	bool same_id = (m->flags & APP_F_RESUME) && memcmp(m->xfer_id, none, APP_XFER_ID_LEN) &&
-		       !memcmp(m->xfer_id, rs->j.xfer_id, APP_XFER_ID_LEN);
+	static const uint8_t none[RVMIG_XFER_ID_LEN];
+	enum rvmig_digest_alg alg = rvmig_xmsg_digest_alg(m->flags);
+	bool same_id = (m->flags & RVMIG_XMSG_F_RESUME) && memcmp(m->xfer_id, none, RVMIG_XFER_ID_LEN) &&
+		       !memcmp(m->xfer_id, rs->j.xfer_id, RVMIG_XFER_ID_LEN);
 	char a[17], b[17];
 	int rc;
 
-	if (same_id && alg == rebuild_digest_alg(rb))
+	if (same_id && alg == rvmig_xrecv_digest_alg(rb))
 		return 0;
-	if (rb->off) {
+	if (rvmig_xrecv_offset(rb)) {
 		short_hex(rs->j.xfer_id, b);
 		if (same_id) {
 			tool_err("the sender's digest (%s) is not the one of the %llu bytes kept in %s "
 				 "(%s): starting %s from 0",
-				 hasher_alg_name(alg), (unsigned long long)rb->off, rs->jpath,
-				 hasher_alg_name(rebuild_digest_alg(rb)), out->path);
-		} else if (m->flags & APP_F_RESUME) {
+				 rvmig_digest_name(alg), (unsigned long long)rvmig_xrecv_offset(rb), rs->jpath,
+				 rvmig_digest_name(rvmig_xrecv_digest_alg(rb)), out->path);
+		} else if (m->flags & RVMIG_XMSG_F_RESUME) {
 			short_hex(m->xfer_id, a);
 			tool_err("the sender's transfer %s... is not the one in %s (%s...): starting "
 				 "%s from 0",
@@ -164,50 +160,51 @@ int resume_hello(struct recv_resume *rs, const struct app_msg *m, struct recv_ou
 		} else {
 			tool_err("the sender did not ask to resume (no --resume): starting %s from 0, "
 				 "dropping the %llu bytes kept of transfer %s...",
-				 out->path, (unsigned long long)rb->off, b);
+				 out->path, (unsigned long long)rvmig_xrecv_offset(rb), b);
 		}
 	}
 	if ((rc = restart(rs, out, rb, alg, why, whylen)))
 		return rc;
-	rb->started = true;
 	memset(&rs->j, 0, sizeof(rs->j));
-	if (m->flags & APP_F_RESUME)
-		memcpy(rs->j.xfer_id, m->xfer_id, APP_XFER_ID_LEN);
-	rs->j.flags = m->flags & (APP_F_RAW | APP_F_SIZE | APP_F_SHA256);
-	rs->j.size = m->flags & APP_F_SIZE ? m->size : 0;
+	if (m->flags & RVMIG_XMSG_F_RESUME)
+		memcpy(rs->j.xfer_id, m->xfer_id, RVMIG_XFER_ID_LEN);
+	rs->j.flags = m->flags & (RVMIG_XMSG_F_RAW | RVMIG_XMSG_F_SIZE | RVMIG_XMSG_F_SHA256);
+	rs->j.size = m->flags & RVMIG_XMSG_F_SIZE ? m->input_size : 0;
 	return 0;
 }
 
-int resume_checkpoint(struct recv_resume *rs, struct recv_output *out, struct rebuild *rb,
+int resume_checkpoint(struct recv_resume *rs, struct recv_output *out, rvmig_xrecv *rb,
 		      char *why, size_t whylen)
 {
 	int rc = output_sync(out, why, whylen);
 
 	if (rc)
 		return rc;
-	rs->j.offset = rb->off;
-	if ((rc = rebuild_peek_digest(rb, rs->j.digest))) {
+	rs->j.offset = rvmig_xrecv_offset(rb);
+	if ((rc = rvmig_xrecv_peek_digest(rb, rs->j.digest))) {
 		snprintf(why, whylen, "out of memory");
 		return rc;
 	}
 	if ((rc = journal_store(rs->dirfd, rs->jpath, &rs->j, why, whylen)))
 		return rc;
-	rs->ckpt = rb->off;
+	rs->ckpt = rvmig_xrecv_offset(rb);
 	rs->ckpt_time = tool_now();
-	tool_debug("%llu bytes of %s durable, journal %s written", (unsigned long long)rb->off,
+	tool_debug("%llu bytes of %s durable, journal %s written", (unsigned long long)rvmig_xrecv_offset(rb),
 		   out->tmp, rs->jpath);
 	return 0;
 }
 
 int resume_maybe_checkpoint(struct recv_resume *rs, struct recv_output *out,
-			    struct rebuild *rb, char *why, size_t whylen)
+			    rvmig_xrecv *rb, char *why, size_t whylen)
 {
 	double now = tool_now();
 
 	if (!rs->ckpt_time)
 		rs->ckpt_time = now;
-	if (rb->off < rs->ckpt + RESUME_CHECKPOINT_MIN ||
-	    (rb->off < rs->ckpt + RESUME_CHECKPOINT_STEP && now - rs->ckpt_time < RESUME_CHECKPOINT_SEC))
+	uint64_t off = rvmig_xrecv_offset(rb);
+
+	if (off < rs->ckpt + RESUME_CHECKPOINT_MIN ||
+	    (off < rs->ckpt + RESUME_CHECKPOINT_STEP && now - rs->ckpt_time < RESUME_CHECKPOINT_SEC))
 		return 0;
 	return resume_checkpoint(rs, out, rb, why, whylen);
 }

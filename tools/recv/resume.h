@@ -2,7 +2,7 @@
 /*
  * resume.h - the resume state of rvmig-recv --resume: the partial output
  * (recv/output.h, PATH.rvmig-partial), its journal (recv/journal.h,
- * PATH.rvmig-journal) and the rebuild pipeline (pipeline/rebuild.h) kept in
+ * PATH.rvmig-journal) and the library's receiver (rvmig_xrecv) kept in
  * step, across connections of one process and across processes.
  *
  *   resume_open()        at start: picks up the journal; the partial is cut
@@ -21,8 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/appmsg.h"
-#include "pipeline/rebuild.h"
+#include <rvmig/xstream.h>
 #include "recv/journal.h"
 #include "recv/output.h"
 
@@ -46,16 +45,16 @@ struct recv_resume {
  * regular file of ours, or is in use; a journal that is not a valid one is
  * reported and ignored).  Fills out (open) and rb (off, digest, parser). */
 int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
-		struct recv_output *out, struct rebuild *rb, char *why, size_t whylen);
+		struct recv_output *out, rvmig_xrecv *rb, char *why, size_t whylen);
 /* Returns 0 or -errno with `why` filled. */
-int resume_hello(struct recv_resume *rs, const struct app_msg *hello, struct recv_output *out,
-		 struct rebuild *rb, char *why, size_t whylen);
-int resume_checkpoint(struct recv_resume *rs, struct recv_output *out, struct rebuild *rb,
+int resume_hello(struct recv_resume *rs, const struct rvmig_xmsg *hello, struct recv_output *out,
+		 rvmig_xrecv *rb, char *why, size_t whylen);
+int resume_checkpoint(struct recv_resume *rs, struct recv_output *out, rvmig_xrecv *rb,
 		      char *why, size_t whylen);
 /* Checkpoint when RESUME_CHECKPOINT_STEP bytes came since the last one,
  * or RESUME_CHECKPOINT_MIN bytes and RESUME_CHECKPOINT_SEC seconds. */
 int resume_maybe_checkpoint(struct recv_resume *rs, struct recv_output *out,
-			    struct rebuild *rb, char *why, size_t whylen);
+			    rvmig_xrecv *rb, char *why, size_t whylen);
 int resume_done(struct recv_resume *rs, char *why, size_t whylen);
 void resume_fini(struct recv_resume *rs);
 

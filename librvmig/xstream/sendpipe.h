@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sendpipe.h - the sending half shared by rvmig-send and rvmig-tunnel:
+ * sendpipe.h - the sending half of rvmig_xsend (rvmig/xstream.h):
  * stream bytes held in registered input memory (send/input.h) become
  * ordered librvmig requests.
  *
@@ -18,17 +18,19 @@
  * them completed, so input buffers up to there may be reused.  Events other
  * than completions (replies, peer close) go to the owner's callback.
  */
-#ifndef RVMIG_TOOLS_PIPELINE_SENDPIPE_H
-#define RVMIG_TOOLS_PIPELINE_SENDPIPE_H
+#ifndef RVMIG_XSTREAM_SENDPIPE_H
+#define RVMIG_XSTREAM_SENDPIPE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
-#include <rvmig.h>
+#include <rvmig/stream.h>
+#include <rvmig/xfer.h>
+#include <rvmig/publish.h>
 
-#include "common/hasher.h"
-#include "send/input.h"
+#include "xstream/digest.h"
+#include "xstream/input.h"
 
 struct sendpipe;
 /* Called from sendpipe_pump() for RVMIG_EV_RECV_MSG (released afterwards)
@@ -47,10 +49,11 @@ struct sendpipe {
 	struct send_input *in;
 	sendpipe_event_fn on_event;
 	void *arg;                /* owner's */
-	volatile int *stop;       /* optional: nonzero (a signal number) stops */
+	const volatile int *stop; /* optional: nonzero (a signal number) stops */
 	rvmig_pubxfer *pub;       /* optional: fed `acked`, pages and zero pages
 				   * at each pump (rvmig/publish.h) */
 	bool quit;                /* owner: end sendpipe_run_pipe() now */
+	void (*on_pump)(struct sendpipe *p); /* optional: after each sendpipe_pump() */
 	/* digest of every byte handed on, in a worker thread: input memory is
 	 * reused (pipe ring) or dropped (mapped file) only below both `acked`
 	 * and what the worker has hashed (sendpipe_reusable()). */
@@ -84,7 +87,7 @@ struct sendpipe {
  * zero_min: shortest run of zero pages, in bytes, that is elided.  Returns
  * 0 or -ENOMEM. */
 int sendpipe_init(struct sendpipe *p, struct send_input *in, uint64_t zero_min,
-		  enum hasher_alg alg,
+		  enum rvmig_digest_alg alg, bool thread,
 		  sendpipe_event_fn on_event, void *arg);
 void sendpipe_attach(struct sendpipe *p, rvmig_ep *ep);
 /* Resume at stream offset `off`: items (raw runs) ending at or before it
@@ -117,7 +120,7 @@ void sendpipe_drain(struct sendpipe *p);
  * request there completed and every byte there is hashed. */
 uint64_t sendpipe_reusable(struct sendpipe *p);
 /* Digest of every byte handed on so far (call once, at the end). */
-void sendpipe_digest(struct sendpipe *p, uint8_t out[HASHER_SLOT]);
+void sendpipe_digest(struct sendpipe *p, uint8_t out[RVMIG_DIGEST_LEN]);
 
 /*
  * Reads the input pipe into the ring until end of input, an error,

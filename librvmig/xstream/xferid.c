@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "xferid.h"
+#include "xstream/xferid.h"
 
 static void put64(uint8_t *p, uint64_t v)
 {
@@ -13,13 +13,13 @@ static void put64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-int xfer_id_make(int fd, const char *path, bool raw, uint8_t id[APP_XFER_ID_LEN])
+int xfer_id_make(int fd, const char *path, bool raw, uint8_t id[RVMIG_XFER_ID_LEN])
 {
 	static const char tag[] = "rvmig-xfer-id 1";
 	EVP_MD_CTX *c;
 	struct stat st;
 	uint8_t f[40];
-	unsigned int l = APP_XFER_ID_LEN;
+	unsigned int l = RVMIG_XFER_ID_LEN;
 	int ok;
 
 	if (fstat(fd, &st))

@@ -5,18 +5,19 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/report.h"
-#include "pipeline/rebuild.h"
+#include "xstream/rebuild.h"
 
 static const uint8_t zeros[64 * 1024];
 
-int rebuild_init(struct rebuild *r, const struct rebuild_sink *sink, const char *peer)
+int rebuild_init(struct rebuild *r, const struct rebuild_sink *sink, const char *peer,
+		 bool thread)
 {
 	memset(r, 0, sizeof(*r));
 	r->sink = *sink;
 	r->peer = peer;
 	r->limit = REBUILD_NO_LIMIT;
-	return hasher_new(&r->sha, HASHER_XXH128);
+	r->thread = thread;
+	return hasher_new(&r->sha, RVMIG_DIGEST_XXH128, thread);
 }
 
 void rebuild_fini(struct rebuild *r)
@@ -41,16 +42,16 @@ void rebuild_digest(struct rebuild *r)
 {
 	if (r->sha && !r->digested && hasher_final(r->sha, r->digest))
 		rebuild_fail(r, -ENOMEM, "cannot finish the %s digest",
-			     hasher_alg_name(hasher_get_alg(r->sha)));
+			     rvmig_digest_name(hasher_get_alg(r->sha)));
 	r->digested = true;
 }
 
-int rebuild_peek_digest(struct rebuild *r, uint8_t out[HASHER_SLOT])
+int rebuild_peek_digest(struct rebuild *r, uint8_t out[RVMIG_DIGEST_LEN])
 {
 	return hasher_peek(r->sha, out);
 }
 
-enum hasher_alg rebuild_digest_alg(const struct rebuild *r)
+enum rvmig_digest_alg rebuild_digest_alg(const struct rebuild *r)
 {
 	return hasher_get_alg(r->sha);
 }
@@ -65,14 +66,14 @@ void rebuild_wait_hashed(struct rebuild *r, uint64_t upto)
 	hasher_wait(r->sha, upto);
 }
 
-int rebuild_reset(struct rebuild *r, enum hasher_alg alg)
+int rebuild_reset(struct rebuild *r, enum rvmig_digest_alg alg)
 {
 	int rc;
 
 	if (r->digested) { /* the worker of a finished hash is gone */
 		hasher_free(r->sha);
 		r->sha = NULL;
-		rc = hasher_new(&r->sha, alg);
+		rc = hasher_new(&r->sha, alg, r->thread);
 	} else {
 		rc = hasher_reset(r->sha, alg);
 	}
@@ -233,16 +234,16 @@ void rebuild_step(struct rebuild *r)
 	publish(r);
 }
 
-static void on_zero(struct rebuild *r, const struct app_msg *m)
+static void on_zero(struct rebuild *r, const struct rvmig_xmsg *m)
 {
 	if (!within(r, "ZERO", m->n))
 		return;
-	if (m->n > APP_ZERO_MAX) {
+	if (m->n > RVMIG_XMSG_ZERO_MAX) {
 		rebuild_fail(r, -RVMIG_EBADMSG,
 			     "ZERO of %llu bytes from %s at stream offset %llu: more than any zero run "
 			     "(at most %llu bytes): protocol error",
 			     (unsigned long long)m->n, r->peer, (unsigned long long)r->off,
-			     (unsigned long long)APP_ZERO_MAX);
+			     (unsigned long long)RVMIG_XMSG_ZERO_MAX);
 		return;
 	}
 	r->zero_left = m->n;
@@ -258,7 +259,7 @@ void rebuild_data(struct rebuild *r, uint64_t off, const void *data, size_t len)
 	hashed_unless_deferred(r);
 }
 
-static void on_end(struct rebuild *r, const struct app_msg *m)
+static void on_end(struct rebuild *r, const struct rvmig_xmsg *m)
 {
 	char a[65], b[65];
 
@@ -275,32 +276,32 @@ static void on_end(struct rebuild *r, const struct app_msg *m)
 	}
 	rebuild_digest(r);
 	if (memcmp(r->digest, m->digest, 32)) {
-		report_digest_hex(hasher_get_alg(r->sha), m->digest, a);
-		report_digest_hex(hasher_get_alg(r->sha), r->digest, b);
+		rvmig_digest_hex(hasher_get_alg(r->sha), m->digest, a);
+		rvmig_digest_hex(hasher_get_alg(r->sha), r->digest, b);
 		rebuild_fail(r, -RVMIG_EINTEGRITY,
 			     "%s digest mismatch over %llu bytes from %s: sent %s, delivered %s",
-			     hasher_alg_name(hasher_get_alg(r->sha)), (unsigned long long)r->off,
+			     rvmig_digest_name(hasher_get_alg(r->sha)), (unsigned long long)r->off,
 			     r->peer, a, b);
 		return;
 	}
 	r->done = true;
 }
 
-bool rebuild_msg(struct rebuild *r, const struct app_msg *m, uint64_t off)
+bool rebuild_msg(struct rebuild *r, const struct rvmig_xmsg *m, uint64_t off)
 {
 	switch (m->tag) {
-	case APP_CTRL:
+	case RVMIG_XMSG_CTRL:
 		if (at_offset(r, "control bytes", off) && within(r, "CTRL", m->len)) {
 			deliver(r, m->data, m->len);
 			r->ctrl_bytes += m->len;
 			hashed_unless_deferred(r);
 		}
 		return true;
-	case APP_ZERO:
+	case RVMIG_XMSG_ZERO:
 		if (at_offset(r, "zero run", off))
 			on_zero(r, m);
 		return true;
-	case APP_END:
+	case RVMIG_XMSG_END:
 		if (at_offset(r, "END", r->off))
 			on_end(r, m);
 		return true;

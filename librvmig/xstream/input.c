@@ -1,17 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /* input.c - the input of rvmig-send: an mmap'ed file or a ring of buffers. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/cli.h"
-#include "input.h"
+#include "xstream/input.h"
 
 #define DROP_STEP (16u << 20) /* drop mapped pages in steps of this size */
+
+static void why(struct send_input *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void why(struct send_input *in, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(in->why, sizeof(in->why), fmt, ap);
+	va_end(ap);
+}
 
 static int open_mapped(struct send_input *in, const struct stat *st)
 {
@@ -37,7 +48,7 @@ static int open_mapped(struct send_input *in, const struct stat *st)
 		int rc = -errno;
 
 		in->bufs[0].base = NULL;
-		tool_err("cannot map %s: %s", in->name, strerror(-rc));
+		why(in, "cannot map %s: %s", in->name, strerror(-rc));
 		return rc;
 	}
 	madvise(in->bufs[0].base, in->size, MADV_SEQUENTIAL);
@@ -56,7 +67,7 @@ static int open_ring(struct send_input *in, unsigned nbufs, size_t bufsize)
 			       -1, 0);
 
 		if (p == MAP_FAILED) {
-			tool_err("cannot allocate %zu-byte input buffers: %s", bufsize,
+			why(in, "cannot allocate %zu-byte input buffers: %s", bufsize,
 				 strerror(errno));
 			return -ENOMEM;
 		}
@@ -82,19 +93,19 @@ int input_open(struct send_input *in, const char *path, unsigned nbufs, size_t b
 		in->fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (in->fd < 0) {
 			rc = -errno;
-			tool_err("cannot open %s: %s", path, strerror(errno));
+			why(in, "cannot open %s: %s", path, strerror(errno));
 			return rc;
 		}
 	}
 	if (fstat(in->fd, &st)) {
 		rc = -errno;
-		tool_err("cannot stat %s: %s", in->name, strerror(errno));
+		why(in, "cannot stat %s: %s", in->name, strerror(errno));
 		return rc;
 	}
 	if (S_ISREG(st.st_mode) && lseek(in->fd, 0, SEEK_CUR) == 0)
 		rc = open_mapped(in, &st);
 	else if (S_ISDIR(st.st_mode)) {
-		tool_err("%s is a directory", in->name);
+		why(in, "%s is a directory", in->name);
 		rc = -EISDIR;
 	} else
 		rc = open_ring(in, nbufs, bufsize);
@@ -110,7 +121,7 @@ int input_register(struct send_input *in, rvmig_ep *ep, unsigned access)
 			continue;
 		rc = rvmig_mr_reg(ep, in->bufs[i].base, in->bufs[i].cap, access, &in->bufs[i].mr);
 		if (rc) {
-			tool_err("cannot register %zu bytes of %s: %s", in->bufs[i].cap, in->name,
+			why(in, "cannot register %zu bytes of %s: %s", in->bufs[i].cap, in->name,
 				 rvmig_strerror(rc));
 			return rc;
 		}

@@ -5,9 +5,9 @@
 
 #include <rvmig/common.h>
 
-#include "appmsg.h"
+#include "xstream/msg.h"
 
-uint32_t app_tool_version(void)
+uint32_t rvmig_xmsg_tool_version(void)
 {
 	return (uint32_t)RVMIG_VERSION_MAJOR << 16 | (uint32_t)RVMIG_VERSION_MINOR << 8 |
 	       (uint32_t)RVMIG_VERSION_PATCH;
@@ -43,24 +43,24 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
-static size_t hdr(uint8_t *buf, size_t cap, enum app_tag tag, size_t fixed)
+static size_t hdr(uint8_t *buf, size_t cap, enum rvmig_xmsg_tag tag, size_t fixed)
 {
-	if (cap < APP_HDR_LEN + fixed)
+	if (cap < RVMIG_XMSG_HDR_LEN + fixed)
 		return 0;
 	buf[0] = (uint8_t)tag;
-	buf[1] = APP_FORMAT_VERSION;
-	return APP_HDR_LEN;
+	buf[1] = RVMIG_XMSG_VERSION;
+	return RVMIG_XMSG_HDR_LEN;
 }
 
-size_t app_encode_hello(uint8_t *buf, size_t cap, uint32_t flags, uint64_t size,
+size_t rvmig_xmsg_encode_hello(uint8_t *buf, size_t cap, uint32_t flags, uint64_t size,
 			const uint8_t *xfer_id)
 {
-	size_t idl = flags & APP_F_RESUME ? APP_XFER_ID_LEN : 0;
-	size_t n = hdr(buf, cap, APP_HELLO, 16 + idl);
+	size_t idl = flags & RVMIG_XMSG_F_RESUME ? RVMIG_XFER_ID_LEN : 0;
+	size_t n = hdr(buf, cap, RVMIG_XMSG_HELLO, 16 + idl);
 
 	if (!n)
 		return 0;
-	put32(buf + n, app_tool_version());
+	put32(buf + n, rvmig_xmsg_tool_version());
 	put32(buf + n + 4, flags);
 	put64(buf + n + 8, size);
 	if (idl)
@@ -68,9 +68,9 @@ size_t app_encode_hello(uint8_t *buf, size_t cap, uint32_t flags, uint64_t size,
 	return n + 16 + idl;
 }
 
-size_t app_encode_resume(uint8_t *buf, size_t cap, uint64_t offset, const uint8_t digest[32])
+size_t rvmig_xmsg_encode_resume(uint8_t *buf, size_t cap, uint64_t offset, const uint8_t digest[32])
 {
-	size_t n = hdr(buf, cap, APP_RESUME, 40);
+	size_t n = hdr(buf, cap, RVMIG_XMSG_RESUME, 40);
 
 	if (!n)
 		return 0;
@@ -81,12 +81,12 @@ size_t app_encode_resume(uint8_t *buf, size_t cap, uint64_t offset, const uint8_
 
 size_t app_encode_ctrl_hdr(uint8_t *buf, size_t cap)
 {
-	return hdr(buf, cap, APP_CTRL, 0);
+	return hdr(buf, cap, RVMIG_XMSG_CTRL, 0);
 }
 
-size_t app_encode_zero(uint8_t *buf, size_t cap, uint64_t count)
+size_t rvmig_xmsg_encode_zero(uint8_t *buf, size_t cap, uint64_t count)
 {
-	size_t n = hdr(buf, cap, APP_ZERO, 8);
+	size_t n = hdr(buf, cap, RVMIG_XMSG_ZERO, 8);
 
 	if (!n)
 		return 0;
@@ -94,10 +94,10 @@ size_t app_encode_zero(uint8_t *buf, size_t cap, uint64_t count)
 	return n + 8;
 }
 
-size_t app_encode_end(uint8_t *buf, size_t cap, uint64_t total, const uint8_t digest[32],
+size_t rvmig_xmsg_encode_end(uint8_t *buf, size_t cap, uint64_t total, const uint8_t digest[32],
 		      uint64_t pages, uint64_t zero_pages)
 {
-	size_t n = hdr(buf, cap, APP_END, 56);
+	size_t n = hdr(buf, cap, RVMIG_XMSG_END, 56);
 
 	if (!n)
 		return 0;
@@ -119,9 +119,9 @@ static size_t text(uint8_t *buf, size_t cap, size_t n, const char *t)
 	return n + l;
 }
 
-size_t app_encode_abort(uint8_t *buf, size_t cap, int32_t status, const char *t)
+size_t rvmig_xmsg_encode_abort(uint8_t *buf, size_t cap, int32_t status, const char *t)
 {
-	size_t n = hdr(buf, cap, APP_ABORT, 4);
+	size_t n = hdr(buf, cap, RVMIG_XMSG_ABORT, 4);
 
 	if (!n)
 		return 0;
@@ -129,7 +129,7 @@ size_t app_encode_abort(uint8_t *buf, size_t cap, int32_t status, const char *t)
 	return text(buf, cap, n + 4, t);
 }
 
-static size_t encode_status(uint8_t *buf, size_t cap, enum app_tag tag, int32_t status,
+static size_t encode_status(uint8_t *buf, size_t cap, enum rvmig_xmsg_tag tag, int32_t status,
 			    uint64_t bytes, const uint8_t digest[32], const char *t)
 {
 	size_t n = hdr(buf, cap, tag, 48);
@@ -137,32 +137,32 @@ static size_t encode_status(uint8_t *buf, size_t cap, enum app_tag tag, int32_t 
 	if (!n)
 		return 0;
 	put32(buf + n, (uint32_t)status);
-	put32(buf + n + 4, app_tool_version());
+	put32(buf + n + 4, rvmig_xmsg_tool_version());
 	put64(buf + n + 8, bytes);
 	memcpy(buf + n + 16, digest, 32);
 	return text(buf, cap, n + 48, t);
 }
 
-size_t app_encode_verdict(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
+size_t rvmig_xmsg_encode_verdict(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
 			  const uint8_t digest[32], const char *t)
 {
-	return encode_status(buf, cap, APP_VERDICT, status, bytes, digest, t);
+	return encode_status(buf, cap, RVMIG_XMSG_VERDICT, status, bytes, digest, t);
 }
 
-size_t app_encode_exit(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
+size_t rvmig_xmsg_encode_exit(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
 		       const uint8_t digest[32], const char *t)
 {
-	return encode_status(buf, cap, APP_EXIT, status, bytes, digest, t);
+	return encode_status(buf, cap, RVMIG_XMSG_EXIT, status, bytes, digest, t);
 }
 
-size_t app_encode_payload_hdr(uint8_t *buf, size_t cap, enum app_tag tag)
+size_t rvmig_xmsg_encode_payload_hdr(uint8_t *buf, size_t cap, enum rvmig_xmsg_tag tag)
 {
 	return hdr(buf, cap, tag, 0);
 }
 
-size_t app_encode_exec(uint8_t *buf, size_t cap, int argc, char *const argv[])
+size_t rvmig_xmsg_encode_exec(uint8_t *buf, size_t cap, int argc, char *const argv[])
 {
-	size_t n = hdr(buf, cap, APP_EXEC, 0);
+	size_t n = hdr(buf, cap, RVMIG_XMSG_EXEC, 0);
 
 	for (int i = 0; n && i < argc; i++) {
 		size_t l = strlen(argv[i]) + 1;
@@ -175,74 +175,74 @@ size_t app_encode_exec(uint8_t *buf, size_t cap, int argc, char *const argv[])
 	return n;
 }
 
-int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why)
+int rvmig_xmsg_decode(const void *buf, size_t len, struct rvmig_xmsg *m, const char **why)
 {
-	static const size_t fixed[] = { [APP_HELLO] = 16, [APP_CTRL] = 0,  [APP_ZERO] = 8,
-					[APP_END] = 56,   [APP_ABORT] = 4, [APP_VERDICT] = 48,
-					[APP_EXEC] = 0,   [APP_OUT] = 0,   [APP_ERR] = 0,
-					[APP_EXIT] = 48,  [APP_RESUME] = 40 };
+	static const size_t fixed[] = { [RVMIG_XMSG_HELLO] = 16, [RVMIG_XMSG_CTRL] = 0,  [RVMIG_XMSG_ZERO] = 8,
+					[RVMIG_XMSG_END] = 56,   [RVMIG_XMSG_ABORT] = 4, [RVMIG_XMSG_VERDICT] = 48,
+					[RVMIG_XMSG_EXEC] = 0,   [RVMIG_XMSG_OUT] = 0,   [RVMIG_XMSG_ERR] = 0,
+					[RVMIG_XMSG_EXIT] = 48,  [RVMIG_XMSG_RESUME] = 40 };
 	const uint8_t *p = buf;
 
 	memset(m, 0, sizeof(*m));
-	if (len < APP_HDR_LEN) {
+	if (len < RVMIG_XMSG_HDR_LEN) {
 		*why = "message shorter than its header";
 		return -EBADMSG;
 	}
-	if (p[1] != APP_FORMAT_VERSION) {
+	if (p[1] != RVMIG_XMSG_VERSION) {
 		*why = "message format version differs (tools of another version?)";
 		return -EPROTO;
 	}
-	if (p[0] < APP_HELLO || p[0] > APP_RESUME) {
+	if (p[0] < RVMIG_XMSG_HELLO || p[0] > RVMIG_XMSG_RESUME) {
 		*why = "unknown message tag";
 		return -EBADMSG;
 	}
 	m->tag = p[0];
-	if (len < APP_HDR_LEN + fixed[m->tag]) {
+	if (len < RVMIG_XMSG_HDR_LEN + fixed[m->tag]) {
 		*why = "message truncated";
 		return -EBADMSG;
 	}
-	p += APP_HDR_LEN;
-	len -= APP_HDR_LEN;
+	p += RVMIG_XMSG_HDR_LEN;
+	len -= RVMIG_XMSG_HDR_LEN;
 	switch (m->tag) {
-	case APP_HELLO:
+	case RVMIG_XMSG_HELLO:
 		m->tool_version = get32(p);
 		m->flags = get32(p + 4);
-		m->size = get64(p + 8);
-		if (m->flags & APP_F_RESUME) {
-			if (len < 16 + APP_XFER_ID_LEN) {
+		m->input_size = get64(p + 8);
+		if (m->flags & RVMIG_XMSG_F_RESUME) {
+			if (len < 16 + RVMIG_XFER_ID_LEN) {
 				*why = "HELLO asks to resume but carries no transfer id";
 				return -EBADMSG;
 			}
-			memcpy(m->xfer_id, p + 16, APP_XFER_ID_LEN);
+			memcpy(m->xfer_id, p + 16, RVMIG_XFER_ID_LEN);
 		}
 		break;
-	case APP_RESUME:
+	case RVMIG_XMSG_RESUME:
 		m->offset = get64(p);
 		memcpy(m->digest, p + 8, 32);
 		break;
-	case APP_CTRL:
-	case APP_EXEC:
-	case APP_OUT:
-	case APP_ERR:
+	case RVMIG_XMSG_CTRL:
+	case RVMIG_XMSG_EXEC:
+	case RVMIG_XMSG_OUT:
+	case RVMIG_XMSG_ERR:
 		m->data = p;
 		m->len = len;
 		break;
-	case APP_ZERO:
+	case RVMIG_XMSG_ZERO:
 		m->n = get64(p);
 		break;
-	case APP_END:
+	case RVMIG_XMSG_END:
 		m->n = get64(p);
 		memcpy(m->digest, p + 8, 32);
 		m->pages = get64(p + 40);
 		m->zero_pages = get64(p + 48);
 		break;
-	case APP_ABORT:
+	case RVMIG_XMSG_ABORT:
 		m->status = (int32_t)get32(p);
 		m->data = p + 4;
 		m->len = len - 4;
 		break;
-	case APP_VERDICT:
-	case APP_EXIT:
+	case RVMIG_XMSG_VERDICT:
+	case RVMIG_XMSG_EXIT:
 		m->status = (int32_t)get32(p);
 		m->tool_version = get32(p + 4);
 		m->n = get64(p + 8);
@@ -254,15 +254,15 @@ int app_decode(const void *buf, size_t len, struct app_msg *m, const char **why)
 	return 0;
 }
 
-const char *app_tag_name(enum app_tag t)
+const char *rvmig_xmsg_tag_name(enum rvmig_xmsg_tag t)
 {
 	static const char *const names[] = { "?",     "HELLO", "CTRL", "ZERO", "END", "ABORT",
 					     "VERDICT", "EXEC", "OUT",  "ERR",  "EXIT", "RESUME" };
 
-	return (unsigned)t <= APP_RESUME ? names[t] : "?";
+	return (unsigned)t <= RVMIG_XMSG_RESUME ? names[t] : "?";
 }
 
-enum hasher_alg app_flags_digest(uint32_t flags)
+enum rvmig_digest_alg rvmig_xmsg_digest_alg(uint32_t flags)
 {
-	return flags & APP_F_SHA256 ? HASHER_SHA256 : HASHER_XXH128;
+	return flags & RVMIG_XMSG_F_SHA256 ? RVMIG_DIGEST_SHA256 : RVMIG_DIGEST_XXH128;
 }

@@ -10,15 +10,15 @@
  * rerun of the same command on the unchanged file gives the same id; a
  * rewritten file (new mtime or inode) or another file gives another one.
  */
-#ifndef RVMIG_TOOLS_SEND_XFERID_H
-#define RVMIG_TOOLS_SEND_XFERID_H
+#ifndef RVMIG_XSTREAM_XFERID_H
+#define RVMIG_XSTREAM_XFERID_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/appmsg.h"
+#include "xstream/msg.h"
 
 /* Returns 0 or -errno (fstat of fd failed). */
-int xfer_id_make(int fd, const char *path, bool raw, uint8_t id[APP_XFER_ID_LEN]);
+int xfer_id_make(int fd, const char *path, bool raw, uint8_t id[RVMIG_XFER_ID_LEN]);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * input.h - where rvmig-send's input bytes live, as registered memory.
+ * input.h - where a sender's input bytes live, as registered memory
+ * (rvmig_xsend, rvmig/xstream.h).
  *
  * A regular file (also as stdin) is mmap'ed whole and registered as one
  * region (on-demand registration unless the endpoint pins all); pages that
@@ -14,14 +15,14 @@
  * Stream offsets map to (buffer, offset) pairs; a range may straddle two
  * consecutive ring buffers (input_locate() splits it).
  */
-#ifndef RVMIG_TOOLS_SEND_INPUT_H
-#define RVMIG_TOOLS_SEND_INPUT_H
+#ifndef RVMIG_XSTREAM_INPUT_H
+#define RVMIG_XSTREAM_INPUT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include <rvmig.h>
+#include <rvmig/xfer.h>
 
 struct in_buf {
 	uint8_t *base;
@@ -43,6 +44,7 @@ struct send_input {
 	uint64_t read_total;  /* stream bytes read so far */
 	bool eof;
 	uint64_t dropped;     /* mapped: bytes already MADV_DONTNEED'ed */
+	char why[512];        /* what the last failed call could not do */
 };
 
 struct in_seg {
@@ -52,10 +54,10 @@ struct in_seg {
 };
 
 /* Opens `path` ("-": stdin).  nbufs x bufsize is the pipe ring.  Returns 0
- * or -errno after printing why. */
+ * or -errno with `why` filled. */
 int input_open(struct send_input *in, const char *path, unsigned nbufs, size_t bufsize);
 /* Registers every buffer with the endpoint.  Returns 0 or a librvmig error
- * (printed). */
+ * with `why` filled. */
 int input_register(struct send_input *in, rvmig_ep *ep, unsigned access);
 /* Splits [off, off + len) into at most two buffer segments.  Returns the
  * number of segments, or 0 if the range is not (or no longer) in memory. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rebuild.h - the receiving half shared by rvmig-recv and rvmigd: bulk data
+ * rebuild.h - the receiving half (rvmig_xrecv, rvmig/xstream.h): bulk data
  * (RVMIG_EV_RECV_DATA) and CTRL / ZERO messages, which arrive in post order,
  * become the original byte stream in an ordered byte sink, with a digest
  * (common/hasher.h: XXH3-128 or SHA-256) of every byte delivered (zero runs
@@ -10,23 +10,23 @@
  *
  * Counts from the wire are checked before any work: no piece may go past
  * the stream size the sender announced (`limit`), and a ZERO may not ask
- * for more than APP_ZERO_MAX zeros; either is a protocol error naming the
+ * for more than RVMIG_XMSG_ZERO_MAX zeros; either is a protocol error naming the
  * message, the stream offset and the peer.  A zero run is delivered in
  * steps of at most REBUILD_ZERO_STEP bytes (rebuild_step()), so that the
  * owner's event loop, signals and timeouts run in between: while
  * rebuild_busy(), the owner calls rebuild_step() instead of handing on the
  * next event.
  */
-#ifndef RVMIG_TOOLS_PIPELINE_REBUILD_H
-#define RVMIG_TOOLS_PIPELINE_REBUILD_H
+#ifndef RVMIG_XSTREAM_REBUILD_H
+#define RVMIG_XSTREAM_REBUILD_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <rvmig.h>
+#include <rvmig/xstream.h>
 
-#include "common/appmsg.h"
-#include "common/hasher.h"
+#include "xstream/msg.h"
+#include "xstream/digest.h"
 
 /* Where the bytes go.  Both return 0 or -errno.  zero may be NULL: zeros
  * are then written with write(). */
@@ -37,15 +37,16 @@ struct rebuild_sink {
 	const char *name; /* for messages: "PATH", "the command's stdin" */
 };
 
-#define REBUILD_NO_LIMIT UINT64_MAX
-#define REBUILD_ZERO_STEP (4u << 20)  /* zeros delivered per rebuild_step() */
+#define REBUILD_NO_LIMIT RVMIG_XRECV_NO_LIMIT
+#define REBUILD_ZERO_STEP RVMIG_XRECV_ZERO_STEP /* zeros delivered per rebuild_step() */
 #define REBUILD_HASH_LAG (32u << 20)  /* bytes the digest may lag behind a step */
 
 struct rebuild {
 	struct rebuild_sink sink;
 	const char *peer;             /* for messages */
 	rvmig_stream_parser *parser;  /* optional, owned by the caller */
-	struct hasher *sha;           /* the digest, in a worker thread */
+	struct hasher *sha;           /* the digest */
+	bool thread;                  /* ... in a worker thread */
 	/* false (default): every rebuild_*() call returns only when the bytes
 	 * it was given are hashed, so the caller may release them at once.
 	 * true: the caller keeps each event's buffer until rebuild_hashed()
@@ -55,7 +56,7 @@ struct rebuild {
 	bool done;                    /* END matched */
 	uint64_t off;                 /* next stream offset expected */
 	/* the stream's length as announced (rvmig-recv: a HELLO with
-	 * APP_F_SIZE), or REBUILD_NO_LIMIT (the default; kept by
+	 * RVMIG_XMSG_F_SIZE), or REBUILD_NO_LIMIT (the default; kept by
 	 * rebuild_reset()) */
 	uint64_t limit;
 	uint64_t zero_left;           /* zeros of the current ZERO still to deliver */
@@ -72,7 +73,9 @@ struct rebuild {
 };
 
 /* Starts with an XXH3-128 digest (see rebuild_reset()). */
-int rebuild_init(struct rebuild *r, const struct rebuild_sink *sink, const char *peer);
+/* With `thread`, the digest runs in a worker thread (digest.h). */
+int rebuild_init(struct rebuild *r, const struct rebuild_sink *sink, const char *peer,
+		 bool thread);
 void rebuild_fini(struct rebuild *r);
 void rebuild_fail(struct rebuild *r, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -83,7 +86,7 @@ void rebuild_data(struct rebuild *r, uint64_t off, const void *data, size_t len)
  * nothing) for other tags.  END checks length and digest (-RVMIG_EINTEGRITY)
  * and sets `done`; the parser's finish is left to the owner.  A ZERO
  * delivers its first step; the rest is left to rebuild_step(). */
-bool rebuild_msg(struct rebuild *r, const struct app_msg *m, uint64_t off);
+bool rebuild_msg(struct rebuild *r, const struct rvmig_xmsg *m, uint64_t off);
 /* Whether a zero run is still being delivered: the owner must then call
  * rebuild_step() (between turns of its event loop) and hand on nothing
  * else until it is done. */
@@ -96,8 +99,8 @@ void rebuild_step(struct rebuild *r);
  * calls keep it.  Nothing may be delivered afterwards. */
 void rebuild_digest(struct rebuild *r);
 /* Digest of the bytes delivered so far, without ending the running one. */
-int rebuild_peek_digest(struct rebuild *r, uint8_t out[HASHER_SLOT]);
-enum hasher_alg rebuild_digest_alg(const struct rebuild *r);
+int rebuild_peek_digest(struct rebuild *r, uint8_t out[RVMIG_DIGEST_LEN]);
+enum rvmig_digest_alg rebuild_digest_alg(const struct rebuild *r);
 
 /* Stream offset below which every delivered byte is hashed; waiting for
  * it to reach `upto` (at most what was delivered). */
@@ -114,6 +117,6 @@ void rebuild_prefix(struct rebuild *r, const void *data, size_t len);
 int rebuild_parser_create(struct rebuild *r);
 /* Back to stream offset 0 (a new digest with `alg`, counters cleared,
  * error kept); the owner replaces the parser and rewinds the sink. */
-int rebuild_reset(struct rebuild *r, enum hasher_alg alg);
+int rebuild_reset(struct rebuild *r, enum rvmig_digest_alg alg);
 
 #endif

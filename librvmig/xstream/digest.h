@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hasher.h - the end-to-end digest of rvmig-send / rvmig-recv (and the
- * tunnel) computed in a worker thread, so that hashing overlaps the transfer
- * instead of adding to it.
+ * digest.h - the end-to-end digest of a stream (rvmig/xstream.h), computed
+ * inline or, when the caller opts in, in a worker thread, so that hashing
+ * overlaps the transfer instead of adding to it.
  *
  * Algorithms: XXH3-128 (libxxhash; the default) or SHA-256 (OpenSSL).  The
  * digest detects corruption and tool bugs end to end; it is not a defence
@@ -21,40 +21,28 @@
  *     after that call (hasher_wait() waits for it).
  *   - Feeding blocks only when HASHER_QUEUE entries are queued; adjacent
  *     data runs are merged into one entry.
- *   - With RVMIG_HASH_THREAD=0 in the environment (or when the thread
- *     cannot be started) everything is hashed inline inside hasher_feed*();
- *     the result is the same.
+ *   - Without a thread (the default: see hasher_new()) everything is
+ *     hashed inline inside hasher_feed*(); the result is the same.
  */
-#ifndef RVMIG_TOOLS_HASHER_H
-#define RVMIG_TOOLS_HASHER_H
+#ifndef RVMIG_XSTREAM_DIGEST_H
+#define RVMIG_XSTREAM_DIGEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define HASHER_QUEUE 512
-#define HASHER_SLOT 32 /* octets of a digest on the wire and in journals */
+#include <rvmig/xstream.h>
 
-enum hasher_alg {
-	HASHER_XXH128 = 0,
-	HASHER_SHA256 = 1,
-};
+#define HASHER_QUEUE 512
+
 
 struct hasher;
 
-/* "xxh128" / "sha256". */
-const char *hasher_alg_name(enum hasher_alg alg);
-/* Parses a name as above; returns 0 or -EINVAL. */
-int hasher_alg_parse(const char *name, enum hasher_alg *alg);
-/* Octets of the slot the digest fills (16 or 32). */
-size_t hasher_alg_len(enum hasher_alg alg);
-/* One-shot digest of a buffer into a zero-padded slot; 0 or -ENOMEM. */
-int hasher_digest_buf(enum hasher_alg alg, const void *data, size_t len,
-		      uint8_t out[HASHER_SLOT]);
-
-/* Returns 0 or -ENOMEM. */
-int hasher_new(struct hasher **out, enum hasher_alg alg);
-enum hasher_alg hasher_get_alg(const struct hasher *h);
+/* With `thread`, hashing runs in a worker thread (unless RVMIG_HASH_THREAD=0
+ * in the environment, or the thread cannot be started); without, inline in
+ * hasher_feed*().  Returns 0 or -ENOMEM. */
+int hasher_new(struct hasher **out, enum rvmig_digest_alg alg, bool thread);
+enum rvmig_digest_alg hasher_get_alg(const struct hasher *h);
 /* Stops the thread and frees everything; what is still queued is dropped,
  * so memory fed earlier may be unmapped once this returns (and not
  * before). */
@@ -73,12 +61,12 @@ void hasher_wait(struct hasher *h, uint64_t upto);
 
 /* Digest of everything fed so far, without ending the hash (waits for the
  * queue to drain).  Returns 0 or -ENOMEM. */
-int hasher_peek(struct hasher *h, uint8_t out[HASHER_SLOT]);
+int hasher_peek(struct hasher *h, uint8_t out[RVMIG_DIGEST_LEN]);
 /* Digest of everything fed; afterwards only hasher_free() is allowed.
  * Returns 0 or -ENOMEM. */
-int hasher_final(struct hasher *h, uint8_t out[HASHER_SLOT]);
+int hasher_final(struct hasher *h, uint8_t out[RVMIG_DIGEST_LEN]);
 /* Starts again from nothing with `alg` (waits for the queue to drain). */
-int hasher_reset(struct hasher *h, enum hasher_alg alg);
+int hasher_reset(struct hasher *h, enum rvmig_digest_alg alg);
 
 /* Whether a worker thread does the hashing. */
 bool hasher_threaded(const struct hasher *h);

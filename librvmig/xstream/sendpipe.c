@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* sendpipe.c - stream bytes in registered input memory -> ordered requests. */
+/* sendpipe.c - stream bytes in registered input memory -> ordered requests
+ * (the sending half of rvmig_xsend). */
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -7,15 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/appmsg.h"
-#include "common/cli.h"
-#include "pipeline/sendpipe.h"
+#include "xstream/msg.h"
+#include "xstream/sendpipe.h"
 
 #define RUN_MAX (4u << 20)      /* largest coalesced bulk request */
 #define LOOKAHEAD (32ull << 20) /* parse at most this far past acknowledged data */
 
+/* Why the endpoint failed, in its words if it has any. */
+static const char *ep_why(const rvmig_ep *ep, int err)
+{
+	const char *why = ep ? rvmig_ep_error(ep) : NULL;
+
+	return why && *why ? why : rvmig_strerror(err);
+}
+
 int sendpipe_init(struct sendpipe *p, struct send_input *in, uint64_t zero_min,
-		  enum hasher_alg alg,
+		  enum rvmig_digest_alg alg, bool thread,
 		  sendpipe_event_fn on_event, void *arg)
 {
 	memset(p, 0, sizeof(*p));
@@ -25,7 +33,7 @@ int sendpipe_init(struct sendpipe *p, struct send_input *in, uint64_t zero_min,
 	p->arg = arg;
 	p->msg_max = rvmig_msg_max();
 	p->msg = malloc(p->msg_max);
-	if (!p->msg || hasher_new(&p->sha, alg))
+	if (!p->msg || hasher_new(&p->sha, alg, thread))
 		return -ENOMEM;
 	p->msg_hdr = app_encode_ctrl_hdr(p->msg, p->msg_max);
 	return 0;
@@ -64,11 +72,11 @@ void sendpipe_fail(struct sendpipe *p, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
-void sendpipe_digest(struct sendpipe *p, uint8_t out[HASHER_SLOT])
+void sendpipe_digest(struct sendpipe *p, uint8_t out[RVMIG_DIGEST_LEN])
 {
 	if (hasher_final(p->sha, out))
 		sendpipe_fail(p, -ENOMEM, "cannot finish the %s digest",
-			      hasher_alg_name(hasher_get_alg(p->sha)));
+			      rvmig_digest_name(hasher_get_alg(p->sha)));
 }
 
 /* The hasher counts from stream offset 0: every byte is handed on in order,
@@ -100,7 +108,7 @@ static void on_done(struct sendpipe *p, const struct rvmig_event *ev)
 			p->link_err = true;
 		sendpipe_fail(p, ev->status, "transfer to %s failed after %llu acknowledged bytes: %s",
 			      rvmig_ep_peer(p->ep), (unsigned long long)p->acked,
-			      tool_ep_why(p->ep, ev->status));
+			      ep_why(p->ep, ev->status));
 		return;
 	}
 	if (seq < p->seq_head || seq >= p->seq_next)
@@ -141,11 +149,13 @@ void sendpipe_pump(struct sendpipe *p, int timeout_ms)
 		p->link_err = true;
 	if (rc < 0)
 		sendpipe_fail(p, rc, "connection to %s failed after %llu acknowledged bytes: %s",
-			      rvmig_ep_peer(p->ep), (unsigned long long)p->acked, tool_ep_why(p->ep, rc));
+			      rvmig_ep_peer(p->ep), (unsigned long long)p->acked, ep_why(p->ep, rc));
 	if (p->stop && *p->stop)
 		sendpipe_fail(p, -EINTR, "interrupted by signal %d", *p->stop);
 	input_release(p->in, sendpipe_reusable(p));
 	rvmig_pubxfer_progress(p->pub, p->acked, p->pages, p->zero_pages);
+	if (p->on_pump)
+		p->on_pump(p);
 }
 
 /* ---- posting ---- */
@@ -196,7 +206,7 @@ static void post(struct sendpipe *p, enum sendpipe_kind k, const void *msg, size
 	}
 	if (rc) {
 		sendpipe_fail(p, rc, "cannot post stream offset %llu: %s", (unsigned long long)off,
-			      tool_ep_why(p->ep, rc));
+			      ep_why(p->ep, rc));
 		return;
 	}
 	p->seq_next++;
@@ -225,7 +235,7 @@ void sendpipe_flush(struct sendpipe *p)
 		break;
 	case SP_ZERO:
 		p->zero_pages += p->p_len / RVMIG_STREAM_PAGE_SIZE;
-		post(p, SP_ZERO, z, app_encode_zero(z, sizeof(z), p->p_len), NULL, p->p_off,
+		post(p, SP_ZERO, z, rvmig_xmsg_encode_zero(z, sizeof(z), p->p_len), NULL, p->p_off,
 		     p->p_off + p->p_len);
 		break;
 	}

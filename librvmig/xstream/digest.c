@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hasher.c - XXH3-128 or SHA-256 in a worker thread (see hasher.h).
+ * digest.c - XXH3-128 or SHA-256, inline or in a worker thread (digest.h).
  *
  * A ring of (pointer, length) entries under one mutex.  The producer appends
  * (or extends the newest entry when the new run directly follows it and the
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "common/hasher.h"
+#include "xstream/digest.h"
 
 struct hasher_ent {
 	const uint8_t *p; /* NULL: zeros */
@@ -23,9 +23,9 @@ struct hasher_ent {
 
 /* One running digest of either algorithm. */
 struct md {
-	enum hasher_alg alg;
-	EVP_MD_CTX *evp;   /* HASHER_SHA256 */
-	XXH3_state_t *xxh; /* HASHER_XXH128 */
+	enum rvmig_digest_alg alg;
+	EVP_MD_CTX *evp;   /* RVMIG_DIGEST_SHA256 */
+	XXH3_state_t *xxh; /* RVMIG_DIGEST_XXH128 */
 };
 
 struct hasher {
@@ -52,25 +52,25 @@ struct hasher {
 
 static const uint8_t zeros[65536];
 
-const char *hasher_alg_name(enum hasher_alg alg)
+const char *rvmig_digest_name(enum rvmig_digest_alg alg)
 {
-	return alg == HASHER_SHA256 ? "sha256" : "xxh128";
+	return alg == RVMIG_DIGEST_SHA256 ? "sha256" : "xxh128";
 }
 
-int hasher_alg_parse(const char *name, enum hasher_alg *alg)
+int rvmig_digest_parse(const char *name, enum rvmig_digest_alg *alg)
 {
 	if (!strcmp(name, "xxh128"))
-		*alg = HASHER_XXH128;
+		*alg = RVMIG_DIGEST_XXH128;
 	else if (!strcmp(name, "sha256"))
-		*alg = HASHER_SHA256;
+		*alg = RVMIG_DIGEST_SHA256;
 	else
 		return -EINVAL;
 	return 0;
 }
 
-size_t hasher_alg_len(enum hasher_alg alg)
+size_t rvmig_digest_size(enum rvmig_digest_alg alg)
 {
-	return alg == HASHER_SHA256 ? 32 : 16;
+	return alg == RVMIG_DIGEST_SHA256 ? 32 : 16;
 }
 
 static void md_free(struct md *m)
@@ -82,12 +82,12 @@ static void md_free(struct md *m)
 }
 
 /* (Re)starts `m` with `alg`; 0 or -ENOMEM. */
-static int md_init(struct md *m, enum hasher_alg alg)
+static int md_init(struct md *m, enum rvmig_digest_alg alg)
 {
 	if (m->alg != alg)
 		md_free(m);
 	m->alg = alg;
-	if (alg == HASHER_SHA256) {
+	if (alg == RVMIG_DIGEST_SHA256) {
 		if (!m->evp)
 			m->evp = EVP_MD_CTX_new();
 		return m->evp && EVP_DigestInit_ex(m->evp, EVP_sha256(), NULL) ? 0 : -ENOMEM;
@@ -99,17 +99,17 @@ static int md_init(struct md *m, enum hasher_alg alg)
 
 static void md_update(struct md *m, const void *p, size_t len)
 {
-	if (m->alg == HASHER_SHA256)
+	if (m->alg == RVMIG_DIGEST_SHA256)
 		EVP_DigestUpdate(m->evp, p, len);
 	else
 		XXH3_128bits_update(m->xxh, p, len);
 }
 
 /* The digest so far into a zero-padded slot; `m` stays usable. */
-static int md_peek(struct md *m, uint8_t out[HASHER_SLOT])
+static int md_peek(struct md *m, uint8_t out[RVMIG_DIGEST_LEN])
 {
-	memset(out, 0, HASHER_SLOT);
-	if (m->alg == HASHER_XXH128) {
+	memset(out, 0, RVMIG_DIGEST_LEN);
+	if (m->alg == RVMIG_DIGEST_XXH128) {
 		XXH128_canonical_t c;
 
 		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(m->xxh));
@@ -123,8 +123,8 @@ static int md_peek(struct md *m, uint8_t out[HASHER_SLOT])
 	return ok ? 0 : -ENOMEM;
 }
 
-int hasher_digest_buf(enum hasher_alg alg, const void *data, size_t len,
-		      uint8_t out[HASHER_SLOT])
+int rvmig_digest_buf(enum rvmig_digest_alg alg, const void *data, size_t len,
+		      uint8_t out[RVMIG_DIGEST_LEN])
 {
 	struct md m = { .alg = alg };
 	int rc = md_init(&m, alg);
@@ -191,7 +191,7 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int hasher_new(struct hasher **out, enum hasher_alg alg)
+int hasher_new(struct hasher **out, enum rvmig_digest_alg alg, bool thread)
 {
 	struct hasher *h = calloc(1, sizeof(*h));
 	if (!h)
@@ -205,7 +205,7 @@ int hasher_new(struct hasher **out, enum hasher_alg alg)
 	pthread_cond_init(&h->more, NULL);
 	pthread_cond_init(&h->less, NULL);
 	const char *env = getenv("RVMIG_HASH_THREAD");
-	if (!env || strcmp(env, "0") != 0)
+	if (thread && (!env || strcmp(env, "0") != 0))
 		h->threaded = pthread_create(&h->thr, NULL, worker, h) == 0;
 	*out = h;
 	return 0;
@@ -334,7 +334,7 @@ static void unquiesce(struct hasher *h)
 		pthread_mutex_unlock(&h->mu);
 }
 
-int hasher_peek(struct hasher *h, uint8_t out[HASHER_SLOT])
+int hasher_peek(struct hasher *h, uint8_t out[RVMIG_DIGEST_LEN])
 {
 	quiesce(h);
 	int rc = md_peek(&h->ctx, out);
@@ -342,13 +342,13 @@ int hasher_peek(struct hasher *h, uint8_t out[HASHER_SLOT])
 	return rc;
 }
 
-int hasher_final(struct hasher *h, uint8_t out[HASHER_SLOT])
+int hasher_final(struct hasher *h, uint8_t out[RVMIG_DIGEST_LEN])
 {
 	stop_thread(h);
 	return md_peek(&h->ctx, out);
 }
 
-int hasher_reset(struct hasher *h, enum hasher_alg alg)
+int hasher_reset(struct hasher *h, enum rvmig_digest_alg alg)
 {
 	quiesce(h);
 	int rc = md_init(&h->ctx, alg);
@@ -357,7 +357,7 @@ int hasher_reset(struct hasher *h, enum hasher_alg alg)
 	return rc;
 }
 
-enum hasher_alg hasher_get_alg(const struct hasher *h)
+enum rvmig_digest_alg hasher_get_alg(const struct hasher *h)
 {
 	return h->ctx.alg;
 }
@@ -365,4 +365,17 @@ enum hasher_alg hasher_get_alg(const struct hasher *h)
 bool hasher_threaded(const struct hasher *h)
 {
 	return h->threaded;
+}
+
+void rvmig_digest_hex(enum rvmig_digest_alg alg, const uint8_t slot[RVMIG_DIGEST_LEN],
+		      char out[2 * RVMIG_DIGEST_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = rvmig_digest_size(alg);
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[slot[i] >> 4];
+		out[2 * i + 1] = hex[slot[i] & 15];
+	}
+	out[2 * n] = 0;
 }

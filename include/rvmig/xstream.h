@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rvmig/xstream.h - moving a whole Xen save / migration stream (or any
+ * bytes) over an endpoint: the protocol of rvmig-send, rvmig-recv,
+ * rvmig-tunnel and rvmigd as a library (rvmig_xstream(3)).
+ *
+ * Three parts:
+ *   - the messages (rvmig_xmsg_*): the wire format both sides speak on top
+ *     of the transfer API (rvmig/xfer.h), encoded and decoded without I/O;
+ *   - the sender (rvmig_xsend): reads its input (a regular file, mapped
+ *     whole, or a pipe read into a ring of registered buffers), parses it
+ *     as a Xen stream (rvmig/stream.h) unless told not to, and posts page
+ *     payloads as zero-copy bulk requests straight from that memory, runs
+ *     of all-zero pages as ZERO messages and every other byte as ordered
+ *     CTRL messages (copied), with a digest of every byte;
+ *   - the receiver (rvmig_xrecv): turns bulk data and CTRL / ZERO / END
+ *     messages, which arrive in post order, back into the byte stream,
+ *     hands it in order to the caller's sink, hashes it, optionally parses
+ *     it (a verifying parser), and checks END's length and digest.
+ * The session messages around them (HELLO, RESUME, VERDICT, ABORT; EXEC,
+ * OUT, ERR, EXIT for a remote command) are posted with rvmig_xsend_msg()
+ * and rvmig_reply_msg() and decoded with rvmig_xmsg_decode(): the tools
+ * show how (tools/rvmig-send.c, rvmig-recv.c, rvmig-tunnel.c, rvmigd.c).
+ * The wire format is that of rvmig 0.1 (message format version 2): old and
+ * new programs interoperate.
+ *
+ * Threads: none, unless the caller sets RVMIG_XSTREAM_F_DIGEST_THREAD in
+ * an attr: then one worker thread per object computes the digest,
+ * overlapping the transfer (RVMIG_HASH_THREAD=0 in the environment turns
+ * it off again).  Everything else happens in the caller's calls, on its
+ * thread; callbacks are called only from inside them.
+ *
+ * Errors: 0 or a count on success, -errno or -RVMIG_E* on failure
+ * (rvmig_strerror()).  The first error of an object sticks:
+ * rvmig_xsend_error() / rvmig_xrecv_error() return it with a text that
+ * says what failed, where (stream offset) and with which peer.  The
+ * library never prints.
+ *
+ * Statistics: rvmig_xsend_stats() / rvmig_xrecv_stats() fill a snapshot
+ * (rvmig_xstats_create()) read with rvmig_xstats_get(); counters can be
+ * added without changing the ABI.
+ */
+#ifndef RVMIG_XSTREAM_H
+#define RVMIG_XSTREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rvmig/common.h>
+#include <rvmig/publish.h>
+#include <rvmig/stream.h>
+#include <rvmig/xfer.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- digests ----------------------------------------------------------- */
+
+/*
+ * The end-to-end digest.  It detects corruption and bugs end to end; it is
+ * not a defence against an attacker on the path (who could rewrite END as
+ * well).  XXH3-128 (the default) fills the first 16 octets of a 32-octet
+ * slot, canonical big-endian (what `xxhsum -H2` prints), the rest zero;
+ * SHA-256 fills all 32 (what sha256sum prints).
+ */
+enum rvmig_digest_alg {
+	RVMIG_DIGEST_XXH128 = 0,
+	RVMIG_DIGEST_SHA256 = 1,
+};
+#define RVMIG_DIGEST_LEN 32 /* octets of a digest slot on the wire and in journals */
+
+/* "xxh128" / "sha256". */
+RVMIG_API const char *rvmig_digest_name(enum rvmig_digest_alg alg);
+/* Parses a name as above: 0 or -EINVAL. */
+RVMIG_API int rvmig_digest_parse(const char *name, enum rvmig_digest_alg *alg);
+/* Octets of the slot the digest fills (16 or 32). */
+RVMIG_API size_t rvmig_digest_size(enum rvmig_digest_alg alg);
+/* One-shot digest of [data, data + len) into a zero-padded slot: 0 or
+ * -ENOMEM.  Runs on the caller's thread. */
+RVMIG_API int rvmig_digest_buf(enum rvmig_digest_alg alg, const void *data, size_t len,
+			       uint8_t out[RVMIG_DIGEST_LEN]);
+/* The digest as lowercase hex (2 * rvmig_digest_size() digits), NUL-terminated. */
+RVMIG_API void rvmig_digest_hex(enum rvmig_digest_alg alg, const uint8_t slot[RVMIG_DIGEST_LEN],
+				char out[2 * RVMIG_DIGEST_LEN + 1]);
+
+/* ---- messages ---------------------------------------------------------- */
+
+/*
+ * Page payloads travel as bulk requests (rvmig_client_post); everything else
+ * is one of these small messages (rvmig_client_send_msg, ordered with the
+ * bulk data; rvmig_reply_msg for the answers).  Each message starts with a
+ * tag octet and the format version octet; fields follow little-endian,
+ * packed.  The librvmig message header already carries a stream offset, so
+ * CTRL and ZERO do not repeat it.
+ *
+ *   HELLO    sender -> receiver, first message
+ *            u32 tool version, u32 flags (RVMIG_XMSG_F_*; _SHA256 selects the
+ *            digest of END/VERDICT/RESUME), u64 input size (0: unknown),
+ *            with RVMIG_XMSG_F_RESUME also u8[32] transfer id (the same
+ *            input gives the same id: rvmig_xsend_xfer_id())
+ *   CTRL     stream bytes that are not page payload (headers, record headers,
+ *            pfn arrays, non-page records), copied; delivered at the event's
+ *            stream offset.  Payload: the bytes.
+ *   ZERO     u64 n: n zero octets at the event's stream offset (elided pages);
+ *            n is at most RVMIG_XMSG_ZERO_MAX and never goes past the size a
+ *            HELLO announced (receivers refuse it)
+ *   END      u64 total stream length, u8[32] digest of all input bytes,
+ *            u64 pages, u64 zero pages
+ *   ABORT    sender gives up: i32 -errno, then text (why, where)
+ *   VERDICT  receiver -> sender: i32 status (0: written and verified, else
+ *            -errno / -RVMIG_E*), u32 tool version, u64 bytes written,
+ *            u8[32] digest of what was written, then text
+ *   RESUME   receiver -> sender (reply), answer to a HELLO with
+ *            RVMIG_XMSG_F_RESUME, before any data: u64 offset, u8[32] digest
+ *            of the stream bytes [0, offset).  The receiver holds
+ *            [0, offset) durably for this transfer id (0: it starts from the
+ *            beginning); the sender sends from `offset` on (still hashing
+ *            the whole input for END).
+ * A remote command (rvmig-tunnel / rvmigd) uses CTRL, ZERO, bulk data and
+ * END (end of its stdin) the same way, plus:
+ *   EXEC     first message: the command's argv, each argument NUL-terminated
+ *   OUT      reply: bytes the command wrote on stdout
+ *   ERR      reply: bytes the command wrote on stderr
+ *   EXIT     reply, last: i32 status (0..255: the command's exit status;
+ *            256 + N: killed by signal N; < 0: -errno, the far side failed
+ *            or refused), u32 tool version, u64 stdin bytes delivered,
+ *            u8[32] their digest (always XXH3-128), then text
+ * Format version 2 introduced the digest choice; version 1 always carried
+ * SHA-256 and is refused (-EPROTO) rather than misread.
+ */
+#define RVMIG_XMSG_VERSION 2
+#define RVMIG_XMSG_HDR_LEN 2     /* tag, version; a payload follows at this offset */
+#define RVMIG_XFER_ID_LEN 32     /* octets of a transfer id */
+/* The longest zero run one ZERO message may carry.  Senders elide the
+ * all-zero pages of a PAGE_DATA record, at most 128 MiB
+ * (RVMIG_STREAM_REC_LENGTH_MAX), so no real run comes near it. */
+#define RVMIG_XMSG_ZERO_MAX (1ull << 30)
+
+enum rvmig_xmsg_tag {
+	RVMIG_XMSG_HELLO = 1,
+	RVMIG_XMSG_CTRL = 2,
+	RVMIG_XMSG_ZERO = 3,
+	RVMIG_XMSG_END = 4,
+	RVMIG_XMSG_ABORT = 5,
+	RVMIG_XMSG_VERDICT = 6,
+	RVMIG_XMSG_EXEC = 7,
+	RVMIG_XMSG_OUT = 8,
+	RVMIG_XMSG_ERR = 9,
+	RVMIG_XMSG_EXIT = 10,
+	RVMIG_XMSG_RESUME = 11,
+};
+
+/* HELLO flags */
+enum {
+	RVMIG_XMSG_F_RAW = 1u << 0,    /* input is not parsed as a Xen stream */
+	RVMIG_XMSG_F_SIZE = 1u << 1,   /* input_size is the exact input length */
+	RVMIG_XMSG_F_RESUME = 1u << 2, /* xfer_id follows; the sender wants RESUME */
+	RVMIG_XMSG_F_SHA256 = 1u << 3, /* digests are SHA-256 (else XXH3-128) */
+};
+
+/*
+ * A decoded message.  Which fields a tag fills is listed above; the others
+ * are zero.  `data` points into the buffer given to rvmig_xmsg_decode()
+ * (valid as long as it is).  This layout belongs to version node
+ * RVMIG_0.11; a later field would come with a new decode call.
+ */
+struct rvmig_xmsg {
+	enum rvmig_xmsg_tag tag;
+	uint32_t tool_version;              /* HELLO, VERDICT, EXIT */
+	uint32_t flags;                     /* HELLO */
+	uint64_t input_size;                /* HELLO */
+	uint8_t xfer_id[RVMIG_XFER_ID_LEN]; /* HELLO with RVMIG_XMSG_F_RESUME */
+	uint64_t offset;                    /* RESUME */
+	uint64_t n;                         /* ZERO: n; END: total; VERDICT, EXIT: bytes */
+	uint8_t digest[RVMIG_DIGEST_LEN];   /* END, VERDICT, RESUME, EXIT */
+	uint64_t pages, zero_pages;         /* END */
+	int32_t status;                     /* ABORT, VERDICT, EXIT */
+	/* CTRL, OUT, ERR, EXEC: payload; ABORT, VERDICT, EXIT: text (not
+	 * NUL-terminated, the peer's words: escape before printing,
+	 * rvmig_text_escape()) */
+	const uint8_t *data;
+	size_t len;
+};
+
+/* Tool version as carried on the wire: major << 16 | minor << 8 | patch. */
+RVMIG_API uint32_t rvmig_xmsg_tool_version(void);
+
+/* Encoders write into buf (at least cap octets) and return the length, or
+ * 0 if it does not fit; texts are cut to fit.  None keeps a pointer. */
+/* xfer_id: RVMIG_XFER_ID_LEN octets, sent only with RVMIG_XMSG_F_RESUME. */
+RVMIG_API size_t rvmig_xmsg_encode_hello(uint8_t *buf, size_t cap, uint32_t flags,
+					 uint64_t input_size, const uint8_t *xfer_id);
+RVMIG_API size_t rvmig_xmsg_encode_resume(uint8_t *buf, size_t cap, uint64_t offset,
+					  const uint8_t digest[RVMIG_DIGEST_LEN]);
+RVMIG_API size_t rvmig_xmsg_encode_zero(uint8_t *buf, size_t cap, uint64_t n);
+RVMIG_API size_t rvmig_xmsg_encode_end(uint8_t *buf, size_t cap, uint64_t total,
+				       const uint8_t digest[RVMIG_DIGEST_LEN], uint64_t pages,
+				       uint64_t zero_pages);
+RVMIG_API size_t rvmig_xmsg_encode_abort(uint8_t *buf, size_t cap, int32_t status,
+					 const char *text);
+RVMIG_API size_t rvmig_xmsg_encode_verdict(uint8_t *buf, size_t cap, int32_t status,
+					   uint64_t bytes, const uint8_t digest[RVMIG_DIGEST_LEN],
+					   const char *text);
+RVMIG_API size_t rvmig_xmsg_encode_exit(uint8_t *buf, size_t cap, int32_t status, uint64_t bytes,
+					const uint8_t digest[RVMIG_DIGEST_LEN], const char *text);
+/* The header of a message whose payload the caller puts at
+ * buf + RVMIG_XMSG_HDR_LEN (CTRL, OUT, ERR, EXEC). */
+RVMIG_API size_t rvmig_xmsg_encode_payload_hdr(uint8_t *buf, size_t cap, enum rvmig_xmsg_tag tag);
+/* EXEC with argv[0..argc-1]. */
+RVMIG_API size_t rvmig_xmsg_encode_exec(uint8_t *buf, size_t cap, int argc, char *const argv[]);
+
+/* Decodes one message (a peer's: every length is checked).  Returns 0, or
+ * -EBADMSG (truncated, unknown tag) or -EPROTO (another format version)
+ * with *why (static text) naming the problem. */
+RVMIG_API int rvmig_xmsg_decode(const void *buf, size_t len, struct rvmig_xmsg *m,
+				const char **why);
+/* "HELLO", "CTRL", ...; "?" for an unknown tag. */
+RVMIG_API const char *rvmig_xmsg_tag_name(enum rvmig_xmsg_tag t);
+/* The digest a HELLO's flags select (RVMIG_XMSG_F_SHA256, else XXH3-128). */
+RVMIG_API enum rvmig_digest_alg rvmig_xmsg_digest_alg(uint32_t flags);
+
+/* ---- statistics snapshots ---------------------------------------------- */
+
+typedef struct rvmig_xstats rvmig_xstats;
+
+enum rvmig_xstat {
+	RVMIG_XSTAT_BYTES,         /* sender: input bytes read; receiver: stream
+				    * bytes delivered (its offset) */
+	RVMIG_XSTAT_ACKED,         /* sender: every request below this stream
+				    * offset completed */
+	RVMIG_XSTAT_HANDED,        /* sender: input bytes handed to the pipeline */
+	RVMIG_XSTAT_PAGES,         /* sender: page payloads parsed */
+	RVMIG_XSTAT_ZERO_PAGES,    /* sender: ... elided as ZERO runs */
+	RVMIG_XSTAT_CONTROL_BYTES, /* bytes that went as CTRL messages */
+	RVMIG_XSTAT_DATA_BYTES,    /* bytes that went as bulk data */
+	RVMIG_XSTAT_ZERO_BYTES,    /* bytes that went as ZERO runs */
+	RVMIG_XSTAT_PLAIN_OFFSET,  /* sender with RVMIG_XSTREAM_F_PLAIN_FALLBACK:
+				    * the stream offset from which the input
+				    * went as plain CTRL messages (the parser's
+				    * reason: rvmig_stream_error()); UINT64_MAX
+				    * while it is all parsed */
+	RVMIG_XSTAT_NTYPES,        /* not a counter: how many there are */
+};
+
+/* A snapshot to fill (reusable, no allocation per fill): 0 or -ENOMEM. */
+RVMIG_API int rvmig_xstats_create(rvmig_xstats **out);
+RVMIG_API void rvmig_xstats_destroy(rvmig_xstats *st);
+/* A counter of the last fill; 0 for one the filling object does not keep
+ * (and for a value past RVMIG_XSTAT_NTYPES of a newer header). */
+RVMIG_API uint64_t rvmig_xstats_get(const rvmig_xstats *st, enum rvmig_xstat which);
+
+/* ---- sender ------------------------------------------------------------ */
+
+typedef struct rvmig_xsend rvmig_xsend;
+
+/* attr flags (sender and receiver) */
+enum {
+	/* sender: the input is any bytes: all of it goes as bulk data */
+	RVMIG_XSTREAM_F_RAW = 1u << 0,
+	/* sender: input that is not (or stops being) a Xen stream goes on as
+	 * CTRL messages instead of failing, and bytes after the stream's END
+	 * are allowed (a tunnel carrying xl migrate's whole conversation) */
+	RVMIG_XSTREAM_F_PLAIN_FALLBACK = 1u << 1,
+	/* both: compute the digest in one worker thread */
+	RVMIG_XSTREAM_F_DIGEST_THREAD = 1u << 2,
+	/* receiver: the caller keeps each event's buffer until
+	 * rvmig_xrecv_hashed() passed its end (see rvmig_xrecv_data()) */
+	RVMIG_XSTREAM_F_DEFER_RELEASE = 1u << 3,
+};
+
+struct rvmig_xsend_attr {
+	size_t size;                   /* sizeof(struct rvmig_xsend_attr) */
+	uint32_t flags;                /* RVMIG_XSTREAM_F_*; default 0 (parse; fail
+					* on input that is no Xen stream) */
+	enum rvmig_digest_alg digest;  /* default RVMIG_DIGEST_XXH128 */
+	/* Shortest run of all-zero pages sent as a ZERO message, in bytes (a
+	 * multiple of 4096; shorter runs go with the page data around them);
+	 * 0: 4096, every zero page. */
+	uint64_t zero_min;
+	/* A pipe is read into ring_bufs buffers of ring_buf_size bytes, each
+	 * registered with the endpoint; 0: 4 and 8 MiB. */
+	unsigned ring_bufs;
+	size_t ring_buf_size;
+	/* Optional: a nonzero value (a signal number) stops the transfer with
+	 * -EINTR at the next check. */
+	const volatile int *stop;
+	/* Called from inside the sender's calls for each message the peer
+	 * sends back (its buffer is released afterwards: copy what you keep)
+	 * and when the peer closes the connection. */
+	void (*on_reply)(rvmig_xsend *s, const void *msg, size_t len, void *arg);
+	void (*on_close)(rvmig_xsend *s, void *arg);
+	/* Optional: called after each turn of the endpoint inside the
+	 * sender's calls with the acknowledged stream offset (a progress bar). */
+	void (*on_progress)(rvmig_xsend *s, uint64_t acked, void *arg);
+	void *arg;
+};
+
+/*
+ * Creates a sender for the input at `path` ("-": standard input): a regular
+ * file (positioned at 0) is mapped whole, anything else is read as a pipe.
+ * The path is kept (copied) for messages and rvmig_xsend_xfer_id().  On
+ * failure *out is still set when it could be allocated, so that
+ * rvmig_xsend_error() says why (then destroy it); -ENOMEM, -EINVAL, or the
+ * -errno of open / fstat / mmap (-EISDIR for a directory).
+ */
+RVMIG_API int rvmig_xsend_create(const char *path, const struct rvmig_xsend_attr *attr,
+				 rvmig_xsend **out);
+/* Frees everything, the input memory included: first detach the sender
+ * (rvmig_xsend_detach(), which deregisters that memory) and close the
+ * endpoint, which may still be reading it. */
+RVMIG_API void rvmig_xsend_destroy(rvmig_xsend *s);
+
+/* Optional: the transfer the monitor sees (rvmig/publish.h; not owned,
+ * NULL: none) is fed the acknowledged offset, pages and zero pages as the
+ * transfer goes. */
+RVMIG_API void rvmig_xsend_set_pub(rvmig_xsend *s, rvmig_pubxfer *px);
+
+/* The input's name in messages ("stdin" for "-"), size (1 and *size for a
+ * regular file, 0 when unknown) and whether it is mapped whole. */
+RVMIG_API const char *rvmig_xsend_input_name(const rvmig_xsend *s);
+RVMIG_API int rvmig_xsend_input_size(const rvmig_xsend *s, uint64_t *size);
+RVMIG_API bool rvmig_xsend_input_mapped(const rvmig_xsend *s);
+
+/*
+ * The transfer id of a resumable transfer: SHA-256 over "rvmig-xfer-id 1",
+ * then, each as 8 little-endian octets, the input's size, mtime in ns,
+ * st_dev, st_ino, the raw flag (0/1), then the path as given
+ * (NUL-terminated).  A rerun on the unchanged file gives the same id; a
+ * rewritten file or another one gives another.  0 or -errno.
+ */
+RVMIG_API int rvmig_xsend_xfer_id(const rvmig_xsend *s, uint8_t id[RVMIG_XFER_ID_LEN]);
+
+/*
+ * Starts a connection on `ep` (connected; the caller keeps it and closes it
+ * after rvmig_xsend_detach()): everything per connection starts again from
+ * stream offset 0 (parser, digest, counters, error) and the input memory
+ * is registered (RVMIG_MR_REMOTE_READ in pull mode, else RVMIG_MR_LOCAL).
+ * 0 or an error.
+ */
+RVMIG_API int rvmig_xsend_attach(rvmig_xsend *s, rvmig_ep *ep);
+/* Deregisters the input memory; call before closing the endpoint (closing
+ * it frees its registrations, so a later detach would touch freed ones). */
+RVMIG_API void rvmig_xsend_detach(rvmig_xsend *s);
+
+/* Posts a whole message (copied) at stream offset `off`, after everything
+ * coalesced so far, waiting out back-pressure.  0 or the sender's error. */
+RVMIG_API int rvmig_xsend_msg(rvmig_xsend *s, const void *msg, size_t len, uint64_t off);
+
+/*
+ * Resume at stream offset `off` (call after attach, before run): the input
+ * below it is parsed and hashed but not sent.  rvmig_xsend_check_prefix()
+ * first tells whether the peer's digest of that prefix matches the input
+ * (mapped input only): 0, -ERANGE (the input is shorter), -ENOTSUP (not
+ * mapped), -RVMIG_EINTEGRITY (another digest), -ENOMEM.
+ */
+RVMIG_API int rvmig_xsend_check_prefix(const rvmig_xsend *s, uint64_t off,
+				       const uint8_t digest[RVMIG_DIGEST_LEN]);
+RVMIG_API void rvmig_xsend_resume_at(rvmig_xsend *s, uint64_t off);
+
+/*
+ * Sends the input: reads it (a pipe: as it comes, handing on what it has
+ * whenever the pipe pauses), parses it and posts it, driving the endpoint
+ * meanwhile.  Returns at the end of input, on the first error, or when
+ * rvmig_xsend_quit() was called from a callback.  0 or the error.
+ */
+RVMIG_API int rvmig_xsend_run(rvmig_xsend *s);
+/* Makes rvmig_xsend_run() return (from on_reply / on_close). */
+RVMIG_API void rvmig_xsend_quit(rvmig_xsend *s);
+
+/*
+ * End of input: checks that a parsed stream ended properly (-RVMIG_ESTREAM
+ * otherwise; with RVMIG_XSTREAM_F_PLAIN_FALLBACK bytes the parser held back
+ * go as CTRL instead), posts what is coalesced, finishes the digest into
+ * `digest` (may be NULL) and, with `send_end`, posts END (total length,
+ * digest, pages, zero pages).  The digest is final afterwards: a new one
+ * needs rvmig_xsend_attach().  0 or the error.
+ */
+RVMIG_API int rvmig_xsend_end(rvmig_xsend *s, bool send_end, uint8_t digest[RVMIG_DIGEST_LEN]);
+
+/* Drives the endpoint once, waiting up to timeout_ms: completions, replies
+ * (on_reply), peer close (on_close).  0 or the sender's error. */
+RVMIG_API int rvmig_xsend_progress(rvmig_xsend *s, int timeout_ms);
+/* Whether requests are still in flight. */
+RVMIG_API bool rvmig_xsend_pending(const rvmig_xsend *s);
+
+/* Tells the peer the sender gives up: cancels what is in flight and sends
+ * ABORT with the error and its text (best effort, bounded wait). */
+RVMIG_API void rvmig_xsend_abort(rvmig_xsend *s);
+
+/* Records the first error (later ones are ignored); with `link` it counts
+ * as a connection failure (rvmig_xsend_link_failed()).  Returns err. */
+RVMIG_API int rvmig_xsend_fail(rvmig_xsend *s, int err, bool link, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The first error (0: none) and its text (never NULL). */
+RVMIG_API int rvmig_xsend_error(const rvmig_xsend *s, const char **text);
+/* Whether the first error came from the connection (another may help). */
+RVMIG_API bool rvmig_xsend_link_failed(const rvmig_xsend *s);
+
+/* Fills a snapshot: BYTES, ACKED, HANDED, PAGES, ZERO_PAGES, CONTROL_BYTES,
+ * DATA_BYTES, ZERO_BYTES, PLAIN_OFFSET. */
+RVMIG_API void rvmig_xsend_stats(const rvmig_xsend *s, rvmig_xstats *st);
+/* The parser of this connection (records by type: rvmig_stream_get_stats()),
+ * NULL for raw input; owned by the sender. */
+RVMIG_API rvmig_stream_parser *rvmig_xsend_parser(const rvmig_xsend *s);
+
+/* ---- receiver ---------------------------------------------------------- */
+
+typedef struct rvmig_xrecv rvmig_xrecv;
+
+/* Where the rebuilt stream goes, in order.  Each returns 0 or -errno (which
+ * fails the transfer).  data is valid during the call only.  zero may be
+ * NULL (zeros are then written through write). */
+struct rvmig_xrecv_sink {
+	int (*write)(void *arg, const void *data, size_t len);
+	int (*zero)(void *arg, uint64_t len);
+	void *arg;
+	const char *name; /* for messages ("PATH", "the command's stdin"); kept */
+};
+
+#define RVMIG_XRECV_NO_LIMIT UINT64_MAX
+#define RVMIG_XRECV_ZERO_STEP (4u << 20) /* zeros delivered per rvmig_xrecv_step() */
+
+struct rvmig_xrecv_attr {
+	size_t size;                        /* sizeof(struct rvmig_xrecv_attr) */
+	uint32_t flags;                     /* RVMIG_XSTREAM_F_DIGEST_THREAD, _DEFER_RELEASE */
+	const struct rvmig_xrecv_sink *sink; /* required; copied */
+	const char *peer;                   /* for messages; copied; default "?" */
+};
+
+/* Creates a receiver at stream offset 0 with an XXH3-128 digest (see
+ * rvmig_xrecv_reset()).  0, -EINVAL or -ENOMEM. */
+RVMIG_API int rvmig_xrecv_create(const struct rvmig_xrecv_attr *attr, rvmig_xrecv **out);
+/* Frees the receiver and its parser. */
+RVMIG_API void rvmig_xrecv_destroy(rvmig_xrecv *r);
+/* Optional: the transfer the monitor sees (not owned, NULL: none) is fed
+ * the stream offset, pages and zero pages as they are delivered. */
+RVMIG_API void rvmig_xrecv_set_pub(rvmig_xrecv *r, rvmig_pubxfer *px);
+/* The peer named in messages from now on (copied). */
+RVMIG_API void rvmig_xrecv_set_peer(rvmig_xrecv *r, const char *peer);
+
+/*
+ * What the session's first message said: `raw` (bulk data and zero runs
+ * are no page payloads) and the announced stream length (`limit`; nothing
+ * may go past it, RVMIG_XRECV_NO_LIMIT by default), given by
+ * rvmig_xrecv_begin(), which also marks the receiver started (pieces before
+ * it are refused): 0 the first time, -EALREADY after (a second first
+ * message, or the next connection of a resumed transfer; the values are
+ * set either way).
+ */
+RVMIG_API int rvmig_xrecv_begin(rvmig_xrecv *r, bool raw, uint64_t limit);
+RVMIG_API bool rvmig_xrecv_started(const rvmig_xrecv *r);
+
+/* Creates the verifying parser (a Xen stream starting at any of its three
+ * layers, followed by nothing or xl migrate's go message), owned by the
+ * receiver; 0 or -errno.  rvmig_xrecv_parser() returns it (NULL: none). */
+RVMIG_API int rvmig_xrecv_verify(rvmig_xrecv *r);
+RVMIG_API rvmig_stream_parser *rvmig_xrecv_parser(const rvmig_xrecv *r);
+
+/*
+ * The pieces, in the order they arrive: bulk data of a RVMIG_EV_RECV_DATA
+ * event at stream offset `off`, and a decoded CTRL, ZERO or END message at
+ * `off`.  Each must start exactly where the previous one ended.  Counts are
+ * checked before any work (the announced limit, RVMIG_XMSG_ZERO_MAX).  END
+ * checks length and digest (-RVMIG_EINTEGRITY) and then
+ * rvmig_xrecv_done() is true and the digest final.  Without
+ * RVMIG_XSTREAM_F_DEFER_RELEASE each call returns only when what it was
+ * given is hashed, so the caller may release the event at once.
+ * rvmig_xrecv_msg() returns 1, or 0 (doing nothing) for other tags.
+ */
+RVMIG_API void rvmig_xrecv_data(rvmig_xrecv *r, uint64_t off, const void *data, size_t len);
+RVMIG_API int rvmig_xrecv_msg(rvmig_xrecv *r, const struct rvmig_xmsg *m, uint64_t off);
+/* A ZERO is delivered in steps of RVMIG_XRECV_ZERO_STEP: while
+ * rvmig_xrecv_busy(), call rvmig_xrecv_step() between turns of the event
+ * loop and hand on nothing else.  rvmig_xrecv_drop_zeros() gives up the
+ * rest of the run (the sink went away). */
+RVMIG_API bool rvmig_xrecv_busy(const rvmig_xrecv *r);
+RVMIG_API void rvmig_xrecv_step(rvmig_xrecv *r);
+RVMIG_API void rvmig_xrecv_drop_zeros(rvmig_xrecv *r);
+/* END matched. */
+RVMIG_API bool rvmig_xrecv_done(const rvmig_xrecv *r);
+/* The next stream offset expected (= bytes delivered). */
+RVMIG_API uint64_t rvmig_xrecv_offset(const rvmig_xrecv *r);
+/* A parsed stream is complete: 0, or -RVMIG_ESTREAM (also recorded as the
+ * receiver's error).  0 without a parser. */
+RVMIG_API int rvmig_xrecv_finish_stream(rvmig_xrecv *r);
+
+/* The final digest: after a matching END (or a mismatching one: then it
+ * is what was delivered) 0 and the digest; before, -EAGAIN and zeros,
+ * unless `end` asks to end the running digest now (nothing may be
+ * delivered afterwards).  0, -EAGAIN or -ENOMEM. */
+RVMIG_API int rvmig_xrecv_digest(rvmig_xrecv *r, bool end, uint8_t out[RVMIG_DIGEST_LEN]);
+/* The digest of what was delivered so far, without ending it. */
+RVMIG_API int rvmig_xrecv_peek_digest(rvmig_xrecv *r, uint8_t out[RVMIG_DIGEST_LEN]);
+RVMIG_API enum rvmig_digest_alg rvmig_xrecv_digest_alg(const rvmig_xrecv *r);
+/* With RVMIG_XSTREAM_F_DEFER_RELEASE: the stream offset below which every
+ * delivered byte is hashed, and waiting for it to reach `upto`. */
+RVMIG_API uint64_t rvmig_xrecv_hashed(rvmig_xrecv *r);
+RVMIG_API void rvmig_xrecv_wait_hashed(rvmig_xrecv *r, uint64_t upto);
+
+/*
+ * Resume: back to stream offset 0 with a new digest `alg`, no parser, no
+ * error, counters cleared (the caller rewinds its sink); then bytes that
+ * are already in the sink (read back from a partial file) are given to
+ * rvmig_xrecv_prefix(), which feeds the digest and the parser only.
+ */
+RVMIG_API int rvmig_xrecv_reset(rvmig_xrecv *r, enum rvmig_digest_alg alg);
+RVMIG_API void rvmig_xrecv_prefix(rvmig_xrecv *r, const void *data, size_t len);
+
+/* Records the first error (later ones are ignored); returns err. */
+RVMIG_API int rvmig_xrecv_fail(rvmig_xrecv *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The first error (0: none) and its text (never NULL). */
+RVMIG_API int rvmig_xrecv_error(const rvmig_xrecv *r, const char **text);
+
+/* Fills a snapshot: BYTES, CONTROL_BYTES, DATA_BYTES, ZERO_BYTES. */
+RVMIG_API void rvmig_xrecv_stats(const rvmig_xrecv *r, rvmig_xstats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RVMIG_XSTREAM_H */

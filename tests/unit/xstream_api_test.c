@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stream API (rvmig/xstream.h) as a program linking only the public
+ * header uses it: a sender (rvmig_xsend) reading a file moves it over a
+ * real TCP endpoint pair to a receiver (rvmig_xrecv) that rebuilds it into
+ * memory, verifies it and answers a VERDICT.  A generated Xen stream moves
+ * byte-identical with its pages counted and zero pages elided; raw bytes
+ * move as bulk data; bytes that are no Xen stream are refused naming the
+ * input, or, with RVMIG_XSTREAM_F_PLAIN_FALLBACK, sent as CTRL from offset
+ * 0; a resumed transfer sends only what lies past the offset; the digest
+ * helpers and the statistics snapshot keep their contracts.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include <rvmig.h>
+
+#include "streamgen.h"
+
+/* ---- the receiving side: a thread with its own event loop ---- */
+
+struct rx {
+	rvmig_listener *l;
+	uint8_t *buf;          /* the rebuilt stream */
+	size_t len, cap;
+	bool verify;           /* parse what arrives (not for raw input) */
+	const uint8_t *prefix; /* resume: what the receiver already holds */
+	size_t prefix_len;
+	uint32_t hello_flags;
+	uint64_t ctrl_bytes, data_bytes, zero_bytes;
+	uint8_t digest[RVMIG_DIGEST_LEN];
+	int status;            /* the receiver's verdict */
+	char err[512];
+};
+
+static int sink_write(void *arg, const void *data, size_t len)
+{
+	struct rx *rx = arg;
+
+	if (rx->len + len > rx->cap)
+		return -ENOSPC;
+	memcpy(rx->buf + rx->len, data, len);
+	rx->len += len;
+	return 0;
+}
+
+static int sink_zero(void *arg, uint64_t len)
+{
+	struct rx *rx = arg;
+
+	if (rx->len + len > rx->cap)
+		return -ENOSPC;
+	memset(rx->buf + rx->len, 0, len);
+	rx->len += len;
+	return 0;
+}
+
+static void on_msg(struct rx *rx, rvmig_xrecv *r, const struct rvmig_event *ev)
+{
+	struct rvmig_xmsg m;
+	const char *why;
+
+	if (rvmig_xmsg_decode(ev->data, ev->len, &m, &why)) {
+		rvmig_xrecv_fail(r, -RVMIG_EBADMSG, "bad message: %s", why);
+		return;
+	}
+	if (m.tag == RVMIG_XMSG_HELLO) {
+		rx->hello_flags = m.flags;
+		rvmig_xrecv_begin(r, m.flags & RVMIG_XMSG_F_RAW,
+				  m.flags & RVMIG_XMSG_F_SIZE ? m.input_size : RVMIG_XRECV_NO_LIMIT);
+		if (rvmig_xrecv_digest_alg(r) != rvmig_xmsg_digest_alg(m.flags))
+			rvmig_xrecv_reset(r, rvmig_xmsg_digest_alg(m.flags));
+		if (rx->verify && !(m.flags & RVMIG_XMSG_F_RAW))
+			cr_assert_eq(rvmig_xrecv_verify(r), 0);
+		return;
+	}
+	if (!rvmig_xrecv_msg(r, &m, ev->stream_off))
+		rvmig_xrecv_fail(r, -RVMIG_EBADMSG, "unexpected %s", rvmig_xmsg_tag_name(m.tag));
+	else if (m.tag == RVMIG_XMSG_END && rvmig_xrecv_done(r))
+		rvmig_xrecv_finish_stream(r);
+}
+
+static void *receiver(void *arg)
+{
+	struct rx *rx = arg;
+	struct rvmig_xrecv_sink sink = { sink_write, sink_zero, rx, "the test buffer" };
+	struct rvmig_xrecv_attr a = { .size = sizeof(a), .sink = &sink, .peer = "the test sender" };
+	rvmig_xrecv *r;
+	rvmig_xstats *st;
+	rvmig_ep *ep;
+	uint8_t m[4096];
+	const char *text;
+	bool closed = false;
+	int rc = rvmig_accept(rx->l, 20000, &ep);
+
+	if (rc) {
+		snprintf(rx->err, sizeof(rx->err), "accept: %s", rvmig_strerror(rc));
+		return NULL;
+	}
+	cr_assert_eq(rvmig_xrecv_create(&a, &r), 0);
+	cr_assert_eq(rvmig_xstats_create(&st), 0);
+	if (rx->prefix_len) {
+		/* As read back from a partial file: digest and parser only. */
+		if (rx->verify)
+			cr_assert_eq(rvmig_xrecv_verify(r), 0);
+		memcpy(rx->buf, rx->prefix, rx->prefix_len);
+		rx->len = rx->prefix_len;
+		rvmig_xrecv_prefix(r, rx->prefix, rx->prefix_len);
+		cr_assert_eq(rvmig_xrecv_offset(r), rx->prefix_len);
+	}
+	while (!rvmig_xrecv_error(r, NULL) && !rvmig_xrecv_done(r) && !closed) {
+		struct rvmig_event ev;
+
+		if (rvmig_progress(ep, rvmig_xrecv_busy(r) ? 0 : 100) < 0)
+			break;
+		if (rvmig_xrecv_busy(r))
+			rvmig_xrecv_step(r);
+		while (!rvmig_xrecv_busy(r) && rvmig_event_next(ep, &ev) > 0) {
+			if (ev.type == RVMIG_EV_RECV_DATA)
+				rvmig_xrecv_data(r, ev.stream_off, ev.data, ev.len);
+			else if (ev.type == RVMIG_EV_RECV_MSG)
+				on_msg(rx, r, &ev);
+			else if (ev.type == RVMIG_EV_PEER_CLOSED)
+				closed = true;
+			if (ev.type == RVMIG_EV_RECV_DATA || ev.type == RVMIG_EV_RECV_MSG)
+				rvmig_recv_release(ep, ev.token);
+		}
+	}
+	rx->status = rvmig_xrecv_error(r, &text);
+	if (rx->status)
+		snprintf(rx->err, sizeof(rx->err), "%s", text);
+	rvmig_xrecv_digest(r, false, rx->digest);
+	rvmig_xrecv_stats(r, st);
+	rx->ctrl_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_CONTROL_BYTES);
+	rx->data_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_DATA_BYTES);
+	rx->zero_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_BYTES);
+	cr_assert_eq(rvmig_xstats_get(st, RVMIG_XSTAT_BYTES), rvmig_xrecv_offset(r));
+	rc = -EAGAIN;
+	for (int tries = 0; tries < 100 && rc == -EAGAIN && !closed; tries++) {
+		rc = rvmig_reply_msg(ep, m, rvmig_xmsg_encode_verdict(m, sizeof(m), rx->status,
+								      rvmig_xrecv_offset(r),
+								      rx->digest, "test"));
+		if (rc == -EAGAIN)
+			rvmig_progress(ep, 50);
+	}
+	/* The sender closes first once it has the verdict. */
+	for (int i = 0; i < 200 && !closed; i++) {
+		struct rvmig_event ev;
+
+		if (rvmig_progress(ep, 50) < 0)
+			break;
+		while (rvmig_event_next(ep, &ev) > 0) {
+			if (ev.type == RVMIG_EV_PEER_CLOSED)
+				closed = true;
+			if (ev.type == RVMIG_EV_RECV_DATA || ev.type == RVMIG_EV_RECV_MSG)
+				rvmig_recv_release(ep, ev.token);
+		}
+	}
+	rvmig_xstats_destroy(st);
+	rvmig_xrecv_destroy(r);
+	rvmig_ep_close(ep);
+	return NULL;
+}
+
+/* ---- the sending side ---- */
+
+struct tx {
+	bool verdict;
+	int status;
+	uint64_t bytes;
+	uint8_t digest[RVMIG_DIGEST_LEN];
+	uint64_t progress_calls;
+};
+
+static void on_reply(rvmig_xsend *s, const void *msg, size_t len, void *arg)
+{
+	struct tx *tx = arg;
+	struct rvmig_xmsg m;
+	const char *why;
+
+	cr_assert_eq(rvmig_xmsg_decode(msg, len, &m, &why), 0, "%s", why);
+	cr_assert_eq(m.tag, RVMIG_XMSG_VERDICT, "%s", rvmig_xmsg_tag_name(m.tag));
+	tx->verdict = true;
+	tx->status = m.status;
+	tx->bytes = m.n;
+	memcpy(tx->digest, m.digest, RVMIG_DIGEST_LEN);
+	(void)s;
+}
+
+static void on_progress(rvmig_xsend *s, uint64_t acked, void *arg)
+{
+	struct tx *tx = arg;
+
+	(void)s;
+	(void)acked;
+	tx->progress_calls++;
+}
+
+static char path[64];
+
+static void write_file(const void *data, size_t len)
+{
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/rvmig-xstream-XXXXXX");
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "wb");
+	cr_assert_eq(fwrite(data, 1, len, f), len);
+	cr_assert_eq(fclose(f), 0);
+}
+
+struct run {
+	uint32_t flags;                  /* RVMIG_XSTREAM_F_* of the sender */
+	enum rvmig_digest_alg alg;
+	uint64_t resume;                 /* resume offset (0: none) */
+	int run_rc;                      /* what rvmig_xsend_run() returned */
+	struct rx rx;
+	struct tx tx;
+	uint8_t digest[RVMIG_DIGEST_LEN]; /* the sender's */
+	uint64_t pages, zero_pages, data_bytes, plain_offset;
+	char err[1024];
+};
+
+/* Sends the file at `path` of `len` bytes with the public API. */
+static void send_file(size_t len, struct run *r)
+{
+	struct rvmig_xsend_attr a = { .size = sizeof(a), .flags = r->flags, .digest = r->alg,
+				      .on_reply = on_reply, .on_progress = on_progress,
+				      .arg = &r->tx };
+	rvmig_xsend *s;
+	rvmig_xstats *st;
+	rvmig_ctx *ctx;
+	rvmig_ep *ep;
+	pthread_t th;
+	char uri[64];
+	uint8_t m[128];
+	uint64_t size = 0;
+	const char *text;
+
+	r->rx.cap = len + (1 << 20);
+	r->rx.buf = malloc(r->rx.cap);
+	cr_assert_not_null(r->rx.buf);
+	r->rx.verify = !(r->flags & (RVMIG_XSTREAM_F_RAW | RVMIG_XSTREAM_F_PLAIN_FALLBACK));
+	cr_assert_eq(rvmig_ctx_create(NULL, &ctx), 0);
+	cr_assert_eq(rvmig_listen(ctx, "tcp://127.0.0.1:0", NULL, &r->rx.l), 0);
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", rvmig_listener_port(r->rx.l));
+	r->rx.prefix_len = r->resume;
+	cr_assert_eq(pthread_create(&th, NULL, receiver, &r->rx), 0);
+
+	cr_assert_eq(rvmig_xsend_create(path, &a, &s), 0);
+	cr_assert(rvmig_xsend_input_mapped(s));
+	cr_assert_eq(rvmig_xsend_input_size(s, &size), 1);
+	cr_assert_eq(size, len);
+	cr_assert_str_eq(rvmig_xsend_input_name(s), path);
+	cr_assert_eq(rvmig_connect(ctx, uri, NULL, &ep), 0);
+	cr_assert_eq(rvmig_xsend_attach(s, ep), 0);
+	cr_assert_eq(rvmig_xsend_msg(s, m,
+				     rvmig_xmsg_encode_hello(m, sizeof(m),
+							     RVMIG_XMSG_F_SIZE |
+								     (r->flags & RVMIG_XSTREAM_F_RAW
+									      ? RVMIG_XMSG_F_RAW : 0) |
+								     (r->alg == RVMIG_DIGEST_SHA256
+									      ? RVMIG_XMSG_F_SHA256 : 0),
+							     len, NULL),
+				     0),
+		     0);
+	if (r->resume) {
+		uint8_t d[RVMIG_DIGEST_LEN];
+
+		cr_assert_eq(rvmig_digest_buf(r->alg, r->rx.prefix, r->resume, d), 0);
+		cr_assert_eq(rvmig_xsend_check_prefix(s, r->resume, d), 0);
+		rvmig_xsend_resume_at(s, r->resume);
+	}
+	r->run_rc = rvmig_xsend_run(s);
+	if (!r->run_rc && !rvmig_xsend_end(s, true, r->digest)) {
+		while (!rvmig_xsend_error(s, NULL) && !r->tx.verdict)
+			rvmig_xsend_progress(s, 100);
+	}
+	rvmig_xsend_error(s, &text);
+	snprintf(r->err, sizeof(r->err), "%s", text);
+	if (r->run_rc)
+		rvmig_xsend_abort(s);
+	cr_assert_eq(rvmig_xstats_create(&st), 0);
+	rvmig_xsend_stats(s, st);
+	r->pages = rvmig_xstats_get(st, RVMIG_XSTAT_PAGES);
+	r->zero_pages = rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES);
+	r->data_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_DATA_BYTES);
+	r->plain_offset = rvmig_xstats_get(st, RVMIG_XSTAT_PLAIN_OFFSET);
+	if (!r->run_rc)
+		cr_assert_eq(rvmig_xstats_get(st, RVMIG_XSTAT_ACKED), len);
+	rvmig_xstats_destroy(st);
+	rvmig_xsend_detach(s);
+	rvmig_ep_close(ep);
+	pthread_join(th, NULL);
+	rvmig_xsend_destroy(s);
+	rvmig_listener_close(r->rx.l);
+	rvmig_ctx_destroy(ctx);
+	unlink(path);
+}
+
+static void run_free(struct run *r)
+{
+	free(r->rx.buf);
+}
+
+Test(xstream_api, xen_stream_moves_identical)
+{
+	struct streamgen_opts o = { .nr_pfns = 3000, .seed = 41, .batch = 512, .live_rounds = 1 };
+	struct streamgen_buf sb = { 0 };
+	struct streamgen_expect se = { 0 };
+	struct run r = { .flags = RVMIG_XSTREAM_F_DIGEST_THREAD };
+	uint8_t want[RVMIG_DIGEST_LEN];
+
+	cr_assert_eq(streamgen_build(&o, &sb, &se), 0);
+	cr_assert_gt(se.zero_pages, 0);
+	write_file(sb.data, sb.len);
+	send_file(sb.len, &r);
+	cr_assert_eq(r.run_rc, 0, "%s", r.err);
+	cr_assert_str_empty(r.rx.err, "%s", r.rx.err);
+	cr_assert(r.tx.verdict);
+	cr_assert_eq(r.tx.status, 0);
+	cr_assert_eq(r.tx.bytes, sb.len);
+	cr_assert_eq(r.rx.len, sb.len);
+	cr_assert_eq(memcmp(r.rx.buf, sb.data, sb.len), 0, "rebuilt stream differs");
+	cr_assert_eq(rvmig_digest_buf(RVMIG_DIGEST_XXH128, sb.data, sb.len, want), 0);
+	cr_assert_eq(memcmp(r.digest, want, RVMIG_DIGEST_LEN), 0);
+	cr_assert_eq(memcmp(r.tx.digest, want, RVMIG_DIGEST_LEN), 0);
+	cr_assert_eq(r.pages, se.pages);
+	cr_assert_eq(r.zero_pages, se.zero_pages);
+	cr_assert_eq(r.rx.zero_bytes, se.zero_pages * RVMIG_STREAM_PAGE_SIZE);
+	cr_assert_eq(r.rx.data_bytes, r.data_bytes);
+	cr_assert_eq(r.rx.ctrl_bytes + r.rx.data_bytes + r.rx.zero_bytes, sb.len);
+	cr_assert_eq(r.plain_offset, UINT64_MAX);
+	cr_assert_gt(r.tx.progress_calls, 0);
+	run_free(&r);
+	streamgen_buf_free(&sb);
+	streamgen_expect_free(&se);
+}
+
+Test(xstream_api, resume_sends_only_past_the_offset)
+{
+	struct streamgen_opts o = { .nr_pfns = 2000, .seed = 43, .batch = 256 };
+	struct streamgen_buf sb = { 0 };
+	struct streamgen_expect se = { 0 };
+	struct run r = { 0 };
+	struct run full = { 0 };
+
+	cr_assert_eq(streamgen_build(&o, &sb, &se), 0);
+	write_file(sb.data, sb.len);
+	send_file(sb.len, &full);
+	cr_assert_eq(full.tx.status, 0, "%s", full.rx.err);
+	/* An offset inside a page: the straddling item goes from there on. */
+	r.resume = sb.len / 2 + 123;
+	r.rx.prefix = sb.data;
+	write_file(sb.data, sb.len);
+	send_file(sb.len, &r);
+	cr_assert_eq(r.run_rc, 0, "%s", r.err);
+	cr_assert_eq(r.tx.status, 0, "%s", r.rx.err);
+	cr_assert_eq(r.rx.len, sb.len);
+	cr_assert_eq(memcmp(r.rx.buf, sb.data, sb.len), 0);
+	cr_assert_eq(memcmp(r.digest, full.digest, RVMIG_DIGEST_LEN), 0);
+	/* Only the second half went over the wire. */
+	cr_assert_lt(r.rx.ctrl_bytes + r.rx.data_bytes + r.rx.zero_bytes, sb.len - r.resume + 1);
+	cr_assert_eq(r.pages, se.pages); /* every page is still parsed */
+	run_free(&r);
+	run_free(&full);
+	streamgen_buf_free(&sb);
+	streamgen_expect_free(&se);
+}
+
+static void random_bytes(uint8_t *b, size_t n, uint64_t seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		b[i] = (uint8_t)(seed >> 56);
+	}
+}
+
+Test(xstream_api, raw_bytes_go_as_bulk_data_sha256)
+{
+	size_t n = (3u << 20) + 123;
+	uint8_t *b = malloc(n), want[RVMIG_DIGEST_LEN];
+	struct run r = { .flags = RVMIG_XSTREAM_F_RAW, .alg = RVMIG_DIGEST_SHA256 };
+
+	cr_assert_not_null(b);
+	random_bytes(b, n, 7);
+	write_file(b, n);
+	send_file(n, &r);
+	cr_assert_eq(r.run_rc, 0, "%s", r.err);
+	cr_assert_eq(r.tx.status, 0, "%s", r.rx.err);
+	cr_assert_eq(r.rx.len, n);
+	cr_assert_eq(memcmp(r.rx.buf, b, n), 0);
+	cr_assert_eq(r.rx.data_bytes, n);
+	cr_assert_eq(r.rx.ctrl_bytes, 0);
+	cr_assert_eq(r.pages, 0);
+	cr_assert_eq(rvmig_digest_buf(RVMIG_DIGEST_SHA256, b, n, want), 0);
+	cr_assert_eq(memcmp(r.digest, want, RVMIG_DIGEST_LEN), 0);
+	run_free(&r);
+	free(b);
+}
+
+Test(xstream_api, no_xen_stream_is_refused_naming_the_input)
+{
+	size_t n = 100000;
+	uint8_t *b = malloc(n);
+	struct run r = { 0 };
+
+	cr_assert_not_null(b);
+	random_bytes(b, n, 9);
+	write_file(b, n);
+	send_file(n, &r);
+	cr_assert_eq(r.run_rc, -RVMIG_ESTREAM, "%d: %s", r.run_rc, r.err);
+	cr_assert(strstr(r.err, path), "%s", r.err);
+	cr_assert(strstr(r.err, "is not a valid Xen save stream (its start is no Xen format)"),
+		  "%s", r.err);
+	/* The receiver heard the ABORT or the close, and wrote nothing of it. */
+	cr_assert_neq(r.rx.status, 0);
+	run_free(&r);
+	free(b);
+}
+
+Test(xstream_api, plain_fallback_sends_any_bytes_as_ctrl)
+{
+	size_t n = 300000;
+	uint8_t *b = malloc(n);
+	struct run r = { .flags = RVMIG_XSTREAM_F_PLAIN_FALLBACK };
+
+	cr_assert_not_null(b);
+	random_bytes(b, n, 11);
+	write_file(b, n);
+	send_file(n, &r);
+	cr_assert_eq(r.run_rc, 0, "%s", r.err);
+	cr_assert_eq(r.tx.status, 0, "%s", r.rx.err);
+	cr_assert_eq(r.plain_offset, 0);
+	cr_assert_eq(r.rx.len, n);
+	cr_assert_eq(memcmp(r.rx.buf, b, n), 0);
+	cr_assert_eq(r.rx.ctrl_bytes, n);
+	run_free(&r);
+	free(b);
+}
+
+Test(xstream_api, check_prefix)
+{
+	struct rvmig_xsend_attr a = { .size = sizeof(a) };
+	uint8_t b[8192], d[RVMIG_DIGEST_LEN];
+	rvmig_xsend *s;
+
+	random_bytes(b, sizeof(b), 3);
+	write_file(b, sizeof(b));
+	cr_assert_eq(rvmig_xsend_create(path, &a, &s), 0);
+	cr_assert_eq(rvmig_digest_buf(RVMIG_DIGEST_XXH128, b, 5000, d), 0);
+	cr_assert_eq(rvmig_xsend_check_prefix(s, 5000, d), 0);
+	cr_assert_eq(rvmig_xsend_check_prefix(s, 4999, d), -RVMIG_EINTEGRITY);
+	cr_assert_eq(rvmig_xsend_check_prefix(s, sizeof(b) + 1, d), -ERANGE);
+	rvmig_xsend_destroy(s);
+	unlink(path);
+}
+
+Test(xstream_api, create_says_why)
+{
+	struct rvmig_xsend_attr a = { .size = sizeof(a) };
+	rvmig_xsend *s;
+	const char *text;
+
+	cr_assert_eq(rvmig_xsend_create("/nonexistent/rvmig-input", &a, &s), -ENOENT);
+	cr_assert_not_null(s);
+	cr_assert_eq(rvmig_xsend_error(s, &text), -ENOENT);
+	cr_assert(strstr(text, "cannot open /nonexistent/rvmig-input"), "%s", text);
+	rvmig_xsend_destroy(s);
+	cr_assert_eq(rvmig_xsend_create("/tmp", &a, &s), -EISDIR);
+	rvmig_xsend_destroy(s);
+	a.size = 0;
+	cr_assert_eq(rvmig_xsend_create("/tmp", &a, &s), -EINVAL);
+	cr_assert_null(s);
+}
+
+Test(xstream_api, receiver_refuses_past_the_announced_size)
+{
+	struct rx rx = { .cap = 1 << 20 };
+	struct rvmig_xrecv_sink sink = { sink_write, sink_zero, &rx, "the test buffer" };
+	struct rvmig_xrecv_attr a = { .size = sizeof(a), .sink = &sink, .peer = "peer 10.0.0.7" };
+	struct rvmig_xmsg m = { .tag = RVMIG_XMSG_ZERO, .n = 8192 };
+	rvmig_xrecv *r;
+	const char *text;
+	uint8_t d[RVMIG_DIGEST_LEN];
+
+	rx.buf = malloc(rx.cap);
+	cr_assert_eq(rvmig_xrecv_create(&a, &r), 0);
+	/* Before the first message nothing is taken. */
+	cr_assert_eq(rvmig_xrecv_digest(r, false, d), -EAGAIN);
+	cr_assert_eq(rvmig_xrecv_begin(r, false, 4096), 0);
+	cr_assert_eq(rvmig_xrecv_begin(r, false, 4096), -EALREADY);
+	cr_assert_eq(rvmig_xrecv_msg(r, &m, 0), 1);
+	cr_assert_eq(rvmig_xrecv_error(r, &text), -RVMIG_EBADMSG);
+	cr_assert(strstr(text, "ZERO of 8192 bytes from peer 10.0.0.7 at stream offset 0 goes past "
+			       "the stream size the sender announced (4096 bytes"),
+		  "%s", text);
+	cr_assert_eq(rx.len, 0);
+	m.tag = RVMIG_XMSG_HELLO;
+	cr_assert_eq(rvmig_xrecv_msg(r, &m, 0), 0);
+	rvmig_xrecv_destroy(r);
+	free(rx.buf);
+}
+
+Test(xstream_api, digests_and_snapshots)
+{
+	static const uint8_t sha_abc[] = { 0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+					   0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+					   0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+					   0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad };
+	uint8_t d[RVMIG_DIGEST_LEN];
+	char hex[2 * RVMIG_DIGEST_LEN + 1];
+	enum rvmig_digest_alg alg;
+	rvmig_xstats *st;
+
+	cr_assert_eq(rvmig_digest_buf(RVMIG_DIGEST_SHA256, "abc", 3, d), 0);
+	cr_assert_eq(memcmp(d, sha_abc, 32), 0);
+	rvmig_digest_hex(RVMIG_DIGEST_SHA256, d, hex);
+	cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	cr_assert_eq(rvmig_digest_buf(RVMIG_DIGEST_XXH128, "abc", 3, d), 0);
+	for (int i = 16; i < 32; i++)
+		cr_assert_eq(d[i], 0, "octet %d of an XXH3-128 slot is not zero", i);
+	rvmig_digest_hex(RVMIG_DIGEST_XXH128, d, hex);
+	cr_assert_eq(strlen(hex), 32);
+	cr_assert_eq(rvmig_digest_size(RVMIG_DIGEST_XXH128), 16);
+	cr_assert_eq(rvmig_digest_parse("sha256", &alg), 0);
+	cr_assert_eq(alg, RVMIG_DIGEST_SHA256);
+	cr_assert_str_eq(rvmig_digest_name(alg), "sha256");
+	cr_assert_eq(rvmig_digest_parse("md5", &alg), -EINVAL);
+	cr_assert_eq(rvmig_xmsg_digest_alg(RVMIG_XMSG_F_SHA256), RVMIG_DIGEST_SHA256);
+	cr_assert_eq(rvmig_xstats_create(&st), 0);
+	cr_assert_eq(rvmig_xstats_get(st, RVMIG_XSTAT_BYTES), 0);
+	cr_assert_eq(rvmig_xstats_get(st, (enum rvmig_xstat)(RVMIG_XSTAT_NTYPES + 5)), 0);
+	rvmig_xstats_destroy(st);
+}
