@@ -12,26 +12,15 @@
 set -u
 transport=${1:?tcp|verbs} tunnel=${2:?rvmig-tunnel} daemon=${3:?rvmigd}
 t_start=$(xen_now)
-DPID=
+XEN_RVMIGD_PID=
 cleanup() {
-  [[ -n $DPID ]] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+  [[ -n $XEN_RVMIGD_PID ]] && kill "$XEN_RVMIGD_PID" 2>/dev/null && wait "$XEN_RVMIGD_PID" 2>/dev/null
   xen_cleanup
 }
 trap cleanup EXIT
 xen_tmpdir || exit 1
-
-xen_transport_addr "$transport" || exit 1
-addr=$XEN_ADDR
-
-key=$XEN_TMP/tunnel.key
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$key" && chmod 600 "$key" || exit 1
-xen_ready_open || exit 1
-"$daemon" -v --listen "$transport://$addr:0" --key-file "$key" --ready-file "$XEN_READY" \
-  2> "$XEN_TMP/rvmigd.log" &
-DPID=$!
-xen_ready_wait "$DPID" "$XEN_TMP/rvmigd.log" "rvmigd on $transport://$addr" 60 || exit 1
-port=$XEN_PORT
-xen_note "rvmigd listening on $transport://$addr:$port (default allow-list: xl migrate-receive)"
+xen_rvmigd_start "$daemon" "$transport" || exit 1
+DPID=$XEN_RVMIGD_PID addr=$XEN_ADDR port=$XEN_PORT key=$XEN_KEY
 
 # xenlib's migrate_guest runs `xl migrate -s <its ssh stand-in> NAME localhost`
 # and keeps the console-log bookkeeping that assert_running needs; route its

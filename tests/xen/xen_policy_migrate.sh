@@ -37,28 +37,18 @@ top=${2:?rvmig-top} tunnel=${3:?rvmig-tunnel} daemon=${4:?rvmigd} calib=${5:?par
 mig_run=${6:-} save=${7:-} recv=${8:-}
 transport=tcp
 t_start=$(xen_now)
-DPID='' IDLE='' BURN='' BPID='' RPID=''
+XEN_RVMIGD_PID='' IDLE='' BURN='' BPID='' RPID=''
 cleanup() {
   local p
-  for p in "$RPID" "$BPID" "$BURN" "$IDLE" "$DPID"; do
+  for p in "$RPID" "$BPID" "$BURN" "$IDLE" "$XEN_RVMIGD_PID"; do
     [[ -n $p ]] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
   done
   xen_cleanup
 }
 trap cleanup EXIT
 xen_tmpdir || exit 1
-xen_transport_addr "$transport" || exit 1
-addr=$XEN_ADDR
-
-key=$XEN_TMP/tunnel.key
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$key" && chmod 600 "$key" || exit 1
-xen_ready_open || exit 1
-"$daemon" -v --listen "$transport://$addr:0" --key-file "$key" --ready-file "$XEN_READY" \
-  2> "$XEN_TMP/rvmigd.log" &
-DPID=$!
-xen_ready_wait "$DPID" "$XEN_TMP/rvmigd.log" "rvmigd on $transport://$addr" 60 || exit 1
-port=$XEN_PORT
-xen_note "rvmigd listening on $transport://$addr:$port"
+xen_rvmigd_start "$daemon" "$transport" || exit 1
+addr=$XEN_ADDR port=$XEN_PORT key=$XEN_KEY
 
 name=rvmig-pm-$$
 RVMIG_XEN_GUEST_EXTRA=rvmig.burn start_guest "$name" pvh || exit 1

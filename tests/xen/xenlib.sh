@@ -40,6 +40,12 @@
 #   xen_transport_addr tcp|verbs     the address an rvmig tool uses inside dom0:
 #                                    127.0.0.1, or $RVMIG_RXE_ADDR (rxe0, needs
 #                                    xen-vm --rxe); sets XEN_ADDR
+#   xen_rvmigd_start RVMIGD tcp|verbs a fresh key ($XEN_TMP/tunnel.key, 0600)
+#                                    and rvmigd on a free port of the
+#                                    transport's address, log in
+#                                    $XEN_TMP/rvmigd.log; sets XEN_KEY,
+#                                    XEN_ADDR, XEN_PORT, XEN_RVMIGD_PID (the
+#                                    caller stops it)
 #   xen_ready_open                   a FIFO for a tool's --ready-file, held open
 #                                    on fd 9; sets XEN_READY
 #   xen_ready_wait PID LOG WHAT [SEC] the port the tool wrote there; sets
@@ -343,6 +349,19 @@ xen_transport_addr() {
       rdma link show >&2 || true ;;
     *) xen_err "unknown transport '${1:-}' (tcp or verbs)" ;;
   esac
+}
+
+xen_rvmigd_start() {
+  local daemon=${1:?xen_rvmigd_start RVMIGD tcp|verbs} transport=${2:?xen_rvmigd_start RVMIGD tcp|verbs}
+  xen_tmpdir && xen_transport_addr "$transport" || return 1
+  XEN_KEY=$XEN_TMP/tunnel.key
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$XEN_KEY" && chmod 600 "$XEN_KEY" || return 1
+  xen_ready_open || return 1
+  "$daemon" -v --listen "$transport://$XEN_ADDR:0" --key-file "$XEN_KEY" --ready-file "$XEN_READY" \
+    2> "$XEN_TMP/rvmigd.log" &
+  XEN_RVMIGD_PID=$!
+  xen_ready_wait "$XEN_RVMIGD_PID" "$XEN_TMP/rvmigd.log" "rvmigd on $transport://$XEN_ADDR" 60 || return 1
+  xen_note "rvmigd listening on $transport://$XEN_ADDR:$XEN_PORT (default allow-list: xl migrate-receive)"
 }
 
 # The FIFO is opened read-write on fd 9 so that the tool's open for writing
