@@ -70,13 +70,27 @@ static int last_fields(const char *line, size_t len, char *buf, size_t cap, char
 	return 0;
 }
 
+/* The line at *pos (its length, without the newline, in *n); *pos moved
+ * past it.  NULL at the end of the text. */
+static const char *each_line(const char **pos, size_t *n)
+{
+	const char *line = *pos, *nl;
+
+	if (!line || !*line)
+		return NULL;
+	nl = strchr(line, '\n');
+	*n = nl ? (size_t)(nl - line) : strlen(line);
+	*pos = nl ? nl + 1 : NULL;
+	return line;
+}
+
 int act_xen_parse_sched(const char *text, long domid, int64_t *weight, int64_t *cap)
 {
+	size_t n;
+
 	/* "Name   ID Weight  Cap" then one line per domain; the name may
 	 * hold anything but a newline, so the last three fields are read. */
-	for (const char *line = text; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+	for (const char *pos = text, *line; (line = each_line(&pos, &n));) {
 		char buf[512], *f[3];
 		long long id, w, c;
 
@@ -87,7 +101,6 @@ int act_xen_parse_sched(const char *text, long domid, int64_t *weight, int64_t *
 			*cap = c;
 			return 0;
 		}
-		line = nl ? nl + 1 : NULL;
 	}
 	return -ESRCH;
 }
@@ -97,9 +110,9 @@ int act_xen_parse_sched(const char *text, long domid, int64_t *weight, int64_t *
  * fn returns non-zero; returns that, or 0 when it never did. */
 static int vcpu_lines(const char *text, long domid, int (*fn)(char **f, void *ctx), void *ctx)
 {
-	for (const char *line = text; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+	size_t n;
+
+	for (const char *pos = text, *line; (line = each_line(&pos, &n));) {
 		char buf[512], *f[8], *end;
 		int rc;
 
@@ -107,7 +120,6 @@ static int vcpu_lines(const char *text, long domid, int (*fn)(char **f, void *ct
 		    !*end && f[0] != end && !strcmp(f[6], "/") && strtol(f[1], &end, 10) >= 0 && !*end &&
 		    (rc = fn(f, ctx)) != 0)
 			return rc;
-		line = nl ? nl + 1 : NULL;
 	}
 	return 0;
 }
@@ -162,11 +174,9 @@ int act_xen_parse_vcpus(const char *text, long domid, unsigned *online, unsigned
 
 int act_xen_parse_list(const char *text, const char *name, long *domid, char *state, size_t len)
 {
-	size_t nl_len = name ? strlen(name) : 0;
+	size_t n, nl_len = name ? strlen(name) : 0;
 
-	for (const char *line = text; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+	for (const char *pos = text, *line; (line = each_line(&pos, &n));) {
 		char buf[512], *f[5], *end;
 		long id;
 
@@ -181,7 +191,6 @@ int act_xen_parse_list(const char *text, const char *name, long *domid, char *st
 			*domid = id;
 			return 0;
 		}
-		line = nl ? nl + 1 : NULL;
 	}
 	return -ESRCH;
 }
