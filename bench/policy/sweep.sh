@@ -41,7 +41,7 @@
 #                     3 s, 1 rep (about 25 s); exits 1 unless the closed-loop
 #                     rate does not fall as the cap grows (10 % noise allowed)
 #                     and is 3x higher uncapped than at 0.05, and p99 at 0.05
-#                     under 4000/s is >= 50 ms and its mean latency >= 2x the
+#                     under 4000/s is >= 20 ms and its mean latency >= 2x the
 #                     uncapped one (a mean, not p99: one host stall sets
 #                     an uncapped p99 at 80 ms on a loaded host)
 #
@@ -357,9 +357,13 @@ echo "sweep.sh: wrote $out ($(wc -l <"$rows") rows) and $points_out"
 [ "$quick" = 1 ] || exit 0
 
 # --- the quick check's assertions --------------------------------------------
-# Quiet, the closed-loop rate grows about in proportion to the cap and p99 at a
-# 5 % cap is about the throttled part of the period (95 ms); the bounds leave
-# room for a loaded host.
+# Quiet, the closed-loop rate grows about in proportion to the cap.  p99 at a
+# 5 % cap is not the whole throttled part of the period (95 ms): wrk's few
+# connections are the requests caught by a throttle, uniformly 0-95 ms into
+# it, about 1-2 % of the requests, so p99 lands at 35-90 ms (39 ms on a quiet
+# host on 2026-12-06, 89 ms in the issue's run); 20 ms is the SLA the policy
+# tests use, which the capped point must break.  The bounds leave room for a
+# loaded host.
 awk -F, -v small="${CAPS[0]}" -v big="$ncpu" '
   /^#/ || $1 == "app" { next }
   $4 == 0 { maxrate[$3] = $5; order[++n] = $3 }
@@ -371,7 +375,7 @@ awk -F, -v small="${CAPS[0]}" -v big="$ncpu" '
       check(maxrate[b] >= 0.9 * maxrate[a], sprintf("closed-loop rate %.0f/s at cap %s >= 0.9 x %.0f/s at cap %s", maxrate[b], b, maxrate[a], a))
     }
     check(maxrate[big] >= 3 * maxrate[small], sprintf("closed-loop rate %.0f/s uncapped >= 3 x %.0f/s at cap %s", maxrate[big], maxrate[small], small))
-    check(p99[small] >= 50, sprintf("p99 at 4000/s %.2f ms at cap %s >= 50 ms", p99[small], small))
+    check(p99[small] >= 20, sprintf("p99 at 4000/s %.2f ms at cap %s >= 20 ms", p99[small], small))
     check(mean[small] >= 2 * mean[big], sprintf("mean latency at 4000/s %.2f ms at cap %s >= 2 x %.2f ms uncapped", mean[small], small, mean[big]))
     exit bad
   }' "$rows" || die "quick check failed (rows in $out)"
