@@ -303,12 +303,22 @@ const char *tool_mode_name(enum rvmig_mode m)
 	return m == RVMIG_MODE_PULL ? "pull" : m == RVMIG_MODE_PUSH ? "push" : "?";
 }
 
-double tool_now(void)
+static double clock_s(clockid_t clk)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clk, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double tool_now(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
+}
+
+double tool_wall(void)
+{
+	return clock_s(CLOCK_REALTIME);
 }
 
 int tool_announce(const char *ready_file, const char *uri, int port)

@@ -126,6 +126,7 @@ const char *tool_mode_name(enum rvmig_mode m);
 int tool_parse_u64(const char *s, uint64_t *out);
 
 double tool_now(void); /* CLOCK_MONOTONIC seconds */
+double tool_wall(void); /* CLOCK_REALTIME seconds (timestamps in logs and states) */
 
 /* Says "listening on port N (URI)" and, if ready_file is set, writes the
  * port there (a FIFO the waiting test opened, or a regular file).  Returns

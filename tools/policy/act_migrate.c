@@ -22,7 +22,6 @@
 #include "policy/act_migrate.h"
 #include "policy/act_xen.h"
 
-#define XL_OUT_MAX 65536
 #define TUNNEL_DEFAULT "rvmig-tunnel"
 #define SAVE_DEFAULT "rvmig-save"
 #define RECV_DEFAULT "rvmig-recv"

@@ -29,7 +29,6 @@
 #include "policy/act_exec.h"
 #include "policy/act_xen.h"
 
-#define XL_OUT_MAX 65536
 #define VCPU_SETTLE_MS 30000 /* a guest brings vCPUs up or down itself */
 
 static int handles(enum act_target_kind tk, enum rvmig_action_kind k)

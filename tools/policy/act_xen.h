@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Bytes of xl output read back (act_xen.c, act_migrate.c): xl list or
+ * vcpu-list of a host with a few hundred domains fits. */
+#define XL_OUT_MAX 65536
+
 /* Finds domain `domid`'s line ("NAME ID WEIGHT CAP", the name anything
  * without a newline) in NUL-terminated xl output and reads its weight and
  * cap.  0, or -ESRCH when no line has that id. */

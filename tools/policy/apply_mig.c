@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/cli.h"
 #include "policy/apply_mig.h"
@@ -13,14 +12,6 @@ struct log_ctx {
 	FILE *out;
 };
 
-static double wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void log_line(void *arg, int verbose, const char *line)
 {
 	struct log_ctx *l = arg;
@@ -29,7 +20,7 @@ static void log_line(void *arg, int verbose, const char *line)
 		tool_debug("%s", line);
 		return;
 	}
-	fprintf(l->out, "t=%.1f %s\n", wall(), line);
+	fprintf(l->out, "t=%.1f %s\n", tool_wall(), line);
 	fflush(l->out);
 }
 
@@ -49,22 +40,22 @@ int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
 	if (d->action.kind != RVMIG_ACT_MIGRATE || !d->dest)
 		return -EINVAL;
 	if (pol_exec_target(&d->target, &req.target, err, sizeof(err)) < 0) {
-		fprintf(out, "t=%.1f migrate %s: failed: %s\n", wall(), d->target.policy, err);
+		fprintf(out, "t=%.1f migrate %s: failed: %s\n", tool_wall(), d->target.policy, err);
 		return -EINVAL;
 	}
 	if (b)
 		fprintf(out, "t=%.1f migrate %s (xen:%s): planned in a batch of %zu at k=%u, makespan "
-			"%.1f s predicted, max downtime %.3f s\n", wall(), d->target.policy, id, b->n,
+			"%.1f s predicted, max downtime %.3f s\n", tool_wall(), d->target.policy, id, b->n,
 			b->k, b->makespan_s, b->max_downtime_s);
 	rc = act_mig_run(cfg, &req, log_line, &l, &res, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(out, "t=%.1f migrate %s: failed after %.1f s (deadline %.0f s): %s\n", wall(),
+		fprintf(out, "t=%.1f migrate %s: failed after %.1f s (deadline %.0f s): %s\n", tool_wall(),
 			d->target.policy, res.measured_s, res.deadline_s, err);
 		fflush(out);
 		return rc;
 	}
 	fprintf(out, "t=%.1f migrate %s (xen:%ld %s) -> %s (%s): done in %.1f s (predicted %.1f s), "
-		"downtime ", wall(), d->target.policy, res.old_domid, res.name, d->dest, res.addr,
+		"downtime ", tool_wall(), d->target.policy, res.old_domid, res.name, d->dest, res.addr,
 		res.measured_s, req.predicted_s);
 	if (res.downtime_s >= 0)
 		fprintf(out, "%.3f s", res.downtime_s);

@@ -4,22 +4,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/cli.h"
 #include "policy/apply.h"
 #include "policy/apply_mig.h"
 #include "policy/follow.h"
 #include "policy/plan.h"
 #include "policy/replay.h"
 #include "policy/run.h"
-
-static double wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* A domain's controls as its actuators are set now: what the run starts
  * from instead of the policy file's `share`, `vcpus.now`, `weight.now`. */
@@ -81,7 +73,7 @@ static int next_state(const struct pol_config *cfg, const struct pol_follow_attr
 		return pol_mon_state(a->mon, st, err, errlen);
 	if ((rc = pol_observe(a->prom, a->window, 0, st, err, errlen)) < 0)
 		return rc;
-	st->t = wall();
+	st->t = tool_wall();
 	if (!cfg->ndoms || !(*promql = calloc(cfg->ndoms, sizeof(**promql))))
 		return cfg->ndoms ? -ENOMEM : 0;
 	return pol_promql_values(cfg, a->prom, st, 1, st->t, st->t, 0, *promql, err, errlen);
@@ -97,7 +89,7 @@ int pol_follow(const struct pol_config *cfg, const struct pol_follow_attr *a, in
 	pol_exec *e = NULL;
 	struct pol_plan plan;
 	size_t seen = 0;
-	double t0 = wall();
+	double t0 = tool_wall();
 	FILE *out = a->exec.out;
 	int rc, stop = 0;
 
@@ -117,7 +109,7 @@ int pol_follow(const struct pol_config *cfg, const struct pol_follow_attr *a, in
 		a->interval_s);
 	fflush(out);
 	while (rc == 0 && !stop && !pol_live_stopped() &&
-	       (a->duration_s <= 0 || wall() - t0 < a->duration_s)) {
+	       (a->duration_s <= 0 || tool_wall() - t0 < a->duration_s)) {
 		struct pol_state st;
 		const struct pol_decision *d;
 		double *promql, now;
@@ -145,7 +137,7 @@ int pol_follow(const struct pol_config *cfg, const struct pol_follow_attr *a, in
 		unsigned ap, kept, undone;
 
 		pol_exec_counts(e, &ap, &kept, &undone);
-		fprintf(out, "t=%.1f stop: %u applied, %u kept, %u rolled back\n", wall() - t0, ap,
+		fprintf(out, "t=%.1f stop: %u applied, %u kept, %u rolled back\n", tool_wall() - t0, ap,
 			kept, undone);
 		if ((rc = pol_run_plan(r, a->mon ? "monitor" : "prometheus", &plan)) < 0) {
 			snprintf(err, errlen, "out of memory");

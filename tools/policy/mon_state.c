@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <rvmig.h>
 
+#include "common/cli.h"
 #include "policy/act.h"
 #include "policy/mon_state.h"
 
@@ -91,7 +91,6 @@ int pol_mon_state(pol_mon *m, struct pol_state *st, char *err, size_t errlen)
 {
 	rvmig_monitor_snap *snap;
 	struct pol_host *h;
-	struct timespec now;
 	int rc = rvmig_monitor_sample(m->mon, &snap);
 
 	memset(st, 0, sizeof(*st));
@@ -99,8 +98,7 @@ int pol_mon_state(pol_mon *m, struct pol_state *st, char *err, size_t errlen)
 		snprintf(err, errlen, "monitor: %s", rvmig_strerror(rc));
 		return rc;
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	st->t = (double)now.tv_sec + now.tv_nsec / 1e9;
+	st->t = tool_wall();
 	snprintf(st->window, sizeof(st->window), "%.0fms",
 		 rvmig_monitor_snap_interval_ns(snap) / 1e6);
 	if (!(h = pol_host_of(st, m->host, 1))) {
