@@ -68,6 +68,7 @@ struct sender {
 	char vtext[512];
 	struct progress prog;
 	rvmig_pubxfer *px;        /* what the monitor sees (rvmig/publish.h) */
+	rvmig_xstats *st;         /* the statistics snapshot main reports from */
 };
 
 static volatile int stop_signal;
@@ -82,10 +83,10 @@ static int xs_err(const struct sender *s)
 	return rvmig_xsend_error(s->xs, NULL);
 }
 
-static uint64_t xs_stat(const struct sender *s, rvmig_xstats *st, enum rvmig_xstat which)
+static uint64_t xs_stat(const struct sender *s, enum rvmig_xstat which)
 {
-	rvmig_xsend_stats(s->xs, st);
-	return rvmig_xstats_get(st, which);
+	rvmig_xsend_stats(s->xs, s->st);
+	return rvmig_xstats_get(s->st, which);
 }
 
 /* ---- replies ---- */
@@ -179,7 +180,6 @@ static int finish(struct sender *s)
 {
 	uint8_t sha[RVMIG_DIGEST_LEN];
 	uint64_t total;
-	rvmig_xstats *st = NULL;
 	int rc = rvmig_xsend_end(s->xs, true, sha);
 
 	if (rc)
@@ -190,10 +190,7 @@ static int finish(struct sender *s)
 		pump(s, 200);
 	if ((rc = xs_err(s)))
 		return rc;
-	if (rvmig_xstats_create(&st))
-		return rvmig_xsend_fail(s->xs, -ENOMEM, false, "out of memory");
-	total = xs_stat(s, st, RVMIG_XSTAT_BYTES);
-	rvmig_xstats_destroy(st);
+	total = xs_stat(s, RVMIG_XSTAT_BYTES);
 	if (s->v.n != total || memcmp(s->v.digest, sha, RVMIG_DIGEST_LEN))
 		return rvmig_xsend_fail(
 			s->xs, -RVMIG_EINTEGRITY, false,
@@ -460,6 +457,7 @@ int main(int argc, char **argv)
 		tool_err("out of memory");
 		goto out;
 	}
+	s.st = st;
 	if ((rc = rvmig_xsend_create(path, &xa, &s.xs))) {
 		if (!s.xs)
 			tool_err("cannot set up the sender: %s", rvmig_strerror(rc));

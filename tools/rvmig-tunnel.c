@@ -339,8 +339,6 @@ out:
 				       rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES));
 		rvmig_pubxfer_end(px, err ? err : ret == EXIT_TUNNEL ? -RVMIG_EPEER : 0);
 		rvmig_xsend_detach(t.xs);
-	} else {
-		rvmig_pubxfer_end(px, -RVMIG_EPEER);
 	}
 	if (t.ep)
 		rvmig_ep_close(t.ep);
