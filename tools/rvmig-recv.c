@@ -807,13 +807,8 @@ out:
 		rvmig_xrecv_digest(r.rb, false, rep.digest);
 		rep.digest_valid = true;
 	}
-	if (parser) {
-		struct rvmig_stream_stats st = { .size = sizeof(st) };
-
-		rvmig_stream_get_stats(parser, &st);
-		rep.pages = st.pages;
-		rep.records = report_stream_records(&st);
-	}
+	if (parser)
+		report_stream_counts(parser, &rep.records, &rep.pages);
 	if (!rc) {
 		char hex[65], rate[32];
 

@@ -536,12 +536,8 @@ out:
 		memcpy(rep.digest, s.v.digest, RVMIG_DIGEST_LEN);
 		rep.digest_valid = true;
 	}
-	if (s.xs && rvmig_xsend_parser(s.xs)) {
-		struct rvmig_stream_stats pst = { .size = sizeof(pst) };
-
-		rvmig_stream_get_stats(rvmig_xsend_parser(s.xs), &pst);
-		rep.records = report_stream_records(&pst);
-	}
+	if (s.xs && rvmig_xsend_parser(s.xs))
+		report_stream_counts(rvmig_xsend_parser(s.xs), &rep.records, NULL);
 	if (!rc) {
 		char hex[65], pages[96] = "", rate[32];
 

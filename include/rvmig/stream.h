@@ -47,8 +47,8 @@
  *     it in one internal 4 KiB buffer and sets RVMIG_STREAM_F_COPIED; it
  *     then never copies more than 4095 octets per feed call.  Callers that
  *     want no copy at all feed the whole stream at once (an mmap()ed file)
- *     or large buffers (stats.pages_copied tells how often a copy happened:
- *     at most once per feed).
+ *     or large buffers (RVMIG_STREAM_STAT_PAGES_COPIED tells how often a
+ *     copy happened: at most once per feed).
  *   - RVMIG_STREAM_ITEM_TRAILER: bytes after the final END, only with
  *     RVMIG_STREAM_F_ALLOW_TRAILING, or xl migrate's go message with
  *     RVMIG_STREAM_F_ALLOW_XL_GO (otherwise they are an error).
@@ -266,6 +266,16 @@ struct rvmig_stream_item {
 	uint32_t page_index;           /* index of this pfn in the record's pfn array */
 };
 
+/*
+ * Deprecated: the counters as a struct (RVMIG_0.1), kept for programs built
+ * against it.  Its record arrays stay at the record types of RVMIG_0.1 (6
+ * libxl, 19 libxc: RVMIG_STREAM_STATS_V1_*), so the fields after them never
+ * move; record types added later are counted only in the snapshot below
+ * (rvmig_stream_snapshot(), rvmig_stream_snap_records()).  New code reads
+ * that snapshot.
+ */
+#define RVMIG_STREAM_STATS_V1_LIBXL_TYPES 6
+#define RVMIG_STREAM_STATS_V1_LIBXC_TYPES 19
 struct rvmig_stream_stats {
 	size_t size;               /* caller sets sizeof(struct rvmig_stream_stats) */
 	uint64_t bytes;            /* input bytes reported in items so far */
@@ -276,9 +286,9 @@ struct rvmig_stream_stats {
 	uint64_t pages_copied;     /* ... of which straddled feeds (assembled) */
 	uint64_t pfns;             /* pfn entries, with and without data */
 	uint64_t pfns_by_type[16]; /* pfn entries by RVMIG_PAGE_* type */
-	uint64_t libxl_records[RVMIG_LIBXL_REC_NTYPES];
+	uint64_t libxl_records[RVMIG_STREAM_STATS_V1_LIBXL_TYPES];
 	uint64_t libxl_optional_records;
-	uint64_t libxc_records[RVMIG_LIBXC_REC_NTYPES];
+	uint64_t libxc_records[RVMIG_STREAM_STATS_V1_LIBXC_TYPES];
 	uint64_t libxc_optional_records;
 	uint64_t trailer_bytes;
 	uint32_t xl_mandatory_flags;
@@ -288,6 +298,39 @@ struct rvmig_stream_stats {
 	uint32_t guest_type;       /* RVMIG_GUEST_* */
 	uint32_t xen_major, xen_minor;
 	bool done;                 /* final END seen */
+};
+
+/*
+ * The counters as a snapshot read with accessors (RVMIG_0.13,
+ * rvmig_stream_snapshot(3)): counters and record types can be added
+ * without changing the ABI.  A snapshot is created once, filled by
+ * rvmig_stream_snapshot() as often as wanted (no allocation per fill) and
+ * read with rvmig_stream_snap_get() and the per-type accessors.  It holds
+ * copies: it stays valid after the parser is destroyed.
+ */
+typedef struct rvmig_stream_snap rvmig_stream_snap;
+
+enum rvmig_stream_stat {
+	RVMIG_STREAM_STAT_BYTES,          /* input bytes reported in items so far */
+	RVMIG_STREAM_STAT_CONTROL_BYTES,  /* ... in control items */
+	RVMIG_STREAM_STAT_PAGE_BYTES,     /* ... in page items */
+	RVMIG_STREAM_STAT_TRAILER_BYTES,  /* ... in trailer items */
+	RVMIG_STREAM_STAT_PAGES,          /* page payloads (4 KiB each) */
+	RVMIG_STREAM_STAT_ZERO_PAGES,     /* ... of which all zero */
+	RVMIG_STREAM_STAT_PAGES_COPIED,   /* ... of which straddled feeds (assembled) */
+	RVMIG_STREAM_STAT_PFNS,           /* pfn entries, with and without data */
+	RVMIG_STREAM_STAT_RECORDS,        /* records of both layers, optional ones included */
+	RVMIG_STREAM_STAT_LIBXL_OPTIONAL_RECORDS, /* unknown optional libxl records */
+	RVMIG_STREAM_STAT_LIBXC_OPTIONAL_RECORDS, /* unknown optional libxc records */
+	RVMIG_STREAM_STAT_XL_MANDATORY_FLAGS,     /* of the xl header */
+	RVMIG_STREAM_STAT_XL_OPTIONAL_FLAGS,
+	RVMIG_STREAM_STAT_XL_CONFIG_LEN,
+	RVMIG_STREAM_STAT_LIBXC_VERSION,  /* 0 until the libxc header was parsed */
+	RVMIG_STREAM_STAT_GUEST_TYPE,     /* RVMIG_GUEST_* */
+	RVMIG_STREAM_STAT_XEN_MAJOR,
+	RVMIG_STREAM_STAT_XEN_MINOR,
+	RVMIG_STREAM_STAT_DONE,           /* 1 once the final END was parsed */
+	RVMIG_STREAM_STAT_NTYPES,         /* not a counter: how many there are */
 };
 
 /* Creates a parser.  attr may be NULL for defaults.  -EINVAL, -ENOMEM. */
@@ -349,8 +392,25 @@ RVMIG_API bool rvmig_stream_done(const rvmig_stream_parser *p);
 /* Text of the first error, "" if none.  Owned by the parser. */
 RVMIG_API const char *rvmig_stream_error(const rvmig_stream_parser *p);
 
-/* Counter snapshot; fills st up to st->size.  Returns 0 or -EINVAL. */
+/* Deprecated (read a rvmig_stream_snap instead): fills st up to st->size
+ * with the RVMIG_0.1 layout.  Returns 0 or -EINVAL. */
 RVMIG_API int rvmig_stream_get_stats(const rvmig_stream_parser *p, struct rvmig_stream_stats *st);
+
+/* A snapshot to fill (all zero until filled): 0 or -ENOMEM (*out NULL). */
+RVMIG_API int rvmig_stream_snap_create(rvmig_stream_snap **out);
+RVMIG_API void rvmig_stream_snap_destroy(rvmig_stream_snap *s);
+/* Copies the parser's counters into s: 0, or -EINVAL if either is NULL. */
+RVMIG_API int rvmig_stream_snapshot(const rvmig_stream_parser *p, rvmig_stream_snap *s);
+/* A counter of the last fill; 0 for a NULL snapshot and for a value at or
+ * past RVMIG_STREAM_STAT_NTYPES (one of a newer header). */
+RVMIG_API uint64_t rvmig_stream_snap_get(const rvmig_stream_snap *s, enum rvmig_stream_stat which);
+/* Records of `type` in `layer` (RVMIG_STREAM_LAYER_LIBXL or _LIBXC) that
+ * this library knows by name (unknown optional ones are counted by
+ * RVMIG_STREAM_STAT_*_OPTIONAL_RECORDS); 0 for any other layer or type. */
+RVMIG_API uint64_t rvmig_stream_snap_records(const rvmig_stream_snap *s,
+					     enum rvmig_stream_layer layer, uint32_t type);
+/* pfn entries of page type `type` (RVMIG_PAGE_*, 0..15); 0 above 15. */
+RVMIG_API uint64_t rvmig_stream_snap_pfns(const rvmig_stream_snap *s, uint32_t type);
 
 /* Names: record type of a layer ("PAGE_DATA", "unknown optional", ...),
  * layer ("xl header", "libxl", "libxc", "input" for AUTO), page type ("NOTAB", "XTAB", ...).

@@ -501,17 +501,3 @@ RVMIG_API const char *rvmig_stream_error(const rvmig_stream_parser *p)
 {
 	return p ? p->errbuf : "";
 }
-
-RVMIG_API int rvmig_stream_get_stats(const rvmig_stream_parser *p, struct rvmig_stream_stats *st)
-{
-	struct rvmig_stream_stats tmp;
-	size_t n;
-
-	if (!p || !st || st->size < sizeof(st->size))
-		return -EINVAL;
-	tmp = p->s;
-	n = st->size < sizeof(tmp) ? st->size : sizeof(tmp);
-	tmp.size = st->size;
-	memcpy(st, &tmp, n);
-	return 0;
-}

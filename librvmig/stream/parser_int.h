@@ -9,6 +9,8 @@
 
 #include <rvmig/stream.h>
 
+#include "stream/counts.h"
+
 enum ps_state {
 	PS_DETECT,      /* attr.start AUTO: the first 8 octets name the layer */
 	PS_XL_HDR,      /* 48-octet xl header */
@@ -69,7 +71,7 @@ struct rvmig_stream_parser {
 
 	uint32_t go_have; /* octets of xl migrate's go message after the END */
 
-	struct rvmig_stream_stats s;
+	struct stream_counts s;
 	int err;
 	char errbuf[512];
 };

@@ -135,7 +135,7 @@ Test(rebuild, xen_stream_in_pieces_verified, .fini = teardown)
 	struct streamgen_opts o = { .nr_pfns = 600, .seed = 21, .batch = 128 };
 	struct streamgen_buf b = { 0 };
 	struct streamgen_expect e = { 0 };
-	struct rvmig_stream_stats st = { .size = sizeof(st) };
+	rvmig_stream_snap *st;
 	uint8_t d[RVMIG_DIGEST_LEN];
 
 	cr_assert_eq(streamgen_build(&o, &b, &e), 0);
@@ -151,8 +151,10 @@ Test(rebuild, xen_stream_in_pieces_verified, .fini = teardown)
 		cr_assert_eq(sk.len, b.len);
 		cr_assert(memcmp(sk.buf, b.data, b.len) == 0, "rebuilt stream differs");
 		cr_assert_eq(rvmig_stream_finish(rb.parser), 0, "%s", rvmig_stream_error(rb.parser));
-		cr_assert_eq(rvmig_stream_get_stats(rb.parser, &st), 0);
-		cr_assert_eq(st.pages, e.pages);
+		cr_assert_eq(rvmig_stream_snap_create(&st), 0);
+		cr_assert_eq(rvmig_stream_snapshot(rb.parser, st), 0);
+		cr_assert_eq(rvmig_stream_snap_get(st, RVMIG_STREAM_STAT_PAGES), e.pages);
+		rvmig_stream_snap_destroy(st);
 		cr_assert_gt(rb.zero_bytes, 0);
 		cr_assert_eq(sk.zero_calls > 0, with_zero, "zeros go to the sink's zero() if it has one");
 		cr_assert_eq(rb.data_bytes + rb.ctrl_bytes + rb.zero_bytes, b.len);

@@ -502,6 +502,56 @@ static void violate(struct streamgen_replay *r, const char *msg, uint64_t off)
 			 (unsigned long long)off);
 }
 
+/* The snapshot's counters against the deprecated struct's. */
+static void check_snap(struct streamgen_replay *r)
+{
+	const struct rvmig_stream_stats *st = &r->stats;
+	const rvmig_stream_snap *sn = r->snap;
+	const struct {
+		enum rvmig_stream_stat which;
+		uint64_t v;
+	} same[] = {
+		{ RVMIG_STREAM_STAT_BYTES, st->bytes },
+		{ RVMIG_STREAM_STAT_CONTROL_BYTES, st->control_bytes },
+		{ RVMIG_STREAM_STAT_PAGE_BYTES, st->page_bytes },
+		{ RVMIG_STREAM_STAT_TRAILER_BYTES, st->trailer_bytes },
+		{ RVMIG_STREAM_STAT_PAGES, st->pages },
+		{ RVMIG_STREAM_STAT_ZERO_PAGES, st->zero_pages },
+		{ RVMIG_STREAM_STAT_PAGES_COPIED, st->pages_copied },
+		{ RVMIG_STREAM_STAT_PFNS, st->pfns },
+		{ RVMIG_STREAM_STAT_LIBXL_OPTIONAL_RECORDS, st->libxl_optional_records },
+		{ RVMIG_STREAM_STAT_LIBXC_OPTIONAL_RECORDS, st->libxc_optional_records },
+		{ RVMIG_STREAM_STAT_XL_MANDATORY_FLAGS, st->xl_mandatory_flags },
+		{ RVMIG_STREAM_STAT_XL_OPTIONAL_FLAGS, st->xl_optional_flags },
+		{ RVMIG_STREAM_STAT_XL_CONFIG_LEN, st->xl_config_len },
+		{ RVMIG_STREAM_STAT_LIBXC_VERSION, st->libxc_version },
+		{ RVMIG_STREAM_STAT_GUEST_TYPE, st->guest_type },
+		{ RVMIG_STREAM_STAT_XEN_MAJOR, st->xen_major },
+		{ RVMIG_STREAM_STAT_XEN_MINOR, st->xen_minor },
+		{ RVMIG_STREAM_STAT_DONE, st->done },
+	};
+	uint64_t records = st->libxl_optional_records + st->libxc_optional_records;
+
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+		if (rvmig_stream_snap_get(sn, same[i].which) != same[i].v)
+			violate(r, "a snapshot counter differs from rvmig_stream_get_stats()'s", 0);
+	for (uint32_t t = 0; t < 16; t++)
+		if (rvmig_stream_snap_pfns(sn, t) != st->pfns_by_type[t])
+			violate(r, "snapshot pfns by type differ from rvmig_stream_get_stats()'s", 0);
+	for (uint32_t t = 0; t < RVMIG_STREAM_STATS_V1_LIBXL_TYPES; t++) {
+		records += st->libxl_records[t];
+		if (rvmig_stream_snap_records(sn, RVMIG_STREAM_LAYER_LIBXL, t) != st->libxl_records[t])
+			violate(r, "snapshot libxl records differ from rvmig_stream_get_stats()'s", 0);
+	}
+	for (uint32_t t = 0; t < RVMIG_STREAM_STATS_V1_LIBXC_TYPES; t++) {
+		records += st->libxc_records[t];
+		if (rvmig_stream_snap_records(sn, RVMIG_STREAM_LAYER_LIBXC, t) != st->libxc_records[t])
+			violate(r, "snapshot libxc records differ from rvmig_stream_get_stats()'s", 0);
+	}
+	if (rvmig_stream_snap_get(sn, RVMIG_STREAM_STAT_RECORDS) != records)
+		violate(r, "snapshot RECORDS is not the sum of the records by type", 0);
+}
+
 static bool all_zero(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -600,6 +650,10 @@ int streamgen_replay(const void *buf, size_t len, struct streamgen_replay *r)
 	r->start_layer = rvmig_stream_start_layer(p);
 	r->stats.size = sizeof(r->stats);
 	rvmig_stream_get_stats(p, &r->stats);
+	if (rvmig_stream_snap_create(&r->snap) || rvmig_stream_snapshot(p, r->snap))
+		violate(r, "no counter snapshot", r->rebuilt_len);
+	else
+		check_snap(r);
 	rvmig_stream_parser_destroy(p);
 	return 0;
 }
@@ -608,4 +662,6 @@ void streamgen_replay_free(struct streamgen_replay *r)
 {
 	free(r->rebuilt);
 	r->rebuilt = NULL;
+	rvmig_stream_snap_destroy(r->snap);
+	r->snap = NULL;
 }

@@ -103,6 +103,10 @@ struct streamgen_replay {
 	int rc;                               /* 0, or the first error returned */
 	char error[512];                      /* rvmig_stream_error() text */
 	char violation[256];                  /* first broken invariant, "" if none */
+	/* The counters through the snapshot (rvmig_stream_snapshot(3)), and
+	 * through the deprecated struct of RVMIG_0.1, which must agree with it
+	 * (a disagreement is a violation). */
+	rvmig_stream_snap *snap;              /* freed by streamgen_replay_free() */
 	struct rvmig_stream_stats stats;
 	uint8_t *rebuilt;                     /* concatenated item bytes (malloc) */
 	size_t rebuilt_len;

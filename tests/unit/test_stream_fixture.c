@@ -138,7 +138,7 @@ static void check_layout(struct fixture *fx)
 	uint64_t distinct = 0, cur = 0;
 	rvmig_stream_parser *p;
 	struct rvmig_stream_item it = { .size = sizeof(it) };
-	struct rvmig_stream_stats s = { .size = sizeof(s) };
+	rvmig_stream_snap *s;
 	int rc;
 
 	load(fx);
@@ -192,27 +192,32 @@ static void check_layout(struct fixture *fx)
 		cr_assert_eq(rc, 0, "%s: %s", fx->what, rvmig_stream_error(p));
 	}
 	cr_assert_eq(rvmig_stream_finish(p), 0, "%s: %s", fx->what, rvmig_stream_error(p));
-	cr_assert_eq(rvmig_stream_get_stats(p, &s), 0);
+	cr_assert_eq(rvmig_stream_snap_create(&s), 0);
+	cr_assert_eq(rvmig_stream_snapshot(p, s), 0);
 	cr_assert(fx->runs[run + 1].count == 0 && cur == fx->runs[run].count,
 		  "%s: stream ends after %zu records, before the README's sequence does", fx->what,
 		  nrec);
 
 	cr_assert_eq(rlen, fx->len);
 	cr_assert(memcmp(rebuilt, fx->buf, fx->len) == 0, "%s: rebuilt stream differs", fx->what);
-	cr_assert_eq(s.pfns, fx->pfns);
-	cr_assert_eq(s.pages, fx->pages);
+#define S(which) rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_##which)
+	cr_assert_eq(S(PFNS), fx->pfns);
+	cr_assert_eq(S(PAGES), fx->pages);
 	cr_assert_eq(distinct, fx->distinct);
-	cr_assert_eq(s.trailer_bytes, fx->trailer);
-	cr_assert_eq(s.libxc_version, 3);
-	cr_assert_eq(s.guest_type, fx->guest_type);
-	cr_assert_eq(s.xen_major, 4);
-	cr_assert_eq(s.xen_minor, 17);
-	cr_assert_eq(s.xl_mandatory_flags, 3, "JSON | STREAMv2");
-	cr_assert_gt(s.xl_config_len, 0);
-	cr_assert_gt(s.zero_pages, 0);
-	cr_assert_lt(s.zero_pages, s.pages);
-	cr_assert_eq(s.control_bytes + s.page_bytes + s.trailer_bytes, fx->len);
-	cr_assert(s.done);
+	cr_assert_eq(S(TRAILER_BYTES), fx->trailer);
+	cr_assert_eq(S(LIBXC_VERSION), 3);
+	cr_assert_eq(S(GUEST_TYPE), fx->guest_type);
+	cr_assert_eq(S(XEN_MAJOR), 4);
+	cr_assert_eq(S(XEN_MINOR), 17);
+	cr_assert_eq(S(XL_MANDATORY_FLAGS), 3, "JSON | STREAMv2");
+	cr_assert_gt(S(XL_CONFIG_LEN), 0);
+	cr_assert_gt(S(ZERO_PAGES), 0);
+	cr_assert_lt(S(ZERO_PAGES), S(PAGES));
+	cr_assert_eq(S(CONTROL_BYTES) + S(PAGE_BYTES) + S(TRAILER_BYTES), fx->len);
+	cr_assert_eq(S(RECORDS), nrec);
+	cr_assert_eq(S(DONE), 1);
+#undef S
+	rvmig_stream_snap_destroy(s);
 	rvmig_stream_parser_destroy(p);
 	free(rebuilt);
 	free(pfn_seen);

@@ -17,35 +17,47 @@
 
 #include "streamgen.h"
 
-static void expect_counts(const struct streamgen_expect *e, const struct rvmig_stream_stats *s,
-			  size_t len)
+static void expect_counts(const struct streamgen_expect *e, const rvmig_stream_snap *s, size_t len)
 {
-	for (int t = 0; t < RVMIG_LIBXL_REC_NTYPES; t++)
-		cr_expect_eq(s->libxl_records[t], e->libxl_records[t], "libxl %s: parsed %llu, wrote %llu",
-			     rvmig_stream_rec_name(RVMIG_STREAM_LAYER_LIBXL, (uint32_t)t),
-			     (unsigned long long)s->libxl_records[t],
+	uint64_t records = e->libxl_optional + e->libxc_optional;
+
+	for (uint32_t t = 0; t < RVMIG_LIBXL_REC_NTYPES; t++) {
+		uint64_t n = rvmig_stream_snap_records(s, RVMIG_STREAM_LAYER_LIBXL, t);
+
+		cr_expect_eq(n, e->libxl_records[t], "libxl %s: parsed %llu, wrote %llu",
+			     rvmig_stream_rec_name(RVMIG_STREAM_LAYER_LIBXL, t), (unsigned long long)n,
 			     (unsigned long long)e->libxl_records[t]);
-	for (int t = 0; t < RVMIG_LIBXC_REC_NTYPES; t++)
-		cr_expect_eq(s->libxc_records[t], e->libxc_records[t], "libxc %s: parsed %llu, wrote %llu",
-			     rvmig_stream_rec_name(RVMIG_STREAM_LAYER_LIBXC, (uint32_t)t),
-			     (unsigned long long)s->libxc_records[t],
+		records += e->libxl_records[t];
+	}
+	for (uint32_t t = 0; t < RVMIG_LIBXC_REC_NTYPES; t++) {
+		uint64_t n = rvmig_stream_snap_records(s, RVMIG_STREAM_LAYER_LIBXC, t);
+
+		cr_expect_eq(n, e->libxc_records[t], "libxc %s: parsed %llu, wrote %llu",
+			     rvmig_stream_rec_name(RVMIG_STREAM_LAYER_LIBXC, t), (unsigned long long)n,
 			     (unsigned long long)e->libxc_records[t]);
-	cr_expect_eq(s->libxl_optional_records, e->libxl_optional);
-	cr_expect_eq(s->libxc_optional_records, e->libxc_optional);
-	for (int t = 0; t < 16; t++)
-		cr_expect_eq(s->pfns_by_type[t], e->pfns_by_type[t], "pfns of type %s: %llu vs %llu",
-			     rvmig_stream_page_type_name((uint32_t)t),
-			     (unsigned long long)s->pfns_by_type[t],
+		records += e->libxc_records[t];
+	}
+	cr_expect_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_RECORDS), records);
+	cr_expect_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_LIBXL_OPTIONAL_RECORDS),
+		     e->libxl_optional);
+	cr_expect_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_LIBXC_OPTIONAL_RECORDS),
+		     e->libxc_optional);
+	for (uint32_t t = 0; t < 16; t++)
+		cr_expect_eq(rvmig_stream_snap_pfns(s, t), e->pfns_by_type[t],
+			     "pfns of type %s: %llu vs %llu", rvmig_stream_page_type_name(t),
+			     (unsigned long long)rvmig_stream_snap_pfns(s, t),
 			     (unsigned long long)e->pfns_by_type[t]);
-	cr_expect_eq(s->pfns, e->pfns);
-	cr_expect_eq(s->pages, e->pages, "pages %llu vs %llu", (unsigned long long)s->pages,
-		     (unsigned long long)e->pages);
-	cr_expect_eq(s->zero_pages, e->zero_pages, "zero pages %llu vs %llu",
-		     (unsigned long long)s->zero_pages, (unsigned long long)e->zero_pages);
-	cr_expect_eq(s->bytes, len);
-	cr_expect_eq(s->page_bytes, s->pages * 4096);
-	cr_expect_eq(s->control_bytes + s->page_bytes + s->trailer_bytes, len);
-	cr_expect(s->done);
+	cr_expect_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_PFNS), e->pfns);
+	cr_expect_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_PAGES), e->pages);
+	cr_expect_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_ZERO_PAGES), e->zero_pages);
+	cr_expect_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_BYTES), len);
+	cr_expect_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_PAGE_BYTES),
+		     rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_PAGES) * 4096);
+	cr_expect_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_CONTROL_BYTES) +
+			     rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_PAGE_BYTES) +
+			     rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_TRAILER_BYTES),
+		     len);
+	cr_expect_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_DONE), 1);
 }
 
 /* Replays buf with the given chunking; asserts a clean, byte-exact parse. */
@@ -63,7 +75,7 @@ static void replay_ok(const struct streamgen_buf *b, const struct streamgen_expe
 	cr_assert_eq(r.rebuilt_len, b->len);
 	cr_assert(memcmp(r.rebuilt, b->data, b->len) == 0, "rebuilt stream differs (chunk %zu)", chunk);
 	cr_assert_eq(r.page_items, e->pages);
-	expect_counts(e, &r.stats, b->len);
+	expect_counts(e, r.snap, b->len);
 	streamgen_replay_free(&r);
 }
 
@@ -253,7 +265,7 @@ Test(stream_gen, zero_copy_pages)
 	struct streamgen_expect e;
 	rvmig_stream_parser *p;
 	struct rvmig_stream_item it = { .size = sizeof(it) };
-	struct rvmig_stream_stats s = { .size = sizeof(s) };
+	rvmig_stream_snap *s;
 	size_t pages = 0;
 	int rc;
 
@@ -274,8 +286,10 @@ Test(stream_gen, zero_copy_pages)
 	cr_assert_eq(rc, 0, "%s", rvmig_stream_error(p));
 	cr_assert_eq(rvmig_stream_finish(p), 0);
 	cr_assert(rvmig_stream_done(p));
-	cr_assert_eq(rvmig_stream_get_stats(p, &s), 0);
-	cr_assert_eq(s.pages_copied, 0);
+	cr_assert_eq(rvmig_stream_snap_create(&s), 0);
+	cr_assert_eq(rvmig_stream_snapshot(p, s), 0);
+	cr_assert_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_PAGES_COPIED), 0);
+	rvmig_stream_snap_destroy(s);
 	cr_assert_eq(pages, e.pages);
 	rvmig_stream_parser_destroy(p);
 	streamgen_expect_free(&e);
@@ -300,6 +314,46 @@ Test(stream_gen, stats_respect_size)
 	for (size_t i = small; i < sizeof(raw); i++)
 		cr_assert_eq(raw[i], 0xab, "byte %zu past size written", i);
 	rvmig_stream_parser_destroy(p);
+}
+
+/* The snapshot: empty until filled, 0 for what it does not know, still
+ * valid after the parser is gone; NULLs refused. */
+Test(stream_gen, snapshot_accessors)
+{
+	struct streamgen_opts o = { .nr_pfns = 64, .seed = 5 };
+	struct streamgen_buf b;
+	struct streamgen_expect e;
+	struct rvmig_stream_item it = { .size = sizeof(it) };
+	rvmig_stream_parser *p;
+	rvmig_stream_snap *s;
+
+	build(&o, &b, &e);
+	cr_assert_eq(rvmig_stream_snap_create(NULL), -EINVAL);
+	cr_assert_eq(rvmig_stream_snap_create(&s), 0);
+	cr_assert_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_BYTES), 0);
+	cr_assert_eq(rvmig_stream_parser_create(NULL, &p), 0);
+	cr_assert_eq(rvmig_stream_snapshot(NULL, s), -EINVAL);
+	cr_assert_eq(rvmig_stream_snapshot(p, NULL), -EINVAL);
+	cr_assert_eq(rvmig_stream_feed(p, b.data, b.len), 0);
+	while (rvmig_stream_next(p, &it) == 1)
+		;
+	cr_assert_eq(rvmig_stream_finish(p), 0, "%s", rvmig_stream_error(p));
+	cr_assert_eq(rvmig_stream_snapshot(p, s), 0);
+	rvmig_stream_parser_destroy(p);
+	cr_assert_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_BYTES), b.len);
+	cr_assert_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_PAGES), e.pages);
+	cr_assert_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_DONE), 1);
+	cr_assert_eq(rvmig_stream_snap_records(s, RVMIG_STREAM_LAYER_LIBXC, RVMIG_LIBXC_REC_END), 1);
+	cr_assert_eq(rvmig_stream_snap_get(s, RVMIG_STREAM_STAT_NTYPES), 0);
+	cr_assert_eq(rvmig_stream_snap_get(s, (enum rvmig_stream_stat)1000), 0);
+	cr_assert_eq(rvmig_stream_snap_records(s, RVMIG_STREAM_LAYER_LIBXC, RVMIG_LIBXC_REC_NTYPES), 0);
+	cr_assert_eq(rvmig_stream_snap_records(s, RVMIG_STREAM_LAYER_XL, 0), 0);
+	cr_assert_eq(rvmig_stream_snap_pfns(s, 16), 0);
+	cr_assert_eq(rvmig_stream_snap_get(NULL, RVMIG_STREAM_STAT_BYTES), 0);
+	rvmig_stream_snap_destroy(s);
+	rvmig_stream_snap_destroy(NULL);
+	streamgen_expect_free(&e);
+	streamgen_buf_free(&b);
 }
 
 Test(stream_gen, attr_validation)

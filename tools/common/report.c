@@ -100,13 +100,17 @@ int report_write_json(const char *path, const struct tool_report *r)
 	return 0;
 }
 
-uint64_t report_stream_records(const struct rvmig_stream_stats *st)
+int report_stream_counts(const rvmig_stream_parser *p, uint64_t *records, uint64_t *pages)
 {
-	uint64_t n = st->libxl_optional_records + st->libxc_optional_records;
+	rvmig_stream_snap *snap;
 
-	for (unsigned i = 0; i < RVMIG_LIBXL_REC_NTYPES; i++)
-		n += st->libxl_records[i];
-	for (unsigned i = 0; i < RVMIG_LIBXC_REC_NTYPES; i++)
-		n += st->libxc_records[i];
-	return n;
+	if (rvmig_stream_snap_create(&snap))
+		return -ENOMEM;
+	rvmig_stream_snapshot(p, snap);
+	if (records)
+		*records = rvmig_stream_snap_get(snap, RVMIG_STREAM_STAT_RECORDS);
+	if (pages)
+		*pages = rvmig_stream_snap_get(snap, RVMIG_STREAM_STAT_PAGES);
+	rvmig_stream_snap_destroy(snap);
+	return 0;
 }

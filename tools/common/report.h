@@ -40,8 +40,9 @@ int report_write_json(const char *path, const struct tool_report *r);
 double report_gbps(const struct tool_report *r);
 void report_hex(const uint8_t sha[32], char out[65]);
 
-/* Records of every type (known and unknown optional, both layers) that a
- * parser counted. */
-uint64_t report_stream_records(const struct rvmig_stream_stats *st);
+/* What a parser counted: records of every type (known and unknown optional,
+ * both layers) and page payloads; either pointer may be NULL.  0 or -ENOMEM
+ * (the counts are then left alone). */
+int report_stream_counts(const rvmig_stream_parser *p, uint64_t *records, uint64_t *pages);
 
 #endif
