@@ -186,17 +186,18 @@ static void deliver_zeros(struct rebuild *r, uint64_t len)
 			return;
 		}
 	}
-	if (r->sink.zero)
+	if (r->sink.zero) {
+		/* The sink holds all of them now, whatever the parser says. */
 		hasher_feed_zero(r->sha, len);
+		r->off += len;
+	}
 	while (len && !r->err) {
 		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
 
-		if (r->sink.zero) {
+		if (r->sink.zero)
 			parse(r, zeros, n);
-			r->off += n;
-		} else {
+		else
 			deliver(r, zeros, n);
-		}
 		len -= n;
 	}
 }

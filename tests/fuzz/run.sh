@@ -27,6 +27,11 @@ declare -A srcs=(
   [prom]="$top/tests/fuzz/fuzz_prom.c $top/tools/policy/prom_decode.c $top/librvmig/core/text.c -I$top/tools -ljson-c"
   [samples]="$top/tests/fuzz/fuzz_samples.c $(ls "$top"/librvmig/policy/*.c | tr '\n' ' ') $top/librvmig/core/text.c"
   [xentrace]="$top/tests/fuzz/fuzz_xentrace.c $top/librvmig/monitor/xen/trace.c"
+  # the receiver with everything it links (the monitor publisher, which
+  # needs the endpoint calls, so the protocol engine and TCP transport too)
+  [rebuild]="$top/tests/fuzz/fuzz_rebuild.c $(ls "$top"/librvmig/{xstream,stream,publish,proto}/*.c \
+    "$top"/librvmig/transport/*.c "$top"/librvmig/transport/tcp/*.c "$top"/librvmig/monitor/linux/parse*.c \
+    "$top"/librvmig/core/{crc32c,text,version}.c | tr '\n' ' ') -lxxhash -lpthread"
 )
 
 # Seeds.
@@ -65,6 +70,13 @@ printf '\x03\x02\x00\x00\x10\x00\x00\x00\x00\x00' > "$work/seed-appmsg/zero"
 printf '\x05\x02\xfb\xff\xff\xffgave up\n\x1b[31m' > "$work/seed-appmsg/abort"
 { printf '\x06\x02\x00\x00\x00\x00\x00\x01\x00\x00'; head -c 40 /dev/zero; printf 'ok'; } > "$work/seed-appmsg/verdict"
 printf '\x07\x02xl\0migrate-receive\0' > "$work/seed-appmsg/exec"
+printf '\x02\x02Xen saved domain' > "$work/seed-appmsg/ctrl"
+{ printf '\x04\x02\x00\x10\x00\x00\x00\x00\x00\x00'; head -c 32 /dev/zero | tr '\0' '\7'; printf '\x02\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0'; } > "$work/seed-appmsg/end"
+{ printf '\x0b\x02\x00\x20\x00\x00\x00\x00\x00\x00'; head -c 32 /dev/zero; } > "$work/seed-appmsg/resume"
+{ printf '\x01\x02\x00\x01\x00\x00\x0e\x00\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00'; head -c 32 /dev/zero | tr '\0' 'i'; } > "$work/seed-appmsg/hello-resume"
+{ printf '\x0a\x02\x00\x00\x00\x00\x00\x01\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00'; head -c 32 /dev/zero; printf 'exited'; } > "$work/seed-appmsg/exit"
+printf '\x08\x02migrate-receive: ready\n' > "$work/seed-appmsg/out"
+printf '\x09\x02warning\n' > "$work/seed-appmsg/err"
 # Key files: a key with its line end, one too long.
 printf '0123456789abcdef0123456789abcdef\n' > "$work/seed-keyfile/key"
 head -c 300 /dev/zero | tr '\0' k > "$work/seed-keyfile/long"
@@ -104,8 +116,26 @@ for fixture in "$top"/tests/fixtures/xen-sched-trace-*.bin.zst; do
   zstd -dc "$fixture" | head -c 8192 > "$work/seed-xentrace/$(basename "$fixture" .bin.zst)" || true
 done
 
+# The receiver's rebuild (fuzz_rebuild.c): config byte 0, the first
+# message (op 0), the verifying parser (op 1), then the head of each real Xen
+# fixture as CTRL messages of 255 bytes (op 4) and bulk data (op 2), a zero
+# page (op 5), a matching END (op 6) and the end of input (op 7).
+mkdir -p "$work/seed-rebuild"
+for fixture in "$top"/tests/fixtures/xl-*.bin.zst; do
+  seed=$work/seed-rebuild/$(basename "$fixture" .bin.zst)
+  zstd -dc "$fixture" 2>/dev/null | head -c 8192 > "$seed.head" || true
+  {
+    printf '\x00\x00\x01'
+    for i in 0 1 2 3; do printf '\x04\xff'; dd if="$seed.head" bs=255 skip=$i count=1 status=none; done
+    printf '\x02\x00\x10'; dd if="$seed.head" bs=4 skip=255 count=1024 status=none
+    printf '\x05\x01\x00\x00\x06\x07'
+  } > "$seed"
+  rm -f "$seed.head"
+done
+printf '\x00\x30\x00\x10\x00\x05\x01\x00\x00\x06\x07' > "$work/seed-rebuild/raw-zero-page"
+
 status=0
-for t in stream wire uri journal monitor appmsg keyfile xrec samples prom xentrace; do
+for t in stream wire uri journal monitor appmsg keyfile xrec samples prom xentrace rebuild; do
   bin="$work/fuzz_$t"
   # shellcheck disable=SC2086
   clang "${cflags[@]}" -o "$bin" ${srcs[$t]} "${core[@]}" -lcrypto -lm

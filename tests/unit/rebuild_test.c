@@ -283,6 +283,20 @@ Test(rebuild, malformed_stream_refused_by_the_verifying_parser, .fini = teardown
 		  "%s", rb.errtxt);
 }
 
+/* A zero run the verifying parser refuses: the sink's zero() took all of
+ * it, so the offset (bytes delivered) says so too (found by fuzz_rebuild:
+ * the offset stopped at the first 64 KiB the parser refused). */
+Test(rebuild, refused_zero_run_still_counted_as_delivered, .fini = teardown)
+{
+	setup(1u << 20, true);
+	cr_assert_eq(rebuild_parser_create(&rb), 0);
+	zero(0, 1u << 20);
+	cr_assert_eq(rb.err, -RVMIG_ESTREAM);
+	cr_assert(strstr(rb.errtxt, "not a Xen save stream"), "%s", rb.errtxt);
+	cr_assert_eq(sk.len, 1u << 20);
+	cr_assert_eq(rb.off, sk.len, "offset %llu, sink %zu", (unsigned long long)rb.off, sk.len);
+}
+
 Test(rebuild, other_tags_are_the_owners, .fini = teardown)
 {
 	uint8_t b[64];
