@@ -9,6 +9,7 @@
  *   rvmig/xstream.h  a whole stream over an endpoint: sender, receiver,
  *                    their messages and digest
  *   rvmig/policy.h   utility, good/bad map, decider, parallel-migration planner
+ *   rvmig/act.h      actuators: cgroup and Xen CPU settings applied, read back, undone
  *   rvmig/monitor.h  per-domain run / blocked / waiting time, CPU, memory;
  *                    the host's rvmig transfers
  *   rvmig/publish.h  a process shows its transfers to the monitor
@@ -23,5 +24,6 @@
 #include <rvmig/monitor.h>
 #include <rvmig/publish.h>
 #include <rvmig/policy.h>
+#include <rvmig/act.h>
 
 #endif

@@ -1,17 +1,66 @@
 /* SPDX-License-Identifier: MIT */
-/* act.c - what every actuator shares (act.h): targets, the backend list,
- * value bounds, read-back comparison, apply and undo. */
+/* act.c - the actuator handle (rvmig/act.h): its backends, targets, and
+ * apply / read back / undo over the backends' get and set. */
 #include <errno.h>
-#include <inttypes.h>
-#include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "policy/act.h"
+#include "act/act_int.h"
+#include "core/log.h"
 
-static const struct act_ops *const backends[] = { &act_linux_ops, &act_xen_ops };
+#define SUB "act"
+
+struct rvmig_act_change {
+	const struct act_ops *ops;
+	struct rvmig_act_target target;
+	enum rvmig_action_kind kind;
+	char where[RVMIG_ACT_PATH_MAX]; /* the file or domain, for messages */
+	struct rvmig_act_setting old;   /* before the action */
+	struct rvmig_act_setting now;   /* read back after it */
+};
+
+/* The backends by name, in the order "auto" tries them. */
+static const struct {
+	const char *name;
+	const struct act_ops *ops;
+} backends[] = {
+	{ "linux", &act_linux_ops },
+	{ "xen", &act_xen_ops },
+};
+
+RVMIG_API int rvmig_act_open(rvmig_ctx *ctx, const char *backend, rvmig_act **out)
+{
+	rvmig_act *act;
+	size_t n = 0;
+
+	if (!backend || !out)
+		return -EINVAL;
+	if (!(act = calloc(1, sizeof(*act))))
+		return -ENOMEM;
+	act->ctx = ctx;
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (!strcmp(backend, "auto") || !strcmp(backend, backends[i].name))
+			act->ops[n++] = backends[i].ops;
+	if (!n) {
+		char esc[64];
+
+		rvmig_text_escape(esc, sizeof(esc), backend, strlen(backend));
+		LOG_ERR(ctx, SUB, "no actuator backend called \"%s\" (linux, xen, auto)", esc);
+		free(act);
+		return -EINVAL;
+	}
+	act->ncpus = sysconf(_SC_NPROCESSORS_CONF);
+	*out = act;
+	return 0;
+}
+
+RVMIG_API void rvmig_act_close(rvmig_act *act)
+{
+	free(act);
+}
 
 static int parse_id(const char *s, long max, long *out)
 {
@@ -28,284 +77,208 @@ static int parse_id(const char *s, long max, long *out)
 	return 0;
 }
 
-int act_target_parse(const char *spec, struct act_target *t, char *err, size_t errlen)
+RVMIG_API int rvmig_act_target_parse(const char *spec, struct rvmig_act_target *t, char *err,
+				     size_t errlen)
 {
 	char esc[96];
 
+	if (!spec || !t)
+		return -EINVAL;
 	memset(t, 0, sizeof(*t));
 	if (!strncmp(spec, "cgroup:", 7)) {
-		t->kind = ACT_TARGET_CGROUP;
+		t->kind = RVMIG_ACT_TARGET_CGROUP;
 		if (spec[7] != '/' || strlen(spec + 7) >= sizeof(t->path)) {
 			rvmig_text_escape(esc, sizeof(esc), spec, strlen(spec));
-			snprintf(err, errlen, "target %s: the cgroup must be an absolute path", esc);
+			act_err(err, errlen, "target %s: the cgroup must be an absolute path", esc);
 			return -EINVAL;
 		}
 		strcpy(t->path, spec + 7);
 		return 0;
 	}
 	if (!strncmp(spec, "pid:", 4)) {
-		t->kind = ACT_TARGET_PID;
+		t->kind = RVMIG_ACT_TARGET_PID;
 		if (parse_id(spec + 4, 4194304, &t->id) == 0 && t->id > 0)
 			return 0;
 	} else if (!strncmp(spec, "xen:", 4)) {
-		t->kind = ACT_TARGET_XEN;
+		t->kind = RVMIG_ACT_TARGET_XEN;
 		/* DOMID_FIRST_RESERVED is 0x7ff0 */
 		if (parse_id(spec + 4, 0x7fef, &t->id) == 0)
 			return 0;
 	}
 	rvmig_text_escape(esc, sizeof(esc), spec, strlen(spec));
-	snprintf(err, errlen, "target %s: not cgroup:PATH, pid:N (N > 0) or xen:DOMID (0..32751)", esc);
+	act_err(err, errlen, "target %s: not cgroup:PATH, pid:N (N > 0) or xen:DOMID (0..32751)", esc);
 	return -EINVAL;
 }
 
-const char *act_target_name(const struct act_target *t, char *buf, size_t len)
+RVMIG_API const char *rvmig_act_target_name(const struct rvmig_act_target *t, char *buf, size_t len)
 {
-	char esc[PATH_MAX];
+	char esc[RVMIG_ACT_PATH_MAX];
 
 	switch (t->kind) {
-	case ACT_TARGET_CGROUP:
-		rvmig_text_escape(esc, sizeof(esc), t->path, strlen(t->path));
+	case RVMIG_ACT_TARGET_CGROUP:
+		rvmig_text_escape(esc, sizeof(esc), t->path, strnlen(t->path, sizeof(t->path)));
 		snprintf(buf, len, "cgroup:%s", esc);
 		break;
-	case ACT_TARGET_PID: snprintf(buf, len, "pid:%ld", t->id); break;
-	case ACT_TARGET_XEN: snprintf(buf, len, "xen:%ld", t->id); break;
+	case RVMIG_ACT_TARGET_PID: snprintf(buf, len, "pid:%ld", t->id); break;
+	case RVMIG_ACT_TARGET_XEN: snprintf(buf, len, "xen:%ld", t->id); break;
 	default: snprintf(buf, len, "?"); break;
 	}
 	return buf;
 }
 
-const struct act_ops *act_backend(const struct act_target *t, enum rvmig_action_kind k)
+/* This handle's backend for target t and kind k, or NULL with err set. */
+static const struct act_ops *backend_for(const rvmig_act *act, const struct rvmig_act_target *t,
+					 enum rvmig_action_kind k, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (backends[i]->handles(t->kind, k))
-			return backends[i];
+	char name[RVMIG_ACT_PATH_MAX + 16];
+
+	for (size_t i = 0; i < sizeof(act->ops) / sizeof(act->ops[0]); i++)
+		if (act->ops[i] && act->ops[i]->handles(t->kind, k))
+			return act->ops[i];
+	act_err(err, errlen, "%s: no actuator for %s actions on it",
+		rvmig_act_target_name(t, name, sizeof(name)), rvmig_action_kind_name(k));
 	return NULL;
 }
 
-void act_setting_of(const struct rvmig_action *a, struct act_setting *s)
+RVMIG_API int rvmig_act_read(rvmig_act *act, const struct rvmig_act_target *t,
+			     enum rvmig_action_kind k, struct rvmig_act_setting *out, char *where,
+			     size_t wherelen, char *err, size_t errlen)
 {
-	memset(s, 0, sizeof(*s));
-	s->value = a->value;
-	if (a->arg)
-		snprintf(s->arg, sizeof(s->arg), "%s", a->arg);
-}
+	const struct act_ops *ops;
+	char w[RVMIG_ACT_PATH_MAX], e[512];
 
-int act_cpulist_parse(const char *s, uint64_t mask[ACT_CPUS_MAX / 64], char *err, size_t errlen)
-{
-	const char *p = s;
-	char esc[64];
-
-	memset(mask, 0, ACT_CPUS_MAX / 8);
-	while (*p) {
-		char *end;
-		unsigned long a, b;
-
-		if (*p < '0' || *p > '9')
-			goto bad;
-		a = b = strtoul(p, &end, 10);
-		if (*end == '-') {
-			if (end[1] < '0' || end[1] > '9')
-				goto bad;
-			b = strtoul(end + 1, &end, 10);
-		}
-		if (a >= ACT_CPUS_MAX || b >= ACT_CPUS_MAX || b < a)
-			goto bad;
-		for (unsigned long c = a; c <= b; c++)
-			mask[c / 64] |= 1ull << (c % 64);
-		p = end;
-		if (*p == ',' && p[1])
-			p++;
-		else if (*p)
-			goto bad;
-	}
-	return 0;
-bad:
-	rvmig_text_escape(esc, sizeof(esc), p, strlen(p));
-	snprintf(err, errlen, "CPU list: \"%s\" is not CPU[-CPU][,...] with CPUs 0..%d ascending", esc,
-		 ACT_CPUS_MAX - 1);
-	return -EINVAL;
-}
-
-static int range(char *err, size_t errlen, const char *what, int64_t v, int64_t lo, int64_t hi)
-{
-	if (v >= lo && v <= hi)
-		return 0;
-	snprintf(err, errlen, "%s %" PRId64 " out of range %" PRId64 "..%" PRId64, what, v, lo, hi);
-	return -ERANGE;
-}
-
-int act_check(enum rvmig_action_kind k, const struct act_setting *s, char *err, size_t errlen)
-{
-	uint64_t mask[ACT_CPUS_MAX / 64];
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-
-	switch (k) {
-	case RVMIG_ACT_CG_CPU_MAX:
-		if (s->value == ACT_CPU_MAX_UNLIMITED)
-			return 0;
-		/* more than every CPU of the host is no cap at all */
-		return range(err, errlen, "CPU quota (CPUs x 1e6)", s->value, ACT_CPU_MAX_MIN,
-			     (int64_t)(ncpu > 0 ? ncpu : 1) * 1000000);
-	case RVMIG_ACT_CG_CPU_WEIGHT:
-		return range(err, errlen, "cgroup CPU weight", s->value, ACT_CG_WEIGHT_MIN,
-			     ACT_CG_WEIGHT_MAX);
-	case RVMIG_ACT_CREDIT_WEIGHT:
-		return range(err, errlen, "credit weight", s->value, ACT_XEN_WEIGHT_MIN,
-			     ACT_XEN_WEIGHT_MAX);
-	case RVMIG_ACT_CREDIT_CAP:
-		return range(err, errlen, "credit cap (% of one CPU)", s->value, 0, ACT_XEN_CAP_MAX);
-	case RVMIG_ACT_VCPUS:
-		/* the domain's own bound (maxvcpus, the parent's CPUs) is the
-		 * backend's to check: it needs a read */
-		return range(err, errlen, "vCPU count", s->value, 1, ACT_VCPUS_MAX);
-	case RVMIG_ACT_PIN:
-		if (!strcmp(s->arg, "all"))
-			return 0;
-		/* fall through */
-	case RVMIG_ACT_CG_CPUSET:
-		if (!s->arg[0]) {
-			snprintf(err, errlen, "%s: an empty CPU list", rvmig_action_kind_name(k));
-			return -EINVAL;
-		}
-		return act_cpulist_parse(s->arg, mask, err, errlen);
-	default:
-		snprintf(err, errlen, "%s: no actuator carries out this kind of action",
-			 rvmig_action_kind_name(k));
+	if (!act || !t || !out)
+		return -EINVAL;
+	ACT_ERRBUF(err, errlen, e);
+	if (!(ops = backend_for(act, t, k, err, errlen)))
 		return -ENOTSUP;
-	}
-}
-
-int act_same(enum rvmig_action_kind k, const struct act_setting *want, const struct act_setting *got)
-{
-	uint64_t a[ACT_CPUS_MAX / 64], b[ACT_CPUS_MAX / 64];
-	char e[8];
-
-	if (k == RVMIG_ACT_PIN && (!strcmp(want->arg, "all") || !strcmp(got->arg, "all")))
-		return !strcmp(want->arg, got->arg);
-	if (k == RVMIG_ACT_CG_CPUSET || k == RVMIG_ACT_PIN) {
-		if (act_cpulist_parse(want->arg, a, e, sizeof(e)) ||
-		    act_cpulist_parse(got->arg, b, e, sizeof(e)))
-			return 0;
-		return !memcmp(a, b, sizeof(a));
-	}
-	if ((k == RVMIG_ACT_CG_CPU_MAX &&
-	     (want->value == ACT_CPU_MAX_UNLIMITED || got->value == ACT_CPU_MAX_UNLIMITED)) ||
-	    k == RVMIG_ACT_VCPUS)
-		return want->value == got->value; /* counts: exact */
-	/* quota = value x period / 1e6 and v1 shares = weight x 1024 / 100
-	 * round: 1 unit, or 0.1 % of the value */
-	return llabs(want->value - got->value) <= (llabs(want->value) / 1000 > 1 ? llabs(want->value) / 1000 : 1);
-}
-
-const char *act_format(enum rvmig_action_kind k, const struct act_setting *s, char *buf, size_t len)
-{
-	char esc[ACT_ARG_MAX * 4];
-
-	switch (k) {
-	case RVMIG_ACT_CG_CPU_MAX:
-		if (s->value == ACT_CPU_MAX_UNLIMITED)
-			snprintf(buf, len, "max");
-		else
-			snprintf(buf, len, "%.3f CPU", (double)s->value / 1e6);
-		break;
-	case RVMIG_ACT_CG_CPU_WEIGHT:
-	case RVMIG_ACT_CREDIT_WEIGHT: snprintf(buf, len, "weight %" PRId64, s->value); break;
-	case RVMIG_ACT_CREDIT_CAP:
-		if (s->value == 0)
-			snprintf(buf, len, "cap none");
-		else
-			snprintf(buf, len, "cap %" PRId64 "%%", s->value);
-		break;
-	case RVMIG_ACT_VCPUS: snprintf(buf, len, "%" PRId64 " vCPUs", s->value); break;
-	case RVMIG_ACT_CG_CPUSET:
-	case RVMIG_ACT_PIN:
-		rvmig_text_escape(esc, sizeof(esc), s->arg, strlen(s->arg));
-		snprintf(buf, len, "%s %s", k == RVMIG_ACT_PIN ? "pcpus" : "cpus",
-			 s->arg[0] ? esc : "(the parent's)");
-		break;
-	default: snprintf(buf, len, "%" PRId64, s->value); break;
-	}
-	return buf;
-}
-
-double act_share(enum rvmig_action_kind k, const struct act_setting *s, double unlimited)
-{
-	switch (k) {
-	case RVMIG_ACT_CG_CPU_MAX:
-		return s->value == ACT_CPU_MAX_UNLIMITED ? unlimited : (double)s->value / 1e6;
-	case RVMIG_ACT_CREDIT_CAP: return s->value == 0 ? unlimited : (double)s->value / 100;
-	case RVMIG_ACT_VCPUS: return (double)s->value;
-	default: return NAN;
-	}
-}
-
-int act_read(const struct act_target *t, enum rvmig_action_kind k, struct act_setting *out,
-	     char *where, size_t wherelen, char *err, size_t errlen)
-{
-	const struct act_ops *ops = act_backend(t, k);
-	char name[PATH_MAX + 16];
-
-	if (!ops) {
-		snprintf(err, errlen, "%s: no actuator for %s actions on it",
-			 act_target_name(t, name, sizeof(name)), rvmig_action_kind_name(k));
-		return -ENOTSUP;
-	}
 	memset(out, 0, sizeof(*out));
-	return ops->get(t, k, out, where, wherelen, err, errlen);
+	if (!where || !wherelen) {
+		where = w;
+		wherelen = sizeof(w);
+	}
+	return ops->get(act, t, k, out, where, wherelen, err, errlen);
 }
 
 /* Writes `want` and reads it back into *got. */
-static int write_check(const struct act_ops *ops, const struct act_target *t,
-		       enum rvmig_action_kind k, const struct act_setting *want,
-		       struct act_setting *got, char *err, size_t errlen)
+static int write_check(rvmig_act *act, const struct act_ops *ops, const struct rvmig_act_target *t,
+		       enum rvmig_action_kind k, const struct rvmig_act_setting *want,
+		       struct rvmig_act_setting *got, char *err, size_t errlen)
 {
-	char where[ACT_WHERE_MAX], a[ACT_ARG_MAX * 4 + 32], b[ACT_ARG_MAX * 4 + 32];
+	char where[RVMIG_ACT_PATH_MAX], a[RVMIG_ACT_ARG_MAX * 4 + 32], b[RVMIG_ACT_ARG_MAX * 4 + 32];
 	int rc;
 
-	if ((rc = ops->set(t, k, want, err, errlen)) < 0)
+	if ((rc = ops->set(act, t, k, want, err, errlen)) < 0)
 		return rc;
 	memset(got, 0, sizeof(*got));
-	if ((rc = ops->get(t, k, got, where, sizeof(where), err, errlen)) < 0)
+	if ((rc = ops->get(act, t, k, got, where, sizeof(where), err, errlen)) < 0)
 		return rc;
 	if (act_same(k, want, got))
 		return 0;
-	snprintf(err, errlen, "%s: wrote %s, read back %s", where, act_format(k, want, a, sizeof(a)),
-		 act_format(k, got, b, sizeof(b)));
+	act_err(err, errlen, "%s: wrote %s, read back %s", where, rvmig_act_format(k, want, a, sizeof(a)),
+		rvmig_act_format(k, got, b, sizeof(b)));
 	return -EIO;
 }
 
-int act_apply(const struct act_target *t, const struct rvmig_action *a, struct act_undo *undo,
-	      char *err, size_t errlen)
+/* "KIND TARGET (WHERE): A -> B" at info level. */
+static void log_change(rvmig_act *act, const char *what, const struct rvmig_act_change *u,
+		       const struct rvmig_act_setting *from, const struct rvmig_act_setting *to)
 {
-	struct act_setting want;
-	char why[512];
-	int rc;
+	char name[RVMIG_ACT_PATH_MAX + 16], a[RVMIG_ACT_ARG_MAX * 4 + 32], b[RVMIG_ACT_ARG_MAX * 4 + 32];
 
-	memset(undo, 0, sizeof(*undo));
-	act_setting_of(a, &want);
-	if ((rc = act_check(a->kind, &want, err, errlen)) < 0)
-		return rc;
-	if ((rc = act_read(t, a->kind, &undo->old, undo->where, sizeof(undo->where), err, errlen)) < 0)
-		return rc;
-	undo->ops = act_backend(t, a->kind);
-	undo->target = *t;
-	undo->kind = a->kind;
-	rc = write_check(undo->ops, t, a->kind, &want, &undo->now, err, errlen);
-	if (rc < 0 && undo->ops->set(t, a->kind, &undo->old, why, sizeof(why)) < 0) {
-		size_t n = strlen(err);
-
-		snprintf(err + n, errlen - n, "; putting the old setting back failed too: %s", why);
-	}
-	return rc;
+	LOG_INFO(act->ctx, SUB, "%s %s %s (%s): %s -> %s", what, rvmig_action_kind_name(u->kind),
+		 rvmig_act_target_name(&u->target, name, sizeof(name)), u->where,
+		 rvmig_act_format(u->kind, from, a, sizeof(a)), rvmig_act_format(u->kind, to, b, sizeof(b)));
 }
 
-int act_undo(const struct act_undo *undo, char *err, size_t errlen)
+RVMIG_API int rvmig_act_apply(rvmig_act *act, const struct rvmig_act_target *t,
+			      const struct rvmig_action *a, rvmig_act_change **undo, char *err,
+			      size_t errlen)
 {
-	struct act_setting back;
+	struct rvmig_act_setting want = { 0 };
+	struct rvmig_act_change *u;
+	char why[512], e[512];
+	int rc;
 
-	if (!undo->ops) {
+	if (!act || !t || !a || !undo)
+		return -EINVAL;
+	ACT_ERRBUF(err, errlen, e);
+	*undo = NULL;
+	want.value = a->value;
+	if (a->arg)
+		snprintf(want.arg, sizeof(want.arg), "%s", a->arg);
+	if ((rc = act_check(a->kind, &want, act->ncpus, err, errlen)) < 0)
+		return rc;
+	if (!(u = calloc(1, sizeof(*u)))) {
+		act_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = rvmig_act_read(act, t, a->kind, &u->old, u->where, sizeof(u->where), err, errlen);
+	if (rc < 0) {
+		free(u);
+		return rc;
+	}
+	u->ops = backend_for(act, t, a->kind, NULL, 0);
+	u->target = *t;
+	u->kind = a->kind;
+	rc = write_check(act, u->ops, t, a->kind, &want, &u->now, err, errlen);
+	if (rc < 0) {
+		if (u->ops->set(act, t, a->kind, &u->old, why, sizeof(why)) < 0) {
+			size_t n = strlen(err);
+
+			snprintf(err + n, errlen - n, "; putting the old setting back failed too: %s", why);
+		}
+		free(u);
+		return rc;
+	}
+	log_change(act, "applied", u, &u->old, &u->now);
+	*undo = u;
+	return 0;
+}
+
+RVMIG_API int rvmig_act_undo(rvmig_act *act, const rvmig_act_change *undo, char *err, size_t errlen)
+{
+	struct rvmig_act_setting back;
+	char e[512];
+	int rc;
+
+	ACT_ERRBUF(err, errlen, e);
+	if (!act || !undo) {
 		snprintf(err, errlen, "nothing to undo");
 		return -EINVAL;
 	}
-	return write_check(undo->ops, &undo->target, undo->kind, &undo->old, &back, err, errlen);
+	rc = write_check(act, undo->ops, &undo->target, undo->kind, &undo->old, &back, err, errlen);
+	if (rc == 0)
+		log_change(act, "undone", undo, &undo->now, &back);
+	return rc;
+}
+
+RVMIG_API void rvmig_act_change_free(rvmig_act_change *undo)
+{
+	free(undo);
+}
+
+RVMIG_API enum rvmig_action_kind rvmig_act_change_kind(const rvmig_act_change *undo)
+{
+	return undo->kind;
+}
+
+RVMIG_API const struct rvmig_act_target *rvmig_act_change_target(const rvmig_act_change *undo)
+{
+	return &undo->target;
+}
+
+RVMIG_API const char *rvmig_act_change_where(const rvmig_act_change *undo)
+{
+	return undo->where;
+}
+
+RVMIG_API const struct rvmig_act_setting *rvmig_act_change_old(const rvmig_act_change *undo)
+{
+	return &undo->old;
+}
+
+RVMIG_API const struct rvmig_act_setting *rvmig_act_change_now(const rvmig_act_change *undo)
+{
+	return &undo->now;
 }

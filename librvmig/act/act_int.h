@@ -1,87 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * act.h - actuators: the settings a policy action changes, read, written,
- * read back and undone.  One backend per system behind one ops table
- * (act_linux.c: cgroup v1/v2 files; act_xen.c: the Xen credit schedulers
- * and vCPU counts through `xl`), listed in act.c.
- *
- * RVMIG_ACT_VCPUS: a Xen domain's online vCPUs (`xl vcpu-set`, bounded by
- * its maximum, read back from `xl vcpu-list`); on Linux a cgroup's cpuset
- * of that many CPUs (the first N its parent allows: the nearest analogue,
- * its threads share the N rather than going offline).
- *
- * A target names what an action acts on:
- *   cgroup:PATH   a cgroup directory (v1 or v2; for v1 the same group is
- *                 looked up in the hierarchy of the controller a kind needs)
- *   pid:N         the cgroup process N is in (per controller on v1)
- *   xen:DOMID     a Xen domain
- *
- * act_apply() validates the new setting (bounds, CPU lists) before
- * anything is written, reads the current one, writes the new one, reads it
- * back and compares, and fills an undo record (the old setting and where it
- * lives); act_undo() writes the old setting back and reads it back too.
- * Errors are -errno with `err` naming the file or domain and why.
+ * act_int.h - inside the actuators (rvmig/act.h): one backend per system
+ * behind one ops table (linux/cgroup.c: cgroup v1/v2 files; xen/xl.c: the
+ * Xen credit schedulers, pinning and vCPU counts through `xl`), listed in
+ * act.c; the pure parts (units.c: bounds, CPU lists, unit conversions,
+ * read-back comparison, text) apart from any I/O so that they are tested
+ * alone.
  */
-#ifndef RVMIG_TOOLS_POLICY_ACT_H
-#define RVMIG_TOOLS_POLICY_ACT_H
+#ifndef RVMIG_ACT_INT_H
+#define RVMIG_ACT_INT_H
 
-#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include <rvmig.h>
+#include <rvmig/act.h>
 
-#define ACT_ARG_MAX 256         /* bytes of a CPU list, with the NUL */
-#define ACT_WHERE_MAX PATH_MAX  /* bytes of the file / domain a setting lives in */
-
-/* Bounds of the values, checked before any write (act_check()). */
-#define ACT_CPU_MAX_UNLIMITED (-1) /* RVMIG_ACT_CG_CPU_MAX: no quota ("max", -1) */
-#define ACT_CPU_MAX_MIN 1000       /* 0.001 CPU, in CPUs x 1e6 */
-#define ACT_CG_WEIGHT_MIN 1        /* RVMIG_ACT_CG_CPU_WEIGHT, cgroup v2 units */
-#define ACT_CG_WEIGHT_MAX 10000
-#define ACT_XEN_WEIGHT_MIN 1       /* RVMIG_ACT_CREDIT_WEIGHT */
-#define ACT_XEN_WEIGHT_MAX 65535
-#define ACT_XEN_CAP_MAX 12800      /* RVMIG_ACT_CREDIT_CAP, % of one CPU (128 vCPUs) */
-#define ACT_VCPUS_MAX 1024         /* RVMIG_ACT_VCPUS; each backend checks the domain's own bound */
-/* One `xl` run, start to exit: xl answers in well under a second on a host,
- * but took 2-12 s in the test VM's emulated dom0 (one run past 10 s). */
-#define ACT_XL_DEADLINE_MS 30000
-
-enum act_target_kind {
-	ACT_TARGET_CGROUP = 1,
-	ACT_TARGET_PID = 2,
-	ACT_TARGET_XEN = 3,
-};
-
-struct act_target {
-	enum act_target_kind kind;
-	char path[PATH_MAX]; /* CGROUP: as given */
-	long id;             /* PID: the pid; XEN: the domain id */
-};
-
-/* One setting.  value: the kinds that take a number, in the units of
- * enum rvmig_action_kind (CG_CPU_MAX: CPUs x 1e6, or
- * ACT_CPU_MAX_UNLIMITED; CG_CPU_WEIGHT: cgroup v2 cpu.weight units,
- * converted to v1 cpu.shares as weight x 1024 / 100); arg: the CPU list of
- * CG_CPUSET ("0-1,3"; "" only as an old v2 setting: the parent's) and of PIN
- * (a Xen domain's hard affinity, all its vCPUs: a list or "all"; read back
- * as xl prints vCPU 0's, where a full set may read "all"). */
-struct act_setting {
-	int64_t value;
-	char arg[ACT_ARG_MAX];
-};
-
-struct act_ops;
-
-/* What act_apply() changed, enough to put it back. */
-struct act_undo {
-	const struct act_ops *ops;
-	struct act_target target;
-	enum rvmig_action_kind kind;
-	char where[ACT_WHERE_MAX]; /* the file or domain, for messages */
-	struct act_setting old;    /* before the action */
-	struct act_setting now;    /* read back after it */
-};
+#define ACT_CPU_WORDS (RVMIG_ACT_CPUS_MAX / 64)
 
 /* A backend.  get() fills *out with the current setting and `where` with
  * the file or domain it read; set() writes one act_check() accepted.  Both
@@ -89,57 +23,65 @@ struct act_undo {
 struct act_ops {
 	const char *name;
 	/* 1 when this backend acts on targets of kind tk with actions of kind k. */
-	int (*handles)(enum act_target_kind tk, enum rvmig_action_kind k);
-	int (*get)(const struct act_target *t, enum rvmig_action_kind k, struct act_setting *out,
-		   char *where, size_t wherelen, char *err, size_t errlen);
-	int (*set)(const struct act_target *t, enum rvmig_action_kind k, const struct act_setting *s,
-		   char *err, size_t errlen);
+	int (*handles)(enum rvmig_act_target_kind tk, enum rvmig_action_kind k);
+	int (*get)(rvmig_act *act, const struct rvmig_act_target *t, enum rvmig_action_kind k,
+		   struct rvmig_act_setting *out, char *where, size_t wherelen, char *err,
+		   size_t errlen);
+	int (*set)(rvmig_act *act, const struct rvmig_act_target *t, enum rvmig_action_kind k,
+		   const struct rvmig_act_setting *s, char *err, size_t errlen);
 };
 
 extern const struct act_ops act_linux_ops, act_xen_ops;
 
-/* "cgroup:PATH", "pid:N", "xen:DOMID".  0 or -EINVAL with err set. */
-int act_target_parse(const char *spec, struct act_target *t, char *err, size_t errlen);
-/* The target as it was given ("cgroup:/sys/...", "pid:42", "xen:3"), escaped. */
-const char *act_target_name(const struct act_target *t, char *buf, size_t len);
+struct rvmig_act {
+	rvmig_ctx *ctx;
+	const struct act_ops *ops[2]; /* the backends opened; NULL where none */
+	long ncpus;                   /* the host's CPUs (the bound of a CPU quota) */
+};
 
-/* The backend for target t and kind k, or NULL. */
-const struct act_ops *act_backend(const struct act_target *t, enum rvmig_action_kind k);
+/* A public call's err NULL or errlen 0: the backends write into `local`
+ * (a char array) instead. */
+#define ACT_ERRBUF(err, errlen, local)           \
+	do {                                     \
+		if (!(err) || !(errlen)) {       \
+			(err) = (local);         \
+			(errlen) = sizeof(local); \
+		}                                \
+	} while (0)
 
-/* The setting an action asks for: value and arg copied.  Then act_check(). */
-void act_setting_of(const struct rvmig_action *a, struct act_setting *s);
-/* Bounds and syntax of a setting of kind k.  0, -ERANGE (a value out of
- * bounds), -EINVAL (a malformed CPU list), -ENOTSUP (a kind no actuator
- * carries out); err says which value and why. */
-int act_check(enum rvmig_action_kind k, const struct act_setting *s, char *err, size_t errlen);
+/* Formats into err (errlen bytes; nothing when err is NULL or errlen 0). */
+__attribute__((format(printf, 3, 4)))
+void act_err(char *err, size_t errlen, const char *fmt, ...);
+
+/* ---- pure (units.c) ---- */
+
+/* Bounds and syntax of a setting of kind k on a host of ncpus CPUs.  0,
+ * -ERANGE (a value out of bounds), -EINVAL (a malformed CPU list),
+ * -ENOTSUP (a kind no actuator carries out); err says which value and
+ * why. */
+int act_check(enum rvmig_action_kind k, const struct rvmig_act_setting *s, long ncpus, char *err,
+	      size_t errlen);
 /* 1 when the read-back setting `got` is what `want` asked for (CPU
  * quotas within the kernel's rounding, CPU lists as sets). */
-int act_same(enum rvmig_action_kind k, const struct act_setting *want, const struct act_setting *got);
-/* A setting as text for logs: "0.200 CPU", "max", "weight 100", "cpus 0-1". */
-const char *act_format(enum rvmig_action_kind k, const struct act_setting *s, char *buf, size_t len);
+int act_same(enum rvmig_action_kind k, const struct rvmig_act_setting *want,
+	     const struct rvmig_act_setting *got);
+/* CPU lists ("0-3,5"): each CPU below RVMIG_ACT_CPUS_MAX, ranges
+ * ascending, into a bitmap.  0, or -EINVAL with err naming the offending
+ * piece. */
+int act_cpulist_parse(const char *s, uint64_t mask[ACT_CPU_WORDS], char *err, size_t errlen);
+/* The CPUs of a bitmap. */
+int act_cpulist_count(const uint64_t mask[ACT_CPU_WORDS]);
+/* The first n CPUs of mask as a list ("0-1,4" written "0,1,4") into list
+ * (len bytes).  0, -ERANGE (mask has fewer), -ENAMETOOLONG. */
+int act_cpulist_first(const uint64_t mask[ACT_CPU_WORDS], int64_t n, char *list, size_t len);
 
-/* The CPU share (CPUs) a setting of kind k grants: a CPU quota or a
- * credit cap in CPUs, a vCPU count; no quota or cap 0 (none): `unlimited`
- * (the host's CPUs, the domain's vCPUs).  NaN for the kinds whose share
- * depends on the neighbours (weights) or on nothing countable. */
-double act_share(enum rvmig_action_kind k, const struct act_setting *s, double unlimited);
-
-/* Reads the current setting of kind k on t.  0 or -errno (-ENOTSUP: no
- * backend for it). */
-int act_read(const struct act_target *t, enum rvmig_action_kind k, struct act_setting *out,
-	     char *where, size_t wherelen, char *err, size_t errlen);
-/* Applies action a on t: check, read, write, read back (-EIO when the
- * read-back differs; the old setting is then written back).  *undo is
- * filled on success. */
-int act_apply(const struct act_target *t, const struct rvmig_action *a, struct act_undo *undo,
-	      char *err, size_t errlen);
-/* Writes the undo record's old setting back and reads it back. */
-int act_undo(const struct act_undo *undo, char *err, size_t errlen);
-
-/* CPU lists ("0-3,5"): each CPU below ACT_CPUS_MAX, ranges ascending.
- * Parses into a bitmap of ACT_CPUS_MAX bits; 0, or -EINVAL with err
- * naming the offending piece. */
-#define ACT_CPUS_MAX 1024
-int act_cpulist_parse(const char *s, uint64_t mask[ACT_CPUS_MAX / 64], char *err, size_t errlen);
+/* cgroup v2 cpu.weight (1..10000) <-> v1 cpu.shares (weight x 1024 / 100,
+ * rounded, clamped to the kernel's 2..262144). */
+int64_t act_weight_to_shares(int64_t weight);
+int64_t act_shares_to_weight(int64_t shares);
+/* A CPU quota in CPUs x 1e6 (RVMIG_ACT_CPU_MAX_UNLIMITED: -1) <-> CFS
+ * quota microseconds at a period of period_us (> 0; quota -1: none). */
+int64_t act_quota_us(int64_t cpus_e6, int64_t period_us);
+int64_t act_quota_cpus(int64_t quota_us, int64_t period_us);
 
 #endif

@@ -1,36 +1,41 @@
 /* SPDX-License-Identifier: MIT */
-/* act_exec.c - one command run under a deadline (act_exec.h). */
+/* exec.c - one command run to its end under a deadline (rvmig_act_run(),
+ * rvmig/act.h): what the Xen actuator's xl calls go through, and the
+ * commands of actuators outside the library. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <rvmig.h>
-
-#include "policy/act_exec.h"
-#include "tunnel/child.h"
+#include "act/act_int.h"
+#include "core/log.h"
 
 #define ERR_KEEP 2048
 
+extern char **environ;
+
 struct stream {
 	int fd;                          /* 1 or 2 */
-	char line[ACT_EXEC_LINE_MAX];    /* the line being read */
+	char line[RVMIG_ACT_LINE_MAX];   /* the line being read */
 	size_t len;
-	int cut;                         /* past ACT_EXEC_LINE_MAX: the rest dropped */
+	int cut;                         /* past RVMIG_ACT_LINE_MAX: the rest dropped */
 };
 
 struct run {
 	char *out;
 	size_t outcap, outlen;
 	char first_err[ERR_KEEP];        /* the first non-empty stderr line */
-	act_exec_line_fn *on_line;
+	rvmig_act_line_fn *on_line;
 	void *arg;
 };
 
-int64_t act_exec_now_ms(void)
+static int64_t now_ms(void)
 {
 	struct timespec ts;
 
@@ -87,69 +92,132 @@ static void drain(struct run *r, int *fd, struct stream *s)
 		feed(r, s, buf, (size_t)n);
 }
 
-/* Waits for the exit until deadline: 1 exited, 0 not yet, -errno. */
-static int reap_until(struct child *c, int64_t deadline, int *status)
+/* Starts argv with stdin on /dev/null, stdout and stderr on the
+ * non-blocking read ends *out, *err.  0 or -errno with why set. */
+static int spawn(char *const argv[], pid_t *pid, int *out, int *err, char *why, size_t whylen)
 {
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t def;
 	int rc;
 
-	while ((rc = child_reap(c, status)) == 0 && act_exec_now_ms() < deadline) {
-		struct timespec ts = { 0, 20 * 1000000 };
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+		rc = -errno;
+		act_err(why, whylen, "pipe: %s", strerror(-rc));
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, po[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, pe[1], STDERR_FILENO);
+	/* a caller that ignores SIGPIPE: the command gets the default back */
+	posix_spawnattr_init(&at);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF);
+	rc = -posix_spawnp(pid, argv[0], &fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc < 0) {
+		char name[256];
 
-		nanosleep(&ts, NULL);
+		rvmig_text_escape(name, sizeof(name), argv[0], strlen(argv[0]));
+		act_err(why, whylen, "cannot start %s: %s", name, strerror(-rc));
+		goto out;
+	}
+	*out = po[0];
+	*err = pe[0];
+	po[0] = pe[0] = -1;
+	fcntl(*out, F_SETFL, O_NONBLOCK);
+	fcntl(*err, F_SETFL, O_NONBLOCK);
+out:
+	for (int i = 0; i < 2; i++) {
+		if (po[i] >= 0)
+			close(po[i]);
+		if (pe[i] >= 0)
+			close(pe[i]);
 	}
 	return rc;
 }
 
-int act_exec(char *const argv[], int64_t timeout_ms, char *out, size_t outcap,
-	     act_exec_line_fn *on_line, void *arg, char *err, size_t errlen)
+/* Waits for pid's exit until deadline: 1 exited (*status: 0..255, or 256
+ * + the signal), 0 not yet, -errno. */
+static int reap_until(pid_t pid, int64_t deadline, int *status)
+{
+	int st;
+	pid_t r;
+
+	while ((r = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < deadline) {
+		struct timespec ts = { 0, 20 * 1000000 };
+
+		nanosleep(&ts, NULL);
+	}
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return 0;
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 256 + WTERMSIG(st);
+	return 1;
+}
+
+RVMIG_API int rvmig_act_run(rvmig_act *act, char *const argv[], int64_t timeout_ms, char *out,
+			    size_t outcap, rvmig_act_line_fn *on_line, void *arg, char *err,
+			    size_t errlen)
 {
 	struct run r = { .out = out, .outcap = out ? outcap : 0, .on_line = on_line, .arg = arg };
 	struct stream so = { .fd = 1 }, se = { .fd = 2 };
-	struct child c;
 	char why[256], eesc[ERR_KEEP * 4 + 1], cmd[256];
 	size_t n = 0;
-	int64_t deadline = act_exec_now_ms() + timeout_ms;
-	int status = -1, rc;
+	int64_t deadline = now_ms() + timeout_ms;
+	int status = -1, rc, fo = -1, fe = -1;
+	pid_t pid = -1;
 
+	if (!argv || !argv[0])
+		return -EINVAL;
 	if (out && outcap)
 		out[0] = '\0';
 	cmd[0] = '\0';
 	for (int i = 0; argv[i] && n < sizeof(cmd) - 1; i++)
 		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%s%s", i ? " " : "", argv[i]);
-	if ((rc = child_spawn(&c, argv, why, sizeof(why))) < 0) {
-		snprintf(err, errlen, "%s: %s", cmd, why);
+	rvmig_text_escape(eesc, sizeof(eesc), cmd, strlen(cmd));
+	LOG_DBG(act ? act->ctx : NULL, "act", "run %s (deadline %lld ms)", eesc, (long long)timeout_ms);
+	if ((rc = spawn(argv, &pid, &fo, &fe, why, sizeof(why))) < 0) {
+		act_err(err, errlen, "%s: %s", cmd, why);
 		return rc;
 	}
-	child_close_stdin(&c);
-	while (c.out >= 0 || c.err >= 0) {
-		struct pollfd p[2] = { { c.out, POLLIN, 0 }, { c.err, POLLIN, 0 } };
-		int64_t left = deadline - act_exec_now_ms();
+	while (fo >= 0 || fe >= 0) {
+		struct pollfd p[2] = { { fo, POLLIN, 0 }, { fe, POLLIN, 0 } };
+		int64_t left = deadline - now_ms();
 
 		if (left <= 0)
 			break;
 		if (poll(p, 2, left > 1000000 ? 1000000 : (int)left) < 0 && errno != EINTR)
 			break;
-		if (c.out >= 0 && p[0].revents)
-			drain(&r, &c.out, &so);
-		if (c.err >= 0 && p[1].revents)
-			drain(&r, &c.err, &se);
+		if (fo >= 0 && p[0].revents)
+			drain(&r, &fo, &so);
+		if (fe >= 0 && p[1].revents)
+			drain(&r, &fe, &se);
 	}
-	rc = reap_until(&c, deadline, &status);
+	if (fo >= 0)
+		close(fo);
+	if (fe >= 0)
+		close(fe);
+	rc = reap_until(pid, deadline, &status);
 	if (rc <= 0) {
 		/* SIGTERM first: xl migrate then resumes the domain on the source */
-		if (c.pid > 0)
-			kill(c.pid, SIGTERM);
-		if (c.pid > 0 && reap_until(&c, act_exec_now_ms() + ACT_EXEC_TERM_MS, &status) <= 0 &&
-		    c.pid > 0)
-			kill(c.pid, SIGKILL);
-		child_kill(&c);
-		snprintf(err, errlen, "%s: no exit within %lld ms (killed)", cmd, (long long)timeout_ms);
+		kill(pid, SIGTERM);
+		if (reap_until(pid, now_ms() + RVMIG_ACT_TERM_MS, &status) <= 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		act_err(err, errlen, "%s: no exit within %lld ms (killed)", cmd, (long long)timeout_ms);
 		return -ETIMEDOUT;
 	}
-	child_kill(&c); /* closes what is left of the pipes */
 	if (status == 0)
 		return 0;
 	rvmig_text_escape(eesc, sizeof(eesc), r.first_err, strlen(r.first_err));
-	snprintf(err, errlen, "%s: exit status %d%s%s", cmd, status, eesc[0] ? ": " : "", eesc);
+	act_err(err, errlen, "%s: exit status %d%s%s", cmd, status, eesc[0] ? ": " : "", eesc);
 	return -EIO;
 }

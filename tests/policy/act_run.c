@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * act_run - one actuator call (tools/policy/act.h) from the command line,
+ * act_run - one actuator call (rvmig/act.h, rvmig_act(3)) from the command line,
  * for the tests that drive the actuators on real systems (the Xen tier's
  * xen_apply.sh):
  *   act_run TARGET KIND SETTING [--undo]
@@ -17,21 +17,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/act.h"
+#include <rvmig.h>
 
 int main(int argc, char **argv)
 {
 	struct rvmig_action a = { .size = sizeof(a), .share = 1 };
-	struct act_target t;
-	struct act_undo u;
-	char err[1024], name[PATH_MAX + 16], x[ACT_ARG_MAX * 4 + 32], y[ACT_ARG_MAX * 4 + 32];
-	int undo = argc == 5 && !strcmp(argv[4], "--undo");
+	struct rvmig_act_target t;
+	rvmig_act_change *u;
+	rvmig_act *act;
+	char err[1024], name[RVMIG_ACT_PATH_MAX + 16], x[RVMIG_ACT_ARG_MAX * 4 + 32],
+		y[RVMIG_ACT_ARG_MAX * 4 + 32];
+	int undo = argc == 5 && !strcmp(argv[4], "--undo"), rc;
 
 	if (argc != 4 && !undo) {
 		fprintf(stderr, "usage: act_run TARGET KIND SETTING [--undo]\n");
 		return 2;
 	}
-	if (act_target_parse(argv[1], &t, err, sizeof(err)) < 0) {
+	if (rvmig_act_target_parse(argv[1], &t, err, sizeof(err)) < 0) {
 		fprintf(stderr, "act_run: %s\n", err);
 		return 2;
 	}
@@ -46,23 +48,33 @@ int main(int argc, char **argv)
 		a.arg = argv[3];
 	else
 		a.value = strtoll(argv[3], NULL, 10);
-	act_target_name(&t, name, sizeof(name));
-	if (act_apply(&t, &a, &u, err, sizeof(err)) < 0) {
+	rvmig_act_target_name(&t, name, sizeof(name));
+	if ((rc = rvmig_act_open(NULL, "auto", &act)) < 0) {
+		fprintf(stderr, "act_run: %s\n", rvmig_strerror(rc));
+		return 1;
+	}
+	if (rvmig_act_apply(act, &t, &a, &u, err, sizeof(err)) < 0) {
 		fprintf(stderr, "act_run: %s %s: %s\n", argv[2], name, err);
+		rvmig_act_close(act);
 		return 1;
 	}
-	printf("apply %s %s (%s): %s -> %s\n", argv[2], name, u.where, act_format(a.kind, &u.old, x, sizeof(x)),
-	       act_format(a.kind, &u.now, y, sizeof(y)));
+	printf("apply %s %s (%s): %s -> %s\n", argv[2], name, rvmig_act_change_where(u),
+	       rvmig_act_format(a.kind, rvmig_act_change_old(u), x, sizeof(x)),
+	       rvmig_act_format(a.kind, rvmig_act_change_now(u), y, sizeof(y)));
 	fflush(stdout);
-	if (!undo)
-		return 0;
-	if (!fgets(x, sizeof(x), stdin))
-		fprintf(stderr, "act_run: stdin closed: undoing now\n");
-	act_format(a.kind, &u.old, x, sizeof(x));
-	if (act_undo(&u, err, sizeof(err)) < 0) {
-		fprintf(stderr, "act_run: undo %s %s: %s\n", argv[2], name, err);
-		return 1;
+	rc = 0;
+	if (undo) {
+		if (!fgets(x, sizeof(x), stdin))
+			fprintf(stderr, "act_run: stdin closed: undoing now\n");
+		rvmig_act_format(a.kind, rvmig_act_change_old(u), x, sizeof(x));
+		if (rvmig_act_undo(act, u, err, sizeof(err)) < 0) {
+			fprintf(stderr, "act_run: undo %s %s: %s\n", argv[2], name, err);
+			rc = 1;
+		} else {
+			printf("undo %s %s (%s): %s -> %s\n", argv[2], name, rvmig_act_change_where(u), y, x);
+		}
 	}
-	printf("undo %s %s (%s): %s -> %s\n", argv[2], name, u.where, y, x);
-	return 0;
+	rvmig_act_change_free(u);
+	rvmig_act_close(act);
+	return rc;
 }

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 	}
 	if (save) {
 		r.op = ACT_MIG_SAVE;
-		if (act_target_parse(argv[2], &r.target, err, sizeof(err)) < 0) {
+		if (rvmig_act_target_parse(argv[2], &r.target, err, sizeof(err)) < 0) {
 			fprintf(stderr, "mig_run: %s\n", err);
 			return 2;
 		}

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The actuators of rvmig-policy --apply (tools/policy/act.h) on this host's
- * real cgroups, and the Xen actuator's parser of xl output.
+ * The actuators (rvmig/act.h, rvmig_act(3): the library's, which
+ * rvmig-policy --apply uses) on this host's real cgroups.  Their pure parts
+ * and the Xen actuator's readers of xl output: tests/unit/test_act_pure.c.
  *
  * A CPU burner runs in a fresh cpu group (v1 here: cpu.cfs_quota_us; v2
  * cpu.max where the unified hierarchy has the cpu controller); its quota is
- * lowered and raised through act_apply(), each read back from the file by
+ * lowered and raised through rvmig_act_apply(), each read back from the file by
  * the test itself, and the monitor (rvmig_monitor(3), linux backend) shows
  * the burner's CPU follow: at most the cap plus 0.03 CPU under a
  * 0.05-CPU cap (CFS enforces the quota per 100 ms period, so the bound
@@ -36,14 +37,13 @@
 
 #include <rvmig.h>
 
-#include "policy/act.h"
-#include "policy/act_xen.h"
 
 #define WINDOW_S 2
 
 static char cpu_dir[512], cpuset_dir[512];
 static int cg_version;
 static pid_t burner = -1;
+static rvmig_act *act;
 
 static int put(const char *dir, const char *file, const char *text)
 {
@@ -59,7 +59,7 @@ static int put(const char *dir, const char *file, const char *text)
 	return rc;
 }
 
-/* dir/file's first line, as the test reads it (not through act.c). */
+/* dir/file's first line, as the test reads it (not through the actuators). */
 static const char *get(const char *dir, const char *file)
 {
 	static char buf[256];
@@ -104,6 +104,7 @@ static void setup(void)
 {
 	char root[256], name[64];
 
+	cr_assert_eq(rvmig_act_open(NULL, "linux", &act), 0);
 	snprintf(name, sizeof(name), "rvmig-test-act-%d", (int)getpid());
 	if (find_mount("cgroup", "cpu", root, sizeof(root))) {
 		cg_version = 1;
@@ -137,6 +138,7 @@ static void teardown(void)
 		rmdir(cpuset_dir);
 	if (cpu_dir[0] && rmdir(cpu_dir) < 0)
 		fprintf(stderr, "test_act: cannot remove %s: %s\n", cpu_dir, strerror(errno));
+	rvmig_act_close(act);
 }
 
 TestSuite(act, .init = setup, .fini = teardown);
@@ -194,15 +196,15 @@ static const char *quota_text(void)
 
 Test(act, cpu_quota_applied_followed_and_undone)
 {
-	struct act_target t;
-	struct act_undo low, high;
+	struct rvmig_act_target t;
+	rvmig_act_change *low, *high;
 	struct rvmig_action a;
 	char err[1024], spec[600];
 	double free_cpu, capped, raised;
 	int rc;
 
 	snprintf(spec, sizeof(spec), "cgroup:%s", cpu_dir);
-	cr_assert_eq(act_target_parse(spec, &t, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(rvmig_act_target_parse(spec, &t, err, sizeof(err)), 0, "%s", err);
 	if (cg_version == 1)
 		cr_assert_eq(put(cpu_dir, "cpu.cfs_period_us", "100000"), 0);
 	/* 10 times the default weight, so that on a loaded host the burner
@@ -213,17 +215,17 @@ Test(act, cpu_quota_applied_followed_and_undone)
 	free_cpu = cpu_of_group();
 
 	a = action(RVMIG_ACT_CG_CPU_MAX, 50000, NULL); /* 0.05 CPU */
-	rc = act_apply(&t, &a, &low, err, sizeof(err));
+	rc = rvmig_act_apply(act, &t, &a, &low, err, sizeof(err));
 	cr_assert_eq(rc, 0, "apply 0.05 CPU: %s", err);
-	cr_assert_eq(low.old.value, ACT_CPU_MAX_UNLIMITED, "a new group has no quota");
-	cr_assert_eq(low.now.value, 50000);
+	cr_assert_eq(rvmig_act_change_old(low)->value, RVMIG_ACT_CPU_MAX_UNLIMITED, "a new group has no quota");
+	cr_assert_eq(rvmig_act_change_now(low)->value, 50000);
 	cr_assert_str_eq(quota_text(), cg_version == 1 ? "5000" : "5000 100000");
 	capped = cpu_of_group();
 
 	a = action(RVMIG_ACT_CG_CPU_MAX, 600000, NULL); /* 0.6 CPU */
-	rc = act_apply(&t, &a, &high, err, sizeof(err));
+	rc = rvmig_act_apply(act, &t, &a, &high, err, sizeof(err));
 	cr_assert_eq(rc, 0, "apply 0.6 CPU: %s", err);
-	cr_assert_eq(high.old.value, 50000);
+	cr_assert_eq(rvmig_act_change_old(high)->value, 50000);
 	cr_assert_str_eq(quota_text(), cg_version == 1 ? "60000" : "60000 100000");
 	raised = cpu_of_group();
 	fprintf(stderr, "test_act: burner CPU uncapped %.3f, capped at 0.05 %.3f, at 0.6 %.3f (load %s)\n",
@@ -233,227 +235,155 @@ Test(act, cpu_quota_applied_followed_and_undone)
 		     capped);
 	cr_assert_leq(raised, 0.6 + 0.05, "raised to 0.6 CPU the burner used %.3f", raised);
 
-	cr_assert_eq(act_undo(&high, err, sizeof(err)), 0, "undo: %s", err);
+	cr_assert_eq(rvmig_act_undo(act, high, err, sizeof(err)), 0, "undo: %s", err);
 	cr_assert_str_eq(quota_text(), cg_version == 1 ? "5000" : "5000 100000");
-	cr_assert_eq(act_undo(&low, err, sizeof(err)), 0, "undo: %s", err);
+	cr_assert_eq(rvmig_act_undo(act, low, err, sizeof(err)), 0, "undo: %s", err);
 	cr_assert_str_eq(quota_text(), cg_version == 1 ? "-1" : "max 100000");
+	rvmig_act_change_free(high);
+	rvmig_act_change_free(low);
 }
 
 /* pid:N is the group the process is in (for the controller's hierarchy). */
 Test(act, pid_target_is_its_group)
 {
-	struct act_target t;
-	struct act_setting s;
-	char err[1024], spec[64], where[ACT_WHERE_MAX], want[600];
+	struct rvmig_act_target t;
+	struct rvmig_act_setting s;
+	char err[1024], spec[64], where[RVMIG_ACT_PATH_MAX], want[600];
 	int rc;
 
 	start_burner();
 	snprintf(spec, sizeof(spec), "pid:%d", (int)burner);
-	cr_assert_eq(act_target_parse(spec, &t, err, sizeof(err)), 0, "%s", err);
-	rc = act_read(&t, RVMIG_ACT_CG_CPU_MAX, &s, where, sizeof(where), err, sizeof(err));
+	cr_assert_eq(rvmig_act_target_parse(spec, &t, err, sizeof(err)), 0, "%s", err);
+	rc = rvmig_act_read(act, &t, RVMIG_ACT_CG_CPU_MAX, &s, where, sizeof(where), err, sizeof(err));
 	cr_assert_eq(rc, 0, "%s", err);
 	snprintf(want, sizeof(want), "%s/%s", cpu_dir, cg_version == 1 ? "cpu.cfs_quota_us" : "cpu.max");
 	cr_assert_str_eq(where, want);
-	cr_assert_eq(s.value, ACT_CPU_MAX_UNLIMITED);
+	cr_assert_eq(s.value, RVMIG_ACT_CPU_MAX_UNLIMITED);
 }
 
 Test(act, weight_and_cpuset)
 {
-	struct act_target t;
-	struct act_undo u;
+	struct rvmig_act_target t;
+	rvmig_act_change *u = NULL;
 	struct rvmig_action a;
 	char err[1024], spec[600];
 	int rc;
 
 	snprintf(spec, sizeof(spec), "cgroup:%s", cpu_dir);
-	cr_assert_eq(act_target_parse(spec, &t, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(rvmig_act_target_parse(spec, &t, err, sizeof(err)), 0, "%s", err);
 	a = action(RVMIG_ACT_CG_CPU_WEIGHT, 50, NULL);
-	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(u.old.value, 100, "the default weight");
+	cr_assert_eq(rvmig_act_apply(act, &t, &a, &u, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(rvmig_act_change_old(u)->value, 100, "the default weight");
 	cr_assert_str_eq(get(cpu_dir, cg_version == 1 ? "cpu.shares" : "cpu.weight"),
 			 cg_version == 1 ? "512" : "50");
-	cr_assert_eq(act_undo(&u, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(rvmig_act_undo(act, u, err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(get(cpu_dir, cg_version == 1 ? "cpu.shares" : "cpu.weight"),
 			 cg_version == 1 ? "1024" : "100");
+	rvmig_act_change_free(u);
 
 	cr_assert(cpuset_dir[0], "no cpuset hierarchy to test cpuset.cpus in");
 	/* the v1 cpuset group given by its path in the cpu hierarchy */
 	a = action(RVMIG_ACT_CG_CPUSET, 0, "0");
-	rc = act_apply(&t, &a, &u, err, sizeof(err));
+	rc = rvmig_act_apply(act, &t, &a, &u, err, sizeof(err));
 	cr_assert_eq(rc, 0, "%s", err);
 	cr_assert_str_eq(get(cpuset_dir, "cpuset.cpus"), "0");
-	cr_assert_eq(act_undo(&u, err, sizeof(err)), 0, "%s", err);
-	cr_assert_str_eq(get(cpuset_dir, "cpuset.cpus"), u.old.arg);
+	cr_assert_eq(rvmig_act_undo(act, u, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(get(cpuset_dir, "cpuset.cpus"), rvmig_act_change_old(u)->arg);
+	rvmig_act_change_free(u);
 }
 
 /* vCPUS on Linux: a cpuset of the first N CPUs the parent allows; more than
  * the parent has refused before writing. */
 Test(act, vcpus_as_cpuset)
 {
-	struct act_target t;
-	struct act_undo u;
+	struct rvmig_act_target t;
+	rvmig_act_change *u = NULL;
 	struct rvmig_action a;
 	char err[1024], spec[600];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	cr_assert(cpuset_dir[0], "no cpuset hierarchy to test a vCPU count in");
 	snprintf(spec, sizeof(spec), "cgroup:%s", cpu_dir);
-	cr_assert_eq(act_target_parse(spec, &t, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(rvmig_act_target_parse(spec, &t, err, sizeof(err)), 0, "%s", err);
 	if (cg_version == 1) /* a v1 cpuset group starts empty: give it the parent's */
 		put(cpuset_dir, "cpuset.cpus", ncpu > 1 ? "0-1" : "0");
 	a = action(RVMIG_ACT_VCPUS, 1, NULL);
-	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(u.now.value, 1);
+	cr_assert_eq(rvmig_act_apply(act, &t, &a, &u, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(rvmig_act_change_now(u)->value, 1);
 	cr_assert_str_eq(get(cpuset_dir, "cpuset.cpus"), "0");
-	cr_assert_eq(act_undo(&u, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(u.old.value, ncpu > 1 ? 2 : 1);
+	cr_assert_eq(rvmig_act_undo(act, u, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(rvmig_act_change_old(u)->value, ncpu > 1 ? 2 : 1);
+	rvmig_act_change_free(u);
 	a = action(RVMIG_ACT_VCPUS, 4096, NULL);
-	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -ERANGE);
+	cr_assert_eq(rvmig_act_apply(act, &t, &a, &u, err, sizeof(err)), -ERANGE);
 	a = action(RVMIG_ACT_VCPUS, 1000, NULL);
-	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -ERANGE, "more than the parent has");
+	cr_assert_eq(rvmig_act_apply(act, &t, &a, &u, err, sizeof(err)), -ERANGE, "more than the parent has");
 	cr_assert(strstr(err, "the parent group allows"), "%s", err);
 }
 
 Test(act, bad_values_refused_before_writing)
 {
-	struct act_target t;
-	struct act_undo u;
+	struct rvmig_act_target t;
+	rvmig_act_change *u = NULL;
 	struct rvmig_action a;
 	char err[1024], spec[600];
 
 	snprintf(spec, sizeof(spec), "cgroup:%s", cpu_dir);
-	cr_assert_eq(act_target_parse(spec, &t, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(rvmig_act_target_parse(spec, &t, err, sizeof(err)), 0, "%s", err);
 	a = action(RVMIG_ACT_CG_CPU_MAX, 999, NULL);
-	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -ERANGE);
+	cr_assert_eq(rvmig_act_apply(act, &t, &a, &u, err, sizeof(err)), -ERANGE);
 	cr_assert(strstr(err, "999"), "%s", err);
 	a = action(RVMIG_ACT_CG_CPU_MAX, 1000000LL * 100000, NULL);
-	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -ERANGE, "%s", err);
+	cr_assert_eq(rvmig_act_apply(act, &t, &a, &u, err, sizeof(err)), -ERANGE, "%s", err);
 	/* 0.005 CPU passes the generic bound but is a 500 us quota at the
 	 * 100 ms period: the kernel's minimum is 1000 us */
 	if (cg_version == 1)
 		cr_assert_eq(put(cpu_dir, "cpu.cfs_period_us", "100000"), 0);
 	a = action(RVMIG_ACT_CG_CPU_MAX, 5000, NULL);
-	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -ERANGE, "%s", err);
+	cr_assert_eq(rvmig_act_apply(act, &t, &a, &u, err, sizeof(err)), -ERANGE, "%s", err);
 	cr_assert(strstr(err, cpu_dir) && strstr(err, "500 us"), "%s", err);
 	cr_assert_str_eq(quota_text(), cg_version == 1 ? "-1" : "max 100000", "nothing written");
 	a = action(RVMIG_ACT_CG_CPU_WEIGHT, 0, NULL);
-	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -ERANGE);
+	cr_assert_eq(rvmig_act_apply(act, &t, &a, &u, err, sizeof(err)), -ERANGE);
 	a = action(RVMIG_ACT_CG_CPU_WEIGHT, 10001, NULL);
-	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -ERANGE);
+	cr_assert_eq(rvmig_act_apply(act, &t, &a, &u, err, sizeof(err)), -ERANGE);
 	cr_assert_str_eq(get(cpu_dir, cg_version == 1 ? "cpu.shares" : "cpu.weight"),
 			 cg_version == 1 ? "1024" : "100");
 	static const char *const lists[] = { "", "3-1", "a", "0,,1", "0-", "1024", "0 1", "-1", "0,1\n2" };
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		a = action(RVMIG_ACT_CG_CPUSET, 0, lists[i]);
-		cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -EINVAL, "cpu list \"%s\"", lists[i]);
+		cr_assert_eq(rvmig_act_apply(act, &t, &a, &u, err, sizeof(err)), -EINVAL, "cpu list \"%s\"", lists[i]);
 	}
 	a = action(RVMIG_ACT_CPUFREQ, 0, "ondemand");
-	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -ENOTSUP, "%s", err);
+	cr_assert_eq(rvmig_act_apply(act, &t, &a, &u, err, sizeof(err)), -ENOTSUP, "%s", err);
 	a = action(RVMIG_ACT_CREDIT_CAP, 20, NULL);
-	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -ENOTSUP, "a Xen action on a cgroup");
+	cr_assert_eq(rvmig_act_apply(act, &t, &a, &u, err, sizeof(err)), -ENOTSUP, "a Xen action on a cgroup");
 	cr_assert(strstr(err, "no actuator"), "%s", err);
 }
 
 Test(act, foreign_targets_refused)
 {
 	static const char *const paths[] = { "/tmp", "/proc/self", "/sys/fs/cgroup/../../../tmp" };
-	struct act_target t;
-	struct act_undo u;
+	struct rvmig_act_target t;
+	rvmig_act_change *u = NULL;
 	struct rvmig_action a = action(RVMIG_ACT_CG_CPU_MAX, 500000, NULL);
 	char err[1024], spec[600];
 
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		snprintf(spec, sizeof(spec), "cgroup:%s", paths[i]);
-		cr_assert_eq(act_target_parse(spec, &t, err, sizeof(err)), 0);
-		cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -EPERM, "%s", paths[i]);
+		cr_assert_eq(rvmig_act_target_parse(spec, &t, err, sizeof(err)), 0);
+		cr_assert_eq(rvmig_act_apply(act, &t, &a, &u, err, sizeof(err)), -EPERM, "%s", paths[i]);
 		cr_assert(strstr(err, "refused"), "%s", err);
 	}
 	snprintf(spec, sizeof(spec), "cgroup:%s/no-such-group", cpu_dir);
-	cr_assert_eq(act_target_parse(spec, &t, err, sizeof(err)), 0);
-	cr_assert_eq(act_apply(&t, &a, &u, err, sizeof(err)), -ENOENT);
+	cr_assert_eq(rvmig_act_target_parse(spec, &t, err, sizeof(err)), 0);
+	cr_assert_eq(rvmig_act_apply(act, &t, &a, &u, err, sizeof(err)), -ENOENT);
 	cr_assert(strstr(err, "no-such-group"), "%s", err);
-	cr_assert_eq(act_target_parse("pid:2147483647", &t, err, sizeof(err)), -EINVAL);
-	cr_assert_eq(act_target_parse("pid:0", &t, err, sizeof(err)), -EINVAL);
-	cr_assert_eq(act_target_parse("xen:32752", &t, err, sizeof(err)), -EINVAL);
-	cr_assert_eq(act_target_parse("xen:1x", &t, err, sizeof(err)), -EINVAL);
-	cr_assert_eq(act_target_parse("cgroup:relative", &t, err, sizeof(err)), -EINVAL);
-	cr_assert_eq(act_target_parse("vm:\x1b[2J", &t, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(rvmig_act_target_parse("pid:2147483647", &t, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(rvmig_act_target_parse("pid:0", &t, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(rvmig_act_target_parse("xen:32752", &t, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(rvmig_act_target_parse("xen:1x", &t, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(rvmig_act_target_parse("cgroup:relative", &t, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(rvmig_act_target_parse("vm:\x1b[2J", &t, err, sizeof(err)), -EINVAL);
 	cr_assert_null(strchr(err, '\x1b'), "the target is escaped in: %s", err);
-}
-
-/* What xl 4.17 prints for `xl sched-credit2 -d 1` (and credit's). */
-Test(act, xl_sched_output)
-{
-	int64_t w = -1, c = -1;
-
-	cr_assert_eq(act_xen_parse_sched("Name                                ID Weight  Cap\n"
-					 "rvmig-mon-123                        1    256   20\n",
-					 1, &w, &c), 0);
-	cr_assert(w == 256 && c == 20);
-	cr_assert_eq(act_xen_parse_sched("Name                                ID Weight  Cap\n"
-					 "a guest  with spaces 7 9             12    512    0\n",
-					 12, &w, &c), 0);
-	cr_assert(w == 512 && c == 0);
-	cr_assert_eq(act_xen_parse_sched("Name ID Weight Cap\nx 1 256 0\n", 2, &w, &c), -ESRCH);
-	cr_assert_eq(act_xen_parse_sched("", 0, &w, &c), -ESRCH);
-	cr_assert_eq(act_xen_parse_sched("x 1 -5 0\n", 1, &w, &c), -ESRCH);
-}
-
-/* What xl 4.17 prints for `xl vcpu-list 1`. */
-Test(act, xl_vcpu_list_output)
-{
-	static const char text[] =
-		"Name                                ID  VCPU   CPU State   Time(s) Affinity (Hard / Soft)\n"
-		"Domain-0                             0     0    1   r--      40.1  all / all\n"
-		"a guest                              1     1    -   --p       0.0  all / all\n"
-		"a guest                              1     0    0   -b-       2.5  0 / all\n";
-	char hard[16];
-
-	cr_assert_eq(act_xen_parse_affinity(text, 1, hard, sizeof(hard)), 0);
-	cr_assert_str_eq(hard, "0");
-	cr_assert_eq(act_xen_parse_affinity(text, 0, hard, sizeof(hard)), 0);
-	cr_assert_str_eq(hard, "all");
-	cr_assert_eq(act_xen_parse_affinity(text, 2, hard, sizeof(hard)), -ESRCH);
-	cr_assert_eq(act_xen_parse_affinity(text, 1, hard, 1), -ENAMETOOLONG);
-	cr_assert_eq(act_xen_parse_affinity("g 1 0 0 -b- 2.5 0-1 all\n", 1, hard, sizeof(hard)), -ESRCH,
-		     "no \"/\" between hard and soft");
-}
-
-/* vCPUs: all listed (the maximum), online where a CPU is shown. */
-Test(act, xl_vcpu_count)
-{
-	static const char text[] =
-		"Name                                ID  VCPU   CPU State   Time(s) Affinity (Hard / Soft)\n"
-		"Domain-0                             0     0    1   r--      40.1  all / all\n"
-		"a guest                              1     0    0   -b-       2.5  0 / all\n"
-		"a guest                              1     1    -   --p       0.0  all / all\n"
-		"a guest                              1     2    1   r--       0.3  all / all\n";
-	unsigned on, max;
-
-	cr_assert_eq(act_xen_parse_vcpus(text, 1, &on, &max), 0);
-	cr_assert(on == 2 && max == 3, "online %u of %u", on, max);
-	cr_assert_eq(act_xen_parse_vcpus(text, 0, &on, &max), 0);
-	cr_assert(on == 1 && max == 1);
-	cr_assert_eq(act_xen_parse_vcpus(text, 7, &on, &max), -ESRCH);
-	cr_assert_eq(act_xen_parse_vcpus("junk\n", 1, &on, &max), -ESRCH);
-}
-
-/* pin: a CPU list or "all"; compared as sets, "all" only with "all". */
-Test(act, pin_settings)
-{
-	struct act_setting a = { 0 }, b = { 0 };
-	char err[256];
-
-	snprintf(a.arg, sizeof(a.arg), "all");
-	cr_assert_eq(act_check(RVMIG_ACT_PIN, &a, err, sizeof(err)), 0);
-	snprintf(a.arg, sizeof(a.arg), "0,1");
-	snprintf(b.arg, sizeof(b.arg), "0-1");
-	cr_assert_eq(act_check(RVMIG_ACT_PIN, &a, err, sizeof(err)), 0);
-	cr_assert(act_same(RVMIG_ACT_PIN, &a, &b));
-	snprintf(b.arg, sizeof(b.arg), "all");
-	cr_assert(!act_same(RVMIG_ACT_PIN, &a, &b));
-	a.arg[0] = '\0';
-	cr_assert_eq(act_check(RVMIG_ACT_PIN, &a, err, sizeof(err)), -EINVAL);
-	snprintf(a.arg, sizeof(a.arg), "alll");
-	cr_assert_eq(act_check(RVMIG_ACT_PIN, &a, err, sizeof(err)), -EINVAL);
 }

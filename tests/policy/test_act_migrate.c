@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The migration executor's parts that need no Xen (tools/policy/
- * act_migrate.h, act_exec.h): its settings checked before anything runs
- * (xl hands the tunnel command to sh -c), the deadline from the planner's
- * prediction, the tunnel command and the host's address, the refusal of
- * Linux targets, the parser of `xl list`, the policy file's [migration]
- * keys, and act_exec() running real processes: lines handed on as they
+ * act_migrate.h): its settings checked before anything runs (xl hands the
+ * tunnel command to sh -c), the deadline from the planner's prediction,
+ * the tunnel command and the host's address, the refusal of Linux targets,
+ * the policy file's [migration] keys, and the library's command runner it
+ * uses (rvmig_act_run()) running real processes: lines handed on as they
  * arrive, the exit status and first stderr line in the error, a command
  * killed at its deadline.  The executor against real Xen is the Xen tier's
- * xen.policy_migrate (tests/xen/xen_policy_migrate.sh).
+ * xen.policy_migrate (tests/xen/xen_policy_migrate.sh); the parser of
+ * `xl list` is tested with the library's (tests/unit/test_act_pure.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,9 +17,8 @@
 
 #include <criterion/criterion.h>
 
-#include "policy/act_exec.h"
+#include "common/cli.h"
 #include "policy/act_migrate.h"
-#include "policy/act_xen.h"
 #include "policy/config.h"
 
 static struct act_mig_host hosts[] = {
@@ -114,12 +114,12 @@ Test(act_migrate, linux_targets_refused)
 	struct act_mig_result res;
 	char err[512];
 
-	cr_assert_eq(act_target_parse("cgroup:/sys/fs/cgroup/web", &r.target, err, sizeof(err)), 0);
+	cr_assert_eq(rvmig_act_target_parse("cgroup:/sys/fs/cgroup/web", &r.target, err, sizeof(err)), 0);
 	cr_assert_eq(act_mig_run(&c, &r, NULL, NULL, &res, err, sizeof(err)), -ENOTSUP);
 	cr_assert(strstr(err, "Linux has no migrate") && strstr(err, "cgroup:/sys/fs/cgroup/web"),
 		  "%s", err);
 	r.op = ACT_MIG_SAVE;
-	cr_assert_eq(act_target_parse("pid:42", &r.target, err, sizeof(err)), 0);
+	cr_assert_eq(rvmig_act_target_parse("pid:42", &r.target, err, sizeof(err)), 0);
 	cr_assert_eq(act_mig_run(&c, &r, NULL, NULL, &res, err, sizeof(err)), -ENOTSUP);
 	cr_assert(strstr(err, "pid:42"), "%s", err);
 	r.op = 9;
@@ -131,32 +131,8 @@ Test(act_migrate, linux_targets_refused)
 	/* a bad setting is refused before anything runs */
 	c.transport = "udp";
 	r = (struct act_mig_req){ .op = ACT_MIG_MIGRATE, .dest = "idle" };
-	act_target_parse("xen:3", &r.target, err, sizeof(err));
+	rvmig_act_target_parse("xen:3", &r.target, err, sizeof(err));
 	cr_assert_eq(act_mig_run(&c, &r, NULL, NULL, &res, err, sizeof(err)), -EINVAL);
-}
-
-Test(act_migrate, xl_list_output)
-{
-	const char *out = "Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
-			  "rvmig-pm-1                                  7   128     1     -b----       3.1\n"
-			  "rvmig-pm-10                                 9   128     1     r-----       0.4\n";
-	char st[16];
-	long id = -1;
-
-	cr_assert_eq(act_xen_parse_list(out, "rvmig-pm-1", &id, st, sizeof(st)), 0);
-	cr_assert_eq(id, 7);
-	cr_assert_str_eq(st, "-b----");
-	cr_assert_eq(act_xen_parse_list(out, "rvmig-pm-10", &id, st, sizeof(st)), 0);
-	cr_assert_eq(id, 9);
-	cr_assert_eq(act_xen_parse_list(out, "rvmig-pm", &id, st, sizeof(st)), -ESRCH);
-	cr_assert_eq(act_xen_parse_list(out, "rvmig-pm-1", &id, st, 3), -ENAMETOOLONG);
-	cr_assert_eq(act_xen_parse_list("", "x", &id, st, sizeof(st)), -ESRCH);
-	/* by id: the header's "ID" is no id */
-	id = 9;
-	cr_assert_eq(act_xen_parse_list(out, NULL, &id, st, sizeof(st)), 0);
-	cr_assert_str_eq(st, "r-----");
-	id = 8;
-	cr_assert_eq(act_xen_parse_list(out, NULL, &id, st, sizeof(st)), -ESRCH);
 }
 
 Test(act_migrate, policy_file_keys)
@@ -235,9 +211,9 @@ Test(act_migrate, exec_lines_status_deadline)
 	static const char *const want_out[] = { "one", "p1", "p2" };
 	struct lines l = { .n = 0 };
 	char out[64], err[512];
-	int64_t t0;
+	double t0;
 
-	cr_assert_eq(act_exec(fail, 60000, out, sizeof(out), collect, &l, err, sizeof(err)), -EIO);
+	cr_assert_eq(rvmig_act_run(NULL, fail, 60000, out, sizeof(out), collect, &l, err, sizeof(err)), -EIO);
 	cr_assert(strstr(err, "exit status 3: oops"), "%s", err);
 	cr_assert_eq(l.n, 4);
 	/* stdout's lines in order ('\r' ends a progress line), stderr's apart */
@@ -251,11 +227,11 @@ Test(act_migrate, exec_lines_status_deadline)
 		}
 	}
 	cr_assert_str_eq(out, "one\np1\rp2\n");
-	cr_assert_eq(act_exec(ok, 60000, out, sizeof(out), NULL, NULL, err, sizeof(err)), 0);
+	cr_assert_eq(rvmig_act_run(NULL, ok, 60000, out, sizeof(out), NULL, NULL, err, sizeof(err)), 0);
 	cr_assert_str_eq(out, "hello\n");
-	t0 = act_exec_now_ms();
-	cr_assert_eq(act_exec(slow, 300, NULL, 0, NULL, NULL, err, sizeof(err)), -ETIMEDOUT);
+	t0 = tool_now();
+	cr_assert_eq(rvmig_act_run(NULL, slow, 300, NULL, 0, NULL, NULL, err, sizeof(err)), -ETIMEDOUT);
 	cr_assert(strstr(err, "no exit within 300 ms"), "%s", err);
-	cr_assert_lt(act_exec_now_ms() - t0, 29000, "sleep 30 was not killed at its deadline");
-	cr_assert_eq(act_exec(none, 1000, NULL, 0, NULL, NULL, err, sizeof(err)), -ENOENT, "%s", err);
+	cr_assert_lt(tool_now() - t0, 29, "sleep 30 was not killed at its deadline");
+	cr_assert_eq(rvmig_act_run(NULL, none, 1000, NULL, 0, NULL, NULL, err, sizeof(err)), -ENOENT, "%s", err);
 }

@@ -2,7 +2,7 @@
 /*
  * act_migrate.c - the migration / save / restore executor (act_migrate.h):
  * xl migrate through rvmig-tunnel, rvmig-save, rvmig-recv + xl restore, each
- * run by act_exec() under a deadline derived from the planner's prediction,
+ * run by rvmig_act_run() (rvmig_act(3)) under a deadline derived from the planner's prediction,
  * its lines timestamped as they arrive, the outcome checked with xl.
  */
 #include <errno.h>
@@ -18,9 +18,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "policy/act_exec.h"
+#include "common/cli.h"
 #include "policy/act_migrate.h"
-#include "policy/act_xen.h"
 
 #define TUNNEL_DEFAULT "rvmig-tunnel"
 #define SAVE_DEFAULT "rvmig-save"
@@ -188,11 +187,12 @@ void act_mig_cfg_free(struct act_mig_cfg *cfg)
 /* ---- running ---- */
 
 struct exec_ctx {
+	rvmig_act *act;   /* the actuators' command runner and xl list */
 	act_mig_log_fn *log;
 	void *log_arg;
 	char what[512];   /* "migrate xen:3 (name) -> host2 (10.0.0.2)", escaped */
-	int64_t t0;       /* ms */
-	int64_t t_susp, t_up;
+	double t0;        /* tool_now() */
+	double t_susp, t_up;
 	int done;         /* LINE_DONE seen */
 };
 
@@ -208,7 +208,7 @@ static void say(struct exec_ctx *x, int verbose, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(line, sizeof(line), "%s: +%.1fs %s", x->what,
-		 (double)(act_exec_now_ms() - x->t0) / 1000, msg);
+		 tool_now() - x->t0, msg);
 	x->log(x->log_arg, verbose, line);
 }
 
@@ -220,16 +220,16 @@ static void on_line(void *arg, int fd, const char *line)
 		LINE_STARTED, LINE_DONE, "Savefile contains", "Restore successful", "verified",
 	};
 	struct exec_ctx *x = arg;
-	char esc[ACT_EXEC_LINE_MAX * 4 + 1];
+	char esc[RVMIG_ACT_LINE_MAX * 4 + 1];
 	int milestone = 0;
 
 	(void)fd;
 	if (strstr(line, LINE_SUSPENDED) && !x->t_susp) {
-		x->t_susp = act_exec_now_ms();
+		x->t_susp = tool_now();
 		milestone = 1;
 	}
 	if (strstr(line, LINE_STARTED) && !x->t_up)
-		x->t_up = act_exec_now_ms();
+		x->t_up = tool_now();
 	if (strstr(line, LINE_DONE))
 		x->done = 1;
 	for (size_t i = 0; i < sizeof(milestones) / sizeof(milestones[0]) && !milestone; i++)
@@ -238,37 +238,15 @@ static void on_line(void *arg, int fd, const char *line)
 	say(x, !milestone, "| %s", esc);
 }
 
-/* Whether `xl list` (every domain) lists the domain `name`, or with name
- * NULL the one of id *domid; its id and state.  1 listed, 0 not, -errno. */
-static int xl_list(const char *name, long *domid, char *state, size_t statelen, char *err,
-		   size_t errlen)
-{
-	char *argv[] = { "xl", "list", NULL }, *out = malloc(XL_OUT_MAX);
-	int rc;
-
-	if (!out) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	rc = act_exec(argv, ACT_XL_DEADLINE_MS, out, XL_OUT_MAX, NULL, NULL, err, errlen);
-	if (rc == 0) {
-		rc = act_xen_parse_list(out, name, domid, state, statelen);
-		rc = rc == 0 ? 1 : rc == -ESRCH ? 0 : rc;
-		if (rc < 0)
-			snprintf(err, errlen, "xl list: a state longer than %zu bytes", statelen - 1);
-	}
-	free(out);
-	return rc;
-}
-
 /* The domain's name, from `xl domname ID`. */
-static int domname(long domid, char *name, size_t len, char *err, size_t errlen)
+static int domname(rvmig_act *act, long domid, char *name, size_t len, char *err, size_t errlen)
 {
 	char d[24], *argv[] = { "xl", "domname", d, NULL }, out[512];
 	int rc;
 
 	snprintf(d, sizeof(d), "%ld", domid);
-	if ((rc = act_exec(argv, ACT_XL_DEADLINE_MS, out, sizeof(out), NULL, NULL, err, errlen)) < 0)
+	if ((rc = rvmig_act_run(act, argv, RVMIG_ACT_XL_DEADLINE_MS, out, sizeof(out), NULL, NULL, err,
+				errlen)) < 0)
 		return rc == -EIO ? -ESRCH : rc;
 	out[strcspn(out, "\n")] = '\0';
 	if (!*out || strlen(out) >= len || !shell_safe(out)) {
@@ -329,7 +307,6 @@ static int run_migrate(const struct act_mig_cfg *cfg, const struct act_mig_req *
 {
 	char cmd[4 * ACT_MIG_WORD_MAX], d[24], state[16], e2[512];
 	const char *addr;
-	int64_t t1;
 	long id;
 	int rc;
 
@@ -349,22 +326,21 @@ static int run_migrate(const struct act_mig_cfg *cfg, const struct act_mig_req *
 	{
 		char *argv[] = { "xl", "-vvv", "migrate", "-s", cmd, d, (char *)addr, NULL };
 
-		rc = act_exec(argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line, x, err,
-			      errlen);
+		rc = rvmig_act_run(x->act, argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line,
+				   x, err, errlen);
 	}
-	t1 = act_exec_now_ms();
-	res->measured_s = (double)(t1 - x->t0) / 1000;
-	if (x->t_susp && x->t_up && x->t_up >= x->t_susp)
-		res->downtime_s = (double)(x->t_up - x->t_susp) / 1000;
+	res->measured_s = tool_now() - x->t0;
+	if (x->t_susp > 0 && x->t_up > 0 && x->t_up >= x->t_susp)
+		res->downtime_s = x->t_up - x->t_susp;
 	if (rc < 0)
 		return rc;
-	if (!x->t_up || !x->done) {
+	if (!(x->t_up > 0) || !x->done) {
 		snprintf(err, errlen, "xl migrate %s %s exited 0 but did not report %s",
-			 d, addr, !x->t_up ? "the domain started on the destination" : "success");
+			 d, addr, !(x->t_up > 0) ? "the domain started on the destination" : "success");
 		return -EIO;
 	}
 	res->local = is_local(addr);
-	rc = xl_list(res->name, &id, state, sizeof(state), e2, sizeof(e2));
+	rc = rvmig_act_xen_domain(x->act, res->name, &id, state, sizeof(state), e2, sizeof(e2));
 	if (rc < 0) {
 		snprintf(err, errlen, "after the migration: %s", e2);
 		return rc;
@@ -406,16 +382,16 @@ static int run_save(const struct act_mig_cfg *cfg, const struct act_mig_req *req
 		char *argv[] = { (char *)or_default(cfg->save, SAVE_DEFAULT), "-v", d, (char *)req->uri,
 				 cfg->key_file ? "--key-file" : NULL, cfg->key_file, NULL };
 
-		rc = act_exec(argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line, x, err,
-			      errlen);
+		rc = rvmig_act_run(x->act, argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line,
+				   x, err, errlen);
 	}
-	res->measured_s = (double)(act_exec_now_ms() - x->t0) / 1000;
+	res->measured_s = tool_now() - x->t0;
 	if (rc < 0)
 		return rc;
 	/* by its id: a restore of the checkpoint on this host may already
 	 * have started a domain of the same name (with another id) */
 	id = req->target.id;
-	if ((rc = xl_list(NULL, &id, state, sizeof(state), e2, sizeof(e2))) != 0) {
+	if ((rc = rvmig_act_xen_domain(x->act, NULL, &id, state, sizeof(state), e2, sizeof(e2))) != 0) {
 		snprintf(err, errlen, "after the save: %s",
 			 rc < 0 ? e2 : "the domain is still here (same id)");
 		return rc < 0 ? rc : -EIO;
@@ -446,10 +422,10 @@ static int run_restore(const struct act_mig_cfg *cfg, const struct act_mig_req *
 				 (char *)req->uri, "-o", (char *)req->path,
 				 cfg->key_file ? "--key-file" : NULL, cfg->key_file, NULL };
 
-		rc = act_exec(argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line, x, err,
-			      errlen);
+		rc = rvmig_act_run(x->act, argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line,
+				   x, err, errlen);
 	}
-	left = (int64_t)(res->deadline_s * 1000) - (act_exec_now_ms() - x->t0);
+	left = (int64_t)((res->deadline_s - (tool_now() - x->t0)) * 1000);
 	if (rc == 0 && left <= 0) {
 		snprintf(err, errlen, "restore: the checkpoint arrived at the deadline");
 		rc = -ETIMEDOUT;
@@ -458,12 +434,12 @@ static int run_restore(const struct act_mig_cfg *cfg, const struct act_mig_req *
 		char *argv[] = { "xl", "restore", (char *)req->path, NULL };
 
 		say(x, 0, "checkpoint received; xl restore %.200s", req->path);
-		rc = act_exec(argv, left, NULL, 0, on_line, x, err, errlen);
+		rc = rvmig_act_run(x->act, argv, left, NULL, 0, on_line, x, err, errlen);
 	}
-	res->measured_s = (double)(act_exec_now_ms() - x->t0) / 1000;
+	res->measured_s = tool_now() - x->t0;
 	if (rc < 0)
 		return rc;
-	rc = xl_list(req->name, &id, state, sizeof(state), e2, sizeof(e2));
+	rc = rvmig_act_xen_domain(x->act, req->name, &id, state, sizeof(state), e2, sizeof(e2));
 	if (rc <= 0 || !state_runs(state)) {
 		snprintf(err, errlen, "after xl restore: %s", rc < 0 ? e2 : !rc ? "no such domain"
 							  : "the domain is not running");
@@ -473,12 +449,32 @@ static int run_restore(const struct act_mig_cfg *cfg, const struct act_mig_req *
 	return 0;
 }
 
+/* A migration or save: of a Xen domain only. */
+static int run_domain(const struct act_mig_cfg *cfg, const struct act_mig_req *req,
+		      struct exec_ctx *x, struct act_mig_result *res, char *err, size_t errlen)
+{
+	static const char *const ops[] = { "?", "migrate", "save", "restore" };
+	char tname[RVMIG_ACT_PATH_MAX + 16];
+	int rc;
+
+	if (req->target.kind != RVMIG_ACT_TARGET_XEN) {
+		snprintf(err, errlen, "%s %s: Linux has no %s of a cgroup or process; only Xen domains "
+			 "(xen:DOMID) are %s", ops[req->op],
+			 rvmig_act_target_name(&req->target, tname, sizeof(tname)), ops[req->op],
+			 req->op == ACT_MIG_MIGRATE ? "migrated" : "saved");
+		return -ENOTSUP;
+	}
+	res->old_domid = req->target.id;
+	if ((rc = domname(x->act, req->target.id, res->name, sizeof(res->name), err, errlen)) < 0)
+		return rc;
+	return req->op == ACT_MIG_MIGRATE ? run_migrate(cfg, req, x, res, err, errlen)
+					  : run_save(cfg, req, x, res, err, errlen);
+}
+
 int act_mig_run(const struct act_mig_cfg *cfg, const struct act_mig_req *req, act_mig_log_fn *log,
 		void *log_arg, struct act_mig_result *res, char *err, size_t errlen)
 {
-	static const char *const ops[] = { "?", "migrate", "save", "restore" };
-	struct exec_ctx x = { .log = log, .log_arg = log_arg, .t0 = act_exec_now_ms() };
-	char tname[PATH_MAX + 16];
+	struct exec_ctx x = { .log = log, .log_arg = log_arg, .t0 = tool_now() };
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -491,18 +487,14 @@ int act_mig_run(const struct act_mig_cfg *cfg, const struct act_mig_req *req, ac
 	if ((rc = act_mig_cfg_check(cfg, err, errlen)) < 0)
 		return rc;
 	res->deadline_s = act_mig_deadline(cfg, req->predicted_s);
-	if (req->op == ACT_MIG_RESTORE)
-		return run_restore(cfg, req, &x, res, err, errlen);
-	if (req->target.kind != ACT_TARGET_XEN) {
-		snprintf(err, errlen, "%s %s: Linux has no %s of a cgroup or process; only Xen domains "
-			 "(xen:DOMID) are %s", ops[req->op],
-			 act_target_name(&req->target, tname, sizeof(tname)), ops[req->op],
-			 req->op == ACT_MIG_MIGRATE ? "migrated" : "saved");
-		return -ENOTSUP;
-	}
-	res->old_domid = req->target.id;
-	if ((rc = domname(req->target.id, res->name, sizeof(res->name), err, errlen)) < 0)
+	if ((rc = rvmig_act_open(NULL, "xen", &x.act)) < 0) {
+		snprintf(err, errlen, "actuators: %s", rvmig_strerror(rc));
 		return rc;
-	return req->op == ACT_MIG_MIGRATE ? run_migrate(cfg, req, &x, res, err, errlen)
-					  : run_save(cfg, req, &x, res, err, errlen);
+	}
+	if (req->op == ACT_MIG_RESTORE)
+		rc = run_restore(cfg, req, &x, res, err, errlen);
+	else
+		rc = run_domain(cfg, req, &x, res, err, errlen);
+	rvmig_act_close(x.act);
+	return rc;
 }

@@ -2,8 +2,12 @@
 /*
  * act_migrate.h - the executor of a plan's migration, save and restore
  * actions (RVMIG_ACT_MIGRATE, RVMIG_ACT_SAVE, RVMIG_ACT_RESTORE), through
- * rvmig.  Apart from the CPU actuators (act.h): these move a whole domain,
- * take minutes rather than one xl call, and have no undo.
+ * rvmig.  Apart from the CPU actuators (rvmig/act.h, in librvmig): these
+ * move a whole domain, take minutes rather than one xl call, and have no
+ * undo.  It stays with the tools because what it runs is the tools
+ * themselves (rvmig-tunnel, rvmig-save, rvmig-recv, found in PATH or where
+ * the policy file says) and xl migrate; it runs them through the library's
+ * rvmig_act_run() and checks the outcome with rvmig_act_xen_domain().
  *
  *   MIGRATE  xl -vvv migrate -s "TUNNEL -v --uri-template T://%h:PORT
  *            [--key-file K]" DOMID ADDR: the stream goes through
@@ -16,8 +20,8 @@
  *            xl restore PATH: a checkpoint pushed to this host by
  *            rvmig-send (or rvmig-save) is received and the domain started.
  *
- * No shell runs on this side: every command is an argv (tools/tunnel/
- * child.h), stdin closed.  xl itself hands the -s string to `sh -c` on its
+ * No shell runs on this side: every command is an argv (rvmig_act_run()),
+ * stdin /dev/null.  xl itself hands the -s string to `sh -c` on its
  * side, so each word of it (programs, key file, transport, address) is
  * checked to hold only [A-Za-z0-9._/:%+=,@-] before anything runs.
  *
@@ -50,7 +54,7 @@
 
 #include <stddef.h>
 
-#include "policy/act.h"
+#include <rvmig.h>
 
 #define ACT_MIG_HOSTS_MAX 256      /* host NAME ADDRESS entries in a policy file */
 #define ACT_MIG_WORD_MAX 1024      /* bytes of a program path, key file or address */
@@ -88,7 +92,7 @@ struct act_mig_cfg {
 
 struct act_mig_req {
 	enum act_mig_op op;
-	struct act_target target;    /* MIGRATE, SAVE: xen:DOMID */
+	struct rvmig_act_target target;    /* MIGRATE, SAVE: xen:DOMID */
 	const char *dest;            /* MIGRATE: the plan's destination host (a cfg host NAME) */
 	const char *uri;             /* SAVE: the receiver's URI; RESTORE: the URI to listen on */
 	const char *path;            /* RESTORE: the checkpoint file to write and restore */

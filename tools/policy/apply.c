@@ -122,7 +122,7 @@ int pol_live_opt(struct pol_live *l, int opt, const char *arg)
 	case POL_OPT_APPLY: l->apply = 1; /* fall through */
 	case POL_OPT_LIVE: l->live = 1; return 1;
 	case POL_OPT_TARGET:
-		if (act_target_parse(arg, &l->target, err, sizeof(err)) < 0) {
+		if (rvmig_act_target_parse(arg, &l->target, err, sizeof(err)) < 0) {
 			tool_err("--target: %s", err);
 			return -EINVAL;
 		}
@@ -167,18 +167,19 @@ int pol_live_opt(struct pol_live *l, int opt, const char *arg)
 struct loop {
 	const struct pol_live *l;
 	FILE *out;
-	char name[PATH_MAX + 16];  /* the target, escaped */
+	char name[RVMIG_ACT_PATH_MAX + 16];  /* the target, escaped */
 	enum rvmig_action_kind kind;
 	double share;              /* granted now, CPUs */
 	double max_share;
 	uint64_t t0;
 	rvmig_decider *dec;
+	rvmig_act *act;
 	live_src *src;
 	/* the action being verified */
 	int verifying;
 	int done;                  /* --once and an action judged */
 	unsigned settle_left;
-	struct act_undo undo;
+	rvmig_act_change *undo;
 	struct rvmig_verify_attr va;
 	double window[RVMIG_VERIFY_MAX_SAMPLES];
 	unsigned nwin;
@@ -199,9 +200,9 @@ static double t_rel(const struct loop *lp)
 }
 
 /* The share a setting grants, CPUs. */
-static double share_of(const struct loop *lp, const struct act_setting *s)
+static double share_of(const struct loop *lp, const struct rvmig_act_setting *s)
 {
-	return act_share(lp->kind, s, lp->max_share);
+	return rvmig_act_share(lp->kind, s, lp->max_share);
 }
 
 static int64_t value_of(const struct loop *lp, double share)
@@ -212,9 +213,9 @@ static int64_t value_of(const struct loop *lp, double share)
 
 static int read_share(struct loop *lp)
 {
-	struct act_setting s;
-	char where[ACT_WHERE_MAX], err[1024];
-	int rc = act_read(&lp->l->target, lp->kind, &s, where, sizeof(where), err, sizeof(err));
+	struct rvmig_act_setting s;
+	char err[1024];
+	int rc = rvmig_act_read(lp->act, &lp->l->target, lp->kind, &s, NULL, 0, err, sizeof(err));
 
 	if (rc < 0) {
 		tool_err("%s", err);
@@ -271,17 +272,17 @@ static void verify_one(struct loop *lp, double observed)
 		r.utility_fell ? ", utility fell" : "");
 	if (r.verdict != RVMIG_VERDICT_UNDO || !lp->l->apply)
 		return;
-	rc = act_undo(&lp->undo, err, sizeof(err));
+	rc = rvmig_act_undo(lp->act, lp->undo, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(lp->out, "t=%.1f undo %s %s: failed: %s\n", t_rel(lp),
 			rvmig_action_kind_name(lp->kind), lp->name, err);
 		return;
 	}
 	fprintf(lp->out, "t=%.1f undo %s %s (%s): %s -> %s\n", t_rel(lp),
-		rvmig_action_kind_name(lp->kind), lp->name, lp->undo.where,
-		act_format(lp->kind, &lp->undo.now, a, sizeof(a)),
-		act_format(lp->kind, &lp->undo.old, b, sizeof(b)));
-	lp->share = share_of(lp, &lp->undo.old);
+		rvmig_action_kind_name(lp->kind), lp->name, rvmig_act_change_where(lp->undo),
+		rvmig_act_format(lp->kind, rvmig_act_change_now(lp->undo), a, sizeof(a)),
+		rvmig_act_format(lp->kind, rvmig_act_change_old(lp->undo), b, sizeof(b)));
+	lp->share = share_of(lp, rvmig_act_change_old(lp->undo));
 	set_domain(lp);
 }
 
@@ -290,7 +291,7 @@ static int decide(struct loop *lp)
 	static const double factors[] = { 0.5, 1.5, 2, 4, 8 };
 	struct rvmig_action cand[sizeof(factors) / sizeof(factors[0])];
 	struct rvmig_decision d = { .size = sizeof(d) };
-	struct act_setting want, cur;
+	struct rvmig_act_setting want, cur;
 	size_t n = 0;
 	char a[96], b[96], err[1024];
 	int rc;
@@ -317,13 +318,14 @@ static int decide(struct loop *lp)
 		"t=%.1f decide %s %s %s: %s -> %s; %s %.3f (target %.3f, load %.0f), utility %.3f -> "
 		"%.3f predicted (%s %.3f), cost %.4f%s\n",
 		t_rel(lp), rvmig_why_name(d.reason.why), rvmig_action_kind_name(d.action.kind), lp->name,
-		act_format(lp->kind, &cur, a, sizeof(a)), act_format(lp->kind, &want, b, sizeof(b)),
+		rvmig_act_format(lp->kind, &cur, a, sizeof(a)), rvmig_act_format(lp->kind, &want, b, sizeof(b)),
 		d.reason.metric, d.reason.observed, d.reason.target, d.reason.load,
 		d.reason.utility_before, d.reason.utility_after, d.reason.metric, d.reason.predicted,
 		d.reason.cost, lp->l->apply ? "" : " (dry run: not applied)");
 	if (!lp->l->apply)
 		return 0;
-	rc = act_apply(&lp->l->target, &d.action, &lp->undo, err, sizeof(err));
+	rvmig_act_change_free(lp->undo);
+	rc = rvmig_act_apply(lp->act, &lp->l->target, &d.action, &lp->undo, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(lp->out, "t=%.1f apply %s %s: failed: %s\n", t_rel(lp),
 			rvmig_action_kind_name(d.action.kind), lp->name, err);
@@ -332,10 +334,10 @@ static int decide(struct loop *lp)
 		return 0;
 	}
 	fprintf(lp->out, "t=%.1f apply %s %s (%s): %s -> %s\n", t_rel(lp),
-		rvmig_action_kind_name(d.action.kind), lp->name, lp->undo.where,
-		act_format(lp->kind, &lp->undo.old, a, sizeof(a)),
-		act_format(lp->kind, &lp->undo.now, b, sizeof(b)));
-	lp->share = share_of(lp, &lp->undo.now);
+		rvmig_action_kind_name(d.action.kind), lp->name, rvmig_act_change_where(lp->undo),
+		rvmig_act_format(lp->kind, rvmig_act_change_old(lp->undo), a, sizeof(a)),
+		rvmig_act_format(lp->kind, rvmig_act_change_now(lp->undo), b, sizeof(b)));
+	lp->share = share_of(lp, rvmig_act_change_now(lp->undo));
 	lp->verifying = 1;
 	lp->settle_left = lp->l->settle_n;
 	lp->nwin = 0;
@@ -359,7 +361,7 @@ static int round_once(struct loop *lp)
 		tool_err("%s", err);
 		return n;
 	}
-	if (lp->l->target.kind == ACT_TARGET_XEN && live_src_nvcpus(lp->src))
+	if (lp->l->target.kind == RVMIG_ACT_TARGET_XEN && live_src_nvcpus(lp->src))
 		lp->max_share = live_src_nvcpus(lp->src);
 	for (int i = 0; i < n; i++) {
 		int rc = rvmig_decider_observe(lp->dec, now_ns(), DOM_ID, obs[i].observed, obs[i].load,
@@ -413,15 +415,22 @@ int pol_live_run(const struct pol_live *l, FILE *out)
 		tool_err("a floor SLA is observed by the monitor: no --samples");
 		return 2;
 	}
-	act_target_name(&l->target, lp.name, sizeof(lp.name));
-	lp.kind = l->target.kind == ACT_TARGET_XEN ? RVMIG_ACT_CREDIT_CAP : RVMIG_ACT_CG_CPU_MAX;
-	lp.max_share = l->target.kind == ACT_TARGET_XEN ? 1 : (double)(ncpu > 0 ? ncpu : 1);
+	rvmig_act_target_name(&l->target, lp.name, sizeof(lp.name));
+	lp.kind = l->target.kind == RVMIG_ACT_TARGET_XEN ? RVMIG_ACT_CREDIT_CAP : RVMIG_ACT_CG_CPU_MAX;
+	lp.max_share = l->target.kind == RVMIG_ACT_TARGET_XEN ? 1 : (double)(ncpu > 0 ? ncpu : 1);
 	if ((rc = rvmig_decider_create(&da, &lp.dec)) < 0) {
 		tool_err("decider: %s", rvmig_strerror(rc));
 		return 1;
 	}
+	if ((rc = rvmig_act_open(NULL, l->target.kind == RVMIG_ACT_TARGET_XEN ? "xen" : "linux",
+				 &lp.act)) < 0) {
+		tool_err("actuators: %s", rvmig_strerror(rc));
+		rvmig_decider_destroy(lp.dec);
+		return 1;
+	}
 	if ((rc = live_src_open(l, &lp.src, err, sizeof(err))) < 0) {
 		tool_err("%s", err);
+		rvmig_act_close(lp.act);
 		rvmig_decider_destroy(lp.dec);
 		return 1;
 	}
@@ -443,6 +452,8 @@ int pol_live_run(const struct pol_live *l, FILE *out)
 	fprintf(out, "t=%.1f stop\n", t_rel(&lp));
 	fflush(out);
 	live_src_close(lp.src);
+	rvmig_act_change_free(lp.undo);
+	rvmig_act_close(lp.act);
 	rvmig_decider_destroy(lp.dec);
 	return rc < 0 ? 1 : 0;
 }

@@ -3,7 +3,7 @@
  * apply.h - rvmig-policy's live loop: one domain (a cgroup, a process or a
  * Xen domain) observed as it runs, the decider (rvmig_decider(3)) asked
  * after each observation, its decisions printed (dry run, the default) or
- * carried out by the actuators (act.h, --apply), and each action verified
+ * carried out by the actuators (rvmig_act(3), --apply), and each action verified
  * on the observations after it (rvmig_verify(3)) and rolled back when its
  * effect is the opposite of predicted.
  *
@@ -26,7 +26,6 @@
 
 #include <rvmig.h>
 
-#include "policy/act.h"
 
 enum {
 	POL_OPT_LIVE = 0x300,
@@ -65,7 +64,7 @@ struct pol_live {
 	int live;                  /* --live or --apply given */
 	int apply;                 /* --apply: carry the decisions out */
 	int given;                 /* loop options other than --live / --apply seen */
-	struct act_target target;  /* --target */
+	struct rvmig_act_target target;  /* --target */
 	int have_target;
 	struct rvmig_sla sla;      /* --sla p99:MS | p50:MS | mean:MS | floor:CPUS */
 	const char *samples;       /* --samples FILE */

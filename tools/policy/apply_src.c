@@ -31,25 +31,25 @@ struct live_src {
 
 static int open_monitor(live_src *s, char *err, size_t errlen)
 {
-	const struct act_target *t = &s->l->target;
+	const struct rvmig_act_target *t = &s->l->target;
 	rvmig_monitor_snap *snap;
-	int rc = rvmig_monitor_open(NULL, t->kind == ACT_TARGET_XEN ? "xen" : "linux", &s->mon);
+	int rc = rvmig_monitor_open(NULL, t->kind == RVMIG_ACT_TARGET_XEN ? "xen" : "linux", &s->mon);
 
 	if (rc < 0) {
-		snprintf(err, errlen, "monitor (%s backend): %s", t->kind == ACT_TARGET_XEN ? "xen" : "linux",
+		snprintf(err, errlen, "monitor (%s backend): %s", t->kind == RVMIG_ACT_TARGET_XEN ? "xen" : "linux",
 			 rvmig_strerror(rc));
 		return rc;
 	}
-	if (t->kind == ACT_TARGET_CGROUP)
+	if (t->kind == RVMIG_ACT_TARGET_CGROUP)
 		rc = rvmig_monitor_watch_cgroup(s->mon, t->path, NULL);
-	else if (t->kind == ACT_TARGET_PID)
+	else if (t->kind == RVMIG_ACT_TARGET_PID)
 		rc = rvmig_monitor_watch_pid(s->mon, (int)t->id, NULL);
 	if (rc >= 0)
 		rc = rvmig_monitor_sample(s->mon, &snap);
 	if (rc < 0) {
-		char name[PATH_MAX + 16];
+		char name[RVMIG_ACT_PATH_MAX + 16];
 
-		snprintf(err, errlen, "monitor: %s: %s", act_target_name(t, name, sizeof(name)),
+		snprintf(err, errlen, "monitor: %s: %s", rvmig_act_target_name(t, name, sizeof(name)),
 			 rvmig_strerror(rc));
 		return rc;
 	}
@@ -173,7 +173,7 @@ static int poll_file(live_src *s, struct live_obs *out, size_t max, char *err, s
 
 static int poll_monitor(live_src *s, struct live_obs *out, char *err, size_t errlen)
 {
-	const struct act_target *t = &s->l->target;
+	const struct rvmig_act_target *t = &s->l->target;
 	const rvmig_monitor_dom *d = NULL;
 	rvmig_monitor_snap *snap;
 	int rc = rvmig_monitor_sample(s->mon, &snap);
@@ -185,7 +185,7 @@ static int poll_monitor(live_src *s, struct live_obs *out, char *err, size_t err
 	for (unsigned i = 0; i < rvmig_monitor_snap_ndomains(snap); i++) {
 		const rvmig_monitor_dom *x = rvmig_monitor_domain(snap, i);
 
-		if (t->kind != ACT_TARGET_XEN || rvmig_monitor_domain_id(x) == (uint64_t)t->id) {
+		if (t->kind != RVMIG_ACT_TARGET_XEN || rvmig_monitor_domain_id(x) == (uint64_t)t->id) {
 			d = x;
 			break;
 		}

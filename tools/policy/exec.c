@@ -13,8 +13,8 @@
 /* An action under verification. */
 struct flight {
 	struct pol_target tg;
-	char name[PATH_MAX + 16]; /* the actuator target, escaped */
-	struct act_undo undo;
+	char name[RVMIG_ACT_PATH_MAX + 16]; /* the actuator target, escaped */
+	rvmig_act_change *undo;
 	struct rvmig_verify_attr va;
 	double win[VERIFY_MAX];
 	unsigned nwin, settle_left;
@@ -23,6 +23,7 @@ struct flight {
 
 struct pol_exec {
 	struct pol_exec_attr a;
+	rvmig_act *act;
 	struct flight *f;
 	size_t nf, cap_f;
 	unsigned applied, kept, undone;
@@ -42,9 +43,14 @@ const struct pol_exec_ops pol_exec_no_migrate = { .name = "none", .migrate = ref
 int pol_exec_create(const struct pol_exec_attr *attr, pol_exec **out)
 {
 	pol_exec *e = calloc(1, sizeof(*e));
+	int rc;
 
 	if (!e)
 		return -ENOMEM;
+	if ((rc = rvmig_act_open(NULL, "auto", &e->act)) < 0) {
+		free(e);
+		return rc;
+	}
 	e->a = *attr;
 	if (!e->a.ops)
 		e->a.ops = &pol_exec_no_migrate;
@@ -61,6 +67,7 @@ int pol_exec_create(const struct pol_exec_attr *attr, pol_exec **out)
 static void flight_free(struct flight *f)
 {
 	pol_target_free(&f->tg);
+	rvmig_act_change_free(f->undo);
 }
 
 void pol_exec_destroy(pol_exec *e)
@@ -70,7 +77,13 @@ void pol_exec_destroy(pol_exec *e)
 	for (size_t i = 0; i < e->nf; i++)
 		flight_free(&e->f[i]);
 	free(e->f);
+	rvmig_act_close(e->act);
 	free(e);
+}
+
+rvmig_act *pol_exec_act(const pol_exec *e)
+{
+	return e->act;
 }
 
 void pol_exec_counts(const pol_exec *e, unsigned *applied, unsigned *kept, unsigned *undone)
@@ -80,9 +93,9 @@ void pol_exec_counts(const pol_exec *e, unsigned *applied, unsigned *kept, unsig
 	*undone = e->undone;
 }
 
-int pol_exec_target(const struct pol_target *tg, struct act_target *t, char *err, size_t errlen)
+int pol_exec_target(const struct pol_target *tg, struct rvmig_act_target *t, char *err, size_t errlen)
 {
-	char spec[PATH_MAX + 16], esc[160];
+	char spec[RVMIG_ACT_PATH_MAX + 16], esc[160];
 
 	if (!strcmp(tg->kind, "cgroup"))
 		snprintf(spec, sizeof(spec), "cgroup:%s", tg->name);
@@ -95,7 +108,7 @@ int pol_exec_target(const struct pol_target *tg, struct act_target *t, char *err
 		snprintf(err, errlen, "no actuator for domains of kind %s", esc);
 		return -EINVAL;
 	}
-	return act_target_parse(spec, t, err, errlen);
+	return rvmig_act_target_parse(spec, t, err, errlen);
 }
 
 /* "POLICY (KIND NAME id ID on HOST)", escaped. */
@@ -138,21 +151,21 @@ static void log_decision(pol_exec *e, const struct pol_decision *d, double now)
 }
 
 /* After a failed write: the run told the setting the domain has, as read. */
-static void resync(pol_run *r, const struct pol_decision *d, const struct act_target *t)
+static void resync(pol_exec *e, pol_run *r, const struct pol_decision *d,
+		   const struct rvmig_act_target *t)
 {
-	struct act_setting cur;
-	char where[ACT_WHERE_MAX], err[256];
+	struct rvmig_act_setting cur;
 
-	if (act_read(t, d->action.kind, &cur, where, sizeof(where), err, sizeof(err)) == 0)
+	if (rvmig_act_read(e->act, t, d->action.kind, &cur, NULL, 0, NULL, 0) == 0)
 		pol_run_set_control(r, &d->target, d->action.kind, cur.value);
 }
 
 int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, double now)
 {
 	const struct pol_domain_cfg *c;
-	struct act_target t;
+	struct rvmig_act_target t;
 	struct flight *f;
-	char err[1024], name[PATH_MAX + 16], a[96], b[96];
+	char err[1024], name[RVMIG_ACT_PATH_MAX + 16], a[96], b[96];
 	int rc;
 
 	log_decision(e, d, now);
@@ -179,29 +192,30 @@ int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, dou
 			rvmig_action_kind_name(d->action.kind), d->target.policy, err);
 		return 0;
 	}
-	act_target_name(&t, name, sizeof(name));
+	rvmig_act_target_name(&t, name, sizeof(name));
 	if (!(f = pol_grow(e->f, e->nf, &e->cap_f, sizeof(*f))))
 		return -ENOMEM;
 	e->f = f;
 	f = &e->f[e->nf];
 	memset(f, 0, sizeof(*f));
-	if ((rc = act_apply(&t, &d->action, &f->undo, err, sizeof(err))) < 0) {
+	if ((rc = rvmig_act_apply(e->act, &t, &d->action, &f->undo, err, sizeof(err))) < 0) {
 		fprintf(e->a.out, "t=%.1f apply %s %s: failed: %s\n", now,
 			rvmig_action_kind_name(d->action.kind), name, err);
-		resync(r, d, &t);
+		resync(e, r, d, &t);
 		return 0;
 	}
 	if (pol_target_copy(&f->tg, &d->target) < 0) {
-		act_undo(&f->undo, err, sizeof(err));
+		rvmig_act_undo(e->act, f->undo, err, sizeof(err));
+		rvmig_act_change_free(f->undo);
 		return -ENOMEM;
 	}
 	e->nf++;
 	e->applied++;
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	fprintf(e->a.out, "t=%.1f apply %s %s (%s): %s -> %s\n", now,
-		rvmig_action_kind_name(d->action.kind), name, f->undo.where,
-		act_format(d->action.kind, &f->undo.old, a, sizeof(a)),
-		act_format(d->action.kind, &f->undo.now, b, sizeof(b)));
+		rvmig_action_kind_name(d->action.kind), name, rvmig_act_change_where(f->undo),
+		rvmig_act_format(d->action.kind, rvmig_act_change_old(f->undo), a, sizeof(a)),
+		rvmig_act_format(d->action.kind, rvmig_act_change_now(f->undo), b, sizeof(b)));
 	f->settle_left = e->a.settle_n;
 	f->deadline = now + e->a.verify_timeout_s;
 	c = pol_run_domain_cfg(r, &d->target);
@@ -217,7 +231,7 @@ int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, dou
 static int judge(pol_exec *e, pol_run *r, struct flight *f, double obs, double now)
 {
 	struct rvmig_verify_result v = { .size = sizeof(v) };
-	enum rvmig_action_kind k = f->undo.kind;
+	enum rvmig_action_kind k = rvmig_act_change_kind(f->undo);
 	char a[96], b[96], err[1024];
 	int rc;
 
@@ -244,16 +258,17 @@ static int judge(pol_exec *e, pol_run *r, struct flight *f, double obs, double n
 		e->kept++;
 		return 1;
 	}
-	if (act_undo(&f->undo, err, sizeof(err)) < 0) {
+	if (rvmig_act_undo(e->act, f->undo, err, sizeof(err)) < 0) {
 		fprintf(e->a.out, "t=%.1f undo %s %s: failed: %s\n", now, rvmig_action_kind_name(k),
 			f->name, err);
 		return 1;
 	}
 	e->undone++;
 	fprintf(e->a.out, "t=%.1f undo %s %s (%s): %s -> %s\n", now, rvmig_action_kind_name(k),
-		f->name, f->undo.where, act_format(k, &f->undo.now, a, sizeof(a)),
-		act_format(k, &f->undo.old, b, sizeof(b)));
-	pol_run_set_control(r, &f->tg, k, f->undo.old.value);
+		f->name, rvmig_act_change_where(f->undo),
+		rvmig_act_format(k, rvmig_act_change_now(f->undo), a, sizeof(a)),
+		rvmig_act_format(k, rvmig_act_change_old(f->undo), b, sizeof(b)));
+	pol_run_set_control(r, &f->tg, k, rvmig_act_change_old(f->undo)->value);
 	return 1;
 }
 
@@ -271,7 +286,7 @@ int pol_exec_observe(pol_exec *e, pol_run *r, double now)
 		if (!over && now > f->deadline) {
 			fprintf(e->a.out, "t=%.1f verify %s %s: no verdict: %u of %u observations "
 					  "in %.0f s; kept\n",
-				now, rvmig_action_kind_name(f->undo.kind), f->name,
+				now, rvmig_action_kind_name(rvmig_act_change_kind(f->undo)), f->name,
 				f->nwin, e->a.verify_n, e->a.verify_timeout_s);
 			e->kept++;
 			over = 1;

@@ -2,7 +2,7 @@
 /*
  * exec.h - carrying a live run's decisions out (rvmig-policy --policy FILE
  * --apply): each decision due now is logged (what, where, old -> new,
- * why), its setting validated and written by the actuators (act.h: read,
+ * why), its setting validated and written by the actuators (rvmig_act(3): read,
  * write, read back), and then judged on the domain's next observations
  * (rvmig_verify(3)): the first `settle` skipped, the next `verify` ones
  * compared with the state it was taken in and with the prediction; an
@@ -25,7 +25,8 @@
 
 #include <stdio.h>
 
-#include "policy/act.h"
+#include <rvmig.h>
+
 #include "policy/run.h"
 
 /* How migrations are carried out.  migrate(): 0, or -errno; err set to
@@ -63,12 +64,15 @@ int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, dou
  * observables, rolls back the ones judged UNDO.  The count of verdicts
  * reached (KEEP, UNDO or timed out) at this call. */
 int pol_exec_observe(pol_exec *e, pol_run *r, double now);
+/* The actuators (rvmig_act(3), every backend) the decisions are carried
+ * out with; valid until pol_exec_destroy(). */
+rvmig_act *pol_exec_act(const pol_exec *e);
 /* Actions applied, kept and rolled back so far. */
 void pol_exec_counts(const pol_exec *e, unsigned *applied, unsigned *kept, unsigned *undone);
 
 /* The actuator target of a monitored domain: a cgroup's path
  * ("cgroup" kind, name absolute), a process's pid ("process"), a Xen
  * domain's id ("domain" or "xen").  0, or -EINVAL with err set. */
-int pol_exec_target(const struct pol_target *tg, struct act_target *t, char *err, size_t errlen);
+int pol_exec_target(const struct pol_target *tg, struct rvmig_act_target *t, char *err, size_t errlen);
 
 #endif

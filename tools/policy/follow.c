@@ -21,25 +21,23 @@ static int read_controls(void *ctx, const struct pol_target *tg, const struct po
 	const enum rvmig_action_kind cap = c->cpu_max.set ? RVMIG_ACT_CG_CPU_MAX : RVMIG_ACT_CREDIT_CAP;
 	const enum rvmig_action_kind w = pol_kind_xen(tg->kind) ? RVMIG_ACT_CREDIT_WEIGHT
 								: RVMIG_ACT_CG_CPU_WEIGHT;
-	struct act_target t;
-	struct act_setting s;
-	char where[ACT_WHERE_MAX], err[512];
+	rvmig_act *act = ctx;
+	struct rvmig_act_target t;
+	struct rvmig_act_setting s;
 	int got = 0;
 
-	(void)ctx;
-	if (pol_exec_target(tg, &t, err, sizeof(err)) < 0)
+	if (pol_exec_target(tg, &t, NULL, 0) < 0)
 		return 0;
 	if ((c->cpu_max.set || c->credit_cap.set) &&
-	    act_read(&t, cap, &s, where, sizeof(where), err, sizeof(err)) == 0) {
-		now->cap = act_share(cap, &s, 0); /* no cap: 0 */
+	    rvmig_act_read(act, &t, cap, &s, NULL, 0, NULL, 0) == 0) {
+		now->cap = rvmig_act_share(cap, &s, 0); /* no cap: 0 */
 		got = 1;
 	}
-	if (c->vcpus.set && act_read(&t, RVMIG_ACT_VCPUS, &s, where, sizeof(where), err,
-				     sizeof(err)) == 0) {
+	if (c->vcpus.set && rvmig_act_read(act, &t, RVMIG_ACT_VCPUS, &s, NULL, 0, NULL, 0) == 0) {
 		now->vcpus = (double)s.value;
 		got = 1;
 	}
-	if (c->weight.set && act_read(&t, w, &s, where, sizeof(where), err, sizeof(err)) == 0) {
+	if (c->weight.set && rvmig_act_read(act, &t, w, &s, NULL, 0, NULL, 0) == 0) {
 		now->weight = (double)s.value;
 		got = 1;
 	}
@@ -95,7 +93,6 @@ int pol_follow(const struct pol_config *cfg, const struct pol_follow_attr *a, in
 
 	if ((rc = pol_run_create(cfg, &r, err, errlen)) < 0)
 		return rc;
-	pol_run_set_share_reader(r, read_controls, NULL);
 	if (!ea.ops)
 		ea.ops = &ops;
 	if ((rc = pol_exec_create(&ea, &e)) < 0) {
@@ -103,6 +100,7 @@ int pol_follow(const struct pol_config *cfg, const struct pol_follow_attr *a, in
 		pol_run_destroy(r);
 		return rc;
 	}
+	pol_run_set_share_reader(r, read_controls, pol_exec_act(e));
 	pol_live_signals();
 	fprintf(out, "t=0.0 start %s: %s, %zu domain sections, every %.1f s\n",
 		a->exec.apply ? "apply" : "dry-run", a->mon ? "monitor" : "prometheus", cfg->ndoms,

@@ -9,7 +9,6 @@
 #include <rvmig.h>
 
 #include "common/cli.h"
-#include "policy/act.h"
 #include "policy/mon_state.h"
 
 struct pol_mon {
@@ -57,21 +56,21 @@ int pol_mon_open(const char *backend, const char *host, const char *const *watch
 		return rc;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct act_target t;
-		char name[PATH_MAX + 16];
+		struct rvmig_act_target t;
+		char name[RVMIG_ACT_PATH_MAX + 16];
 
-		if ((rc = act_target_parse(watch[i], &t, err, errlen)) < 0 ||
-		    t.kind == ACT_TARGET_XEN) {
+		if ((rc = rvmig_act_target_parse(watch[i], &t, err, errlen)) < 0 ||
+		    t.kind == RVMIG_ACT_TARGET_XEN) {
 			if (rc == 0)
 				snprintf(err, errlen, "--watch: xen:DOMID needs no watch (--backend xen)");
 			pol_mon_close(m);
 			return -EINVAL;
 		}
-		m->pid[m->n++] = t.kind == ACT_TARGET_PID;
-		rc = t.kind == ACT_TARGET_PID ? rvmig_monitor_watch_pid(m->mon, (int)t.id, NULL)
+		m->pid[m->n++] = t.kind == RVMIG_ACT_TARGET_PID;
+		rc = t.kind == RVMIG_ACT_TARGET_PID ? rvmig_monitor_watch_pid(m->mon, (int)t.id, NULL)
 					      : rvmig_monitor_watch_cgroup(m->mon, t.path, t.path);
 		if (rc < 0) {
-			snprintf(err, errlen, "--watch %s: %s", act_target_name(&t, name, sizeof(name)),
+			snprintf(err, errlen, "--watch %s: %s", rvmig_act_target_name(&t, name, sizeof(name)),
 				 rvmig_strerror(rc));
 			pol_mon_close(m);
 			return rc;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * act_linux.c - the Linux actuator (act.h): a cgroup's CPU quota, weight
+ * cgroup.c - the Linux actuator (rvmig/act.h, backend "linux"): a cgroup's CPU quota, weight
  * and CPU set, on cgroup v2 (cpu.max, cpu.weight, cpuset.cpus) or v1
  * (cpu.cfs_quota_us with the group's cpu.cfs_period_us, cpu.shares,
  * cpuset.cpus in the cpuset hierarchy).
@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,14 +25,12 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "policy/act.h"
+#include "act/act_int.h"
 
 #define CGROUP_SUPER_MAGIC 0x27e0eb
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #define V1_MOUNTS_MAX 32
 #define FILE_MAX 4096            /* bytes read of a cgroup file */
-#define V1_SHARES_MIN 2
-#define V1_SHARES_MAX 262144
 #define CFS_QUOTA_MIN_US 1000    /* the kernel refuses less */
 
 struct cg_mounts {
@@ -49,9 +48,9 @@ struct cg_dir {
 	char dir[PATH_MAX];
 };
 
-static int handles(enum act_target_kind tk, enum rvmig_action_kind k)
+static int handles(enum rvmig_act_target_kind tk, enum rvmig_action_kind k)
 {
-	return (tk == ACT_TARGET_CGROUP || tk == ACT_TARGET_PID) &&
+	return (tk == RVMIG_ACT_TARGET_CGROUP || tk == RVMIG_ACT_TARGET_PID) &&
 	       (k == RVMIG_ACT_CG_CPU_MAX || k == RVMIG_ACT_CG_CPU_WEIGHT || k == RVMIG_ACT_CG_CPUSET ||
 		k == RVMIG_ACT_VCPUS);
 }
@@ -234,7 +233,7 @@ static int resolve_pid(const struct cg_mounts *m, long pid, const char *ctrl, st
 	return rc;
 }
 
-static int resolve(const struct act_target *t, enum rvmig_action_kind k, struct cg_dir *d,
+static int resolve(const struct rvmig_act_target *t, enum rvmig_action_kind k, struct cg_dir *d,
 		   char *err, size_t errlen)
 {
 	struct cg_mounts *m = malloc(sizeof(*m));
@@ -247,7 +246,7 @@ static int resolve(const struct act_target *t, enum rvmig_action_kind k, struct 
 	err[0] = '\0';
 	rc = load_mounts(m, err, errlen);
 	if (rc == 0)
-		rc = t->kind == ACT_TARGET_PID ? resolve_pid(m, t->id, ctrl_of(k), d, err, errlen)
+		rc = t->kind == RVMIG_ACT_TARGET_PID ? resolve_pid(m, t->id, ctrl_of(k), d, err, errlen)
 					       : resolve_path(m, t->path, ctrl_of(k), d, err, errlen);
 	free(m);
 	return rc;
@@ -400,11 +399,11 @@ static int period_ok(const char *where, int64_t period, char *err, size_t errlen
 
 /* The CPUs of group dir's cpuset (v2: its effective list when its own is
  * empty) into mask; their count, or -errno. */
-static int cpus_of(const char *dir, int version, uint64_t mask[ACT_CPUS_MAX / 64], char *where,
+static int cpus_of(const char *dir, int version, uint64_t mask[ACT_CPU_WORDS], char *where,
 		   size_t wherelen, char *err, size_t errlen)
 {
-	char path[PATH_MAX], list[ACT_ARG_MAX];
-	int rc, n = 0;
+	char path[PATH_MAX], list[RVMIG_ACT_ARG_MAX];
+	int rc;
 
 	if (snprintf(path, sizeof(path), "%s/cpuset.cpus", dir) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
@@ -418,18 +417,15 @@ static int cpus_of(const char *dir, int version, uint64_t mask[ACT_CPUS_MAX / 64
 	snprintf(where, wherelen, "%s", path);
 	if ((rc = act_cpulist_parse(list, mask, err, errlen)) < 0)
 		return rc;
-	for (unsigned i = 0; i < ACT_CPUS_MAX / 64; i++)
-		n += __builtin_popcountll(mask[i]);
-	return n;
+	return act_cpulist_count(mask);
 }
 
-/* The first n CPUs of the parent's cpuset as a list ("0-1,4"). */
+/* The first n CPUs of the parent's cpuset as a list ("0,1,4"). */
 static int first_cpus(const struct cg_dir *d, int64_t n, char *list, size_t len, char *err,
 		      size_t errlen)
 {
-	uint64_t mask[ACT_CPUS_MAX / 64];
+	uint64_t mask[ACT_CPU_WORDS];
 	char parent[PATH_MAX], where[PATH_MAX], *slash;
-	size_t used = 0;
 	int have, rc;
 
 	snprintf(parent, sizeof(parent), "%s", d->dir);
@@ -440,33 +436,22 @@ static int first_cpus(const struct cg_dir *d, int64_t n, char *list, size_t len,
 	*slash = '\0';
 	if ((have = cpus_of(parent, d->version, mask, where, sizeof(where), err, errlen)) < 0)
 		return have;
-	if (n < 1 || n > have) {
+	if ((rc = act_cpulist_first(mask, n, list, len)) == -ERANGE)
 		snprintf(err, errlen, "%s: %" PRId64 " CPUs asked, the parent group allows %d", d->dir,
 			 n, have);
-		return -ERANGE;
-	}
-	list[0] = '\0';
-	for (int c = 0; c < ACT_CPUS_MAX && n > 0; c++) {
-		if (!(mask[c / 64] >> (c % 64) & 1))
-			continue;
-		rc = snprintf(list + used, len - used, "%s%d", used ? "," : "", c);
-		if (rc < 0 || (size_t)rc >= len - used)
-			return -ENAMETOOLONG;
-		used += (size_t)rc;
-		n--;
-	}
-	return 0;
+	return rc;
 }
 
-static int get(const struct act_target *t, enum rvmig_action_kind k, struct act_setting *out,
-	       char *where, size_t wherelen, char *err, size_t errlen)
+static int get(rvmig_act *act, const struct rvmig_act_target *t, enum rvmig_action_kind k,
+	       struct rvmig_act_setting *out, char *where, size_t wherelen, char *err, size_t errlen)
 {
-	uint64_t mask[ACT_CPUS_MAX / 64];
+	uint64_t mask[ACT_CPU_WORDS];
 	struct cg_dir d;
 	int64_t q, p, v;
 	char path[PATH_MAX];
 	int rc;
 
+	(void)act;
 	if ((rc = resolve(t, k, &d, err, errlen)) < 0)
 		return rc;
 	switch (k) {
@@ -474,12 +459,12 @@ static int get(const struct act_target *t, enum rvmig_action_kind k, struct act_
 		if ((rc = cpu_bw(&d, &q, &p, where, wherelen, err, errlen)) < 0 ||
 		    (rc = period_ok(where, p, err, errlen)) < 0)
 			return rc;
-		out->value = q < 0 ? ACT_CPU_MAX_UNLIMITED : (q * 1000000 + p / 2) / p;
+		out->value = act_quota_cpus(q, p);
 		return 0;
 	case RVMIG_ACT_CG_CPU_WEIGHT:
 		rc = read_i64(&d, d.version == 1 ? "cpu.shares" : "cpu.weight", &v, where, wherelen,
 			      err, errlen);
-		out->value = d.version == 1 ? (v * 100 + 512) / 1024 : v;
+		out->value = d.version == 1 ? act_shares_to_weight(v) : v;
 		return rc;
 	case RVMIG_ACT_CG_CPUSET:
 		if (file_path(&d, "cpuset.cpus", path, sizeof(path)) < 0)
@@ -495,14 +480,15 @@ static int get(const struct act_target *t, enum rvmig_action_kind k, struct act_
 	}
 }
 
-static int set(const struct act_target *t, enum rvmig_action_kind k, const struct act_setting *s,
-	       char *err, size_t errlen)
+static int set(rvmig_act *act, const struct rvmig_act_target *t, enum rvmig_action_kind k,
+	       const struct rvmig_act_setting *s, char *err, size_t errlen)
 {
-	char path[PATH_MAX], text[ACT_ARG_MAX + 64], where[PATH_MAX];
+	char path[PATH_MAX], text[RVMIG_ACT_ARG_MAX + 64], where[PATH_MAX];
 	struct cg_dir d;
 	int64_t q, p, v;
 	int rc;
 
+	(void)act;
 	if ((rc = resolve(t, k, &d, err, errlen)) < 0)
 		return rc;
 	switch (k) {
@@ -510,7 +496,7 @@ static int set(const struct act_target *t, enum rvmig_action_kind k, const struc
 		if ((rc = cpu_bw(&d, &q, &p, where, sizeof(where), err, errlen)) < 0 ||
 		    (rc = period_ok(where, p, err, errlen)) < 0)
 			return rc;
-		q = s->value == ACT_CPU_MAX_UNLIMITED ? -1 : (s->value * p + 500000) / 1000000;
+		q = act_quota_us(s->value, p);
 		if (q >= 0 && q < CFS_QUOTA_MIN_US) {
 			snprintf(err, errlen,
 				 "%s: %.4f CPU is a quota of %" PRId64 " us at a period of %" PRId64
@@ -528,11 +514,7 @@ static int set(const struct act_target *t, enum rvmig_action_kind k, const struc
 			snprintf(text, sizeof(text), "%" PRId64 " %" PRId64, q, p);
 		return write_text(where, text, err, errlen);
 	case RVMIG_ACT_CG_CPU_WEIGHT:
-		v = s->value;
-		if (d.version == 1) {
-			v = (v * 1024 + 50) / 100;
-			v = v < V1_SHARES_MIN ? V1_SHARES_MIN : v > V1_SHARES_MAX ? V1_SHARES_MAX : v;
-		}
+		v = d.version == 1 ? act_weight_to_shares(s->value) : s->value;
 		if (file_path(&d, d.version == 1 ? "cpu.shares" : "cpu.weight", path, sizeof(path)) < 0)
 			return -ENAMETOOLONG;
 		snprintf(text, sizeof(text), "%" PRId64, v);

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* act_xen.h - the Xen actuator's parser of `xl sched-credit[2] -d D`
- * output, apart from running xl so that it is tested without Xen. */
-#ifndef RVMIG_TOOLS_POLICY_ACT_XEN_H
-#define RVMIG_TOOLS_POLICY_ACT_XEN_H
+/* xl_parse.h - the Xen actuator's readers of xl output (xl_parse.c),
+ * apart from running xl (xl.c) so that they are tested without Xen. */
+#ifndef RVMIG_ACT_XEN_XL_PARSE_H
+#define RVMIG_ACT_XEN_XL_PARSE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bytes of xl output read back (act_xen.c, act_migrate.c): xl list or
+/* Bytes of xl output read back (xl.c): xl list or
  * vcpu-list of a host with a few hundred domains fits. */
 #define XL_OUT_MAX 65536
 
