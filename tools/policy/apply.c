@@ -8,11 +8,12 @@
  * current share times 0.5, 1.5, 2, 4 and 8, within 0.01 CPU and the host's
  * CPUs (a Xen domain's vCPUs), each costing 0.02 utility per CPU it adds
  * (a saving per CPU it frees), so that of two raises predicted to meet the
- * SLA the smaller wins.  After an action the first --settle observations
- * are skipped (measured partly before it), the next --verify ones judged by
- * rvmig_verify(); an UNDO verdict writes the undo record back.  No
- * observation within 10 intervals per needed one leaves the action kept
- * and says so.
+ * SLA the smaller wins.  An action goes through the same cycle as the
+ * policy-file runner's (flight.h): applied by the library's actuators, the
+ * first --settle observations skipped (measured partly before it), the
+ * next --verify ones judged by rvmig_verify(), rolled back on an UNDO
+ * verdict; no verdict within 10 intervals per needed observation leaves
+ * the action kept and says so.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,6 +26,7 @@
 #include "common/cli.h"
 #include "policy/apply.h"
 #include "policy/apply_src.h"
+#include "policy/flight.h"
 
 #define DOM_ID 1
 #define COST_PER_CPU 0.02
@@ -175,15 +177,9 @@ struct loop {
 	rvmig_decider *dec;
 	rvmig_act *act;
 	live_src *src;
-	/* the action being verified */
+	struct pol_flight fl;      /* the action being verified */
 	int verifying;
 	int done;                  /* --once and an action judged */
-	unsigned settle_left;
-	rvmig_act_change *undo;
-	struct rvmig_verify_attr va;
-	double window[RVMIG_VERIFY_MAX_SAMPLES];
-	unsigned nwin;
-	uint64_t verify_deadline;
 };
 
 static uint64_t now_ns(void)
@@ -242,47 +238,18 @@ static const char *metric(const struct loop *lp)
 	return lp->l->sla.kind == RVMIG_SLA_FLOOR ? "cpu_share" : names[lp->l->sla.metric];
 }
 
+/* The action in flight judged on one more observation. */
 static void verify_one(struct loop *lp, double observed)
 {
-	struct rvmig_verify_result r = { .size = sizeof(r) };
-	char a[96], b[96], err[1024];
-	int rc;
+	enum pol_flight_end end = pol_flight_observe(&lp->fl, lp->act, observed, t_rel(lp), lp->out);
 
-	if (lp->settle_left) {
-		lp->settle_left--;
-		return;
-	}
-	lp->window[lp->nwin++] = observed;
-	rc = rvmig_verify(&lp->va, lp->window, lp->nwin, &r);
-	if (rc < 0) {
-		tool_err("verify: %s", rvmig_strerror(rc));
-		lp->verifying = 0;
-		return;
-	}
-	if (r.verdict == RVMIG_VERDICT_PENDING)
+	if (end == POL_FLIGHT_PENDING)
 		return;
 	lp->verifying = 0;
 	lp->done = lp->l->once;
-	fprintf(lp->out,
-		"t=%.1f verify %s %s: %s: %s median %.3f of %u (before %.3f, predicted %.3f), "
-		"utility %.3f -> %.3f%s%s\n",
-		t_rel(lp), rvmig_action_kind_name(lp->kind), lp->name, rvmig_verdict_name(r.verdict),
-		metric(lp), r.observed, lp->nwin, lp->va.before, lp->va.predicted, r.utility_before,
-		r.utility_after, r.metric_worse ? ", the metric moved the wrong way" : "",
-		r.utility_fell ? ", utility fell" : "");
-	if (r.verdict != RVMIG_VERDICT_UNDO || !lp->l->apply)
+	if (end != POL_FLIGHT_UNDONE)
 		return;
-	rc = rvmig_act_undo(lp->act, lp->undo, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(lp->out, "t=%.1f undo %s %s: failed: %s\n", t_rel(lp),
-			rvmig_action_kind_name(lp->kind), lp->name, err);
-		return;
-	}
-	fprintf(lp->out, "t=%.1f undo %s %s (%s): %s -> %s\n", t_rel(lp),
-		rvmig_action_kind_name(lp->kind), lp->name, rvmig_act_change_where(lp->undo),
-		rvmig_act_format(lp->kind, rvmig_act_change_now(lp->undo), a, sizeof(a)),
-		rvmig_act_format(lp->kind, rvmig_act_change_old(lp->undo), b, sizeof(b)));
-	lp->share = share_of(lp, rvmig_act_change_old(lp->undo));
+	lp->share = share_of(lp, pol_flight_old(&lp->fl));
 	set_domain(lp);
 }
 
@@ -292,8 +259,9 @@ static int decide(struct loop *lp)
 	struct rvmig_action cand[sizeof(factors) / sizeof(factors[0])];
 	struct rvmig_decision d = { .size = sizeof(d) };
 	struct rvmig_act_setting want, cur;
+	struct rvmig_verify_attr va;
 	size_t n = 0;
-	char a[96], b[96], err[1024];
+	char a[96], b[96];
 	int rc;
 
 	for (size_t i = 0; i < sizeof(factors) / sizeof(factors[0]); i++) {
@@ -324,29 +292,20 @@ static int decide(struct loop *lp)
 		d.reason.cost, lp->l->apply ? "" : " (dry run: not applied)");
 	if (!lp->l->apply)
 		return 0;
-	rvmig_act_change_free(lp->undo);
-	rc = rvmig_act_apply(lp->act, &lp->l->target, &d.action, &lp->undo, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(lp->out, "t=%.1f apply %s %s: failed: %s\n", t_rel(lp),
-			rvmig_action_kind_name(d.action.kind), lp->name, err);
+	pol_flight_free(&lp->fl);
+	va = (struct rvmig_verify_attr){ .size = sizeof(va), .sla = lp->l->sla,
+					 .before = d.reason.observed, .predicted = d.reason.predicted,
+					 .min_samples = lp->l->verify_n };
+	if (pol_flight_apply(&lp->fl, lp->act, &lp->l->target, &d.action, &va, lp->l->settle_n,
+			     10 * lp->l->interval_s * (lp->l->verify_n + lp->l->settle_n), t_rel(lp),
+			     lp->out) < 0) {
 		read_share(lp);
 		set_domain(lp);
 		return 0;
 	}
-	fprintf(lp->out, "t=%.1f apply %s %s (%s): %s -> %s\n", t_rel(lp),
-		rvmig_action_kind_name(d.action.kind), lp->name, rvmig_act_change_where(lp->undo),
-		rvmig_act_format(lp->kind, rvmig_act_change_old(lp->undo), a, sizeof(a)),
-		rvmig_act_format(lp->kind, rvmig_act_change_now(lp->undo), b, sizeof(b)));
-	lp->share = share_of(lp, rvmig_act_change_now(lp->undo));
+	lp->fl.metric = metric(lp);
+	lp->share = share_of(lp, rvmig_act_change_now(lp->fl.change));
 	lp->verifying = 1;
-	lp->settle_left = lp->l->settle_n;
-	lp->nwin = 0;
-	lp->va = (struct rvmig_verify_attr){ .size = sizeof(lp->va), .sla = lp->l->sla,
-					     .before = d.reason.observed,
-					     .predicted = d.reason.predicted,
-					     .min_samples = lp->l->verify_n };
-	lp->verify_deadline = now_ns() + (uint64_t)(10 * lp->l->interval_s *
-						    (lp->l->verify_n + lp->l->settle_n) * 1e9);
 	return 0;
 }
 
@@ -375,13 +334,11 @@ static int round_once(struct loop *lp)
 		fprintf(lp->out, "t=%.1f observe %s=%.3f load=%.0f share=%.3f utility=%.3f state=%s%s\n",
 			t_rel(lp), metric(lp), obs[i].observed, obs[i].load, lp->share, st.utility,
 			rvmig_domain_state_name(st.state),
-			lp->verifying && lp->settle_left ? " (settling)" : "");
+			lp->verifying && lp->fl.settle_left ? " (settling)" : "");
 		if (lp->verifying)
 			verify_one(lp, obs[i].observed);
 	}
-	if (lp->verifying && now_ns() > lp->verify_deadline) {
-		fprintf(lp->out, "t=%.1f verify %s %s: no verdict: %u of %u observations in time; kept\n",
-			t_rel(lp), rvmig_action_kind_name(lp->kind), lp->name, lp->nwin, lp->l->verify_n);
+	if (lp->verifying && pol_flight_expire(&lp->fl, t_rel(lp), lp->out) != POL_FLIGHT_PENDING) {
 		lp->verifying = 0;
 		lp->done = lp->l->once;
 	}
@@ -452,7 +409,7 @@ int pol_live_run(const struct pol_live *l, FILE *out)
 	fprintf(out, "t=%.1f stop\n", t_rel(&lp));
 	fflush(out);
 	live_src_close(lp.src);
-	rvmig_act_change_free(lp.undo);
+	pol_flight_free(&lp.fl);
 	rvmig_act_close(lp.act);
 	rvmig_decider_destroy(lp.dec);
 	return rc < 0 ? 1 : 0;

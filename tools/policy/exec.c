@@ -6,19 +6,13 @@
 #include <string.h>
 
 #include "policy/exec.h"
+#include "policy/flight.h"
 #include "policy/grow.h"
 
-#define VERIFY_MAX 100 /* --verify's bound */
-
-/* An action under verification. */
+/* An action under verification, and the domain it is for. */
 struct flight {
 	struct pol_target tg;
-	char name[RVMIG_ACT_PATH_MAX + 16]; /* the actuator target, escaped */
-	rvmig_act_change *undo;
-	struct rvmig_verify_attr va;
-	double win[VERIFY_MAX];
-	unsigned nwin, settle_left;
-	double deadline;
+	struct pol_flight fl;
 };
 
 struct pol_exec {
@@ -56,8 +50,8 @@ int pol_exec_create(const struct pol_exec_attr *attr, pol_exec **out)
 		e->a.ops = &pol_exec_no_migrate;
 	if (!e->a.verify_n)
 		e->a.verify_n = 3;
-	if (e->a.verify_n > VERIFY_MAX)
-		e->a.verify_n = VERIFY_MAX;
+	if (e->a.verify_n > POL_FLIGHT_VERIFY_MAX)
+		e->a.verify_n = POL_FLIGHT_VERIFY_MAX;
 	if (!(e->a.verify_timeout_s > 0))
 		e->a.verify_timeout_s = 60;
 	*out = e;
@@ -67,7 +61,7 @@ int pol_exec_create(const struct pol_exec_attr *attr, pol_exec **out)
 static void flight_free(struct flight *f)
 {
 	pol_target_free(&f->tg);
-	rvmig_act_change_free(f->undo);
+	pol_flight_free(&f->fl);
 }
 
 void pol_exec_destroy(pol_exec *e)
@@ -163,9 +157,10 @@ static void resync(pol_exec *e, pol_run *r, const struct pol_decision *d,
 int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, double now)
 {
 	const struct pol_domain_cfg *c;
+	struct rvmig_verify_attr va;
 	struct rvmig_act_target t;
 	struct flight *f;
-	char err[1024], name[RVMIG_ACT_PATH_MAX + 16], a[96], b[96];
+	char err[1024], a[96];
 	int rc;
 
 	log_decision(e, d, now);
@@ -192,84 +187,30 @@ int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, dou
 			rvmig_action_kind_name(d->action.kind), d->target.policy, err);
 		return 0;
 	}
-	rvmig_act_target_name(&t, name, sizeof(name));
 	if (!(f = pol_grow(e->f, e->nf, &e->cap_f, sizeof(*f))))
 		return -ENOMEM;
 	e->f = f;
 	f = &e->f[e->nf];
 	memset(f, 0, sizeof(*f));
-	if ((rc = rvmig_act_apply(e->act, &t, &d->action, &f->undo, err, sizeof(err))) < 0) {
-		fprintf(e->a.out, "t=%.1f apply %s %s: failed: %s\n", now,
-			rvmig_action_kind_name(d->action.kind), name, err);
+	c = pol_run_domain_cfg(r, &d->target);
+	va = (struct rvmig_verify_attr){ .size = sizeof(va),
+					 .sla = c ? c->sla : (struct rvmig_sla){ 0 },
+					 .before = d->reason.observed,
+					 .predicted = d->reason.predicted,
+					 .min_samples = e->a.verify_n };
+	if (pol_flight_apply(&f->fl, e->act, &t, &d->action, &va, e->a.settle_n,
+			     e->a.verify_timeout_s, now, e->a.out) < 0) {
 		resync(e, r, d, &t);
 		return 0;
 	}
 	if (pol_target_copy(&f->tg, &d->target) < 0) {
-		rvmig_act_undo(e->act, f->undo, err, sizeof(err));
-		rvmig_act_change_free(f->undo);
+		rvmig_act_undo(e->act, f->fl.change, err, sizeof(err));
+		pol_flight_free(&f->fl);
 		return -ENOMEM;
 	}
 	e->nf++;
 	e->applied++;
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	fprintf(e->a.out, "t=%.1f apply %s %s (%s): %s -> %s\n", now,
-		rvmig_action_kind_name(d->action.kind), name, rvmig_act_change_where(f->undo),
-		rvmig_act_format(d->action.kind, rvmig_act_change_old(f->undo), a, sizeof(a)),
-		rvmig_act_format(d->action.kind, rvmig_act_change_now(f->undo), b, sizeof(b)));
-	f->settle_left = e->a.settle_n;
-	f->deadline = now + e->a.verify_timeout_s;
-	c = pol_run_domain_cfg(r, &d->target);
-	f->va = (struct rvmig_verify_attr){ .size = sizeof(f->va),
-					    .sla = c ? c->sla : (struct rvmig_sla){ 0 },
-					    .before = d->reason.observed,
-					    .predicted = d->reason.predicted,
-					    .min_samples = e->a.verify_n };
 	return 0;
-}
-
-/* Judges flight f on one more observation: 1 a verdict reached, 0 not yet. */
-static int judge(pol_exec *e, pol_run *r, struct flight *f, double obs, double now)
-{
-	struct rvmig_verify_result v = { .size = sizeof(v) };
-	enum rvmig_action_kind k = rvmig_act_change_kind(f->undo);
-	char a[96], b[96], err[1024];
-	int rc;
-
-	if (f->settle_left) {
-		f->settle_left--;
-		return 0;
-	}
-	f->win[f->nwin++] = obs;
-	if ((rc = rvmig_verify(&f->va, f->win, f->nwin, &v)) < 0) {
-		fprintf(e->a.out, "t=%.1f verify %s %s: %s; kept\n", now, rvmig_action_kind_name(k),
-			f->name, rvmig_strerror(rc));
-		return 1;
-	}
-	if (v.verdict == RVMIG_VERDICT_PENDING && f->nwin < VERIFY_MAX)
-		return 0;
-	fprintf(e->a.out,
-		"t=%.1f verify %s %s: %s: median %.3f of %u (before %.3f, predicted %.3f), "
-		"utility %.3f -> %.3f%s%s\n",
-		now, rvmig_action_kind_name(k), f->name, rvmig_verdict_name(v.verdict),
-		v.observed, f->nwin, f->va.before, f->va.predicted, v.utility_before, v.utility_after,
-		v.metric_worse ? ", the metric moved the wrong way" : "",
-		v.utility_fell ? ", utility fell" : "");
-	if (v.verdict != RVMIG_VERDICT_UNDO) {
-		e->kept++;
-		return 1;
-	}
-	if (rvmig_act_undo(e->act, f->undo, err, sizeof(err)) < 0) {
-		fprintf(e->a.out, "t=%.1f undo %s %s: failed: %s\n", now, rvmig_action_kind_name(k),
-			f->name, err);
-		return 1;
-	}
-	e->undone++;
-	fprintf(e->a.out, "t=%.1f undo %s %s (%s): %s -> %s\n", now, rvmig_action_kind_name(k),
-		f->name, rvmig_act_change_where(f->undo),
-		rvmig_act_format(k, rvmig_act_change_now(f->undo), a, sizeof(a)),
-		rvmig_act_format(k, rvmig_act_change_old(f->undo), b, sizeof(b)));
-	pol_run_set_control(r, &f->tg, k, rvmig_act_change_old(f->undo)->value);
-	return 1;
 }
 
 int pol_exec_observe(pol_exec *e, pol_run *r, double now)
@@ -278,22 +219,23 @@ int pol_exec_observe(pol_exec *e, pol_run *r, double now)
 
 	for (size_t i = 0; i < e->nf;) {
 		struct flight *f = &e->f[i];
+		enum pol_flight_end end = POL_FLIGHT_PENDING;
 		double obs;
-		int over = 0;
 
 		if (pol_run_observed(r, &f->tg, &obs))
-			over = judge(e, r, f, obs, now);
-		if (!over && now > f->deadline) {
-			fprintf(e->a.out, "t=%.1f verify %s %s: no verdict: %u of %u observations "
-					  "in %.0f s; kept\n",
-				now, rvmig_action_kind_name(rvmig_act_change_kind(f->undo)), f->name,
-				f->nwin, e->a.verify_n, e->a.verify_timeout_s);
-			e->kept++;
-			over = 1;
-		}
-		if (!over) {
+			end = pol_flight_observe(&f->fl, e->act, obs, now, e->a.out);
+		if (end == POL_FLIGHT_PENDING)
+			end = pol_flight_expire(&f->fl, now, e->a.out);
+		if (end == POL_FLIGHT_PENDING) {
 			i++;
 			continue;
+		}
+		if (end == POL_FLIGHT_KEPT)
+			e->kept++;
+		if (end == POL_FLIGHT_UNDONE) {
+			e->undone++;
+			pol_run_set_control(r, &f->tg, pol_flight_kind(&f->fl),
+					    pol_flight_old(&f->fl)->value);
 		}
 		done++;
 		flight_free(f);

@@ -2,9 +2,11 @@
 /*
  * exec.h - carrying a live run's decisions out (rvmig-policy --policy FILE
  * --apply): each decision due now is logged (what, where, old -> new,
- * why), its setting validated and written by the actuators (rvmig_act(3): read,
- * write, read back), and then judged on the domain's next observations
- * (rvmig_verify(3)): the first `settle` skipped, the next `verify` ones
+ * why), its setting validated and written by the actuators (rvmig_act(3):
+ * read, write, read back) and then, as one action in flight (flight.h, the
+ * cycle the one-domain loop of apply.h shares), judged on the domain's
+ * next observations (rvmig_verify(3)): the first `settle` skipped, the next
+ * `verify` ones
  * compared with the state it was taken in and with the prediction; an
  * action whose effect is the opposite of predicted is rolled back (the old
  * setting written again and read back), and the run is told the share the
