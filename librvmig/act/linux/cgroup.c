@@ -351,8 +351,8 @@ static int read_i64(const struct cg_dir *d, const char *file, int64_t *v, char *
 /* ---- the settings ---- */
 
 /* The group's period and quota, microseconds; quota < 0: none. */
-static int cpu_bw(const struct cg_dir *d, int64_t *quota, int64_t *period, char *where,
-		  size_t wherelen, char *err, size_t errlen)
+static int read_bw(const struct cg_dir *d, int64_t *quota, int64_t *period, char *where,
+		   size_t wherelen, char *err, size_t errlen)
 {
 	char path[PATH_MAX], buf[128], *sp;
 	char w[PATH_MAX];
@@ -390,6 +390,16 @@ static int period_ok(const char *where, int64_t period, char *err, size_t errlen
 	snprintf(err, errlen, "%s: a CPU period of %" PRId64 " us", where, period);
 	return -EPROTO;
 }
+
+/* The group's period (> 0) and quota, microseconds; quota < 0: none. */
+static int cpu_bw(const struct cg_dir *d, int64_t *quota, int64_t *period, char *where,
+		  size_t wherelen, char *err, size_t errlen)
+{
+	int rc = read_bw(d, quota, period, where, wherelen, err, errlen);
+
+	return rc < 0 ? rc : period_ok(where, *period, err, errlen);
+}
+
 
 /* ---- a vCPU count as a cpuset of that many CPUs ----
  * The honest Linux analogue of a Xen vCPU count: a group's threads may run
@@ -442,37 +452,34 @@ static int first_cpus(const struct cg_dir *d, int64_t n, char *list, size_t len,
 	return rc;
 }
 
-static int get(rvmig_act *act, const struct rvmig_act_target *t, enum rvmig_action_kind k,
-	       struct rvmig_act_setting *out, char *where, size_t wherelen, char *err, size_t errlen)
+/* The setting of kind k in group d. */
+static int get_in(const struct cg_dir *d, enum rvmig_action_kind k, struct rvmig_act_setting *out,
+		  char *where, size_t wherelen, char *err, size_t errlen)
 {
 	uint64_t mask[ACT_CPU_WORDS];
-	struct cg_dir d;
 	int64_t q, p, v;
 	char path[PATH_MAX];
 	int rc;
 
-	(void)act;
-	if ((rc = resolve(t, k, &d, err, errlen)) < 0)
-		return rc;
 	switch (k) {
 	case RVMIG_ACT_CG_CPU_MAX:
-		if ((rc = cpu_bw(&d, &q, &p, where, wherelen, err, errlen)) < 0 ||
-		    (rc = period_ok(where, p, err, errlen)) < 0)
+		if ((rc = cpu_bw(d, &q, &p, where, wherelen, err, errlen)) < 0)
 			return rc;
 		out->value = act_quota_cpus(q, p);
 		return 0;
 	case RVMIG_ACT_CG_CPU_WEIGHT:
-		rc = read_i64(&d, d.version == 1 ? "cpu.shares" : "cpu.weight", &v, where, wherelen,
-			      err, errlen);
-		out->value = d.version == 1 ? act_shares_to_weight(v) : v;
-		return rc;
+		if ((rc = read_i64(d, d->version == 1 ? "cpu.shares" : "cpu.weight", &v, where,
+				   wherelen, err, errlen)) < 0)
+			return rc;
+		out->value = d->version == 1 ? act_shares_to_weight(v) : v;
+		return 0;
 	case RVMIG_ACT_CG_CPUSET:
-		if (file_path(&d, "cpuset.cpus", path, sizeof(path)) < 0)
+		if (file_path(d, "cpuset.cpus", path, sizeof(path)) < 0)
 			return -ENAMETOOLONG;
 		snprintf(where, wherelen, "%s", path);
 		return read_text(path, out->arg, sizeof(out->arg), err, errlen);
 	case RVMIG_ACT_VCPUS:
-		if ((rc = cpus_of(d.dir, d.version, mask, where, wherelen, err, errlen)) < 0)
+		if ((rc = cpus_of(d->dir, d->version, mask, where, wherelen, err, errlen)) < 0)
 			return rc;
 		out->value = rc;
 		return 0;
@@ -480,21 +487,17 @@ static int get(rvmig_act *act, const struct rvmig_act_target *t, enum rvmig_acti
 	}
 }
 
-static int set(rvmig_act *act, const struct rvmig_act_target *t, enum rvmig_action_kind k,
-	       const struct rvmig_act_setting *s, char *err, size_t errlen)
+/* Writes setting s of kind k in group d. */
+static int set_in(const struct cg_dir *d, enum rvmig_action_kind k,
+		  const struct rvmig_act_setting *s, char *err, size_t errlen)
 {
 	char path[PATH_MAX], text[RVMIG_ACT_ARG_MAX + 64], where[PATH_MAX];
-	struct cg_dir d;
 	int64_t q, p, v;
 	int rc;
 
-	(void)act;
-	if ((rc = resolve(t, k, &d, err, errlen)) < 0)
-		return rc;
 	switch (k) {
 	case RVMIG_ACT_CG_CPU_MAX:
-		if ((rc = cpu_bw(&d, &q, &p, where, sizeof(where), err, errlen)) < 0 ||
-		    (rc = period_ok(where, p, err, errlen)) < 0)
+		if ((rc = cpu_bw(d, &q, &p, where, sizeof(where), err, errlen)) < 0)
 			return rc;
 		q = act_quota_us(s->value, p);
 		if (q >= 0 && q < CFS_QUOTA_MIN_US) {
@@ -504,7 +507,7 @@ static int set(rvmig_act *act, const struct rvmig_act_target *t, enum rvmig_acti
 				 where, (double)s->value / 1e6, q, p, CFS_QUOTA_MIN_US);
 			return -ERANGE;
 		}
-		if (d.version == 1) {
+		if (d->version == 1) {
 			snprintf(text, sizeof(text), "%" PRId64, q);
 			return write_text(where, text, err, errlen);
 		}
@@ -514,25 +517,45 @@ static int set(rvmig_act *act, const struct rvmig_act_target *t, enum rvmig_acti
 			snprintf(text, sizeof(text), "%" PRId64 " %" PRId64, q, p);
 		return write_text(where, text, err, errlen);
 	case RVMIG_ACT_CG_CPU_WEIGHT:
-		v = d.version == 1 ? act_weight_to_shares(s->value) : s->value;
-		if (file_path(&d, d.version == 1 ? "cpu.shares" : "cpu.weight", path, sizeof(path)) < 0)
+		v = d->version == 1 ? act_weight_to_shares(s->value) : s->value;
+		if (file_path(d, d->version == 1 ? "cpu.shares" : "cpu.weight", path, sizeof(path)) < 0)
 			return -ENAMETOOLONG;
 		snprintf(text, sizeof(text), "%" PRId64, v);
 		return write_text(path, text, err, errlen);
 	case RVMIG_ACT_CG_CPUSET:
-		if (file_path(&d, "cpuset.cpus", path, sizeof(path)) < 0)
+		if (file_path(d, "cpuset.cpus", path, sizeof(path)) < 0)
 			return -ENAMETOOLONG;
 		/* "" (a v2 group's own list cleared) is written as a newline */
 		snprintf(text, sizeof(text), "%s", s->arg[0] ? s->arg : "\n");
 		return write_text(path, text, err, errlen);
 	case RVMIG_ACT_VCPUS:
-		if (file_path(&d, "cpuset.cpus", path, sizeof(path)) < 0)
+		if (file_path(d, "cpuset.cpus", path, sizeof(path)) < 0)
 			return -ENAMETOOLONG;
-		if ((rc = first_cpus(&d, s->value, text, sizeof(text), err, errlen)) < 0)
+		if ((rc = first_cpus(d, s->value, text, sizeof(text), err, errlen)) < 0)
 			return rc;
 		return write_text(path, text, err, errlen);
 	default: return -ENOTSUP;
 	}
+}
+
+static int get(rvmig_act *act, const struct rvmig_act_target *t, enum rvmig_action_kind k,
+	       struct rvmig_act_setting *out, char *where, size_t wherelen, char *err, size_t errlen)
+{
+	struct cg_dir d;
+	int rc = resolve(t, k, &d, err, errlen);
+
+	(void)act;
+	return rc < 0 ? rc : get_in(&d, k, out, where, wherelen, err, errlen);
+}
+
+static int set(rvmig_act *act, const struct rvmig_act_target *t, enum rvmig_action_kind k,
+	       const struct rvmig_act_setting *s, char *err, size_t errlen)
+{
+	struct cg_dir d;
+	int rc = resolve(t, k, &d, err, errlen);
+
+	(void)act;
+	return rc < 0 ? rc : set_in(&d, k, s, err, errlen);
 }
 
 const struct act_ops act_linux_ops = {
