@@ -565,6 +565,12 @@ struct rvmig_link {
 	 * migration in seconds (0: none) that rvmig_planner_choose() keeps to. */
 	unsigned max_concurrent;
 	double max_downtime_s;
+	/* Contention c (default 0, at most 100): n transfers sending at once
+	 * share an effective bandwidth B / (1 + c (n - 1)) -- what each added
+	 * stream costs the others (per-stream CPU, interrupts, scheduling of
+	 * the processes at both ends).  Added in RVMIG_0.13: a caller built
+	 * against an older struct has a smaller size and gets 0. */
+	double contention;
 };
 
 enum rvmig_transfer_kind {
@@ -606,10 +612,11 @@ RVMIG_API void rvmig_planner_destroy(rvmig_planner *pl);
 RVMIG_API int rvmig_planner_add(rvmig_planner *pl, const struct rvmig_transfer *t);
 /*
  * Simulates the queue in `order` with at most k transfers at once: a
- * transfer starts as soon as a slot is free (a stream, not waves), the
- * active transfers share the link equally (each at most
- * per_transfer_cap), and the rates change whenever one starts sending or
- * ends.  -EINVAL (k == 0, no transfers), -ENOMEM.
+ * transfer starts as soon as a slot is free (a stream, not waves), the n
+ * transfers sending share the link's effective bandwidth
+ * B / (1 + contention (n - 1)) equally (each at most per_transfer_cap),
+ * and the rates change whenever one starts sending or ends.  -EINVAL
+ * (k == 0, no transfers), -ENOMEM.
  */
 RVMIG_API int rvmig_planner_simulate(const rvmig_planner *pl, unsigned k,
 				     enum rvmig_plan_order order, rvmig_plan **out);
@@ -636,17 +643,48 @@ RVMIG_API const char *rvmig_plan_order_name(enum rvmig_plan_order order);
 
 /*
  * Calibrates a link from n measured runs, run i being k[i] transfers of
- * bytes[i] each started together, all done after makespan_s[i]: fits
- * makespan = overhead + k * bytes / bandwidth by least squares and stores
- * bandwidth and overhead_s into *link (the rest of it untouched).  A
- * negative intercept is refitted as 0.  When rel_err is not NULL it gets
- * the largest |predicted - measured| / measured over the runs.  -EINVAL
- * (n < 2, values <= 0 or not finite), -EDOM (all runs move the same
- * k * bytes, or the fit gives no positive bandwidth).
+ * bytes[i] each started together, all done after makespan_s[i]:
+ * rvmig_link_fit() with RVMIG_LINK_OVERHEAD | RVMIG_LINK_CONTENTION, which
+ * stores bandwidth, overhead_s and (when link->size covers it) contention
+ * into *link; per_transfer_cap and the rest stay untouched.  Before
+ * RVMIG_0.13's contention term (and for a caller whose struct ends before
+ * it) the model is overhead + k * bytes / bandwidth.  rel_err, errors: as
+ * rvmig_link_fit().
  */
 RVMIG_API int rvmig_link_calibrate(const unsigned *k, const double *bytes,
 				   const double *makespan_s, size_t n,
 				   struct rvmig_link *link, double *rel_err);
+
+/* Terms rvmig_link_fit() fits besides the bandwidth (a bit mask). */
+enum rvmig_link_term {
+	RVMIG_LINK_OVERHEAD = 1u << 0,   /* overhead_s */
+	RVMIG_LINK_CAP = 1u << 1,        /* per_transfer_cap */
+	RVMIG_LINK_CONTENTION = 1u << 2, /* contention */
+	RVMIG_LINK_ALL = 7u,
+};
+
+/*
+ * Fits a link to n measured runs (at most 65536), run i being k[i]
+ * transfers of bytes[i] each started together and all done after
+ * makespan_s[i].  In the planner's model such a run takes
+ *   overhead + bytes / min(cap, B / (k (1 + c (k - 1))))
+ * (each of the k gets an equal share of the effective bandwidth, at most
+ * the per-transfer cap).  The fit minimises the sum of squared relative
+ * errors over the runs.  Terms not in `terms` are 0 in the model; c is
+ * fitted only from 3 or more distinct k, a cap only where 2 or more
+ * distinct k take the same time apart from the overhead (a cap is a
+ * plateau: one point cannot show it) with 2 or more distinct k above it;
+ * a term whose field lies beyond link->size is not fitted.  Stores
+ * bandwidth and each term in `terms` (0 when not shown by the runs) into
+ * *link, the rest untouched.  When rel_err is not NULL it gets the largest
+ * |predicted - measured| / measured over the runs.  Pure; O(n log n + 250
+ * n) time, O(n) memory.  -EINVAL (n < 2, a k of 0, values <= 0 or not
+ * finite, unknown terms), -E2BIG (n > 65536), -EDOM (with the overhead:
+ * all runs move the same k * bytes; or no fit with a positive bandwidth),
+ * -ENOMEM.
+ */
+RVMIG_API int rvmig_link_fit(const unsigned *k, const double *bytes, const double *makespan_s,
+			     size_t n, unsigned terms, struct rvmig_link *link, double *rel_err);
 
 #ifdef __cplusplus
 }

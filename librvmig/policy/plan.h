@@ -8,6 +8,7 @@
 
 #define PLAN_MAX_TRANSFERS 4096
 #define PLAN_MAX_CONCURRENT 256
+#define PLAN_MAX_CONTENTION 100.0 /* rvmig_link's contention */
 
 struct rvmig_planner {
 	struct rvmig_link link;   /* checked, defaults filled */

@@ -20,8 +20,9 @@
  * round a full M.  Save and restore send M once; the domain is stopped
  * throughout.
  *
- * Sharing: the transfers that are sending split the link equally, each at
- * most per_transfer_cap; the rates change whenever one starts sending or
+ * Sharing: the n transfers that are sending split the link's effective
+ * bandwidth B / (1 + contention (n - 1)) equally, each at most
+ * per_transfer_cap; the rates change whenever one starts sending or
  * finishes, so the simulation steps from event to event (round ends,
  * overheads over) with exact fluid progress between them.  A transfer
  * takes a concurrency slot from its start (its overhead first) to its
@@ -58,7 +59,8 @@ static int link_norm(const struct rvmig_link *in, struct rvmig_link *l)
 		return -EINVAL;
 	if (!pol_num_ok(l->bandwidth, 0, 1) || !pol_num_ok(l->per_transfer_cap, 0, 0) ||
 	    !pol_num_ok(l->overhead_s, 0, 0) || !pol_num_ok(l->stop_overhead_s, 0, 0) ||
-	    !pol_num_ok(l->max_downtime_s, 0, 0))
+	    !pol_num_ok(l->max_downtime_s, 0, 0) || !pol_num_ok(l->contention, 0, 0) ||
+	    l->contention > PLAN_MAX_CONTENTION)
 		return -EINVAL;
 	if (l->per_transfer_cap == 0 || l->per_transfer_cap > l->bandwidth)
 		l->per_transfer_cap = l->bandwidth;
@@ -213,7 +215,8 @@ static double simulate(const struct rvmig_planner *pl, const size_t *idx, size_t
 			break;
 		for (size_t a = 0; a < nact; a++)
 			nsend += w[act[a]].state == W_SEND;
-		rate = nsend ? fmin(l->per_transfer_cap, l->bandwidth / nsend) : 0;
+		rate = nsend ? fmin(l->per_transfer_cap,
+				    l->bandwidth / (nsend * (1 + l->contention * (nsend - 1)))) : 0;
 		for (size_t a = 0; a < nact; a++) {
 			const struct run *r = &w[act[a]];
 

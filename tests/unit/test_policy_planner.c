@@ -356,14 +356,17 @@ Test(policy_planner, calibration_recovers)
 	cr_assert_eq(rvmig_link_calibrate(k, bytes, ms, 10, &fit, &err), 0);
 	near(fit.bandwidth, 117.5e6, 0.05, "bandwidth, noisy");
 	cr_assert(err > 0.01 && err < 0.08, "largest error %g", err);
-	/* A negative intercept is refitted through the origin. */
+	/* A negative intercept is refitted through the origin, by least
+	 * squares of the relative errors: u = 1/B minimises
+	 * ((100u - 0.5) / 0.5)^2 + ((200u - 1.5) / 1.5)^2, u = 333.3 / 57777.8. */
 	{
 		unsigned k2[2] = { 1, 2 };
 		double b2[2] = { 100, 100 }, m2[2] = { 0.5, 1.5 };
 
 		cr_assert_eq(rvmig_link_calibrate(k2, b2, m2, 2, &fit, NULL), 0);
 		cr_assert_eq(fit.overhead_s, 0);
-		near(fit.bandwidth, 100 * 5 / 3.5, 1e-12, "through the origin");
+		near(fit.bandwidth, (40000 + 40000 / 2.25) / (200 + 200 / 1.5), 1e-12,
+		     "through the origin");
 	}
 }
 
