@@ -266,7 +266,7 @@ static int check(const struct runs *rs, int tp, unsigned terms, double bound)
 	double med;
 	int rc;
 
-	printf("\n### %s\n\n", rs->tp[tp]);
+	printf("\n#### %s\n\n", rs->tp[tp]);
 	if (np < 4) {
 		printf("%zu distinct N: the check needs 2 or more odd and even N.\n", np);
 		return 0;

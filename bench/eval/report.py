@@ -137,6 +137,32 @@ class Bulk:
         return med(per), per
 
 
+def planner_check(out, raw):
+    """The planner's held-out check (issue 17) on this run's parallel
+    transfers: bench/eval/planner_check.c (the link model and its fit are
+    the library's, rvmig_link_fit(3)), run on every round of every N.
+    rvmig-eval names the program in RVMIG_PLANNER_CHECK. Returns
+    {"status": "MET" | "MISSED" | "not run" | "failed", "text": ...} and
+    writes OUTDIR/planner-check.md."""
+    prog = os.environ.get("RVMIG_PLANNER_CHECK", "")
+    runs = os.path.join(raw, "parallel-summary-single.csv")
+    if not os.path.exists(runs):
+        return {"status": "not run", "text": "no parallel runs (raw/parallel-summary-single.csv)"}
+    if not prog or not os.access(prog, os.X_OK):
+        return {"status": "not run", "text": "RVMIG_PLANNER_CHECK does not name the built "
+                                             "rvmig-planner-check (%r)" % prog}
+    try:
+        r = subprocess.run([prog, runs], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return {"status": "failed", "text": str(e)}
+    if r.returncode not in (0, 1):
+        return {"status": "failed", "text": (r.stderr or r.stdout).strip()}
+    with open(os.path.join(out, "planner-check.md"), "w") as f:
+        f.write(r.stdout)
+    return {"status": "MET" if r.returncode == 0 else "MISSED", "text": r.stdout}
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -446,6 +472,7 @@ unset multiplot
                                   "end_s": fnum(x["end_s"]), "round": int(x.get("round") or 1)}
                                  for x in pt]}, f, indent=1)
     S["parallel"] = par
+    S["planner_check"] = planner_check(out, raw) if par else {"status": "not run", "text": ""}
     if par:
         for tp in ("verbs", "tcp"):
             with open(os.path.join(out, "plots", "parallel-%s.dat" % tp), "w") as f:
@@ -732,6 +759,14 @@ unset multiplot
                 fmt(x["mean_transfer_s"]), fmt(x["max_transfer_s"]), fmt(x["aggregate_gbit_s"]),
                 fmt(x["aggregate_vs_n1"]), fmt(x["host_busy_s"]), x["status"]))
         w("")
+        pc = S["planner_check"]
+        w("### The planner's check (issue 17): %s\n" % pc["status"])
+        w("The parallel-migration planner's link (rvmig_link_fit(3): bandwidth, overhead, per-transfer cap, "
+          "contention) fitted to every round of the odd N predicts the even N, and the other way round; "
+          "target: each N within 15 % of the median of its rounds (or inside their range), the median "
+          "error within 15 %. `rvmig-planner-check raw/parallel-summary-single.csv`, also in "
+          "`planner-check.md`.\n")
+        w(pc["text"] if pc["status"] in ("MET", "MISSED") else "Not run: %s\n" % pc["text"])
     else:
         w("Not run.\n")
 
