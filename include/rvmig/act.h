@@ -84,7 +84,9 @@ enum rvmig_act_target_kind {
 	RVMIG_ACT_TARGET_XEN = 3,    /* xen:DOMID, a Xen domain (0 .. 32751) */
 };
 
-/* What an action acts on: a value, filled by rvmig_act_target_parse(). */
+/* What an action acts on: a value, filled by rvmig_act_target_parse().
+ * It and struct rvmig_act_setting are plain values of a fixed layout (no
+ * size member): a later field would come as a new struct with new calls. */
 struct rvmig_act_target {
 	enum rvmig_act_target_kind kind;
 	long id;                        /* PID: the pid; XEN: the domain id */
