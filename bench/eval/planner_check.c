@@ -116,11 +116,17 @@ static int load(const char *path, struct runs *rs)
 		line[len] = '\0';
 		if (!len || line[0] == '#')
 			continue;
-		for (char *c = line; c && nf < MAX_COLS; nf++) {
+		for (char *c = line; c; nf++) {
+			if (nf == MAX_COLS) {
+				rc = fail_line(path, ln, "more than 64 columns");
+				break;
+			}
 			f[nf] = c;
 			if ((c = strchr(c, ',')))
 				*c++ = '\0';
 		}
+		if (rc < 0)
+			break;
 		if (!ncols) {
 			ncols = nf;
 			for (int i = 0; i < nf; i++)
