@@ -405,6 +405,171 @@ RVMIG_API void rvmig_xsend_stats(const rvmig_xsend *s, rvmig_xstats *st);
  * NULL for raw input; owned by the sender. */
 RVMIG_API rvmig_stream_parser *rvmig_xsend_parser(const rvmig_xsend *s);
 
+/* ---- sender session: a whole transfer to a URI ------------------------- */
+
+/*
+ * rvmig_xsender is the sending side of a whole session (rvmig_xsender(3)),
+ * what rvmig-send, rvmig-save and rvmig-tunnel do: connect to a URI, say
+ * HELLO, resume from the receiver's RESUME offset, send the input with an
+ * rvmig_xsend, END, and wait (with a deadline) for the VERDICT, whose
+ * length and digest must match what was sent; with
+ * RVMIG_XSEND_F_RESUME a connection failure is retried, with back-off,
+ * from the offset the receiver holds.  rvmig_xsender_exec() runs a command
+ * through rvmigd instead (EXEC, the input as its stdin, OUT / ERR / EXIT
+ * back).  rvmig_xstream_send_fd() is the one-shot form: send this fd to
+ * this URI.
+ *
+ * The input is an fd the caller keeps (never closed by the library), read
+ * from its current position: a regular file at offset 0 is mapped whole
+ * (and may be resumed), anything else is read as a pipe into registered
+ * buffers.  Everything happens on the caller's thread inside the calls;
+ * with RVMIG_XSTREAM_F_DIGEST_THREAD one worker thread hashes.  Waits:
+ * connect (the endpoint's timeout_ms), RESUME and VERDICT
+ * (reply_timeout_ms), back-off (at most 8 s each); the command's EXIT
+ * waits as long as the connection lives, like ssh, unless
+ * reply_timeout_ms is set.
+ */
+typedef struct rvmig_xsender rvmig_xsender;
+
+/* opts flag beside RVMIG_XSTREAM_F_RAW and RVMIG_XSTREAM_F_DIGEST_THREAD:
+ * resumable transfer (a mapped input only): the HELLO carries the transfer
+ * id (rvmig_xsend_xfer_id()), the receiver's RESUME offset and digest are
+ * checked against the input and only what lies past it is sent. */
+#define RVMIG_XSEND_F_RESUME (1u << 8)
+
+/* What rvmig_xsend_opts.on_note reports (with a sentence saying it). */
+enum rvmig_xsend_note {
+	RVMIG_XSEND_NOTE_CONNECTED = 1, /* a connection is up (a detail) */
+	RVMIG_XSEND_NOTE_RESUMING = 2,  /* the receiver holds a prefix; sending the rest */
+	RVMIG_XSEND_NOTE_RETRY = 3,     /* a connection failed; the next attempt follows */
+	RVMIG_XSEND_NOTE_GAVE_UP = 4,   /* a connection failed and no retry is left */
+};
+
+struct rvmig_xsend_opts {
+	size_t size;              /* sizeof(struct rvmig_xsend_opts) */
+	/* RVMIG_XSTREAM_F_RAW, RVMIG_XSTREAM_F_DIGEST_THREAD, RVMIG_XSEND_F_RESUME;
+	 * default 0: parse the input as a Xen stream, digest inline, no resume */
+	uint32_t flags;
+	enum rvmig_digest_alg digest; /* default RVMIG_DIGEST_XXH128 */
+	uint64_t zero_min;        /* as rvmig_xsend_attr.zero_min (default 4096) */
+	/* Endpoint attributes for rvmig_connect() (NULL: the defaults); the
+	 * struct is copied, a pre-shared key it points at must stay valid until
+	 * the sender is destroyed. */
+	const struct rvmig_ep_attr *ep_attr;
+	/* With RVMIG_XSEND_F_RESUME: reconnect at most this often after a
+	 * connection failure, waiting 0.5 s doubling up to 8 s; default 0 */
+	unsigned retries;
+	/* Deadline for each answer waited for: RESUME after HELLO, VERDICT after
+	 * the last request completed (the receiver syncs its output first);
+	 * default 0: 60 s (EXIT: none) */
+	uint32_t reply_timeout_ms;
+	/* The input's name in messages and in the transfer id (copied);
+	 * default "fd N" */
+	const char *name;
+	/* Optional: a nonzero value (a signal number) stops the transfer with
+	 * -EINTR at the next check, also during back-off. */
+	const volatile int *stop;
+	/* Optional: the transfer the monitor sees (not owned): given the total
+	 * (if known), each connection's endpoint and the progress; the caller
+	 * ends it (rvmig_pubxfer_end()). */
+	rvmig_pubxfer *pub;
+	/* Optional callbacks, called only from inside the sender's calls:
+	 * the acknowledged stream offset after each turn of the endpoint; a
+	 * note (the text is valid during the call); a command's stdout (1) or
+	 * stderr (2) bytes (rvmig_xsender_exec()). */
+	void (*on_progress)(rvmig_xsender *s, uint64_t acked, void *arg);
+	void (*on_note)(rvmig_xsender *s, enum rvmig_xsend_note note, const char *text, void *arg);
+	void (*on_output)(rvmig_xsender *s, int stream, const void *data, size_t len, void *arg);
+	void *arg;
+};
+
+/*
+ * The outcome of a session, filled by rvmig_xsender_result() and the
+ * one-shot calls.  The caller sets `size` (sizeof(struct rvmig_xresult));
+ * the library fills no more than that many octets, so fields can be added
+ * at the end.  Texts are NUL-terminated and escaped (the peer's words
+ * included).
+ */
+struct rvmig_xresult {
+	size_t size;
+	int status;               /* 0 or the error (as returned) */
+	char text[1024];          /* the error: what failed, where, with which peer; "" on success */
+	char peer[128];           /* the last connection's peer ("" if none) */
+	char transport[16];       /* ... its transport ("tcp", "verbs") */
+	enum rvmig_mode mode;     /* ... its mode */
+	uint64_t bytes;           /* input bytes read (the stream length at the end) */
+	uint64_t peer_bytes;      /* what the receiver reported written (VERDICT, EXIT) */
+	bool verified;            /* the receiver's length and digest match all input */
+	enum rvmig_digest_alg digest_alg;
+	uint8_t digest[RVMIG_DIGEST_LEN]; /* of all input bytes, once sent (else zeros) */
+	uint64_t resume_offset;   /* where the last connection started sending */
+	unsigned retries;         /* connections retried */
+	uint32_t peer_version;    /* the receiver's tool version (VERDICT, EXIT) */
+	int exit_status;          /* rvmig_xsender_exec(): the command's (0..255,
+				   * 256 + N: killed by signal N); -1 if none */
+	double seconds;           /* from the first connect to the end */
+};
+
+/*
+ * Creates a sender session for the input `fd` (see above; not closed by
+ * the library).  The context is the caller's (it must outlive the sender).
+ * On failure *out is still set when it could be allocated, so that
+ * rvmig_xsender_error() says why (then destroy it).  0, -EINVAL, -EBADF,
+ * -ENOMEM or the -errno of fstat / mmap.
+ */
+RVMIG_API int rvmig_xsender_create(rvmig_ctx *ctx, int fd, const struct rvmig_xsend_opts *opts,
+				   rvmig_xsender **out);
+/* Closes the last connection (waiting, bounded, for the receiver's BYE)
+ * and frees everything. */
+RVMIG_API void rvmig_xsender_destroy(rvmig_xsender *s);
+
+/*
+ * The whole transfer to `uri` (call once): connect, HELLO, RESUME, the
+ * input, END, VERDICT, retries as the opts say.  0 only when the receiver
+ * reported every byte written with the same digest; otherwise the first
+ * error of the last attempt (-RVMIG_EINTEGRITY: another length or digest,
+ * -RVMIG_ETIMEDOUT: no answer within reply_timeout_ms, the receiver's own
+ * status from its VERDICT, -EINTR: stopped, or a connection's error), and
+ * an ABORT told the receiver why.
+ */
+RVMIG_API int rvmig_xsender_send(rvmig_xsender *s, const char *uri);
+
+/*
+ * Runs argv[0..argc-1] at `uri` through rvmigd (EXEC): the input is the
+ * command's stdin (parsed as a Xen stream while it is one, the rest sent
+ * as it is: RVMIG_XSTREAM_F_PLAIN_FALLBACK), its stdout and stderr come to
+ * on_output.  0 when the command's EXIT arrived: its status is in
+ * rvmig_xresult.exit_status (verified: rvmigd rebuilt every byte handed on
+ * with the same XXH3-128 digest); else the error (-RVMIG_EPEER: rvmigd
+ * refused or failed, the result's text says why).  A connect failure
+ * reads no input, so the call may be repeated with another URI
+ * (rvmig_xsender_connected() is false then).
+ */
+RVMIG_API int rvmig_xsender_exec(rvmig_xsender *s, const char *uri, int argc,
+				 char *const argv[]);
+
+/* Whether a connection was ever established. */
+RVMIG_API bool rvmig_xsender_connected(const rvmig_xsender *s);
+/* Fills *r (r->size set by the caller) with the outcome so far. */
+RVMIG_API void rvmig_xsender_result(const rvmig_xsender *s, struct rvmig_xresult *r);
+/* The first error of the session (0: none) and its text (never NULL). */
+RVMIG_API int rvmig_xsender_error(const rvmig_xsender *s, const char **text);
+/* The sender pipeline underneath (owned by the session): statistics
+ * (rvmig_xsend_stats()), the parser, the input's size and name. */
+RVMIG_API rvmig_xsend *rvmig_xsender_xsend(const rvmig_xsender *s);
+/* The last connection (owned by the session; NULL before one): for
+ * rvmig_stats_snapshot() and the like, until rvmig_xsender_destroy(). */
+RVMIG_API rvmig_ep *rvmig_xsender_ep(const rvmig_xsender *s);
+
+/*
+ * One-shot: sends the input `fd` to the receiver at `uri`
+ * (rvmig_xsender_create() + rvmig_xsender_send() + rvmig_xsender_result()
+ * + rvmig_xsender_destroy()).  opts may be NULL (defaults), res may be NULL
+ * (else res->size set by the caller).  Returns as rvmig_xsender_send().
+ */
+RVMIG_API int rvmig_xstream_send_fd(rvmig_ctx *ctx, const char *uri, int fd,
+				    const struct rvmig_xsend_opts *opts, struct rvmig_xresult *res);
+
 /* ---- receiver ---------------------------------------------------------- */
 
 typedef struct rvmig_xrecv rvmig_xrecv;

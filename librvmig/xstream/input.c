@@ -79,9 +79,30 @@ static int open_ring(struct send_input *in, unsigned nbufs, size_t bufsize)
 	return 0;
 }
 
-int input_open(struct send_input *in, const char *path, unsigned nbufs, size_t bufsize)
+/* What the input is: a regular file at offset 0 is mapped, a directory
+ * refused, anything else read as a pipe. */
+static int input_setup(struct send_input *in, unsigned nbufs, size_t bufsize)
 {
 	struct stat st;
+	int rc;
+
+	if (fstat(in->fd, &st)) {
+		rc = -errno;
+		why(in, "cannot stat %s: %s", in->name, strerror(errno));
+		return rc;
+	}
+	if (S_ISREG(st.st_mode) && lseek(in->fd, 0, SEEK_CUR) == 0)
+		rc = open_mapped(in, &st);
+	else if (S_ISDIR(st.st_mode)) {
+		why(in, "%s is a directory", in->name);
+		rc = -EISDIR;
+	} else
+		rc = open_ring(in, nbufs, bufsize);
+	return rc;
+}
+
+int input_open(struct send_input *in, const char *path, unsigned nbufs, size_t bufsize)
+{
 	int rc;
 
 	memset(in, 0, sizeof(*in));
@@ -96,20 +117,18 @@ int input_open(struct send_input *in, const char *path, unsigned nbufs, size_t b
 			why(in, "cannot open %s: %s", path, strerror(errno));
 			return rc;
 		}
+		in->own_fd = true;
 	}
-	if (fstat(in->fd, &st)) {
-		rc = -errno;
-		why(in, "cannot stat %s: %s", in->name, strerror(errno));
-		return rc;
-	}
-	if (S_ISREG(st.st_mode) && lseek(in->fd, 0, SEEK_CUR) == 0)
-		rc = open_mapped(in, &st);
-	else if (S_ISDIR(st.st_mode)) {
-		why(in, "%s is a directory", in->name);
-		rc = -EISDIR;
-	} else
-		rc = open_ring(in, nbufs, bufsize);
-	return rc;
+	return input_setup(in, nbufs, bufsize);
+}
+
+int input_open_fd(struct send_input *in, int fd, const char *name, unsigned nbufs,
+		  size_t bufsize)
+{
+	memset(in, 0, sizeof(*in));
+	in->name = name;
+	in->fd = fd;
+	return input_setup(in, nbufs, bufsize);
 }
 
 int input_register(struct send_input *in, rvmig_ep *ep, unsigned access)
@@ -221,7 +240,7 @@ void input_close(struct send_input *in)
 			munmap(b->base, b->cap);
 	}
 	free(in->bufs);
-	if (in->fd > STDERR_FILENO)
+	if (in->own_fd)
 		close(in->fd);
 	memset(in, 0, sizeof(*in));
 }

@@ -36,6 +36,7 @@ struct in_buf {
 struct send_input {
 	const char *name;     /* for messages: path or "stdin" */
 	int fd;
+	bool own_fd;          /* opened here (closed by input_close()) */
 	bool mapped;          /* regular file, mmap'ed */
 	uint64_t size;        /* mapped (or unmapped file): file size */
 	bool size_known;
@@ -56,6 +57,10 @@ struct in_seg {
 /* Opens `path` ("-": stdin).  nbufs x bufsize is the pipe ring.  Returns 0
  * or -errno with `why` filled. */
 int input_open(struct send_input *in, const char *path, unsigned nbufs, size_t bufsize);
+/* The same for an open fd, which stays the caller's (never closed here);
+ * `name` (kept, not copied) names it in messages. */
+int input_open_fd(struct send_input *in, int fd, const char *name, unsigned nbufs,
+		  size_t bufsize);
 /* Registers every buffer with the endpoint.  Returns 0 or a librvmig error
  * with `why` filled. */
 int input_register(struct send_input *in, rvmig_ep *ep, unsigned access);

@@ -13,6 +13,7 @@
 #include "xstream/sendpipe.h"
 #include "xstream/stats.h"
 #include "xstream/xferid.h"
+#include "xstream/xsend.h"
 
 #define RING_BUFS_DEFAULT 4
 #define RING_BUF_SIZE_DEFAULT (8u << 20)
@@ -62,10 +63,11 @@ static void on_pump(struct sendpipe *p)
 	s->on_progress(s, p->acked, s->arg);
 }
 
-int rvmig_xsend_create(const char *path, const struct rvmig_xsend_attr *attr, rvmig_xsend **out)
+/* The sender without its input: *out set when allocated (its error then
+ * says why it failed). */
+static int xsend_new(const char *path, const struct rvmig_xsend_attr *attr, rvmig_xsend **out)
 {
 	struct rvmig_xsend *s;
-	int rc;
 
 	*out = NULL;
 	if (!path || !attr || attr->size < sizeof(*attr) ||
@@ -90,11 +92,47 @@ int rvmig_xsend_create(const char *path, const struct rvmig_xsend_attr *attr, rv
 		sendpipe_fail(&s->sp, -ENOMEM, "out of memory");
 		return -ENOMEM;
 	}
-	rc = input_open(&s->in, s->path, attr->ring_bufs ? attr->ring_bufs : RING_BUFS_DEFAULT,
-			attr->ring_buf_size ? attr->ring_buf_size : RING_BUF_SIZE_DEFAULT);
+	return 0;
+}
+
+static unsigned ring_bufs(const struct rvmig_xsend_attr *attr)
+{
+	return attr->ring_bufs ? attr->ring_bufs : RING_BUFS_DEFAULT;
+}
+
+static size_t ring_buf_size(const struct rvmig_xsend_attr *attr)
+{
+	return attr->ring_buf_size ? attr->ring_buf_size : RING_BUF_SIZE_DEFAULT;
+}
+
+int rvmig_xsend_create(const char *path, const struct rvmig_xsend_attr *attr, rvmig_xsend **out)
+{
+	int rc = xsend_new(path, attr, out);
+
 	if (rc)
-		sendpipe_fail(&s->sp, rc, "%s", s->in.why);
+		return rc;
+	rc = input_open(&(*out)->in, (*out)->path, ring_bufs(attr), ring_buf_size(attr));
+	if (rc)
+		sendpipe_fail(&(*out)->sp, rc, "%s", (*out)->in.why);
 	return rc;
+}
+
+int xsend_create_fd(int fd, const char *name, const struct rvmig_xsend_attr *attr,
+		    rvmig_xsend **out)
+{
+	int rc = fd < 0 ? -EBADF : xsend_new(name, attr, out);
+
+	if (rc)
+		return rc;
+	rc = input_open_fd(&(*out)->in, fd, (*out)->path, ring_bufs(attr), ring_buf_size(attr));
+	if (rc)
+		sendpipe_fail(&(*out)->sp, rc, "%s", (*out)->in.why);
+	return rc;
+}
+
+void xsend_add_flags(rvmig_xsend *s, uint32_t flags)
+{
+	s->flags |= flags;
 }
 
 static void connection_end(struct rvmig_xsend *s)
