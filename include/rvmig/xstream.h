@@ -7,8 +7,8 @@
  * Three parts:
  *   - the messages (rvmig_xmsg_*): the wire format both sides speak on top
  *     of the transfer API (rvmig/xfer.h), encoded and decoded without I/O;
- *   - the sender (rvmig_xsend): reads its input (a regular file, mapped
- *     whole, or a pipe read into a ring of registered buffers), parses it
+ *   - the sender (rvmig_xsend): reads its input (a regular file or a pipe)
+ *     into a ring of registered buffers, parses it
  *     as a Xen stream (rvmig/stream.h) unless told not to, and posts page
  *     payloads as zero-copy bulk requests straight from that memory, runs
  *     of all-zero pages as ZERO messages and every other byte as ordered
@@ -279,8 +279,8 @@ struct rvmig_xsend_attr {
 	 * multiple of 4096; shorter runs go with the page data around them);
 	 * 0: 4096, every zero page. */
 	uint64_t zero_min;
-	/* A pipe is read into ring_bufs buffers of ring_buf_size bytes, each
-	 * registered with the endpoint; 0: 4 and 8 MiB. */
+	/* The input is read into ring_bufs buffers of ring_buf_size bytes,
+	 * each registered with the endpoint; 0: 4 and 8 MiB. */
 	unsigned ring_bufs;
 	size_t ring_buf_size;
 	/* Optional: a nonzero value (a signal number) stops the transfer with
@@ -299,11 +299,14 @@ struct rvmig_xsend_attr {
 
 /*
  * Creates a sender for the input at `path` ("-": standard input): a regular
- * file (positioned at 0) is mapped whole, anything else is read as a pipe.
+ * file (positioned at 0) is read by position (pread, 1 MiB at a time, up to
+ * the size it has now), anything else as a pipe; either way into the ring
+ * of attr.ring_bufs registered buffers, so memory stays bounded by it.
  * The path is kept (copied) for messages and rvmig_xsend_xfer_id().  On
  * failure *out is still set when it could be allocated, so that
  * rvmig_xsend_error() says why (then destroy it); -ENOMEM, -EINVAL, or the
- * -errno of open / fstat / mmap (-EISDIR for a directory).
+ * -errno of open / fstat / mmap (-EISDIR for a directory).  A file that
+ * shrinks while it is read fails the transfer (-ENODATA).
  */
 RVMIG_API int rvmig_xsend_create(const char *path, const struct rvmig_xsend_attr *attr,
 				 rvmig_xsend **out);
@@ -318,7 +321,10 @@ RVMIG_API void rvmig_xsend_destroy(rvmig_xsend *s);
 RVMIG_API void rvmig_xsend_set_pub(rvmig_xsend *s, rvmig_pubxfer *px);
 
 /* The input's name in messages ("stdin" for "-"), size (1 and *size for a
- * regular file, 0 when unknown) and whether it is mapped whole. */
+ * regular file, 0 when unknown) and whether it is a regular file read by
+ * position, which a new connection or a resume reads again from the start
+ * (the name is from when such files were mapped whole; since 0.13 they are
+ * read into the ring). */
 RVMIG_API const char *rvmig_xsend_input_name(const rvmig_xsend *s);
 RVMIG_API int rvmig_xsend_input_size(const rvmig_xsend *s, uint64_t *size);
 RVMIG_API bool rvmig_xsend_input_mapped(const rvmig_xsend *s);
@@ -352,8 +358,9 @@ RVMIG_API int rvmig_xsend_msg(rvmig_xsend *s, const void *msg, size_t len, uint6
  * Resume at stream offset `off` (call after attach, before run): the input
  * below it is parsed and hashed but not sent.  rvmig_xsend_check_prefix()
  * first tells whether the peer's digest of that prefix matches the input
- * (mapped input only): 0, -ERANGE (the input is shorter), -ENOTSUP (not
- * mapped), -RVMIG_EINTEGRITY (another digest), -ENOMEM.
+ * (a regular file only: rvmig_xsend_input_mapped(); it reads the prefix
+ * again): 0, -ERANGE (the input is shorter), -ENOTSUP (no regular file),
+ * -RVMIG_EINTEGRITY (another digest), -ENOMEM, -errno of the read.
  */
 RVMIG_API int rvmig_xsend_check_prefix(const rvmig_xsend *s, uint64_t off,
 				       const uint8_t digest[RVMIG_DIGEST_LEN]);

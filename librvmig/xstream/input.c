@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* input.c - the input of rvmig-send: an mmap'ed file or a ring of buffers. */
+/* input.c - a sender's input: a file or pipe read into a ring of buffers. */
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -10,9 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "xstream/digest.h"
 #include "xstream/input.h"
 
-#define DROP_STEP (16u << 20) /* drop mapped pages in steps of this size */
+/* A regular file is read in pieces of this size: each is parsed and
+ * hashed right after its read, while it is still in the CPU's cache. */
+#define READ_CHUNK (1u << 20)
+#define HUGE_ALIGN (2u << 20)
 
 static void why(struct send_input *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void why(struct send_input *in, const char *fmt, ...)
@@ -22,38 +26,6 @@ static void why(struct send_input *in, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(in->why, sizeof(in->why), fmt, ap);
 	va_end(ap);
-}
-
-static int open_mapped(struct send_input *in, const struct stat *st)
-{
-	in->mapped = true;
-	in->size_known = true;
-	in->size = (uint64_t)st->st_size;
-	in->nbufs = 1;
-	in->bufs = calloc(1, sizeof(*in->bufs));
-	if (!in->bufs)
-		return -ENOMEM;
-	in->eof = true;
-	in->read_total = in->size;
-	if (!in->size)
-		return 0;
-	/* MAP_PRIVATE: before Linux 6.2, ib_umem_get() pins even read-only
-	 * regions with FOLL_WRITE|FOLL_FORCE, which a shared read-only file
-	 * mapping refuses (EFAULT) and a private one satisfies by breaking
-	 * copy-on-write: each page is copied once, in the sender's kernel, at
-	 * registration (seen as wp_page_copy in a profile under 6.1).  TCP
-	 * registers nothing and reads the page cache's pages as they are. */
-	in->bufs[0].base = mmap(NULL, in->size, PROT_READ, MAP_PRIVATE, in->fd, 0);
-	if (in->bufs[0].base == MAP_FAILED) {
-		int rc = -errno;
-
-		in->bufs[0].base = NULL;
-		why(in, "cannot map %s: %s", in->name, strerror(-rc));
-		return rc;
-	}
-	madvise(in->bufs[0].base, in->size, MADV_SEQUENTIAL);
-	in->bufs[0].cap = in->bufs[0].filled = in->size;
-	return 0;
 }
 
 static int open_ring(struct send_input *in, unsigned nbufs, size_t bufsize)
@@ -71,15 +43,18 @@ static int open_ring(struct send_input *in, unsigned nbufs, size_t bufsize)
 				 strerror(errno));
 			return -ENOMEM;
 		}
+		/* First touch of a 4 KiB page costs microseconds on some hosts
+		 * (paravirtualised guests); a transparent huge page is touched
+		 * once per 2 MiB.  Advice only. */
+		if (!(bufsize % HUGE_ALIGN))
+			(void)madvise(p, bufsize, MADV_HUGEPAGE);
 		in->bufs[i].base = p;
 		in->bufs[i].cap = bufsize;
 	}
-	/* Larger pipe: fewer wake-ups.  Not fatal if refused. */
-	(void)fcntl(in->fd, F_SETPIPE_SZ, 1 << 20);
 	return 0;
 }
 
-/* What the input is: a regular file at offset 0 is mapped, a directory
+/* What the input is: a regular file at offset 0 is read by position, a directory
  * refused, anything else read as a pipe. */
 static int input_setup(struct send_input *in, unsigned nbufs, size_t bufsize)
 {
@@ -91,14 +66,19 @@ static int input_setup(struct send_input *in, unsigned nbufs, size_t bufsize)
 		why(in, "cannot stat %s: %s", in->name, strerror(errno));
 		return rc;
 	}
-	if (S_ISREG(st.st_mode) && lseek(in->fd, 0, SEEK_CUR) == 0)
-		rc = open_mapped(in, &st);
-	else if (S_ISDIR(st.st_mode)) {
+	if (S_ISDIR(st.st_mode)) {
 		why(in, "%s is a directory", in->name);
-		rc = -EISDIR;
-	} else
-		rc = open_ring(in, nbufs, bufsize);
-	return rc;
+		return -EISDIR;
+	}
+	if (S_ISREG(st.st_mode) && lseek(in->fd, 0, SEEK_CUR) == 0) {
+		in->file = true;
+		in->size_known = true;
+		in->size = (uint64_t)st.st_size;
+	} else {
+		/* Larger pipe: fewer wake-ups.  Not fatal if refused. */
+		(void)fcntl(in->fd, F_SETPIPE_SZ, 1 << 20);
+	}
+	return open_ring(in, nbufs, bufsize);
 }
 
 int input_open(struct send_input *in, const char *path, unsigned nbufs, size_t bufsize)
@@ -129,6 +109,17 @@ int input_open_fd(struct send_input *in, int fd, const char *name, unsigned nbuf
 	in->name = name;
 	in->fd = fd;
 	return input_setup(in, nbufs, bufsize);
+}
+
+void input_rewind(struct send_input *in)
+{
+	if (!in->file)
+		return;
+	for (unsigned i = 0; i < in->nbufs; i++)
+		in->bufs[i].filled = in->bufs[i].fed = in->bufs[i].stream_base = 0;
+	in->cur = 0;
+	in->read_total = 0;
+	in->eof = false;
 }
 
 int input_register(struct send_input *in, rvmig_ep *ep, unsigned access)
@@ -171,6 +162,35 @@ int input_locate(const struct send_input *in, uint64_t off, size_t len, struct i
 	return len ? 0 : n;
 }
 
+/* A regular file: the next piece of at most READ_CHUNK bytes, read by
+ * position up to the size it had when opened. */
+static ssize_t read_file(struct send_input *in, struct in_buf *b)
+{
+	uint64_t left = in->size - in->read_total;
+	size_t want = b->cap - b->filled;
+	ssize_t n;
+
+	if (want > READ_CHUNK)
+		want = READ_CHUNK;
+	if (want > left)
+		want = (size_t)left;
+	if (!want) {
+		in->eof = true;
+		return 0;
+	}
+	do
+		n = pread(in->fd, b->base + b->filled, want, (off_t)in->read_total);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0) {
+		why(in, "%s shrank to %llu bytes while being read (it had %llu)", in->name,
+		    (unsigned long long)in->read_total, (unsigned long long)in->size);
+		return -ENODATA;
+	}
+	return n;
+}
+
 ssize_t input_read(struct send_input *in)
 {
 	struct in_buf *b = &in->bufs[in->cur];
@@ -180,13 +200,21 @@ ssize_t input_read(struct send_input *in)
 		return 0;
 	if (b->filled == b->cap)
 		return -ENOBUFS;
-	do
-		n = read(in->fd, b->base + b->filled, b->cap - b->filled);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if (n == 0)
-		in->eof = true;
+	if (in->file) {
+		n = read_file(in, b);
+	} else {
+		do
+			n = read(in->fd, b->base + b->filled, b->cap - b->filled);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			n = errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		else if (n == 0)
+			in->eof = true;
+		if (n < 0 && n != -EAGAIN)
+			why(in, "cannot read %s: %s", in->name, strerror((int)-n));
+	}
+	if (n <= 0)
+		return n;
 	b->filled += (size_t)n;
 	in->read_total += (uint64_t)n;
 	return n;
@@ -212,14 +240,39 @@ uint64_t input_next_need(const struct send_input *in)
 	return b->stream_base + b->filled;
 }
 
-void input_release(struct send_input *in, uint64_t acked)
+int input_digest_prefix(const struct send_input *in, enum rvmig_digest_alg alg, uint64_t off,
+			uint8_t out[RVMIG_DIGEST_LEN])
 {
-	uint64_t upto = acked & ~(uint64_t)(sysconf(_SC_PAGESIZE) - 1);
+	struct hasher *h = NULL;
+	uint8_t *buf = NULL;
+	int rc = 0;
 
-	if (!in->mapped || upto < in->dropped + DROP_STEP)
-		return;
-	madvise(in->bufs[0].base + in->dropped, upto - in->dropped, MADV_DONTNEED);
-	in->dropped = upto;
+	if (!in->file)
+		return -ENOTSUP;
+	if (off > in->size)
+		return -ERANGE;
+	if (!(buf = malloc(READ_CHUNK)) || hasher_new(&h, alg, false)) {
+		free(buf);
+		return -ENOMEM;
+	}
+	for (uint64_t at = 0; at < off;) {
+		size_t want = off - at < READ_CHUNK ? (size_t)(off - at) : READ_CHUNK;
+		ssize_t n = pread(in->fd, buf, want, (off_t)at);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : -ERANGE; /* shorter than it was */
+			break;
+		}
+		hasher_feed(h, buf, (size_t)n);
+		at += (uint64_t)n;
+	}
+	if (!rc)
+		rc = hasher_final(h, out);
+	hasher_free(h);
+	free(buf);
+	return rc;
 }
 
 void input_unregister(struct send_input *in)

@@ -11,8 +11,7 @@
 #include "xstream/msg.h"
 #include "xstream/sendpipe.h"
 
-#define RUN_MAX (4u << 20)      /* largest coalesced bulk request */
-#define LOOKAHEAD (32ull << 20) /* parse at most this far past acknowledged data */
+#define RUN_MAX (4u << 20) /* largest coalesced bulk request */
 
 /* Why the endpoint failed, in its words if it has any. */
 static const char *ep_why(const rvmig_ep *ep, int err)
@@ -29,6 +28,7 @@ int sendpipe_init(struct sendpipe *p, struct send_input *in, uint64_t zero_min,
 	memset(p, 0, sizeof(*p));
 	p->in = in;
 	p->zero_min = zero_min;
+	p->data_end = UINT64_MAX;
 	p->on_event = on_event;
 	p->arg = arg;
 	p->msg_max = rvmig_msg_max();
@@ -152,7 +152,6 @@ void sendpipe_pump(struct sendpipe *p, int timeout_ms)
 			      rvmig_ep_peer(p->ep), (unsigned long long)p->acked, ep_why(p->ep, rc));
 	if (p->stop && *p->stop)
 		sendpipe_fail(p, -EINTR, "interrupted by signal %d", *p->stop);
-	input_release(p->in, sendpipe_reusable(p));
 	rvmig_pubxfer_progress(p->pub, p->acked, p->pages, p->zero_pages);
 	if (p->on_pump)
 		p->on_pump(p);
@@ -288,7 +287,8 @@ static void add_zero(struct sendpipe *p, uint64_t off, uint64_t len)
 	p->p_len += len;
 }
 
-static void add_data(struct sendpipe *p, uint64_t off, uint64_t len)
+/* Returns the number of input buffers the range lies in (0: failed). */
+static int add_data(struct sendpipe *p, uint64_t off, uint64_t len)
 {
 	struct in_seg seg[2];
 	int n = input_locate(p->in, off, len, seg);
@@ -297,7 +297,7 @@ static void add_data(struct sendpipe *p, uint64_t off, uint64_t len)
 		sendpipe_fail(p, -EFAULT,
 			      "stream offset %llu is not in the input buffers (internal error)",
 			      (unsigned long long)off);
-		return;
+		return 0;
 	}
 	for (int i = 0; i < n; i++) {
 		if (extends(p, SP_DATA, off) && p->p_seg.buf == seg[i].buf &&
@@ -313,6 +313,8 @@ static void add_data(struct sendpipe *p, uint64_t off, uint64_t len)
 		}
 		off += seg[i].len;
 	}
+	p->data_end = off;
+	return n;
 }
 
 /*
@@ -322,14 +324,20 @@ static void add_data(struct sendpipe *p, uint64_t off, uint64_t len)
  */
 static void zero_page(struct sendpipe *p, uint64_t off, uint64_t len)
 {
-	if (p->zero_min <= len || !extends(p, SP_DATA, off)) {
+	/* (data_end: the run may have been posted since, as a ring buffer
+	 * filled up) */
+	if (p->zero_min <= len || (!extends(p, SP_DATA, off) && p->data_end != off)) {
 		add_zero(p, off, len);
 		return;
 	}
-	add_data(p, off, len);
+	if (add_data(p, off, len) != 1) {
+		p->ztail = 0; /* it straddles two buffers: the run restarted inside it */
+		return;
+	}
 	p->ztail = p->ztail + len < p->p_len ? p->ztail + len : p->p_len;
 	if (p->ztail < p->zero_min)
 		return;
+	p->data_end = UINT64_MAX; /* the run ends in zeros now */
 	if (p->ztail == p->p_len) {
 		p->pk = SP_ZERO;
 	} else {
@@ -343,14 +351,6 @@ static void zero_page(struct sendpipe *p, uint64_t off, uint64_t len)
 		p->p_len = z;
 	}
 	p->ztail = 0;
-}
-
-/* Keeps a mapped file from being read (touched) far ahead of what the
- * transport has finished with: bounds the resident set. */
-static void lookahead(struct sendpipe *p, uint64_t off)
-{
-	while (p->in->mapped && !p->err && off > sendpipe_reusable(p) + LOOKAHEAD)
-		wait_reusable(p, off - LOOKAHEAD);
 }
 
 /* Resume: the part of an item at or after p->skip. */
@@ -388,8 +388,8 @@ static void hash_item(struct sendpipe *p, const struct rvmig_stream_item *it)
 		hasher_feed(p->sha, p->in->bufs[seg[i].buf].base + seg[i].off, seg[i].len);
 }
 
-/* Long runs of parsing (a mapped file is parsed as fast as the CPU goes,
- * up to LOOKAHEAD past what is acknowledged) must not starve the endpoint:
+/* Long runs of parsing (a full ring buffer is parsed as fast as the CPU
+ * goes) must not starve the endpoint:
  * keepalives and completions are handled at least every PUMP_MS, or a busy
  * host makes the peer give up on a silent sender. */
 #define PUMP_MS 50
@@ -415,7 +415,6 @@ void sendpipe_item(struct sendpipe *p, const struct rvmig_stream_item *it)
 		return;
 	if (it->offset < p->skip) {
 		item_tail(p, it);
-		lookahead(p, it->offset);
 		return;
 	}
 	if (it->kind == RVMIG_STREAM_ITEM_PAGE) {
@@ -428,7 +427,6 @@ void sendpipe_item(struct sendpipe *p, const struct rvmig_stream_item *it)
 	} else {
 		add_ctrl(p, it->offset, it->data, it->len);
 	}
-	lookahead(p, it->offset);
 }
 
 void sendpipe_bytes(struct sendpipe *p, uint64_t off, const void *data, size_t len)
@@ -445,7 +443,6 @@ void sendpipe_raw(struct sendpipe *p, uint64_t off, uint64_t len)
 		uint64_t n = len < RUN_MAX ? len : RUN_MAX;
 		int ns;
 
-		lookahead(p, off);
 		ns = input_locate(p->in, off, (size_t)n, seg);
 		for (int i = 0; i < ns; i++)
 			hasher_feed(p->sha, p->in->bufs[seg[i].buf].base + seg[i].off,
@@ -476,14 +473,26 @@ static void process(struct sendpipe *p, sendpipe_process_fn fn)
 	fn(p, off, b->base + (off - b->stream_base), len);
 }
 
-void sendpipe_run_pipe(struct sendpipe *p, sendpipe_process_fn fn)
+/* Whether the pipe has bytes (or end of input) to read, waiting up to
+ * 100 ms for them or for the endpoint while nothing is left to hand on. */
+static bool pipe_ready(struct sendpipe *p, const struct in_buf *b)
+{
+	struct pollfd pf[2] = { { .fd = p->in->fd, .events = POLLIN },
+				{ .fd = rvmig_ep_fd(p->ep), .events = POLLIN } };
+
+	if (poll(pf, 2, b->fed < b->filled ? 0 : 100) < 0 && errno != EINTR) {
+		sendpipe_fail(p, -errno, "poll: %s", strerror(errno));
+		return false;
+	}
+	return pf[0].revents;
+}
+
+void sendpipe_run(struct sendpipe *p, sendpipe_process_fn fn)
 {
 	struct send_input *in = p->in;
 
 	while (!p->err && !p->quit && !(p->stop && *p->stop)) {
 		struct in_buf *b = &in->bufs[in->cur];
-		struct pollfd pf[2] = { { .fd = in->fd, .events = POLLIN },
-					{ .fd = rvmig_ep_fd(p->ep), .events = POLLIN } };
 		ssize_t n;
 
 		if (in->eof) {
@@ -498,26 +507,16 @@ void sendpipe_run_pipe(struct sendpipe *p, sendpipe_process_fn fn)
 			}
 			continue;
 		}
-		if (poll(pf, 2, b->fed < b->filled ? 0 : 100) < 0 && errno != EINTR) {
-			sendpipe_fail(p, -errno, "poll: %s", strerror(errno));
-			break;
-		}
-		if (pf[0].revents) {
+		if (in->file || pipe_ready(p, b)) {
 			n = input_read(in);
 			if (n < 0 && n != -EAGAIN)
-				sendpipe_fail(p, (int)n, "cannot read %s: %s", in->name,
-					      strerror((int)-n));
-		} else {
+				sendpipe_fail(p, (int)n, "%s", in->why);
+			process(p, fn); /* while it is in the cache */
+		} else if (!p->err) {
 			/* Input idle: hand on what we have. */
 			process(p, fn);
 			sendpipe_flush(p);
 		}
 		sendpipe_pump(p, 0);
 	}
-}
-
-void sendpipe_run_mapped(struct sendpipe *p, sendpipe_process_fn fn)
-{
-	p->in->bufs[0].fed = 0;
-	process(p, fn);
 }

@@ -52,11 +52,11 @@ struct sendpipe {
 	const volatile int *stop; /* optional: nonzero (a signal number) stops */
 	rvmig_pubxfer *pub;       /* optional: fed `acked`, pages and zero pages
 				   * at each pump (rvmig/publish.h) */
-	bool quit;                /* owner: end sendpipe_run_pipe() now */
+	bool quit;                /* owner: end sendpipe_run() now */
 	void (*on_pump)(struct sendpipe *p); /* optional: after each sendpipe_pump() */
-	/* digest of every byte handed on, in a worker thread: input memory is
-	 * reused (pipe ring) or dropped (mapped file) only below both `acked`
-	 * and what the worker has hashed (sendpipe_reusable()). */
+	/* digest of every byte handed on, maybe in a worker thread: input
+	 * memory is reused only below both `acked` and what the worker has
+	 * hashed (sendpipe_reusable()). */
 	struct hasher *sha;
 	size_t msg_max;
 
@@ -74,6 +74,8 @@ struct sendpipe {
 
 	uint64_t zero_min;        /* shortest zero run elided, bytes */
 	uint64_t ztail;           /* zero bytes at the end of the pending data run */
+	uint64_t data_end;        /* stream offset after the last data (pending
+				   * or posted) */
 	uint64_t pages, zero_pages, control_bytes, data_bytes;
 	uint64_t skip;            /* resume: bytes below this are hashed, not sent */
 	uint64_t items;           /* parser items handed on */
@@ -123,16 +125,15 @@ uint64_t sendpipe_reusable(struct sendpipe *p);
 void sendpipe_digest(struct sendpipe *p, uint8_t out[RVMIG_DIGEST_LEN]);
 
 /*
- * Reads the input pipe into the ring until end of input, an error,
- * *p->stop or p->quit, calling process(p, off, data, len) for each newly read run of
- * bytes (at once while the input is busy, as soon as it pauses otherwise) so
- * interactive exchanges are not held back.  `data` stays in place until
- * the requests made from it complete.  Events are handled meanwhile.
+ * Reads the input (sendpipe.in) into the ring until end of input, an
+ * error, *p->stop or p->quit, calling process(p, off, data, len) for each
+ * newly read run of bytes right after its read (a pipe's pending bytes are
+ * also flushed whenever it pauses, so interactive exchanges are not held
+ * back).  `data` stays in place until the requests made from it complete
+ * and it is hashed.  Events are handled meanwhile.
  */
 typedef void (*sendpipe_process_fn)(struct sendpipe *p, uint64_t off, const uint8_t *data,
 				    size_t len);
-void sendpipe_run_pipe(struct sendpipe *p, sendpipe_process_fn process);
-/* Mapped input: processes the whole file at once. */
-void sendpipe_run_mapped(struct sendpipe *p, sendpipe_process_fn process);
+void sendpipe_run(struct sendpipe *p, sendpipe_process_fn process);
 
 #endif

@@ -173,7 +173,7 @@ int rvmig_xsend_input_size(const rvmig_xsend *s, uint64_t *size)
 
 bool rvmig_xsend_input_mapped(const rvmig_xsend *s)
 {
-	return s->in.mapped;
+	return s->in.file;
 }
 
 int rvmig_xsend_xfer_id(const rvmig_xsend *s, uint8_t id[RVMIG_XFER_ID_LEN])
@@ -215,6 +215,7 @@ int rvmig_xsend_attach(rvmig_xsend *s, rvmig_ep *ep)
 		}
 	}
 	sendpipe_attach(&s->sp, ep);
+	input_rewind(&s->in);
 	rc = input_register(&s->in, ep,
 			    rvmig_ep_mode(ep) == RVMIG_MODE_PULL ? RVMIG_MR_REMOTE_READ
 								 : RVMIG_MR_LOCAL);
@@ -239,14 +240,8 @@ int rvmig_xsend_check_prefix(const rvmig_xsend *s, uint64_t off,
 			     const uint8_t digest[RVMIG_DIGEST_LEN])
 {
 	uint8_t sha[RVMIG_DIGEST_LEN];
-	int rc;
+	int rc = input_digest_prefix(&s->in, s->alg, off, sha);
 
-	if (!s->in.mapped)
-		return -ENOTSUP;
-	if (off > s->in.size)
-		return -ERANGE;
-	rc = rvmig_digest_buf(s->alg, s->in.size ? s->in.bufs[0].base : (const uint8_t *)"", off,
-			      sha);
 	if (rc)
 		return rc;
 	return memcmp(sha, digest, RVMIG_DIGEST_LEN) ? -RVMIG_EINTEGRITY : 0;
@@ -331,10 +326,7 @@ int rvmig_xsend_run(rvmig_xsend *s)
 		sendpipe_fail(&s->sp, -ENOTCONN, "%s: not attached to an endpoint", s->in.name);
 		return s->sp.err;
 	}
-	if (s->in.mapped)
-		sendpipe_run_mapped(&s->sp, process);
-	else
-		sendpipe_run_pipe(&s->sp, process);
+	sendpipe_run(&s->sp, process);
 	return s->sp.err;
 }
 

@@ -8,7 +8,7 @@
 
 /* rvmig_xsend_create() for an open fd, which stays the caller's (never
  * closed, read from its current position: a regular file at offset 0 is
- * mapped whole, anything else read as a pipe).  `name` (copied) names the
+ * read by position, anything else as a pipe).  `name` (copied) names the
  * input in messages and goes into rvmig_xsend_xfer_id() where the path
  * would.  -EBADF for fd < 0, else as rvmig_xsend_create(). */
 int xsend_create_fd(int fd, const char *name, const struct rvmig_xsend_attr *attr,
