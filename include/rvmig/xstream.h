@@ -12,7 +12,11 @@
  *     as a Xen stream (rvmig/stream.h) unless told not to, and posts page
  *     payloads as zero-copy bulk requests straight from that memory, runs
  *     of all-zero pages as ZERO messages and every other byte as ordered
- *     CTRL messages (copied), with a digest of every byte;
+ *     CTRL messages (copied), with a digest of every byte; or it is handed
+ *     the caller's registered memory (rvmig_xsend_feed_mr()) and posts
+ *     page payloads straight from there.  What is copied: reading a file
+ *     or pipe copies it once, in the kernel, into the ring; CTRL bytes and
+ *     rvmig_xsend_msg() are copied; page payloads never are, after that;
  *   - the receiver (rvmig_xrecv): turns bulk data and CTRL / ZERO / END
  *     messages, which arrive in post order, back into the byte stream,
  *     hands it in order to the caller's sink, hashes it, optionally parses
@@ -241,6 +245,10 @@ enum rvmig_xstat {
 				    * went as plain CTRL messages (the parser's
 				    * reason: rvmig_stream_error()); UINT64_MAX
 				    * while it is all parsed */
+	RVMIG_XSTAT_PAGE_COPY_BYTES, /* sender: page payload bytes copied in
+				      * user space (a page split over more
+				      * than two pieces of fed memory went
+				      * as CTRL); 0 otherwise (since 0.13) */
 	RVMIG_XSTAT_NTYPES,        /* not a counter: how many there are */
 };
 
@@ -310,6 +318,40 @@ struct rvmig_xsend_attr {
  */
 RVMIG_API int rvmig_xsend_create(const char *path, const struct rvmig_xsend_attr *attr,
 				 rvmig_xsend **out);
+/*
+ * A sender whose input is memory the caller holds, registered with the
+ * endpoint (rvmig_mr_reg(): a buffer pool, a mapped file), handed over
+ * piece by piece with rvmig_xsend_feed_mr() after rvmig_xsend_attach()
+ * instead of rvmig_xsend_run(), then rvmig_xsend_end().  `name` (copied;
+ * NULL: "memory") is for messages.  attr as for rvmig_xsend_create()
+ * (ring_bufs and ring_buf_size unused).  Its input size is unknown
+ * (rvmig_xsend_input_size() 0), it cannot resume (rvmig_xsend_xfer_id(),
+ * rvmig_xsend_check_prefix(): an error).  0, -EINVAL or -ENOMEM (*out set
+ * as for rvmig_xsend_create()).
+ */
+RVMIG_API int rvmig_xsend_create_fed(const char *name, const struct rvmig_xsend_attr *attr,
+				     rvmig_xsend **out);
+/*
+ * The next `len` input bytes of a fed sender: [offset, offset + len) of
+ * `mr`, registered with the attached endpoint (RVMIG_MR_REMOTE_READ in pull
+ * mode).  They are parsed (unless RVMIG_XSTREAM_F_RAW) and hashed like any
+ * input; page payloads (and raw input) are posted as bulk requests
+ * straight from `mr`, never copied; the other bytes (headers, record
+ * headers, pfn arrays, and a page split over more than two pieces) are
+ * copied into CTRL messages.  Waits out back-pressure; posts everything
+ * before returning.  The bytes must stay in place, unchanged, until
+ * rvmig_xsend_reusable() has passed their end.  A record cut by the end of
+ * a piece is handed on with the next piece (or rvmig_xsend_end()), so a
+ * caller cycling buffers needs at least two.  0 or the sender's error
+ * (-EINVAL: no fed sender, or `mr` of another endpoint; -ERANGE: outside
+ * `mr`; -ENOTCONN: not attached).
+ */
+RVMIG_API int rvmig_xsend_feed_mr(rvmig_xsend *s, rvmig_mr *mr, uint64_t offset, size_t len);
+/* The stream offset below which the sender no longer reads its input
+ * memory: every request there completed and the digest has read it (0
+ * before rvmig_xsend_attach()). */
+RVMIG_API uint64_t rvmig_xsend_reusable(rvmig_xsend *s);
+
 /* Frees everything, the input memory included: first detach the sender
  * (rvmig_xsend_detach(), which deregisters that memory) and close the
  * endpoint, which may still be reading it. */
@@ -406,7 +448,7 @@ RVMIG_API int rvmig_xsend_error(const rvmig_xsend *s, const char **text);
 RVMIG_API bool rvmig_xsend_link_failed(const rvmig_xsend *s);
 
 /* Fills a snapshot: BYTES, ACKED, HANDED, PAGES, ZERO_PAGES, CONTROL_BYTES,
- * DATA_BYTES, ZERO_BYTES, PLAIN_OFFSET. */
+ * DATA_BYTES, ZERO_BYTES, PLAIN_OFFSET, PAGE_COPY_BYTES. */
 RVMIG_API void rvmig_xsend_stats(const rvmig_xsend *s, rvmig_xstats *st);
 /* The parser of this connection (records by type: rvmig_stream_get_stats()),
  * NULL for raw input; owned by the sender. */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "proto/ep.h"
 #include "xstream/digest.h"
 #include "xstream/input.h"
 
@@ -111,8 +112,46 @@ int input_open_fd(struct send_input *in, int fd, const char *name, unsigned nbuf
 	return input_setup(in, nbufs, bufsize);
 }
 
+int input_open_fed(struct send_input *in, const char *name)
+{
+	memset(in, 0, sizeof(*in));
+	in->fd = -1;
+	in->name = name;
+	in->fed = true;
+	in->nbufs = 2;
+	in->bufs = calloc(in->nbufs, sizeof(*in->bufs));
+	return in->bufs ? 0 : -ENOMEM;
+}
+
+int input_feed(struct send_input *in, rvmig_ep *ep, rvmig_mr *mr, uint64_t off, size_t len)
+{
+	struct in_buf *b;
+
+	if (mr->ep != ep) {
+		why(in, "the memory region handed over is registered with another endpoint");
+		return -EINVAL;
+	}
+	if (off > mr->len || len > mr->len - off) {
+		why(in, "bytes [%llu, %llu) lie outside the %zu-byte memory region handed over",
+		    (unsigned long long)off, (unsigned long long)(off + len), mr->len);
+		return -ERANGE;
+	}
+	in->cur = (in->cur + 1) % in->nbufs;
+	b = &in->bufs[in->cur];
+	*b = (struct in_buf){ .base = mr->addr + off, .cap = len, .filled = len,
+			      .stream_base = in->read_total, .mr = mr, .mr_off = off };
+	in->read_total += len;
+	return 0;
+}
+
 void input_rewind(struct send_input *in)
 {
+	if (in->fed) {
+		memset(in->bufs, 0, in->nbufs * sizeof(*in->bufs));
+		in->cur = 0;
+		in->read_total = 0;
+		return;
+	}
 	if (!in->file)
 		return;
 	for (unsigned i = 0; i < in->nbufs; i++)
@@ -124,6 +163,8 @@ void input_rewind(struct send_input *in)
 
 int input_register(struct send_input *in, rvmig_ep *ep, unsigned access)
 {
+	if (in->fed)
+		return 0; /* the caller registered it */
 	for (unsigned i = 0; i < in->nbufs; i++) {
 		int rc;
 
@@ -277,6 +318,10 @@ int input_digest_prefix(const struct send_input *in, enum rvmig_digest_alg alg, 
 
 void input_unregister(struct send_input *in)
 {
+	if (in->fed) {
+		memset(in->bufs, 0, in->nbufs * sizeof(*in->bufs)); /* the caller's */
+		return;
+	}
 	for (unsigned i = 0; in->bufs && i < in->nbufs; i++) {
 		if (in->bufs[i].mr)
 			rvmig_mr_dereg(in->bufs[i].mr);
@@ -289,7 +334,7 @@ void input_close(struct send_input *in)
 	for (unsigned i = 0; in->bufs && i < in->nbufs; i++) {
 		struct in_buf *b = &in->bufs[i];
 
-		if (b->base)
+		if (b->base && !in->fed)
 			munmap(b->base, b->cap);
 	}
 	free(in->bufs);

@@ -14,6 +14,9 @@
  * paravirtualised host, 0.13-0.16 s per 256 MiB against 0.035 s for
  * pread into one reused buffer.)
  *
+ * Or the caller hands over its own registered memory (input_feed): each
+ * piece becomes the current buffer, without a copy.
+ *
  * Stream offsets map to (buffer, offset) pairs; a range may straddle two
  * consecutive ring buffers (input_locate() splits it).
  */
@@ -34,6 +37,7 @@ struct in_buf {
 	size_t fed;           /* bytes handed on (parser / requests) */
 	uint64_t stream_base; /* stream offset of base[0] */
 	rvmig_mr *mr;
+	uint64_t mr_off;      /* offset of base[0] in mr */
 };
 
 struct send_input {
@@ -42,6 +46,8 @@ struct send_input {
 	bool own_fd;          /* opened here (closed by input_close()) */
 	bool file;            /* regular file read by position: it can be
 			       * read again from offset 0 (input_rewind) */
+	bool fed;             /* the caller's registered memory, handed over
+			       * piece by piece (input_feed) */
 	uint64_t size;        /* file: its size when opened */
 	bool size_known;
 	struct in_buf *bufs;
@@ -64,14 +70,23 @@ int input_open(struct send_input *in, const char *path, unsigned nbufs, size_t b
  * `name` (kept, not copied) names it in messages. */
 int input_open_fd(struct send_input *in, int fd, const char *name, unsigned nbufs,
 		  size_t bufsize);
-/* Registers every buffer with the endpoint.  Returns 0 or a librvmig error
+/* Input the caller hands over as registered memory (input_feed()); `name`
+ * (kept, not copied) is for messages.  0 or -ENOMEM. */
+int input_open_fed(struct send_input *in, const char *name);
+/* The next input bytes: [off, off + len) of the caller's region `mr`,
+ * which becomes the current "buffer" (the previous feed stays locatable,
+ * for an item straddling the two).  0, or -EINVAL (mr registered with
+ * another endpoint than `ep`) / -ERANGE (outside mr) with `why` filled. */
+int input_feed(struct send_input *in, rvmig_ep *ep, rvmig_mr *mr, uint64_t off, size_t len);
+/* Registers every buffer with the endpoint (fed input: nothing to do).  Returns 0 or a librvmig error
  * with `why` filled. */
 int input_register(struct send_input *in, rvmig_ep *ep, unsigned access);
 /* Splits [off, off + len) into at most two buffer segments.  Returns the
  * number of segments, or 0 if the range is not (or no longer) in memory. */
 int input_locate(const struct send_input *in, uint64_t off, size_t len, struct in_seg seg[2]);
 /* A file: back to stream offset 0 with an empty ring (a new connection
- * sends it again).  A pipe cannot go back: nothing changes. */
+ * sends it again); fed input: back to offset 0, nothing fed.  A pipe
+ * cannot go back: nothing changes. */
 void input_rewind(struct send_input *in);
 /* Reads once into the current ring buffer (a file: at most 1 MiB, up to
  * its size when opened).  Returns bytes read, 0 at end of input, -EAGAIN

@@ -193,7 +193,8 @@ static void post(struct sendpipe *p, enum sendpipe_kind k, const void *msg, size
 	}
 	for (;;) {
 		if (k == SP_DATA)
-			rc = rvmig_client_post(p->ep, p->in->bufs[seg->buf].mr, seg->off, seg->len,
+			rc = rvmig_client_post(p->ep, p->in->bufs[seg->buf].mr,
+					       p->in->bufs[seg->buf].mr_off + seg->off, seg->len,
 					       off, seq);
 		else
 			rc = rvmig_client_send_msg(p->ep, msg, len, off, seq);
@@ -417,7 +418,15 @@ void sendpipe_item(struct sendpipe *p, const struct rvmig_stream_item *it)
 		item_tail(p, it);
 		return;
 	}
-	if (it->kind == RVMIG_STREAM_ITEM_PAGE) {
+	if (it->kind == RVMIG_STREAM_ITEM_PAGE && (it->flags & RVMIG_STREAM_F_COPIED) &&
+	    !input_locate(p->in, it->offset, it->len, (struct in_seg[2]){ 0 })) {
+		/* straddled more than two fed pieces: only the parser's copy is left */
+		if (it->flags & RVMIG_STREAM_F_ZERO)
+			add_zero(p, it->offset, it->len);
+		else
+			add_ctrl(p, it->offset, it->data, it->len);
+		p->page_copy_bytes += it->flags & RVMIG_STREAM_F_ZERO ? 0 : it->len;
+	} else if (it->kind == RVMIG_STREAM_ITEM_PAGE) {
 		if (it->flags & RVMIG_STREAM_F_ZERO) {
 			zero_page(p, it->offset, it->len);
 		} else {

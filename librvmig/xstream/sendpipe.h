@@ -77,6 +77,7 @@ struct sendpipe {
 	uint64_t data_end;        /* stream offset after the last data (pending
 				   * or posted) */
 	uint64_t pages, zero_pages, control_bytes, data_bytes;
+	uint64_t page_copy_bytes; /* page payload that went as CTRL (copied) */
 	uint64_t skip;            /* resume: bytes below this are hashed, not sent */
 	uint64_t items;           /* parser items handed on */
 	struct timespec last_pump; /* when the endpoint was last driven */

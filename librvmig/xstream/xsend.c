@@ -63,14 +63,14 @@ static void on_pump(struct sendpipe *p)
 	s->on_progress(s, p->acked, s->arg);
 }
 
-/* The sender without its input: *out set when allocated (its error then
- * says why it failed). */
-static int xsend_new(const char *path, const struct rvmig_xsend_attr *attr, rvmig_xsend **out)
+/* A sender with no input yet: 0, -EINVAL or -ENOMEM (then *out is set
+ * when allocated, its error saying why). */
+static int xsend_new(const char *name, const struct rvmig_xsend_attr *attr, rvmig_xsend **out)
 {
 	struct rvmig_xsend *s;
 
 	*out = NULL;
-	if (!path || !attr || attr->size < sizeof(*attr) ||
+	if (!name || !attr || attr->size < sizeof(*attr) ||
 	    (attr->zero_min % RVMIG_STREAM_PAGE_SIZE) ||
 	    (attr->digest != RVMIG_DIGEST_XXH128 && attr->digest != RVMIG_DIGEST_SHA256))
 		return -EINVAL;
@@ -86,7 +86,7 @@ static int xsend_new(const char *path, const struct rvmig_xsend_attr *attr, rvmi
 	s->on_close = attr->on_close;
 	s->on_progress = attr->on_progress;
 	s->arg = attr->arg;
-	s->path = strdup(path);
+	s->path = strdup(name);
 	*out = s;
 	if (!s->path) {
 		sendpipe_fail(&s->sp, -ENOMEM, "out of memory");
@@ -114,6 +114,19 @@ int rvmig_xsend_create(const char *path, const struct rvmig_xsend_attr *attr, rv
 	rc = input_open(&(*out)->in, (*out)->path, ring_bufs(attr), ring_buf_size(attr));
 	if (rc)
 		sendpipe_fail(&(*out)->sp, rc, "%s", (*out)->in.why);
+	return rc;
+}
+
+int rvmig_xsend_create_fed(const char *name, const struct rvmig_xsend_attr *attr,
+			   rvmig_xsend **out)
+{
+	int rc = xsend_new(name ? name : "memory", attr, out);
+
+	if (rc)
+		return rc;
+	rc = input_open_fed(&(*out)->in, (*out)->path);
+	if (rc)
+		sendpipe_fail(&(*out)->sp, rc, "out of memory");
 	return rc;
 }
 
@@ -320,8 +333,43 @@ static void process(struct sendpipe *sp, uint64_t off, const uint8_t *data, size
 		go_plain(s, s->handed, off + len);
 }
 
+int rvmig_xsend_feed_mr(rvmig_xsend *s, rvmig_mr *mr, uint64_t offset, size_t len)
+{
+	struct in_buf *b;
+	int rc;
+
+	if (!s->in.fed)
+		return rvmig_xsend_fail(s, -EINVAL, false,
+					"%s: memory is handed only to a sender made by "
+					"rvmig_xsend_create_fed()", s->in.name);
+	if (!s->sp.ep)
+		return rvmig_xsend_fail(s, -ENOTCONN, false, "%s: not attached to an endpoint",
+					s->in.name);
+	if (s->sp.err)
+		return s->sp.err;
+	if (!mr || (rc = input_feed(&s->in, s->sp.ep, mr, offset, len)))
+		return rvmig_xsend_fail(s, mr ? rc : -EINVAL, false, "%s: %s", s->in.name,
+					mr ? s->in.why : "no memory region");
+	b = &s->in.bufs[s->in.cur];
+	b->fed = b->filled;
+	if (len)
+		process(&s->sp, b->stream_base, b->base, len);
+	sendpipe_flush(&s->sp); /* nothing of it waits for the next piece */
+	sendpipe_pump(&s->sp, 0);
+	return s->sp.err;
+}
+
+uint64_t rvmig_xsend_reusable(rvmig_xsend *s)
+{
+	return s->sp.sha ? sendpipe_reusable(&s->sp) : 0;
+}
+
 int rvmig_xsend_run(rvmig_xsend *s)
 {
+	if (s->in.fed)
+		return rvmig_xsend_fail(s, -EINVAL, false,
+					"%s: a fed sender is given its input with "
+					"rvmig_xsend_feed_mr(), not run", s->in.name);
 	if (!s->sp.ep) {
 		sendpipe_fail(&s->sp, -ENOTCONN, "%s: not attached to an endpoint", s->in.name);
 		return s->sp.err;
@@ -434,6 +482,7 @@ void rvmig_xsend_stats(const rvmig_xsend *s, rvmig_xstats *st)
 	xstats_set(st, RVMIG_XSTAT_DATA_BYTES, s->sp.data_bytes);
 	xstats_set(st, RVMIG_XSTAT_ZERO_BYTES, s->sp.zero_pages * RVMIG_STREAM_PAGE_SIZE);
 	xstats_set(st, RVMIG_XSTAT_PLAIN_OFFSET, s->plain ? s->plain_from : UINT64_MAX);
+	xstats_set(st, RVMIG_XSTAT_PAGE_COPY_BYTES, s->sp.page_copy_bytes);
 }
 
 rvmig_stream_parser *rvmig_xsend_parser(const rvmig_xsend *s)
