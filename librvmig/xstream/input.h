@@ -78,8 +78,8 @@ int input_open_fed(struct send_input *in, const char *name);
  * for an item straddling the two).  0, or -EINVAL (mr registered with
  * another endpoint than `ep`) / -ERANGE (outside mr) with `why` filled. */
 int input_feed(struct send_input *in, rvmig_ep *ep, rvmig_mr *mr, uint64_t off, size_t len);
-/* Registers every buffer with the endpoint (fed input: nothing to do).  Returns 0 or a librvmig error
- * with `why` filled. */
+/* Registers every buffer with the endpoint (fed input: nothing to do).
+ * Returns 0 or a librvmig error with `why` filled. */
 int input_register(struct send_input *in, rvmig_ep *ep, unsigned access);
 /* Splits [off, off + len) into at most two buffer segments.  Returns the
  * number of segments, or 0 if the range is not (or no longer) in memory. */
