@@ -62,13 +62,17 @@ cli)
 		fail "receiver without a sender exited 0"
 	;;
 zero_min)
-	# --zero-min-pages 2: isolated zero pages travel inside the data runs
+	# --zero-min-pages 2: isolated zero pages travel inside the data runs;
+	# the default (4) elides no more than 2 does
 	gen "$W/g16.bin" 16 8
-	file_to_file "$W/g16.bin"
+	SEND_OPTS="--zero-min-pages 1" file_to_file "$W/g16.bin"
 	all=$(json_get "$W/tx.json" zero_pages_elided)
 	SEND_OPTS="--zero-min-pages 2" file_to_file "$W/g16.bin"
 	some=$(json_get "$W/tx.json" zero_pages_elided)
 	[ "$some" -lt "$all" ] || fail "--zero-min-pages 2 elided $some of $all zero pages"
+	file_to_file "$W/g16.bin"
+	def=$(json_get "$W/tx.json" zero_pages_elided)
+	[ "$def" -le "$some" ] || fail "the default elided $def zero pages, more than --zero-min-pages 2 ($some)"
 	;;
 digest)
 	# the end-to-end digest: XXH3-128 by default (checked against xxhsum -H2
