@@ -1,371 +1,384 @@
-/* rvmig-save — save a running Xen domain straight into an rvmig transfer.
+/* SPDX-License-Identifier: MIT */
+/*
+ * rvmig-save - save a running Xen domain straight into an rvmig transfer.
  *
- *   rvmig-save [--send PATH] [-v] DOM URI [rvmig-send options...]
+ *   rvmig-save [-v] DOM URI [rvmig-send options...]
  *
- * Does what `xl save DOM FILE` does — the xl header with the domain's JSON
- * configuration, then libxl_domain_suspend() — but into a pipe whose read end
- * is the stdin of `rvmig-send [options] - URI` (the rvmig-send next to this
- * binary unless --send says otherwise).  The result at the receiver
- * (rvmig-recv -o FILE) is an ordinary xl save file for `xl restore`.
+ * Does what `xl save DOM FILE` does - the xl header with the domain's JSON
+ * configuration, then libxl_domain_suspend() - but into a pipe, on a thread
+ * of this tool, while the library's sender (rvmig_xsender, rvmig/xstream.h)
+ * reads the other end on the main thread and sends it to the receiver at
+ * URI (rvmig-recv -o FILE writes an ordinary xl save file; rvmig-restore
+ * restores it as it arrives).  No file on this host, no other process.
  *
- * The domain is destroyed only when the save completed AND rvmig-send exited
- * 0, i.e. the receiver confirmed every byte.  If the save fails, or rvmig-send
- * fails after the domain was suspended, the domain is resumed instead (as xl
- * does for a failed save) and rvmig-save exits 1.  "The receiver" is whoever
- * answers at URI: only rvmig-send --key-file proves who that is.
+ * The domain is destroyed only when the save completed AND the receiver
+ * confirmed every byte (same length and digest).  If the save fails, or the
+ * transfer fails after the domain was suspended, the domain is resumed
+ * instead (as xl does for a failed save) and rvmig-save exits 1.  "The
+ * receiver" is whoever answers at URI: only --key-file proves who that is.
  *
  * Exit status: 0 saved, sent, verified and the domain destroyed; 1 failure
  * (including "no Xen hypervisor here"); 2 usage error.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
-#include <limits.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <libxl.h>
-#include <libxl_utils.h>
-#include <xentoollog.h>
 
 #include <rvmig.h>
 
+#include "common/cli.h"
+#include "common/progress.h"
+#include "common/report.h"
+#include "xentool.h"
 #include "xlheader.h"
 
-static int verbose;
+#define KEY_MAX 256
 
-static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void msg(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("rvmig-save: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+enum {
+	OPT_SEND = OPT_TOOL_FIRST,
+	OPT_ZERO_MIN,
+	OPT_KEY_FILE,
+	OPT_DIGEST,
+	OPT_PUBLISH_AS,
+};
 
 static void usage(FILE *f)
 {
-	fputs("Usage: rvmig-save [--send PATH] [-v] DOM URI [rvmig-send options...]\n"
-	      "Saves the running Xen domain DOM (name or id) like `xl save`, but\n"
-	      "streams the save image through `rvmig-send - URI` to rvmig-recv\n"
-	      "listening at URI instead of writing a file.  What the receiver writes\n"
-	      "is an xl save file for `xl restore`.  The domain is destroyed only\n"
-	      "when rvmig-send reports the transfer complete and verified; if the\n"
-	      "save or the transfer fails the domain is resumed.\n"
-	      "\n"
-	      "  --send PATH   the rvmig-send to run (default: next to rvmig-save)\n"
-	      "  -v, --verbose libxl progress messages; also passed to rvmig-send\n"
-	      "  -h, --help    this text\n"
-	      "  --version     rvmig-save's and librvmig's version\n"
-	      "Arguments after URI are passed to rvmig-send (see rvmig-send --help).\n"
-	      "Give it --key-file (the receiver the same key): without one, whoever\n"
-	      "answers at URI can confirm the transfer and so make rvmig-save destroy\n"
-	      "the domain (rvmig-save(8), SAFETY).\n"
-	      "Must run as root in a Xen dom0 (fails with \"no Xen hypervisor here\"\n"
-	      "elsewhere).\n",
-	      f);
+	fprintf(f,
+		"Usage: rvmig-save [-v] DOM URI [OPTIONS]\n"
+		"Saves the running Xen domain DOM (name or id) like `xl save`, but streams\n"
+		"the save image to the receiver listening at URI (rvmig-recv, which writes\n"
+		"an xl save file for `xl restore`, or rvmig-restore, which restores it as\n"
+		"it arrives) instead of writing a file.  The domain is destroyed only when\n"
+		"the receiver confirmed the whole image (length and digest); if the save\n"
+		"or the transfer fails the domain is resumed.\n\n"
+		"  --digest ALG        end-to-end digest: xxh128 (default) or sha256\n"
+		"  --zero-min-pages N  elide runs of at least N all-zero pages (default 1)\n"
+		"  --key-file PATH     pre-shared key (16..256 bytes, mode 0600/0400); the\n"
+		"                      receiver needs the same.  Without one, whoever answers\n"
+		"                      at URI can confirm the transfer and so make rvmig-save\n"
+		"                      destroy the domain (rvmig-save(8), SAFETY)\n"
+		"  --publish-as NAME   the name the monitor shows the transfer under\n"
+		"                      (default rvmig-save)\n"
+		"  --send PATH         ignored (rvmig-save no longer runs rvmig-send)\n"
+		"Options may come before DOM or after URI.  Must run as root in a Xen\n"
+		"dom0 (fails with \"no Xen hypervisor here\" elsewhere).\n\n%s",
+		tool_common_help);
 }
 
-/* Is this a Xen domain with a privcmd interface?  Names the first reason it
- * is not in *why. */
-static int xen_present(const char **why)
+struct save_cli {
+	const char *dom, *uri, *key_file, *publish_as;
+	struct rvmig_xsend_opts xo;
+};
+
+/* Options before DOM and after URI (rvmig-send's, as rvmig-save passed
+ * them on when it ran rvmig-send); -1 to go on, else the exit status. */
+static int parse(int argc, char **argv, struct tool_opts *o, struct save_cli *c)
 {
-	if (access("/proc/xen", F_OK) != 0 && access("/dev/xen/privcmd", F_OK) != 0) {
-		*why = "/proc/xen and /dev/xen/privcmd do not exist";
-		return 0;
+	static const struct option lopts[] = {
+		TOOL_COMMON_LONGOPTS,
+		{ "send", required_argument, NULL, OPT_SEND },
+		{ "zero-min-pages", required_argument, NULL, OPT_ZERO_MIN },
+		{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+		{ "digest", required_argument, NULL, OPT_DIGEST },
+		{ "publish-as", required_argument, NULL, OPT_PUBLISH_AS },
+		{ 0 },
+	};
+	const char *pos[2];
+	int npos = 0, ch, rc;
+
+	tool_opts_init(o, "rvmig-save");
+	c->publish_as = "rvmig-save";
+	while (optind < argc) {
+		/* '+': stop at each non-option (DOM, URI) and go on after it */
+		ch = getopt_long(argc, argv, "+" TOOL_COMMON_SHORTOPTS, lopts, NULL);
+		if (ch == -1) {
+			if (optind >= argc)
+				break;
+			if (npos == 2) {
+				tool_err("unexpected argument '%s'", argv[optind]);
+				return 2;
+			}
+			pos[npos++] = argv[optind++];
+			continue;
+		}
+		if ((rc = tool_opt(o, ch, optarg)) < 0)
+			return 2;
+		if (rc)
+			continue;
+		switch (ch) {
+		case 'h': usage(stdout); return 0;
+		case OPT_VERSION: tool_print_version(o); return 0;
+		case OPT_SEND: tool_err("--send is ignored: rvmig-save sends in-process"); break;
+		case OPT_KEY_FILE: c->key_file = optarg; break;
+		case OPT_PUBLISH_AS: c->publish_as = optarg; break;
+		case OPT_DIGEST:
+			if (rvmig_digest_parse(optarg, &c->xo.digest)) {
+				tool_err("bad value '%s' for --digest (xxh128 or sha256)", optarg);
+				return 2;
+			}
+			break;
+		case OPT_ZERO_MIN: {
+			uint64_t v;
+
+			if (tool_parse_u64(optarg, &v) || !v || v > (1u << 20)) {
+				tool_err("bad value '%s' for --zero-min-pages", optarg);
+				return 2;
+			}
+			c->xo.zero_min = v * RVMIG_STREAM_PAGE_SIZE;
+			break;
+		}
+		default: usage(stderr); return 2;
+		}
 	}
-	if (access("/dev/xen/privcmd", R_OK | W_OK) != 0 &&
-	    access("/proc/xen/privcmd", R_OK | W_OK) != 0) {
-		*why = "no usable privcmd device (/dev/xen/privcmd, /proc/xen/privcmd; xenfs not mounted or not root)";
-		return 0;
+	if (npos != 2) {
+		usage(stderr);
+		return 2;
 	}
-	return 1;
+	c->dom = pos[0];
+	c->uri = pos[1];
+	if (tool_check_uri("URI", c->uri))
+		return 2;
+	tool_opts_done(o);
+	return -1;
 }
 
-/* The rvmig-send next to this executable. */
-static int default_send_path(char *buf, size_t len)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return -errno;
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (!slash)
-		return -ENOENT;
-	*slash = '\0';
-	if ((size_t)snprintf(buf, len, "%s/rvmig-send", self) >= len)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-static pid_t spawn_send(const char *send, int rfd, int argc, char **argv,
-			const char *uri)
-{
-	/* send --publish-as rvmig-save [-v] [opts...] - URI NULL: the monitor
-	 * shows the transfer as rvmig-save's */
-	char **av = calloc((size_t)argc + 7, sizeof(*av));
-	if (!av)
-		return -1;
-	int n = 0;
-	av[n++] = (char *)send;
-	av[n++] = (char *)"--publish-as";
-	av[n++] = (char *)"rvmig-save";
-	if (verbose)
-		av[n++] = (char *)"-v";
-	for (int i = 0; i < argc; i++)
-		av[n++] = argv[i];
-	av[n++] = (char *)"-";
-	av[n++] = (char *)uri;
-	av[n] = NULL;
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (dup2(rfd, STDIN_FILENO) < 0)
-			_exit(127);
-		signal(SIGPIPE, SIG_DFL);
-		execv(send, av);
-		fprintf(stderr, "rvmig-save: cannot run %s: %s\n", send, strerror(errno));
-		_exit(127);
-	}
-	free(av);
-	return pid;
-}
+/* The save, on the libxl thread: the xl header, then libxl's stream. */
+struct save_job {
+	libxl_ctx *ctx;
+	uint32_t domid;
+	int fd;                 /* the pipe's write end; closed when done */
+	const uint8_t *hdr;
+	size_t hdr_len;
+	double t_saved;         /* when libxl returned */
+	int libxl_rc;
+};
 
 static int write_all(int fd, const uint8_t *p, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
 			return -errno;
-		}
 		p += n;
 		len -= (size_t)n;
 	}
 	return 0;
 }
 
-static int child_status(pid_t pid, const char *what)
+static int save_run(void *arg)
 {
-	int st;
-	while (waitpid(pid, &st, 0) < 0) {
-		if (errno != EINTR) {
-			msg("waitpid %s: %s", what, strerror(errno));
-			return -1;
-		}
-	}
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	msg("%s killed by signal %d", what, WTERMSIG(st));
-	return 128 + WTERMSIG(st);
+	struct save_job *j = arg;
+	int rc = write_all(j->fd, j->hdr, j->hdr_len);
+
+	if (rc)
+		tool_err("writing the xl header into the transfer: %s", strerror(-rc));
+	else
+		j->libxl_rc = libxl_domain_suspend(j->ctx, j->domid, j->fd, 0, NULL);
+	j->t_saved = tool_now();
+	close(j->fd); /* end of stream for the sender */
+	j->fd = -1;
+	return rc ? rc : j->libxl_rc ? -EIO : 0;
 }
 
-static const libxl_childproc_hooks chld_hooks = {
-	/* libxl reaps only its own children (libxl-save-helper); rvmig-send
-	 * is ours and reaped with waitpid. */
-	.chldowner = libxl_sigchld_owner_libxl_always_selective_reap,
-};
+/* After a failed save: the domain runs on, resumed if libxl had suspended
+ * it (as xl does after a failed save). */
+static void resume(libxl_ctx *ctx, uint32_t domid)
+{
+	libxl_dominfo info;
+	bool suspended;
+
+	libxl_dominfo_init(&info);
+	suspended = !libxl_domain_info(ctx, &info, domid) && info.shutdown &&
+		    info.shutdown_reason == LIBXL_SHUTDOWN_REASON_SUSPEND;
+	libxl_dominfo_dispose(&info);
+	if (!suspended)
+		tool_err("domain %u was not suspended (yet): it runs on", domid);
+	else if (libxl_domain_resume(ctx, domid, 1, NULL))
+		tool_err("resuming domain %u failed; it stays suspended", domid);
+	else
+		tool_err("domain %u resumed", domid);
+}
+
+/* The xl header for domid: its JSON configuration. */
+static int build_header(libxl_ctx *ctx, uint32_t domid, uint8_t **hdr, size_t *len)
+{
+	libxl_domain_config dc;
+	char *json = NULL;
+	size_t jlen;
+	int rc = -EIO;
+
+	libxl_domain_config_init(&dc);
+	if (libxl_retrieve_domain_configuration(ctx, domid, &dc, NULL) != 0) {
+		tool_err("cannot retrieve the configuration of domain %u", domid);
+		goto out;
+	}
+	json = libxl_domain_config_to_json(ctx, &dc);
+	if (!json) {
+		tool_err("cannot convert the configuration of domain %u to JSON", domid);
+		goto out;
+	}
+	jlen = strlen(json) + 1;
+	rc = rvmig_xl_header_build(json, jlen > UINT32_MAX ? UINT32_MAX : (uint32_t)jlen, hdr, len);
+	if (rc)
+		tool_err("cannot build the xl header (%zu bytes of config): %s", jlen, strerror(-rc));
+out:
+	free(json);
+	libxl_domain_config_dispose(&dc);
+	return rc;
+}
+
+static void on_progress(rvmig_xsender *s, uint64_t acked, void *arg)
+{
+	(void)s;
+	progress_update(arg, acked);
+}
+
+/* --stats-json: what rvmig-send wrote when rvmig-save ran it. */
+static void write_report(const struct tool_opts *o, rvmig_xsender *xs,
+			 const struct rvmig_xresult *res)
+{
+	struct tool_report rep = {
+		.tool = "rvmig-save", .status = res->status, .raw = o->raw, .peer = res->peer,
+		.transport = res->transport[0] ? res->transport : NULL, .mode = res->mode,
+		.links = o->links ? o->links : 4, /* the library default (rvmig_ep_attr.nlinks) */
+		.bytes = res->bytes, .seconds = res->seconds, .digest_alg = res->digest_alg,
+		.digest_valid = !res->status,
+	};
+	rvmig_xsend *x = xs ? rvmig_xsender_xsend(xs) : NULL;
+	rvmig_stats *lst = NULL;
+	rvmig_xstats *st = NULL;
+
+	memcpy(rep.digest, res->digest, sizeof(rep.digest));
+	if (x && !rvmig_xstats_create(&st)) {
+		rvmig_xsend_stats(x, st);
+		rep.pages = rvmig_xstats_get(st, RVMIG_XSTAT_PAGES);
+		rep.zero_pages = rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES);
+		rep.control_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_CONTROL_BYTES);
+		rep.data_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_DATA_BYTES);
+		rvmig_xstats_destroy(st);
+	}
+	if (x && rvmig_xsend_parser(x))
+		report_stream_counts(rvmig_xsend_parser(x), &rep.records, NULL);
+	if (xs && rvmig_xsender_ep(xs))
+		rvmig_stats_snapshot(rvmig_xsender_ep(xs), &lst);
+	rep.lib = lst;
+	report_write_json(o->stats_json, &rep);
+	rvmig_stats_free(lst);
+}
+
+/* Sends the pipe's read end to the receiver: 0 when it confirmed all. */
+static int send_pipe(struct tool_opts *o, struct save_cli *c, rvmig_ctx *ctx, int fd,
+		     struct rvmig_xresult *res)
+{
+	struct rvmig_ep_attr attr;
+	rvmig_publisher *pub = NULL;
+	rvmig_pubxfer *px = NULL;
+	rvmig_xsender *xs = NULL;
+	struct progress prog;
+	uint8_t key[KEY_MAX];
+	size_t key_len = sizeof(key);
+	int rc;
+
+	tool_ep_attr(o, &attr);
+	if (c->key_file && (rc = tool_key_attr(ctx, c->key_file, key, &key_len, &attr)))
+		return rc;
+	/* Seen by rvmig-top; never a reason to fail. */
+	if (!rvmig_publisher_open(ctx, c->publish_as, NULL, &pub))
+		rvmig_pubxfer_begin(pub, &px);
+	c->xo.size = sizeof(c->xo);
+	c->xo.flags |= RVMIG_XSTREAM_F_DIGEST_THREAD | (o->raw ? RVMIG_XSTREAM_F_RAW : 0);
+	c->xo.ep_attr = &attr;
+	c->xo.name = "the save stream";
+	c->xo.stop = &xentool_stop;
+	c->xo.pub = px;
+	c->xo.on_progress = on_progress;
+	c->xo.arg = &prog;
+	progress_init(&prog, o->verbosity >= 0, 0);
+	rc = rvmig_xsender_create(ctx, fd, &c->xo, &xs);
+	if (!rc)
+		rc = rvmig_xsender_send(xs, c->uri);
+	progress_end(&prog);
+	if (xs) {
+		rvmig_xsender_result(xs, res);
+	} else {
+		res->status = rc;
+		snprintf(res->text, sizeof(res->text), "cannot set up the sender: %s",
+			 rvmig_strerror(rc));
+	}
+	if (o->stats_json)
+		write_report(o, xs, res);
+	rvmig_xsender_destroy(xs);
+	rvmig_pubxfer_end(px, rc);
+	rvmig_publisher_close(pub);
+	return rc;
+}
 
 int main(int argc, char **argv)
 {
-	const char *send_opt = NULL;
-	static const struct option opts[] = {
-		{ "send", required_argument, NULL, 'S' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-	/* '+': stop at the first non-option (DOM); the rest is DOM URI and
-	 * rvmig-send's options. */
-	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'S': send_opt = optarg; break;
-		case 'v': verbose++; break;
-		case 'h': usage(stdout); return 0;
-		case 'V':
-			/* As the other tools: built-with version, then the loaded library's. */
-			printf("rvmig-save %d.%d.%d (librvmig %s)\n", RVMIG_VERSION_MAJOR,
-			       RVMIG_VERSION_MINOR, RVMIG_VERSION_PATCH, rvmig_version(NULL, NULL, NULL));
-			return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (argc - optind < 2) {
-		usage(stderr);
-		return 2;
-	}
-	const char *dom = argv[optind];
-	const char *uri = argv[optind + 1];
-	int send_argc = argc - optind - 2;
-	char **send_argv = argv + optind + 2;
-
-	char send_buf[PATH_MAX];
-	const char *send = send_opt;
-	if (!send) {
-		int rc = default_send_path(send_buf, sizeof(send_buf));
-		if (rc < 0) {
-			msg("cannot locate rvmig-send next to this program: %s (use --send PATH)", strerror(-rc));
-			return 1;
-		}
-		send = send_buf;
-	}
-	if (access(send, X_OK) != 0) {
-		msg("cannot run %s: %s (use --send PATH)", send, strerror(errno));
-		return 1;
-	}
-
-	const char *why = NULL;
-	if (!xen_present(&why)) {
-		msg("no Xen hypervisor here: %s", why);
-		return 1;
-	}
-
-	xentoollog_logger_stdiostream *lg = xtl_createlogger_stdiostream(
-		stderr, verbose ? XTL_PROGRESS : XTL_WARN, 0);
-	if (!lg) {
-		msg("cannot create the libxl logger");
-		return 1;
-	}
-	libxl_ctx *ctx = NULL;
-	if (libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, (xentoollog_logger *)lg) != 0 || !ctx) {
-		msg("no Xen hypervisor here: libxl_ctx_alloc failed (not a dom0, or xenstored not running)");
-		xtl_logger_destroy((xentoollog_logger *)lg);
-		return 1;
-	}
-	libxl_childproc_setmode(ctx, &chld_hooks, NULL);
-
-	int ret = 1;
-	char *json = NULL;
+	struct tool_opts o;
+	struct save_cli c = { 0 };
+	struct rvmig_xresult res = { .size = sizeof(res) };
+	struct save_job job = { .fd = -1 };
+	struct xentool_pipe pipe = { .fd = -1 };
+	struct xentool x = { 0 };
+	rvmig_ctx *ctx = NULL;
 	uint8_t *hdr = NULL;
-	size_t hdr_len = 0;
-	pid_t pid = -1;
-	int pfd[2] = { -1, -1 };
-	libxl_domain_config dcfg;
-	libxl_domain_config_init(&dcfg);
+	char why[512];
+	double t0;
+	int rc, jrc, ret = 1;
 
-	uint32_t domid;
-	if (libxl_name_to_domid(ctx, dom, &domid) != 0) {
-		char *end;
-		unsigned long v = strtoul(dom, &end, 10);
-		libxl_dominfo info;
-		libxl_dominfo_init(&info);
-		int found = *dom && !*end && v < UINT32_MAX &&
-			    libxl_domain_info(ctx, &info, (uint32_t)v) == 0;
-		libxl_dominfo_dispose(&info);
-		if (!found) {
-			msg("no domain '%s'", dom);
-			goto out;
+	if ((rc = parse(argc, argv, &o, &c)) >= 0)
+		return rc;
+	if (xentool_open(&x, o.verbosity > 0, why, sizeof(why))) {
+		tool_err("%s", why);
+		return 1;
+	}
+	if (xentool_domid(x.ctx, c.dom, &job.domid)) {
+		tool_err("no domain '%s'", c.dom);
+		goto out;
+	}
+	if (job.domid == 0) {
+		tool_err("refusing to save dom0");
+		goto out;
+	}
+	if (build_header(x.ctx, job.domid, &hdr, &job.hdr_len) || tool_ctx_create(&o, &ctx))
+		goto out;
+	job.ctx = x.ctx;
+	job.hdr = hdr;
+	t0 = tool_now();
+	if (xentool_pipe_start(&pipe, 1, &job.fd, save_run, &job))
+		goto out;
+	rc = send_pipe(&o, &c, ctx, pipe.fd, &res);
+	jrc = xentool_pipe_finish(&pipe); /* a save still writing gets EPIPE */
+	if (rc || jrc) {
+		if (rc) {
+			tool_err("%s", res.text[0] ? res.text : rvmig_strerror(rc));
+			tool_err("the receiver does not have a verified copy of domain %u", job.domid);
+		} else {
+			tool_err("saving domain %u failed (libxl error %d)", job.domid, job.libxl_rc);
 		}
-		domid = (uint32_t)v;
-	}
-	if (domid == 0) {
-		msg("refusing to save dom0");
+		resume(x.ctx, job.domid);
 		goto out;
 	}
-
-	if (libxl_retrieve_domain_configuration(ctx, domid, &dcfg, NULL) != 0) {
-		msg("cannot retrieve the configuration of domain %u", domid);
+	if (libxl_domain_destroy(x.ctx, job.domid, NULL) != 0) {
+		tool_err("domain %u saved and sent, but destroying it failed", job.domid);
 		goto out;
 	}
-	json = libxl_domain_config_to_json(ctx, &dcfg);
-	if (!json) {
-		msg("cannot convert the configuration of domain %u to JSON", domid);
-		goto out;
-	}
-	size_t jlen = strlen(json) + 1;
-	int rc = rvmig_xl_header_build(json, jlen > UINT32_MAX ? UINT32_MAX : (uint32_t)jlen,
-				       &hdr, &hdr_len);
-	if (rc < 0) {
-		msg("cannot build the xl header (%zu bytes of config): %s", jlen, strerror(-rc));
-		goto out;
-	}
-
-	if (pipe2(pfd, O_CLOEXEC) != 0) {
-		msg("pipe: %s", strerror(errno));
-		goto out;
-	}
-	/* A dead rvmig-send must make the save fail with EPIPE, not kill us
-	 * while the domain is suspended. */
-	signal(SIGPIPE, SIG_IGN);
-	pid = spawn_send(send, pfd[0], send_argc, send_argv, uri);
-	if (pid < 0) {
-		msg("fork: %s", strerror(errno));
-		goto out;
-	}
-	close(pfd[0]);
-	pfd[0] = -1;
-
-	double t0 = now_s();
-	rc = write_all(pfd[1], hdr, hdr_len);
-	if (rc < 0) {
-		msg("writing the xl header to rvmig-send: %s", strerror(-rc));
-		close(pfd[1]);
-		pfd[1] = -1;
-		child_status(pid, "rvmig-send");
-		pid = -1;
-		goto out;
-	}
-	int src = libxl_domain_suspend(ctx, domid, pfd[1], 0, NULL);
-	double t_saved = now_s();
-	close(pfd[1]);
-	pfd[1] = -1;
-	int send_rc = child_status(pid, "rvmig-send");
-	pid = -1;
-	double t_sent = now_s();
-
-	if (src < 0) {
-		msg("saving domain %u failed (libxl error %d), resuming it", domid, src);
-		libxl_domain_resume(ctx, domid, 1, NULL);
-		goto out;
-	}
-	if (send_rc != 0) {
-		msg("rvmig-send exited %d: the receiver does not have a verified copy; resuming domain %u",
-		    send_rc, domid);
-		if (libxl_domain_resume(ctx, domid, 1, NULL) != 0)
-			msg("resuming domain %u failed; it stays suspended", domid);
-		goto out;
-	}
-	if (libxl_domain_destroy(ctx, domid, NULL) != 0) {
-		msg("domain %u saved and sent, but destroying it failed", domid);
-		goto out;
-	}
-	fprintf(stderr,
-		"rvmig-save: domain %s (%u) saved to %s: suspend+save %.2f s, "
-		"transfer done %.2f s later, %zu bytes of xl header\n",
-		dom, domid, uri, t_saved - t0, t_sent - t_saved, hdr_len);
+	tool_info("domain %s (%u) saved to %s over %s: %llu bytes, %s digest verified by the "
+		  "receiver; suspend+save %.2f s, transfer done %.2f s later",
+		  c.dom, job.domid, res.peer, res.transport, (unsigned long long)res.bytes,
+		  rvmig_digest_name(res.digest_alg), job.t_saved - t0, tool_now() - job.t_saved);
 	ret = 0;
 out:
-	if (pfd[0] >= 0)
-		close(pfd[0]);
-	if (pfd[1] >= 0)
-		close(pfd[1]);
-	if (pid > 0)
-		child_status(pid, "rvmig-send");
+	xentool_pipe_finish(&pipe);
 	free(hdr);
-	free(json);
-	libxl_domain_config_dispose(&dcfg);
-	libxl_ctx_free(ctx);
-	xtl_logger_destroy((xentoollog_logger *)lg);
+	rvmig_ctx_destroy(ctx);
+	xentool_close(&x);
 	return ret;
 }
