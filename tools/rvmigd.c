@@ -51,7 +51,7 @@ struct session {
 	rvmig_xrecv *rb;          /* tunnel stdin -> command stdin (rvmig/xstream.h) */
 	struct child ch;
 	bool running;             /* command started, EXIT not yet sent */
-	bool exit_sent, peer_closed, stdin_gone;
+	bool exit_sent, peer_closed, stdin_gone, stdin_done;
 	int status;               /* EXIT status sent */
 	char *argv[EXEC_ARGS_MAX + 1];
 	uint8_t *out;             /* reply buffer: header + payload */
@@ -229,6 +229,12 @@ static int sink_zero(void *arg, uint64_t len)
 	return 0;
 }
 
+/* The receiver may take the next event: the command's stdin has no backlog. */
+static bool sink_ready(void *arg)
+{
+	return backlog_empty(arg);
+}
+
 static void send_exit(struct session *s, int status, const char *text)
 {
 	uint8_t m[4096], digest[RVMIG_DIGEST_LEN];
@@ -241,6 +247,7 @@ static void send_exit(struct session *s, int status, const char *text)
 	rvmig_xrecv_digest(s->rb, true, digest);
 	err = rvmig_xrecv_error(s->rb, NULL);
 	s->exit_sent = true;
+	rvmig_xrecv_set_drain(s->rb, true); /* refused or finished: drop what is still coming */
 	s->status = status;
 	rvmig_pubxfer_end(s->px, err ? err : status < 0 ? status : status ? -ECHILD : 0);
 	reply(s, m, rvmig_xmsg_encode_exit(m, cap, status, rvmig_xrecv_offset(s->rb), digest, text));
@@ -312,39 +319,31 @@ static void on_exec(struct session *s, const struct rvmig_xmsg *m)
 	s->running = true;
 }
 
-static void on_msg(struct session *s, const struct rvmig_event *ev)
+/* The messages the receiver does not take itself (EXEC, ABORT, ...). */
+static void on_msg(rvmig_xrecv *rb, const struct rvmig_xmsg *m, uint64_t off, void *arg)
 {
-	struct rvmig_xmsg m;
-	const char *why;
+	struct session *s = arg;
 	char txt[600];
 
-	if (rvmig_xmsg_decode(ev->data, ev->len, &m, &why)) {
-		snprintf(txt, sizeof(txt), "bad message: %s", why);
-		abandon(s, -RVMIG_EBADMSG, txt);
-		return;
-	}
-	if (m.tag == RVMIG_XMSG_EXEC) {
-		on_exec(s, &m);
-		return;
-	}
-	if (s->exit_sent && !s->running)
-		return; /* refused or finished: drop what is still coming */
-	if (m.tag == RVMIG_XMSG_ABORT) {
+	(void)rb;
+	(void)off;
+	if (m->tag == RVMIG_XMSG_EXEC) {
+		on_exec(s, m);
+	} else if (m->tag == RVMIG_XMSG_ABORT) {
 		/* The tunnel gave up on its input: the command sees end of input. */
 		child_close_stdin(&s->ch);
-		return;
-	}
-	if (!rvmig_xrecv_msg(s->rb, &m, ev->stream_off)) {
-		snprintf(txt, sizeof(txt), "unexpected %s message", rvmig_xmsg_tag_name(m.tag));
+	} else {
+		snprintf(txt, sizeof(txt), "unexpected %s message", rvmig_xmsg_tag_name(m->tag));
 		abandon(s, -RVMIG_EBADMSG, txt);
-		return;
 	}
-	if (m.tag == RVMIG_XMSG_END && rvmig_xrecv_done(s->rb)) {
-		/* The backlog is empty here: END is taken only after it drained. */
-		tool_debug("%s: stdin complete, %llu bytes, xxh128 digest verified", rvmig_ep_peer(s->ep),
-			   (unsigned long long)rvmig_xrecv_offset(s->rb));
-		child_close_stdin(&s->ch);
-	}
+}
+
+static void on_close(rvmig_xrecv *rb, void *arg)
+{
+	struct session *s = arg;
+
+	(void)rb;
+	s->peer_closed = true;
 }
 
 /* The receiver failed (a protocol error, the command's stdin): the tunnel
@@ -365,39 +364,21 @@ static bool zeros_pending(const struct session *s)
 	return rvmig_xrecv_busy(s->rb) && backlog_empty(s);
 }
 
-/* Handles the endpoint's events; false once the connection is gone.  No
- * event is taken while the command's stdin has a backlog or a zero run is
- * not yet written (one step of it per turn: rvmig_xrecv_step()). */
+/* One turn of the receiver's pump (rvmig_xrecv_progress): no event is
+ * taken while the command's stdin has a backlog, and a zero run is written
+ * one step per turn.  END closes the command's stdin.  False once the
+ * connection is gone. */
 static bool pump(struct session *s)
 {
-	struct rvmig_event ev;
-	int rc = rvmig_progress(s->ep, 0);
+	int rc = rvmig_xrecv_progress(s->rb, 0);
 
-	if (zeros_pending(s)) {
-		rvmig_xrecv_step(s->rb);
-		check_failed(s);
-	}
-	while (backlog_empty(s) && !rvmig_xrecv_busy(s->rb) && rvmig_event_next(s->ep, &ev) > 0) {
-		switch (ev.type) {
-		case RVMIG_EV_RECV_DATA:
-			if (s->running && !s->exit_sent)
-				rvmig_xrecv_data(s->rb, ev.stream_off, ev.data, ev.len);
-			rvmig_recv_release(s->ep, ev.token);
-			break;
-		case RVMIG_EV_RECV_MSG:
-			on_msg(s, &ev);
-			rvmig_recv_release(s->ep, ev.token);
-			break;
-		case RVMIG_EV_PEER_CLOSED:
-			s->peer_closed = true;
-			break;
-		case RVMIG_EV_ERROR:
-			rc = ev.status;
-			break;
-		default:
-			break;
-		}
-		check_failed(s);
+	check_failed(s);
+	if (rvmig_xrecv_done(s->rb) && !s->stdin_done) {
+		/* The backlog is empty here: END is taken only after it drained. */
+		tool_debug("%s: stdin complete, %llu bytes, xxh128 digest verified", rvmig_ep_peer(s->ep),
+			   (unsigned long long)rvmig_xrecv_offset(s->rb));
+		s->stdin_done = true;
+		child_close_stdin(&s->ch);
 	}
 	if (rc < 0 && !s->peer_closed) {
 		tool_err("%s: connection failed: %s", rvmig_ep_peer(s->ep), tool_ep_why(s->ep, rc));
@@ -422,13 +403,16 @@ static struct session *session_new(rvmig_ep *ep, const struct allow_list *allow,
 				       .flags = RVMIG_XSTREAM_F_DIGEST_THREAD,
 				       .sink = &(struct rvmig_xrecv_sink){ sink_write, sink_zero, s,
 									   "the command's stdin" },
-				       .peer = rvmig_ep_peer(ep) },
+				       .peer = rvmig_ep_peer(ep),
+				       .on_msg = on_msg, .on_close = on_close,
+				       .ready = sink_ready, .arg = s },
 			       &s->rb)) {
 		free(s->out);
 		free(s);
 		goto fail;
 	}
 	s->out_hdr = rvmig_xmsg_encode_payload_hdr(s->out, s->msg_max, RVMIG_XMSG_OUT);
+	rvmig_xrecv_attach(s->rb, ep);
 	/* One published transfer per session; never a reason to refuse it. */
 	if (!rvmig_pubxfer_begin(pub, &s->px)) {
 		rvmig_xrecv_set_pub(s->rb, s->px);
@@ -447,7 +431,7 @@ static void session_free(struct session *s)
 		child_kill(&s->ch);
 	for (char **a = s->argv; *a; a++)
 		free(*a);
-	rvmig_xrecv_destroy(s->rb);
+	rvmig_xrecv_destroy(s->rb); /* detaches the endpoint */
 	free(s->out);
 	free(s->bl);
 	if (!s->exit_sent)

@@ -641,6 +641,20 @@ struct rvmig_xrecv_attr {
 	uint32_t flags;                     /* RVMIG_XSTREAM_F_DIGEST_THREAD, _DEFER_RELEASE */
 	const struct rvmig_xrecv_sink *sink; /* required; copied */
 	const char *peer;                   /* for messages; copied; default "?" */
+	/* The rest (RVMIG_0.13) serves rvmig_xrecv_progress(); an attr of
+	 * an older size leaves it zero. */
+	/* Optional: called from inside rvmig_xrecv_progress() with each message
+	 * the receiver does not take itself (all but CTRL, ZERO, END: HELLO,
+	 * ABORT, EXEC, ...) and its stream offset; m->data is valid during the
+	 * call only.  NULL: such a message fails the receiver
+	 * (-RVMIG_EBADMSG). */
+	void (*on_msg)(rvmig_xrecv *r, const struct rvmig_xmsg *m, uint64_t off, void *arg);
+	/* Optional: the peer closed the connection. */
+	void (*on_close)(rvmig_xrecv *r, void *arg);
+	/* Optional: false while the sink cannot take more now (it keeps part of
+	 * a piece back); no further event is taken until it says true. */
+	bool (*ready)(void *arg);
+	void *arg;
 };
 
 /* Creates a receiver at stream offset 0 with an XXH3-128 digest (see
@@ -728,8 +742,185 @@ RVMIG_API int rvmig_xrecv_fail(rvmig_xrecv *r, int err, const char *fmt, ...)
 /* The first error (0: none) and its text (never NULL). */
 RVMIG_API int rvmig_xrecv_error(const rvmig_xrecv *r, const char **text);
 
-/* Fills a snapshot: BYTES, CONTROL_BYTES, DATA_BYTES, ZERO_BYTES. */
+/* Fills a snapshot: BYTES, CONTROL_BYTES, DATA_BYTES, ZERO_BYTES; PAGES and
+ * ZERO_PAGES as a matching END said them (0 before). */
 RVMIG_API void rvmig_xrecv_stats(const rvmig_xrecv *r, rvmig_xstats *st);
+
+/*
+ * The receiver's event pump (RVMIG_0.13), one turn of which replaces the
+ * caller's own loop over rvmig_event_next():
+ * rvmig_xrecv_attach() takes a connected endpoint (the caller keeps it and
+ * closes it after rvmig_xrecv_detach()); rvmig_xrecv_progress() drives it
+ * once, waiting up to timeout_ms (not at all while a zero run is being
+ * delivered or buffers are held for the digest), and hands each event on:
+ * bulk data to rvmig_xrecv_data(), CTRL / ZERO / END to rvmig_xrecv_msg(),
+ * a message that does not decode fails the receiver (-RVMIG_EBADMSG, with
+ * the peer and the stream offset), other messages go to the attr's
+ * on_msg, a peer that closes to on_close.  Event buffers are released
+ * once hashed (with RVMIG_XSTREAM_F_DEFER_RELEASE they are held in a ring
+ * meanwhile, and released by later turns).  Returns 0, or the endpoint's
+ * error (the connection failed; not recorded as the receiver's error: the
+ * caller decides whether that ends the transfer).  With
+ * rvmig_xrecv_set_drain(r, true) every event is released unseen (after a
+ * failure, while waiting for the peer to close).  rvmig_xrecv_detach()
+ * waits for the digest to pass what is held, releases it and forgets the
+ * endpoint.  attach returns 0 or -EBUSY (another endpoint is attached).
+ */
+RVMIG_API int rvmig_xrecv_attach(rvmig_xrecv *r, rvmig_ep *ep);
+RVMIG_API int rvmig_xrecv_progress(rvmig_xrecv *r, int timeout_ms);
+RVMIG_API void rvmig_xrecv_set_drain(rvmig_xrecv *r, bool drain);
+RVMIG_API void rvmig_xrecv_detach(rvmig_xrecv *r);
+
+/* ---- the outcome of a transfer ----------------------------------------- */
+
+/*
+ * What one transfer came to, filled by rvmig_xrsession_result() and the
+ * one-shot calls.  The caller sets `size` (sizeof(struct rvmig_xresult));
+ * fields past it are not written, so the struct can grow.
+ */
+struct rvmig_xresult {
+	size_t size;
+	int status;                       /* 0: complete and verified; else -errno / -RVMIG_E* */
+	char text[512];                   /* why, when status != 0 (peer words escaped) */
+	uint64_t bytes;                   /* stream bytes moved (receiver: delivered) */
+	uint64_t pages, zero_pages;       /* page payloads, of which elided as zeros */
+	uint64_t control_bytes, data_bytes, zero_bytes;
+	double seconds;                   /* from the first connection to the end */
+	enum rvmig_digest_alg digest_alg;
+	bool digest_valid;                /* digest is the verified one */
+	uint8_t digest[RVMIG_DIGEST_LEN];
+	bool raw;                         /* the stream was not a parsed Xen stream */
+	char peer[128];                   /* the (last) peer, "" if none came */
+	char transport[16];               /* "tcp", "verbs", "" */
+	enum rvmig_mode mode;             /* the (last) connection's mode */
+};
+
+/* ---- a receiving session ----------------------------------------------- */
+
+/*
+ * What rvmig-recv does, as a library object (RVMIG_0.13): accepts senders
+ * on a listener, answers HELLO (and RESUME), rebuilds and verifies the
+ * stream into its output, answers END with VERDICT and waits (bounded) for
+ * the sender to close.  The output is one of:
+ *   - a path: written as PATH.rvmig-partial-XXXXXX, fsync'ed and renamed
+ *     to PATH only when END's length and digest matched (a partial or
+ *     wrong file never appears under PATH); "-" is standard output; an
+ *     existing FIFO or device is written in place, never replaced.  Files
+ *     next to PATH are never opened through a symbolic link nor as another
+ *     user's file; a new PATH gets output_mode (0600), an existing one keeps
+ *     its mode (and, as root, its owner).  With RVMIG_XRSESSION_F_RESUME
+ *     the partial is PATH.rvmig-partial with a journal PATH.rvmig-journal
+ *     of its durable prefix (see rvmig-recv(1) --resume): a connection that
+ *     ends before END leaves both, the session waits resume_wait_ms for the
+ *     sender to come back, and a later session continues from them;
+ *   - a caller's descriptor (RVMIG_XRSESSION_F_FD): written in order with
+ *     write(2) (zeros as zeros), never closed, fsync'ed at END when it is a
+ *     regular file or a block device; with O_NONBLOCK semantics of its own
+ *     (reopened through /proc/self/fd) so a stalled reader cannot hold the
+ *     session deaf to its deadlines;
+ *   - a caller's sink (rvmig_xrecv_sink), called in stream order.
+ * Deadlines: an output whose reader takes nothing for timeout_ms, and the
+ * wait for the sender to close after the VERDICT, end at timeout_ms
+ * (10000); the first sender is waited for accept_timeout_ms (0: for
+ * ever), a returning one resume_wait_ms (60000).  Every count from the
+ * wire is checked before work is done (rvmig_xrecv).
+ * The session logs what a user wants to know (a stale partial removed, a
+ * journal ignored, a transfer continued, the outcome) through `logger`
+ * (default: the context's), subsystem "xrecv"; errors are also in
+ * rvmig_xrsession_result().  No thread unless RVMIG_XSTREAM_F_DIGEST_THREAD.
+ */
+typedef struct rvmig_xrsession rvmig_xrsession;
+
+enum {
+	RVMIG_XRSESSION_F_RESUME = 1u << 8,    /* path only: resumable (see above) */
+	RVMIG_XRSESSION_F_NO_VERIFY = 1u << 9, /* do not parse the stream as a Xen stream */
+	RVMIG_XRSESSION_F_FD = 1u << 10,       /* the output is attr.fd */
+};
+
+struct rvmig_xrsession_attr {
+	size_t size;                   /* sizeof(struct rvmig_xrsession_attr) */
+	uint32_t flags;                /* RVMIG_XRSESSION_F_*, RVMIG_XSTREAM_F_DIGEST_THREAD */
+	const char *path;              /* the output, or ... */
+	int fd;                        /* ... with RVMIG_XRSESSION_F_FD, or ... */
+	const struct rvmig_xrecv_sink *sink; /* ... a sink (copied) */
+	unsigned output_mode;          /* permissions of a new PATH; 0: 0600 */
+	uint32_t timeout_ms;           /* stalled output, close after VERDICT; 0: 10000 */
+	uint32_t accept_timeout_ms;    /* the first sender; 0: wait for ever */
+	uint32_t resume_wait_ms;       /* RVMIG_XRSESSION_F_RESUME; 0: 60000 */
+	enum rvmig_mode mode;          /* accept only senders in this mode; 0: any */
+	/* Optional: a nonzero value (a signal number) ends the session with
+	 * -EINTR at the next check (with RESUME the durable state is kept). */
+	const volatile int *stop;
+	struct rvmig_logger logger;    /* fn NULL: the context's logger */
+	rvmig_pubxfer *pub;            /* optional, not owned: what the monitor sees */
+	/* Optional: after each turn, the stream offset delivered and the
+	 * announced size (0: unknown). */
+	void (*on_progress)(rvmig_xrsession *s, uint64_t off, uint64_t total, void *arg);
+	void *arg;
+};
+
+/*
+ * Creates a session and prepares its output before anyone sends: a path's
+ * directory must take the file, a FIFO or device must open (a FIFO waits
+ * here for its reader), and with RESUME the journal's prefix is read back
+ * and checked.  0 or an error; on failure *out is still set when it could
+ * be allocated, so that rvmig_xrsession_result() says why (then destroy
+ * it).
+ */
+RVMIG_API int rvmig_xrsession_create(rvmig_ctx *ctx, const struct rvmig_xrsession_attr *attr,
+				     rvmig_xrsession **out);
+/* Closes the endpoint it still has and frees everything (run() already
+ * removed an unverified temporary file; a resumable partial stays). */
+RVMIG_API void rvmig_xrsession_destroy(rvmig_xrsession *s);
+/*
+ * Receives one transfer.  Takes `l` (closes it when it is no longer
+ * needed: after the first sender unless RESUME, else at the end; the
+ * caller must not use it after the call).  Returns 0 when the stream is
+ * complete, verified and durable under its final name, else the error
+ * (also in the result); rvmig_xrsession_kept() then says whether a
+ * resumable state was kept for a later session.
+ */
+RVMIG_API int rvmig_xrsession_run(rvmig_xrsession *s, rvmig_listener *l);
+/* With RESUME: the sender did not finish and the partial and its journal
+ * are kept (rvmig-recv exits 75 then). */
+RVMIG_API bool rvmig_xrsession_kept(const rvmig_xrsession *s);
+/* Fills `res` (see struct rvmig_xresult). */
+RVMIG_API void rvmig_xrsession_result(const rvmig_xrsession *s, struct rvmig_xresult *res);
+/* The receiver inside (digest, verifying parser: rvmig_xrecv_parser());
+ * owned by the session. */
+RVMIG_API rvmig_xrecv *rvmig_xrsession_xrecv(const rvmig_xrsession *s);
+/* The library counters of the last connection, taken before it closed
+ * (NULL if none); owned by the session. */
+RVMIG_API const rvmig_stats *rvmig_xrsession_ep_stats(const rvmig_xrsession *s);
+/* The output's name in messages: PATH, "stdout", the sink's name. */
+RVMIG_API const char *rvmig_xrsession_output(const rvmig_xrsession *s);
+/*
+ * The checks rvmig-recv makes of -o PATH before anything else: not empty,
+ * not a directory nor a name ending in '/', not a socket; with `resume`
+ * not "-", a FIFO or a device.  0 or -EINVAL with `why` filled.
+ */
+RVMIG_API int rvmig_xrsession_check_path(const char *path, bool resume, char *why, size_t whylen);
+
+/*
+ * One-shot: receives one transfer from a sender on `listen_uri` into `fd`
+ * (written as with RVMIG_XRSESSION_F_FD).  opts may be NULL (all
+ * defaults); res may be NULL.  Returns 0 when the stream is complete and
+ * verified, else the error (res says why).
+ */
+struct rvmig_xrecv_opts {
+	size_t size;                      /* sizeof(struct rvmig_xrecv_opts) */
+	uint32_t flags;                   /* RVMIG_XRSESSION_F_NO_VERIFY, RVMIG_XSTREAM_F_DIGEST_THREAD */
+	const struct rvmig_ep_attr *ep;   /* the listener's; NULL: defaults */
+	uint32_t accept_timeout_ms;       /* 0: wait for ever */
+	uint32_t timeout_ms;              /* as in rvmig_xrsession_attr; 0: 10000 */
+	const volatile int *stop;         /* as in rvmig_xrsession_attr */
+	/* Optional: called once listening, with the bound port (port 0 in the
+	 * URI picks a free one). */
+	void (*on_listening)(int port, void *arg);
+	void *arg;
+};
+RVMIG_API int rvmig_xstream_recv_fd(rvmig_ctx *ctx, const char *listen_uri, int fd,
+				    const struct rvmig_xrecv_opts *opts, struct rvmig_xresult *res);
 
 #ifdef __cplusplus
 }

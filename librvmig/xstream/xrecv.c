@@ -4,21 +4,14 @@
  * its own copies of the names it prints and the verifying parser it owns.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "xstream/rebuild.h"
 #include "xstream/stats.h"
-
-#define NAME_MAX_LEN 256
-
-struct rvmig_xrecv {
-	struct rebuild rb;
-	char peer[NAME_MAX_LEN];
-	char sink_name[NAME_MAX_LEN];
-};
+#include "xstream/xrecv.h"
 
 int rvmig_xrecv_create(const struct rvmig_xrecv_attr *attr, rvmig_xrecv **out)
 {
@@ -26,11 +19,17 @@ int rvmig_xrecv_create(const struct rvmig_xrecv_attr *attr, rvmig_xrecv **out)
 	struct rebuild_sink sink;
 
 	*out = NULL;
-	if (!attr || attr->size < sizeof(*attr) || !attr->sink || !attr->sink->write)
+	if (!attr || attr->size < offsetof(struct rvmig_xrecv_attr, on_msg) || !attr->sink ||
+	    !attr->sink->write)
 		return -EINVAL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	/* The pump's callbacks came with RVMIG_0.13; an older attr has none. */
+	memcpy(&r->attr, attr, attr->size < sizeof(r->attr) ? attr->size : sizeof(r->attr));
+	r->attr.size = sizeof(r->attr);
+	r->attr.sink = NULL; /* the caller's: copied into rb below */
+	r->attr.peer = NULL;
 	snprintf(r->peer, sizeof(r->peer), "%s", attr->peer ? attr->peer : "?");
 	snprintf(r->sink_name, sizeof(r->sink_name), "%s",
 		 attr->sink->name ? attr->sink->name : "the output");
@@ -50,6 +49,8 @@ void rvmig_xrecv_destroy(rvmig_xrecv *r)
 {
 	if (!r)
 		return;
+	rvmig_xrecv_detach(r);
+	free(r->held);
 	rvmig_stream_parser_destroy(r->rb.parser);
 	rebuild_fini(&r->rb);
 	free(r);
@@ -207,4 +208,6 @@ void rvmig_xrecv_stats(const rvmig_xrecv *r, rvmig_xstats *st)
 	xstats_set(st, RVMIG_XSTAT_CONTROL_BYTES, r->rb.ctrl_bytes);
 	xstats_set(st, RVMIG_XSTAT_DATA_BYTES, r->rb.data_bytes);
 	xstats_set(st, RVMIG_XSTAT_ZERO_BYTES, r->rb.zero_bytes);
+	xstats_set(st, RVMIG_XSTAT_PAGES, r->end_pages);
+	xstats_set(st, RVMIG_XSTAT_ZERO_PAGES, r->end_zero_pages);
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the rvmig-recv resume journal parser
- * (tools/recv/journal.c, journal_parse()). */
+ * (librvmig/xstream/journal.c, journal_parse()). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "recv/journal.h"
+#include "xstream/journal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

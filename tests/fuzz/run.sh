@@ -22,7 +22,7 @@ declare -A srcs=(
   [monitor]="$top/tests/fuzz/fuzz_monitor.c $top/librvmig/monitor/linux/parse.c $top/librvmig/monitor/linux/parse_dev.c $top/librvmig/core/text.c"
   [appmsg]="$top/tests/fuzz/fuzz_appmsg.c $top/librvmig/xstream/msg.c $top/librvmig/core/text.c"
   [keyfile]="$top/tests/fuzz/fuzz_keyfile.c $top/librvmig/proto/keyfile.c"
-  [journal]="$top/tests/fuzz/fuzz_journal.c $top/tools/recv/journal.c $top/tools/recv/ownfile.c -I$top/tools"
+  [journal]="$top/tests/fuzz/fuzz_journal.c $top/librvmig/xstream/journal.c $top/librvmig/xstream/ownfile.c -I$top/librvmig"
   [xrec]="$top/tests/fuzz/fuzz_xrec.c $top/librvmig/publish/record.c $top/librvmig/core/text.c"
   [prom]="$top/tests/fuzz/fuzz_prom.c $top/tools/policy/prom_decode.c $top/librvmig/core/text.c -I$top/tools -ljson-c"
   [samples]="$top/tests/fuzz/fuzz_samples.c $(ls "$top"/librvmig/policy/*.c | tr '\n' ' ') $top/librvmig/core/text.c"
@@ -60,7 +60,7 @@ done
 printf 'tcp://127.0.0.1:7000' > "$work/seed-uri/a"
 printf 'verbs://[fe80::1]:18515' > "$work/seed-uri/b"
 printf '\x07\x00\x01\x00\x08\x00\x00\x00' > "$work/seed-wire/credit"
-# A valid resume journal (tools/recv/journal.h) and one with a short id.
+# A valid resume journal (librvmig/xstream/journal.h) and one with a short id.
 body=$(printf 'rvmig-recv-journal 2\ntransfer-id %064d\nflags 11\nsize 9\noffset 5\ndigest %064d\n' 7 3)
 printf '%s\ncheck %s\n' "$body" "$(printf '%s\n' "$body" | sha256sum | cut -d' ' -f1)" > "$work/seed-journal/valid"
 sed 's/^transfer-id 0*/transfer-id abc/' "$work/seed-journal/valid" > "$work/seed-journal/short-id"

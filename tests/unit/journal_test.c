@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * journal_test.c - the resume journal of rvmig-recv (tools/recv/journal.c):
+ * journal_test.c - the resume journal of the receiving session (librvmig/xstream/journal.c):
  * what journal_format() writes parses back; every field is checked for its
  * exact form before it is decoded (a short hex field used to make unhex()
  * read past its end); each input is parsed from a heap block of exactly
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "recv/journal.h"
+#include "xstream/journal.h"
 
 static const struct recv_journal sample = {
 	.xfer_id = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, [31] = 0xfe },

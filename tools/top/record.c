@@ -13,7 +13,7 @@
 #include <rvmig.h>
 
 #include "common/cli.h"
-#include "recv/ownfile.h"
+#include "xstream/ownfile.h"
 #include "top/record.h"
 
 /* Text from outside (host and domain names) for one field. */

@@ -12,8 +12,8 @@
  * user's file could make the receiver truncate, chmod or write a file it
  * was never asked to touch.  New files are created O_EXCL, mode 0600.
  */
-#ifndef RVMIG_TOOLS_RECV_OWNFILE_H
-#define RVMIG_TOOLS_RECV_OWNFILE_H
+#ifndef RVMIG_XSTREAM_OWNFILE_H
+#define RVMIG_XSTREAM_OWNFILE_H
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* output.c - the temp-file-then-rename (or stream) output of rvmig-recv. */
+/* output.c - the temp-file-then-rename (or stream) output of a receiving session. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/cli.h"
-#include "recv/output.h"
-#include "recv/ownfile.h"
+#include "xstream/output.h"
+#include "xstream/xlog.h"
+#include "xstream/ownfile.h"
 
 #define SYNC_STEP (32ull << 20) /* start writeback every this many bytes */
 
@@ -66,30 +66,13 @@ int output_check(const char *path, bool resume, char *why, size_t whylen)
 	return 0;
 }
 
-int output_parse_mode(const char *s, unsigned *mode)
-{
-	unsigned v = 0;
-	size_t n = strlen(s);
-
-	if (!n || n > 4)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '7')
-			return -EINVAL;
-		v = v * 8 + (unsigned)(s[i] - '0');
-	}
-	if (v > 0777)
-		return -EINVAL;
-	*mode = v;
-	return 0;
-}
-
 /*
  * A stream is written without blocking (stream_write() polls it), so that a
  * reader that takes nothing cannot hold the receiver inside write(), deaf
  * to signals and to its timeout: our own descriptor of a FIFO or device is
- * made O_NONBLOCK; stdout, whose open file description others may share,
- * is reopened (/proc/self/fd/1) as one of our own, or, a socket, written
+ * made O_NONBLOCK; stdout or a caller's descriptor, whose open file
+ * description others may share, is reopened (/proc/self/fd/N) as one of our
+ * own, or, a socket, written
  * with MSG_DONTWAIT.  Files and block devices never wait for a reader.
  */
 static void stream_nonblocking(struct recv_output *o)
@@ -101,37 +84,52 @@ static void stream_nonblocking(struct recv_output *o)
 		return;
 	if (S_ISSOCK(st.st_mode)) {
 		o->nbsend = true;
-	} else if (!o->is_stdout) {
+	} else if (!o->borrowed) {
 		fl = fcntl(o->fd, F_GETFL);
 		if (fl >= 0)
 			fcntl(o->fd, F_SETFL, fl | O_NONBLOCK);
 	} else {
 		/* (A pipe without a reader now: ENXIO; it stays blocking, and
 		 * writing to it fails with EPIPE anyway.) */
-		fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		char self[40];
+
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", o->fd);
+		fd = open(self, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		if (fd >= 0)
 			o->fd = fd;
 	}
 }
 
-int output_init(struct recv_output *o, const char *path, unsigned mode, char *why,
-		size_t whylen)
+int output_init_fd(struct recv_output *o, int fd, const char *name,
+		   const struct rvmig_logger *log)
+{
+	memset(o, 0, sizeof(*o));
+	o->log = log;
+	o->dirfd = -1;
+	o->path = name;
+	o->borrowed = o->stream = true;
+	o->fd = o->borrowed_fd = fd;
+	stream_nonblocking(o);
+	return 0;
+}
+
+int output_init(struct recv_output *o, const char *path, unsigned mode,
+		const struct rvmig_logger *log, char *why, size_t whylen)
 {
 	const char *slash = strrchr(path, '/');
 	struct stat st;
 	char *dir;
 	int rc;
 
-	memset(o, 0, sizeof(*o));
-	o->fd = o->dirfd = -1;
-	o->mode = mode;
 	if (!strcmp(path, "-")) {
-		o->path = "stdout";
-		o->is_stdout = o->stream = true;
-		o->fd = STDOUT_FILENO;
-		stream_nonblocking(o);
+		output_init_fd(o, STDOUT_FILENO, "stdout", log);
+		o->is_stdout = true;
 		return 0;
 	}
+	memset(o, 0, sizeof(*o));
+	o->log = log;
+	o->fd = o->dirfd = -1;
+	o->mode = mode;
 	o->path = path;
 	if (!stat(path, &st) &&
 	    (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
@@ -227,7 +225,7 @@ static void remove_stale(const struct recv_output *o)
 			continue;
 		if (!flock(fd, LOCK_EX | LOCK_NB) && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
 		    !unlinkat(o->dirfd, e->d_name, 0))
-			tool_info("removed %.*s%s (%llu bytes) left behind by a receiver that was "
+			xlog(o->log, RVMIG_LOG_INFO, "removed %.*s%s (%llu bytes) left behind by a receiver that was "
 				  "killed", (int)o->dirlen, o->path, e->d_name,
 				  (unsigned long long)st.st_size);
 		close(fd);
@@ -508,7 +506,7 @@ static int final_mode(struct recv_output *o, char *why, size_t whylen)
 				goto fail;
 		} else if (mine.st_gid != st.st_gid && (mode & 070) &&
 			   fchown(o->fd, (uid_t)-1, st.st_gid)) {
-			tool_info("%s: its group (gid %u) cannot be kept, the new file has no group "
+			xlog(o->log, RVMIG_LOG_INFO, "%s: its group (gid %u) cannot be kept, the new file has no group "
 				  "permissions", o->path, (unsigned)st.st_gid);
 			mode &= ~070u;
 		}
@@ -528,9 +526,11 @@ int output_commit(struct recv_output *o, char *why, size_t whylen)
 	int rc = 0;
 
 	if (o->stream) {
-		/* A block device holds the data: flush it (a FIFO, a character
-		 * device or stdout have nothing to make durable). */
-		if (!o->is_stdout && !fstat(o->fd, &st) && S_ISBLK(st.st_mode) && fsync(o->fd)) {
+		/* A block device holds the data: flush it, and a caller's
+		 * regular file (a FIFO, a character device or stdout have
+		 * nothing to make durable). */
+		if (!o->is_stdout && !fstat(o->fd, &st) &&
+		    (S_ISBLK(st.st_mode) || (o->borrowed && S_ISREG(st.st_mode))) && fsync(o->fd)) {
 			rc = -errno;
 			snprintf(why, whylen, "fsync %s: %s", o->path, strerror(errno));
 		}
@@ -570,7 +570,7 @@ void output_discard(struct recv_output *o)
 
 void output_close(struct recv_output *o)
 {
-	if (o->fd >= 0 && (!o->is_stdout || o->fd != STDOUT_FILENO)) /* ours: reopened */
+	if (o->fd >= 0 && (!o->borrowed || o->fd != o->borrowed_fd)) /* ours: reopened */
 		close(o->fd);
 	o->fd = -1;
 	if (o->dirfd >= 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * output.h - where rvmig-recv writes the rebuilt stream.
+ * output.h - where a receiving session (rvmig_xrsession, rsession.c) writes
+ * the rebuilt stream.
  *
  * output_init() at start, before any network activity, decides what PATH
  * is:
@@ -12,7 +13,7 @@
  *  - otherwise a file: PATH's directory is opened once, and every file of
  *    the receiver in it is reached relative to that descriptor, never
  *    through a symbolic link, and only as a regular file of ours
- *    (recv/ownfile.h).
+ *    (xstream/ownfile.h).
  * A file is written as PATH.rvmig-partial-XXXXXX (created O_EXCL, 0600,
  * by output_open(), flock'ed while the receiver lives), fsync'ed, given its
  * final mode, renamed to PATH and the directory fsync'ed only by
@@ -25,20 +26,25 @@
  * With `resume` (rvmig-recv --resume) the file is PATH.rvmig-partial instead
  * (output_open_resume()), locked (flock) against a second receiver, kept
  * on failure (output_discard() still removes it when asked to) and
- * synced on demand (output_sync()) for the journal (recv/journal.h).
+ * synced on demand (output_sync()) for the journal (xstream/journal.h).
  * A stream cannot be taken back: a failure there is reported, never
  * hidden.  (The digest of what is written is kept by the caller's
  * library's receiver, rvmig_xrecv.)
  */
-#ifndef RVMIG_TOOLS_RECV_OUTPUT_H
-#define RVMIG_TOOLS_RECV_OUTPUT_H
+#ifndef RVMIG_XSTREAM_OUTPUT_H
+#define RVMIG_XSTREAM_OUTPUT_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rvmig/common.h>
+
 struct recv_output {
 	const char *path;   /* as given; "stdout" for "-" */
+	const struct rvmig_logger *log; /* messages (xlog.h) */
 	bool is_stdout;
+	bool borrowed;      /* the fd is the caller's (stdout too): never closed */
+	int borrowed_fd;
 	bool stream;        /* written in place, in order: stdout, FIFO, device */
 	int fd;             /* -1 until opened */
 	int dirfd;          /* PATH's directory (files only), else -1 */
@@ -70,14 +76,16 @@ struct recv_output {
  * `resume`, not "-", a FIFO or a device.  Returns 0 or -EINVAL with `why`
  * filled. */
 int output_check(const char *path, bool resume, char *why, size_t whylen);
-/* Parses --output-mode: octal permission bits, 0..0777.  Returns 0 or
- * -EINVAL. */
-int output_parse_mode(const char *s, unsigned *mode);
 /* At start (see above): opens a stream target, or PATH's directory (which
  * must be writable).  Sets fd and dirfd to -1 first, so output_close() is
  * always safe after it.  Returns 0 or -errno with `why` filled. */
-int output_init(struct recv_output *o, const char *path, unsigned mode, char *why,
-		size_t whylen);
+int output_init(struct recv_output *o, const char *path, unsigned mode,
+		const struct rvmig_logger *log, char *why, size_t whylen);
+/* A caller's descriptor, written as a stream in place (see stdout above),
+ * `name` in messages; fsync'ed by output_commit() when it is a regular
+ * file or a block device.  Returns 0. */
+int output_init_fd(struct recv_output *o, int fd, const char *name,
+		   const struct rvmig_logger *log);
 /* Creates the temporary file (nothing to do for a stream).  Returns 0 or
  * -errno with `why` filled. */
 int output_open(struct recv_output *o, char *why, size_t whylen);

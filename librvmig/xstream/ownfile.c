@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "recv/ownfile.h"
+#include "xstream/ownfile.h"
 
 int ownfile_check(int fd, const char *shown, char *why, size_t whylen)
 {

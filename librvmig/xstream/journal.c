@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "recv/journal.h"
-#include "recv/ownfile.h"
+#include "xstream/journal.h"
+#include "xstream/ownfile.h"
 
 #define MAGIC "rvmig-recv-journal"
 #define HEX_LEN 64 /* every hex field: 32 octets */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * resume.h - the resume state of rvmig-recv --resume: the partial output
- * (recv/output.h, PATH.rvmig-partial), its journal (recv/journal.h,
+ * resume.h - the resume state of a resumable receiving session
+ * (RVMIG_XRSESSION_F_RESUME, rvmig-recv --resume): the partial output
+ * (xstream/output.h, PATH.rvmig-partial), its journal (xstream/journal.h,
  * PATH.rvmig-journal) and the library's receiver (rvmig_xrecv) kept in
  * step, across connections of one process and across processes.
  *
@@ -15,15 +16,15 @@
  *   resume_checkpoint()  fsync the partial up to rb->off, then the journal
  *   resume_done()        after the commit: the journal goes
  */
-#ifndef RVMIG_TOOLS_RECV_RESUME_H
-#define RVMIG_TOOLS_RECV_RESUME_H
+#ifndef RVMIG_XSTREAM_RESUME_H
+#define RVMIG_XSTREAM_RESUME_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <rvmig/xstream.h>
-#include "recv/journal.h"
-#include "recv/output.h"
+#include "xstream/journal.h"
+#include "xstream/output.h"
 
 #define RESUME_CHECKPOINT_STEP (64ull << 20) /* journal every this many bytes */
 /* ... or, once RESUME_CHECKPOINT_MIN bytes came, every RESUME_CHECKPOINT_SEC
@@ -33,11 +34,12 @@
 
 struct recv_resume {
 	char *jpath;            /* PATH.rvmig-journal */
-	int dirfd;              /* PATH's directory, the output's (recv/output.h) */
+	int dirfd;              /* PATH's directory, the output's (xstream/output.h) */
 	struct recv_journal j;  /* the transfer being received */
 	uint64_t ckpt;          /* offset of the last journal written */
 	double ckpt_time;       /* when (CLOCK_MONOTONIC seconds; 0: not yet) */
 	bool verify_stream;     /* make a verifying parser for Xen streams */
+	const struct rvmig_logger *log; /* the output's (xlog.h) */
 };
 
 /* `out` was set up by output_init() for a file.  Returns 0 or -errno with

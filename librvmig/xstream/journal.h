@@ -20,8 +20,8 @@
  * the journal, and the directory fsync'ed: a crash leaves the old or the
  * new journal, whole.
  */
-#ifndef RVMIG_TOOLS_RECV_JOURNAL_H
-#define RVMIG_TOOLS_RECV_JOURNAL_H
+#ifndef RVMIG_XSTREAM_JOURNAL_H
+#define RVMIG_XSTREAM_JOURNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -56,7 +56,7 @@ int journal_format(char *buf, size_t cap, const struct recv_journal *j);
 
 /* The file functions reach `path` (named in messages) as its last
  * component relative to `dirfd`, the directory of the output
- * (recv/output.h), and only as a regular file of ours (recv/ownfile.h). */
+ * (xstream/output.h), and only as a regular file of ours (xstream/ownfile.h). */
 
 /* Reads `path`.  Returns 0, -ENOENT (no journal), -EBADMSG (not a journal,
  * another version, malformed, bad checksum) or another -errno (it cannot

@@ -1,22 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* resume.c - partial file, journal and rebuild state of rvmig-recv --resume. */
+/* resume.c - partial file, journal and rebuild state of a resumable receiving session. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "common/cli.h"
-#include "common/report.h"
-#include "recv/resume.h"
+#include "xstream/resume.h"
+#include "xstream/xlog.h"
 
 #define READ_CHUNK (1u << 20)
 
 static void short_hex(const uint8_t id[RVMIG_XFER_ID_LEN], char out[17])
 {
-	char hex[65];
+	char hex[2 * RVMIG_DIGEST_LEN + 1];
 
-	report_hex(id, hex);
+	rvmig_digest_hex(RVMIG_DIGEST_SHA256, id, hex); /* all 32 octets */
 	memcpy(out, hex, 16);
 	out[16] = 0;
 }
@@ -77,6 +76,7 @@ int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
 	int rc;
 
 	memset(rs, 0, sizeof(*rs));
+	rs->log = out->log;
 	rs->verify_stream = verify_stream;
 	rs->dirfd = out->dirfd;
 	if (asprintf(&rs->jpath, "%s" OUTPUT_JOURNAL_SUFFIX, path) < 0) {
@@ -88,7 +88,7 @@ int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
 	if (!rc) {
 		keep = rs->j.offset;
 	} else if (rc == -EBADMSG) {
-		tool_err("ignoring the journal: %s; starting %s from 0", jwhy, path);
+		xlog(rs->log, RVMIG_LOG_WARN, "ignoring the journal: %s; starting %s from 0", jwhy, path);
 	} else if (rc != -ENOENT) {
 		/* Unreadable, a symbolic link, not a file of ours: left alone. */
 		snprintf(why, whylen, "%s", jwhy);
@@ -96,7 +96,7 @@ int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
 	}
 	rc = output_open_resume(out, keep, why, whylen);
 	if (rc == -ERANGE) {
-		tool_err("%s; starting %s from 0", why, path);
+		xlog(rs->log, RVMIG_LOG_WARN, "%s; starting %s from 0", why, path);
 		return restart(rs, out, rb, RVMIG_DIGEST_XXH128, why, whylen);
 	}
 	if (rc || !keep)
@@ -114,12 +114,12 @@ int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
 	if ((rc = reread(out, rb, keep, why, whylen)))
 		return rc;
 	if (rvmig_xrecv_error(rb, &text)) {
-		tool_err("the %llu durable bytes of %s fail the stream check (%s); starting %s from 0",
+		xlog(rs->log, RVMIG_LOG_WARN, "the %llu durable bytes of %s fail the stream check (%s); starting %s from 0",
 			 (unsigned long long)keep, out->tmp, text, path);
 		return restart(rs, out, rb, RVMIG_DIGEST_XXH128, why, whylen);
 	}
 	if (rvmig_xrecv_peek_digest(rb, sha) || memcmp(sha, rs->j.digest, 32)) {
-		tool_err("the first %llu bytes of %s differ from their %s digest in %s; starting %s "
+		xlog(rs->log, RVMIG_LOG_WARN, "the first %llu bytes of %s differ from their %s digest in %s; starting %s "
 			 "from 0",
 			 (unsigned long long)keep, out->tmp, rvmig_digest_name(rvmig_xrecv_digest_alg(rb)),
 			 rs->jpath, path);
@@ -127,7 +127,7 @@ int resume_open(struct recv_resume *rs, const char *path, bool verify_stream,
 	}
 	rs->ckpt = keep;
 	short_hex(rs->j.xfer_id, id);
-	tool_info("%s holds %llu durable bytes of transfer %s... (journal %s): a sender with the "
+	xlog(rs->log, RVMIG_LOG_INFO, "%s holds %llu durable bytes of transfer %s... (journal %s): a sender with the "
 		  "same transfer continues there",
 		  out->tmp, (unsigned long long)keep, id, rs->jpath);
 	return 0;
@@ -148,17 +148,17 @@ int resume_hello(struct recv_resume *rs, const struct rvmig_xmsg *m, struct recv
 	if (rvmig_xrecv_offset(rb)) {
 		short_hex(rs->j.xfer_id, b);
 		if (same_id) {
-			tool_err("the sender's digest (%s) is not the one of the %llu bytes kept in %s "
+			xlog(rs->log, RVMIG_LOG_WARN, "the sender's digest (%s) is not the one of the %llu bytes kept in %s "
 				 "(%s): starting %s from 0",
 				 rvmig_digest_name(alg), (unsigned long long)rvmig_xrecv_offset(rb), rs->jpath,
 				 rvmig_digest_name(rvmig_xrecv_digest_alg(rb)), out->path);
 		} else if (m->flags & RVMIG_XMSG_F_RESUME) {
 			short_hex(m->xfer_id, a);
-			tool_err("the sender's transfer %s... is not the one in %s (%s...): starting "
+			xlog(rs->log, RVMIG_LOG_WARN, "the sender's transfer %s... is not the one in %s (%s...): starting "
 				 "%s from 0",
 				 a, rs->jpath, b, out->path);
 		} else {
-			tool_err("the sender did not ask to resume (no --resume): starting %s from 0, "
+			xlog(rs->log, RVMIG_LOG_WARN, "the sender did not ask to resume (no --resume): starting %s from 0, "
 				 "dropping the %llu bytes kept of transfer %s...",
 				 out->path, (unsigned long long)rvmig_xrecv_offset(rb), b);
 		}
@@ -188,8 +188,8 @@ int resume_checkpoint(struct recv_resume *rs, struct recv_output *out, rvmig_xre
 	if ((rc = journal_store(rs->dirfd, rs->jpath, &rs->j, why, whylen)))
 		return rc;
 	rs->ckpt = rvmig_xrecv_offset(rb);
-	rs->ckpt_time = tool_now();
-	tool_debug("%llu bytes of %s durable, journal %s written", (unsigned long long)rvmig_xrecv_offset(rb),
+	rs->ckpt_time = xstream_now();
+	xlog(rs->log, RVMIG_LOG_DEBUG, "%llu bytes of %s durable, journal %s written", (unsigned long long)rvmig_xrecv_offset(rb),
 		   out->tmp, rs->jpath);
 	return 0;
 }
@@ -197,7 +197,7 @@ int resume_checkpoint(struct recv_resume *rs, struct recv_output *out, rvmig_xre
 int resume_maybe_checkpoint(struct recv_resume *rs, struct recv_output *out,
 			    rvmig_xrecv *rb, char *why, size_t whylen)
 {
-	double now = tool_now();
+	double now = xstream_now();
 
 	if (!rs->ckpt_time)
 		rs->ckpt_time = now;
