@@ -149,7 +149,7 @@ static void report(rvmig_xrsession *s, const struct tool_opts *o, int rc)
 	rep.seconds = res.seconds;
 	rep.lib = rvmig_xrsession_ep_stats(s);
 	rep.digest_alg = res.digest_alg;
-	rep.digest_valid = res.digest_valid;
+	rep.digest_valid = res.verified;
 	memcpy(rep.digest, res.digest, sizeof(rep.digest));
 	if (parser)
 		report_stream_counts(parser, &rep.records, &rep.pages);
@@ -339,6 +339,8 @@ out:
 		report(s, &o, rc);
 	explicit_bzero(key, sizeof(key));
 	rvmig_listener_close(l);
+	if (s && rvmig_xrsession_kept(s))
+		tool_err("run rvmig-recv --resume again to continue");
 	rc = s && rvmig_xrsession_kept(s) ? EXIT_TEMPFAIL : rc ? 1 : 0;
 	rvmig_xrsession_destroy(s);
 	rvmig_publisher_close(pub);

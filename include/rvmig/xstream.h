@@ -774,25 +774,36 @@ RVMIG_API void rvmig_xrecv_detach(rvmig_xrecv *r);
 /* ---- the outcome of a transfer ----------------------------------------- */
 
 /*
- * What one transfer came to, filled by rvmig_xrsession_result() and the
- * one-shot calls.  The caller sets `size` (sizeof(struct rvmig_xresult));
- * fields past it are not written, so the struct can grow.
+ * The outcome of a transfer, filled by rvmig_xrsession_result() and the
+ * one-shot calls of both sides.  The caller sets `size` (sizeof(struct
+ * rvmig_xresult)); the library fills no more than that many octets, so
+ * fields can be added at the end.  Texts are NUL-terminated and escaped
+ * (the peer's words included).
  */
 struct rvmig_xresult {
 	size_t size;
-	int status;                       /* 0: complete and verified; else -errno / -RVMIG_E* */
-	char text[512];                   /* why, when status != 0 (peer words escaped) */
-	uint64_t bytes;                   /* stream bytes moved (receiver: delivered) */
-	uint64_t pages, zero_pages;       /* page payloads, of which elided as zeros */
-	uint64_t control_bytes, data_bytes, zero_bytes;
-	double seconds;                   /* from the first connection to the end */
+	int status;               /* 0 or the error (as returned) */
+	char text[1024];          /* the error: what failed, where, with which peer; "" on success */
+	char peer[128];           /* the last connection's peer ("" if none) */
+	char transport[16];       /* ... its transport ("tcp", "verbs") */
+	enum rvmig_mode mode;     /* ... its mode */
+	uint64_t bytes;           /* sender: input bytes read; receiver: stream bytes delivered */
+	uint64_t peer_bytes;      /* sender: what the receiver reported written (VERDICT,
+				   * EXIT); receiver: the size the sender announced (0: unknown) */
+	bool verified;            /* END's length and digest match the stream */
 	enum rvmig_digest_alg digest_alg;
-	bool digest_valid;                /* digest is the verified one */
-	uint8_t digest[RVMIG_DIGEST_LEN];
-	bool raw;                         /* the stream was not a parsed Xen stream */
-	char peer[128];                   /* the (last) peer, "" if none came */
-	char transport[16];               /* "tcp", "verbs", "" */
-	enum rvmig_mode mode;             /* the (last) connection's mode */
+	uint8_t digest[RVMIG_DIGEST_LEN]; /* of all stream bytes, once final (else zeros) */
+	uint64_t resume_offset;   /* where the last connection started */
+	unsigned retries;         /* connections after the first */
+	uint32_t peer_version;    /* the peer's tool version (sender: VERDICT, EXIT;
+				   * receiver: HELLO) */
+	int exit_status;          /* a command run through rvmigd (0..255, 256 + N:
+				   * killed by signal N); -1 if none */
+	double seconds;           /* from the first connection to the end */
+	/* what the stream held (receiver; pages as END said them) */
+	uint64_t pages, zero_pages;
+	uint64_t control_bytes, data_bytes, zero_bytes;
+	bool raw;                 /* not parsed as a Xen stream (the sender said raw) */
 };
 
 /* ---- a receiving session ----------------------------------------------- */

@@ -41,8 +41,13 @@ void rvmig_xrsession_result(const rvmig_xrsession *s, struct rvmig_xresult *res)
 	r.seconds = s->t0 ? (s->t1 ? s->t1 : s->t0) - s->t0 : 0;
 	r.digest_alg = rvmig_xrecv_digest_alg(s->rb);
 	if (rvmig_xrecv_done(s->rb) && !rvmig_xrecv_digest(s->rb, false, r.digest))
-		r.digest_valid = true;
+		r.verified = true;
 	r.raw = s->raw;
+	r.peer_bytes = s->expect_size;
+	r.resume_offset = s->resume_off;
+	r.retries = s->conns > 1 ? s->conns - 1 : 0;
+	r.peer_version = s->peer_version;
+	r.exit_status = -1;
 	snprintf(r.peer, sizeof(r.peer), "%s", s->peer);
 	snprintf(r.transport, sizeof(r.transport), "%s", s->transport);
 	r.mode = s->mode;

@@ -119,6 +119,7 @@ static void on_hello(struct rvmig_xrsession *s, const struct rvmig_xmsg *m)
 	 * next connection begins again: that is no error.) */
 	rvmig_xrecv_begin(s->rb, s->raw, sized ? m->input_size : RVMIG_XRECV_NO_LIMIT);
 	s->expect_size = sized ? m->input_size : 0;
+	s->peer_version = m->tool_version;
 	rvmig_pubxfer_set_total(s->a.pub, sized ? m->input_size : RVMIG_PUBXFER_SIZE_UNKNOWN);
 	xlog(&s->log, RVMIG_LOG_DEBUG, "sender %s: rvmig-send %u.%u.%u, %s input, %s%llu bytes",
 	     s->peer, m->tool_version >> 16, (m->tool_version >> 8) & 0xff, m->tool_version & 0xff,
@@ -143,6 +144,7 @@ static void on_hello(struct rvmig_xrsession *s, const struct rvmig_xmsg *m)
 	if (rsession_err(s))
 		return;
 	rsession_check_space(s);
+	s->resume_off = rsession_off(s);
 	if (!rsession_err(s) && rsession_off(s))
 		xlog(&s->log, RVMIG_LOG_INFO, "sender %s continues its transfer at stream offset %llu",
 		     s->peer, (unsigned long long)rsession_off(s));
@@ -226,6 +228,7 @@ static void serve(struct rvmig_xrsession *s)
 	rvmig_xrecv_set_peer(s->rb, s->peer);
 	rvmig_pubxfer_set_endpoint(s->a.pub, s->ep);
 	s->hello = s->dropped = s->peer_closed = false;
+	s->conns++;
 	xlog(&s->log, RVMIG_LOG_DEBUG, "sender %s connected over %s (%s)", s->peer, s->transport,
 	     mode_name(s->mode));
 	if (s->a.mode && s->a.mode != s->mode)
@@ -310,7 +313,7 @@ static void log_outcome(struct rvmig_xrsession *s)
 		xlog(&s->log, RVMIG_LOG_ERROR, "%s", text);
 	if (s->kept)
 		xlog(&s->log, RVMIG_LOG_ERROR, "%s was not written yet: %llu bytes kept in %s (journal "
-		     "%s); run rvmig-recv --resume again to continue", name,
+		     "%s); a resumable session on the same path continues it", name,
 		     (unsigned long long)rsession_off(s), s->out.tmp, s->rs.jpath);
 	else if (s->out_open && !s->out.stream)
 		xlog(&s->log, RVMIG_LOG_ERROR, "%s was not written", name);

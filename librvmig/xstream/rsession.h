@@ -50,6 +50,9 @@ struct rvmig_xrsession {
 
 	bool raw;
 	uint64_t expect_size;           /* from HELLO, 0 if unknown */
+	uint32_t peer_version;          /* from HELLO */
+	uint64_t resume_off;            /* where the last connection started */
+	unsigned conns;                 /* senders accepted */
 	bool kept;                      /* resumable state kept at the end */
 	int status;                     /* the outcome of run() */
 	double t0, t1;                  /* first accept, end */

@@ -306,7 +306,7 @@ Test(rsession, recv_fd_rebuilds_a_xen_stream_into_a_descriptor)
 	cr_assert_eq(o.res.zero_bytes, se.zero_pages * RVMIG_STREAM_PAGE_SIZE);
 	cr_assert_eq(o.res.control_bytes + o.res.data_bytes + o.res.zero_bytes, sb.len);
 	cr_assert_str_eq(o.res.transport, "tcp");
-	cr_assert(o.res.digest_valid);
+	cr_assert(o.res.verified);
 	cr_assert_eq(rvmig_digest_buf(RVMIG_DIGEST_XXH128, sb.data, sb.len, want), 0);
 	cr_assert_eq(memcmp(o.res.digest, want, RVMIG_DIGEST_LEN), 0);
 	/* the caller's descriptor is still open and its own */
@@ -400,7 +400,7 @@ Test(rsession, file_appears_only_when_the_digest_matched)
 	session_run(ctx, &a, &x, &r);
 	cr_assert_eq(r.rc, -RVMIG_EINTEGRITY, "%d %s", r.rc, r.res.text);
 	cr_assert_eq(r.res.status, -RVMIG_EINTEGRITY);
-	cr_assert(!r.res.digest_valid);
+	cr_assert(!r.res.verified);
 	cr_assert(!r.kept);
 	cr_assert(x.verdict);
 	cr_assert_eq(x.status, -RVMIG_EINTEGRITY, "%s", x.text);
@@ -472,6 +472,8 @@ Test(rsession, resume_continues_from_the_journaled_offset)
 	session_run(ctx, &a, &x, &r);
 	cr_assert_eq(r.rc, 0, "%s", r.res.text);
 	cr_assert_eq(x.resume_off, kept);
+	cr_assert_eq(r.res.resume_offset, kept);
+	cr_assert_eq(r.res.peer_bytes, sb.len);
 	cr_assert_eq(rvmig_digest_buf(RVMIG_DIGEST_XXH128, sb.data, kept, d), 0);
 	cr_assert_eq(memcmp(x.resume_digest, d, RVMIG_DIGEST_LEN), 0);
 	cr_assert_eq(x.status, 0, "%s", x.text);
