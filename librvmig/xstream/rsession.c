@@ -317,7 +317,7 @@ static void log_outcome(struct rvmig_xrsession *s)
 		     (unsigned long long)rsession_off(s), s->out.tmp, s->rs.jpath);
 	else if (s->out_open && !s->out.stream)
 		xlog(&s->log, RVMIG_LOG_ERROR, "%s was not written", name);
-	else if (s->out_open || (s->out_init && s->out.stream))
+	else if (s->out_open)
 		xlog(&s->log, RVMIG_LOG_ERROR, "the %llu bytes written to %s are incomplete or "
 		     "unverified: discard them", (unsigned long long)s->out.off, name);
 }
@@ -374,7 +374,8 @@ int rvmig_xrsession_run(rvmig_xrsession *s, rvmig_listener *l)
 	}
 	rvmig_listener_close(l);
 	s->t1 = xstream_now();
-	rsession_output_end(s);
+	if (!first) /* no sender, nothing changed: a resumable state stays as it was */
+		rsession_output_end(s);
 	s->status = rsession_err(s);
 	if (s->ep) {
 		rvmig_stats_free(s->lst);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,16 @@
 #include <rvmig.h>
 
 #include "streamgen.h"
+
+/* A peer that closes first makes a write to its socket raise SIGPIPE, as
+ * for any program writing to sockets: the tools ignore it, so does this
+ * test. */
+static void ignore_sigpipe(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+}
+
+TestSuite(rsession, .init = ignore_sigpipe);
 
 /* ---- the sender: rvmig_xsend over a fresh connection ---- */
 
@@ -117,6 +128,13 @@ static void send_one(rvmig_ctx *ctx, int port, struct snd *x)
 	for (int i = 0; !x->quit_at && !x->verdict && i < 300; i++)
 		if (rvmig_xsend_progress(s, 100))
 			break;
+	if (x->quit_at) {
+		/* stopped as a signal stops rvmig-send: what is in flight is
+		 * cancelled (its memory must not be deregistered under it) and
+		 * the receiver hears ABORT -EINTR, which keeps its state */
+		rvmig_xsend_fail(s, -EINTR, false, "the test stops the sender");
+		rvmig_xsend_abort(s);
+	}
 	rvmig_xsend_detach(s);
 	rvmig_ep_close(ep);
 	rvmig_xsend_destroy(s);
@@ -466,6 +484,22 @@ Test(rsession, resume_continues_from_the_journaled_offset)
 	cr_assert_eq(stat(partial, &st), 0);
 	cr_assert_eq((uint64_t)st.st_size, kept);
 	cr_assert_neq(stat(out, &st), 0);
+
+	/* A session that no sender comes to leaves that state alone. */
+	{
+		struct rvmig_xrsession_attr b = a;
+		rvmig_xrsession *s;
+		rvmig_listener *l;
+
+		b.accept_timeout_ms = 200;
+		cr_assert_eq(rvmig_xrsession_create(ctx, &b, &s), 0);
+		cr_assert_eq(rvmig_listen(ctx, "tcp://127.0.0.1:0", NULL, &l), 0);
+		cr_assert_neq(rvmig_xrsession_run(s, l), 0);
+		rvmig_xrsession_destroy(s);
+		cr_assert_eq(stat(journal, &st), 0, "the journal went");
+		cr_assert_eq(stat(partial, &st), 0, "the partial went");
+		cr_assert_eq((uint64_t)st.st_size, kept);
+	}
 
 	/* A new session reads the prefix back; the sender continues there. */
 	x = (struct snd){ .input = in, .len = sb.len, .resume = true };
