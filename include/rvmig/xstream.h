@@ -533,11 +533,11 @@ struct rvmig_xsend_opts {
 };
 
 /*
- * The outcome of a session, filled by rvmig_xsender_result() and the
- * one-shot calls.  The caller sets `size` (sizeof(struct rvmig_xresult));
- * the library fills no more than that many octets, so fields can be added
- * at the end.  Texts are NUL-terminated and escaped (the peer's words
- * included).
+ * The outcome of a transfer, filled by rvmig_xsender_result(),
+ * rvmig_xrsession_result() and the one-shot calls of both sides.  The
+ * caller sets `size` (sizeof(struct rvmig_xresult)); the library fills no
+ * more than that many octets, so fields can be added at the end.  Texts
+ * are NUL-terminated and escaped (the peer's words included).
  */
 struct rvmig_xresult {
 	size_t size;
@@ -546,17 +546,23 @@ struct rvmig_xresult {
 	char peer[128];           /* the last connection's peer ("" if none) */
 	char transport[16];       /* ... its transport ("tcp", "verbs") */
 	enum rvmig_mode mode;     /* ... its mode */
-	uint64_t bytes;           /* input bytes read (the stream length at the end) */
-	uint64_t peer_bytes;      /* what the receiver reported written (VERDICT, EXIT) */
-	bool verified;            /* the receiver's length and digest match all input */
+	uint64_t bytes;           /* sender: input bytes read; receiver: stream bytes delivered */
+	uint64_t peer_bytes;      /* sender: what the receiver reported written (VERDICT,
+				   * EXIT); receiver: the size the sender announced (0: unknown) */
+	bool verified;            /* END's length and digest match the stream */
 	enum rvmig_digest_alg digest_alg;
-	uint8_t digest[RVMIG_DIGEST_LEN]; /* of all input bytes, once sent (else zeros) */
-	uint64_t resume_offset;   /* where the last connection started sending */
-	unsigned retries;         /* connections retried */
-	uint32_t peer_version;    /* the receiver's tool version (VERDICT, EXIT) */
-	int exit_status;          /* rvmig_xsender_exec(): the command's (0..255,
-				   * 256 + N: killed by signal N); -1 if none */
-	double seconds;           /* from the first connect to the end */
+	uint8_t digest[RVMIG_DIGEST_LEN]; /* of all stream bytes, once final (else zeros) */
+	uint64_t resume_offset;   /* where the last connection started */
+	unsigned retries;         /* connections after the first */
+	uint32_t peer_version;    /* the peer's tool version (sender: VERDICT, EXIT;
+				   * receiver: HELLO) */
+	int exit_status;          /* a command run through rvmigd (0..255, 256 + N:
+				   * killed by signal N); -1 if none */
+	double seconds;           /* from the first connection to the end */
+	/* what the stream held (receiver; pages as END said them) */
+	uint64_t pages, zero_pages;
+	uint64_t control_bytes, data_bytes, zero_bytes;
+	bool raw;                 /* not parsed as a Xen stream (the sender said raw) */
 };
 
 /*
@@ -770,41 +776,6 @@ RVMIG_API int rvmig_xrecv_attach(rvmig_xrecv *r, rvmig_ep *ep);
 RVMIG_API int rvmig_xrecv_progress(rvmig_xrecv *r, int timeout_ms);
 RVMIG_API void rvmig_xrecv_set_drain(rvmig_xrecv *r, bool drain);
 RVMIG_API void rvmig_xrecv_detach(rvmig_xrecv *r);
-
-/* ---- the outcome of a transfer ----------------------------------------- */
-
-/*
- * The outcome of a transfer, filled by rvmig_xrsession_result() and the
- * one-shot calls of both sides.  The caller sets `size` (sizeof(struct
- * rvmig_xresult)); the library fills no more than that many octets, so
- * fields can be added at the end.  Texts are NUL-terminated and escaped
- * (the peer's words included).
- */
-struct rvmig_xresult {
-	size_t size;
-	int status;               /* 0 or the error (as returned) */
-	char text[1024];          /* the error: what failed, where, with which peer; "" on success */
-	char peer[128];           /* the last connection's peer ("" if none) */
-	char transport[16];       /* ... its transport ("tcp", "verbs") */
-	enum rvmig_mode mode;     /* ... its mode */
-	uint64_t bytes;           /* sender: input bytes read; receiver: stream bytes delivered */
-	uint64_t peer_bytes;      /* sender: what the receiver reported written (VERDICT,
-				   * EXIT); receiver: the size the sender announced (0: unknown) */
-	bool verified;            /* END's length and digest match the stream */
-	enum rvmig_digest_alg digest_alg;
-	uint8_t digest[RVMIG_DIGEST_LEN]; /* of all stream bytes, once final (else zeros) */
-	uint64_t resume_offset;   /* where the last connection started */
-	unsigned retries;         /* connections after the first */
-	uint32_t peer_version;    /* the peer's tool version (sender: VERDICT, EXIT;
-				   * receiver: HELLO) */
-	int exit_status;          /* a command run through rvmigd (0..255, 256 + N:
-				   * killed by signal N); -1 if none */
-	double seconds;           /* from the first connection to the end */
-	/* what the stream held (receiver; pages as END said them) */
-	uint64_t pages, zero_pages;
-	uint64_t control_bytes, data_bytes, zero_bytes;
-	bool raw;                 /* not parsed as a Xen stream (the sender said raw) */
-};
 
 /* ---- a receiving session ----------------------------------------------- */
 
