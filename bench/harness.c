@@ -15,34 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/size.h"
 #include "harness.h"
 
 /* ---- sizes ---- */
-
-int bench_parse_bytes(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: break;
-	}
-	if (*end == 'i' || *end == 'B') /* accept 4KiB, 4KB, 4K */
-		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
 
 int bench_parse_sizes(const char *s, uint64_t *out, unsigned max, unsigned *n)
 {
@@ -59,16 +35,16 @@ int bench_parse_sizes(const char *s, uint64_t *out, unsigned max, unsigned *n)
 	fac = hi ? strchr(hi, ':') : NULL;
 	if (fac)
 		*fac++ = '\0';
-	if (bench_parse_bytes(lo, &a) || !a)
+	if (tool_parse_u64(lo, &a) || !a)
 		return -EINVAL;
 	if (!hi) {
 		out[0] = a;
 		*n = 1;
 		return 0;
 	}
-	if (bench_parse_bytes(hi, &b) || b < a)
+	if (tool_parse_u64(hi, &b) || b < a)
 		return -EINVAL;
-	if (fac && (bench_parse_bytes(fac, &f) || f < 2))
+	if (fac && (tool_parse_u64(fac, &f) || f < 2))
 		return -EINVAL;
 	*n = 0;
 	for (uint64_t v = a; v <= b; v *= f) {
@@ -129,7 +105,7 @@ static int parse_u32(const char *s, uint32_t *out)
 {
 	uint64_t v;
 
-	if (bench_parse_bytes(s, &v) || v > UINT32_MAX)
+	if (tool_parse_u64(s, &v) || v > UINT32_MAX)
 		return -EINVAL;
 	*out = (uint32_t)v;
 	return 0;
@@ -223,19 +199,19 @@ int bench_parse_args(int argc, char **argv, struct bench_opts *o)
 				bad = "bad --qps";
 			break;
 		case 'w':
-			if (bench_parse_bytes(optarg, &o->window) || !o->window)
+			if (tool_parse_u64(optarg, &o->window) || !o->window)
 				bad = "bad --window";
 			break;
 		case 'n':
-			if (bench_parse_bytes(optarg, &o->iters) || !o->iters)
+			if (tool_parse_u64(optarg, &o->iters) || !o->iters)
 				bad = "bad --iters";
 			break;
 		case 'T':
-			if (bench_parse_bytes(optarg, &o->total) || !o->total)
+			if (tool_parse_u64(optarg, &o->total) || !o->total)
 				bad = "bad --total";
 			break;
 		case OPT_WARMUP:
-			if (bench_parse_bytes(optarg, &o->warmup))
+			if (tool_parse_u64(optarg, &o->warmup))
 				bad = "bad --warmup";
 			break;
 		case 'd':
@@ -243,7 +219,7 @@ int bench_parse_args(int argc, char **argv, struct bench_opts *o)
 				bad = "bad --depth";
 			break;
 		case OPT_BUF:
-			if (bench_parse_bytes(optarg, &o->buf_size) || !o->buf_size)
+			if (tool_parse_u64(optarg, &o->buf_size) || !o->buf_size)
 				bad = "bad --buf";
 			break;
 		case OPT_SLOT_SIZE:

@@ -76,8 +76,6 @@ int bench_main(const struct bench_opts *o);
 /* "4096", "4K", "1M", "4K:4M" (doubling), "4K:4M:4" (factor 4).  Binary
  * suffixes K, M, G.  Returns 0 or -EINVAL. */
 int bench_parse_sizes(const char *s, uint64_t *out, unsigned max, unsigned *n);
-/* One byte count with an optional K/M/G suffix.  Returns 0 or -EINVAL. */
-int bench_parse_bytes(const char *s, uint64_t *out);
 
 /* ---- clocks and CPU ---- */
 

@@ -4,31 +4,20 @@
  * bytes) to rvmig-recv and exits 0 only when the receiver has confirmed that
  * it wrote and verified all of it.
  *
- The library's sender (rvmig/xstream.h) does the transfer: the input
- * (mmap'ed file or a ring of registered buffers) is parsed as a Xen stream;
- * page payloads go as zero-copy bulk requests, zero pages as ZERO messages,
- * the rest as CTRL messages.  The END message carries the total length and
- * the digest of every input byte (XXH3-128, or SHA-256 with --digest
- * sha256).  This program adds the session: HELLO, RESUME, the verdict,
- * retries, the report.
- *
- * With --resume (a regular file only) the HELLO carries a transfer id
- * (rvmig_xsend_xfer_id()); the receiver answers RESUME with the offset it holds
- * durably and the digest of that prefix, which is checked against the
- * file; the parser still runs from byte 0 but only what lies at or after
- * that offset is sent.  A connection failure is retried with back-off
- * (0.5 s doubling up to 8 s, --retries times), each time from the
- * receiver's durable offset.  A receiver's verdict or a data error is
- * final.
+ * The library's sender session (rvmig_xsender(3)) does the transfer and
+ * its protocol: HELLO, RESUME, the stream (page payloads zero-copy, zero
+ * pages as ZERO messages, the rest as CTRL messages), END with the digest
+ * of every input byte (XXH3-128, or SHA-256 with --digest sha256), the
+ * verdict, and with --resume the retries (0.5 s doubling up to 8 s,
+ * --retries times), each from the receiver's durable offset.  This program
+ * parses the options, draws the progress bar and prints the report.
  */
 #include <errno.h>
-#include <poll.h>
+#include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rvmig.h>
@@ -55,28 +44,6 @@ enum {
 	OPT_PUBLISH_AS,
 };
 
-struct sender {
-	struct tool_opts *o;
-	rvmig_xsend *xs;          /* input, parser, posts, digest (rvmig/xstream.h) */
-	rvmig_ep *ep;             /* this connection */
-	bool attached;            /* xs has this connection's state (and error) */
-	enum rvmig_digest_alg alg; /* --digest */
-
-	bool resume;              /* --resume */
-	uint8_t xfer_id[RVMIG_XFER_ID_LEN];
-	bool got_resume;          /* RESUME reply of this connection */
-	uint64_t resume_off;
-	uint8_t resume_sha[RVMIG_DIGEST_LEN];
-
-	char peer[128];           /* of the last connection (for the report) */
-	bool verdict;
-	struct rvmig_xmsg v;
-	char vtext[512];
-	struct progress prog;
-	rvmig_pubxfer *px;        /* what the monitor sees (rvmig/publish.h) */
-	rvmig_xstats *st;         /* the statistics snapshot main reports from */
-};
-
 static volatile int stop_signal;
 
 static void on_signal(int sig)
@@ -84,68 +51,23 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static int xs_err(const struct sender *s)
+static void on_note(rvmig_xsender *s, enum rvmig_xsend_note n, const char *text, void *arg)
 {
-	return rvmig_xsend_error(s->xs, NULL);
+	(void)s;
+	(void)arg;
+	if (n == RVMIG_XSEND_NOTE_CONNECTED)
+		tool_debug("%s", text);
+	else if (n == RVMIG_XSEND_NOTE_RESUMING)
+		tool_info("%s", text);
+	else
+		tool_err("%s", text);
 }
 
-static uint64_t xs_stat(const struct sender *s, enum rvmig_xstat which)
+static void on_progress(rvmig_xsender *s, uint64_t acked, void *arg)
 {
-	rvmig_xsend_stats(s->xs, s->st);
-	return rvmig_xstats_get(s->st, which);
+	(void)s;
+	progress_update(arg, acked);
 }
-
-/* ---- replies ---- */
-
-static void on_close(rvmig_xsend *xs, void *arg)
-{
-	struct sender *s = arg;
-
-	if (!s->verdict)
-		rvmig_xsend_fail(xs, -RVMIG_EPEER, true,
-				 "receiver %s closed the connection without a verdict",
-				 rvmig_ep_peer(s->ep));
-}
-
-static void on_reply(rvmig_xsend *xs, const void *msg, size_t len, void *arg)
-{
-	struct sender *s = arg;
-	struct rvmig_xmsg m;
-	const char *why;
-
-	if (rvmig_xmsg_decode(msg, len, &m, &why)) {
-		rvmig_xsend_fail(xs, -RVMIG_EBADMSG, false, "bad reply from the receiver: %s", why);
-		return;
-	}
-	if (m.tag == RVMIG_XMSG_RESUME && s->resume && !s->got_resume) {
-		s->got_resume = true;
-		s->resume_off = m.offset;
-		memcpy(s->resume_sha, m.digest, RVMIG_DIGEST_LEN);
-		return;
-	}
-	if (m.tag != RVMIG_XMSG_VERDICT) {
-		rvmig_xsend_fail(xs, -RVMIG_EBADMSG, false, "unexpected %s message from the receiver",
-				 rvmig_xmsg_tag_name(m.tag));
-		return;
-	}
-	s->v = m;
-	/* The receiver's words: cut and escaped, never printed raw. */
-	rvmig_text_escape(s->vtext, sizeof(s->vtext), m.data, m.len);
-	s->v.data = NULL;
-	s->verdict = true;
-	if (m.status)
-		rvmig_xsend_fail(xs, m.status, false, "receiver failed: %s", s->vtext);
-}
-
-static void on_progress(rvmig_xsend *xs, uint64_t acked, void *arg)
-{
-	struct sender *s = arg;
-
-	(void)xs;
-	progress_update(&s->prog, acked);
-}
-
-/* ---- main ---- */
 
 static void usage(FILE *f)
 {
@@ -176,182 +98,61 @@ static void usage(FILE *f)
 		tool_common_help);
 }
 
-static void pump(struct sender *s, int timeout_ms)
-{
-	rvmig_xsend_progress(s->xs, timeout_ms);
-}
 
-/* END, then the receiver's verdict on it. */
-static int finish(struct sender *s)
+/* The summary line and --stats-json from the session's outcome. */
+static void report(rvmig_xsender *xs, const struct tool_opts *o, const struct rvmig_xresult *res,
+		   double seconds)
 {
-	uint8_t sha[RVMIG_DIGEST_LEN];
-	uint64_t total;
-	int rc = rvmig_xsend_end(s->xs, true, sha);
+	struct tool_report rep = { .tool = "rvmig-send", .status = res->status, .raw = o->raw,
+				   .seconds = seconds, .digest_alg = res->digest_alg };
+	rvmig_xsend *x = xs ? rvmig_xsender_xsend(xs) : NULL;
+	rvmig_stats *lst = NULL;
+	rvmig_xstats *st = NULL;
 
-	if (rc)
-		return rc;
-	while (!xs_err(s) && rvmig_xsend_pending(s->xs))
-		pump(s, 200);
-	while (!xs_err(s) && !s->verdict)
-		pump(s, 200);
-	if ((rc = xs_err(s)))
-		return rc;
-	total = xs_stat(s, RVMIG_XSTAT_BYTES);
-	if (s->v.n != total || memcmp(s->v.digest, sha, RVMIG_DIGEST_LEN))
-		return rvmig_xsend_fail(
-			s->xs, -RVMIG_EINTEGRITY, false,
-			"receiver reports %llu bytes with another %s digest than sent (%llu bytes)",
-			(unsigned long long)s->v.n, rvmig_digest_name(s->alg), (unsigned long long)total);
-	memcpy(s->v.digest, sha, RVMIG_DIGEST_LEN);
-	return 0;
-}
-
-/* Errors of rvmig_connect() that another attempt may get past. */
-static bool connect_retryable(int rc)
-{
-	switch (-rc) {
-	case ECONNREFUSED: case ECONNRESET: case ECONNABORTED: case ETIMEDOUT:
-	case EHOSTUNREACH: case ENETUNREACH: case ENETDOWN: case EHOSTDOWN:
-	case EPIPE: case EAGAIN: case EINTR:
-	case RVMIG_ETIMEDOUT: case RVMIG_EPEER:
-		return true;
+	rep.transport = res->transport[0] ? res->transport : NULL;
+	rep.peer = res->peer;
+	rep.mode = res->mode;
+	rep.links = o->links ? o->links : 4; /* the library default (rvmig_ep_attr.nlinks) */
+	if (x && !rvmig_xstats_create(&st)) {
+		rvmig_xsend_stats(x, st);
+		rep.pages = rvmig_xstats_get(st, RVMIG_XSTAT_PAGES);
+		rep.zero_pages = rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES);
+		rep.control_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_CONTROL_BYTES);
+		rep.data_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_DATA_BYTES);
+		rvmig_xstats_destroy(st);
 	}
-	return false;
-}
-
-/* Waits for the receiver's RESUME, checks it against the input and makes
- * the sender skip what the receiver already holds. */
-static void resume_handshake(struct sender *s)
-{
-	uint32_t ms = s->o->timeout_ms ? s->o->timeout_ms : 10000;
-	double deadline = tool_now() + ms / 1000.0;
-	const char *name = rvmig_xsend_input_name(s->xs);
-	uint64_t size = 0;
-	int rc;
-
-	while (!xs_err(s) && !s->got_resume && !s->verdict) {
-		if (tool_now() > deadline) {
-			rvmig_xsend_fail(s->xs, -RVMIG_ETIMEDOUT, true,
-					 "receiver %s did not answer the resume request within %u ms",
-					 rvmig_ep_peer(s->ep), ms);
-			return;
-		}
-		pump(s, 100);
+	rep.bytes = res->bytes;
+	if (!res->status) {
+		memcpy(rep.digest, res->digest, RVMIG_DIGEST_LEN);
+		rep.digest_valid = true;
 	}
-	if (xs_err(s) || !s->got_resume)
-		return;
-	rvmig_xsend_input_size(s->xs, &size);
-	rc = rvmig_xsend_check_prefix(s->xs, s->resume_off, s->resume_sha);
-	if (rc == -ERANGE) {
-		rvmig_xsend_fail(s->xs, -RVMIG_EBADMSG, false,
-				 "receiver %s holds %llu bytes of this transfer, more than the %llu of %s",
-				 rvmig_ep_peer(s->ep), (unsigned long long)s->resume_off,
-				 (unsigned long long)size, name);
-		return;
+	if (x && rvmig_xsend_parser(x))
+		report_stream_counts(rvmig_xsend_parser(x), &rep.records, NULL);
+	if (xs && rvmig_xsender_ep(xs))
+		rvmig_stats_snapshot(rvmig_xsender_ep(xs), &lst);
+	rep.lib = lst;
+	if (!res->status) {
+		char hex[65], pages[96] = "", rate[32];
+
+		rvmig_digest_hex(res->digest_alg, rep.digest, hex);
+		if (res->resume_offset || res->retries)
+			tool_info("resumed at stream offset %llu (%u retries): %llu bytes sent in the "
+				  "last connection",
+				  (unsigned long long)res->resume_offset, res->retries,
+				  (unsigned long long)(rep.bytes - res->resume_offset));
+		/* --raw bytes have no pages to count. */
+		if (!o->raw)
+			snprintf(pages, sizeof(pages), " (%llu pages, %llu zero pages elided)",
+				 (unsigned long long)rep.pages, (unsigned long long)rep.zero_pages);
+		tool_info("sent %llu bytes%s to %s over %s/%s in %.3f s, %s; receiver verified %s %s",
+			  (unsigned long long)rep.bytes, pages, rep.peer, rep.transport,
+			  tool_mode_name(rep.mode), rep.seconds,
+			  progress_rate(rate, sizeof(rate), (double)rep.bytes, rep.seconds),
+			  rvmig_digest_name(res->digest_alg), hex);
 	}
-	if (rc == -RVMIG_EINTEGRITY) {
-		rvmig_xsend_fail(s->xs, rc, false,
-				 "receiver %s holds %llu bytes of this transfer that differ from the "
-				 "first %llu bytes of %s (was it changed in place?); remove the "
-				 "receiver's journal to start over",
-				 rvmig_ep_peer(s->ep), (unsigned long long)s->resume_off,
-				 (unsigned long long)s->resume_off, name);
-		return;
-	}
-	if (rc) {
-		rvmig_xsend_fail(s->xs, rc, false, "cannot check the receiver's %llu bytes: %s",
-				 (unsigned long long)s->resume_off, rvmig_strerror(rc));
-		return;
-	}
-	if (s->resume_off)
-		tool_info("resuming at stream offset %llu of %llu (held durably by %s)",
-			  (unsigned long long)s->resume_off, (unsigned long long)size,
-			  rvmig_ep_peer(s->ep));
-	rvmig_xsend_resume_at(s->xs, s->resume_off);
-}
-
-/* One connection: connect, HELLO (and RESUME), the stream, END, the
- * verdict.  Returns 0 or an error (printed unless the sender holds it);
- * *retry says whether another attempt may help. */
-static int attempt(struct sender *s, rvmig_ctx *ctx, const char *uri,
-		   const struct rvmig_ep_attr *attr, struct tool_report *rep, bool *retry)
-{
-	uint8_t m[128];
-	uint64_t size = 0;
-	bool size_known = rvmig_xsend_input_size(s->xs, &size);
-	uint32_t flags;
-	int rc;
-
-	*retry = false;
-	s->got_resume = s->verdict = s->attached = false;
-	rc = rvmig_connect(ctx, uri, attr, &s->ep);
-	if (rc) {
-		if (rc == -RVMIG_EAUTH)
-			tool_err("cannot connect to %s: authentication failed (the receiver refused "
-				 "our key or could not prove it holds it; both sides need the same "
-				 "--key-file)",
-				 uri);
-		else
-			tool_err("cannot connect to %s: %s", uri, rvmig_strerror(rc));
-		s->ep = NULL;
-		*retry = connect_retryable(rc);
-		return rc;
-	}
-	rep->transport = rvmig_ep_transport(s->ep);
-	snprintf(s->peer, sizeof(s->peer), "%s", rvmig_ep_peer(s->ep));
-	rep->peer = s->peer;
-	rep->mode = rvmig_ep_mode(s->ep);
-	rvmig_pubxfer_set_endpoint(s->px, s->ep);
-	tool_debug("connected to %s over %s (%s), input %s%s", rep->peer, rep->transport,
-		   tool_mode_name(rep->mode), rvmig_xsend_input_name(s->xs),
-		   rvmig_xsend_input_mapped(s->xs) ? " (mapped)" : " (pipe ring)");
-	s->attached = true;
-	if ((rc = rvmig_xsend_attach(s->xs, s->ep)))
-		return rc;
-	flags = (s->o->raw ? RVMIG_XMSG_F_RAW : 0) | (size_known ? RVMIG_XMSG_F_SIZE : 0) |
-		(s->resume ? RVMIG_XMSG_F_RESUME : 0) |
-		(s->alg == RVMIG_DIGEST_SHA256 ? RVMIG_XMSG_F_SHA256 : 0);
-	rvmig_xsend_msg(s->xs, m,
-			rvmig_xmsg_encode_hello(m, sizeof(m), flags, size_known ? size : 0,
-						s->xfer_id),
-			0);
-	if (s->resume)
-		resume_handshake(s);
-	if (!xs_err(s))
-		rvmig_xsend_run(s->xs);
-	rc = finish(s);
-	*retry = rc && rvmig_xsend_link_failed(s->xs) && !s->verdict && !stop_signal;
-	if (rc && !*retry)
-		rvmig_xsend_abort(s->xs);
-	return rc;
-}
-
-/* Ends this connection (its registrations first). */
-static void attempt_close(struct sender *s)
-{
-	if (s->xs)
-		rvmig_xsend_detach(s->xs);
-	if (s->ep)
-		rvmig_ep_close(s->ep);
-	s->ep = NULL;
-}
-
-/* 0.5 s, 1 s, 2 s, 4 s, 8 s, 8 s, ... before retry n (1-based); false if a
- * signal came meanwhile. */
-static bool backoff(unsigned n)
-{
-	double d = 0.5;
-	struct timespec ts;
-
-	for (unsigned i = 1; i < n && d < 8; i++)
-		d *= 2;
-	if (d > 8)
-		d = 8;
-	ts.tv_sec = (time_t)d;
-	ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
-	while (!stop_signal && nanosleep(&ts, &ts) && errno == EINTR)
-		;
-	return !stop_signal;
+	if (o->stats_json)
+		report_write_json(o->stats_json, &rep);
+	rvmig_stats_free(lst);
 }
 
 int main(int argc, char **argv)
@@ -367,28 +168,23 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct tool_opts o;
-	struct sender s = { .o = &o };
-	struct rvmig_xsend_attr xa = { .size = sizeof(xa), .flags = RVMIG_XSTREAM_F_DIGEST_THREAD,
-					.zero_min = ZERO_MIN_PAGES * RVMIG_STREAM_PAGE_SIZE,
-					.stop = &stop_signal, .on_reply = on_reply,
-					.on_close = on_close, .on_progress = on_progress, .arg = &s };
-	rvmig_xstats *st = NULL;
-	struct tool_report rep = { .tool = "rvmig-send" };
+	struct progress prog;
 	struct rvmig_ep_attr attr;
-	rvmig_stats *lst = NULL;
+	struct rvmig_xsend_opts xo = { .size = sizeof(xo), .flags = RVMIG_XSTREAM_F_DIGEST_THREAD,
+				       .zero_min = ZERO_MIN_PAGES * RVMIG_STREAM_PAGE_SIZE,
+				       .stop = &stop_signal, .on_note = on_note,
+				       .on_progress = on_progress, .arg = &prog };
+	struct rvmig_xresult res = { .size = sizeof(res) };
+	rvmig_xsender *xs = NULL;
 	rvmig_ctx *ctx = NULL;
 	rvmig_publisher *pub = NULL;
 	const char *path, *uri, *key_file = NULL, *publish_as = "rvmig-send";
 	uint8_t key[KEY_MAX];
 	size_t key_len = sizeof(key);
-	uint64_t retries = RETRIES_DEFAULT;
-	bool retries_given = false, retry = false;
-	unsigned tries = 0;
-	uint64_t size = 0;
-	bool size_known = false;
-	const char *text;
-	double t0 = 0;
-	int c, rc;
+	uint64_t retries = RETRIES_DEFAULT, size = 0;
+	bool resume = false, retries_given = false;
+	double t0 = tool_now();
+	int c, rc, fd = -1;
 
 	tool_opts_init(&o, "rvmig-send");
 	while ((c = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS, lopts, NULL)) != -1) {
@@ -408,14 +204,14 @@ int main(int argc, char **argv)
 				tool_err("bad value '%s' for --zero-min-pages", optarg);
 				return 2;
 			}
-			xa.zero_min = v * RVMIG_STREAM_PAGE_SIZE;
+			xo.zero_min = v * RVMIG_STREAM_PAGE_SIZE;
 			break;
 		}
 		case OPT_KEY_FILE:
 			key_file = optarg;
 			break;
 		case OPT_RESUME:
-			s.resume = true;
+			resume = true;
 			break;
 		case OPT_RETRIES:
 			if (tool_parse_u64(optarg, &retries) || retries > 1000) {
@@ -425,7 +221,7 @@ int main(int argc, char **argv)
 			retries_given = true;
 			break;
 		case OPT_DIGEST:
-			if (rvmig_digest_parse(optarg, &s.alg)) {
+			if (rvmig_digest_parse(optarg, &xo.digest)) {
 				tool_err("bad value '%s' for --digest (xxh128 or sha256)", optarg);
 				return 2;
 			}
@@ -445,7 +241,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (retries_given && !s.resume) {
+	if (retries_given && !resume) {
 		tool_err("--retries needs --resume (only a resumed transfer can be retried)");
 		return 2;
 	}
@@ -458,119 +254,57 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
 	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
 
-	xa.digest = s.alg;
-	xa.flags |= o.raw ? RVMIG_XSTREAM_F_RAW : 0;
-	if ((rc = rvmig_xstats_create(&st))) {
-		tool_err("out of memory");
-		goto out;
+	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	if (fd < 0) {
+		tool_err("cannot open %s: %s", path, strerror(errno));
+		return 1;
 	}
-	s.st = st;
-	if ((rc = rvmig_xsend_create(path, &xa, &s.xs))) {
-		if (!s.xs)
-			tool_err("cannot set up the sender: %s", rvmig_strerror(rc));
-		s.attached = s.xs != NULL; /* its error says why */
-		goto out;
-	}
-	size_known = rvmig_xsend_input_size(s.xs, &size);
-	if (s.resume && !rvmig_xsend_input_mapped(s.xs)) {
-		tool_err("--resume needs a regular file as input, not %s (a pipe cannot be read "
-			 "again from the start)",
-			 rvmig_xsend_input_name(s.xs));
-		rc = 2;
-		goto out;
-	}
-	if (s.resume && (rc = rvmig_xsend_xfer_id(s.xs, s.xfer_id))) {
-		tool_err("cannot stat %s: %s", rvmig_xsend_input_name(s.xs), strerror(-rc));
-		goto out;
-	}
+	xo.name = strcmp(path, "-") ? path : "stdin";
+	xo.flags |= (o.raw ? RVMIG_XSTREAM_F_RAW : 0) | (resume ? RVMIG_XSEND_F_RESUME : 0);
+	xo.retries = resume ? (unsigned)retries : 0;
 	if ((rc = tool_ctx_create(&o, &ctx)))
 		goto out;
-	/* Seen by rvmig-top from here on; never a reason to fail. */
-	if (!rvmig_publisher_open(ctx, publish_as, NULL, &pub) && !rvmig_pubxfer_begin(pub, &s.px))
-		rvmig_pubxfer_set_total(s.px, size_known ? size : RVMIG_PUBXFER_SIZE_UNKNOWN);
-	rvmig_xsend_set_pub(s.xs, s.px);
 	tool_ep_attr(&o, &attr);
 	if (key_file && (rc = tool_key_attr(ctx, key_file, key, &key_len, &attr)))
 		goto out;
-	t0 = tool_now();
-	progress_init(&s.prog, o.verbosity >= 0, size_known ? size : 0);
-	for (;;) {
-		rc = attempt(&s, ctx, uri, &attr, &rep, &retry);
-		if (!rc || !retry || !s.resume || tries >= retries) {
-			if (rc && retry && s.resume)
-				tool_err("giving up after %u retries", tries);
-			break;
-		}
-		tries++;
-		tool_err("%s; retry %u of %llu",
-			 s.attached && rvmig_xsend_error(s.xs, &text) ? text : "connection failed", tries,
-			 (unsigned long long)retries);
-		attempt_close(&s);
-		if (!backoff(tries)) {
-			tool_err("interrupted by signal %d while waiting to retry", (int)stop_signal);
-			break;
-		}
+	xo.ep_attr = &attr;
+	/* Seen by rvmig-top from here on; never a reason to fail. */
+	if (!rvmig_publisher_open(ctx, publish_as, NULL, &pub))
+		rvmig_pubxfer_begin(pub, &xo.pub);
+	rc = rvmig_xsender_create(ctx, fd, &xo, &xs);
+	if (rc) {
+		const char *text = NULL;
+
+		if (xs)
+			rvmig_xsender_error(xs, &text);
+		tool_err("%s", text ? text : rvmig_strerror(rc));
+		if (rc == -ESPIPE)
+			rc = 2; /* --resume of a pipe: a usage error */
+		goto out;
 	}
-	progress_end(&s.prog);
-	rep.seconds = tool_now() - t0;
-	if (s.ep)
-		rvmig_stats_snapshot(s.ep, &lst);
-out:
-	if (rc && s.attached && rvmig_xsend_error(s.xs, &text)) {
-		tool_err("%s", text);
-		if (rvmig_xsend_parser(s.xs) &&
-		    rvmig_stream_start_layer(rvmig_xsend_parser(s.xs)) == RVMIG_STREAM_LAYER_AUTO)
+	rvmig_xsend_input_size(rvmig_xsender_xsend(xs), &size);
+	progress_init(&prog, o.verbosity >= 0, size);
+	t0 = tool_now();
+	rc = rvmig_xsender_send(xs, uri);
+	progress_end(&prog);
+	rvmig_xsender_result(xs, &res);
+	if (rc) {
+		rvmig_xsend *x = rvmig_xsender_xsend(xs);
+
+		tool_err("%s", res.text);
+		if (rvmig_xsend_parser(x) &&
+		    rvmig_stream_start_layer(rvmig_xsend_parser(x)) == RVMIG_STREAM_LAYER_AUTO)
 			tool_err("--raw sends any bytes");
 	}
-	rep.status = rc;
-	if (s.xs && st)
-		rvmig_xsend_stats(s.xs, st);
-	rvmig_pubxfer_progress(s.px,
-			       rvmig_xstats_get(st, rc ? RVMIG_XSTAT_ACKED : RVMIG_XSTAT_BYTES),
-			       rvmig_xstats_get(st, RVMIG_XSTAT_PAGES),
-			       rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES));
-	rvmig_pubxfer_end(s.px, rc);
-	rep.raw = o.raw;
-	rep.links = o.links ? o.links : 4; /* the library default (rvmig_ep_attr.nlinks) */
-	rep.bytes = rvmig_xstats_get(st, RVMIG_XSTAT_BYTES);
-	rep.pages = rvmig_xstats_get(st, RVMIG_XSTAT_PAGES);
-	rep.zero_pages = rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES);
-	rep.control_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_CONTROL_BYTES);
-	rep.data_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_DATA_BYTES);
-	rep.lib = lst;
-	rep.digest_alg = s.alg;
-	if (!rc) {
-		memcpy(rep.digest, s.v.digest, RVMIG_DIGEST_LEN);
-		rep.digest_valid = true;
-	}
-	if (s.xs && rvmig_xsend_parser(s.xs))
-		report_stream_counts(rvmig_xsend_parser(s.xs), &rep.records, NULL);
-	if (!rc) {
-		char hex[65], pages[96] = "", rate[32];
-
-		rvmig_digest_hex(s.alg, rep.digest, hex);
-		if (s.resume_off || tries)
-			tool_info("resumed at stream offset %llu (%u retries): %llu bytes sent in the "
-				  "last connection",
-				  (unsigned long long)s.resume_off, tries,
-				  (unsigned long long)(rep.bytes - s.resume_off));
-		/* --raw bytes have no pages to count. */
-		if (!o.raw)
-			snprintf(pages, sizeof(pages), " (%llu pages, %llu zero pages elided)",
-				 (unsigned long long)rep.pages, (unsigned long long)rep.zero_pages);
-		tool_info("sent %llu bytes%s to %s over %s/%s in %.3f s, %s; receiver verified %s %s",
-			  (unsigned long long)rep.bytes, pages, rep.peer, rep.transport,
-			  tool_mode_name(rep.mode), rep.seconds,
-			  progress_rate(rate, sizeof(rate), (double)rep.bytes, rep.seconds),
-			  rvmig_digest_name(s.alg), hex);
-	}
-	if (o.stats_json)
-		report_write_json(o.stats_json, &rep);
-	rvmig_stats_free(lst);
-	attempt_close(&s);
-	rvmig_xsend_destroy(s.xs);
-	rvmig_xstats_destroy(st);
+out:
+	res.status = rc;
+	report(xs, &o, &res, tool_now() - t0);
+	rvmig_pubxfer_end(xo.pub, rc == 2 ? -EINVAL : rc);
+	rvmig_xsender_destroy(xs);
+	explicit_bzero(key, sizeof(key));
 	rvmig_publisher_close(pub);
 	rvmig_ctx_destroy(ctx);
+	if (fd > STDERR_FILENO)
+		close(fd);
 	return rc == 2 ? 2 : rc ? 1 : 0;
 }

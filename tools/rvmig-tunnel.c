@@ -6,15 +6,12 @@
  * status brought back.  Nothing but the command's stdout is written on
  * stdout.  Exit status: the command's, or 255 when the tunnel failed.
  *
- * stdin is read into a ring of registered buffers and fed to the Xen stream
- * parser by the library's sender (rvmig/xstream.h, with
- * RVMIG_XSTREAM_F_PLAIN_FALLBACK): page payloads go as zero-copy
- * bulk requests, zero pages as ZERO messages, all other stream bytes as
- * ordered CTRL messages.  Bytes after the stream's final END (xl's "you are
- * cleared to unpause" message) are the parser's trailer and go as CTRL
- * messages too; input that is not (or stops being) a Xen stream is sent as
- * plain CTRL messages from there on.  Whatever is read is handed on as soon
- * as stdin pauses, so xl's handshake around the stream is never held back.
+ * The library's sender session does it (rvmig_xsender_exec(3)): stdin is
+ * read into a ring of registered buffers and parsed as a Xen stream while
+ * it is one (page payloads zero-copy, zero pages as ZERO messages, the
+ * rest as CTRL messages); xl's own messages around the stream go as they
+ * are, handed on as soon as stdin pauses; END (length, XXH3-128 digest) or
+ * the EXIT reply checks that rvmigd rebuilt every byte.
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,6 +23,7 @@
 #include <rvmig.h>
 
 #include "common/cli.h"
+#include "common/io.h"
 #include "tunnel/uri.h"
 
 #define EXIT_TUNNEL 255
@@ -37,17 +35,6 @@ enum {
 	OPT_TCP_FALLBACK,
 };
 
-struct tunnel {
-	rvmig_xsend *xs;        /* stdin, parser, posts, digest (rvmig/xstream.h) */
-	rvmig_ep *ep;
-	bool exited;            /* EXIT reply arrived */
-	int status;             /* its status */
-	uint64_t remote_bytes;  /* EXIT: input bytes rvmigd rebuilt */
-	uint8_t remote_sha[RVMIG_DIGEST_LEN]; /* ... and their digest (XXH3-128) */
-	bool verified;          /* that matched everything handed on */
-	char text[512];
-};
-
 static volatile int stop_signal;
 
 static void on_signal(int sig)
@@ -55,68 +42,48 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
+/* The command's stdout and stderr; a reader that went away is ignored,
+ * as ssh does. */
+static void on_output(rvmig_xsender *s, int stream, const void *data, size_t len, void *arg)
 {
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	(void)s;
+	(void)arg;
+	tool_write_all(stream == 1 ? STDOUT_FILENO : STDERR_FILENO, data, len, -1);
 }
 
-static int xs_err(const struct tunnel *t)
+static void on_note(rvmig_xsender *s, enum rvmig_xsend_note n, const char *text, void *arg)
 {
-	return rvmig_xsend_error(t->xs, NULL);
+	(void)s;
+	(void)n;
+	(void)arg;
+	tool_debug("%s", text);
 }
 
-static void on_close(rvmig_xsend *xs, void *arg)
+/* What rvmig-top shows of the transfer, and the debug line at the end. */
+static void summary(rvmig_xsender *xs, const struct rvmig_xresult *res)
 {
-	struct tunnel *t = arg;
+	rvmig_xsend *x = rvmig_xsender_xsend(xs);
+	rvmig_xstats *st;
+	uint64_t plain;
 
-	if (!t->exited)
-		rvmig_xsend_fail(xs, -RVMIG_EPEER, false, "%s closed the tunnel without an exit status",
-				 rvmig_ep_peer(t->ep));
-	rvmig_xsend_quit(xs);
-}
-
-static void on_reply(rvmig_xsend *xs, const void *msg, size_t len, void *arg)
-{
-	struct tunnel *t = arg;
-	struct rvmig_xmsg m;
-	const char *why;
-
-	if (rvmig_xmsg_decode(msg, len, &m, &why)) {
-		rvmig_xsend_fail(xs, -RVMIG_EBADMSG, false, "bad reply from %s: %s",
-				 rvmig_ep_peer(t->ep), why);
+	if (rvmig_xstats_create(&st))
 		return;
-	}
-	switch (m.tag) {
-	case RVMIG_XMSG_OUT:
-		/* stdout closed by the reader: like ssh, keep going */
-		write_all(STDOUT_FILENO, m.data, m.len);
-		break;
-	case RVMIG_XMSG_ERR:
-		write_all(STDERR_FILENO, m.data, m.len);
-		break;
-	case RVMIG_XMSG_EXIT:
-		t->exited = true;
-		t->status = m.status;
-		t->remote_bytes = m.n;
-		memcpy(t->remote_sha, m.digest, RVMIG_DIGEST_LEN);
-		/* rvmigd's words: cut and escaped, never printed raw. */
-		rvmig_text_escape(t->text, sizeof(t->text), m.data, m.len);
-		rvmig_xsend_quit(xs);
-		break;
-	default:
-		rvmig_xsend_fail(xs, -RVMIG_EBADMSG, false, "unexpected %s reply from %s",
-				 rvmig_xmsg_tag_name(m.tag), rvmig_ep_peer(t->ep));
-	}
+	rvmig_xsend_stats(x, st);
+	plain = rvmig_xstats_get(st, RVMIG_XSTAT_PLAIN_OFFSET);
+	if (plain != UINT64_MAX)
+		tool_debug("input is not a Xen stream from offset %llu on (%s): sent as plain bytes",
+			   (unsigned long long)plain, rvmig_stream_error(rvmig_xsend_parser(x)));
+	if (!res->status)
+		tool_debug("%llu bytes of stdin (%s; %llu pages, %llu zero) in %.3f s, exit status "
+			   "%d; %s",
+			   (unsigned long long)res->bytes,
+			   plain != UINT64_MAX ? "not all a Xen stream" : "Xen stream",
+			   (unsigned long long)rvmig_xstats_get(st, RVMIG_XSTAT_PAGES),
+			   (unsigned long long)rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES),
+			   res->seconds, res->exit_status,
+			   res->verified ? "remote received all of it, xxh128 digest verified"
+					 : "remote command did not read all of it");
+	rvmig_xstats_destroy(st);
 }
 
 static void usage(FILE *f)
@@ -136,48 +103,6 @@ static void usage(FILE *f)
 		TUNNEL_URI_DEFAULT, tool_common_help);
 }
 
-/*
- * At end of input the tunnel sends END (length, XXH3-128 digest), which rvmigd checks
- * before the command sees end of input.  A command that exits first (xl's
- * receiver exits after the permission message, while xl still holds the
- * pipe open) is checked through the EXIT reply instead: when rvmigd rebuilt
- * as many bytes as were handed on, their digest must match.
- */
-static int finish(struct tunnel *t, rvmig_xstats *st)
-{
-	uint8_t sha[RVMIG_DIGEST_LEN];
-	uint64_t total;
-
-	/* stdin ended: the command sees end of input once all is there. */
-	rvmig_xsend_end(t->xs, !t->exited && !xs_err(t), sha);
-	while (!xs_err(t) && !t->exited)
-		rvmig_xsend_progress(t->xs, 200);
-	if (!t->exited)
-		return EXIT_TUNNEL;
-	rvmig_xsend_stats(t->xs, st);
-	total = rvmig_xstats_get(st, RVMIG_XSTAT_HANDED);
-	if (t->remote_bytes == total && t->status >= 0) {
-		if (memcmp(sha, t->remote_sha, RVMIG_DIGEST_LEN)) {
-			rvmig_xsend_fail(t->xs, -RVMIG_EINTEGRITY, false,
-					 "xxh128 digest of the %llu bytes %s rebuilt differs from what "
-					 "was sent",
-					 (unsigned long long)total, rvmig_ep_peer(t->ep));
-			return EXIT_TUNNEL;
-		}
-		t->verified = true;
-	}
-	if (t->status < 0) {
-		tool_err("%s: %s", rvmig_ep_peer(t->ep), t->text[0] ? t->text :
-			 rvmig_strerror(t->status));
-		return EXIT_TUNNEL;
-	}
-	if (t->status > 255) {
-		tool_err("remote command killed by signal %d", t->status - 256);
-		return EXIT_TUNNEL;
-	}
-	return t->status;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -188,28 +113,22 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct tool_opts o;
-	struct tunnel t = { 0 };
 	struct rvmig_ep_attr attr;
-	/* stdin as xl writes it: its save stream, parsed, and around it xl's
-	 * own messages, sent as they are. */
-	struct rvmig_xsend_attr xa = {
-		.size = sizeof(xa), .digest = RVMIG_DIGEST_XXH128, .stop = &stop_signal,
-		.flags = RVMIG_XSTREAM_F_PLAIN_FALLBACK | RVMIG_XSTREAM_F_DIGEST_THREAD,
-		.on_reply = on_reply, .on_close = on_close, .arg = &t,
-	};
-	rvmig_xstats *st = NULL;
+	struct rvmig_xsend_opts xo = { .size = sizeof(xo), .flags = RVMIG_XSTREAM_F_DIGEST_THREAD,
+				       .name = "stdin", .stop = &stop_signal,
+				       .on_output = on_output, .on_note = on_note };
+	struct rvmig_xresult res = { .size = sizeof(res) };
+	rvmig_xsender *xs = NULL;
 	const char *text;
 	rvmig_ctx *ctx = NULL;
 	rvmig_publisher *pub = NULL;
-	rvmig_pubxfer *px = NULL;
 	const char *tmpl = getenv("RVMIG_TUNNEL_URI");
 	const char *key_file = getenv("RVMIG_TUNNEL_KEY_FILE");
 	bool tcp_fallback = false;
 	char uri[512], uri2[512];
-	uint8_t key[256], *exec = NULL;
-	size_t key_len = sizeof(key), exec_len;
-	double t0;
-	int c, rc, ret = EXIT_TUNNEL;
+	uint8_t key[256];
+	size_t key_len = sizeof(key);
+	int c, rc = 0, ret = EXIT_TUNNEL;
 
 	tool_opts_init(&o, "rvmig-tunnel");
 	/* '+': options end at HOST; the command's own options are its own. */
@@ -259,93 +178,42 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
 	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
 
-	exec = malloc(rvmig_msg_max());
-	if (!exec || rvmig_xstats_create(&st)) {
-		tool_err("out of memory");
-		goto out;
-	}
-	exec_len = rvmig_xmsg_encode_exec(exec, rvmig_msg_max(), argc - optind - 1, argv + optind + 1);
-	if (!exec_len) {
-		tool_err("the command line is too long (at most %zu bytes)", rvmig_msg_max() - 2);
-		goto out;
-	}
-	if ((rc = rvmig_xsend_create("-", &xa, &t.xs))) {
-		if (t.xs && rvmig_xsend_error(t.xs, &text))
-			tool_err("%s", text);
-		else
-			tool_err("cannot set up the tunnel: %s", rvmig_strerror(rc));
-		goto out;
-	}
 	if (tool_ctx_create(&o, &ctx))
 		goto out;
-	/* Seen by rvmig-top from here on; never a reason to fail. */
-	if (!rvmig_publisher_open(ctx, "rvmig-tunnel", NULL, &pub) && !rvmig_pubxfer_begin(pub, &px))
-		rvmig_xsend_set_pub(t.xs, px);
 	rc = tool_tunnel_attr(&o, ctx, key_file, key, &key_len, &attr);
 	if (rc)
 		goto out;
-	t0 = tool_now();
-	rc = rvmig_connect(ctx, uri, &attr, &t.ep);
-	if (rc && tcp_fallback && !tunnel_uri_tcp(uri, uri2, sizeof(uri2))) {
-		tool_info("cannot connect to %s (%s), trying %s", uri, rvmig_strerror(rc), uri2);
-		rc = rvmig_connect(ctx, uri2, &attr, &t.ep);
-		if (!rc)
-			memcpy(uri, uri2, sizeof(uri));
-	}
-	explicit_bzero(key, sizeof(key));
-	if (rc) {
-		tool_err("cannot connect to %s: %s", uri, rvmig_strerror(rc));
+	xo.ep_attr = &attr;
+	/* Seen by rvmig-top from here on; never a reason to fail. */
+	if (!rvmig_publisher_open(ctx, "rvmig-tunnel", NULL, &pub))
+		rvmig_pubxfer_begin(pub, &xo.pub);
+	if ((rc = rvmig_xsender_create(ctx, STDIN_FILENO, &xo, &xs))) {
+		text = NULL;
+		if (xs)
+			rvmig_xsender_error(xs, &text);
+		tool_err("cannot set up the tunnel: %s", text ? text : rvmig_strerror(rc));
 		goto out;
 	}
-	rvmig_pubxfer_set_endpoint(px, t.ep);
-	tool_debug("connected to %s over %s (%s) in %.3f s", rvmig_ep_peer(t.ep),
-		   rvmig_ep_transport(t.ep), tool_mode_name(rvmig_ep_mode(t.ep)),
-		   tool_now() - t0);
-	if ((rc = rvmig_xsend_attach(t.xs, t.ep))) {
-		rvmig_xsend_error(t.xs, &text);
-		tool_err("%s", text);
-		goto out;
+	rc = rvmig_xsender_exec(xs, uri, argc - optind - 1, argv + optind + 1);
+	if (rc && !rvmig_xsender_connected(xs) && tcp_fallback &&
+	    !tunnel_uri_tcp(uri, uri2, sizeof(uri2))) {
+		rvmig_xsender_error(xs, &text);
+		tool_info("%s, trying %s", text, uri2);
+		rc = rvmig_xsender_exec(xs, uri2, argc - optind - 1, argv + optind + 1);
 	}
-	rvmig_xsend_msg(t.xs, exec, exec_len, 0);
-	rvmig_xsend_run(t.xs);
-	rvmig_xsend_stats(t.xs, st);
-	if (rvmig_xstats_get(st, RVMIG_XSTAT_PLAIN_OFFSET) != UINT64_MAX)
-		tool_debug("input is not a Xen stream from offset %llu on (%s): sent as plain bytes",
-			   (unsigned long long)rvmig_xstats_get(st, RVMIG_XSTAT_PLAIN_OFFSET),
-			   rvmig_stream_error(rvmig_xsend_parser(t.xs)));
-	ret = finish(&t, st);
-	rvmig_xsend_stats(t.xs, st);
-	if (rvmig_xsend_error(t.xs, &text)) {
-		tool_err("%s", text);
-	} else {
-		tool_debug("%llu bytes of stdin (%s; %llu pages, %llu zero) in %.3f s, exit status "
-			   "%d; %s",
-			   (unsigned long long)rvmig_xstats_get(st, RVMIG_XSTAT_BYTES),
-			   rvmig_xstats_get(st, RVMIG_XSTAT_PLAIN_OFFSET) != UINT64_MAX
-				   ? "not all a Xen stream" : "Xen stream",
-			   (unsigned long long)rvmig_xstats_get(st, RVMIG_XSTAT_PAGES),
-			   (unsigned long long)rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES),
-			   tool_now() - t0, t.status,
-			   t.verified ? "remote received all of it, xxh128 digest verified"
-				      : "remote command did not read all of it");
-	}
+	rvmig_xsender_result(xs, &res);
+	summary(xs, &res);
+	if (rc)
+		tool_err("%s", res.text);
+	else if (res.exit_status > 255)
+		tool_err("remote command killed by signal %d", res.exit_status - 256);
+	else
+		ret = res.exit_status;
 out:
-	if (t.xs) {
-		int err = rvmig_xsend_error(t.xs, NULL);
-
-		rvmig_xsend_stats(t.xs, st);
-		rvmig_pubxfer_progress(px, rvmig_xstats_get(st, RVMIG_XSTAT_ACKED),
-				       rvmig_xstats_get(st, RVMIG_XSTAT_PAGES),
-				       rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES));
-		rvmig_pubxfer_end(px, err ? err : ret == EXIT_TUNNEL ? -RVMIG_EPEER : 0);
-		rvmig_xsend_detach(t.xs);
-	}
-	if (t.ep)
-		rvmig_ep_close(t.ep);
-	rvmig_xsend_destroy(t.xs); /* its digest worker may still read the input */
-	rvmig_xstats_destroy(st);
+	rvmig_pubxfer_end(xo.pub, rc ? rc : ret == EXIT_TUNNEL ? -RVMIG_EPEER : 0);
+	rvmig_xsender_destroy(xs);
+	explicit_bzero(key, sizeof(key));
 	rvmig_publisher_close(pub);
 	rvmig_ctx_destroy(ctx);
-	free(exec);
 	return ret;
 }

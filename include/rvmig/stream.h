@@ -422,6 +422,36 @@ RVMIG_API const char *rvmig_stream_page_type_name(uint32_t type);
 /* true for page types that carry 4096 octets of data in PAGE_DATA. */
 RVMIG_API bool rvmig_stream_page_has_data(uint32_t type);
 
+/* ---- writing an xl save header -------------------------------------- */
+
+/*
+ * The header `xl save` puts in front of a libxl stream, for a program that
+ * writes one itself (libxl_domain_suspend() into a file or an rvmig
+ * transfer, then `xl restore`): RVMIG_XL_HEADER_LEN octets (the magic, then
+ * byteorder, mandatory flags, optional flags and optional data length as
+ * u32 in the host's order), then the optional data: a u32 config length and
+ * the domain's libxl JSON configuration including its NUL.  The parser
+ * reads the same layout (RVMIG_STREAM_LAYER_XL).
+ */
+#define RVMIG_XL_MAGIC "Xen saved domain, xl format\n \0 \r"
+#define RVMIG_XL_MAGIC_LEN 32
+#define RVMIG_XL_HEADER_LEN 48
+#define RVMIG_XL_BYTEORDER 0x01020304u
+#define RVMIG_XL_FLAG_JSON (1u << 0)     /* the optional data holds the JSON config */
+#define RVMIG_XL_FLAG_STREAMV2 (1u << 1) /* a libxl v2 stream follows */
+/* The longest config carried (xl has no limit; a few KiB is usual); also
+ * the parser's default cap on optional data. */
+#define RVMIG_XL_CONFIG_MAX (16u << 20)
+
+/*
+ * Builds the header and optional data for `config_len` octets of JSON
+ * config (its NUL included; 0 for none) into a buffer from malloc() that
+ * the caller frees: 0 with *out and *out_len set, -EINVAL (config_len over
+ * RVMIG_XL_CONFIG_MAX, or config NULL with a length) or -ENOMEM.
+ */
+RVMIG_API int rvmig_xl_header_build(const char *config, uint32_t config_len, uint8_t **out,
+				    size_t *out_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,8 +23,11 @@
  *     it (a verifying parser), and checks END's length and digest.
  * The session messages around them (HELLO, RESUME, VERDICT, ABORT; EXEC,
  * OUT, ERR, EXIT for a remote command) are posted with rvmig_xsend_msg()
- * and rvmig_reply_msg() and decoded with rvmig_xmsg_decode(): the tools
- * show how (tools/rvmig-send.c, rvmig-recv.c, rvmig-tunnel.c, rvmigd.c).
+ * and rvmig_reply_msg() and decoded with rvmig_xmsg_decode().  The
+ * sending side of a whole session is rvmig_xsender (connect, HELLO,
+ * RESUME, VERDICT, retries, or a remote command) with the one-shot
+ * rvmig_xstream_send_fd(); the receiving side is rvmig_xrsession with
+ * rvmig_xstream_recv_fd().
  * The wire format is that of rvmig 0.1 (message format version 2): old and
  * new programs interoperate.
  *

@@ -10,17 +10,10 @@
 #include <stdint.h>
 #include <string.h>
 
-/* xl save header: magic[32], then byteorder, mandatory_flags,
- * optional_flags, optional_data_len (u32 each, in the saving host's order),
- * then optional_data_len octets: u32 config length + config. */
-#define XLHDR_MAGIC "Xen saved domain, xl format\n \0 \r"
-#define XLHDR_MAGIC_LEN 32u
-#define XLHDR_SIZE 48u
-#define XLHDR_BYTEORDER 0x01020304u
-#define XLHDR_MFLAG_JSON (1u << 0)
-#define XLHDR_MFLAG_STREAMV2 (1u << 1)
-#define XLHDR_MFLAG_ALL (XLHDR_MFLAG_JSON | XLHDR_MFLAG_STREAMV2)
-#define XLHDR_OPTDATA_DEFAULT_MAX (16u << 20)
+#include <rvmig/stream.h>
+
+/* xl save header: RVMIG_XL_MAGIC .. RVMIG_XL_CONFIG_MAX (rvmig/stream.h) */
+#define XLHDR_MFLAG_ALL (RVMIG_XL_FLAG_JSON | RVMIG_XL_FLAG_STREAMV2)
 
 /* libxl stream header (big-endian): ident u64, version u32, options u32 */
 #define LIBXL_HDR_SIZE 16u

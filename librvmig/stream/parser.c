@@ -32,7 +32,7 @@ RVMIG_API int rvmig_stream_parser_create(const struct rvmig_stream_attr *attr,
 		return -ENOMEM;
 	p->start = RVMIG_STREAM_LAYER_XL;
 	p->max_rec_len = RVMIG_STREAM_REC_LENGTH_MAX;
-	p->max_optdata_len = XLHDR_OPTDATA_DEFAULT_MAX;
+	p->max_optdata_len = RVMIG_XL_CONFIG_MAX;
 	if (attr) {
 		if (ATTR_HAS(attr, flags))
 			p->flags = attr->flags;
@@ -320,7 +320,7 @@ static int step(struct rvmig_stream_parser *p, struct rvmig_stream_item *it)
 	case PS_DETECT:
 		return stream_detect_step(p);
 	case PS_XL_HDR:
-		if (!stream_take(p, XLHDR_SIZE, &b))
+		if (!stream_take(p, RVMIG_XL_HEADER_LEN, &b))
 			return 0;
 		rc = stream_xl_hdr_parse(p, b);
 		if (rc < 0)

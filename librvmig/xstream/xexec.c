@@ -24,13 +24,7 @@ void xexec_reply(struct rvmig_xsender *s, const struct rvmig_xmsg *m)
 			s->o.on_output(s, m->tag == RVMIG_XMSG_OUT ? 1 : 2, m->data, m->len, s->o.arg);
 		break;
 	case RVMIG_XMSG_EXIT:
-		s->answered = true;
-		s->peer_status = m->status;
-		s->peer_version = m->tool_version;
-		s->peer_bytes = m->n;
-		memcpy(s->peer_digest, m->digest, RVMIG_DIGEST_LEN);
-		/* rvmigd's words: cut and escaped, never passed on raw. */
-		rvmig_text_escape(s->peer_text, sizeof(s->peer_text), m->data, m->len);
+		xsender_answer(s, m);
 		rvmig_xsend_quit(s->xs);
 		break;
 	default:

@@ -94,6 +94,17 @@ void xsender_publish(struct rvmig_xsender *s, bool done)
 
 /* ---- replies ---- */
 
+void xsender_answer(struct rvmig_xsender *s, const struct rvmig_xmsg *m)
+{
+	s->answered = true;
+	s->peer_status = m->status;
+	s->peer_version = m->tool_version;
+	s->peer_bytes = m->n;
+	memcpy(s->peer_digest, m->digest, RVMIG_DIGEST_LEN);
+	/* The peer's words: cut and escaped, never passed on raw. */
+	rvmig_text_escape(s->peer_text, sizeof(s->peer_text), m->data, m->len);
+}
+
 static void send_reply(struct rvmig_xsender *s, const struct rvmig_xmsg *m)
 {
 	if (m->tag == RVMIG_XMSG_RESUME && (s->o.flags & RVMIG_XSEND_F_RESUME) && !s->got_resume) {
@@ -108,13 +119,7 @@ static void send_reply(struct rvmig_xsender *s, const struct rvmig_xmsg *m)
 				 rvmig_xmsg_tag_name(m->tag), s->peer);
 		return;
 	}
-	s->answered = true;
-	s->peer_status = m->status;
-	s->peer_version = m->tool_version;
-	s->peer_bytes = m->n;
-	memcpy(s->peer_digest, m->digest, RVMIG_DIGEST_LEN);
-	/* The receiver's words: cut and escaped, never passed on raw. */
-	rvmig_text_escape(s->peer_text, sizeof(s->peer_text), m->data, m->len);
+	xsender_answer(s, m);
 	if (m->status)
 		rvmig_xsend_fail(s->xs, m->status, false, "receiver failed: %s", s->peer_text);
 }

@@ -57,6 +57,8 @@ struct rvmig_xsender {
 /* Records the session's error (the first of an attempt); returns err. */
 int xsender_fail(struct rvmig_xsender *s, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Records the peer's final answer (VERDICT or EXIT). */
+void xsender_answer(struct rvmig_xsender *s, const struct rvmig_xmsg *m);
 /* Connects to `uri` and attaches the pipeline; 0 or the error (recorded). */
 int xsender_connect(struct rvmig_xsender *s, const char *uri);
 /* After an attempt: the pipeline's error, if it has one, becomes the

@@ -64,11 +64,10 @@ static void put_be(uint8_t *p, uint64_t v, int n)
 int streamgen_xl_header(struct streamgen_buf *b, uint32_t mandatory_flags,
 			uint32_t optional_flags, const char *config, uint32_t config_len)
 {
-	static const char magic[32] = "Xen saved domain, xl format\n \0 \r";
-	uint8_t h[48];
-	uint32_t words[4] = { 0x01020304u, mandatory_flags, optional_flags, 4 + config_len };
+	uint8_t h[RVMIG_XL_HEADER_LEN];
+	uint32_t words[4] = { RVMIG_XL_BYTEORDER, mandatory_flags, optional_flags, 4 + config_len };
 
-	memcpy(h, magic, sizeof(magic));
+	memcpy(h, RVMIG_XL_MAGIC, RVMIG_XL_MAGIC_LEN);
 	memcpy(h + 32, words, sizeof(words)); /* xl writes host order */
 	if (streamgen_append(b, h, sizeof(h)) || streamgen_append(b, &config_len, 4) ||
 	    streamgen_append(b, config, config_len))

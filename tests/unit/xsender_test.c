@@ -319,16 +319,37 @@ static void stop(struct session *s)
 	rvmig_ctx_destroy(s->ctx);
 }
 
+/* Sends b as a file to a receiver that behaves as `how`, with the opts'
+ * flags, retries and reply deadline; returns what the one-shot call did. */
+static int send_file(struct session *s, enum rx_how how, const struct streamgen_buf *b,
+		     uint32_t flags, unsigned retries, uint32_t reply_ms)
+{
+	int fd = file_fd(b), rc;
+
+	start(s, how, b->len ? b->len : 1);
+	s->o.flags = flags;
+	s->o.retries = retries;
+	s->o.reply_timeout_ms = reply_ms;
+	rc = rvmig_xstream_send_fd(s->ctx, s->uri, fd, &s->o, &s->res);
+	stop(s);
+	close(fd);
+	return rc;
+}
+
+static void done(struct session *s, struct streamgen_buf *b)
+{
+	free(s->rx.buf);
+	streamgen_buf_free(b);
+}
+
 Test(xsender, file_moves_verified)
 {
 	struct streamgen_buf b = gen(512);
 	struct session s;
 	uint8_t d[RVMIG_DIGEST_LEN];
-	int fd = file_fd(&b), rc;
+	int rc;
 
-	start(&s, RX_OK, b.len);
-	rc = rvmig_xstream_send_fd(s.ctx, s.uri, fd, &s.o, &s.res);
-	stop(&s);
+	rc = send_file(&s, RX_OK, &b, 0, 0, 0);
 	cr_assert_eq(rc, 0, "%s", s.res.text);
 	cr_assert_eq(s.res.status, 0);
 	cr_assert_str_empty(s.res.text);
@@ -343,9 +364,7 @@ Test(xsender, file_moves_verified)
 	cr_assert_arr_eq(s.rx.buf, b.data, b.len);
 	cr_assert_eq(s.nt.connected, 1);
 	cr_assert_gt(s.nt.progress_calls, 0);
-	close(fd);
-	streamgen_buf_free(&b);
-	free(s.rx.buf);
+	done(&s, &b);
 }
 
 static void *feed_pipe(void *arg)
@@ -395,72 +414,53 @@ Test(xsender, verdict_with_another_digest_fails)
 {
 	struct streamgen_buf b = gen(128);
 	struct session s;
-	int fd = file_fd(&b), rc;
+	int rc;
 
-	start(&s, RX_BAD_DIGEST, b.len);
-	rc = rvmig_xstream_send_fd(s.ctx, s.uri, fd, &s.o, &s.res);
-	stop(&s);
+	rc = send_file(&s, RX_BAD_DIGEST, &b, 0, 0, 0);
 	cr_assert_eq(rc, -RVMIG_EINTEGRITY, "%d %s", rc, s.res.text);
 	cr_assert_eq(s.res.status, rc);
 	cr_assert(!s.res.verified);
 	cr_assert_not_null(strstr(s.res.text, "another xxh128 digest"), "%s", s.res.text);
 	cr_assert_not_null(strstr(s.res.text, "127.0.0.1"), "no peer in: %s", s.res.text);
-	close(fd);
-	streamgen_buf_free(&b);
-	free(s.rx.buf);
+	done(&s, &b);
 }
 
 Test(xsender, receiver_failure_is_final)
 {
 	struct streamgen_buf b = gen(128);
 	struct session s;
-	int fd = file_fd(&b), rc;
+	int rc;
 
-	start(&s, RX_STATUS, b.len);
-	s.o.flags = RVMIG_XSEND_F_RESUME;
-	s.o.retries = 3;
-	rc = rvmig_xstream_send_fd(s.ctx, s.uri, fd, &s.o, &s.res);
-	stop(&s);
+	rc = send_file(&s, RX_STATUS, &b, RVMIG_XSEND_F_RESUME, 3, 0);
 	cr_assert_eq(rc, -ENOSPC, "%d %s", rc, s.res.text);
 	cr_assert_not_null(strstr(s.res.text, "receiver failed: no space left for the test"),
 			   "%s", s.res.text);
 	cr_assert_eq(s.res.retries, 0);
 	cr_assert_eq(s.rx.connections, 1);
-	close(fd);
-	streamgen_buf_free(&b);
-	free(s.rx.buf);
+	done(&s, &b);
 }
 
 Test(xsender, no_verdict_hits_the_deadline)
 {
 	struct streamgen_buf b = gen(64);
 	struct session s;
-	int fd = file_fd(&b), rc;
+	int rc;
 
-	start(&s, RX_SILENT, b.len);
-	s.o.reply_timeout_ms = 300;
-	rc = rvmig_xstream_send_fd(s.ctx, s.uri, fd, &s.o, &s.res);
-	stop(&s);
+	rc = send_file(&s, RX_SILENT, &b, 0, 0, 300);
 	cr_assert_eq(rc, -RVMIG_ETIMEDOUT, "%d %s", rc, s.res.text);
 	cr_assert_not_null(strstr(s.res.text, "sent no verdict within 300 ms"), "%s", s.res.text);
 	/* Everything arrived; only the answer was missing. */
 	cr_assert_eq(s.rx.len, b.len);
-	close(fd);
-	streamgen_buf_free(&b);
-	free(s.rx.buf);
+	done(&s, &b);
 }
 
 Test(xsender, dropped_connection_resumes)
 {
 	struct streamgen_buf b = gen(4096);
 	struct session s;
-	int fd = file_fd(&b), rc;
+	int rc;
 
-	start(&s, RX_DROP_ONCE, b.len);
-	s.o.flags = RVMIG_XSEND_F_RESUME;
-	s.o.retries = 2;
-	rc = rvmig_xstream_send_fd(s.ctx, s.uri, fd, &s.o, &s.res);
-	stop(&s);
+	rc = send_file(&s, RX_DROP_ONCE, &b, RVMIG_XSEND_F_RESUME, 2, 0);
 	cr_assert_eq(rc, 0, "%s", s.res.text);
 	cr_assert(s.rx.resume_asked);
 	cr_assert_eq(s.rx.connections, 2);
@@ -474,9 +474,7 @@ Test(xsender, dropped_connection_resumes)
 	cr_assert(s.res.verified);
 	cr_assert_eq(s.rx.len, b.len);
 	cr_assert_arr_eq(s.rx.buf, b.data, b.len);
-	close(fd);
-	streamgen_buf_free(&b);
-	free(s.rx.buf);
+	done(&s, &b);
 }
 
 Test(xsender, nobody_listening_retries_then_gives_up)
@@ -545,19 +543,14 @@ Test(xsender, not_a_xen_stream_is_refused)
 {
 	struct streamgen_buf b = { 0 };
 	struct session s;
-	int fd, rc;
+	int rc;
 
 	cr_assert_eq(streamgen_append(&b, "this is no Xen stream at all, just text\n", 40), 0);
-	fd = file_fd(&b);
-	start(&s, RX_OK, 1 << 20);
-	rc = rvmig_xstream_send_fd(s.ctx, s.uri, fd, &s.o, &s.res);
-	stop(&s);
+	rc = send_file(&s, RX_OK, &b, 0, 0, 0);
 	cr_assert_eq(rc, -RVMIG_ESTREAM, "%d %s", rc, s.res.text);
 	cr_assert_not_null(strstr(s.res.text, "the test input is not a valid Xen save stream"),
 			   "%s", s.res.text);
-	close(fd);
-	streamgen_buf_free(&b);
-	free(s.rx.buf);
+	done(&s, &b);
 }
 
 Test(xsender, exec_runs_a_command)

@@ -43,28 +43,6 @@ void tool_opts_init(struct tool_opts *o, const char *name)
 	o->lib_level = RVMIG_LOG_WARN;
 }
 
-int tool_parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	}
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 /* A number in [min, max]; else says which values are allowed. */
 static int parse_u32(const char *opt, const char *arg, uint32_t min, uint32_t max, uint32_t *out)
 {

@@ -14,6 +14,8 @@
 
 #include <rvmig.h>
 
+#include "size.h" /* tool_parse_u64() */
+
 enum {
 	OPT_MODE = 0x100,
 	OPT_LINKS,
@@ -122,8 +124,6 @@ int tool_tunnel_attr(const struct tool_opts *o, rvmig_ctx *ctx, const char *key_
 		     uint8_t *key, size_t *key_len, struct rvmig_ep_attr *attr);
 const char *tool_mode_name(enum rvmig_mode m);
 
-/* Parses a decimal number with an optional K/M/G suffix (binary). */
-int tool_parse_u64(const char *s, uint64_t *out);
 
 double tool_now(void); /* CLOCK_MONOTONIC seconds */
 double tool_wall(void); /* CLOCK_REALTIME seconds (timestamps in logs and states) */

@@ -29,10 +29,10 @@
 #include <rvmig.h>
 
 #include "common/cli.h"
+#include "common/io.h"
 #include "common/progress.h"
 #include "common/report.h"
 #include "xentool.h"
-#include "xlheader.h"
 
 #define KEY_MAX 256
 
@@ -156,25 +156,10 @@ struct save_job {
 	int libxl_rc;
 };
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int save_run(void *arg)
 {
 	struct save_job *j = arg;
-	int rc = write_all(j->fd, j->hdr, j->hdr_len);
+	int rc = tool_write_all(j->fd, j->hdr, j->hdr_len, -1);
 
 	if (rc)
 		tool_err("writing the xl header into the transfer: %s", strerror(-rc));
