@@ -103,34 +103,11 @@ static void usage(FILE *f)
 static void report(rvmig_xsender *xs, const struct tool_opts *o, const struct rvmig_xresult *res,
 		   double seconds)
 {
-	struct tool_report rep = { .tool = "rvmig-send", .status = res->status, .raw = o->raw,
-				   .seconds = seconds, .digest_alg = res->digest_alg };
-	rvmig_xsend *x = xs ? rvmig_xsender_xsend(xs) : NULL;
-	rvmig_stats *lst = NULL;
-	rvmig_xstats *st = NULL;
+	struct tool_report rep = { .tool = "rvmig-send", .raw = o->raw, .seconds = seconds,
+				   /* the library default (rvmig_ep_attr.nlinks) */
+				   .links = o->links ? o->links : 4 };
 
-	rep.transport = res->transport[0] ? res->transport : NULL;
-	rep.peer = res->peer;
-	rep.mode = res->mode;
-	rep.links = o->links ? o->links : 4; /* the library default (rvmig_ep_attr.nlinks) */
-	if (x && !rvmig_xstats_create(&st)) {
-		rvmig_xsend_stats(x, st);
-		rep.pages = rvmig_xstats_get(st, RVMIG_XSTAT_PAGES);
-		rep.zero_pages = rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES);
-		rep.control_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_CONTROL_BYTES);
-		rep.data_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_DATA_BYTES);
-		rvmig_xstats_destroy(st);
-	}
-	rep.bytes = res->bytes;
-	if (!res->status) {
-		memcpy(rep.digest, res->digest, RVMIG_DIGEST_LEN);
-		rep.digest_valid = true;
-	}
-	if (x && rvmig_xsend_parser(x))
-		report_stream_counts(rvmig_xsend_parser(x), &rep.records, NULL);
-	if (xs && rvmig_xsender_ep(xs))
-		rvmig_stats_snapshot(rvmig_xsender_ep(xs), &lst);
-	rep.lib = lst;
+	report_from_sender(&rep, xs, res);
 	if (!res->status) {
 		char hex[65], pages[96] = "", rate[32];
 
@@ -152,7 +129,7 @@ static void report(rvmig_xsender *xs, const struct tool_opts *o, const struct rv
 	}
 	if (o->stats_json)
 		report_write_json(o->stats_json, &rep);
-	rvmig_stats_free(lst);
+	report_free_lib(&rep);
 }
 
 int main(int argc, char **argv)

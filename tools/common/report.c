@@ -114,3 +114,40 @@ int report_stream_counts(const rvmig_stream_parser *p, uint64_t *records, uint64
 	rvmig_stream_snap_destroy(snap);
 	return 0;
 }
+
+void report_from_sender(struct tool_report *rep, const rvmig_xsender *xs,
+			const struct rvmig_xresult *res)
+{
+	rvmig_xsend *x = xs ? rvmig_xsender_xsend(xs) : NULL;
+	rvmig_stats *lst = NULL;
+	rvmig_xstats *st;
+
+	rep->status = res->status;
+	rep->peer = res->peer;
+	rep->transport = res->transport[0] ? res->transport : NULL;
+	rep->mode = res->mode;
+	rep->bytes = res->bytes;
+	rep->digest_alg = res->digest_alg;
+	rep->digest_valid = !res->status;
+	if (rep->digest_valid)
+		memcpy(rep->digest, res->digest, sizeof(rep->digest));
+	if (x && !rvmig_xstats_create(&st)) {
+		rvmig_xsend_stats(x, st);
+		rep->pages = rvmig_xstats_get(st, RVMIG_XSTAT_PAGES);
+		rep->zero_pages = rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES);
+		rep->control_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_CONTROL_BYTES);
+		rep->data_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_DATA_BYTES);
+		rvmig_xstats_destroy(st);
+	}
+	if (x && rvmig_xsend_parser(x))
+		report_stream_counts(rvmig_xsend_parser(x), &rep->records, NULL);
+	if (xs && rvmig_xsender_ep(xs))
+		rvmig_stats_snapshot(rvmig_xsender_ep(xs), &lst);
+	rep->lib = lst;
+}
+
+void report_free_lib(struct tool_report *rep)
+{
+	rvmig_stats_free((rvmig_stats *)rep->lib);
+	rep->lib = NULL;
+}

@@ -45,4 +45,13 @@ void report_hex(const uint8_t sha[32], char out[65]);
  * (the counts are then left alone). */
 int report_stream_counts(const rvmig_stream_parser *p, uint64_t *records, uint64_t *pages);
 
+/* What a sender session (rvmig_xsender) knows, into rep: status, peer,
+ * transport, mode, bytes, digest (when verified), pages, zero pages,
+ * control / data bytes, records and the library's counters of its last
+ * connection (rep->lib, allocated: free it with report_free_lib()).  The
+ * caller sets tool, raw, links and seconds. */
+void report_from_sender(struct tool_report *rep, const rvmig_xsender *xs,
+			const struct rvmig_xresult *res);
+void report_free_lib(struct tool_report *rep);
+
 #endif

@@ -228,33 +228,13 @@ static void on_progress(rvmig_xsender *s, uint64_t acked, void *arg)
 static void write_report(const struct tool_opts *o, rvmig_xsender *xs,
 			 const struct rvmig_xresult *res)
 {
-	struct tool_report rep = {
-		.tool = "rvmig-save", .status = res->status, .raw = o->raw, .peer = res->peer,
-		.transport = res->transport[0] ? res->transport : NULL, .mode = res->mode,
-		.links = o->links ? o->links : 4, /* the library default (rvmig_ep_attr.nlinks) */
-		.bytes = res->bytes, .seconds = res->seconds, .digest_alg = res->digest_alg,
-		.digest_valid = !res->status,
-	};
-	rvmig_xsend *x = xs ? rvmig_xsender_xsend(xs) : NULL;
-	rvmig_stats *lst = NULL;
-	rvmig_xstats *st = NULL;
+	struct tool_report rep = { .tool = "rvmig-save", .raw = o->raw, .seconds = res->seconds,
+				   /* the library default (rvmig_ep_attr.nlinks) */
+				   .links = o->links ? o->links : 4 };
 
-	memcpy(rep.digest, res->digest, sizeof(rep.digest));
-	if (x && !rvmig_xstats_create(&st)) {
-		rvmig_xsend_stats(x, st);
-		rep.pages = rvmig_xstats_get(st, RVMIG_XSTAT_PAGES);
-		rep.zero_pages = rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_PAGES);
-		rep.control_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_CONTROL_BYTES);
-		rep.data_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_DATA_BYTES);
-		rvmig_xstats_destroy(st);
-	}
-	if (x && rvmig_xsend_parser(x))
-		report_stream_counts(rvmig_xsend_parser(x), &rep.records, NULL);
-	if (xs && rvmig_xsender_ep(xs))
-		rvmig_stats_snapshot(rvmig_xsender_ep(xs), &lst);
-	rep.lib = lst;
+	report_from_sender(&rep, xs, res);
 	report_write_json(o->stats_json, &rep);
-	rvmig_stats_free(lst);
+	report_free_lib(&rep);
 }
 
 /* Sends the pipe's read end to the receiver: 0 when it confirmed all. */
