@@ -378,7 +378,7 @@ enum rvmig_stat {
 	RVMIG_STAT_REG_BYTES,        /* bytes registered */
 	RVMIG_STAT_REG_NSEC,         /* time spent registering, ns */
 	RVMIG_STAT_DEREG_COUNT,      /* deregistrations (cache evictions included) */
-	RVMIG_STAT_USER_COPY_BYTES,  /* payload bytes copied in user space */
+	RVMIG_STAT_USER_COPY_BYTES,  /* bulk payload bytes copied in user space (TCP: read-ahead; verbs: 0) */
 	RVMIG_STAT_ERRORS,           /* failed operations */
 	RVMIG_STAT_CPU_USER_NSEC,    /* thread CPU time spent inside rvmig calls */
 	RVMIG_STAT_CPU_SYS_NSEC,

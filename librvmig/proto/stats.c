@@ -65,6 +65,8 @@ RVMIG_API int rvmig_stats_snapshot(rvmig_ep *ep, rvmig_stats **out)
 	if (!s)
 		return -ENOMEM;
 	memcpy(s->v, ep->stats, sizeof(s->v));
+	if (ep->tep && ep->tp->copied_bytes)
+		s->v[RVMIG_STAT_USER_COPY_BYTES] += ep->tp->copied_bytes(ep->tep);
 	*out = s;
 	return 0;
 }

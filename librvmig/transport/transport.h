@@ -143,6 +143,11 @@ struct rvmig_tp_ops {
 	 * around work that never waits (one progress pass, one scheduling
 	 * pass), so nothing stays queued while it or its caller sleeps. */
 	void (*batch)(struct tp_ep *ep, bool open);
+	/* Optional (NULL: none, as verbs, whose payloads only the NIC moves):
+	 * payload bytes of WRITEs and READ responses this endpoint copied in
+	 * user space so far (TCP: the part of a payload that arrived in the
+	 * read-ahead staging buffer; RVMIG_STAT_USER_COPY_BYTES). */
+	uint64_t (*copied_bytes)(struct tp_ep *ep);
 
 	/* ---- listening ---- */
 	int (*listen)(struct rvmig_ctx *ctx, const char *host, const char *port, struct tp_lst **out);

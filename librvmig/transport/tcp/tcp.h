@@ -12,8 +12,10 @@
  *   READ_REQ   asks the peer for `len` bytes of its region (no payload)
  *   READ_RESP  the answer, read straight into the requester's buffer
  *
- * Payloads go between user memory and the socket with readv/writev: no
- * user-space staging copy.  One-sided operations are checked against the
+ * Payloads go between user memory and the socket with readv/writev; the
+ * only user-space copy is the start of a payload that arrived in a link's
+ * read-ahead stage (at most TCP_STAGE bytes per frame), counted in
+ * RVMIG_STAT_USER_COPY_BYTES.  One-sided operations are checked against the
  * regions registered here (rkey, bounds, access) exactly as an RNIC would.
  */
 #ifndef RVMIG_TCP_H
@@ -138,6 +140,8 @@ struct tp_ep {
 	struct tcp_mr_slot *mrs;
 	uint32_t nmrs;
 	char peer_name[64];
+	/* payload bytes of WRITEs / READ responses copied out of a stage */
+	uint64_t copied;
 	unsigned tx_hold;      /* open batches (rvmig_tp_ops.batch): posts only queue */
 	int fail_err;          /* first link failure, reported by poll() */
 	bool fail_reported;

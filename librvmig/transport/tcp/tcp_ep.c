@@ -220,6 +220,11 @@ static int tcp_ep_error(struct tp_ep *ep, char *buf, size_t len)
 	return ep->fail_err;
 }
 
+static uint64_t tcp_copied_bytes(struct tp_ep *ep)
+{
+	return ep->copied;
+}
+
 static int tcp_reg_mr(struct tp_ep *ep, void *addr, size_t len, unsigned access, struct tp_mr *out)
 {
 	uint32_t idx;
@@ -384,6 +389,7 @@ const struct rvmig_tp_ops rvmig_tp_tcp = {
 	.post_write = tcp_post_write,
 	.post_read = tcp_post_read,
 	.batch = tcp_batch,
+	.copied_bytes = tcp_copied_bytes,
 	.listen = tcp_listen,
 	.lst_port = tcp_lst_port,
 	.lst_fd = tcp_lst_fd,

@@ -374,6 +374,8 @@ static int rx_feed(struct tp_ep *ep, uint32_t li)
 			k = l->rx_len - l->rx_done;
 			k = k < avail ? k : avail;
 			memcpy(l->rx_dst + l->rx_done, l->stage + l->st_pos, k);
+			if (l->rx_hdr.op == TCP_F_WRITE || l->rx_hdr.op == TCP_F_READ_RESP)
+				ep->copied += k;
 			l->rx_done += k;
 			l->st_pos += (uint32_t)k;
 		}
