@@ -275,8 +275,10 @@ int main(int argc, char **argv)
 	}
 out:
 	res.status = rc;
-	report(xs, &o, &res, tool_now() - t0);
+	/* Ended for the monitor before the report: --stats-json may be a FIFO
+	 * that blocks until read (xen.rvmig_tcp holds the tool there). */
 	rvmig_pubxfer_end(xo.pub, rc == 2 ? -EINVAL : rc);
+	report(xs, &o, &res, tool_now() - t0);
 	rvmig_xsender_destroy(xs);
 	explicit_bzero(key, sizeof(key));
 	rvmig_publisher_close(pub);

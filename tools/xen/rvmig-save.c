@@ -276,10 +276,11 @@ static int send_pipe(struct tool_opts *o, struct save_cli *c, rvmig_ctx *ctx, in
 		snprintf(res->text, sizeof(res->text), "cannot set up the sender: %s",
 			 rvmig_strerror(rc));
 	}
+	/* Ended for the monitor before the report, which may block on a FIFO. */
+	rvmig_pubxfer_end(px, rc);
 	if (o->stats_json)
 		write_report(o, xs, res);
 	rvmig_xsender_destroy(xs);
-	rvmig_pubxfer_end(px, rc);
 	rvmig_publisher_close(pub);
 	return rc;
 }
