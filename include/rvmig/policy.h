@@ -585,6 +585,15 @@ struct rvmig_transfer {
 	uint64_t id;
 	double mem_bytes;         /* M, > 0 */
 	double dirty_rate;        /* D, bytes/s the guest dirties (MIGRATE); >= 0 */
+	/* Added in RVMIG_0.14 (a caller built against the older struct has a
+	 * smaller size and gets 0): this transfer's own fixed time besides
+	 * the link's overhead_s -- the toolstack's work for it (building the
+	 * receiving domain, device setup, suspend and resume), as
+	 * rvmig_xfer_fit() measures it -- spent in its slot before its first
+	 * byte without using the link; and its own downtime besides the
+	 * link's stop_overhead_s (MIGRATE).  >= 0, finite. */
+	double overhead_s;
+	double stop_overhead_s;
 };
 
 enum rvmig_plan_order {
@@ -685,6 +694,52 @@ enum rvmig_link_term {
  */
 RVMIG_API int rvmig_link_fit(const unsigned *k, const double *bytes, const double *makespan_s,
 			     size_t n, unsigned terms, struct rvmig_link *link, double *rel_err);
+
+/* ---- the toolstack's fixed cost, from measured runs (rvmig_xfer_fit(3)) */
+
+/* A save, restore or live migration as it was measured. */
+struct rvmig_xfer_run {
+	size_t size;              /* sizeof(struct rvmig_xfer_run) */
+	enum rvmig_transfer_kind kind;
+	double mem_bytes;         /* M, > 0 */
+	double dirty_rate;        /* D, bytes/s (MIGRATE); >= 0 */
+	double measured_s;        /* start to end, > 0 */
+	double downtime_s;        /* MIGRATE: measured downtime, > 0; <= 0: not measured */
+};
+
+/* The fixed cost of one kind of transfer, fitted by rvmig_xfer_fit(). */
+struct rvmig_xfer_model {
+	size_t size;              /* sizeof(struct rvmig_xfer_model) */
+	unsigned runs;            /* runs of the kind fitted; 0: none (all below 0) */
+	/* The fixed time (rvmig_transfer.overhead_s) and how much of the
+	 * runs' time the link accounted for (the mean over them). */
+	double overhead_s;
+	double transfer_s;
+	double rel_err;           /* worst |predicted - measured| / measured after the fit */
+	unsigned downtime_runs;   /* MIGRATE runs with a measured downtime */
+	double stop_overhead_s;   /* rvmig_transfer.stop_overhead_s */
+	double downtime_rel_err;  /* worst, as rel_err, of the downtime */
+};
+
+/*
+ * Fits the fixed cost of `kind` transfers to the runs of that kind among
+ * the n measured ones (others are skipped): each run alone on `link` (as
+ * rvmig_planner_simulate() with k = 1 predicts it, with the link's
+ * overhead_s and stop_overhead_s) is the part the link accounts for, a_i;
+ * the model is measured_i = a_i + overhead, and the overhead minimises the
+ * sum of the squared relative errors (the weighted mean of measured_i -
+ * a_i, weights 1 / measured_i^2), at least 0.  The same for a migration's
+ * downtime over the runs that measured one: downtime_i = last copy_i +
+ * stop_overhead_s + stop overhead.  Runs of one size cannot tell a slower
+ * link from a fixed cost: the overhead then absorbs whatever the link
+ * model gets wrong for that size, so it predicts guests of that size (the
+ * measured use: the same guests migrated again where the runs were made).
+ * Pure.  Returns the runs fitted (0: none of the kind; the model all 0),
+ * -EINVAL (a bad link, kind or run), -E2BIG (n > 65536), -ENOMEM.
+ */
+RVMIG_API int rvmig_xfer_fit(const struct rvmig_link *link, enum rvmig_transfer_kind kind,
+			     const struct rvmig_xfer_run *runs, size_t n,
+			     struct rvmig_xfer_model *out);
 
 #ifdef __cplusplus
 }

@@ -13,8 +13,8 @@
  * below 50 pages those pages still go in one more live round, after
  * which it stops.  Then the guest is suspended and the pages dirtied
  * during the last live round are sent: that stop-and-copy plus
- * stop_overhead_s is the downtime.  With a fixed rate R and lambda = D/R
- * the rounds carry M * lambda^i, so the data sent is
+ * stop_overhead_s (the link's and the transfer's own) is the downtime.
+ * With a fixed rate R and lambda = D/R the rounds carry M * lambda^i, so the data sent is
  * M (1 - lambda^(n+1)) / (1 - lambda) for n live rounds after the first;
  * lambda >= 1 never converges and is cut by the 5-round rule with every
  * round a full M.  Save and restore send M once; the domain is stopped
@@ -25,7 +25,8 @@
  * per_transfer_cap; the rates change whenever one starts sending or
  * finishes, so the simulation steps from event to event (round ends,
  * overheads over) with exact fluid progress between them.  A transfer
- * takes a concurrency slot from its start (its overhead first) to its
+ * takes a concurrency slot from its start (its overhead first: the
+ * link's and its own, the toolstack's fixed work) to its
  * end, and the next one in the queue starts the moment a slot frees: a
  * stream, not waves.
  */
@@ -106,7 +107,8 @@ RVMIG_API int rvmig_planner_add(rvmig_planner *pl, const struct rvmig_transfer *
 	if (!pl || !t || pol_in(&x, sizeof(x), t) < 0)
 		return -EINVAL;
 	if (x.kind < RVMIG_XFER_MIGRATE || x.kind > RVMIG_XFER_RESTORE ||
-	    !pol_num_ok(x.mem_bytes, 0, 1) || !pol_num_ok(x.dirty_rate, 0, 0))
+	    !pol_num_ok(x.mem_bytes, 0, 1) || !pol_num_ok(x.dirty_rate, 0, 0) ||
+	    !pol_num_ok(x.overhead_s, 0, 0) || !pol_num_ok(x.stop_overhead_s, 0, 0))
 		return -EINVAL;
 	if (pl->n >= PLAN_MAX_TRANSFERS)
 		return -E2BIG;
@@ -134,8 +136,9 @@ static int round_end(const struct rvmig_link *l, struct run *w, struct rvmig_pla
 	if (w->t->kind != RVMIG_XFER_MIGRATE || w->stop) {
 		e->end_s = now;
 		e->rounds = w->round + 1;
-		e->downtime_s = w->t->kind == RVMIG_XFER_MIGRATE ? dur + l->stop_overhead_s
-								 : now - e->start_s;
+		e->downtime_s = w->t->kind == RVMIG_XFER_MIGRATE
+				? dur + l->stop_overhead_s + w->t->stop_overhead_s
+				: now - e->start_s;
 		return 1;
 	}
 	done = w->round + 1;
@@ -187,7 +190,7 @@ static double simulate(const struct rvmig_planner *pl, const size_t *idx, size_t
 				struct run *r = &w[next];
 
 				r->state = W_OVERHEAD;
-				r->ready = now + l->overhead_s;
+				r->ready = now + l->overhead_s + r->t->overhead_s;
 				e[idx[next]].start_s = now;
 				act[nact++] = next++;
 				changed = 1;

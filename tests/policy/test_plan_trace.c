@@ -424,3 +424,103 @@ Test(plan_trace, no_room_migrates)
 	unlink(pb);
 	rmdir(dir);
 }
+
+/* Save and restore (park.c): host a holds two web domains and a batch job
+ * on 2 CPUs, 3 CPUs of demand; no domain may migrate and host b is full
+ * (1.9 of 2 CPUs) until 1040, idle after.  After the 5 s dwell the batch
+ * job, which may be saved, goes to the store: the webs' utility rises
+ * from 0.26 to 0.61 each (cpu 0.9 SLAs at 0.67 -> 1.0 CPU), the job's own
+ * 0.26 is lost while saved, and the save (4 s of downtime at 0.01 per
+ * second) costs 0.044.  Once b has room and the cool-down is over it is
+ * restored there.  At the default price of downtime (1 per second) the
+ * save does not pay.  Made-up records: the plumbing, not a measurement. */
+Test(plan_trace, save_then_restore)
+{
+	static const char rows_a[3][128] = {
+		"cgroup\t1\t/web1\t--t-\t1\t66.67\t66.67\t0.00\t33.33\t1\t1\t0",
+		"cgroup\t2\t/web2\t--t-\t1\t66.67\t66.67\t0.00\t33.33\t1\t1\t0",
+		"cgroup\t3\t/batch\t--t-\t1\t66.67\t66.67\t0.00\t33.33\t1\t1\t0",
+	};
+	static const char rows_b[2][128] = {
+		"cgroup\t4\t/other1\t----\t1\t95.00\t95.00\t5.00\t0.00\t1\t1\t0",
+		"cgroup\t5\t/other2\t----\t1\t95.00\t95.00\t5.00\t0.00\t1\t1\t0",
+	};
+	static const char pol[] =
+		"[decider]\ndwell = 5s\ndomain_cooldown = 20s\nglobal_cooldown = 5s\n"
+		"cost_per_downtime = 0.01\n"
+		"[migration]\nbandwidth = 125e6\noverload = 1.1\nfill = 0.9\nstore = disk\n"
+		"[domain web]\nhost = a\nmatch = name /web*\nsla = cpu 0.9\n"
+		"[domain batch]\nhost = a\nmatch = name /batch\nsla = cpu 0.9\nsave = yes\n"
+		"memory = 5e8\n";
+	char dir[] = "/tmp/rvmig-park-XXXXXX", pa[256], pb[256], err[512];
+	const char *paths[2] = { pa, pb }, *hosts[2] = { "a", "b" };
+	struct pol_config cfg;
+	struct pol_plan p;
+	double u0 = 1 / (1 + exp(4 / 0.9 * (0.9 - 2.0 / 3))), u1 = 1 / (1 + exp(4 / 0.9 * (0.9 - 1)));
+	FILE *f;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(pa, sizeof(pa), "%s/a.tsv", dir);
+	snprintf(pb, sizeof(pb), "%s/b.tsv", dir);
+	write_record(pa, "", 1080, rows_a[0], 3);
+	write_record(pb, "", 1040, rows_b[0], 2);
+	cr_assert(f = fopen(pb, "a"));
+	for (int t = 1041; t <= 1080; t++) /* b's domains gone: an idle host */
+		fprintf(f, "H\t%d.000\t1.000\t1\t1\t2\t0\t0\n", t);
+	fclose(f);
+	cr_assert_eq(pol_config_parse(pol, strlen(pol), "inline", &cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(pol_plan_traces(&cfg, paths, hosts, 2, &p, err, sizeof(err)), 0, "%s", err);
+	pol_plan_print_text(stderr, &p);
+	cr_assert_eq(p.nd, 2);
+	cr_assert_eq(p.d[0].action.kind, RVMIG_ACT_SAVE);
+	cr_assert_str_eq(p.d[0].target.name, "/batch");
+	cr_assert_str_eq(p.d[0].dest, "disk");
+	cr_assert_float_eq(p.d[0].t, 1005, 1e-9, "overloaded from 1000, the 5 s dwell");
+	cr_assert_float_eq(p.d[0].others_gain, 2 * (u1 - u0), 1e-3);
+	cr_assert_float_eq(p.d[0].own_before, u0, 1e-3);
+	cr_assert_float_eq(p.d[0].action.downtime_s, 4, 1e-9, "5e8 bytes at 125e6 bytes/s");
+	cr_assert_float_eq(p.d[0].action.cost, 0.01 * 4 + 0.001 * 4, 1e-9);
+	cr_assert_float_eq(p.d[0].gain, 2 * (u1 - u0) - u0 - 0.044, 1e-3);
+	cr_assert(!isfinite(p.d[0].cap_gain), "no cap range: no capping to weigh");
+	cr_assert_eq(p.d[1].action.kind, RVMIG_ACT_RESTORE);
+	cr_assert_str_eq(p.d[1].dest, "b");
+	cr_assert_float_eq(p.d[1].t, 1041, 1e-9, "b idle from 1041, the cool-down over at 1025");
+	cr_assert_float_eq(p.d[1].own_after, u1, 1e-3);
+	pol_plan_free(&p);
+
+	/* a cap range: capping it to 0.1 CPU is weighed and gains less */
+	pol_config_free(&cfg);
+	{
+		char pol2[1024];
+
+		snprintf(pol2, sizeof(pol2), "%scpu.max = 0.1 2 0.1\n", pol);
+		cr_assert_eq(pol_config_parse(pol2, strlen(pol2), "inline", &cfg, err, sizeof(err)), 0,
+			     "%s", err);
+	}
+	cr_assert_eq(pol_plan_traces(&cfg, paths, hosts, 2, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_geq(p.nd, 1);
+	cr_assert_eq(p.d[0].action.kind, RVMIG_ACT_SAVE);
+	cr_assert(isfinite(p.d[0].cap_gain));
+	cr_assert_float_eq(p.d[0].cap_to, 0.1, 1e-9);
+	cr_assert_lt(p.d[0].cap_gain, p.d[0].gain);
+	pol_plan_free(&p);
+	pol_config_free(&cfg);
+
+	/* the default price of downtime: a 4 s save costs 4, nothing pays */
+	{
+		char pol3[1024], *c;
+
+		snprintf(pol3, sizeof(pol3), "%s", pol);
+		c = strstr(pol3, "cost_per_downtime = 0.01");
+		memcpy(c, "#", 1);
+		cr_assert_eq(pol_config_parse(pol3, strlen(pol3), "inline", &cfg, err, sizeof(err)), 0,
+			     "%s", err);
+	}
+	cr_assert_eq(pol_plan_traces(&cfg, paths, hosts, 2, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(p.nd, 0);
+	pol_plan_free(&p);
+	pol_config_free(&cfg);
+	unlink(pa);
+	unlink(pb);
+	rmdir(dir);
+}

@@ -21,17 +21,28 @@
 #   4. the log shows predicted vs measured time and downtime; the guest runs
 #      on with a new domain id, its ticks continue from where the source
 #      stopped (not a fresh boot), no --migratedaway / --incoming domain is
-#      left, and rvmigd saw xl migrate-receive exit 0;
+#      left, and rvmigd saw xl migrate-receive exit 0; the run is appended
+#      to the policy's runs file;
+#   4b. the traces recorded again and the same migration planned and
+#      executed a second time, its toolstack cost now fitted to the first
+#      run in this VM (rvmig_xfer_fit(3)): predicted vs measured time and
+#      downtime printed, each within 2x (see below why 2x);
 #   5. with MIG_RUN, RVMIG_SAVE and RVMIG_RECV: the executor's save and
 #      restore (tests/policy/mig_run): a restore listens (rvmig-recv
 #      --listen, ready once its socket listens), the migrated guest is saved
 #      into it by rvmig-save and destroyed here, the checkpoint restored by
 #      xl restore; the guest runs on from its last tick.
+# With --k2 (xen.policy_migrate_k2_tcp), after 4 instead: a second
+# burning guest, two idle hosts, and both guests migrated by one --apply
+# at the planner's k = 2 (its toolstack cost known from step 4), the
+# queue running them at once.
 # Every figure printed.
-#   xen_policy_migrate.sh RVMIG_POLICY RVMIG_TOP RVMIG_TUNNEL RVMIGD CALIB_CSV
+#   xen_policy_migrate.sh [--k2] RVMIG_POLICY RVMIG_TOP RVMIG_TUNNEL RVMIGD CALIB_CSV
 #                         [MIG_RUN RVMIG_SAVE RVMIG_RECV]
 . "$(dirname "$0")/xenlib.sh" || exit 1
 set -u
+k2=0
+[[ ${1:-} == --k2 ]] && { k2=1; shift; }
 policy=${1:?usage: xen_policy_migrate.sh RVMIG_POLICY RVMIG_TOP RVMIG_TUNNEL RVMIGD CALIB_CSV}
 top=${2:?rvmig-top} tunnel=${3:?rvmig-tunnel} daemon=${4:?rvmigd} calib=${5:?parallel.csv}
 mig_run=${6:-} save=${7:-} recv=${8:-}
@@ -57,32 +68,42 @@ grep -aq "rvmig-guest: burning CPU" "$(xen_console_log "$name")" \
 domid=$(xl domid "$name") || exit 1
 xen_note "guest $name is domain $domid"
 
-# The two hosts' traces, recorded at the same time.
-sleep 3600 &
-IDLE=$!
-"$top" -b --backend linux -p "$IDLE" -d 2 -i 60 --record "$XEN_TMP/idle.tsv" > /dev/null 2>&1 &
-BPID=$!
-sh -c 'while :; do :; done' &
-BURN=$!
-sleep 3 # the idle host's first sample (rates start at its second)
-"$top" -b --backend xen -d 2 -i 2 --record "$XEN_TMP/dom0.tsv" > "$XEN_TMP/dom0.txt" 2>&1 \
-  || { cat "$XEN_TMP/dom0.txt" >&2; xen_err "rvmig-top --backend xen --record failed"; exit 1; }
-kill "$BURN" "$BPID"
-wait "$BURN" "$BPID" 2>/dev/null
-BURN='' BPID=''
-sed 's/^/  | /' "$XEN_TMP/dom0.txt" >&2
-# dom0's samples: the first has no rates, the second starts the overload,
-# the third (the dwell later) is where the migration is decided.  The idle
-# trace is cut at the second, so that no state comes between them and the
-# plan ends at the third (due).
-first=$(awk -F'\t' '$1 == "H" && $3 > 0 { print $2; exit }' "$XEN_TMP/dom0.tsv")
-end=$(awk -F'\t' '$1 == "H" { t = $2 } END { print t }' "$XEN_TMP/dom0.tsv")
-[[ -n $first && $end != "$first" ]] || xen_err "fewer than two samples with rates in the dom0 trace" || exit 1
-awk -F'\t' -v e="$first" '/^#/ || $2 <= e' "$XEN_TMP/idle.tsv" > "$XEN_TMP/idle-cut.tsv"
-xen_note "traces: dom0 $(grep -c '^H' "$XEN_TMP/dom0.tsv") samples up to $end, idle $(grep -c '^H' "$XEN_TMP/idle-cut.tsv") up to $first"
+# The two hosts' traces, recorded at the same time (record_traces, run
+# before each migration the policy plans).
+record_traces() {
+  sleep 3600 &
+  IDLE=$!
+  "$top" -b --backend linux -p "$IDLE" -d 2 -i 60 --record "$XEN_TMP/idle.tsv" > /dev/null 2>&1 &
+  BPID=$!
+  sh -c 'while :; do :; done' &
+  BURN=$!
+  sleep 3 # the idle host's first sample (rates start at its second)
+  "$top" -b --backend xen -d 2 -i 2 --record "$XEN_TMP/dom0.tsv" > "$XEN_TMP/dom0.txt" 2>&1 \
+    || { cat "$XEN_TMP/dom0.txt" >&2; xen_err "rvmig-top --backend xen --record failed"; return 1; }
+  kill "$BURN" "$BPID" "$IDLE"
+  wait "$BURN" "$BPID" "$IDLE" 2>/dev/null
+  BURN='' BPID='' IDLE=''
+  sed 's/^/  | /' "$XEN_TMP/dom0.txt" >&2
+  # dom0's samples: the first has no rates, the second starts the
+  # overload, the third (the dwell later) is where the migration is
+  # decided.  The idle trace is cut at the second, so that no state comes
+  # between them and the plan ends at the third (due).
+  local first end
+  first=$(awk -F'\t' '$1 == "H" && $3 > 0 { print $2; exit }' "$XEN_TMP/dom0.tsv")
+  end=$(awk -F'\t' '$1 == "H" { t = $2 } END { print t }' "$XEN_TMP/dom0.tsv")
+  [[ -n $first && $end != "$first" ]] || xen_err "fewer than two samples with rates in the dom0 trace" || return 1
+  awk -F'\t' -v e="$first" '/^#/ || $2 <= e' "$XEN_TMP/idle.tsv" > "$XEN_TMP/idle-cut.tsv"
+  xen_note "traces: dom0 $(grep -c '^H' "$XEN_TMP/dom0.tsv") samples up to $end, idle $(grep -c '^H' "$XEN_TMP/idle-cut.tsv") up to $first"
+}
+record_traces || exit 1
 
 mem=$(xl list "$name" | awk 'NR == 2 { print $3 * 1048576 }')
-cat > "$XEN_TMP/migrate.policy" <<EOF
+# write_policy MATCH MAX_CONCURRENT [HOST_LINE...]
+write_policy() {
+  local match=$1 kmax=$2 h
+  shift 2
+  {
+    cat <<EOF
 # dom0 with a burning guest (and a busy loop in dom0 while recording) is
 # above 0.9 x its CPUs at both of its samples (the dwell); "idle" takes the
 # guest (1.22 CPUs of demand seen: a busy vCPU that also waited) within
@@ -95,6 +116,7 @@ global_cooldown = 0s
 overload = 0.9
 fill = 0.9
 calibrate = $calib tcp
+max_concurrent = $kmax
 transport = $transport
 port = $port
 tunnel = $tunnel
@@ -102,45 +124,133 @@ key_file = $key
 host = idle $addr
 deadline_min = 300s
 deadline_max = 900s
+# every migration --apply carries out is appended here, measured against
+# predicted, and read back: the toolstack's fixed cost fitted in this VM
+runs = $XEN_TMP/runs.csv
+EOF
+    for h in "$@"; do echo "host = $h"; done
+    cat <<EOF
 
 [domain guest]
 host = dom0
-match = name $name
+match = name $match
 sla = cpu 0.5
 migrate = yes
 memory = $mem
 EOF
-sed 's/^/  | /' "$XEN_TMP/migrate.policy" >&2
+  } > "$XEN_TMP/migrate.policy"
+  sed 's/^/  | /' "$XEN_TMP/migrate.policy" >&2
+}
+write_policy "$name" 1
 
-src_log=$(xen_console_log "$name")
-t0=$(xen_now)
-"$policy" --apply --policy "$XEN_TMP/migrate.policy" --trace "$XEN_TMP/dom0.tsv" --host dom0 \
-  --trace "$XEN_TMP/idle-cut.tsv" --host idle > "$XEN_TMP/apply.log" 2>&1
-rc=$?
-xen_time "rvmig-policy --apply (plan + migration)" "$(xen_elapsed "$t0")"
-sed 's/^/  | /' "$XEN_TMP/apply.log" >&2
-((rc == 0)) || { sed 's/^/  | /' "$XEN_TMP/rvmigd.log" >&2; xen_err "rvmig-policy --apply exited $rc"; exit 1; }
-grep -q "(due)  guest (domain $name id $domid on dom0): migrate to idle" "$XEN_TMP/apply.log" \
-  || xen_err "the plan has no due migration of $name (domain $domid) to idle" || exit 1
-done_line=$(grep -m1 " migrate guest (xen:$domid $name) -> idle ($addr): done in " "$XEN_TMP/apply.log") \
-  || xen_err "rvmig-policy did not report the migration done" || exit 1
-grep -q "^applied 1 migration of the plan" "$XEN_TMP/apply.log" \
-  || xen_err "rvmig-policy did not apply exactly one migration" || exit 1
-newid=$(sed -n 's/.*running on this host as domain \([0-9]*\)$/\1/p' <<<"$done_line")
-[[ -n $newid && $newid != "$domid" ]] || xen_err "no new domain id in: $done_line" || exit 1
-[[ $(xl domid "$name") == "$newid" ]] || xen_err "xl domid $name is not $newid" || exit 1
-[[ $done_line != *"downtime not measured"* ]] \
-  || xen_err "the downtime was not measured (no 'guest has suspended' / 'Domain started' from xl -vvv)" || exit 1
-xen_migrated "$name" "$src_log"
-if xl list | awk '{ print $1 }' | grep -q -e '--migratedaway$' -e '--incoming$'; then
-  xl list >&2
-  xen_err "a --migratedaway or --incoming domain is left after the migration"
-  exit 1
+# policy_migrate N: rvmig-policy --apply plans the guest's migration to
+# "idle" and executes it; checks it as below, sets newid and done_line.
+policy_migrate() {
+  local n=$1 src_log t0 rc
+  src_log=$(xen_console_log "$name")
+  t0=$(xen_now)
+  "$policy" --apply --policy "$XEN_TMP/migrate.policy" --trace "$XEN_TMP/dom0.tsv" --host dom0 \
+    --trace "$XEN_TMP/idle-cut.tsv" --host idle > "$XEN_TMP/apply$n.log" 2>&1
+  rc=$?
+  xen_time "rvmig-policy --apply $n (plan + migration)" "$(xen_elapsed "$t0")"
+  sed 's/^/  | /' "$XEN_TMP/apply$n.log" >&2
+  ((rc == 0)) || { sed 's/^/  | /' "$XEN_TMP/rvmigd.log" >&2; xen_err "rvmig-policy --apply exited $rc"; return 1; }
+  grep -q "(due)  guest (domain $name id $domid on dom0): migrate to idle" "$XEN_TMP/apply$n.log" \
+    || xen_err "the plan has no due migration of $name (domain $domid) to idle" || return 1
+  done_line=$(grep -m1 " migrate guest (xen:$domid $name) -> idle ($addr): done in " "$XEN_TMP/apply$n.log") \
+    || xen_err "rvmig-policy did not report the migration done" || return 1
+  grep -q "^applied 1 migration of the plan" "$XEN_TMP/apply$n.log" \
+    || xen_err "rvmig-policy did not apply exactly one migration" || return 1
+  grep -q "queue: batch 1, started guest (position 0): 1 of k=1 running" "$XEN_TMP/apply$n.log" \
+    || xen_err "no queue line for the migration at k=1" || return 1
+  newid=$(sed -n 's/.*running on this host as domain \([0-9]*\)$/\1/p' <<<"$done_line")
+  [[ -n $newid && $newid != "$domid" ]] || xen_err "no new domain id in: $done_line" || return 1
+  [[ $(xl domid "$name") == "$newid" ]] || xen_err "xl domid $name is not $newid" || return 1
+  [[ $done_line != *"downtime not measured"* ]] \
+    || xen_err "the downtime was not measured (no 'guest has suspended' / 'Domain started' from xl -vvv)" || return 1
+  xen_migrated "$name" "$src_log"
+  if xl list | awk '{ print $1 }' | grep -q -e '--migratedaway$' -e '--incoming$'; then
+    xl list >&2
+    xen_err "a --migratedaway or --incoming domain is left after the migration"
+    return 1
+  fi
+  assert_running "$name" || return 1
+  grep -q 'command exited with status 0' "$XEN_TMP/rvmigd.log" \
+    || { sed 's/^/  | /' "$XEN_TMP/rvmigd.log" >&2; xen_err "rvmigd did not report xl migrate-receive exiting 0"; return 1; }
+  xen_note "policy migration $n: ${done_line#*: }"
+}
+
+# 1: predicted from the evaluation's link alone (another VM): no runs yet.
+policy_migrate 1 || exit 1
+! grep -q '^TOOLSTACK' "$XEN_TMP/apply1.log" || xen_err "a toolstack cost before any run" || exit 1
+[[ $(grep -c ',migrate,tcp,' "$XEN_TMP/runs.csv" 2>/dev/null) == 1 ]] \
+  || { cat "$XEN_TMP/runs.csv" >&2; xen_err "the runs file does not hold the one migration"; exit 1; }
+sed 's/^/  runs | /' "$XEN_TMP/runs.csv" >&2
+first_line=$done_line
+
+if ((k2)); then
+  # k = 2: a second burning guest; two idle hosts (the same machine again,
+  # 127.0.0.1, the idle trace given twice); the planner, knowing the
+  # toolstack's fixed cost from run 1, overlaps two migrations (k = 2 under
+  # max_concurrent = 2) and the queue runs both at once.
+  name2=$name-b
+  xl info | awk '$1 == "free_memory" || $1 == "total_memory"' >&2
+  free=$(xl info | awk '$1 == "free_memory" { print $3 }')
+  ((free >= 4 * ${RVMIG_XEN_GUEST_MEMORY:-96} + 64)) \
+    || xen_err "free memory $free MiB: two guests migrating to this host need 4 x ${RVMIG_XEN_GUEST_MEMORY:-96} MiB" || exit 1
+  RVMIG_XEN_GUEST_EXTRA=rvmig.burn start_guest "$name2" pvh || exit 1
+  id1=$newid id2=$(xl domid "$name2")
+  record_traces || exit 1
+  write_policy "$name*" 2 "idle2 $addr"
+  t0=$(xen_now)
+  "$policy" --apply --policy "$XEN_TMP/migrate.policy" --trace "$XEN_TMP/dom0.tsv" --host dom0 \
+    --trace "$XEN_TMP/idle-cut.tsv" --host idle --trace "$XEN_TMP/idle-cut.tsv" --host idle2 \
+    > "$XEN_TMP/apply-k2.log" 2>&1
+  rc=$?
+  wall=$(xen_elapsed "$t0")
+  xen_time "rvmig-policy --apply, two guests at k=2" "$wall"
+  sed 's/^/  | /' "$XEN_TMP/apply-k2.log" >&2
+  ((rc == 0)) || xen_err "rvmig-policy --apply (k=2) exited $rc" || exit 1
+  batch=$(grep -m1 '^MIGRATION BATCH 1 .*: 2 migrations, k=2' "$XEN_TMP/apply-k2.log") \
+    || xen_err "the plan has no batch of 2 migrations at k=2" || exit 1
+  grep -q 'queue: batch 1, started guest (position 1): 2 of k=2 running' "$XEN_TMP/apply-k2.log" \
+    || xen_err "the second migration did not start beside the first" || exit 1
+  grep -q "^applied 2 migrations of the plan" "$XEN_TMP/apply-k2.log" \
+    || xen_err "rvmig-policy did not apply both migrations" || exit 1
+  for g in "$name" "$name2"; do
+    grep " migrate guest (xen:[0-9]* $g) -> idle2\\? ($addr): done in " "$XEN_TMP/apply-k2.log" >&2 \
+      || xen_err "no done line for $g" || exit 1
+    XEN_LAST_TICK=0 assert_running "$g" || exit 1
+  done
+  [[ $(xl domid "$name") != "$id1" && $(xl domid "$name2") != "$id2" ]] \
+    || xen_err "a guest kept its domain id: not migrated" || exit 1
+  xen_note "FIGURE k=2: ${batch#MIGRATION }; measured $wall s for plan + both migrations"
+  destroy_guest "$name2" || exit 1
+  destroy_guest "$name" || exit 1
+  xen_note "PASS two guests migrated at k=2 by rvmig-policy --apply; total $(xen_elapsed "$t_start") s"
+  exit 0
 fi
-assert_running "$name" || exit 1
-grep -q 'command exited with status 0' "$XEN_TMP/rvmigd.log" \
-  || { sed 's/^/  | /' "$XEN_TMP/rvmigd.log" >&2; xen_err "rvmigd did not report xl migrate-receive exiting 0"; exit 1; }
-xen_note "policy migration: ${done_line#*: }"
+
+# 2: the same guest (now domain $newid) again, its cost fitted to run 1
+# here.  The bound is 2x, not the 15 % of the link model: one run under
+# TCG on a shared 2-core host is all the fit has, and two runs of the same
+# migration here took 165 s and 179 s (run to run, the host's load moves
+# it); 2x says the prediction is of the right kind (it was 55x off), not
+# that it is precise.
+domid=$newid
+record_traces || exit 1
+policy_migrate 2 || exit 1
+grep '^TOOLSTACK migrate: ' "$XEN_TMP/apply2.log" >&2 \
+  || xen_err "the plan shows no toolstack cost fitted to run 1" || exit 1
+read -r measured predicted < <(sed -n 's/.*done in \([0-9.]*\) s (predicted \([0-9.]*\) s).*/\1 \2/p' <<<"$done_line")
+read -r dmeas dpred < <(sed -n 's/.*downtime \([0-9.]*\) s (predicted \([0-9.]*\) s).*/\1 \2/p' <<<"$done_line")
+[[ -n $measured && -n $predicted && -n $dmeas && -n $dpred ]] || xen_err "no figures in: $done_line" || exit 1
+xen_note "FIGURE migration 1: ${first_line#*done in }"
+xen_note "FIGURE migration 2 (calibrated on 1 here): measured $measured s, predicted $predicted s (ratio $(awk -v m="$measured" -v p="$predicted" 'BEGIN { printf "%.2f", p / m }')); downtime measured $dmeas s, predicted $dpred s (an upper bound: libxl's 'guest has suspended' to the destination's 'Domain started' as the lines arrive)"
+awk -v m="$measured" -v p="$predicted" 'BEGIN { exit !(p >= m / 2 && p <= 2 * m) }' \
+  || xen_err "migration 2 predicted $predicted s, measured $measured s: more than 2x apart" || exit 1
+awk -v m="$dmeas" -v p="$dpred" 'BEGIN { exit !(p >= m / 2 && p <= 2 * m) }' \
+  || xen_err "migration 2's downtime predicted $dpred s, measured $dmeas s: more than 2x apart" || exit 1
 
 if [[ -n $mig_run ]]; then
   rport=7491 ckpt=$XEN_TMP/$name.ckpt

@@ -176,6 +176,7 @@ void act_mig_cfg_free(struct act_mig_cfg *cfg)
 	free(cfg->save);
 	free(cfg->recv);
 	free(cfg->key_file);
+	free(cfg->runs);
 	for (size_t i = 0; i < cfg->nhosts; i++) {
 		free(cfg->hosts[i].name);
 		free(cfg->hosts[i].addr);

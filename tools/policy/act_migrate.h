@@ -84,6 +84,10 @@ struct act_mig_cfg {
 	char *save;             /* rvmig-save program; NULL: "rvmig-save" from PATH */
 	char *recv;             /* rvmig-recv program; NULL: "rvmig-recv" from PATH */
 	char *key_file;         /* the pre-shared key; NULL: the tools' own default */
+	/* runs = PATH: where rvmig-policy appends each action it carried out,
+	 * measured against predicted (config.h, POL_RUNS_HEADER), and reads
+	 * them back to calibrate the toolstack's cost; NULL: nowhere */
+	char *runs;
 	double margin;          /* 0: ACT_MIG_MARGIN_DEFAULT */
 	double min_s, max_s;    /* 0: ACT_MIG_MIN_S_DEFAULT, ACT_MIG_MAX_S_DEFAULT */
 	struct act_mig_host *hosts;

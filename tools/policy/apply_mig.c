@@ -7,6 +7,7 @@
 #include "common/cli.h"
 #include "policy/apply_mig.h"
 #include "policy/exec.h"
+#include "policy/mig_queue.h"
 
 struct log_ctx {
 	FILE *out;
@@ -24,6 +25,26 @@ static void log_line(void *arg, int verbose, const char *line)
 	fflush(l->out);
 }
 
+/* The run appended to the runs file, measured against predicted; a
+ * failure to write it is logged, not fatal (the migration is done). */
+static void record(const struct act_mig_cfg *cfg, const struct pol_decision *d,
+		   const struct act_mig_req *req, const struct act_mig_result *res, int ok, FILE *out)
+{
+	struct pol_run_rec r = {
+		.t = tool_wall(), .kind = RVMIG_XFER_MIGRATE,
+		.transport = cfg->transport ? cfg->transport : "tcp", .domain = res->name,
+		.mem_bytes = d->mem_bytes, .dirty_rate = d->dirty_rate,
+		.predicted_s = req->predicted_s, .measured_s = res->measured_s,
+		.predicted_downtime_s = req->predicted_downtime_s, .downtime_s = res->downtime_s,
+		.ok = ok,
+	};
+	char err[512];
+
+	if (pol_runs_append(cfg->runs, &r, err, sizeof(err)) < 0)
+		fprintf(out, "t=%.1f migrate %s: not recorded: %s\n", tool_wall(), d->target.policy,
+			err);
+}
+
 int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
 			const struct pol_decision *d, FILE *out)
 {
@@ -33,7 +54,7 @@ int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
 				   .predicted_downtime_s = d->pred.downtime_s };
 	struct act_mig_result res;
 	const struct pol_batch *b = d->batch < p->nb ? &p->b[d->batch] : NULL;
-	char err[2048], id[64];
+	char err[2048], id[64], down[32], where[ACT_MIG_WORD_MAX + 64];
 	int rc;
 
 	rvmig_text_escape(id, sizeof(id), d->target.id, strlen(d->target.id));
@@ -48,29 +69,34 @@ int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
 			"%.1f s predicted, max downtime %.3f s\n", tool_wall(), d->target.policy, id, b->n,
 			b->k, b->makespan_s, b->max_downtime_s);
 	rc = act_mig_run(cfg, &req, log_line, &l, &res, err, sizeof(err));
+	if (cfg->runs && res.measured_s > 0)
+		record(cfg, d, &req, &res, rc == 0, out);
 	if (rc < 0) {
 		fprintf(out, "t=%.1f migrate %s: failed after %.1f s (deadline %.0f s): %s\n", tool_wall(),
 			d->target.policy, res.measured_s, res.deadline_s, err);
 		fflush(out);
 		return rc;
 	}
-	fprintf(out, "t=%.1f migrate %s (xen:%ld %s) -> %s (%s): done in %.1f s (predicted %.1f s), "
-		"downtime ", tool_wall(), d->target.policy, res.old_domid, res.name, d->dest, res.addr,
-		res.measured_s, req.predicted_s);
+	/* one fprintf per line: other migrations of the batch log beside it */
 	if (res.downtime_s >= 0)
-		fprintf(out, "%.3f s", res.downtime_s);
+		snprintf(down, sizeof(down), "%.3f s", res.downtime_s);
 	else
-		fprintf(out, "not measured");
-	fprintf(out, " (predicted %.3f s); ", req.predicted_downtime_s);
+		snprintf(down, sizeof(down), "not measured");
 	if (res.local)
-		fprintf(out, "running on this host as domain %ld\n", res.new_domid);
+		snprintf(where, sizeof(where), "running on this host as domain %ld", res.new_domid);
 	else
-		fprintf(out, "started on %s (its xl said so), gone from here\n", res.addr);
+		snprintf(where, sizeof(where), "started on %s (its xl said so), gone from here",
+			 res.addr);
+	fprintf(out, "t=%.1f migrate %s (xen:%ld %s) -> %s (%s): done in %.1f s (predicted %.1f s), "
+		"downtime %s (predicted %.3f s); %s\n", tool_wall(), d->target.policy, res.old_domid,
+		res.name, d->dest, res.addr, res.measured_s, req.predicted_s, down,
+		req.predicted_downtime_s, where);
 	fflush(out);
 	return 0;
 }
 
-/* Due migrations by batch, then by the planner's start time in it. */
+/* Due migrations by batch, then by the planner's queue position in it
+ * (its start order: a transfer starts when the one before it has). */
 static int by_batch_start(const void *a, const void *b)
 {
 	const struct pol_decision *x = *(const struct pol_decision *const *)a;
@@ -78,23 +104,70 @@ static int by_batch_start(const void *a, const void *b)
 
 	if (x->batch != y->batch)
 		return x->batch < y->batch ? -1 : 1;
-	return (x->pred.start_s > y->pred.start_s) - (x->pred.start_s < y->pred.start_s);
+	return (x->pred.position > y->pred.position) - (x->pred.position < y->pred.position);
+}
+
+/* One batch's due migrations, run as a queue at the planner's k. */
+struct batch_run {
+	const struct act_mig_cfg *cfg;
+	const struct pol_plan *p;
+	const struct pol_decision **v; /* this batch's, in the planner's order */
+	size_t batch;
+	unsigned k;
+	FILE *out;
+};
+
+static int batch_job(void *arg, size_t i)
+{
+	const struct batch_run *b = arg;
+
+	return pol_apply_migration(b->cfg, b->p, b->v[i], b->out);
+}
+
+static void batch_event(void *arg, enum mq_event ev, size_t i, unsigned running, int rc)
+{
+	const struct batch_run *b = arg;
+
+	fprintf(b->out, "t=%.1f queue: batch %zu, %s %s (position %u): %u of k=%u running%s\n",
+		tool_wall(), b->batch + 1, ev == MQ_START ? "started" : "ended",
+		b->v[i]->target.policy, b->v[i]->pred.position, running, b->k,
+		ev == MQ_END && rc < 0 ? " (failed: no more started)" : "");
+	fflush(b->out);
 }
 
 int pol_apply_plan_migrations(const struct pol_config *cfg, const struct pol_plan *p, FILE *out)
 {
 	const struct pol_decision **v = calloc(p->nd ? p->nd : 1, sizeof(*v));
-	size_t n = 0;
+	size_t n = 0, done = 0;
 	int rc = 0;
 
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < p->nd; i++)
-		if (p->d[i].action.kind == RVMIG_ACT_MIGRATE && p->d[i].due)
-			v[n++] = &p->d[i];
+	for (size_t i = 0; i < p->nd; i++) {
+		const struct pol_decision *d = &p->d[i];
+
+		if (d->action.kind == RVMIG_ACT_MIGRATE && d->due)
+			v[n++] = d;
+		else if ((d->action.kind == RVMIG_ACT_SAVE || d->action.kind == RVMIG_ACT_RESTORE) &&
+			 d->due)
+			fprintf(out, "t=%.1f %s %s: planned, not carried out: --apply executes the "
+				"plan's migrations only\n", tool_wall(),
+				rvmig_action_kind_name(d->action.kind), d->target.policy);
+	}
 	qsort(v, n, sizeof(*v), by_batch_start);
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = pol_apply_migration(&cfg->mig.exec, p, v[i], out);
+	for (size_t i = 0; i < n && rc >= 0;) {
+		size_t j = i;
+		struct batch_run b = { .cfg = &cfg->mig.exec, .p = p, .v = v + i,
+				       .batch = v[i]->batch, .k = 1, .out = out };
+
+		while (j < n && v[j]->batch == v[i]->batch)
+			j++;
+		if (b.batch < p->nb && p->b[b.batch].k)
+			b.k = p->b[b.batch].k;
+		rc = mq_run(j - i, b.k, batch_job, &b, batch_event, &b);
+		done += rc > 0 ? (size_t)rc : 0;
+		i = j;
+	}
 	free(v);
-	return rc < 0 ? rc : (int)n;
+	return rc < 0 ? rc : (int)done;
 }

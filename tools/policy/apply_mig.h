@@ -24,10 +24,14 @@
 int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
 			const struct pol_decision *d, FILE *out);
 
-/* Executes the plan's due MIGRATE decisions, one after another, in the
- * order the planner gave each batch (the planner's concurrency k is logged,
- * not used: one transfer at a time).  Other decisions are left alone.
- * Returns how many ran, or the first failure's -errno. */
+/* Executes the plan's due MIGRATE decisions batch by batch, each batch as
+ * a streamed queue (mig_queue.h) in the planner's order with at most the
+ * planner's k at once, the next started the moment one ends; each logged
+ * with its predicted against measured time ("queue:" lines say when each
+ * starts and ends and how many run).  A failure starts no more.  Other
+ * decisions are left alone.  With [migration] runs = PATH each run is
+ * appended there (config.h).  Returns how many ran, or the first failure's
+ * -errno. */
 int pol_apply_plan_migrations(const struct pol_config *cfg, const struct pol_plan *p, FILE *out);
 
 #endif

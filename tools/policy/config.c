@@ -254,6 +254,10 @@ static int exec_key(struct parser *p, const char *key, const char *val)
 		*dst = key[0] == 'k' ? dup_path(p, key, val) : dup_prog(p, key, val);
 		return *dst ? 0 : -EINVAL;
 	}
+	if (!strcmp(key, "runs")) {
+		free(e->runs);
+		return (e->runs = dup_path(p, key, val)) ? 0 : -EINVAL;
+	}
 	if (!strcmp(key, "deadline_margin"))
 		return num(p, key, val, 1, 1000, &e->margin);
 	if (!strcmp(key, "deadline_min") || !strcmp(key, "deadline_max"))
@@ -319,6 +323,10 @@ static int migration_key(struct parser *p, const char *key, const char *val)
 	}
 	if (!strcmp(key, "memory"))
 		return num(p, key, val, 1, 1e15, &m->memory);
+	if (!strcmp(key, "store")) {
+		free(m->store);
+		return (m->store = dup_word(p, key, val, 255)) ? 0 : -EINVAL;
+	}
 	if (!strcmp(key, "dirty_rate"))
 		return num(p, key, val, 0, 1e13, &m->dirty_rate);
 	return exec_key(p, key, val);
@@ -450,6 +458,8 @@ static int domain_key(struct parser *p, const char *key, char *val)
 		return num(p, key, val, 1, 65535, &d->weight_now);
 	if (!strcmp(key, "migrate"))
 		return yesno(p, key, val, &d->migrate);
+	if (!strcmp(key, "save"))
+		return yesno(p, key, val, &d->save);
 	if (!strcmp(key, "memory"))
 		return num(p, key, val, 1, 1e15, &d->memory);
 	if (!strcmp(key, "dirty_rate"))
@@ -582,6 +592,7 @@ int pol_config_parse(const char *text, size_t len, const char *path, struct pol_
 	out->mig.fill = 0.9;
 	out->mig.memory = 1024.0 * 1024 * 1024;
 	out->mig.link.size = sizeof(out->mig.link);
+	out->mig.link.max_concurrent = 1; /* one migration at a time, as Nova */
 	out->dec.size = sizeof(out->dec);
 	if (len > POL_CONFIG_MAX_BYTES)
 		return fail(&p, -E2BIG, "larger than %u bytes", POL_CONFIG_MAX_BYTES);
@@ -658,6 +669,7 @@ void pol_config_free(struct pol_config *c)
 	free(c->path);
 	free(c->mig.calib_path);
 	free(c->mig.calib_transport);
+	free(c->mig.store);
 	act_mig_cfg_free(&c->mig.exec);
 	memset(c, 0, sizeof(*c));
 }

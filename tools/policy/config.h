@@ -65,6 +65,7 @@ struct pol_domain_cfg {
 	double vcpus_now, weight_now;       /* their settings now (0: unknown / the default);
 					     * live runs read them instead */
 	int migrate;
+	int save;                           /* may be saved to the store and restored later */
 	double memory, dirty_rate;          /* bytes, bytes/s; 0: the [migration] defaults */
 	rvmig_samples *obs_set;             /* POL_OBS_SAMPLES, after pol_config_load() */
 };
@@ -79,7 +80,12 @@ struct pol_migration_cfg {
 	char *calib_path, *calib_transport;
 	unsigned calib_runs;      /* runs fitted */
 	double calib_rel_err;     /* the worst |predicted - measured| / measured */
+	/* runs = PATH (exec.runs): the toolstack's fixed cost of each kind
+	 * (index: enum rvmig_transfer_kind) fitted by rvmig_xfer_fit() to the
+	 * runs of exec.transport recorded there, by pol_config_load() */
+	struct rvmig_xfer_model toolstack[4];
 	double memory;            /* default memory of a domain, bytes (default 1 GiB) */
+	char *store;              /* store = NAME: the host saves go to; NULL: no saves */
 	double dirty_rate;        /* default dirty rate, bytes/s (default 0) */
 	/* how --apply executes a migration: transport, port, tunnel,
 	 * rvmig_save, rvmig_recv, key_file, host NAME ADDRESS, deadline_* */
@@ -129,6 +135,43 @@ int pol_vfail_at(char *err, size_t errlen, int rc, const char *file, unsigned li
 int pol_calib_parse(const char *text, size_t len, const char *name, const char *transport,
 		    unsigned *k, double *bytes, double *makespan, size_t max, char *err,
 		    size_t errlen);
+
+/*
+ * rvmig-policy's runs file ([migration] runs = PATH): one row per
+ * migration, save or restore --apply carried out, appended as it ends.
+ * Columns (POL_RUNS_HEADER): the wall time, the kind (migrate, save,
+ * restore), the transport, the domain's name (characters outside
+ * [A-Za-z0-9._-] as '_'), its memory and dirty rate as planned, the
+ * predicted and measured time, the predicted and measured downtime (-1:
+ * not measured), and ok or failed.
+ */
+#define POL_RUNS_HEADER                                                                   \
+	"time,kind,transport,domain,mem_bytes,dirty_rate,predicted_s,measured_s,"         \
+	"predicted_downtime_s,downtime_s,status"
+#define POL_RUNS_MAX 10000
+
+/* The ok runs of `transport` in a runs file (columns found by the
+ * header's names, others ignored) into out (max rows).  Returns how many,
+ * or -EINVAL / -E2BIG with err naming the line.  Pure. */
+int pol_runs_parse(const char *text, size_t len, const char *name, const char *transport,
+		   struct rvmig_xfer_run *out, size_t max, char *err, size_t errlen);
+/* "migrate", "save", "restore"; "?" otherwise. */
+const char *pol_run_kind_name(enum rvmig_transfer_kind kind);
+
+struct pol_run_rec {
+	double t;                            /* wall time at the end */
+	enum rvmig_transfer_kind kind;
+	const char *transport, *domain;
+	double mem_bytes, dirty_rate;
+	double predicted_s, measured_s;
+	double predicted_downtime_s, downtime_s; /* -1: not measured */
+	int ok;
+};
+
+/* Appends one row to the runs file at `path` (created 0644 with the
+ * header when missing or empty; never through a symbolic link).  0 or a
+ * negative errno with err naming the file. */
+int pol_runs_append(const char *path, const struct pol_run_rec *r, char *err, size_t errlen);
 
 /* Reads a whole regular file of at most `max` bytes into a NUL-terminated
  * buffer.  0 or a negative errno with err naming the file. */

@@ -152,6 +152,42 @@ static int calibrate(struct pol_migration_cfg *m, char *err, size_t errlen)
 	return n;
 }
 
+/* [migration] runs = PATH: the toolstack's cost of each kind fitted to the
+ * runs of this transport recorded there (rvmig_xfer_fit()).  A file not
+ * there yet is no runs: --apply creates it. */
+static int fit_toolstack(struct pol_migration_cfg *m, char *err, size_t errlen)
+{
+	const char *path = m->exec.runs;
+	const char *tp = m->exec.transport ? m->exec.transport : "tcp";
+	struct rvmig_xfer_run *runs = calloc(POL_RUNS_MAX, sizeof(*runs));
+	char *text = NULL, esc[300];
+	size_t len;
+	int n = runs ? 0 : -ENOMEM;
+
+	rvmig_text_escape(esc, sizeof(esc), path, strlen(path));
+	if (n < 0)
+		snprintf(err, errlen, "out of memory");
+	else if (access(path, F_OK) < 0 && errno == ENOENT)
+		n = 0;
+	else if ((n = pol_read_file(path, 16u << 20, &text, &len, err, errlen)) == 0)
+		n = pol_runs_parse(text, len, path, tp, runs, POL_RUNS_MAX, err, errlen);
+	free(text);
+	for (int k = RVMIG_XFER_MIGRATE; n >= 0 && k <= RVMIG_XFER_RESTORE; k++) {
+		int rc;
+
+		m->toolstack[k].size = sizeof(m->toolstack[k]);
+		rc = rvmig_xfer_fit(&m->link, (enum rvmig_transfer_kind)k, runs, (size_t)n,
+				    &m->toolstack[k]);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: the %s runs: %s", esc,
+				 pol_run_kind_name((enum rvmig_transfer_kind)k), rvmig_strerror(rc));
+			n = rc;
+		}
+	}
+	free(runs);
+	return n < 0 ? n : 0;
+}
+
 int pol_config_load(const char *path, struct pol_config *out, char *err, size_t errlen)
 {
 	char *text;
@@ -165,6 +201,8 @@ int pol_config_load(const char *path, struct pol_config *out, char *err, size_t 
 	free(text);
 	if (!rc && out->mig.calib_path)
 		rc = calibrate(&out->mig, err, errlen);
+	if (!rc && out->mig.exec.runs && out->mig.link.bandwidth > 0)
+		rc = fit_toolstack(&out->mig, err, errlen);
 	for (size_t i = 0; i < out->ndoms && !rc; i++) {
 		struct pol_domain_cfg *d = &out->doms[i];
 

@@ -163,6 +163,13 @@ int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, dou
 	char err[1024], a[96];
 	int rc;
 
+	if (d->action.kind == RVMIG_ACT_SAVE || d->action.kind == RVMIG_ACT_RESTORE) {
+		fprintf(e->a.out, "t=%.1f decide %s %s (%s): utility %+.2f after cost; planned, not "
+			"carried out (the live loop executes migrations only)\n", now,
+			rvmig_action_kind_name(d->action.kind), d->target.policy,
+			d->action.kind == RVMIG_ACT_SAVE ? "to the store" : "back", d->gain);
+		return 0;
+	}
 	log_decision(e, d, now);
 	if (!e->a.apply)
 		return 0;

@@ -33,8 +33,12 @@ static int predict(pol_run *r, size_t first, size_t n, double now)
 		return rc;
 	for (size_t i = 0; i < n && rc >= 0; i++) {
 		struct pol_decision *d = &r->plan.d[first + i];
+		/* the toolstack's own cost, as measured here (runs = PATH) */
+		const struct rvmig_xfer_model *ts = &cfg->mig.toolstack[RVMIG_XFER_MIGRATE];
 		struct rvmig_transfer x = { .size = sizeof(x), .kind = RVMIG_XFER_MIGRATE, .id = i,
-					    .mem_bytes = d->mem_bytes, .dirty_rate = d->dirty_rate };
+					    .mem_bytes = d->mem_bytes, .dirty_rate = d->dirty_rate,
+					    .overhead_s = ts->overhead_s,
+					    .stop_overhead_s = ts->stop_overhead_s };
 
 		rc = rvmig_planner_add(pl, &x);
 	}
@@ -83,7 +87,7 @@ int pol_run_migrations(pol_run *r, double now)
 	struct bal_move *mv = calloc(r->nt ? r->nt : 1, sizeof(*mv));
 	const char **why = calloc(r->nh ? r->nh : 1, sizeof(*why));
 	size_t n = 0, first = r->plan.nd;
-	int rc = -ENOMEM;
+	int *may_shed = NULL, rc = -ENOMEM;
 
 	if (!bh || !bd || !mv || !why)
 		goto out;
@@ -110,8 +114,8 @@ int pol_run_migrations(pol_run *r, double now)
 		bd[i] = (struct bal_dom){
 			.host = t->placed != SIZE_MAX ? t->placed : pol_run_host(r, t->tg.host),
 			.demand = t->seen ? t->demand : 0,
-			.movable = t->seen && cfg->doms[t->cfg].migrate && t->decided_at != now &&
-				   !pol_migrate_cooling(r, t, now),
+			.movable = t->seen && !t->saved && cfg->doms[t->cfg].migrate &&
+				   t->decided_at != now && !pol_migrate_cooling(r, t, now),
 		};
 		/* violating for the dwell, and its host had no room for a raise:
 		 * a migration is its remedy, outside the global cool-down */
@@ -162,6 +166,15 @@ int pol_run_migrations(pol_run *r, double now)
 		if ((rc = predict(r, first, n, now)) < 0)
 			goto out;
 	}
+	/* a save only where no migration was found this time */
+	if (!(may_shed = calloc(r->nh ? r->nh : 1, sizeof(*may_shed)))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < r->nh; i++)
+		may_shed[i] = bh[i].may_shed && n == 0;
+	if ((rc = pol_run_parking(r, now, may_shed)) < 0)
+		goto out;
 	for (size_t i = 0; i < r->nh; i++)
 		if (!pol_host_overloaded(&(struct bal_host){ .cpus = r->h[i].cpus,
 							     .demand = r->h[i].demand },
@@ -173,5 +186,6 @@ out:
 	free(bd);
 	free(mv);
 	free(why);
+	free(may_shed);
 	return rc;
 }

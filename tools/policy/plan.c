@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "policy/config.h"
 #include "policy/plan.h"
 
 int pol_target_copy(struct pol_target *dst, const struct pol_target *src)
@@ -77,6 +78,32 @@ static void value_text(FILE *f, const struct rvmig_action *a)
 	}
 }
 
+/* A save (park.c) and its reckoning, or a restore. */
+static void park_text(FILE *f, const struct pol_decision *d)
+{
+	char b[160], c[160];
+
+	if (d->action.kind == RVMIG_ACT_SAVE) {
+		fprintf(f, ": save to %s\n", esc(b, sizeof(b), d->dest));
+		fprintf(f, "      host %s demand %.2f CPUs > %.2f x %.0f CPUs and no migration "
+			   "found; after: %.2f there\n",
+			esc(c, sizeof(c), d->target.host), d->src_before, d->overload, d->src_cpus,
+			d->src_after);
+		fprintf(f, "      utility: others %+.2f, its own %.2f -> 0 while saved, cost %.3f: "
+			   "%+.2f", d->others_gain, d->own_before, d->action.cost, d->gain);
+		if (isfinite(d->cap_gain))
+			fprintf(f, "; capping it to %.2f CPUs instead: %+.2f", d->cap_to, d->cap_gain);
+		fputc('\n', f);
+	} else {
+		fprintf(f, ": restore on %s\n", esc(b, sizeof(b), d->dest));
+		fprintf(f, "      host %s has room: demand %.2f -> %.2f of %.0f CPUs; utility 0 -> "
+			   "%.2f, cost %.3f: %+.2f\n", esc(c, sizeof(c), d->dest), d->dst_before,
+			d->dst_after, d->dst_cpus, d->own_after, d->action.cost, d->gain);
+	}
+	fprintf(f, "      predicted: %.2f s, downtime %.2f s, %.0f MB (memory %.0f MB)\n",
+		d->action.duration_s, d->action.downtime_s, d->pred.bytes / 1e6, d->mem_bytes / 1e6);
+}
+
 static void decision_text(FILE *f, const struct pol_plan *p, const struct pol_decision *d)
 {
 	const struct rvmig_reason *r = &d->reason;
@@ -107,6 +134,10 @@ static void decision_text(FILE *f, const struct pol_plan *p, const struct pol_de
 			d->batch + 1, bt->k, rvmig_plan_order_name(bt->order), bt->makespan_s);
 		return;
 	}
+	if (d->action.kind == RVMIG_ACT_SAVE || d->action.kind == RVMIG_ACT_RESTORE) {
+		park_text(f, d);
+		return;
+	}
 	fprintf(f, ": %s ", rvmig_action_kind_name(d->action.kind));
 	if (d->action.kind == RVMIG_ACT_CG_CPU_MAX)
 		fprintf(f, "%.2f -> ", d->share_before);
@@ -123,6 +154,38 @@ static void decision_text(FILE *f, const struct pol_plan *p, const struct pol_de
 		r->predicted, r->utility_before, r->utility_after, r->cost);
 }
 
+/* The link model the planner used, and the toolstack's measured cost. */
+static void link_text(FILE *f, const struct pol_plan *p)
+{
+	fprintf(f, "LINK %.4g bytes/s, overhead %.3f s per transfer, contention %.4g, ",
+		p->bandwidth, p->overhead_s, p->contention);
+	if (p->per_transfer_cap > 0 && p->per_transfer_cap < p->bandwidth)
+		fprintf(f, "cap %.4g bytes/s per transfer", p->per_transfer_cap);
+	else
+		fprintf(f, "no per-transfer cap");
+	if (p->calib_runs)
+		fprintf(f, " (calibrated on %u measured runs, worst fit error %.1f %%)\n",
+			p->calib_runs, 100 * p->calib_rel_err);
+	else
+		fprintf(f, " (from the policy file)\n");
+	for (int k = RVMIG_XFER_MIGRATE; k <= RVMIG_XFER_RESTORE; k++) {
+		const struct rvmig_xfer_model *m = &p->toolstack[k];
+
+		if (!m->runs)
+			continue;
+		fprintf(f, "TOOLSTACK %s: +%.1f s fixed besides the link's %.1f s",
+			pol_run_kind_name((enum rvmig_transfer_kind)k), m->overhead_s, m->transfer_s);
+		if (m->downtime_runs)
+			fprintf(f, ", +%.3f s of downtime", m->stop_overhead_s);
+		fprintf(f, " (fitted to %u measured run%s, worst error %.1f %%", m->runs,
+			m->runs == 1 ? "" : "s", 100 * m->rel_err);
+		if (m->downtime_runs)
+			fprintf(f, ", downtime %.1f %% over %u", 100 * m->downtime_rel_err,
+				m->downtime_runs);
+		fprintf(f, ")\n");
+	}
+}
+
 int pol_plan_print_text(FILE *f, const struct pol_plan *p)
 {
 	char b[160];
@@ -133,13 +196,8 @@ int pol_plan_print_text(FILE *f, const struct pol_plan *p)
 		fputs("DECISIONS (time from the first sample)\n", f);
 	for (size_t i = 0; i < p->nd; i++)
 		decision_text(f, p, &p->d[i]);
-	if (p->nb && p->calib_runs)
-		fprintf(f, "LINK %.4g bytes/s, overhead %.3f s per transfer (calibrated on %u measured "
-			   "runs, worst fit error %.1f %%)\n",
-			p->bandwidth, p->overhead_s, p->calib_runs, 100 * p->calib_rel_err);
-	else if (p->nb)
-		fprintf(f, "LINK %.4g bytes/s, overhead %.3f s per transfer (from the policy file)\n",
-			p->bandwidth, p->overhead_s);
+	if (p->nb)
+		link_text(f, p);
 	for (size_t i = 0; i < p->nb; i++)
 		fprintf(f, "MIGRATION BATCH %zu at +%.1fs: %zu migrations, k=%u, %s, makespan %.2f s, "
 			   "longest downtime %.3f s%s\n",
@@ -215,6 +273,20 @@ static struct json_object *decision_json(const struct pol_plan *p, const struct 
 		add(o, "cost", num(r->cost));
 		add(o, "state_since", num(r->state_since_ns / 1e9));
 	}
+	if (d->action.kind == RVMIG_ACT_SAVE || d->action.kind == RVMIG_ACT_RESTORE) {
+		add(o, "dest", json_object_new_string(d->dest));
+		add(o, "demand", num(d->demand));
+		add(o, "others_gain", num(d->others_gain));
+		add(o, "own_utility_before", num(d->own_before));
+		add(o, "own_utility_after", num(d->own_after));
+		add(o, "cost", num(d->action.cost));
+		add(o, "gain", num(d->gain));
+		add(o, "cap_gain", num(d->cap_gain));
+		add(o, "cap_to", isfinite(d->cap_gain) ? num(d->cap_to) : NULL);
+		add(o, "mem_bytes", num(d->mem_bytes));
+		add(o, "duration_s", num(d->action.duration_s));
+		add(o, "downtime_s", num(d->action.downtime_s));
+	}
 	if (d->action.kind == RVMIG_ACT_MIGRATE) {
 		struct json_object *pr = json_object_new_object();
 
@@ -243,6 +315,32 @@ static struct json_object *decision_json(const struct pol_plan *p, const struct 
 	return o;
 }
 
+/* {"migrate": {...}, ...}: the kinds with measured runs. */
+static struct json_object *toolstack_json(const struct pol_plan *p)
+{
+	struct json_object *o = json_object_new_object();
+
+	for (int k = RVMIG_XFER_MIGRATE; k <= RVMIG_XFER_RESTORE; k++) {
+		const struct rvmig_xfer_model *m = &p->toolstack[k];
+		struct json_object *t;
+
+		if (!m->runs)
+			continue;
+		t = json_object_new_object();
+		add(t, "runs", json_object_new_int64(m->runs));
+		add(t, "overhead_s", num(m->overhead_s));
+		add(t, "link_s", num(m->transfer_s));
+		add(t, "max_rel_err", num(m->rel_err));
+		add(t, "downtime_runs", json_object_new_int64(m->downtime_runs));
+		if (m->downtime_runs) {
+			add(t, "stop_overhead_s", num(m->stop_overhead_s));
+			add(t, "downtime_max_rel_err", num(m->downtime_rel_err));
+		}
+		add(o, pol_run_kind_name((enum rvmig_transfer_kind)k), t);
+	}
+	return o;
+}
+
 int pol_plan_print_json(FILE *f, const struct pol_plan *p)
 {
 	struct json_object *root = json_object_new_object(), *a;
@@ -257,9 +355,13 @@ int pol_plan_print_json(FILE *f, const struct pol_plan *p)
 
 		add(l, "bandwidth", num(p->bandwidth));
 		add(l, "overhead_s", num(p->overhead_s));
+		add(l, "contention", num(p->contention));
+		add(l, "per_transfer_cap", num(p->per_transfer_cap < p->bandwidth
+					       ? p->per_transfer_cap : 0));
 		add(l, "calibration_runs", json_object_new_int64(p->calib_runs));
 		if (p->calib_runs)
 			add(l, "calibration_max_rel_err", num(p->calib_rel_err));
+		add(l, "toolstack", toolstack_json(p));
 		add(root, "link", l);
 	}
 	a = json_object_new_array();

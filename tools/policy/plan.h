@@ -45,6 +45,12 @@ struct pol_decision {
 	size_t batch;                 /* index in batches */
 	struct rvmig_plan_entry pred; /* start, end, downtime, bytes, rounds */
 	double mem_bytes, dirty_rate; /* what the prediction assumed */
+	/* SAVE (to dest, the store) / RESTORE (on dest), park.c: the utility
+	 * reckoning.  others_gain: the other domains' utility change on the
+	 * source host; own_before / own_after: the domain's (0 while saved);
+	 * gain: the utility change minus the cost; cap_gain: what capping it
+	 * to cap_to CPUs instead would gain (NAN: no cap range). */
+	double others_gain, own_before, own_after, gain, cap_gain, cap_to;
 };
 
 /* Migrations decided together: the planner's choice of k and order. */
@@ -80,6 +86,10 @@ struct pol_plan {
 	 * calibration when it was fitted to measured runs (runs 0: given). */
 	double bandwidth, overhead_s, calib_rel_err;
 	unsigned calib_runs;
+	double contention, per_transfer_cap; /* 0: none */
+	/* the toolstack's fixed cost per kind (index: enum
+	 * rvmig_transfer_kind) fitted to the runs file; runs 0: none */
+	struct rvmig_xfer_model toolstack[4];
 	double from, to;              /* first and last sample time */
 	size_t samples;
 	struct pol_decision *d;

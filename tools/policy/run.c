@@ -378,10 +378,10 @@ static int hosts_update(pol_run *r, const struct pol_state *st)
 	for (size_t i = 0; i < r->nt; i++) {
 		struct tracked *t = &r->t[i];
 
-		if (t->seen && t->placed != SIZE_MAX) {
+		if (t->seen && (t->saved || t->placed != SIZE_MAX))
 			r->h[pol_run_host(r, t->tg.host)].demand -= t->demand;
+		if (t->seen && !t->saved && t->placed != SIZE_MAX)
 			r->h[t->placed].demand += t->demand;
-		}
 	}
 	return 0;
 }
@@ -449,7 +449,7 @@ static int decide(pol_run *r, double now, uint64_t ns)
 	int rc;
 
 	for (size_t i = 0; i < r->nt; i++)
-		if (r->t[i].observed && !pol_migrate_cooling(r, &r->t[i], now) &&
+		if (r->t[i].observed && !r->t[i].saved && !pol_migrate_cooling(r, &r->t[i], now) &&
 		    (rc = candidates(r, i, &n)) < 0)
 			return rc;
 	rc = rvmig_decider_decide(r->dec, ns, r->cand, n, r->out, r->cfg->max_actions);
@@ -508,6 +508,9 @@ int pol_run_plan(pol_run *r, const char *source, struct pol_plan *plan)
 	p->overhead_s = r->cfg->mig.link.overhead_s;
 	p->calib_runs = r->cfg->mig.calib_runs;
 	p->calib_rel_err = r->cfg->mig.calib_rel_err;
+	p->contention = r->cfg->mig.link.contention;
+	p->per_transfer_cap = r->cfg->mig.link.per_transfer_cap;
+	memcpy(p->toolstack, r->cfg->mig.toolstack, sizeof(p->toolstack));
 	if (r->nt && !(p->s = calloc(r->nt, sizeof(*p->s))))
 		return -ENOMEM;
 	for (size_t i = 0; i < r->nt; i++) {

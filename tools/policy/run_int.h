@@ -28,6 +28,8 @@ struct tracked {
 	size_t placed;      /* host index after a planned migration; SIZE_MAX: its own */
 	int migrated;
 	double migrated_at;
+	int saved;          /* a planned save put it on the store host, not running */
+	double saved_at;
 };
 
 struct host {
@@ -78,5 +80,9 @@ size_t pol_run_host(pol_run *r, const char *name);
 struct pol_decision *pol_run_decision(pol_run *r);
 /* Plans the migrations due at `now` (migrate.c).  0 or -ENOMEM. */
 int pol_run_migrations(pol_run *r, double now);
+/* Plans the saves and restores due at `now` (park.c), after the
+ * migrations: may_shed[h], host h is overloaded long enough to act on.
+ * 0 or -errno. */
+int pol_run_parking(pol_run *r, double now, const int *may_shed);
 
 #endif
