@@ -357,8 +357,11 @@ xen_rvmigd_start() {
   XEN_KEY=$XEN_TMP/tunnel.key
   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$XEN_KEY" && chmod 600 "$XEN_KEY" || return 1
   xen_ready_open || return 1
+  # the tunnel proves the key within --auth-timeout: 5 s by default, which
+  # a tunnel under TCG on a host at load 16 missed (xen.policy_migrate_tcp,
+  # "no answer to the challenge within 5000 ms"): 30 s here
   "$daemon" -v --listen "$transport://$XEN_ADDR:0" --key-file "$XEN_KEY" --ready-file "$XEN_READY" \
-    2> "$XEN_TMP/rvmigd.log" &
+    --auth-timeout "${XEN_RVMIGD_AUTH_MS:-30000}" 2> "$XEN_TMP/rvmigd.log" &
   XEN_RVMIGD_PID=$!
   xen_ready_wait "$XEN_RVMIGD_PID" "$XEN_TMP/rvmigd.log" "rvmigd on $transport://$XEN_ADDR" 60 || return 1
   xen_note "rvmigd listening on $transport://$XEN_ADDR:$XEN_PORT (default allow-list: xl migrate-receive)"

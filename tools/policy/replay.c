@@ -58,8 +58,11 @@ static int merge(struct pol_state *const *v, const size_t *cur, size_t ntr, doub
 
 		if (cur[i] == 0 || (s = &v[i][cur[i] - 1], t - s->t > TRACE_STALE_S))
 			continue;
-		memcpy(out->hosts + out->nhosts, s->hosts, s->nhosts * sizeof(*s->hosts));
-		memcpy(out->doms + out->ndoms, s->doms, s->ndoms * sizeof(*s->doms));
+		/* a state may hold no domains (an idle host): doms NULL */
+		if (s->nhosts)
+			memcpy(out->hosts + out->nhosts, s->hosts, s->nhosts * sizeof(*s->hosts));
+		if (s->ndoms)
+			memcpy(out->doms + out->ndoms, s->doms, s->ndoms * sizeof(*s->doms));
 		out->nhosts += s->nhosts;
 		out->ndoms += s->ndoms;
 		snprintf(out->window, sizeof(out->window), "%s", s->window);
