@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fdio.h"
 #include "xstream/output.h"
 #include "xstream/xlog.h"
 #include "xstream/ownfile.h"
@@ -385,25 +386,6 @@ int output_free_space(struct recv_output *o, uint64_t *free_bytes)
 	return 0;
 }
 
-/* Writes at `off`, or at the current position (pipes) when off < 0. */
-static int write_all(int fd, const uint8_t *p, size_t len, off_t off)
-{
-	while (len) {
-		ssize_t n = off < 0 ? write(fd, p, len) : pwrite(fd, p, len, off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-		if (off >= 0)
-			off += n;
-	}
-	return 0;
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -458,7 +440,7 @@ int output_write(struct recv_output *o, const void *data, size_t len)
 {
 	int rc;
 
-	rc = o->stream ? stream_write(o, data, len) : write_all(o->fd, data, len, (off_t)o->off);
+	rc = o->stream ? stream_write(o, data, len) : fd_write_all(o->fd, data, len, (off_t)o->off);
 	if (rc)
 		return rc;
 	o->off += len;

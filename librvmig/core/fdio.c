@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* io.c - the one write loop of the rvmig tools (io.h). */
+/* fdio.c - the one write loop of the library and the tools (fdio.h). */
 #include <errno.h>
 #include <stdint.h>
 #include <unistd.h>
 
-#include "io.h"
+#include "fdio.h"
 
-int tool_write_all(int fd, const void *p, size_t len, off_t off)
+int fd_write_all(int fd, const void *p, size_t len, off_t off)
 {
 	const uint8_t *b = p;
 
