@@ -23,6 +23,7 @@
 
 #include <rvmig.h>
 
+#include "memsink.h"
 #include "streamgen.h"
 
 /* ---- the receiving side: a thread with its own event loop ---- */
@@ -42,36 +43,13 @@ enum rx_how {
 struct rx {
 	rvmig_listener *l;
 	enum rx_how how;
-	uint8_t *buf;          /* the rebuilt stream */
-	size_t len, cap;
+	struct memsink out;    /* the rebuilt stream */
 	int connections;
 	uint64_t dropped_at;   /* RX_DROP_ONCE: what the first connection left */
 	bool resume_asked;
 	char exec_arg[64];     /* RX_EXEC: argv[1] */
 	char err[512];
 };
-
-static int sink_write(void *arg, const void *data, size_t len)
-{
-	struct rx *rx = arg;
-
-	if (rx->len + len > rx->cap)
-		return -ENOSPC;
-	memcpy(rx->buf + rx->len, data, len);
-	rx->len += len;
-	return 0;
-}
-
-static int sink_zero(void *arg, uint64_t len)
-{
-	struct rx *rx = arg;
-
-	if (rx->len + len > rx->cap)
-		return -ENOSPC;
-	memset(rx->buf + rx->len, 0, len);
-	rx->len += len;
-	return 0;
-}
 
 static void reply(rvmig_ep *ep, const uint8_t *m, size_t n)
 {
@@ -131,15 +109,15 @@ static void on_msg(struct rx *rx, rvmig_ep *ep, rvmig_xrecv *r, const struct rvm
 /* Serves one connection; returns whether the sender is to come back. */
 static bool serve(struct rx *rx, rvmig_ep *ep)
 {
-	struct rvmig_xrecv_sink sink = { sink_write, sink_zero, rx, "the test buffer" };
+	struct rvmig_xrecv_sink sink = memsink_sink(&rx->out);
 	struct rvmig_xrecv_attr a = { .size = sizeof(a), .sink = &sink, .peer = "the test sender" };
 	uint8_t m[4096], d[RVMIG_DIGEST_LEN];
 	bool closed = false, drop = rx->how == RX_DROP_ONCE && rx->connections == 1;
 	rvmig_xrecv *r;
 
 	cr_assert_eq(rvmig_xrecv_create(&a, &r), 0);
-	if (rx->len)
-		rvmig_xrecv_prefix(r, rx->buf, rx->len); /* what it holds from before */
+	if (rx->out.len)
+		rvmig_xrecv_prefix(r, rx->out.buf, rx->out.len); /* what it holds from before */
 	while (!rvmig_xrecv_error(r, NULL) && !rvmig_xrecv_done(r) && !closed) {
 		struct rvmig_event ev;
 
@@ -299,9 +277,7 @@ static void start(struct session *s, enum rx_how how, size_t cap)
 {
 	memset(s, 0, sizeof(*s));
 	s->rx.how = how;
-	s->rx.cap = cap;
-	s->rx.buf = malloc(cap);
-	cr_assert_not_null(s->rx.buf);
+	cr_assert_eq(memsink_init(&s->rx.out, cap), 0);
 	cr_assert_eq(rvmig_ctx_create(NULL, &s->ctx), 0);
 	cr_assert_eq(rvmig_listen(s->ctx, "tcp://127.0.0.1:0", NULL, &s->rx.l), 0);
 	snprintf(s->uri, sizeof(s->uri), "tcp://127.0.0.1:%d", rvmig_listener_port(s->rx.l));
@@ -338,7 +314,7 @@ static int send_file(struct session *s, enum rx_how how, const struct streamgen_
 
 static void done(struct session *s, struct streamgen_buf *b)
 {
-	free(s->rx.buf);
+	memsink_free(&s->rx.out);
 	streamgen_buf_free(b);
 }
 
@@ -360,8 +336,8 @@ Test(xsender, file_moves_verified)
 	cr_assert_str_eq(s.res.transport, "tcp");
 	cr_assert_eq(rvmig_digest_buf(RVMIG_DIGEST_XXH128, b.data, b.len, d), 0);
 	cr_assert_arr_eq(s.res.digest, d, RVMIG_DIGEST_LEN);
-	cr_assert_eq(s.rx.len, b.len);
-	cr_assert_arr_eq(s.rx.buf, b.data, b.len);
+	cr_assert_eq(s.rx.out.len, b.len);
+	cr_assert_arr_eq(s.rx.out.buf, b.data, b.len);
 	cr_assert_eq(s.nt.connected, 1);
 	cr_assert_gt(s.nt.progress_calls, 0);
 	done(&s, &b);
@@ -401,13 +377,13 @@ Test(xsender, pipe_moves_verified_fd_kept)
 	stop(&s);
 	cr_assert_eq(rc, 0, "%s", s.res.text);
 	cr_assert(s.res.verified);
-	cr_assert_eq(s.rx.len, b.len);
-	cr_assert_arr_eq(s.rx.buf, b.data, b.len);
+	cr_assert_eq(s.rx.out.len, b.len);
+	cr_assert_arr_eq(s.rx.out.buf, b.data, b.len);
 	/* The library does not close the caller's fd. */
 	cr_assert_neq(fcntl(p[0], F_GETFD), -1);
 	close(p[0]);
 	streamgen_buf_free(&b);
-	free(s.rx.buf);
+	memsink_free(&s.rx.out);
 }
 
 Test(xsender, verdict_with_another_digest_fails)
@@ -450,7 +426,7 @@ Test(xsender, no_verdict_hits_the_deadline)
 	cr_assert_eq(rc, -RVMIG_ETIMEDOUT, "%d %s", rc, s.res.text);
 	cr_assert_not_null(strstr(s.res.text, "sent no verdict within 300 ms"), "%s", s.res.text);
 	/* Everything arrived; only the answer was missing. */
-	cr_assert_eq(s.rx.len, b.len);
+	cr_assert_eq(s.rx.out.len, b.len);
 	done(&s, &b);
 }
 
@@ -472,8 +448,8 @@ Test(xsender, dropped_connection_resumes)
 	cr_assert_eq(s.nt.resuming, 1);
 	cr_assert_not_null(strstr(s.nt.last, "resuming at stream offset"), "%s", s.nt.last);
 	cr_assert(s.res.verified);
-	cr_assert_eq(s.rx.len, b.len);
-	cr_assert_arr_eq(s.rx.buf, b.data, b.len);
+	cr_assert_eq(s.rx.out.len, b.len);
+	cr_assert_arr_eq(s.rx.out.buf, b.data, b.len);
 	done(&s, &b);
 }
 
@@ -574,10 +550,10 @@ Test(xsender, exec_runs_a_command)
 	cr_assert_eq(s.res.exit_status, RX_EXIT_STATUS);
 	cr_assert(s.res.verified);
 	cr_assert_str_eq(s.rx.exec_arg, "an argument");
-	cr_assert_eq(s.rx.len, sizeof(input) - 1);
-	cr_assert_arr_eq(s.rx.buf, input, sizeof(input) - 1);
+	cr_assert_eq(s.rx.out.len, sizeof(input) - 1);
+	cr_assert_arr_eq(s.rx.out.buf, input, sizeof(input) - 1);
 	cr_assert_eq(s.nt.out_len, strlen(RX_OUT));
 	cr_assert_arr_eq(s.nt.out, RX_OUT, strlen(RX_OUT));
 	close(p[0]);
-	free(s.rx.buf);
+	memsink_free(&s.rx.out);
 }

@@ -21,14 +21,14 @@
 
 #include <rvmig.h>
 
+#include "memsink.h"
 #include "streamgen.h"
 
 /* ---- the receiving side: a thread with its own event loop ---- */
 
 struct rx {
 	rvmig_listener *l;
-	uint8_t *buf;          /* the rebuilt stream */
-	size_t len, cap;
+	struct memsink out;    /* the rebuilt stream */
 	bool verify;           /* parse what arrives (not for raw input) */
 	const uint8_t *prefix; /* resume: what the receiver already holds */
 	size_t prefix_len;
@@ -38,28 +38,6 @@ struct rx {
 	int status;            /* the receiver's verdict */
 	char err[512];
 };
-
-static int sink_write(void *arg, const void *data, size_t len)
-{
-	struct rx *rx = arg;
-
-	if (rx->len + len > rx->cap)
-		return -ENOSPC;
-	memcpy(rx->buf + rx->len, data, len);
-	rx->len += len;
-	return 0;
-}
-
-static int sink_zero(void *arg, uint64_t len)
-{
-	struct rx *rx = arg;
-
-	if (rx->len + len > rx->cap)
-		return -ENOSPC;
-	memset(rx->buf + rx->len, 0, len);
-	rx->len += len;
-	return 0;
-}
 
 static void on_msg(struct rx *rx, rvmig_xrecv *r, const struct rvmig_event *ev)
 {
@@ -89,7 +67,7 @@ static void on_msg(struct rx *rx, rvmig_xrecv *r, const struct rvmig_event *ev)
 static void *receiver(void *arg)
 {
 	struct rx *rx = arg;
-	struct rvmig_xrecv_sink sink = { sink_write, sink_zero, rx, "the test buffer" };
+	struct rvmig_xrecv_sink sink = memsink_sink(&rx->out);
 	struct rvmig_xrecv_attr a = { .size = sizeof(a), .sink = &sink, .peer = "the test sender" };
 	rvmig_xrecv *r;
 	rvmig_xstats *st;
@@ -109,8 +87,8 @@ static void *receiver(void *arg)
 		/* As read back from a partial file: digest and parser only. */
 		if (rx->verify)
 			cr_assert_eq(rvmig_xrecv_verify(r), 0);
-		memcpy(rx->buf, rx->prefix, rx->prefix_len);
-		rx->len = rx->prefix_len;
+		memcpy(rx->out.buf, rx->prefix, rx->prefix_len);
+		rx->out.len = rx->prefix_len;
 		rvmig_xrecv_prefix(r, rx->prefix, rx->prefix_len);
 		cr_assert_eq(rvmig_xrecv_offset(r), rx->prefix_len);
 	}
@@ -269,9 +247,7 @@ static void send_file(size_t len, struct run *r)
 	uint64_t size = 0;
 	const char *text;
 
-	r->rx.cap = len + (1 << 20);
-	r->rx.buf = malloc(r->rx.cap);
-	cr_assert_not_null(r->rx.buf);
+	cr_assert_eq(memsink_init(&r->rx.out, len + (1 << 20)), 0);
 	r->rx.verify = !(r->flags & (RVMIG_XSTREAM_F_RAW | RVMIG_XSTREAM_F_PLAIN_FALLBACK));
 	cr_assert_eq(rvmig_ctx_create(NULL, &ctx), 0);
 	cr_assert_eq(rvmig_listen(ctx, "tcp://127.0.0.1:0", NULL, &r->rx.l), 0);
@@ -347,7 +323,7 @@ static void send_file(size_t len, struct run *r)
 
 static void run_free(struct run *r)
 {
-	free(r->rx.buf);
+	memsink_free(&r->rx.out);
 }
 
 /* A generated Xen stream moves byte-identical through r (from a file, or
@@ -372,8 +348,8 @@ static void xen_stream_moves(struct run *r)
 	cr_assert(r->tx.verdict);
 	cr_assert_eq(r->tx.status, 0);
 	cr_assert_eq(r->tx.bytes, sb.len);
-	cr_assert_eq(r->rx.len, sb.len);
-	cr_assert_eq(memcmp(r->rx.buf, sb.data, sb.len), 0, "rebuilt stream differs");
+	cr_assert_eq(r->rx.out.len, sb.len);
+	cr_assert_eq(memcmp(r->rx.out.buf, sb.data, sb.len), 0, "rebuilt stream differs");
 	cr_assert_eq(rvmig_digest_buf(RVMIG_DIGEST_XXH128, sb.data, sb.len, want), 0);
 	cr_assert_eq(memcmp(r->digest, want, RVMIG_DIGEST_LEN), 0);
 	cr_assert_eq(memcmp(r->tx.digest, want, RVMIG_DIGEST_LEN), 0);
@@ -440,8 +416,8 @@ Test(xstream_api, resume_sends_only_past_the_offset)
 	send_file(sb.len, &r);
 	cr_assert_eq(r.run_rc, 0, "%s", r.err);
 	cr_assert_eq(r.tx.status, 0, "%s", r.rx.err);
-	cr_assert_eq(r.rx.len, sb.len);
-	cr_assert_eq(memcmp(r.rx.buf, sb.data, sb.len), 0);
+	cr_assert_eq(r.rx.out.len, sb.len);
+	cr_assert_eq(memcmp(r.rx.out.buf, sb.data, sb.len), 0);
 	cr_assert_eq(memcmp(r.digest, full.digest, RVMIG_DIGEST_LEN), 0);
 	/* Only the second half went over the wire. */
 	cr_assert_lt(r.rx.ctrl_bytes + r.rx.data_bytes + r.rx.zero_bytes, sb.len - r.resume + 1);
@@ -472,8 +448,8 @@ Test(xstream_api, raw_bytes_go_as_bulk_data_sha256)
 	send_file(n, &r);
 	cr_assert_eq(r.run_rc, 0, "%s", r.err);
 	cr_assert_eq(r.tx.status, 0, "%s", r.rx.err);
-	cr_assert_eq(r.rx.len, n);
-	cr_assert_eq(memcmp(r.rx.buf, b, n), 0);
+	cr_assert_eq(r.rx.out.len, n);
+	cr_assert_eq(memcmp(r.rx.out.buf, b, n), 0);
 	cr_assert_eq(r.rx.data_bytes, n);
 	cr_assert_eq(r.rx.ctrl_bytes, 0);
 	cr_assert_eq(r.pages, 0);
@@ -516,8 +492,8 @@ Test(xstream_api, plain_fallback_sends_any_bytes_as_ctrl)
 	cr_assert_eq(r.run_rc, 0, "%s", r.err);
 	cr_assert_eq(r.tx.status, 0, "%s", r.rx.err);
 	cr_assert_eq(r.plain_offset, 0);
-	cr_assert_eq(r.rx.len, n);
-	cr_assert_eq(memcmp(r.rx.buf, b, n), 0);
+	cr_assert_eq(r.rx.out.len, n);
+	cr_assert_eq(memcmp(r.rx.out.buf, b, n), 0);
 	cr_assert_eq(r.rx.ctrl_bytes, n);
 	run_free(&r);
 	free(b);
@@ -558,32 +534,41 @@ Test(xstream_api, create_says_why)
 	cr_assert_null(s);
 }
 
+/* A receiver writing into memory, named by `peer`. */
+static rvmig_xrecv *mem_receiver(struct memsink *out, const char *peer)
+{
+	struct rvmig_xrecv_sink sink = memsink_sink(out);
+	struct rvmig_xrecv_attr a = { .size = sizeof(a), .sink = &sink, .peer = peer };
+	rvmig_xrecv *r;
+
+	cr_assert_eq(memsink_init(out, 1 << 20), 0);
+	cr_assert_eq(rvmig_xrecv_create(&a, &r), 0);
+	return r;
+}
+
 Test(xstream_api, receiver_refuses_past_the_announced_size)
 {
-	struct rx rx = { .cap = 1 << 20 };
-	struct rvmig_xrecv_sink sink = { sink_write, sink_zero, &rx, "the test buffer" };
-	struct rvmig_xrecv_attr a = { .size = sizeof(a), .sink = &sink, .peer = "peer 10.0.0.7" };
+	struct memsink out;
+	rvmig_xrecv *r = mem_receiver(&out, "peer 10.0.0.7");
 	struct rvmig_xmsg m = { .tag = RVMIG_XMSG_ZERO, .n = 8192 };
-	rvmig_xrecv *r;
 	const char *text;
 	uint8_t d[RVMIG_DIGEST_LEN];
 
-	rx.buf = malloc(rx.cap);
-	cr_assert_eq(rvmig_xrecv_create(&a, &r), 0);
 	/* Before the first message nothing is taken. */
 	cr_assert_eq(rvmig_xrecv_digest(r, false, d), -EAGAIN);
 	cr_assert_eq(rvmig_xrecv_begin(r, false, 4096), 0);
 	cr_assert_eq(rvmig_xrecv_begin(r, false, 4096), -EALREADY);
+	cr_assert_eq(rvmig_xrecv_error(r, NULL), 0, "the same length again is no error");
 	cr_assert_eq(rvmig_xrecv_msg(r, &m, 0), 1);
 	cr_assert_eq(rvmig_xrecv_error(r, &text), -RVMIG_EBADMSG);
 	cr_assert(strstr(text, "ZERO of 8192 bytes from peer 10.0.0.7 at stream offset 0 goes past "
 			       "the stream size the sender announced (4096 bytes"),
 		  "%s", text);
-	cr_assert_eq(rx.len, 0);
+	cr_assert_eq(out.len, 0);
 	m.tag = RVMIG_XMSG_HELLO;
 	cr_assert_eq(rvmig_xrecv_msg(r, &m, 0), 0);
 	rvmig_xrecv_destroy(r);
-	free(rx.buf);
+	memsink_free(&out);
 }
 
 Test(xstream_api, digests_and_snapshots)
