@@ -279,7 +279,8 @@ enum rvmig_mr_access {
  * logged, when RLIMIT_MEMLOCK is too small.
  */
 RVMIG_API int rvmig_mr_reg(rvmig_ep *ep, void *addr, size_t len, unsigned access, rvmig_mr **out);
-/* Must not be called while requests on the region are unfinished (-EBUSY). */
+/* Must not be called while requests on the region are unfinished: -EBUSY
+ * while one is queued (rvmig_client_cancel() ends those) or in flight. */
 RVMIG_API int rvmig_mr_dereg(rvmig_mr *mr);
 
 /* A descriptor the peer can use to reach the region (pin-all regions). */

@@ -391,8 +391,18 @@ RVMIG_API int rvmig_xsend_xfer_id(const rvmig_xsend *s, uint8_t id[RVMIG_XFER_ID
  * 0 or an error.
  */
 RVMIG_API int rvmig_xsend_attach(rvmig_xsend *s, rvmig_ep *ep);
-/* Deregisters the input memory; call before closing the endpoint (closing
- * it frees its registrations, so a later detach would touch freed ones). */
+/*
+ * Leaves the endpoint, at any point of the transfer: the bulk requests still
+ * queued there are cancelled (messages already posted, rvmig_xsend_abort()'s
+ * included, still go) and the input memory is deregistered; a buffer with
+ * chunks in flight is released by the endpoint once they end, or when it
+ * closes.  Call before closing the endpoint (closing it frees its
+ * registrations, so a later detach would touch freed ones), and destroy the
+ * sender only after closing it.  A fed sender's regions are the caller's:
+ * after detach no request on them is queued, so rvmig_mr_dereg() succeeds
+ * once the chunks in flight on them have ended (-EBUSY before), or
+ * rvmig_ep_close() releases them.
+ */
 RVMIG_API void rvmig_xsend_detach(rvmig_xsend *s);
 
 /* Posts a whole message (copied) at stream offset `off`, after everything

@@ -114,6 +114,36 @@ int client_bye(struct rvmig_ep *ep)
 	return 0;
 }
 
+/* Cancels a queued request (a whole one, or the rest of a partly scheduled
+ * one: its chunks handed to the transport finish first): it completes with
+ * -RVMIG_ECANCELED.  Returns 1, or 0 for a BYE (dropped). */
+static int cancel_item(struct rvmig_ep *ep, struct post_item *it)
+{
+	if (it->kind == ITEM_BULK) {
+		struct client_req *req = &ep->reqs[it->req];
+
+		req->all_scheduled = true;
+		if (!req->status)
+			req->status = -RVMIG_ECANCELED;
+		if (req->chunks_left == 0) {
+			ep_push_event(ep, &(struct rvmig_event){ .type = RVMIG_EV_SEND_DONE,
+								 .status = -RVMIG_ECANCELED,
+								 .cookie = req->cookie });
+			req->used = false;
+			ep->nreqs_used--;
+		}
+		return 1;
+	}
+	if (it->kind == ITEM_MSG) {
+		ep_push_event(ep, &(struct rvmig_event){ .type = RVMIG_EV_SEND_DONE,
+							 .status = -RVMIG_ECANCELED,
+							 .cookie = it->cookie });
+		free(it->msg);
+		return 1;
+	}
+	return 0;
+}
+
 RVMIG_API int rvmig_client_cancel(rvmig_ep *ep)
 {
 	int n = 0;
@@ -124,32 +154,28 @@ RVMIG_API int rvmig_client_cancel(rvmig_ep *ep)
 	 * scheduled (including the rest of a partly scheduled request) is
 	 * cancelled and its request completes with -RVMIG_ECANCELED. */
 	while (ep->q_count) {
-		struct post_item *it = &ep->q[ep->q_head];
-
-		if (it->kind == ITEM_BULK) {
-			struct client_req *req = &ep->reqs[it->req];
-
-			req->all_scheduled = true;
-			if (!req->status)
-				req->status = -RVMIG_ECANCELED;
-			if (req->chunks_left == 0) {
-				ep_push_event(ep, &(struct rvmig_event){ .type = RVMIG_EV_SEND_DONE,
-									 .status = -RVMIG_ECANCELED,
-									 .cookie = req->cookie });
-				req->used = false;
-				ep->nreqs_used--;
-			}
-			n++;
-		} else if (it->kind == ITEM_MSG) {
-			ep_push_event(ep, &(struct rvmig_event){ .type = RVMIG_EV_SEND_DONE,
-								 .status = -RVMIG_ECANCELED,
-								 .cookie = it->cookie });
-			free(it->msg);
-			n++;
-		}
+		n += cancel_item(ep, &ep->q[ep->q_head]);
 		ep->q_head = (ep->q_head + 1) % ep->q_cap;
 		ep->q_count--;
 	}
+	return n;
+}
+
+int client_cancel_bulk(struct rvmig_ep *ep, const struct rvmig_mr *mr)
+{
+	uint32_t kept = 0;
+	int n = 0;
+
+	/* The others keep their order, closed up towards the head. */
+	for (uint32_t i = 0; i < ep->q_count; i++) {
+		struct post_item *it = &ep->q[(ep->q_head + i) % ep->q_cap];
+
+		if (it->kind == ITEM_BULK && (!mr || it->mr == mr))
+			n += cancel_item(ep, it);
+		else
+			ep->q[(ep->q_head + kept++) % ep->q_cap] = *it;
+	}
+	ep->q_count = kept;
 	return n;
 }
 

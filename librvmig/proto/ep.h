@@ -55,6 +55,7 @@ struct rvmig_mr {
 	uint32_t npieces;
 	struct mr_piece *pieces;
 	uint32_t busy; /* chunks in flight */
+	bool orphan;   /* its owner is gone (mr_disown): freed once not busy */
 };
 
 /* A client request (bulk or inline message) waiting in the post queue. */
@@ -226,6 +227,10 @@ void sched_data_done(struct rvmig_ep *ep, uint32_t chunk, int status);
 void sched_on_msg(struct rvmig_ep *ep, uint32_t link, struct wire_hdr *h);
 void client_fail_all(struct rvmig_ep *ep, int status);
 int client_bye(struct rvmig_ep *ep);
+/* api.c: cancels the queued bulk requests on `mr` (compared, never read;
+ * NULL: on any region) as rvmig_client_cancel() does, messages left in
+ * place; returns how many. */
+int client_cancel_bulk(struct rvmig_ep *ep, const struct rvmig_mr *mr);
 
 /* recv.c: the receiver */
 /* recv_on_msg() returns 0, RECV_KEPT_CREDIT (the message keeps its control
@@ -252,7 +257,15 @@ void mr_piece_put(struct rvmig_mr *mr, uint32_t piece);
 uint64_t mr_chunk_limit(const struct rvmig_mr *mr, uint64_t off);
 void mr_release_all(struct rvmig_ep *ep);
 int mr_register(struct rvmig_ep *ep, void *addr, size_t len, unsigned access, struct rvmig_mr **out);
+/* 0, or -EBUSY while a request on it is in flight or still queued. */
 int mr_deregister(struct rvmig_mr *mr);
+/* For an owner that goes away before the endpoint (rvmig_xsend_detach()):
+ * its queued requests are cancelled and the region is freed now, or, with
+ * chunks still in flight, by the endpoint once they end (mr_orphan_idle(),
+ * called as each ends) or when it closes.  The memory must stay in place
+ * until then. */
+void mr_disown(struct rvmig_mr *mr);
+void mr_orphan_idle(struct rvmig_mr *mr);
 
 /* stats.c */
 struct cpu_mark { uint64_t user, sys; };

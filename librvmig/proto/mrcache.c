@@ -183,15 +183,24 @@ int mr_register(struct rvmig_ep *ep, void *addr, size_t len, unsigned access, st
 	return 0;
 }
 
-int mr_deregister(struct rvmig_mr *mr)
+/* Whether a posted request not yet wholly handed to the transport reads mr. */
+static bool mr_queued(const struct rvmig_mr *mr)
 {
-	struct rvmig_ep *ep;
+	const struct rvmig_ep *ep = mr->ep;
 
-	if (!mr)
-		return -EINVAL;
-	ep = mr->ep;
-	if (mr->busy)
-		return -EBUSY;
+	for (uint32_t i = 0; i < ep->q_count; i++) {
+		const struct post_item *it = &ep->q[(ep->q_head + i) % ep->q_cap];
+
+		if (it->kind == ITEM_BULK && it->mr == mr)
+			return true;
+	}
+	return false;
+}
+
+static void mr_free(struct rvmig_mr *mr)
+{
+	struct rvmig_ep *ep = mr->ep;
+
 	for (struct rvmig_mr **pp = &ep->mrs; *pp; pp = &(*pp)->next) {
 		if (*pp == mr) {
 			*pp = mr->next;
@@ -202,13 +211,36 @@ int mr_deregister(struct rvmig_mr *mr)
 		piece_dereg(mr, i);
 	free(mr->pieces);
 	free(mr);
+}
+
+int mr_deregister(struct rvmig_mr *mr)
+{
+	if (!mr)
+		return -EINVAL;
+	/* A chunk in flight, or a request still queued, reads it later. */
+	if (mr->busy || mr_queued(mr))
+		return -EBUSY;
+	mr_free(mr);
 	return 0;
+}
+
+void mr_disown(struct rvmig_mr *mr)
+{
+	client_cancel_bulk(mr->ep, mr);
+	if (mr->busy)
+		mr->orphan = true; /* freed by mr_orphan_idle() or mr_release_all() */
+	else
+		mr_free(mr);
+}
+
+void mr_orphan_idle(struct rvmig_mr *mr)
+{
+	if (mr->orphan && !mr->busy)
+		mr_free(mr);
 }
 
 void mr_release_all(struct rvmig_ep *ep)
 {
-	while (ep->mrs) {
-		ep->mrs->busy = 0;
-		mr_deregister(ep->mrs);
-	}
+	while (ep->mrs)
+		mr_free(ep->mrs);
 }

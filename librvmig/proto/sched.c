@@ -45,6 +45,7 @@ static void chunk_release(struct rvmig_ep *ep, uint32_t ci, int status)
 	ep->inflight_bytes -= c->len;
 	c->mr->busy--;
 	mr_piece_put(c->mr, c->piece);
+	mr_orphan_idle(c->mr);
 	req_finish_chunk(ep, c->req, status);
 }
 

@@ -316,15 +316,18 @@ int input_digest_prefix(const struct send_input *in, enum rvmig_digest_alg alg, 
 	return rc;
 }
 
-void input_unregister(struct send_input *in)
+void input_unregister(struct send_input *in, rvmig_ep *ep)
 {
+	/* Nothing queued is to go any more (messages, an ABORT, still do). */
+	if (ep)
+		client_cancel_bulk(ep, NULL);
 	if (in->fed) {
 		memset(in->bufs, 0, in->nbufs * sizeof(*in->bufs)); /* the caller's */
 		return;
 	}
 	for (unsigned i = 0; in->bufs && i < in->nbufs; i++) {
 		if (in->bufs[i].mr)
-			rvmig_mr_dereg(in->bufs[i].mr);
+			mr_disown(in->bufs[i].mr);
 		in->bufs[i].mr = NULL;
 	}
 }

@@ -102,9 +102,11 @@ uint64_t input_next_need(const struct send_input *in);
  * 0, -ENOTSUP (no file), -ERANGE (shorter than off), -ENOMEM, -errno. */
 int input_digest_prefix(const struct send_input *in, enum rvmig_digest_alg alg, uint64_t off,
 			uint8_t out[RVMIG_DIGEST_LEN]);
-/* Deregisters the buffers; call before closing the endpoint (a region
- * still busy is freed with the endpoint). */
-void input_unregister(struct send_input *in);
+/* Leaves endpoint `ep` (NULL: not attached): the bulk requests still
+ * queued there are cancelled and the buffers deregistered, a region with
+ * chunks in flight by the endpoint once they end (or when it closes), so
+ * the buffers must stay mapped until the endpoint is closed. */
+void input_unregister(struct send_input *in, rvmig_ep *ep);
 /* Frees the ring, closes the input. */
 void input_close(struct send_input *in);
 

@@ -239,7 +239,7 @@ int rvmig_xsend_attach(rvmig_xsend *s, rvmig_ep *ep)
 
 void rvmig_xsend_detach(rvmig_xsend *s)
 {
-	input_unregister(&s->in);
+	input_unregister(&s->in, s->sp.ep);
 	s->sp.ep = NULL;
 }
 

@@ -629,16 +629,18 @@ Test(push, thousands_small_with_backpressure, .timeout = 300) { many_small(RVMIG
 Test(pull, thousands_small_with_backpressure, .timeout = 300) { many_small(RVMIG_MODE_PULL); }
 
 /* Cancel: requests not yet scheduled complete with -RVMIG_ECANCELED and the
- * receiver sees exactly the others, in order. */
+ * receiver sees exactly the others, in order.  A region whose only request
+ * is queued, not yet started, cannot be deregistered before (-EBUSY: it was
+ * freed, and the queue read it later), and can after. */
 Test(cancel, unscheduled_requests, .timeout = 300)
 {
 	const unsigned n = 64;
 	const uint64_t len = 256 * 1024;
 	struct rvmig_ep_attr a = { .size = sizeof(a), .window = 1 * MiB };
 	rvmig_ctx *ctx = new_ctx();
-	uint8_t *src = malloc(n * len);
+	uint8_t *src = malloc(n * len), extra[4096] = { 0 };
 	rvmig_ep *ep;
-	rvmig_mr *mr;
+	rvmig_mr *mr, *mr2;
 	unsigned ok = 0, cancelled = 0;
 	int cn;
 	struct rvmig_event ev;
@@ -651,9 +653,13 @@ Test(cancel, unscheduled_requests, .timeout = 300)
 	fill(src, n * len, 3);
 	ep = connect_to(ctx, p.port, &a);
 	cr_assert_eq(rvmig_mr_reg(ep, src, n * len, 0, &mr), 0);
+	cr_assert_eq(rvmig_mr_reg(ep, extra, sizeof(extra), 0, &mr2), 0);
 	for (unsigned i = 0; i < n; i++)
 		cr_assert_eq(rvmig_client_post(ep, mr, i * len, len, i * len, i), 0);
+	cr_assert_eq(rvmig_client_post(ep, mr2, 0, sizeof(extra), n * len, n), 0);
+	cr_assert_eq(rvmig_mr_dereg(mr2), -EBUSY);
 	cn = rvmig_client_cancel(ep);
+	cr_assert_eq(rvmig_mr_dereg(mr2), 0);
 	cr_assert_gt(cn, 0, "nothing was left to cancel");
 	while (rvmig_client_pending(ep)) {
 		cr_assert_geq(rvmig_progress(ep, 1000), 0);
@@ -666,7 +672,7 @@ Test(cancel, unscheduled_requests, .timeout = 300)
 				cr_assert_fail("unexpected status %d", ev.status);
 		}
 	}
-	cr_assert_eq(ok + cancelled, n);
+	cr_assert_eq(ok + cancelled, n + 1);
 	cr_assert_eq(cancelled, (unsigned)cn);
 	rvmig_mr_dereg(mr);
 	rvmig_ep_close(ep);

@@ -188,7 +188,7 @@ static void send_file(const char *path, struct run *r)
 	cr_assert_str_empty(r->rx.err, "%s", r->rx.err);
 
 	rvmig_stream_parser_destroy(parser);
-	input_unregister(&in);
+	input_unregister(&in, ep);
 	rvmig_ep_close(ep);
 	sendpipe_fini(&r->sp);
 	input_close(&in);
