@@ -659,7 +659,8 @@ struct rvmig_xrecv_attr {
 	size_t size;                        /* sizeof(struct rvmig_xrecv_attr) */
 	uint32_t flags;                     /* RVMIG_XSTREAM_F_DIGEST_THREAD, _DEFER_RELEASE */
 	const struct rvmig_xrecv_sink *sink; /* required; copied */
-	const char *peer;                   /* for messages; copied; default "?" */
+	const char *peer;                   /* for messages; copied, escaped
+					     * (rvmig_text_escape()); default "?" */
 	/* The rest (RVMIG_0.13) serves rvmig_xrecv_progress(); an attr of
 	 * an older size leaves it zero. */
 	/* Optional: called from inside rvmig_xrecv_progress() with each message
@@ -684,7 +685,7 @@ RVMIG_API void rvmig_xrecv_destroy(rvmig_xrecv *r);
 /* Optional: the transfer the monitor sees (not owned, NULL: none) is fed
  * the stream offset, pages and zero pages as they are delivered. */
 RVMIG_API void rvmig_xrecv_set_pub(rvmig_xrecv *r, rvmig_pubxfer *px);
-/* The peer named in messages from now on (copied). */
+/* The peer named in messages from now on (copied, escaped). */
 RVMIG_API void rvmig_xrecv_set_peer(rvmig_xrecv *r, const char *peer);
 
 /*
@@ -694,7 +695,11 @@ RVMIG_API void rvmig_xrecv_set_peer(rvmig_xrecv *r, const char *peer);
  * rvmig_xrecv_begin(), which also marks the receiver started (pieces before
  * it are refused): 0 the first time, -EALREADY after (a second first
  * message, or the next connection of a resumed transfer; the values are
- * set either way).
+ * set either way, except that a length other than the one announced
+ * first since creation, the last rvmig_xrecv_reset() or the
+ * rvmig_xrecv_attach() of another endpoint is refused: the receiver fails
+ * with -RVMIG_EBADMSG naming the peer, the stream offset and both lengths,
+ * and keeps the first).
  */
 RVMIG_API int rvmig_xrecv_begin(rvmig_xrecv *r, bool raw, uint64_t limit);
 RVMIG_API bool rvmig_xrecv_started(const rvmig_xrecv *r);
@@ -750,7 +755,9 @@ RVMIG_API void rvmig_xrecv_wait_hashed(rvmig_xrecv *r, uint64_t upto);
  * Resume: back to stream offset 0 with a new digest `alg`, no parser, no
  * error, counters cleared (the caller rewinds its sink); then bytes that
  * are already in the sink (read back from a partial file) are given to
- * rvmig_xrecv_prefix(), which feeds the digest and the parser only.
+ * rvmig_xrecv_prefix(), which feeds the digest and the parser only (bytes
+ * past the announced length fail the receiver with -ERANGE, naming the
+ * stream offset and the length, and are not taken).
  */
 RVMIG_API int rvmig_xrecv_reset(rvmig_xrecv *r, enum rvmig_digest_alg alg);
 RVMIG_API void rvmig_xrecv_prefix(rvmig_xrecv *r, const void *data, size_t len);

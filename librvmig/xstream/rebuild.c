@@ -84,7 +84,7 @@ int rebuild_reset(struct rebuild *r, enum rvmig_digest_alg alg)
 	} else {
 		rc = hasher_reset(r->sha, alg);
 	}
-	r->done = r->digested = false;
+	r->done = r->digested = r->announced = false;
 	r->off = r->data_bytes = r->ctrl_bytes = r->zero_bytes = r->zero_left = 0;
 	return rc;
 }
@@ -211,6 +211,13 @@ static void deliver_zeros(struct rebuild *r, uint64_t len)
 
 void rebuild_prefix(struct rebuild *r, const void *data, size_t len)
 {
+	if (r->limit != REBUILD_NO_LIMIT && (r->off > r->limit || len > r->limit - r->off)) {
+		rebuild_fail(r, -ERANGE,
+			     "%zu bytes already held at stream offset %llu go past the stream size "
+			     "%s announced (%llu bytes)",
+			     len, (unsigned long long)r->off, r->peer, (unsigned long long)r->limit);
+		return;
+	}
 	hasher_feed(r->sha, data, len);
 	parse(r, data, len);
 	r->off += len;

@@ -66,6 +66,8 @@ struct rebuild {
 	 * RVMIG_XMSG_F_SIZE), or REBUILD_NO_LIMIT (the default; kept by
 	 * rebuild_reset()) */
 	uint64_t limit;
+	bool announced;               /* limit given since init, the last reset or
+				       * a new connection (rvmig_xrecv_attach) */
 	uint64_t zero_left;           /* zeros of the current ZERO still to deliver */
 	uint64_t data_bytes, ctrl_bytes, zero_bytes;
 	/* Optional (owner's, kept by rebuild_reset()): fed the stream offset,
@@ -115,7 +117,8 @@ uint64_t rebuild_hashed(struct rebuild *r);
 void rebuild_wait_hashed(struct rebuild *r, uint64_t upto);
 
 /* Resume: bytes [r->off, r->off + len) that are already in the sink (read
- * back from a partial file) go into the digest and the parser only. */
+ * back from a partial file) go into the digest and the parser only; past
+ * r->limit they fail the rebuild (-ERANGE) instead. */
 void rebuild_prefix(struct rebuild *r, const void *data, size_t len);
 /* Creates r->parser (its owner's to destroy): a verifying parser for a Xen
  * stream that starts at any of its three layers (xl header, libxl, libxc;

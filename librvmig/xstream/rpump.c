@@ -13,6 +13,8 @@ int rvmig_xrecv_attach(rvmig_xrecv *r, rvmig_ep *ep)
 {
 	if (r->ep && r->ep != ep)
 		return -EBUSY;
+	if (r->ep != ep)
+		r->rb.announced = false; /* a new connection announces its stream again */
 	r->ep = ep;
 	return 0;
 }

@@ -13,6 +13,14 @@
 #include "xstream/stats.h"
 #include "xstream/xrecv.h"
 
+/* The caller's name for the peer, escaped: it may be the peer's words. */
+static void set_peer(struct rvmig_xrecv *r, const char *peer)
+{
+	if (!peer)
+		peer = "?";
+	rvmig_text_escape(r->peer, sizeof(r->peer), peer, strlen(peer));
+}
+
 int rvmig_xrecv_create(const struct rvmig_xrecv_attr *attr, rvmig_xrecv **out)
 {
 	struct rvmig_xrecv *r;
@@ -30,7 +38,7 @@ int rvmig_xrecv_create(const struct rvmig_xrecv_attr *attr, rvmig_xrecv **out)
 	r->attr.size = sizeof(r->attr);
 	r->attr.sink = NULL; /* the caller's: copied into rb below */
 	r->attr.peer = NULL;
-	snprintf(r->peer, sizeof(r->peer), "%s", attr->peer ? attr->peer : "?");
+	set_peer(r, attr->peer);
 	snprintf(r->sink_name, sizeof(r->sink_name), "%s",
 		 attr->sink->name ? attr->sink->name : "the output");
 	sink = (struct rebuild_sink){ attr->sink->write, attr->sink->zero, attr->sink->arg,
@@ -63,14 +71,35 @@ void rvmig_xrecv_set_pub(rvmig_xrecv *r, rvmig_pubxfer *px)
 
 void rvmig_xrecv_set_peer(rvmig_xrecv *r, const char *peer)
 {
-	snprintf(r->peer, sizeof(r->peer), "%s", peer ? peer : "?");
+	set_peer(r, peer);
+}
+
+static const char *length_text(uint64_t limit, char *buf, size_t cap)
+{
+	if (limit == RVMIG_XRECV_NO_LIMIT)
+		return "no length";
+	snprintf(buf, cap, "%llu bytes", (unsigned long long)limit);
+	return buf;
 }
 
 int rvmig_xrecv_begin(rvmig_xrecv *r, bool raw, uint64_t limit)
 {
 	bool again = r->rb.started;
+	char was[32], now[32];
 
-	r->rb.started = true;
+	/* The stream's length is announced once per connection (or
+	 * rvmig_xrecv_reset()): another one would move the bound on what may
+	 * still come. */
+	if (r->rb.announced && limit != r->rb.limit) {
+		rebuild_fail(&r->rb, -RVMIG_EBADMSG,
+			     "a second first message from %s at stream offset %llu announces %s, "
+			     "the first announced %s: protocol error",
+			     r->peer, (unsigned long long)r->rb.off,
+			     length_text(limit, now, sizeof(now)),
+			     length_text(r->rb.limit, was, sizeof(was)));
+		return -EALREADY;
+	}
+	r->rb.started = r->rb.announced = true;
 	r->rb.raw = raw;
 	r->rb.limit = limit;
 	return again ? -EALREADY : 0;

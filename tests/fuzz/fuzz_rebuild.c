@@ -10,10 +10,11 @@
  * operands (lengths little-endian, cut at the end of the input).  Checked
  * after every operation:
  *   - the receiver's offset is what reached the sink (written or zeroed), it
- *     never moves backwards, never forward past the announced size, and
- *     not at all after an error;
+ *     never moves backwards, never forward past the size announced first
+ *     (a later first message cannot move it, a resumed prefix cannot pass
+ *     it), and not at all after an error;
  *   - an error is negative, has a text, and that text is printable ASCII
- *     (peer bytes escaped);
+ *     (peer bytes escaped; the peer's name itself carries control bytes);
  *   - after a matching END the receiver's digest is the digest of exactly
  *     what the sink got (computed here independently).
  * Work per input is bounded: zero runs are given up after ZERO_BUDGET bytes
@@ -177,9 +178,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t keepbuf[KEEP_MAX];
 	struct sink s = { .keep = keepbuf, .fail_at = UINT64_MAX };
 	struct rvmig_xrecv_sink sk = { sink_write, sink_zero, &s, "the fuzzer's sink" };
-	struct rvmig_xrecv_attr a = { .size = sizeof(a), .sink = &sk, .peer = "10.0.0.2:7471" };
+	struct rvmig_xrecv_attr a = { .size = sizeof(a), .sink = &sk,
+				      .peer = "10.0.0.2:7471\n\x1b[1;32mrvmig-recv: received" };
 	struct in in = { data, size };
-	uint64_t limit = RVMIG_XRECV_NO_LIMIT, last_off = 0, zeros = 0;
+	uint64_t limit = RVMIG_XRECV_NO_LIMIT, last_off = 0, zeros = 0, want;
+	bool announced = false; /* limit is the first length since the last reset */
 	int last_err = 0;
 	rvmig_xrecv *r;
 	uint8_t cfg;
@@ -206,9 +209,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			off += (int8_t)take(&in, 1);
 		switch (op & 0x0f) {
 		case 0: /* the first message: raw flag, announced size or none */
-			limit = op & 0x10 ? take(&in, 3) : RVMIG_XRECV_NO_LIMIT;
-			if (rvmig_xrecv_begin(r, op & 0x20, limit) == -EALREADY && !rvmig_xrecv_started(r))
+			want = op & 0x10 ? take(&in, 3) : RVMIG_XRECV_NO_LIMIT;
+			if (rvmig_xrecv_begin(r, op & 0x20, want) == -EALREADY && !rvmig_xrecv_started(r))
 				abort();
+			if (!announced)
+				limit = want;
+			announced = true;
 			break;
 		case 1: /* the verifying parser, as rvmig-recv makes it for Xen streams */
 			if (rvmig_xrecv_verify(r) || !rvmig_xrecv_parser(r))
@@ -255,14 +261,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 8: /* resume: the sink rewound to a prefix that is already there */
 			len = (size_t)take(&in, 2);
 			p = take_bytes(&in, &len);
-			/* (a partial file never holds more than the sender announced) */
-			if (limit != RVMIG_XRECV_NO_LIMIT && len > limit)
-				len = (size_t)limit;
 			if (rvmig_xrecv_reset(r, op & 0x10 ? RVMIG_DIGEST_SHA256 : RVMIG_DIGEST_XXH128))
 				break;
+			announced = false; /* the length is kept until announced again */
 			s.bytes = 0;
-			keep(&s, p, len);
+			/* More than the announced length is refused, not taken. */
+			if (limit == RVMIG_XRECV_NO_LIMIT || len <= limit)
+				keep(&s, p, len);
 			rvmig_xrecv_prefix(r, p, len);
+			if ((limit != RVMIG_XRECV_NO_LIMIT && len > limit) !=
+			    (rvmig_xrecv_error(r, NULL) == -ERANGE))
+				abort();
 			last_off = 0;
 			last_err = 0;
 			break;

@@ -133,6 +133,12 @@ for fixture in "$top"/tests/fixtures/xl-*.bin.zst; do
   rm -f "$seed.head"
 done
 printf '\x00\x30\x00\x10\x00\x05\x01\x00\x00\x06\x07' > "$work/seed-rebuild/raw-zero-page"
+# A second first message with another size (4096, then 1 MiB) before 8 KiB
+# of data; a resumed prefix of 512 bytes past an announced 256.
+{ printf '\x00\x30\x00\x10\x00\x30\x00\x00\x10\x02\x00\x20'; head -c 8192 /dev/zero; } \
+  > "$work/seed-rebuild/announced-twice"
+{ printf '\x00\x30\x00\x01\x00\x08\x00\x02'; head -c 512 /dev/zero | tr '\0' x; } \
+  > "$work/seed-rebuild/prefix-past-size"
 
 status=0
 for t in stream wire uri journal monitor appmsg keyfile xrec samples prom xentrace rebuild; do

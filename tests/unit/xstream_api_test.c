@@ -9,8 +9,9 @@
  * input, or, with RVMIG_XSTREAM_F_PLAIN_FALLBACK, sent as CTRL from offset
  * 0; a resumed transfer sends only what lies past the offset; detaching
  * the sender with most of its input still queued, then closing the
- * endpoint, is safe; the digest helpers and the statistics snapshot keep
- * their contracts.
+ * endpoint, is safe; the receiver keeps the size announced first, bounds a
+ * resumed prefix by it and escapes the peer's name; the digest helpers and
+ * the statistics snapshot keep their contracts.
  */
 #include <errno.h>
 #include <poll.h>
@@ -570,6 +571,87 @@ Test(xstream_api, receiver_refuses_past_the_announced_size)
 	cr_assert_eq(out.len, 0);
 	m.tag = RVMIG_XMSG_HELLO;
 	cr_assert_eq(rvmig_xrecv_msg(r, &m, 0), 0);
+	rvmig_xrecv_destroy(r);
+	memsink_free(&out);
+}
+
+/* A second first message cannot move the bound: it announced 4096 bytes,
+ * then 1 MiB (or no length) to let 8 KiB through. */
+Test(xstream_api, receiver_keeps_the_first_announced_size)
+{
+	static const uint64_t later[] = { 1 << 20, RVMIG_XRECV_NO_LIMIT };
+	static const char *const said[] = { "announces 1048576 bytes, the first announced 4096 "
+					    "bytes: protocol error",
+					    "announces no length, the first announced 4096 bytes" };
+	uint8_t page[8192] = { 1 };
+
+	for (int i = 0; i < 2; i++) {
+		struct memsink out;
+		rvmig_xrecv *r = mem_receiver(&out, "peer 10.0.0.7");
+		const char *text;
+
+		cr_assert_eq(rvmig_xrecv_begin(r, true, 4096), 0);
+		rvmig_xrecv_data(r, 0, page, 1000);
+		cr_assert_eq(rvmig_xrecv_begin(r, true, later[i]), -EALREADY);
+		cr_assert_eq(rvmig_xrecv_error(r, &text), -RVMIG_EBADMSG);
+		cr_assert(strstr(text, "a second first message from peer 10.0.0.7 at stream offset "
+				       "1000"), "%s", text);
+		cr_assert(strstr(text, said[i]), "%s", text);
+		rvmig_xrecv_data(r, 1000, page, sizeof(page));
+		cr_assert_eq(out.len, 1000);
+		cr_assert_eq(rvmig_xrecv_offset(r), 1000);
+		/* A resumed transfer (reset) announces its length again. */
+		cr_assert_eq(rvmig_xrecv_reset(r, RVMIG_DIGEST_XXH128), 0);
+		cr_assert_eq(rvmig_xrecv_begin(r, true, later[i]), -EALREADY);
+		cr_assert_eq(rvmig_xrecv_error(r, NULL), 0);
+		rvmig_xrecv_destroy(r);
+		memsink_free(&out);
+	}
+}
+
+/* Bytes already held (resume) are bounded by the announced size too. */
+Test(xstream_api, receiver_refuses_a_prefix_past_the_announced_size)
+{
+	struct memsink out;
+	rvmig_xrecv *r = mem_receiver(&out, "peer 10.0.0.7");
+	uint8_t held[8192] = { 2 };
+	const char *text;
+
+	cr_assert_eq(rvmig_xrecv_begin(r, true, 4096), 0);
+	cr_assert_eq(rvmig_xrecv_reset(r, RVMIG_DIGEST_XXH128), 0);
+	rvmig_xrecv_prefix(r, held, 3000);
+	cr_assert_eq(rvmig_xrecv_error(r, NULL), 0);
+	rvmig_xrecv_prefix(r, held + 3000, 2000);
+	cr_assert_eq(rvmig_xrecv_error(r, &text), -ERANGE);
+	cr_assert(strstr(text, "2000 bytes already held at stream offset 3000 go past the stream "
+			       "size peer 10.0.0.7 announced (4096 bytes)"), "%s", text);
+	cr_assert_eq(rvmig_xrecv_offset(r), 3000);
+	rvmig_xrecv_destroy(r);
+	memsink_free(&out);
+}
+
+/* The caller's name for the peer may carry the peer's words: every error
+ * text shows it escaped. */
+Test(xstream_api, receiver_escapes_the_peer_name)
+{
+	struct memsink out;
+	rvmig_xrecv *r = mem_receiver(&out, "10.0.0.9\n\x1b[1;32mrvmig-recv: received");
+	uint8_t b[16] = { 0 };
+	const char *text;
+
+	rvmig_xrecv_data(r, 0, b, sizeof(b)); /* before the first message */
+	cr_assert_eq(rvmig_xrecv_error(r, &text), -RVMIG_EBADMSG);
+	cr_assert(strstr(text, "from 10.0.0.9\\n\\x1b[1;32mrvmig-recv: received before"), "%s",
+		  text);
+	cr_assert_null(strchr(text, '\n'));
+	cr_assert_null(strchr(text, '\x1b'));
+	rvmig_xrecv_destroy(r);
+	memsink_free(&out);
+	r = mem_receiver(&out, "x");
+	rvmig_xrecv_set_peer(r, "\x7f\tpeer");
+	rvmig_xrecv_data(r, 0, b, sizeof(b));
+	cr_assert_eq(rvmig_xrecv_error(r, &text), -RVMIG_EBADMSG);
+	cr_assert(strstr(text, "from \\x7f\\tpeer before"), "%s", text);
 	rvmig_xrecv_destroy(r);
 	memsink_free(&out);
 }
