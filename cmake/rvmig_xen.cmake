@@ -1,6 +1,6 @@
 # rvmig_xen.cmake — register tests that need a real Xen toolstack.
 #
-#   rvmig_add_xen_test(NAME <name> [TIMEOUT <sec>] [RXE] [SELFTEST]
+#   rvmig_add_xen_test(NAME <name> [TIMEOUT <sec>] [RXE] [NET] [SELFTEST]
 #                      [LABELS <label>...] COMMAND <cmd> [<arg>...])
 #
 # Adds a ctest that runs COMMAND through tests/harness/xen-vm, i.e. in the dom0
@@ -9,6 +9,8 @@
 # read-write at the same path (build outputs can be named by absolute path,
 # $<TARGET_FILE:...>); the rest of the host is visible read-only. RXE also
 # brings up soft-RoCE in dom0 (rxe0 on dummy0, RVMIG_RXE_ADDR=10.77.0.1);
+# NET adds a bridge in dom0 for guests' vifs and the network guest's
+# initramfs (xen-vm --net: RVMIG_XEN_BRIDGE, RVMIG_XEN_GUEST_NET_INITRD);
 # SELFTEST runs the CPU-model stress test with a PV guest before COMMAND.
 # Variables set only inside the VM (RVMIG_XEN_GUEST_KERNEL/INITRD,
 # RVMIG_RXE_ADDR) need a script or `sh -c` to expand them.
@@ -25,7 +27,7 @@ get_filename_component(RVMIG_XEN_VM "${RVMIG_XEN_VM}" ABSOLUTE)
 set(RVMIG_XEN_VM "${RVMIG_XEN_VM}" CACHE INTERNAL "real-Xen VM harness")
 
 function(rvmig_add_xen_test)
-  cmake_parse_arguments(PARSE_ARGV 0 A "RXE;SELFTEST" "NAME;TIMEOUT" "COMMAND;LABELS")
+  cmake_parse_arguments(PARSE_ARGV 0 A "RXE;NET;SELFTEST" "NAME;TIMEOUT" "COMMAND;LABELS")
   if(A_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "rvmig_add_xen_test: unknown arguments: ${A_UNPARSED_ARGUMENTS}")
   endif()
@@ -38,6 +40,9 @@ function(rvmig_add_xen_test)
   set(opts)
   if(A_RXE)
     list(APPEND opts --rxe)
+  endif()
+  if(A_NET)
+    list(APPEND opts --net)
   endif()
   if(A_SELFTEST)
     list(APPEND opts --selftest)

@@ -57,6 +57,9 @@
 # defaults: the newest /boot/vmlinuz-*, an initramfs built into $XEN_TMP),
 # RVMIG_XEN_GUEST_EXTRA (words added to the guest kernel's command line, e.g.
 # "rvmig.burn": the tick guest then also runs a busy loop),
+# RVMIG_XEN_GUEST_VIF (a vif spec, e.g. "bridge=rvmigbr0,script=PATH,mac=..":
+# the guest gets that one network interface; none without it; xen-vm --net
+# makes the bridge and the network guest's initramfs),
 # RVMIG_XEN_GUEST_MEMORY (MiB, default 96: Debian's kernel as a 64-bit PV
 # guest needs at least that), RVMIG_XEN_TICK_TIMEOUT (s, default 180).
 
@@ -147,6 +150,11 @@ create_guest() {
   sed -e "s|@NAME@|$name|" -e "s|@EXTRA@|$extra|" -e "s|@TYPE@|$type|" -e "s|@MEMORY@|$mem|" \
       -e "s|@KERNEL@|$RVMIG_XEN_GUEST_KERNEL|" -e "s|@RAMDISK@|$RVMIG_XEN_GUEST_INITRD|" \
       "$XENLIB_HARNESS/guest.cfg.in" > "$cfg" || xen_err "cannot write $cfg" || return 1
+  if [[ -n ${RVMIG_XEN_GUEST_VIF:-} ]]; then
+    [[ $RVMIG_XEN_GUEST_VIF =~ ^[A-Za-z0-9=,:./_-]+$ ]] \
+      || xen_err "RVMIG_XEN_GUEST_VIF '$RVMIG_XEN_GUEST_VIF' holds more than [A-Za-z0-9=,:./_-]" || return 1
+    echo "vif = [ '$RVMIG_XEN_GUEST_VIF' ]" >> "$cfg"
+  fi
   rm -f "$(xen_console_log "$name")"
   local t0; t0=$(xen_now)
   xl create "$cfg" > "$XEN_TMP/$name.create.log" 2>&1 || {

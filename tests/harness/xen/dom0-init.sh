@@ -4,13 +4,14 @@
 # Runs as PID 1 on the overlay root (host root read-only + tmpfs).
 #
 # Starts the Xen toolstack (xenfs, xenstored, xen-init-dom0, xenconsoled),
-# optionally soft-RoCE, runs the CPU-model self-test, then the caller's command
+# optionally soft-RoCE and a bridge for guests' vifs, runs the CPU-model self-test, then the caller's command
 # (vm_run_cmd: stdout/stderr on ttyS0/ttyS1, status back through $VMCTL).
 # Every step is appended to $VMCTL/progress with dom0's uptime; a failing step
 # ends in vm_fail (status 125, reason in $VMCTL/error).
 #
 # From $VMCTL/job: CMD (array), WORKDIR, XEN_HARNESS (tests/harness/xen),
-# XEN_RXE (0/1), XEN_SELFTEST (0/1), XEN_STRESS_RUNS, and the caller's exports.
+# XEN_RXE (0/1), XEN_NET (0/1), XEN_SELFTEST (0/1), XEN_STRESS_RUNS, and the
+# caller's exports.
 
 xen_step() { vm_progress "[dom0 $(cut -d' ' -f1 /proc/uptime)s] $*"; }
 
@@ -73,6 +74,25 @@ if [[ ${XEN_RXE:-0} == 1 ]]; then
   export RVMIG_RXE_ADDR=10.77.0.1 RVMIG_RXE_DEV=rxe0
   ulimit -l unlimited || vm_fail "ulimit -l unlimited failed"
   xen_step "rxe0 ready on dummy0 10.77.0.1"
+fi
+
+if [[ ${XEN_NET:-0} == 1 ]]; then
+  # A network path dom0 -> guests (xen-vm --net): the back end and a bridge
+  # with an address; a guest config with vif = ['bridge=rvmigbr0,script=
+  # $RVMIG_XEN_VIF_SCRIPT'] gets a port on it (tests/harness/xen/vif-rvmig:
+  # Xen's vif-bridge outlives libxl's 40-s hotplug timeout under TCG on a
+  # loaded host), the network guest
+  # (RVMIG_XEN_GUEST_NET_INITRD) the front end.  No forwarding delay, no STP:
+  # a vif forwards as soon as it is up.
+  xen_step "loading xen-netback and bridge, creating rvmigbr0"
+  out=$(modprobe -a xen-netback bridge 2>&1) || vm_fail "--net: modprobe xen-netback bridge failed in dom0: $out"
+  for c in "ip link add rvmigbr0 type bridge stp_state 0 forward_delay 0" \
+           "ip addr add 10.78.0.1/24 dev rvmigbr0" "ip link set rvmigbr0 up" "ip link set lo up"; do
+    out=$($c 2>&1) || vm_fail "--net: '$c' failed in dom0: $out"
+  done
+  # the hotplug script for vifs on it (vif = ['bridge=..,script=$RVMIG_XEN_VIF_SCRIPT'])
+  export RVMIG_XEN_BRIDGE=rvmigbr0 RVMIG_XEN_BRIDGE_ADDR=10.78.0.1 RVMIG_XEN_VIF_SCRIPT=$XEN_HARNESS/vif-rvmig
+  xen_step "rvmigbr0 ready, 10.78.0.1/24"
 fi
 
 # CPU-model self-test: with a wrong CPU model (XSAVE or SMAP visible) ordinary

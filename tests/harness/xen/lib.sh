@@ -27,18 +27,29 @@ xen_hypervisor() {
   printf '%s\n' "$out"
 }
 
-# xen_guest_initrd
+# xen_guest_initrd [KVER]
 #   Prints the path of the tick guest's initramfs (mkguest-initrd), built once
-#   in the vmlib cache dir and rebuilt when its inputs change.
+#   in the vmlib cache dir and rebuilt when its inputs change.  With KVER the
+#   network guest's (mkguest-initrd --net KVER: xen-netfront from KVER's
+#   modules, busybox httpd), a separate image; the tick guest's is the same
+#   either way.
 xen_guest_initrd() {
-  local cache key out
+  local kver=${1:-} cache key out
   cache=$(vm_cache_dir) || return 1
-  key=$(cat "$XEN_HARNESS_DIR/mkguest-initrd" "$XEN_HARNESS_DIR/guest-init" /bin/busybox | sha256sum | cut -c1-16)
-  out=$cache/xen-guest-initrd-$key.cpio
+  if [[ -z $kver ]]; then
+    key=$(cat "$XEN_HARNESS_DIR/mkguest-initrd" "$XEN_HARNESS_DIR/guest-init" /bin/busybox | sha256sum | cut -c1-16)
+    out=$cache/xen-guest-initrd-$key.cpio
+  else
+    key=$( { cat "$XEN_HARNESS_DIR/mkguest-initrd" "$XEN_HARNESS_DIR/guest-init" \
+               "$XEN_HARNESS_DIR/guest-net-init" /bin/busybox
+             printf '%s\n' "$kver"; modprobe -S "$kver" --show-depends xen-netfront 2>&1; } \
+           | sha256sum | cut -c1-16)
+    out=$cache/xen-guest-net-initrd-$key.cpio
+  fi
   if [[ ! -s $out ]]; then
-    if ! { "$XEN_HARNESS_DIR/mkguest-initrd" "$out.tmp.$$" && mv -f "$out.tmp.$$" "$out"; }; then
+    if ! { "$XEN_HARNESS_DIR/mkguest-initrd" ${kver:+--net "$kver"} "$out.tmp.$$" && mv -f "$out.tmp.$$" "$out"; }; then
       rm -f "$out.tmp.$$"
-      vm_log "building the guest initramfs failed"
+      vm_log "building the guest initramfs${kver:+ (network guest, kernel $kver)} failed"
       return 1
     fi
   fi
