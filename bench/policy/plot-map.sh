@@ -44,7 +44,9 @@ scen=$(awk -F, -v want="$want" -v f="$csv" '
   !($2 in seen) { seen[$2] = 1; printf "%s%s", n++ ? " " : "", $2 }' "$csv")
 [ -n "$scen" ] || { echo "plot-map.sh: $csv has no rows" >&2; exit 1; }
 # the cpu_share that stands for "uncapped", from the sweep's metadata
-uncapped=$(sed -n 's/^# cgroup:.*uncapped = \([0-9.]*\).*/\1/p' "$csv" | head -n1)
+# (sweep.sh: "# cgroup: ... uncapped = 2"; xen-sweep.sh: "# cap: ... uncapped = 1")
+uncapped=$(sed -n 's/^# \(cgroup\|cap\):.*uncapped = \([0-9.]*\).*/\2/p' "$csv" | head -n1)
+app=$(awk -F, '/^#/ || $1 == "app" { next } { print $1; exit }' "$csv")
 for s in $scen; do
   awk -F, -v s="$s" -v sla="$sla" -v unc="$uncapped" -v combine="$combine" -v xaxis="$xaxis" \
       -v bound="$boundary" -v col="$col" '
@@ -86,6 +88,6 @@ done >"$cells"
 bxs=$(sed -n 's/^# boundary //p' "$cells" | tr '\n' ' ')
 xlabel="offered load (req/s; closed = closed loop, no think time)"
 [ "$xaxis" = offered ] || xlabel="offered load per CPU of the cap (req/s; closed = closed loop)"
-gnuplot -e "cells='$cells'; out='$out'; sla=$sla; scen='$scen'; bxs='$bxs'; xlabel='$xlabel'; title='nginx $metric (ms, $combine of repetitions): green <= SLA $sla ms < red'" \
+gnuplot -e "cells='$cells'; out='$out'; sla=$sla; scen='$scen'; bxs='$bxs'; xlabel='$xlabel'; title='$app $metric (ms, $combine of repetitions): green <= SLA $sla ms < red'" \
   "$here/plot-map.gp"
 echo "plot-map.sh: wrote $out"
