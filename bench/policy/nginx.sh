@@ -91,7 +91,9 @@ wrk_row() { # app scenario share offered result-line
       d = v["duration_us"] / 1e6
       err = v["connect"] + v["read"] + v["write"] + v["status"] + v["timeout"]
       mean = (v["requests"] > 0 && v["mean_us"] ~ /^[0-9.]+$/) ? v["mean_us"] / 1000 : 0
-      printf "%s,%s,%s,%s,%.1f,%.3f,%.3f,%.3f,%d,%.3f\n", a, s, sh, off,
-        (d > 0 ? v["requests"] / d : 0), v["p50_us"] / 1000, v["p99_us"] / 1000, mean, err, d
+      ach = d > 0 ? v["requests"] / d : 0
+      # 0.1 req/s is enough for nginx; a Xen guest under TCG serves 0.05-5
+      printf "%s,%s,%s,%s," (ach < 100 ? "%.3f" : "%.1f") ",%.3f,%.3f,%.3f,%d,%.3f\n", a, s, sh, off,
+        ach, v["p50_us"] / 1000, v["p99_us"] / 1000, mean, err, d
     }'
 }

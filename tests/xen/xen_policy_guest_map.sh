@@ -8,14 +8,17 @@
 # throughput falls and its latency grows as the cap falls; then the
 # library's map (MAP_FIT: rvmig_map_fit() from the command line) fitted to
 # those rows must find a boundary: a capacity per CPU > 0, with the SLA p50
-# <= SLA_MS (default 1000: under TCG a light request takes tens of ms, an
-# overloaded one seconds; the overloaded points are bad by throughput in
-# any case) and the samples within min_achieved = 0.60 of the offered rate.
+# <= SLA_MS (default 2000: under TCG at load 13-19 a light request took
+# 0.36-0.61 s uncapped, one under the 10 % cap 1.5-10 s; the overloaded
+# points are bad by throughput in any case) and a sample good only when it
+# achieved 0.60 of the offered rate.  Measured: PASS at host load ~19 (5
+# qemu VMs on the 2 cores) in 815 s after dom0 was up (guest boot 260 s,
+# its httpd answering 60 s later, points 30-80 s each for 15 s of load).
 # Usage (in the VM): xen_policy_guest_map.sh MAP_FIT [SLA_MS]
 . "$(dirname "$0")/xenlib.sh" || exit 1
 set -u
 fit=${1:?usage: xen_policy_guest_map.sh MAP_FIT [SLA_MS]}
-sla=${2:-1000}
+sla=${2:-2000}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 t_start=$(xen_now)
 trap xen_cleanup EXIT
