@@ -52,13 +52,11 @@ struct hasher {
 	bool urgent;          /* someone waits: hash everything now */
 	unsigned waiters;     /* threads sleeping on `less` */
 	bool stop;
-	uint64_t kick;        /* wake the worker once this much is queued */
 	uint64_t fed, done;
 };
 
 /* The worker is woken when this much is queued (or someone waits): one
- * wake-up per page would cost a context switch per 4 KiB.  (Default; see
- * hasher_set_kick().) */
+ * wake-up per page would cost a context switch per 4 KiB. */
 #define HASHER_KICK (256u << 10)
 
 static const uint8_t zeros[65536];
@@ -169,7 +167,7 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
-		while (!draining && !h->stop && !h->urgent && h->queued < h->kick &&
+		while (!draining && !h->stop && !h->urgent && h->queued < HASHER_KICK &&
 		       h->count < HASHER_QUEUE / 2) {
 			h->idle = true;
 			pthread_cond_wait(&h->more, &h->mu);
@@ -212,7 +210,6 @@ int hasher_new(struct hasher **out, enum rvmig_digest_alg alg, bool thread)
 		free(h);
 		return -ENOMEM;
 	}
-	h->kick = HASHER_KICK;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->more, NULL);
 	pthread_cond_init(&h->less, NULL);
@@ -287,7 +284,7 @@ static uint64_t feed(struct hasher *h, const uint8_t *p, uint64_t len)
 	}
 	h->queued += len;
 	h->fed += len;
-	if (h->idle && (h->queued >= h->kick || h->count >= HASHER_QUEUE / 2))
+	if (h->idle && (h->queued >= HASHER_KICK || h->count >= HASHER_QUEUE / 2))
 		pthread_cond_signal(&h->more);
 	uint64_t fed = h->fed;
 	pthread_mutex_unlock(&h->mu);
@@ -367,15 +364,6 @@ int hasher_reset(struct hasher *h, enum rvmig_digest_alg alg)
 	h->fed = h->done = 0;
 	unquiesce(h);
 	return rc;
-}
-
-void hasher_set_kick(struct hasher *h, uint64_t bytes)
-{
-	if (h->threaded)
-		pthread_mutex_lock(&h->mu);
-	h->kick = bytes ? bytes : HASHER_KICK;
-	if (h->threaded)
-		pthread_mutex_unlock(&h->mu);
 }
 
 enum rvmig_digest_alg hasher_get_alg(const struct hasher *h)

@@ -68,12 +68,6 @@ int hasher_final(struct hasher *h, uint8_t out[RVMIG_DIGEST_LEN]);
 /* Starts again from nothing with `alg` (waits for the queue to drain). */
 int hasher_reset(struct hasher *h, enum rvmig_digest_alg alg);
 
-/* How much must be queued before the worker is woken (someone waiting in
- * hasher_wait() wakes it at once); 0: the default, 256 KiB.  Fewer
- * wake-ups for a producer that holds its buffers until they are hashed
- * and waits for the hash only when it has nothing else to do. */
-void hasher_set_kick(struct hasher *h, uint64_t bytes);
-
 /* Whether a worker thread does the hashing. */
 bool hasher_threaded(const struct hasher *h);
 

@@ -12,17 +12,12 @@ static const uint8_t zeros[64 * 1024];
 int rebuild_init(struct rebuild *r, const struct rebuild_sink *sink, const char *peer,
 		 bool thread)
 {
-	int rc;
-
 	memset(r, 0, sizeof(*r));
 	r->sink = *sink;
 	r->peer = peer;
 	r->limit = REBUILD_NO_LIMIT;
 	r->thread = thread;
-	rc = hasher_new(&r->sha, RVMIG_DIGEST_XXH128, thread);
-	if (!rc)
-		hasher_set_kick(r->sha, REBUILD_HASH_KICK);
-	return rc;
+	return hasher_new(&r->sha, RVMIG_DIGEST_XXH128, thread);
 }
 
 void rebuild_fini(struct rebuild *r)
@@ -79,8 +74,6 @@ int rebuild_reset(struct rebuild *r, enum rvmig_digest_alg alg)
 		hasher_free(r->sha);
 		r->sha = NULL;
 		rc = hasher_new(&r->sha, alg, r->thread);
-		if (!rc)
-			hasher_set_kick(r->sha, REBUILD_HASH_KICK);
 	} else {
 		rc = hasher_reset(r->sha, alg);
 	}

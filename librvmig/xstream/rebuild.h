@@ -40,13 +40,6 @@ struct rebuild_sink {
 #define REBUILD_NO_LIMIT RVMIG_XRECV_NO_LIMIT
 #define REBUILD_ZERO_STEP RVMIG_XRECV_ZERO_STEP /* zeros delivered per rebuild_step() */
 #define REBUILD_HASH_LAG (32u << 20)  /* bytes the digest may lag behind a step */
-/* The digest worker is woken once this much is queued: the pump holds the
- * receive buffers until they are hashed and waits for the digest whenever
- * nothing arrives, so it need not be woken per 256 KiB.  Measured (raw
- * 256 MiB over TCP loopback, receiver pinned to one CPU): 4 MiB cut the
- * receiver's context switches from ~1000 to ~420 and its futex calls with
- * them, CPU within the noise. */
-#define REBUILD_HASH_KICK (4u << 20)
 
 struct rebuild {
 	struct rebuild_sink sink;
