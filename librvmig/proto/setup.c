@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -270,6 +271,14 @@ RVMIG_API int rvmig_connect(rvmig_ctx *ctx, const char *uri, const struct rvmig_
 				rc = -RVMIG_EBADMSG;
 			if (rc)
 				LOG_ERR(ctx, "proto", "bad handshake reply from %s", uri);
+			/* The peer answered: its silence is counted from here, not
+			 * from before the links, which may take a timeout each. */
+			ep->last_rx_ns = ep->last_tx_ns = ep_now_ns();
+			if (!rc && proto_link_pause_ms() && i + 1 < ep->nlinks)
+				nanosleep(&(struct timespec){ .tv_sec = proto_link_pause_ms() / 1000,
+							      .tv_nsec = (long)(proto_link_pause_ms() % 1000) *
+									 1000000L },
+					  NULL);
 		} else {
 			LOG_ERR(ctx, "proto", "connecting link %u to %s failed: %s", i, uri,
 				rvmig_strerror(rc));
@@ -755,6 +764,7 @@ static int accept_one(struct rvmig_listener *l, struct tp_req *req, struct wire_
 	}
 	s->links_up++;
 	l->pending_links++;
+	s->ep->last_rx_ns = s->ep->last_tx_ns = ep_now_ns(); /* heard from the peer */
 	s->deadline_ns = ep_now_ns() + ms_ns(l->attr.auth_timeout_ms);
 	snprintf(s->ep->peer, sizeof(s->ep->peer), "%s", l->tp->peer_name(s->ep->tep));
 	if (s->links_up < s->ep->nlinks)
