@@ -904,6 +904,37 @@ RVMIG_API const char *rvmig_xrsession_output(const rvmig_xrsession *s);
 RVMIG_API int rvmig_xrsession_check_path(const char *path, bool resume, char *why, size_t whylen);
 
 /*
+ * Holding the verdict (RVMIG_0.14).  Without a hold the session answers
+ * END with its VERDICT as soon as the stream is complete, verified and
+ * durable, and the sender acts on it (rvmig-save destroys the saved
+ * domain).  A caller that still consumes the stream after that
+ * (rvmig-restore: libxl builds the domain from it, then it is renamed and
+ * unpaused) sets a hold before rvmig_xrsession_run(): once the stream is
+ * verified, run() calls fn(s, why, whylen, arg) from inside it, on the
+ * caller's thread, about every 100 ms, driving the connection meanwhile,
+ * until fn returns
+ *   0   done: the VERDICT says success;
+ *   < 0 failed (-errno or -RVMIG_E*): the VERDICT carries that status and
+ *       the text fn wrote into why (NUL-terminated, at most whylen octets;
+ *       "" for rvmig_strerror()'s), which the sender reports escaped
+ *       ("receiver failed: ..."), and run() returns it;
+ *   1   not yet.
+ * If fn has not answered within timeout_ms (0: 30000, below the 60 s a
+ * sender waits for a verdict by default), the VERDICT fails with
+ * -RVMIG_ETIMEDOUT and a text naming the deadline.  If the sender goes
+ * away while the verdict is held (it heard none, so it keeps its source),
+ * run() fails with -RVMIG_EPEER whatever fn answered.  Either way fn is
+ * not called again, and the caller undoes what its consumer did.  The
+ * output itself is not undone (a file is already under its final name).
+ * The wire format is unchanged: VERDICT always carried a status and a
+ * text, so any sender understands a failing one.  fn NULL: no hold.
+ * 0, or -EINVAL for a NULL session.
+ */
+typedef int (*rvmig_xrsession_hold_fn)(rvmig_xrsession *s, char *why, size_t whylen, void *arg);
+RVMIG_API int rvmig_xrsession_set_hold(rvmig_xrsession *s, rvmig_xrsession_hold_fn fn, void *arg,
+				       uint32_t timeout_ms);
+
+/*
  * One-shot: receives one transfer from a sender on `listen_uri` into `fd`
  * (written as with RVMIG_XRSESSION_F_FD).  opts may be NULL (all
  * defaults); res may be NULL.  Returns 0 when the stream is complete and

@@ -2,7 +2,8 @@
 /*
  * rsession.c - the receiving session (rvmig_xrsession, rvmig/xstream.h):
  * the accept loop (and, resumable, the wait for a sender that went away),
- * HELLO and its RESUME answer, ABORT, END and the VERDICT, on top of the
+ * HELLO and its RESUME answer, ABORT, END, the caller's hold on the verdict
+ * and the VERDICT, on top of the
  * receiver's pump (rvmig_xrecv_progress, rpump.c).  Its output: rsoutput.c.
  */
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include "xstream/xrecv.h"
 
 #define TURN_MS 200       /* longest wait of one turn of the pump */
+#define HOLD_TURN_MS 100  /* ... while the verdict is held: the hook's poll */
 #define ACCEPT_SLICE_MS 500 /* the stop flag is looked at between slices */
 #define REPLY_TRIES 100   /* a reply waits out missing credits this many times ... */
 #define REPLY_WAIT_MS 50  /* ... this long each */
@@ -269,6 +271,49 @@ static int accept_sender(struct rvmig_xrsession *s, rvmig_listener *l, uint32_t 
 	}
 }
 
+/*
+ * The stream is complete and verified: the caller's consumer finishes with
+ * it before the verdict (rvmig_xrsession_set_hold()), polled on each turn
+ * while the connection is driven, within its deadline.  A failure becomes
+ * the session's error, and so the verdict's status and text.  A sender that
+ * goes away meanwhile heard no verdict and keeps its source: that fails the
+ * session too, however the consumer did.
+ */
+static void hold(struct rvmig_xrsession *s)
+{
+	double deadline = xstream_now() + s->hold_ms / 1000.0;
+	char why[512];
+	int rc;
+
+	xlog(&s->log, RVMIG_LOG_DEBUG, "stream from %s verified; the verdict waits for %s to be "
+	     "consumed (up to %u ms)", s->peer, rvmig_xrsession_output(s), s->hold_ms);
+	s->held = true;
+	rvmig_xrecv_attach(s->rb, s->ep);
+	for (;;) {
+		why[0] = 0;
+		rc = s->hold_fn(s, why, sizeof(why), s->hold_arg);
+		if (rc < 0) {
+			rsession_fail(s, rc, "%s", why[0] ? why : rvmig_strerror(rc));
+			break;
+		}
+		if (rc == 0)
+			break;
+		if (xstream_now() >= deadline) {
+			rsession_fail(s, -RVMIG_ETIMEDOUT, "the stream from %s arrived verified, but %s "
+				      "was not consumed within %u ms (the verdict's hold deadline)",
+				      s->peer, rvmig_xrsession_output(s), s->hold_ms);
+			break;
+		}
+		turn(s, HOLD_TURN_MS);
+		if (rsession_err(s) || s->peer_closed)
+			break;
+	}
+	if (!rsession_err(s) && s->peer_closed)
+		rsession_fail(s, -RVMIG_EPEER, "sender %s went away while the verdict was held: it "
+			      "heard no verdict (and keeps its source)", s->peer);
+	rvmig_xrecv_detach(s->rb);
+}
+
 /* Tells the sender, then lets it close first so the verdict reaches it. */
 static void verdict(struct rvmig_xrsession *s)
 {
@@ -315,6 +360,13 @@ static void log_outcome(struct rvmig_xrsession *s)
 		xlog(&s->log, RVMIG_LOG_ERROR, "%s was not written yet: %llu bytes kept in %s (journal "
 		     "%s); a resumable session on the same path continues it", name,
 		     (unsigned long long)rsession_off(s), s->out.tmp, s->rs.jpath);
+	else if (s->out_open && s->held && !s->out.stream)
+		xlog(&s->log, RVMIG_LOG_ERROR, "%s holds the whole stream, verified; the transfer "
+		     "failed after it (the sender was told why)", name);
+	else if (s->out_open && s->held)
+		xlog(&s->log, RVMIG_LOG_ERROR, "all %llu bytes went to %s, verified; the transfer "
+		     "failed after them (the sender was told why)", (unsigned long long)s->out.off,
+		     name);
 	else if (s->out_open && !s->out.stream)
 		xlog(&s->log, RVMIG_LOG_ERROR, "%s was not written", name);
 	else if (s->out_open)
@@ -381,6 +433,10 @@ int rvmig_xrsession_run(rvmig_xrsession *s, rvmig_listener *l)
 		rvmig_stats_free(s->lst);
 		s->lst = NULL;
 		rvmig_stats_snapshot(s->ep, &s->lst);
+		if (s->hold_fn && !rsession_err(s) && rvmig_xrecv_done(s->rb) && !s->peer_closed) {
+			hold(s);
+			s->status = rsession_err(s);
+		}
 		if (!s->peer_closed)
 			verdict(s);
 	}
@@ -459,6 +515,17 @@ void rvmig_xrsession_destroy(rvmig_xrsession *s)
 	rvmig_stats_free(s->lst);
 	rvmig_xrecv_destroy(s->rb);
 	free(s);
+}
+
+int rvmig_xrsession_set_hold(rvmig_xrsession *s, rvmig_xrsession_hold_fn fn, void *arg,
+			     uint32_t timeout_ms)
+{
+	if (!s)
+		return -EINVAL;
+	s->hold_fn = fn;
+	s->hold_arg = arg;
+	s->hold_ms = timeout_ms ? timeout_ms : RSESSION_HOLD_MS;
+	return 0;
 }
 
 bool rvmig_xrsession_kept(const rvmig_xrsession *s)

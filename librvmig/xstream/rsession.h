@@ -2,7 +2,7 @@
 /*
  * rsession.h - the receiving session (rvmig_xrsession, rvmig/xstream.h):
  * its state, shared by the protocol (rsession.c: HELLO, RESUME, END,
- * VERDICT, the accept loop) and its output (rsoutput.c: file, descriptor
+ * the verdict's hold, VERDICT, the accept loop) and its output (rsoutput.c: file, descriptor
  * or sink, the resume state, free space, a stalled reader).
  */
 #ifndef RVMIG_XSTREAM_RSESSION_H
@@ -19,6 +19,7 @@
 #define RSESSION_TIMEOUT_MS 10000      /* stalled output, close after VERDICT */
 #define RSESSION_RESUME_WAIT_MS 60000  /* a sender coming back */
 #define RSESSION_OUTPUT_MODE 0600      /* a new PATH */
+#define RSESSION_HOLD_MS 30000         /* a held verdict (below the sender's 60 s wait) */
 
 struct rvmig_xrsession {
 	rvmig_ctx *ctx;
@@ -55,6 +56,12 @@ struct rvmig_xrsession {
 	unsigned conns;                 /* senders accepted */
 	bool kept;                      /* resumable state kept at the end */
 	int status;                     /* the outcome of run() */
+
+	/* the verdict's hold (rvmig_xrsession_set_hold()) */
+	rvmig_xrsession_hold_fn hold_fn;
+	void *hold_arg;
+	uint32_t hold_ms;
+	bool held;                      /* the output is complete and verified; held */
 	double t0, t1;                  /* first accept, end */
 };
 
