@@ -29,11 +29,7 @@
 #define KEY_MAX 256
 #define RETRIES_DEFAULT 5
 
-/* Default --zero-min-pages: against 1 (every zero page elided) it halved
- * the receiver's CPU per GiB of a Xen stream with 20 % zero pages (1.87 ->
- * 1.04 s/GiB; syscalls/MiB 82/221 -> 20/14) and cut the sender's by a
- * third, 16 was no better (bench/results/native-2026-12-07). */
-#define ZERO_MIN_PAGES 4
+/* --zero-min-pages defaults to the library's RVMIG_XSEND_ZERO_MIN_DEFAULT. */
 
 enum {
 	OPT_ZERO_MIN = OPT_TOOL_FIRST,
@@ -148,7 +144,6 @@ int main(int argc, char **argv)
 	struct progress prog;
 	struct rvmig_ep_attr attr;
 	struct rvmig_xsend_opts xo = { .size = sizeof(xo), .flags = RVMIG_XSTREAM_F_DIGEST_THREAD,
-				       .zero_min = ZERO_MIN_PAGES * RVMIG_STREAM_PAGE_SIZE,
 				       .stop = &stop_signal, .on_note = on_note,
 				       .on_progress = on_progress, .arg = &prog };
 	struct rvmig_xresult res = { .size = sizeof(res) };

@@ -281,6 +281,15 @@ enum {
 	RVMIG_XSTREAM_F_DEFER_RELEASE = 1u << 3,
 };
 
+/*
+ * The default shortest zero run elided: four pages (16 KiB).  Chosen by a
+ * sweep against nc on a Xen stream with 20 % zero pages (bench/README.md,
+ * bench/results/native-2026-12-07: against one page the receiver's CPU
+ * 1.87 -> 1.04 s/GiB, the sender's 1.37 -> 0.92, syscalls per MiB 82/221
+ * -> 20/14; 16 pages no better).  One page until 0.13.
+ */
+#define RVMIG_XSEND_ZERO_MIN_DEFAULT (4u * 4096u)
+
 struct rvmig_xsend_attr {
 	size_t size;                   /* sizeof(struct rvmig_xsend_attr) */
 	uint32_t flags;                /* RVMIG_XSTREAM_F_*; default 0 (parse; fail
@@ -288,7 +297,7 @@ struct rvmig_xsend_attr {
 	enum rvmig_digest_alg digest;  /* default RVMIG_DIGEST_XXH128 */
 	/* Shortest run of all-zero pages sent as a ZERO message, in bytes (a
 	 * multiple of 4096; shorter runs go with the page data around them);
-	 * 0: 4096, every zero page. */
+	 * 0: RVMIG_XSEND_ZERO_MIN_DEFAULT. */
 	uint64_t zero_min;
 	/* The input is read into ring_bufs buffers of ring_buf_size bytes,
 	 * each registered with the endpoint; 0: 4 and 8 MiB. */
@@ -513,7 +522,8 @@ struct rvmig_xsend_opts {
 	 * default 0: parse the input as a Xen stream, digest inline, no resume */
 	uint32_t flags;
 	enum rvmig_digest_alg digest; /* default RVMIG_DIGEST_XXH128 */
-	uint64_t zero_min;        /* as rvmig_xsend_attr.zero_min (default 4096) */
+	uint64_t zero_min;        /* as rvmig_xsend_attr.zero_min (default
+				   * RVMIG_XSEND_ZERO_MIN_DEFAULT) */
 	/* Endpoint attributes for rvmig_connect() (NULL: the defaults); the
 	 * struct is copied, a pre-shared key it points at must stay valid until
 	 * the sender is destroyed. */

@@ -80,7 +80,7 @@ static int xsend_new(const char *name, const struct rvmig_xsend_attr *attr, rvmi
 	s->in.fd = -1;
 	s->flags = attr->flags;
 	s->alg = attr->digest;
-	s->zero_min = attr->zero_min ? attr->zero_min : RVMIG_STREAM_PAGE_SIZE;
+	s->zero_min = attr->zero_min ? attr->zero_min : RVMIG_XSEND_ZERO_MIN_DEFAULT;
 	s->stop = attr->stop;
 	s->on_reply = attr->on_reply;
 	s->on_close = attr->on_close;

@@ -84,8 +84,10 @@ static void on_progress(rvmig_xsend *s, uint64_t acked, void *arg)
 
 static void send_one(rvmig_ctx *ctx, int port, struct snd *x)
 {
-	struct rvmig_xsend_attr a = { .size = sizeof(a), .on_reply = on_reply,
-				      .on_progress = on_progress, .arg = x };
+	/* every zero page elided (not the default four-page runs), so the
+	 * receiver's counts can be checked against the generator's */
+	struct rvmig_xsend_attr a = { .size = sizeof(a), .zero_min = RVMIG_STREAM_PAGE_SIZE,
+				      .on_reply = on_reply, .on_progress = on_progress, .arg = x };
 	uint8_t m[128], id[RVMIG_XFER_ID_LEN], digest[RVMIG_DIGEST_LEN];
 	rvmig_xsend *s;
 	rvmig_ep *ep;

@@ -237,9 +237,11 @@ static int feed_all(rvmig_xsend *s, rvmig_mr *mr, size_t len, const struct run *
 /* Sends the file at `path` (or r->fed) of `len` bytes with the public API. */
 static void send_file(size_t len, struct run *r)
 {
+	/* every zero page elided (not the default four-page runs), so the
+	 * counts can be checked against the generator's */
 	struct rvmig_xsend_attr a = { .size = sizeof(a), .flags = r->flags, .digest = r->alg,
-				      .on_reply = on_reply, .on_progress = on_progress,
-				      .arg = &r->tx };
+				      .zero_min = RVMIG_STREAM_PAGE_SIZE, .on_reply = on_reply,
+				      .on_progress = on_progress, .arg = &r->tx };
 	rvmig_xsend *s;
 	rvmig_xstats *st;
 	rvmig_ctx *ctx;
