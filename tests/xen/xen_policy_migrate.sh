@@ -32,21 +32,29 @@
 #      --listen, ready once its socket listens), the migrated guest is saved
 #      into it by rvmig-save and destroyed here, the checkpoint restored by
 #      xl restore; the guest runs on from its last tick.
+# With --verbs (xen.policy_migrate_verbs), all of it over RDMA verbs (rxe0
+# in dom0), the link calibrated on the evaluation's verbs runs.
 # With --k2 (xen.policy_migrate_k2_tcp), after 4 instead: a second
 # burning guest, two idle hosts, and both guests migrated by one --apply
 # at the planner's k = 2 (its toolstack cost known from step 4), the
 # queue running them at once.
 # Every figure printed.
-#   xen_policy_migrate.sh [--k2] RVMIG_POLICY RVMIG_TOP RVMIG_TUNNEL RVMIGD CALIB_CSV
+#   xen_policy_migrate.sh [--k2] [--verbs] RVMIG_POLICY RVMIG_TOP RVMIG_TUNNEL RVMIGD CALIB_CSV
 #                         [MIG_RUN RVMIG_SAVE RVMIG_RECV]
 . "$(dirname "$0")/xenlib.sh" || exit 1
 set -u
-k2=0
-[[ ${1:-} == --k2 ]] && { k2=1; shift; }
+k2=0 transport=tcp
+while [[ ${1:-} == --* ]]; do
+  case $1 in
+    --k2) k2=1 ;;
+    --verbs) transport=verbs ;; # the VM started with --rxe: rxe0 in dom0
+    *) xen_err "unknown option $1"; exit 2 ;;
+  esac
+  shift
+done
 policy=${1:?usage: xen_policy_migrate.sh RVMIG_POLICY RVMIG_TOP RVMIG_TUNNEL RVMIGD CALIB_CSV}
 top=${2:?rvmig-top} tunnel=${3:?rvmig-tunnel} daemon=${4:?rvmigd} calib=${5:?parallel.csv}
 mig_run=${6:-} save=${7:-} recv=${8:-}
-transport=tcp
 t_start=$(xen_now)
 XEN_RVMIGD_PID='' IDLE='' BURN='' BPID='' RPID=''
 cleanup() {
@@ -115,7 +123,7 @@ global_cooldown = 0s
 [migration]
 overload = 0.9
 fill = 0.9
-calibrate = $calib tcp
+calibrate = $calib $transport
 max_concurrent = $kmax
 transport = $transport
 port = $port
@@ -183,7 +191,7 @@ policy_migrate() {
 # 1: predicted from the evaluation's link alone (another VM): no runs yet.
 policy_migrate 1 || exit 1
 ! grep -q '^TOOLSTACK' "$XEN_TMP/apply1.log" || xen_err "a toolstack cost before any run" || exit 1
-[[ $(grep -c ',migrate,tcp,' "$XEN_TMP/runs.csv" 2>/dev/null) == 1 ]] \
+[[ $(grep -c ",migrate,$transport," "$XEN_TMP/runs.csv" 2>/dev/null) == 1 ]] \
   || { cat "$XEN_TMP/runs.csv" >&2; xen_err "the runs file does not hold the one migration"; exit 1; }
 sed 's/^/  runs | /' "$XEN_TMP/runs.csv" >&2
 first_line=$done_line
