@@ -79,6 +79,8 @@ xen_note "guest $name is domain $domid"
 # The two hosts' traces, recorded at the same time (record_traces, run
 # before each migration the policy plans).
 record_traces() {
+  # rvmig-top --record appends to a file that exists: fresh ones each time
+  rm -f "$XEN_TMP/idle.tsv" "$XEN_TMP/dom0.tsv" "$XEN_TMP/idle-cut.tsv"
   sleep 3600 &
   IDLE=$!
   "$top" -b --backend linux -p "$IDLE" -d 2 -i 60 --record "$XEN_TMP/idle.tsv" > /dev/null 2>&1 &
