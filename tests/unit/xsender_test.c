@@ -23,6 +23,7 @@
 
 #include <rvmig.h>
 
+#include "eploop.h"
 #include "memsink.h"
 #include "streamgen.h"
 
@@ -53,11 +54,8 @@ struct rx {
 
 static void reply(rvmig_ep *ep, const uint8_t *m, size_t n)
 {
-	int rc = -EAGAIN;
+	int rc = eploop_reply(ep, m, n);
 
-	for (int tries = 0; tries < 100 && rc == -EAGAIN; tries++)
-		if ((rc = rvmig_reply_msg(ep, m, n)) == -EAGAIN)
-			rvmig_progress(ep, 50);
 	cr_assert_eq(rc, 0, "reply: %s", rvmig_strerror(rc));
 }
 
@@ -161,18 +159,8 @@ static bool serve(struct rx *rx, rvmig_ep *ep)
 		reply(ep, m, rvmig_xmsg_encode_verdict(m, sizeof(m), rvmig_xrecv_error(r, NULL),
 						       rvmig_xrecv_offset(r), d, "ok"));
 	/* The sender closes first (after the verdict, or at its deadline). */
-	for (int i = 0; i < 400 && !closed; i++) {
-		struct rvmig_event ev;
-
-		if (rvmig_progress(ep, 50) < 0)
-			break;
-		while (rvmig_event_next(ep, &ev) > 0) {
-			if (ev.type == RVMIG_EV_PEER_CLOSED)
-				closed = true;
-			if (ev.type == RVMIG_EV_RECV_DATA || ev.type == RVMIG_EV_RECV_MSG)
-				rvmig_recv_release(ep, ev.token);
-		}
-	}
+	if (!closed)
+		eploop_wait_close(ep, 400);
 	rvmig_xrecv_destroy(r);
 	return false;
 }

@@ -25,6 +25,7 @@
 
 #include <rvmig.h>
 
+#include "eploop.h"
 #include "memsink.h"
 #include "streamgen.h"
 
@@ -123,26 +124,12 @@ static void *receiver(void *arg)
 	rx->data_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_DATA_BYTES);
 	rx->zero_bytes = rvmig_xstats_get(st, RVMIG_XSTAT_ZERO_BYTES);
 	cr_assert_eq(rvmig_xstats_get(st, RVMIG_XSTAT_BYTES), rvmig_xrecv_offset(r));
-	rc = -EAGAIN;
-	for (int tries = 0; tries < 100 && rc == -EAGAIN && !closed; tries++) {
-		rc = rvmig_reply_msg(ep, m, rvmig_xmsg_encode_verdict(m, sizeof(m), rx->status,
-								      rvmig_xrecv_offset(r),
-								      rx->digest, "test"));
-		if (rc == -EAGAIN)
-			rvmig_progress(ep, 50);
-	}
-	/* The sender closes first once it has the verdict. */
-	for (int i = 0; i < 200 && !closed; i++) {
-		struct rvmig_event ev;
-
-		if (rvmig_progress(ep, 50) < 0)
-			break;
-		while (rvmig_event_next(ep, &ev) > 0) {
-			if (ev.type == RVMIG_EV_PEER_CLOSED)
-				closed = true;
-			if (ev.type == RVMIG_EV_RECV_DATA || ev.type == RVMIG_EV_RECV_MSG)
-				rvmig_recv_release(ep, ev.token);
-		}
+	if (!closed) {
+		eploop_reply(ep, m, rvmig_xmsg_encode_verdict(m, sizeof(m), rx->status,
+							      rvmig_xrecv_offset(r), rx->digest,
+							      "test"));
+		/* The sender closes first once it has the verdict. */
+		eploop_wait_close(ep, 200);
 	}
 	rvmig_xstats_destroy(st);
 	rvmig_xrecv_destroy(r);
