@@ -31,7 +31,7 @@ declare -A srcs=(
   # needs the endpoint calls, so the protocol engine and TCP transport too)
   [rebuild]="$top/tests/fuzz/fuzz_rebuild.c $(ls "$top"/librvmig/{xstream,stream,publish,proto}/*.c \
     "$top"/librvmig/transport/*.c "$top"/librvmig/transport/tcp/*.c "$top"/librvmig/monitor/linux/parse*.c \
-    "$top"/librvmig/core/{crc32c,text,version}.c | tr '\n' ' ') -lxxhash -lpthread"
+    "$top"/librvmig/core/{crc32c,fdio,text,version}.c | tr '\n' ' ') -lxxhash -lpthread"
 )
 
 # Seeds.
