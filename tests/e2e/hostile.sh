@@ -14,10 +14,18 @@
 #     zero_steps       ZEROs of 64 and 200 MiB (many steps each) between
 #                      control bytes, with the verifying digest: written right
 #     zero_term        64 ZEROs of 1 GiB (legitimate, slow to digest with
-#                      SHA-256): SIGTERM ends the receiver within a second
+#                      SHA-256): SIGTERM ends the receiver in the middle
+#                      of the run (the offset it names is inside it)
 #     rvmigd_zero      rvmigd: a session writing 64 GiB of zeros does not
 #                      hold up another tunnel; ZERO n=2^60 ends its own
-#                      session at once; SIGTERM acts within a second
+#                      session with the reason; SIGTERM acts in the
+#                      middle of the zero run
+#
+# Nothing here waits on the clock: the steps wait for events (a file
+# appearing, the transfer the receiver publishes having processed bytes, a
+# process ending) under generous deadlines.  "At once" is proven by the
+# work left undone (64 GiB of zeros take minutes to digest), and the
+# times are only reported: a loaded host makes them long, never wrong.
 #
 # Environment: RVMIG_SEND, RVMIG_RECV, HOSTILE_SEND (CMake); rvmigd_zero
 # also RVMIGD, RVMIG_TUNNEL.  RVMIG_E2E_TRANSPORT / RVMIG_E2E_HOST as in
@@ -47,6 +55,22 @@ wait_exit() {
 	wait_rc "$pid"
 }
 
+# processed PID: the transfer file PID publishes (RVMIG_RUN_DIR) says it
+# has processed bytes
+processed() { grep -qE '^data_processed [1-9]' "$RVMIG_RUN_DIR/$1.xfer" 2>/dev/null; }
+
+# wait_until SECONDS WHAT CMD...: polls CMD until it succeeds, at most
+# SECONDS; fails naming WHAT
+wait_until() {
+	local limit=$1 what=$2
+	shift 2
+	for _ in $(seq $((limit * 20))); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	fail "$what did not happen within $limit s"
+}
+
 # wait_file PATH SECONDS
 wait_file() {
 	for _ in $(seq $(($2 * 20))); do
@@ -57,9 +81,10 @@ wait_file() {
 }
 
 # refused NAME STEP...: rvmig-recv -o FILE and a hostile sender doing STEP...
-# then waiting for the verdict; the receiver must exit 1 within 5 s of the
-# sender's last message, with nothing left in the work directory.  Sets
-# VERDICT (what the sender was told).
+# then waiting for the verdict; the receiver must exit 1 (within 60 s of
+# the sender's last message: the work it refuses would take hours), with
+# nothing left in the work directory.  Sets VERDICT (what the sender was
+# told).
 refused() {
 	local name=$1 t0
 	shift
@@ -71,7 +96,7 @@ refused() {
 	PIDS+=("$hp")
 	wait_file "$W/$name.sent" 20
 	t0=$(now)
-	wait_exit "$RPID" 5
+	wait_exit "$RPID" 60
 	note "$name: the receiver exited $rc $(elapsed "$t0" "$(now)") s after the last message"
 	[ "$rc" = 1 ] || fail "$name: the receiver exited $rc, not 1"
 	wait_exit "$hp" 10
@@ -122,25 +147,27 @@ zero_steps)
 zero_term)
 	# Runs that are each legitimate (1 GiB, at the limit): 64 GiB of zeros
 	# take the receiver far longer than the test (SHA-256 of every zero).
+	export RVMIG_RUN_DIR=$W/run
 	start_recv rx "$W/out.bin" --no-verify-stream
 	"$HOSTILE_SEND" "$(uri "$PORT")" hello-sha256 - zeros 64 $((1 << 30)) mark "$W/sent" \
 		wait 60000 >"$W/hostile.out" 2>"$W/hostile.err" &
 	hp=$!
 	PIDS+=("$hp")
 	wait_file "$W/sent" 30
-	# let the receiver get into the run (this is the run's length, not a
-	# wait for readiness)
-	sleep 1
+	# the receiver is in the run once it has published processed bytes
+	wait_until 60 "the receiver's zero run" processed "$RPID"
 	kill -0 "$RPID" 2>/dev/null || fail "the receiver ended before SIGTERM"
 	t0=$(now)
 	kill -TERM "$RPID"
-	wait_exit "$RPID" 5
+	# (a receiver that waited for the run to end would take minutes)
+	wait_exit "$RPID" 60
 	took=$(elapsed "$t0" "$(now)")
 	note "the receiver exited $rc ${took} s after SIGTERM"
 	[ "$rc" = 1 ] || fail "the receiver exited $rc after SIGTERM, not 1"
-	lt "$took" 1.0 || fail "SIGTERM took ${took} s (more than a second)"
-	grep -q "interrupted by signal 15 at stream offset [1-9]" "$W/rx.err" ||
-		fail "the receiver does not say where the signal stopped it"
+	at=$(sed -n 's/.*interrupted by signal 15 at stream offset \([0-9]*\).*/\1/p' "$W/rx.err" | head -1)
+	[ -n "$at" ] || fail "the receiver does not say where the signal stopped it"
+	[ "$at" -gt 0 ] && [ "$at" -lt $((64 << 30)) ] ||
+		fail "the signal stopped the receiver at $at, not inside the 64 GiB zero run"
 	no_final_file "$W/out.bin"
 	no_temp_file "a temporary file was left behind after SIGTERM"
 	wait_exit "$hp" 15
@@ -177,9 +204,10 @@ rvmigd_zero)
 	"$HOSTILE_SEND" --key-file "$W/key" "$(uri "$DPORT")" exec "$dd" zero $((1 << 60)) \
 		wait 10000 >"$W/s2.out" 2>"$W/s2.err" || fail "hostile_send failed"
 	took=$(elapsed "$t0" "$(now)")
+	# (the EXIT came within hostile_send's 10 s wait: a run of 2^60 zeros
+	# would not have ended)
 	grep -q "^EXIT .*ZERO of 1152921504606846976 bytes from .* at stream offset 0: more than any zero run" \
 		"$W/s2.out" || fail "the tunnel was not told why its session ended: $(cat "$W/s2.out")"
-	lt "$took" 5 || fail "the refusal took ${took} s"
 	grep -q "ZERO of 1152921504606846976 bytes" "$W/daemon.err" || fail "rvmigd does not log the reason"
 	note "ZERO n=2^60: session ended in ${took} s: $(cat "$W/s2.out")"
 	# session 3: the command exits in the middle of a zero run; the rest
@@ -188,14 +216,15 @@ rvmigd_zero)
 		wait 10000 >"$W/s3.out" 2>"$W/s3.err" || fail "hostile_send failed"
 	grep -q "^EXIT 0" "$W/s3.out" || fail "no EXIT 0 for a command that exited: $(cat "$W/s3.out")"
 	kill -0 "$s1" 2>/dev/null || fail "session 1 (the legitimate zero run) ended early: $(cat "$W/s1.out")"
-	# SIGTERM acts within a second although session 1 is in its zero run
+	# SIGTERM acts in the middle of session 1's zero run (which would take
+	# minutes): rvmigd ends, and session 1 is told it was stopped
 	t0=$(now)
 	kill -TERM "$DPID"
-	wait_exit "$DPID" 5
+	wait_exit "$DPID" 60
 	took=$(elapsed "$t0" "$(now)")
 	note "rvmigd exited $rc ${took} s after SIGTERM"
-	lt "$took" 1.0 || fail "SIGTERM took ${took} s (more than a second)"
-	wait_exit "$s1" 15
+	wait_exit "$s1" 60
+	grep -q "^EXIT 0" "$W/s1.out" && fail "session 1's 64 GiB zero run completed: SIGTERM did not stop it"
 	;;
 *)
 	echo "unknown case $CASE" >&2

@@ -237,12 +237,15 @@ resume_term)
 	note "SIGTERM of sender, then of the waiting receiver (75) with $off bytes kept; resumed, identical"
 	;;
 resume_off)
-	# (d) without --resume nothing changes: a killed sender leaves nothing
+	# (d) without --resume nothing changes: a killed sender leaves nothing.
+	# Its input (a pipe) holds back all but the first 64 MiB until the kill,
+	# so the kill lands mid-transfer however fast the host moves it.
 	gen "$W/g128.bin" 128 24
 	start_recv rx "$OUT" --timeout 5000
-	start_send tx "$W/g128.bin"
+	start_gated_sender "$W/g128.bin" $((64 << 20))
 	wait_for "the temporary file passing 32 MiB" "$SPID" temp_at_least $((32 << 20))
 	kill -9 "$SPID"
+	open_gate # the rest goes into a pipe nobody reads: the producer ends
 	wait "$SPID" 2>/dev/null
 	wait_rc "$RPID"
 	[ "$rc" = 1 ] || fail "rvmig-recv exited $rc, not 1, after the sender was killed"
