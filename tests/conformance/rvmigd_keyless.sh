@@ -4,49 +4,32 @@
 # rvmigd and peers without the key (issue 15, items 1 and 2): while a tunnel
 # streams through `cat`, one keyless peer completes the hello and never
 # answers the CHALLENGE and eight more each announce a 2-link session and
-# open one link (keyless_peer.py).  rvmigd has --max-sessions 2, a 60 s
-# --timeout and --auth-timeout 2000.  The running tunnel must keep moving
-# (its next MiB comes through at once), a second tunnel must be served (the
-# keyless peers hold no session), both outputs must be intact, and rvmigd
-# must close the keyless connections after the auth timeout, not the 60 s.
+# open one link (keyless_peer.py).  rvmigd has --max-sessions 2, a 120 s
+# --timeout and --auth-timeout 20000.  While the keyless peers are still
+# held (rvmigd has dropped none of them yet) the running tunnel must move
+# its next MiB and a second tunnel must be served (the keyless peers hold
+# no session); both outputs must be intact, and rvmigd must close the
+# keyless connections at the auth timeout, long before the --timeout.
+# Every step waits for an event (output size, a line from the peers, a
+# process ending) under a generous deadline; the clock is only reported.
 #
-# Environment: RVMIG_TUNNEL, RVMIGD (set by CMake); RVMIG_TEST_HOST
-# (127.0.0.1).  TCP only: the keyless peers speak the TCP set-up.
+# Environment: see rvmigd_lib.sh.  TCP only: the keyless peers speak the
+# TCP set-up.
 set -u
-: "${RVMIG_TUNNEL:?}" "${RVMIGD:?}"
+# shellcheck disable=SC2034  # read by rvmigd_lib.sh
+NAME=keyless RVMIG_TEST_TRANSPORT=tcp
 HERE=$(cd "$(dirname "$0")" && pwd)
-HOST=${RVMIG_TEST_HOST:-127.0.0.1}
-W=$(mktemp -d "${TMPDIR:-/tmp}/rvmigd-keyless.XXXXXX")
-DPID=
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	rm -rf "$W"
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL [rvmigd keyless]: $*" >&2
-	for f in "$W"/*.err "$W"/*.peers; do
-		[ -f "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }
-	done
-	exit 1
-}
-note() { echo "[rvmigd keyless] $*" >&2; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.3f", a - b }'; }
+# shellcheck source=rvmigd_lib.sh
+. "$HERE/rvmigd_lib.sh"
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+# held WHEN: rvmigd has dropped none of the keyless peers yet
+held() {
+	! grep -q "no answer to the challenge\|only 1 of 2 links came" "$W/daemon.err" ||
+		fail "rvmigd had dropped keyless peers $1: the step did not run next to them"
+}
 
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$W/key" && chmod 600 "$W/key"
-mkfifo "$W/ready" || fail mkfifo
-exec 9<>"$W/ready"
-"$RVMIGD" --listen "tcp://$HOST:0" --key-file "$W/key" --ready-file "$W/ready" \
-	--max-sessions 2 --timeout 60000 --auth-timeout 2000 --allow cat -v 2>"$W/daemon.err" &
-DPID=$!
-read -r -t 60 PORT <&9 || fail "rvmigd reported no port"
-exec 9<&-
-tunnel() { "$RVMIG_TUNNEL" --uri-template "tcp://%h:$PORT" --key-file "$W/key" "$@"; }
+start_daemon --max-sessions 2 --timeout 120000 --auth-timeout 20000 --allow cat
 
 MiB=$((1024 * 1024))
 head -c $((3 * MiB)) /dev/urandom >"$W/a.bin"
@@ -57,15 +40,15 @@ mkfifo "$W/a.in" || fail mkfifo
 tunnel "$HOST" cat <"$W/a.in" >"$W/a.out" 2>"$W/a.err" & PA=$!; PIDS+=("$PA")
 exec 7>"$W/a.in"
 head -c "$MiB" "$W/a.bin" >&7
-for _ in $(seq 100); do [ "$(size "$W/a.out")" -ge "$MiB" ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ "$(size "$W/a.out")" -ge "$MiB" ] && break; sleep 0.1; done
 [ "$(size "$W/a.out")" -ge "$MiB" ] || fail "tunnel A's first MiB did not come through"
 
 # The keyless peers.
-python3 "$HERE/keyless_peer.py" "$HOST" "$PORT" silent 1 15 >"$W/silent.peers" 2>&1 & PS=$!
+python3 "$HERE/keyless_peer.py" "$HOST" "$PORT" silent 1 100 >"$W/silent.peers" 2>&1 & PS=$!
 PIDS+=("$PS")
-python3 "$HERE/keyless_peer.py" "$HOST" "$PORT" halfopen 8 15 >"$W/halfopen.peers" 2>&1 & PH=$!
+python3 "$HERE/keyless_peer.py" "$HOST" "$PORT" halfopen 8 100 >"$W/halfopen.peers" 2>&1 & PH=$!
 PIDS+=("$PH")
-for _ in $(seq 100); do
+for _ in $(seq 600); do
 	grep -q accepted "$W/silent.peers" && grep -q accepted "$W/halfopen.peers" && break
 	kill -0 "$PS" 2>/dev/null && kill -0 "$PH" 2>/dev/null || break
 	sleep 0.1
@@ -77,15 +60,16 @@ note "9 keyless peers in their handshake"
 # A keeps moving while they wait.
 t1=$(now)
 tail -c +$((MiB + 1)) "$W/a.bin" | head -c "$MiB" >&7
-for _ in $(seq 100); do [ "$(size "$W/a.out")" -ge $((2 * MiB)) ] && break; sleep 0.05; done
+for _ in $(seq 1200); do [ "$(size "$W/a.out")" -ge $((2 * MiB)) ] && break; sleep 0.05; done
 took=$(elapsed "$t1")
 [ "$(size "$W/a.out")" -ge $((2 * MiB)) ] || fail "tunnel A stalled next to the keyless peers"
+held "before tunnel A's next MiB came through"
 note "tunnel A's next MiB came through in ${took}s"
-lt "$took" 1.5 || fail "tunnel A's next MiB took ${took}s"
 
 # A second tunnel is served: the keyless peers hold none of the 2 places.
 t2=$(now)
 tunnel "$HOST" cat <"$W/b.bin" >"$W/b.out" 2>"$W/b.err" || fail "tunnel B was not served"
+held "before tunnel B was served"
 note "tunnel B (2 MiB) served in $(elapsed "$t2")s next to tunnel A and the keyless peers"
 cmp -s "$W/b.bin" "$W/b.out" || fail "tunnel B's output differs"
 
@@ -95,7 +79,8 @@ wait "$PA" || fail "tunnel A exited $?"
 PIDS=("$PS" "$PH")
 cmp -s "$W/a.bin" "$W/a.out" || fail "tunnel A's output differs"
 
-# The keyless connections end at the auth timeout (2 s), not at --timeout.
+# The keyless connections end at the auth timeout (20 s), long before
+# --timeout (120 s).
 wait "$PS"; wait "$PH"
 PIDS=()
 for f in silent halfopen; do
@@ -103,9 +88,9 @@ for f in silent halfopen; do
 	note "$f peers: $line"
 	set -- ${line//,/} # closed K of N last after S s
 	[ "$2" = "$4" ] || fail "rvmigd left $f peers open: $line"
-	lt "$7" 6 || fail "rvmigd closed the $f peers after $7 s"
+	lt "$7" 60 || fail "rvmigd closed the $f peers after $7 s, not at the auth timeout"
 done
-grep -q "no answer to the challenge within 2000 ms" "$W/daemon.err" ||
+grep -q "no answer to the challenge within 20000 ms" "$W/daemon.err" ||
 	fail "rvmigd did not log the unanswered challenge"
 grep -q "only 1 of 2 links came" "$W/daemon.err" ||
 	fail "rvmigd did not log the half-open sessions"
