@@ -3,7 +3,11 @@
  * map_fit: the policy's good/bad map (rvmig_policy(3)) fitted to a
  * bench/policy sweep CSV, from the command line, with its held-out error.
  *
- *   map_fit CSV APP SCENARIO p99|p50 SLA_MS [MAX_SHARE]
+ *   map_fit CSV APP SCENARIO p99|p50 SLA_MS [MAX_SHARE [MIN_ACHIEVED]]
+ *
+ * MAX_SHARE: only samples at shares up to it (0: all); MIN_ACHIEVED: the
+ * share of the offered rate a sample must achieve to be good (the map's
+ * default 0.60 when not given; rvmig_map_attr).
  *
  * Prints the fitted boundary (rvmig_map_fit(), one cut on the load per CPU:
  * capacity = c1 x share), the map judged on its own samples with the data's
@@ -29,7 +33,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: map_fit CSV APP SCENARIO p99|p50 SLA_MS [MAX_SHARE]\n");
+	fprintf(stderr, "usage: map_fit CSV APP SCENARIO p99|p50 SLA_MS [MAX_SHARE [MIN_ACHIEVED]]\n");
 	return 2;
 }
 
@@ -39,7 +43,7 @@ static int number(const char *s, double *out)
 
 	errno = 0;
 	*out = strtod(s, &end);
-	return !errno && end != s && !*end && isfinite(*out) && *out > 0 ? 0 : -EINVAL;
+	return !errno && end != s && !*end && isfinite(*out) && *out >= 0 ? 0 : -EINVAL;
 }
 
 static int load(const char *path, rvmig_samples **set)
@@ -82,7 +86,7 @@ int main(int argc, char **argv)
 	unsigned nb;
 	int rc;
 
-	if (argc < 6 || argc > 7)
+	if (argc < 6 || argc > 8)
 		return usage();
 	a.app = argv[2];
 	a.scenario = argv[3];
@@ -94,7 +98,8 @@ int main(int argc, char **argv)
 		a.sla.metric = RVMIG_METRIC_P50;
 	else
 		return usage();
-	if (number(argv[5], &a.sla.target) || (argc == 7 && number(argv[6], &a.max_share)))
+	if (number(argv[5], &a.sla.target) || (argc >= 7 && number(argv[6], &a.max_share)) ||
+	    (argc == 8 && number(argv[7], &a.min_achieved)))
 		return usage();
 	if (load(argv[1], &set) < 0)
 		return 1;

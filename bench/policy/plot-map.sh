@@ -59,7 +59,10 @@ for s in $scen; do
     /^#/ || $1 == "app" || $2 != s { next }
     {
       x = $4
-      if (xaxis == "per-cpu" && x > 0) x = sprintf("%.0f", x / ((unc != "" && $3 == unc + 0) ? 1 : $3))
+      if (xaxis == "per-cpu" && x > 0) {
+        x = x / ((unc != "" && $3 == unc + 0) ? 1 : $3)
+        x = sprintf(x >= 100 ? "%.0f" : "%.2g", x)   # a Xen guest under TCG: a few req/s
+      }
       k = $3 SUBSEP x; p[k] = p[k] " " $col; caps[$3] = 1; offs[x] = 1
     }
     END {

@@ -138,12 +138,15 @@ if [ "${RVMIG_IN_XEN_DOM0:-}" != 1 ]; then
   case $cwd in /tmp|/tmp/*) die "run it from a directory outside /tmp (the VM mounts a tmpfs on /tmp)" ;; esac
   probe=$(mktemp "$cwd/.xen-sweep-probe.XXXXXX")
   probe_pid=
-  trap '[ -z "$probe_pid" ] || { kill "$probe_pid" 2>/dev/null; wait "$probe_pid" 2>/dev/null; }; rm -f "$probe" "$probe".*' EXIT
+  # The loop runs while $probe.run exists: a kill could leave its last mv
+  # to recreate the file after the cleanup.
+  : >"$probe.run"
+  trap 'rm -f "$probe.run"; [ -z "$probe_pid" ] || wait "$probe_pid" 2>/dev/null; rm -f "$probe" "$probe".*' EXIT
   # "epoch idle_jiffies total_jiffies psi_cpu_some_total_us loadavg_1m", renewed every second
   psi=/proc/pressure/cpu
   [ -r $psi ] || psi=
   (
-    while :; do
+    while [ -e "$probe.run" ]; do
       # shellcheck disable=SC2086  # $psi: one path or none
       awk -v now="$(date +%s)" 'BEGIN { psi = "-" }
         FILENAME == "/proc/stat" && $1 == "cpu" { for (i = 2; i <= 9; i++) tot += $i; idle = $5 + $6 }

@@ -142,14 +142,15 @@ struct figures {
 
 #define NSHARES 16
 
-static struct figures figures_at(const char *env, const char *scenario, int fit, double min_achieved,
+static struct figures figures_of(const char *env, const char *app, double max_share,
+				 const char *scenario, int fit, double min_achieved,
 				 enum rvmig_metric metric, double sla_ms)
 {
 	rvmig_samples *set = load(env);
 	size_t n = rvmig_samples_count(set);
 	unsigned *reps = calloc(n, sizeof(*reps)), nrep = 0;
 	struct rvmig_map_attr a = {
-		.size = sizeof(a), .app = "nginx", .scenario = scenario, .max_share = MAX_SHARE,
+		.size = sizeof(a), .app = app, .scenario = scenario, .max_share = max_share,
 		.sla = { .size = sizeof(a.sla), .kind = RVMIG_SLA_RESPONSE, .metric = metric,
 			 .target = sla_ms },
 		.fit = fit, .min_achieved = min_achieved,
@@ -164,16 +165,16 @@ static struct figures figures_at(const char *env, const char *scenario, int fit,
 	double c0;
 
 	cr_assert_not_null(reps);
-	snprintf(name, sizeof(name), "%s%s, SLA %s <= %g ms", fit == RVMIG_MAP_FIT_UTILISATION ?
-		 "load per CPU" : "per share", min_achieved ? " (min_achieved as before, 0.80)" : "",
-		 metric == RVMIG_METRIC_P50 ? "p50" : "p99", sla_ms);
+	snprintf(name, sizeof(name), "%s (min_achieved %.2f), SLA %s <= %g ms",
+		 fit == RVMIG_MAP_FIT_UTILISATION ? "load per CPU" : "per share",
+		 min_achieved ? min_achieved : 0.60, metric == RVMIG_METRIC_P50 ? "p50" : "p99", sla_ms);
 	for (size_t i = 0; i < n; i++) {
 		struct rvmig_sample s = get(set, i);
 		unsigned k;
 
 		reps[i] = rep_of(set, i);
 		nrep = reps[i] > nrep ? reps[i] : nrep;
-		if (s.offered_rps == 0 || s.cpu_share > MAX_SHARE)
+		if (s.offered_rps == 0 || s.cpu_share > max_share || strcmp(s.scenario, scenario))
 			continue;
 		for (k = 0; k < nshares && shares[k] != s.cpu_share; k++)
 			;
@@ -189,7 +190,8 @@ static struct figures figures_at(const char *env, const char *scenario, int fit,
 		printf("%s, %s: leave one share out: %s\n", scenario, name, err);
 	else
 		cr_assert_eq(f.loso_rc, 0, "%s: %s", scenario, err);
-	for (unsigned r = 1; r <= nrep; r++) {
+	/* one repetition: nothing to hold out but shares */
+	for (unsigned r = 1; nrep > 1 && r <= nrep; r++) {
 		struct keep train = { reps, r, 1, NULL, 0, 0 }, test = { reps, r, 0, NULL, 0, 0 };
 		rvmig_samples *tr = subset(set, &train), *te;
 		struct rvmig_map_error e = { .size = sizeof(e) };
@@ -241,6 +243,12 @@ static struct figures figures_at(const char *env, const char *scenario, int fit,
 	free(reps);
 	rvmig_samples_free(set);
 	return f;
+}
+
+static struct figures figures_at(const char *env, const char *scenario, int fit, double min_achieved,
+				 enum rvmig_metric metric, double sla_ms)
+{
+	return figures_of(env, "nginx", MAX_SHARE, scenario, fit, min_achieved, metric, sla_ms);
 }
 
 static struct figures figures(const char *env, const char *scenario, int fit, double min_achieved)
@@ -357,4 +365,46 @@ Test(map_sweep5, alone)
 	cr_assert_eq(m.loso_rc, 0);
 	cr_assert_eq(m.unfit, 0);
 	cr_assert_leq(m.loso.misclass_rate, 0.30, "%.3f", m.loso.misclass_rate);
+}
+
+/* The Xen guest's sweep of 2026-12-07 (bench/policy/README.md, "The Xen
+ * guest sweep"): busybox httpd in a PV guest under credit2 caps (alone)
+ * and weights against a burning guest (weight), wrk in dom0, all under
+ * qemu TCG; one repetition, so held out one share at a time only.  SLA:
+ * the median under XEN_P50_MS; a sample keeps up from XEN_MIN_ACHIEVED of
+ * the offered rate (paced by 4-s think times with 0.4-1 s responses and
+ * connects, the uncapped guest's light points achieved 0.58-0.67). */
+#define SWEEPXEN "RVMIG_POLICY_XEN_CSV"
+#define XEN_APP "xen-busybox-httpd"
+#define XEN_P50_MS 2000
+#define XEN_MIN_ACHIEVED 0.40
+/* Measured 6 of 30 (20.0 %); the bound with a margin of 3 samples. */
+#define XEN_ALONE_LOSO_MAX 0.30
+
+static struct figures xen_figures(const char *scenario)
+{
+	return figures_of(SWEEPXEN, XEN_APP, 1.0, scenario, RVMIG_MAP_FIT_UTILISATION,
+			  XEN_MIN_ACHIEVED, RVMIG_METRIC_P50, XEN_P50_MS);
+}
+
+Test(map_xen, alone)
+{
+	struct figures u = xen_figures("alone");
+
+	cr_assert_gt(u.c1, 0);
+	cr_assert_eq(u.loso_rc, 0);
+	cr_assert_leq(u.loso.misclass_rate, XEN_ALONE_LOSO_MAX, "%.3f", u.loso.misclass_rate);
+}
+
+/* Against a burner at 256, weights 64..1024: 13 of 15 paced samples good
+ * (a waking guest runs first whatever its weight), so a map of all rows
+ * (1 misclassified) but none with a share held out: the other two shares
+ * hold too few bad samples for any cut to beat "all good". */
+Test(map_xen, weight)
+{
+	struct figures u = xen_figures("weight");
+
+	cr_assert_gt(u.c1, 0);
+	cr_assert_leq(u.all.misclassified, 2, "%u", u.all.misclassified);
+	cr_assert_eq(u.loso_rc, -EDOM);
 }
