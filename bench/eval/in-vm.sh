@@ -6,11 +6,14 @@
 # Normally started by bench/eval/rvmig-eval, not by hand.
 #
 # usage: in-vm.sh [--short] [--rounds N] [--phases bulk,ckpt,timeline,parallel]
-#                 [--par-rounds N] [--pair] [--sizes S1,S2,...] BUILD_DIR OUTDIR
+#                 [--par-rounds N] [--pair] [--sizes S1,S2,...]
+#                 [--compare NAME=BUILD_DIR] BUILD_DIR OUTDIR
 #   --par-rounds  rounds of the parallel phase (default 1); N up in odd
 #             rounds and down in even ones, the transports' order swapped too
 #   --short   CI form: fewer sizes, smaller transfers (a few minutes)
 #   --sizes   bulk message sizes in bytes (default 4K..4M by 4; --short 64K,1M)
+#   --compare another build's rvmig-send/recv as checkpoint contenders
+#             rvmig-verbs-NAME, rvmig-tcp-NAME (alternated with the rest)
 #   --pair    pair topology: server side on $RVMIG_PAIR_B / $RVMIG_RXE_DEV_B,
 #             client side on $RVMIG_PAIR_A / $RVMIG_RXE_DEV_A (across the veth)
 # Checkpoints: OUTDIR/data/ckpt-*.bin if present (made on the host by
@@ -23,7 +26,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/eval/lib.sh
 . "$here/lib.sh"
 
-short=0 rounds=3 phases=bulk,ckpt,timeline,parallel pair=0 sizes= par_rounds=1
+short=0 rounds=3 phases=bulk,ckpt,timeline,parallel pair=0 sizes= par_rounds=1 cmp_name= cmp_dir=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--short) short=1; shift ;;
@@ -32,6 +35,7 @@ while [[ $# -gt 0 ]]; do
 	--par-rounds) par_rounds=${2:?}; shift 2 ;;
 	--pair) pair=1; shift ;;
 	--sizes) sizes=${2:?}; shift 2 ;;
+	--compare) cmp_name=${2%%=*} cmp_dir=${2#*=}; shift 2 ;;
 	-h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "in-vm.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
@@ -68,6 +72,11 @@ for f in /usr/lib/x86_64-linux-gnu/rsocket/librspreload.so /usr/lib/*/rsocket/li
 	[[ -e $f ]] && { RSPRELOAD=$f; break; }
 done
 for t in "$BENCH" "$SEND" "$RECV"; do [[ -x $t ]] || die "no $t (build first)"; done
+if [[ -n $cmp_name ]]; then
+	for t in "$cmp_dir/tools/rvmig-send" "$cmp_dir/tools/rvmig-recv"; do
+		[[ -x $t ]] || die "--compare: no $t"
+	done
+fi
 for t in ib_write_bw ib_read_bw iperf3 jq ss rdma nc; do
 	command -v "$t" >/dev/null || die "$t is not installed (scripts/install-deps.sh)"
 done
@@ -441,16 +450,19 @@ ck_run() {
 	n0=$(net_rx)
 	local s0=() s1=()
 	case $c in
-	rvmig-verbs | rvmig-tcp)
-		local tp=${c#rvmig-}
+	rvmig-verbs* | rvmig-tcp*)
+		local tp=${c#rvmig-} send=$SEND recv=$RECV
+		if [[ $tp == *-* ]]; then # rvmig-TP-NAME: the --compare build
+			tp=${tp%%-*} send=$cmp_dir/tools/rvmig-send recv=$cmp_dir/tools/rvmig-recv
+		fi
 		t0=$(now)
-		( cpuwrap "$lb.scpu" timeout 900 "$RECV" --listen "$tp://$SADDR:0" -o "$o" --ready-file "$lb.ready" \
+		( cpuwrap "$lb.scpu" timeout 900 "$recv" --listen "$tp://$SADDR:0" -o "$o" --ready-file "$lb.ready" \
 			--accept-timeout 120000 --stats-json "$lb.rx.json" ) >"$lb.srv" 2>&1 &
 		spid=$!
 		wait_file "$lb.ready" "$spid" || ok=0
 		if ((ok)); then
 			feed_start "$tp" "$f"
-			( cpuwrap "$lb.ccpu" timeout 900 "$SEND" "$IN" "$tp://$SADDR:$(<"$lb.ready")" --stats-json "$lb.tx.json" ) \
+			( cpuwrap "$lb.ccpu" timeout 900 "$send" "$IN" "$tp://$SADDR:$(<"$lb.ready")" --stats-json "$lb.tx.json" ) \
 				<"$FEED" >"$lb.cli" 2>&1
 			rc=$?
 			feed_end
@@ -541,13 +553,18 @@ ck_row() {
 
 phase_ckpt() {
 	local f r c list=(rvmig-verbs rvmig-tcp ssh nc)
+	[[ -n $cmp_name ]] && list=(rvmig-verbs "rvmig-verbs-$cmp_name" rvmig-tcp "rvmig-tcp-$cmp_name" ssh nc)
 	[[ -s $CK_CSV ]] || echo "topology,round,contender,bytes,seconds,gbit_s,cpu_snd_s,cpu_rcv_s,host_busy_s,host_kern_s,net_rx_bytes,app_wire_bytes,tool_seconds,status" >"$CK_CSV"
 	f=$(ckpt "$CKPT_MIB")
 	[[ $PIPE_OK == python ]] && list+=(rsocket-pipe)
 	# zero-page share of this checkpoint as the sender's parser counts it
 	for ((r = 1; r <= rounds; r++)); do
 		log "checkpoint round $r/$rounds: ${list[*]} ($(stat -c %s "$f") bytes; round 1 only: $CK_ONCE)"
-		for c in "${list[@]}"; do
+		# the order rotates each round: no contender always runs first
+		# (after the previous round's last one) or last
+		local k n=${#list[@]}
+		for ((k = 0; k < n; k++)); do
+			c=${list[(k + r - 1) % n]}
 			((r > 1)) && [[ " $CK_ONCE " == *" $c "* ]] && continue
 			ck_run "$r" "$c" "$f"
 		done

@@ -525,6 +525,17 @@ unset multiplot
                 note="ratio of medians (the two phases do not alternate); wall incl. process start and set-up")
         verdict("checkpoint file->file %s vs its own bulk figure (1 MiB), the tool's transfer time" % tp, r2, 0.8,
                 note="rvmig-send's own `seconds` from its --stats-json")
+    # file -> file over TCP against nc, alternated in every round (issue 19)
+    if "rvmig-tcp" in ckd and "nc" in ckd:
+        m, per = ck_ratio("rvmig-tcp", "nc")
+        H["ckpt_tcp_over_nc"] = {"median_ratio": m, "per_round": per}
+        verdict("checkpoint file->file rvmig TCP vs nc (per-round ratio, median)", m, 1.0)
+    # --compare: the other build's tools against this one's, per round
+    for c in ckd:
+        for tp in ("rvmig-verbs", "rvmig-tcp"):
+            if c.startswith(tp + "-"):
+                m, per = ck_ratio(c, tp)
+                H["ckpt_%s_over_%s" % (c, tp)] = {"median_ratio": m, "per_round": per}
     # sender CPU per GiB: verbs vs TCP (checkpoint and bulk at 1 MiB)
     def cpu_over_tcp(key, name, x, t, title, note):
         """H[key]: sender CPU s/GiB of x, of the TCP run t, and x / t."""
@@ -717,6 +728,13 @@ unset multiplot
                 m, per = ck_ratio("rvmig-verbs", a)
                 w("- rvmig-verbs / %s (per-round throughput ratios, median): %s (%s)" % (
                     a, fmt(m), ", ".join(fmt(x) for x in per)))
+        pairs_ck = [("rvmig-tcp", "nc")]
+        pairs_ck += [(c, tp) for c in ckd for tp in ("rvmig-verbs", "rvmig-tcp") if c.startswith(tp + "-")]
+        for a, b in pairs_ck:
+            if a in ckd and b in ckd and ckd[a].get("gbit_s") and ckd[b].get("gbit_s"):
+                m, per = ck_ratio(a, b)
+                w("- %s / %s (per-round throughput ratios, median): %s (%s)" % (
+                    a, b, fmt(m), ", ".join(fmt(x) for x in per)))
         w("")
 
     w("## CPU timeline\n")
