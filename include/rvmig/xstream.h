@@ -300,7 +300,10 @@ struct rvmig_xsend_attr {
 	 * 0: RVMIG_XSEND_ZERO_MIN_DEFAULT. */
 	uint64_t zero_min;
 	/* The input is read into ring_bufs buffers of ring_buf_size bytes,
-	 * each registered with the endpoint; 0: 4 and 8 MiB. */
+	 * each registered with the endpoint; 0: 6 and 2 MiB (until
+	 * 2026-12: 4 and 8 MiB).  All but one may wait for completions, so
+	 * the default holds the default 8 MiB window: give more for a
+	 * larger one. */
 	unsigned ring_bufs;
 	size_t ring_buf_size;
 	/* Optional: a nonzero value (a signal number) stops the transfer with
