@@ -367,28 +367,6 @@ static void item_tail(struct sendpipe *p, const struct rvmig_stream_item *it)
 		add_data(p, p->skip, it->len - d);
 }
 
-/* Queues an item's bytes for the hasher.  A page that straddled two fed
- * buffers (RVMIG_STREAM_F_COPIED) sits in the parser's own 4 KiB buffer,
- * reused by the next item: it is hashed from where it lies in the input
- * memory instead (or, if it is no longer there, before returning). */
-static void hash_item(struct sendpipe *p, const struct rvmig_stream_item *it)
-{
-	struct in_seg seg[2];
-	int ns;
-
-	if (!(it->flags & RVMIG_STREAM_F_COPIED)) {
-		hasher_feed(p->sha, it->data, it->len);
-		return;
-	}
-	ns = input_locate(p->in, it->offset, it->len, seg);
-	if (!ns) {
-		hasher_wait(p->sha, hasher_feed(p->sha, it->data, it->len));
-		return;
-	}
-	for (int i = 0; i < ns; i++)
-		hasher_feed(p->sha, p->in->bufs[seg[i].buf].base + seg[i].off, seg[i].len);
-}
-
 /* Long runs of parsing (a full ring buffer is parsed as fast as the CPU
  * goes) must not starve the endpoint:
  * keepalives and completions are handled at least every PUMP_MS, or a busy
@@ -409,7 +387,6 @@ static void keep_pumping(struct sendpipe *p)
 void sendpipe_item(struct sendpipe *p, const struct rvmig_stream_item *it)
 {
 	keep_pumping(p);
-	hash_item(p, it);
 	if (it->kind == RVMIG_STREAM_ITEM_PAGE)
 		p->pages++;
 	if (it->offset + it->len <= p->skip)
@@ -440,22 +417,14 @@ void sendpipe_item(struct sendpipe *p, const struct rvmig_stream_item *it)
 
 void sendpipe_bytes(struct sendpipe *p, uint64_t off, const void *data, size_t len)
 {
-	hasher_feed(p->sha, data, len);
 	add_ctrl(p, off, data, len);
 }
 
 void sendpipe_raw(struct sendpipe *p, uint64_t off, uint64_t len)
 {
-	struct in_seg seg[2];
-
 	while (len && !p->err) {
 		uint64_t n = len < RUN_MAX ? len : RUN_MAX;
-		int ns;
 
-		ns = input_locate(p->in, off, (size_t)n, seg);
-		for (int i = 0; i < ns; i++)
-			hasher_feed(p->sha, p->in->bufs[seg[i].buf].base + seg[i].off,
-				    seg[i].len);
 		if (off + n > p->skip) {
 			uint64_t from = off < p->skip ? p->skip : off;
 
@@ -479,7 +448,17 @@ static void process(struct sendpipe *p, sendpipe_process_fn fn)
 	if (!len)
 		return;
 	b->fed = b->filled;
-	fn(p, off, b->base + (off - b->stream_base), len);
+	sendpipe_hand(p, fn, off, b->base + (off - b->stream_base), len);
+}
+
+/* One hasher feed per piece read (up to 1 MiB), while it is in the cache:
+ * per item (every 4 KiB page of a Xen stream) the digest worker's queue
+ * took a lock and often a wake-up each time. */
+void sendpipe_hand(struct sendpipe *p, sendpipe_process_fn fn, uint64_t off, const uint8_t *data,
+		   size_t len)
+{
+	fn(p, off, data, len);
+	hasher_feed(p->sha, data, len);
 }
 
 /* Whether the pipe has bytes (or end of input) to read, waiting up to

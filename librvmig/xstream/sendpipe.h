@@ -12,8 +12,9 @@
  *     records, trailer, unparsed input): CTRL messages, coalesced;
  *   - raw input (rvmig-send --raw): bulk requests.
  *
- * Every byte handed on is added to a digest (sendpipe_digest(); XXH3-128 or
- * SHA-256, common/hasher.h).  Requests
+ * Every input byte is added to a digest (sendpipe_digest(); XXH3-128 or
+ * SHA-256, digest.h) as it is handed to the owner's process function
+ * (sendpipe_hand(): one hasher feed per read, not one per item).  Requests
  * are tracked in post order; `acked` is the stream offset below which all of
  * them completed, so input buffers up to there may be reused.  Events other
  * than completions (replies, peer close) go to the owner's callback.
@@ -107,11 +108,20 @@ void sendpipe_fail(struct sendpipe *p, int err, const char *fmt, ...)
 /* Drives the endpoint once (waiting up to timeout_ms) and handles events. */
 void sendpipe_pump(struct sendpipe *p, int timeout_ms);
 
-/* Hands on one parser item (page or control/trailer bytes). */
+/* Newly read input bytes [off, off + len) at `data`: hashed (the next bytes
+ * of the stream, in order), then given to process().  sendpipe_run() hands
+ * on what it reads this way; a fed sender calls it for each piece. */
+typedef void (*sendpipe_process_fn)(struct sendpipe *p, uint64_t off, const uint8_t *data,
+				    size_t len);
+void sendpipe_hand(struct sendpipe *p, sendpipe_process_fn process, uint64_t off,
+		   const uint8_t *data, size_t len);
+
+/* What process() does with the bytes handed to it (hashed already):
+ * one parser item (page or control/trailer bytes) ... */
 void sendpipe_item(struct sendpipe *p, const struct rvmig_stream_item *it);
-/* Bytes at `off` as CTRL messages (copied). */
+/* ... bytes at `off` as CTRL messages (copied) ... */
 void sendpipe_bytes(struct sendpipe *p, uint64_t off, const void *data, size_t len);
-/* Input bytes [off, off + len) as bulk requests from the input memory. */
+/* ... input bytes [off, off + len) as bulk requests from the input memory. */
 void sendpipe_raw(struct sendpipe *p, uint64_t off, uint64_t len);
 /* Posts whatever is being coalesced. */
 void sendpipe_flush(struct sendpipe *p);
@@ -127,14 +137,12 @@ void sendpipe_digest(struct sendpipe *p, uint8_t out[RVMIG_DIGEST_LEN]);
 
 /*
  * Reads the input (sendpipe.in) into the ring until end of input, an
- * error, *p->stop or p->quit, calling process(p, off, data, len) for each
- * newly read run of bytes right after its read (a pipe's pending bytes are
- * also flushed whenever it pauses, so interactive exchanges are not held
- * back).  `data` stays in place until the requests made from it complete
- * and it is hashed.  Events are handled meanwhile.
+ * error, *p->stop or p->quit, handing each newly read run of bytes to
+ * process(p, off, data, len) right after its read (sendpipe_hand(); a
+ * pipe's pending bytes are also flushed whenever it pauses, so interactive
+ * exchanges are not held back).  `data` stays in place until the requests
+ * made from it complete and it is hashed.  Events are handled meanwhile.
  */
-typedef void (*sendpipe_process_fn)(struct sendpipe *p, uint64_t off, const uint8_t *data,
-				    size_t len);
 void sendpipe_run(struct sendpipe *p, sendpipe_process_fn process);
 
 #endif

@@ -358,7 +358,7 @@ int rvmig_xsend_feed_mr(rvmig_xsend *s, rvmig_mr *mr, uint64_t offset, size_t le
 	b = &s->in.bufs[s->in.cur];
 	b->fed = b->filled;
 	if (len)
-		process(&s->sp, b->stream_base, b->base, len);
+		sendpipe_hand(&s->sp, process, b->stream_base, b->base, len);
 	sendpipe_flush(&s->sp); /* nothing of it waits for the next piece */
 	sendpipe_pump(&s->sp, 0);
 	return s->sp.err;
