@@ -16,7 +16,14 @@
 # appeared in the tools' working directory (the shared build directory, the
 # only writable place that is not tmpfs).
 # First, rvmig-restore must refuse a stream that is no xl save stream
-# (rvmig-send --raw of random bytes) and leave no domain behind.
+# (rvmig-send --raw of random bytes) and leave no domain behind.  Then the
+# verdict's hold: rvmig-restore --name Domain-0 gets the whole stream
+# verified and libxl builds the domain, but libxl refuses to give it dom0's
+# name (a name clash met after the stream is in); the receiver's verdict
+# must fail with that reason, rvmig-save must exit non-zero naming it and
+# resume the guest under its own name (it runs on, from before the save),
+# and no restored domain may be left.  The same guest is then moved for
+# real.
 #
 #   xen_rvmig_restore.sh RVMIG_SAVE RVMIG_RESTORE RVMIG_SEND tcp|verbs
 . "$(dirname "$0")/xenlib.sh" || exit 1
@@ -67,9 +74,38 @@ if [[ $(xl list | wc -l) -ne 2 ]]; then
   xl list >&2; xen_err "a domain was left after the refused stream"; exit 1
 fi
 
-# 2. The real thing.
+# 2. The restore fails after the stream arrived verified: the source runs on.
 name=rvmig-sr-$$
 start_guest "$name" pv || exit 1
+xen_note "rvmig-save -> rvmig-restore --name Domain-0 (libxl refuses the name after the stream is in: the source must run on)"
+restore_start "$XEN_TMP/clash-restore.log" --name Domain-0 || exit 1
+t0=$(xen_now)
+"$save_tool" -v "$name" "$transport://$addr:$XEN_PORT" >"$XEN_TMP/clash-save.log" 2>&1
+csrc=$?
+wait "$RPID"
+crrc=$?
+RPID=
+sed 's/^/  clash-save| /' "$XEN_TMP/clash-save.log" >&2
+sed 's/^/  clash-restore| /' "$XEN_TMP/clash-restore.log" >&2
+if ((csrc == 0 || crrc == 0)); then
+  xen_err "restore refused after the stream: rvmig-save exited $csrc, rvmig-restore $crrc (both must fail)"; exit 1
+fi
+grep -q 'receiver failed: .*refused to rename it to Domain-0: domain 0 has that name' "$XEN_TMP/clash-save.log" \
+  || { xen_err "rvmig-save did not name the receiver's reason (libxl refused the name Domain-0)"; exit 1; }
+grep -q "domain [0-9]* ($name) resumed" "$XEN_TMP/clash-save.log" \
+  || { xen_err "rvmig-save did not resume the source domain"; exit 1; }
+grep -q 'stream arrived verified\|was restored, but' "$XEN_TMP/clash-restore.log" \
+  || { xen_err "rvmig-restore did not fail after the stream was in (the case this step tests)"; exit 1; }
+xl list >&2
+if xen_domain_exists "Domain-0--incoming" || xen_domain_exists "$name--migratedaway" || [[ $(xl list | wc -l) -ne 3 ]]; then
+  xen_err "after the refused restore: a restored or renamed domain was left (only Domain-0 and $name may exist)"; exit 1
+fi
+state=$(xl list "$name" | awk 'NR == 2 { print $5 }')
+[[ $state != *p* ]] || { xen_err "source guest $name is paused after the refused restore (state $state)"; exit 1; }
+assert_running "$name" || exit 1
+xen_note "PASS refused restore after a verified stream: source $name runs on ($(xen_elapsed "$t0") s)"
+
+# 3. The real thing, the same guest.
 wait_ticks "$name" $((XEN_LAST_TICK + 1)) 30 || exit 1
 src_log=$(xen_console_log "$name")
 marker=$XEN_TMP/marker

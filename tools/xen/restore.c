@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "xentool.h"
@@ -81,7 +80,7 @@ int restore_run(void *arg)
 	rc = libxl_domain_create_restore(j->ctx, &dc, &j->domid, j->fd, -1, &params, NULL, NULL);
 	if (rc) {
 		failf(j, -EIO, "libxl_domain_create_restore of %s failed: libxl error %d (%s); "
-			       "libxl's messages above say why",
+			       "libxl's messages in rvmig-restore's log say why",
 		      j->incoming, rc, libxl_error_to_string(rc));
 		rc = -EIO;
 		if (!xentool_domain_exists(j->ctx, j->domid))
@@ -96,25 +95,22 @@ out:
 	return rc;
 }
 
-int restore_finish(struct restore_job *j, bool paused, int wait_s)
+int restore_finish(struct restore_job *j, bool paused)
 {
-	struct timespec tick = { 0, 200 * 1000 * 1000 };
-	time_t end = time(NULL) + wait_s;
 	uint32_t other;
 
-	while (libxl_name_to_domid(j->ctx, j->final, &other) == 0 && other != j->domid) {
-		if (time(NULL) >= end)
-			return failf(j, -EEXIST, "domain %u (%s) is restored but another domain, %u, "
-						 "is still called %s after %d s: left paused as %s",
-				     j->domid, j->incoming, other, j->final, wait_s, j->incoming);
-		nanosleep(&tick, NULL);
-	}
-	if (libxl_domain_rename(j->ctx, j->domid, j->incoming, j->final))
-		return failf(j, -EIO, "renaming domain %u from %s to %s failed (libxl's message "
-				      "above): left paused",
+	if (libxl_domain_rename(j->ctx, j->domid, j->incoming, j->final)) {
+		if (libxl_name_to_domid(j->ctx, j->final, &other) == 0 && other != j->domid)
+			return failf(j, -EEXIST, "domain %u (%s) was restored, but libxl refused to "
+						 "rename it to %s: domain %u has that name",
+				     j->domid, j->incoming, j->final, other);
+		return failf(j, -EIO, "domain %u (%s) was restored, but renaming it to %s failed "
+				      "(libxl's message in rvmig-restore's log)",
 			     j->domid, j->incoming, j->final);
+	}
 	if (!paused && libxl_domain_unpause(j->ctx, j->domid, NULL))
-		return failf(j, -EIO, "unpausing domain %u (%s) failed (libxl's message above)",
+		return failf(j, -EIO, "domain %u (%s) was restored, but unpausing it failed "
+				      "(libxl's message in rvmig-restore's log)",
 			     j->domid, j->final);
 	return 0;
 }

@@ -6,9 +6,10 @@
  * replaced when asked), and the rest of the pipe handed to
  * libxl_domain_create_restore(), which leaves the new domain paused under
  * NAME--incoming (as `xl migrate-receive` does, so that it can be restored
- * on the host the domain is still on, the loopback case).  restore_finish()
- * then renames it to NAME once no other domain has that name and unpauses
- * it (unless asked not to).
+ * on the host the domain is still on, the loopback case: rvmig-save renames
+ * the saved one NAME--migratedaway before its stream ends).
+ * restore_finish() then renames it to NAME and unpauses it (unless asked
+ * not to), before the receiver's verdict (rvmig_xrsession_set_hold()).
  */
 #ifndef RVMIG_TOOLS_XEN_RESTORE_H
 #define RVMIG_TOOLS_XEN_RESTORE_H
@@ -43,12 +44,12 @@ struct restore_job {
 int restore_run(void *job);
 
 /*
- * After the stream was verified: renames the domain to job->final (waiting
- * up to wait_s seconds for another domain of that name, the one saved
- * here, to go away) and unpauses it unless `paused`.  0 or -EEXIST /
- * -EIO with job->why set; the domain is left as it is then (paused).
+ * After the stream was verified and restore_run() succeeded: renames the
+ * domain to job->final and unpauses it unless `paused`.  0, or -EEXIST
+ * (another domain has that name: libxl refuses) / -EIO with job->why set;
+ * the domain is left as it is then (paused; restore_discard() it).
  */
-int restore_finish(struct restore_job *job, bool paused, int wait_s);
+int restore_finish(struct restore_job *job, bool paused);
 
 /* Destroys the domain a failed restore left (nothing if none). */
 void restore_discard(struct restore_job *job);

@@ -8,8 +8,11 @@
  * stream into a pipe; a thread of this tool reads the xl header from its
  * other end, takes the domain's configuration from it and hands the rest to
  * libxl (restore.h), which builds the domain paused as NAME--incoming.
- * Once the stream is complete and its digest matches the sender's, and
- * libxl has restored the domain, it is renamed to NAME and unpaused.
+ * Once the stream is complete and its digest matches the sender's, the
+ * session holds its verdict (rvmig_xrsession_set_hold()) until libxl has
+ * restored the domain and it is renamed to NAME and unpaused: only then
+ * does the sender hear success (and rvmig-save destroy the source); any
+ * failure before is the verdict's, so the source runs on.
  *
  * Exit status: 0 restored and running (or paused with --paused); 1 failure
  * (nothing left behind: a half-restored domain is destroyed); 2 usage.
@@ -28,7 +31,11 @@
 #include "xentool.h"
 
 #define KEY_MAX 256
-#define RENAME_WAIT_S 60
+/* Default --timeout for the pipe to libxl: libxl stops reading while it
+ * builds the domain (memory, the save helper) before the pages, and under
+ * load that took more than the library's 10 s (xen.save_restore_verbs,
+ * host load 14: nothing read for 10.1 s at stream offset 10943). */
+#define LIBXL_STALL_MS 60000
 
 enum {
 	OPT_LISTEN = OPT_TOOL_FIRST,
@@ -48,6 +55,36 @@ static void on_progress(rvmig_xrsession *s, uint64_t off, uint64_t total, void *
 	progress_update(p, off);
 }
 
+/* What the verdict's hold needs: the libxl thread, its job, --paused. */
+struct hold {
+	struct xentool_pipe *pipe;
+	struct restore_job *job;
+	bool paused;
+};
+
+/* The verdict's hold (rvmig_xrsession_set_hold()): the stream arrived
+ * verified; success once libxl built the domain and it has its name and
+ * runs.  1: libxl is still at it. */
+static int hold(rvmig_xrsession *s, char *why, size_t whylen, void *arg)
+{
+	struct hold *h = arg;
+	int rc;
+
+	(void)s;
+	if (!xentool_pipe_done(h->pipe, &rc))
+		return 1;
+	if (rc) {
+		snprintf(why, whylen, "the stream arrived verified, but the restore failed: %s",
+			 h->job->why);
+		return rc;
+	}
+	if ((rc = restore_finish(h->job, h->paused))) {
+		snprintf(why, whylen, "%s", h->job->why);
+		return rc;
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -56,8 +93,9 @@ static void usage(FILE *f)
 		"from a sender at URI and restores it with libxl as it arrives, like\n"
 		"`xl restore` but with no file on this host.  The domain is built paused as\n"
 		"NAME--incoming, renamed to NAME and unpaused once the whole stream arrived\n"
-		"with the sender's digest and libxl restored it; on any failure it is\n"
-		"destroyed.  Must run as root in a Xen dom0.\n\n"
+		"with the sender's digest and libxl restored it, and only then is the sender\n"
+		"told (rvmig-save destroys the source then); on any failure it is destroyed\n"
+		"and the sender told why.  Must run as root in a Xen dom0.\n\n"
 		"  -l, --listen URI        where to listen (tcp://HOST:PORT, verbs://HOST:PORT;\n"
 		"                          port 0 picks a free port)\n"
 		"  --ready-file PATH       write the bound port there once listening\n"
@@ -139,27 +177,35 @@ static int parse(int argc, char **argv, struct tool_opts *o, struct restore_cli 
 	return -1;
 }
 
-/* Receives into fd (the pipe to the restore thread): 0 or the error, the
- * outcome in *res. */
-static int receive(struct tool_opts *o, const struct restore_cli *c, rvmig_ctx *ctx, int fd,
-		   struct progress *prog, struct rvmig_xresult *res)
+/* Receives into the pipe to the restore thread, the verdict held until the
+ * domain is restored (*h): 0 or the error, the outcome in *res. */
+static int receive(struct tool_opts *o, const struct restore_cli *c, rvmig_ctx *ctx,
+		   struct hold *h, struct progress *prog, struct rvmig_xresult *res)
 {
 	struct rvmig_xrsession_attr sa = {
 		.size = sizeof(sa), .flags = RVMIG_XRSESSION_F_FD | RVMIG_XSTREAM_F_DIGEST_THREAD,
-		.fd = fd, .timeout_ms = o->timeout_ms, .accept_timeout_ms = c->accept_timeout_ms,
-		.mode = o->mode, .stop = &xentool_stop, .on_progress = on_progress, .arg = prog,
+		.fd = h->pipe->fd, .timeout_ms = o->timeout_ms ? o->timeout_ms : LIBXL_STALL_MS,
+		.accept_timeout_ms = c->accept_timeout_ms, .mode = o->mode, .stop = &xentool_stop,
+		.on_progress = on_progress, .arg = prog,
 	};
 	struct rvmig_ep_attr attr;
+	rvmig_publisher *pub = NULL;
 	rvmig_xrsession *s = NULL;
 	rvmig_listener *l = NULL;
 	uint8_t key[KEY_MAX];
 	size_t key_len = sizeof(key);
+	bool ran = false;
 	int rc;
 
 	tool_ep_attr(o, &attr);
 	if (c->key_file && (rc = tool_key_attr(ctx, c->key_file, key, &key_len, &attr)))
 		return rc;
-	if ((rc = rvmig_xrsession_create(ctx, &sa, &s)))
+	/* Seen by rvmig-top from here on (waiting for its sender: setup);
+	 * never a reason to fail. */
+	if (!rvmig_publisher_open(ctx, "rvmig-restore", NULL, &pub))
+		rvmig_pubxfer_begin(pub, &sa.pub);
+	if ((rc = rvmig_xrsession_create(ctx, &sa, &s)) ||
+	    (rc = rvmig_xrsession_set_hold(s, hold, h, 0)))
 		goto out;
 	if ((rc = rvmig_listen(ctx, c->uri, &attr, &l))) {
 		tool_err("cannot listen on %s: %s", c->uri, rvmig_strerror(rc));
@@ -169,11 +215,16 @@ static int receive(struct tool_opts *o, const struct restore_cli *c, rvmig_ctx *
 		rvmig_listener_close(l);
 		goto out;
 	}
-	rc = rvmig_xrsession_run(s, l); /* takes l */
+	ran = true;
+	rc = rvmig_xrsession_run(s, l); /* takes l; ends the transfer for the monitor */
 out:
+	if (!ran)
+		rvmig_pubxfer_end(sa.pub, rc ? rc : -ECANCELED);
 	if (s)
 		rvmig_xrsession_result(s, res);
 	rvmig_xrsession_destroy(s);
+	rvmig_publisher_close(pub);
+	explicit_bzero(key, sizeof(key));
 	return rc;
 }
 
@@ -184,6 +235,7 @@ int main(int argc, char **argv)
 	struct rvmig_xresult res = { .size = sizeof(res) };
 	struct restore_job job = { .domid = XENTOOL_NO_DOMID, .fd = -1 };
 	struct xentool_pipe pipe = { .fd = -1 };
+	struct hold h = { .pipe = &pipe, .job = &job };
 	struct xentool x = { 0 };
 	struct progress prog;
 	rvmig_ctx *ctx = NULL;
@@ -200,11 +252,12 @@ int main(int argc, char **argv)
 	job.ctx = x.ctx;
 	job.header_timeout_ms = -1; /* ends when the session closes the pipe */
 	job.name = c.name;
+	h.paused = c.paused;
 	if (tool_ctx_create(&o, &ctx) || xentool_pipe_start(&pipe, 0, &job.fd, restore_run, &job))
 		goto out;
 	t0 = tool_now();
 	progress_init(&prog, o.verbosity >= 0, 0);
-	rc = receive(&o, &c, ctx, pipe.fd, &prog, &res);
+	rc = receive(&o, &c, ctx, &h, &prog, &res);
 	progress_end(&prog);
 	jrc = xentool_pipe_finish(&pipe); /* end of stream: a restore still reading sees it */
 	if (jrc && rc == -EPIPE) {
@@ -215,17 +268,11 @@ int main(int argc, char **argv)
 	}
 	if (rc) {
 		tool_err("%s", res.text[0] ? res.text : rvmig_strerror(rc));
-		if (jrc)
+		if (jrc && !res.verified)
 			tool_err("so the restore failed too: %s", job.why);
-		goto out;
-	}
-	if (jrc) {
-		tool_err("the stream arrived verified, but the restore failed: %s", job.why);
-		goto out;
-	}
-	if ((rc = restore_finish(&job, c.paused, RENAME_WAIT_S))) {
-		tool_err("%s", job.why);
-		job.domid = XENTOOL_NO_DOMID; /* left paused for the operator, not destroyed */
+		if (job.domid != XENTOOL_NO_DOMID)
+			tool_err("destroying domain %u (%s): the sender was not told it is restored, "
+				 "so it keeps its own", job.domid, job.incoming);
 		goto out;
 	}
 	tool_info("restored domain %s (%u)%s from %s over %s: %llu bytes, %s digest verified, %.2f s",

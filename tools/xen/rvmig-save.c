@@ -12,10 +12,15 @@
  * restores it as it arrives).  No file on this host, no other process.
  *
  * The domain is destroyed only when the save completed AND the receiver
- * confirmed every byte (same length and digest).  If the save fails, or the
- * transfer fails after the domain was suspended, the domain is resumed
- * instead (as xl does for a failed save) and rvmig-save exits 1.  "The
- * receiver" is whoever answers at URI: only --key-file proves who that is.
+ * confirmed every byte (same length and digest) - rvmig-restore confirms
+ * only once the domain is restored and running there.  If the save fails,
+ * the transfer fails after the domain was suspended, or the receiver's
+ * verdict is a failure or does not come, the domain is resumed instead (as
+ * xl does for a failed save or migration) and rvmig-save exits 1 naming
+ * the receiver's reason.  Once suspended, and until it is destroyed or
+ * resumed, the domain is called NAME--migratedaway (as xl migrate does), so
+ * that a restore on this same host can take its name.  "The receiver" is
+ * whoever answers at URI: only --key-file proves who that is.
  *
  * Exit status: 0 saved, sent, verified and the domain destroyed; 1 failure
  * (including "no Xen hypervisor here"); 2 usage error.
@@ -55,7 +60,8 @@ static void usage(FILE *f)
 		"the receiver confirmed the whole image (length and digest); if the save\n"
 		"or the transfer fails the domain is resumed.\n\n"
 		"  --digest ALG        end-to-end digest: xxh128 (default) or sha256\n"
-		"  --zero-min-pages N  elide runs of at least N all-zero pages (default 1)\n"
+		"  --zero-min-pages N  elide runs of at least N all-zero pages (default 4;\n"
+		"                      1: every zero page)\n"
 		"  --key-file PATH     pre-shared key (16..256 bytes, mode 0600/0400); the\n"
 		"                      receiver needs the same.  Without one, whoever answers\n"
 		"                      at URI can confirm the transfer and so make rvmig-save\n"
@@ -145,10 +151,15 @@ static int parse(int argc, char **argv, struct tool_opts *o, struct save_cli *c)
 	return -1;
 }
 
+#define AWAY_SUFFIX "--migratedaway"
+
 /* The save, on the libxl thread: the xl header, then libxl's stream. */
 struct save_job {
 	libxl_ctx *ctx;
 	uint32_t domid;
+	const char *name;       /* the domain's name */
+	char away[256];         /* ... while it is saved: NAME--migratedaway */
+	bool renamed;           /* it is called `away` now */
 	int fd;                 /* the pipe's write end; closed when done */
 	const uint8_t *hdr;
 	size_t hdr_len;
@@ -166,28 +177,38 @@ static int save_run(void *arg)
 	else
 		j->libxl_rc = libxl_domain_suspend(j->ctx, j->domid, j->fd, 0, NULL);
 	j->t_saved = tool_now();
+	/* Suspended: its name is free for a restore on this host before the
+	 * stream ends, i.e. before the receiver's verdict (as xl migrate does). */
+	if (!rc && !j->libxl_rc) {
+		j->renamed = !libxl_domain_rename(j->ctx, j->domid, j->name, j->away);
+		if (!j->renamed)
+			tool_err("cannot rename the suspended domain %u to %s (libxl's message above): "
+				 "a restore on this host cannot take its name", j->domid, j->away);
+	}
 	close(j->fd); /* end of stream for the sender */
 	j->fd = -1;
 	return rc ? rc : j->libxl_rc ? -EIO : 0;
 }
 
-/* After a failed save: the domain runs on, resumed if libxl had suspended
- * it (as xl does after a failed save). */
-static void resume(libxl_ctx *ctx, uint32_t domid)
+/* After a failed save or transfer: the domain runs on, under its name,
+ * resumed if libxl had suspended it (as xl does after a failed save). */
+static void resume(struct save_job *j)
 {
 	libxl_dominfo info;
 	bool suspended;
 
+	if (j->renamed && libxl_domain_rename(j->ctx, j->domid, j->away, j->name))
+		tool_err("cannot rename domain %u back from %s to %s", j->domid, j->away, j->name);
 	libxl_dominfo_init(&info);
-	suspended = !libxl_domain_info(ctx, &info, domid) && info.shutdown &&
+	suspended = !libxl_domain_info(j->ctx, &info, j->domid) && info.shutdown &&
 		    info.shutdown_reason == LIBXL_SHUTDOWN_REASON_SUSPEND;
 	libxl_dominfo_dispose(&info);
 	if (!suspended)
-		tool_err("domain %u was not suspended (yet): it runs on", domid);
-	else if (libxl_domain_resume(ctx, domid, 1, NULL))
-		tool_err("resuming domain %u failed; it stays suspended", domid);
+		tool_err("domain %u was not suspended (yet): it runs on", j->domid);
+	else if (libxl_domain_resume(j->ctx, j->domid, 1, NULL))
+		tool_err("resuming domain %u failed; it stays suspended", j->domid);
 	else
-		tool_err("domain %u resumed", domid);
+		tool_err("domain %u (%s) resumed: it runs on here", j->domid, j->name);
 }
 
 /* The xl header for domid: its JSON configuration. */
@@ -295,6 +316,7 @@ int main(int argc, char **argv)
 	struct xentool x = { 0 };
 	rvmig_ctx *ctx = NULL;
 	uint8_t *hdr = NULL;
+	char *name = NULL;
 	char why[512];
 	double t0;
 	int rc, jrc, ret = 1;
@@ -313,6 +335,13 @@ int main(int argc, char **argv)
 		tool_err("refusing to save dom0");
 		goto out;
 	}
+	name = libxl_domid_to_name(x.ctx, job.domid);
+	if (!name || strlen(name) + sizeof(AWAY_SUFFIX) > sizeof(job.away)) {
+		tool_err("domain %u has %s name", job.domid, name ? "too long a" : "no");
+		goto out;
+	}
+	job.name = name;
+	snprintf(job.away, sizeof(job.away), "%s%s", name, AWAY_SUFFIX);
 	if (build_header(x.ctx, job.domid, &hdr, &job.hdr_len) || tool_ctx_create(&o, &ctx))
 		goto out;
 	job.ctx = x.ctx;
@@ -325,11 +354,12 @@ int main(int argc, char **argv)
 	if (rc || jrc) {
 		if (rc) {
 			tool_err("%s", res.text[0] ? res.text : rvmig_strerror(rc));
-			tool_err("the receiver does not have a verified copy of domain %u", job.domid);
+			tool_err("the receiver did not confirm domain %u (%s): keeping it here",
+				 job.domid, name);
 		} else {
 			tool_err("saving domain %u failed (libxl error %d)", job.domid, job.libxl_rc);
 		}
-		resume(x.ctx, job.domid);
+		resume(&job);
 		goto out;
 	}
 	if (libxl_domain_destroy(x.ctx, job.domid, NULL) != 0) {
@@ -343,6 +373,7 @@ int main(int argc, char **argv)
 	ret = 0;
 out:
 	xentool_pipe_finish(&pipe);
+	free(name);
 	free(hdr);
 	rvmig_ctx_destroy(ctx);
 	xentool_close(&x);

@@ -107,6 +107,7 @@ static void *pipe_main(void *arg)
 	struct xentool_pipe *p = arg;
 
 	p->rc = p->fn(p->arg);
+	atomic_store(&p->done, true);
 	return NULL;
 }
 
@@ -118,6 +119,7 @@ int xentool_pipe_start(struct xentool_pipe *p, int libxl_end, int *libxl_fd,
 	p->fd = -1;
 	p->started = false;
 	p->rc = 0;
+	atomic_store(&p->done, false);
 	if (pipe2(fd, O_CLOEXEC)) {
 		rc = -errno;
 		fprintf(stderr, "%s: pipe: %s\n", program_invocation_short_name, strerror(-rc));
@@ -138,6 +140,14 @@ int xentool_pipe_start(struct xentool_pipe *p, int libxl_end, int *libxl_fd,
 	p->fd = fd[!libxl_end];
 	p->started = true;
 	return 0;
+}
+
+bool xentool_pipe_done(struct xentool_pipe *p, int *rc)
+{
+	if (!p->started || !atomic_load(&p->done))
+		return false;
+	*rc = p->rc;
+	return true;
 }
 
 int xentool_pipe_finish(struct xentool_pipe *p)

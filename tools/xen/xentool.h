@@ -10,6 +10,7 @@
 #define RVMIG_TOOLS_XEN_XENTOOL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +55,8 @@ extern volatile int xentool_stop;
  * xentool_pipe_finish() closes the transfer's end (the end of the stream
  * for a reader, EPIPE for a writer: SIGPIPE is ignored) and waits for fn,
  * which ends at the latest then, and returns what fn returned.
+ * xentool_pipe_done() tells, without waiting, whether fn has returned, and
+ * then what.
  */
 struct xentool_pipe {
 	int fd;              /* the transfer's end; -1 once closed */
@@ -62,6 +65,7 @@ struct xentool_pipe {
 	int (*fn)(void *arg);
 	void *arg;
 	int rc;
+	atomic_bool done;    /* fn returned (rc is set) */
 };
 
 /* 0 or -errno (said on stderr); nothing is left open on failure. */
@@ -69,5 +73,7 @@ int xentool_pipe_start(struct xentool_pipe *p, int libxl_end, int *libxl_fd,
 		       int (*fn)(void *arg), void *arg);
 /* fn's return value (0 for a pipe that was never started). */
 int xentool_pipe_finish(struct xentool_pipe *p);
+/* Whether fn has returned (its value in *rc then); false if never started. */
+bool xentool_pipe_done(struct xentool_pipe *p, int *rc);
 
 #endif
