@@ -23,6 +23,7 @@
 
 #include <rvmig.h>
 
+#include "memsink.h"
 #include "streamgen.h"
 
 static void ignore_sigpipe(void)
@@ -54,9 +55,7 @@ struct rcv {
 	enum hold_kind kind;
 	unsigned polls;
 	uint32_t hold_ms;
-	/* the sink */
-	uint8_t *buf;
-	size_t len, cap;
+	struct memsink mem;        /* the sink */
 	size_t want;               /* the stream's length */
 	/* what the hold saw */
 	unsigned calls;
@@ -67,23 +66,12 @@ struct rcv {
 	double t_end;
 };
 
-static int sink_write(void *arg, const void *data, size_t len)
-{
-	struct rcv *r = arg;
-
-	if (r->len + len > r->cap)
-		return -ENOSPC;
-	memcpy(r->buf + r->len, data, len);
-	r->len += len;
-	return 0;
-}
-
 static int hold(rvmig_xrsession *s, char *why, size_t whylen, void *arg)
 {
 	struct rcv *r = arg;
 
 	r->calls++;
-	if (r->len != r->want || !rvmig_xrecv_done(rvmig_xrsession_xrecv(s)))
+	if (r->mem.len != r->want || !rvmig_xrecv_done(rvmig_xrsession_xrecv(s)))
 		r->early = true;
 	switch (r->kind) {
 	case HOLD_DONE_AFTER:
@@ -100,7 +88,7 @@ static int hold(rvmig_xrsession *s, char *why, size_t whylen, void *arg)
 static void *rcv_main(void *arg)
 {
 	struct rcv *r = arg;
-	struct rvmig_xrecv_sink sink = { sink_write, NULL, r, "the test's consumer" };
+	struct rvmig_xrecv_sink sink = memsink_sink(&r->mem);
 	struct rvmig_xrsession_attr a = { .size = sizeof(a), .sink = &sink,
 					  .accept_timeout_ms = 30000 };
 	rvmig_xrsession *s;
@@ -154,9 +142,8 @@ static void transfer(struct run *x, enum hold_kind kind, unsigned polls, uint32_
 	x->r.kind = kind;
 	x->r.polls = polls;
 	x->r.hold_ms = hold_ms;
-	x->r.want = x->r.cap = x->sb.len;
-	x->r.buf = malloc(x->r.cap);
-	cr_assert_not_null(x->r.buf);
+	x->r.want = x->sb.len;
+	cr_assert_eq(memsink_init(&x->r.mem, x->sb.len), 0);
 	cr_assert_eq(rvmig_listen(x->r.ctx, "tcp://127.0.0.1:0", NULL, &x->r.l), 0);
 	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", rvmig_listener_port(x->r.l));
 	cr_assert_eq(pthread_create(&th, NULL, rcv_main, &x->r), 0);
@@ -171,7 +158,7 @@ static void transfer(struct run *x, enum hold_kind kind, unsigned polls, uint32_
 static void run_free(struct run *x)
 {
 	rvmig_ctx_destroy(x->r.ctx);
-	free(x->r.buf);
+	memsink_free(&x->r.mem);
 	streamgen_buf_free(&x->sb);
 }
 
@@ -185,8 +172,8 @@ Test(verdict_hold, success_only_once_the_hold_said_done)
 	cr_assert(x.res.verified);
 	cr_assert_eq(x.r.calls, 5, "the hold was polled %u times", x.r.calls);
 	cr_assert(!x.r.early, "the hold was called before the stream was all there");
-	cr_assert_eq(x.r.len, x.sb.len);
-	cr_assert_arr_eq(x.r.buf, x.sb.data, x.sb.len);
+	cr_assert_eq(x.r.mem.len, x.sb.len);
+	cr_assert_arr_eq(x.r.mem.buf, x.sb.data, x.sb.len);
 	run_free(&x);
 }
 
@@ -198,7 +185,7 @@ Test(verdict_hold, a_failing_hold_fails_the_sender_with_its_reason)
 	cr_assert(!x.r.early);
 	cr_assert_eq(x.r.calls, 1);
 	/* the whole stream arrived and was verified ... */
-	cr_assert_eq(x.r.len, x.sb.len);
+	cr_assert_eq(x.r.mem.len, x.sb.len);
 	cr_assert(x.r.res.verified);
 	/* ... but neither side counts it as delivered */
 	cr_assert_eq(x.r.rc, -EEXIST, "receiver: %d %s", x.r.rc, x.r.res.text);
