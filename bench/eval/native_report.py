@@ -22,7 +22,8 @@ from report import fmt, fnum, kv, med, rows  # noqa: E402 (the shared helpers)
 GIB = float(1 << 30)
 MIB = float(1 << 20)
 # (numerator, denominator, target or None): per-round ratios reported
-TARGETS = [("rvmig", "nc", 1.0), ("rvmig", "bulk", 0.8), ("rvmig", "socat", None)]
+TARGETS = [("rvmig", "nc", 1.0), ("rvmig", "bulk", 0.8), ("rvmig", "socat", None),
+           ("rvmig", "nc-sync", None)]
 # the floors of the same run against the transport and the tools: where a
 # floor is below 0.8 x bulk, no file -> file transfer can reach 0.8 x bulk
 FLOORS = [("write", "bulk"), ("write-sync", "bulk"), ("cat", "bulk"), ("nc", "bulk"),
@@ -130,7 +131,8 @@ def main():
           "`perf stat` task-clock (start-up included); syscalls, context switches, page faults per end. "
           "Floors (one process on the receiver's CPU, its figures in the receiver's column): `write` "
           "dd /dev/zero -> the output file (page-cache write alone), `write-sync` the same with fsync "
-          "(durable, as rvmig-recv makes its output), `cat` input file -> output file.",
+          "(durable, as rvmig-recv makes its output), `cat` input file -> output file; `nc-sync` is nc "
+          "followed by `sync FILE`, a copy as durable as rvmig's.",
           "", "| input | contender | MB/s median (min..max) | CPU s/GiB snd / rcv | syscalls/MiB snd / rcv "
           "| ctx sw/MiB snd / rcv | faults/MiB snd / rcv | load |", "|---|---|---|---|---|---|---|---|"]
     for s in summ:
