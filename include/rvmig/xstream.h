@@ -494,9 +494,9 @@ RVMIG_API rvmig_stream_parser *rvmig_xsend_parser(const rvmig_xsend *s);
  * this URI.
  *
  * The input is an fd the caller keeps (never closed by the library), read
- * from its current position: a regular file at offset 0 is mapped whole
- * (and may be resumed), anything else is read as a pipe into registered
- * buffers.  Everything happens on the caller's thread inside the calls;
+ * from its current position: a regular file at offset 0 is read by
+ * position (pread, and may be resumed), anything else is read as a pipe;
+ * both into a ring of registered buffers.  Everything happens on the caller's thread inside the calls;
  * with RVMIG_XSTREAM_F_DIGEST_THREAD one worker thread hashes.  Waits:
  * connect (the endpoint's timeout_ms), RESUME and VERDICT
  * (reply_timeout_ms), back-off (at most 8 s each); the command's EXIT
