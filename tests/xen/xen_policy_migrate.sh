@@ -26,8 +26,8 @@
 #   4b. the traces recorded again and the same migration planned and
 #      executed a second time, its toolstack cost now fitted to the first
 #      run in this VM (rvmig_xfer_fit(3)): predicted vs measured time and
-#      downtime printed, the time within 2x, the downtime within 2x or
-#      10 s (see below why);
+#      downtime printed, the time within 2x (the downtime not bounded:
+#      see below why);
 #   5. with MIG_RUN, RVMIG_SAVE and RVMIG_RECV: the executor's save and
 #      restore (tests/policy/mig_run): a restore listens (rvmig-recv
 #      --listen, ready once its socket listens), the migrated guest is saved
@@ -260,13 +260,10 @@ xen_note "FIGURE migration 1: ${first_line#*done in }"
 xen_note "FIGURE migration 2 (calibrated on 1 here): measured $measured s, predicted $predicted s (ratio $(awk -v m="$measured" -v p="$predicted" 'BEGIN { printf "%.2f", p / m }')); downtime measured $dmeas s, predicted $dpred s (an upper bound: libxl's 'guest has suspended' to the destination's 'Domain started' as the lines arrive)"
 awk -v m="$measured" -v p="$predicted" 'BEGIN { exit !(p >= m / 2 && p <= 2 * m) }' \
   || xen_err "migration 2 predicted $predicted s, measured $measured s: more than 2x apart" || exit 1
-# Downtime: within 2x, or within 10 s where it is a few seconds (a quiet
-# local run, 2026-12-07 07:05: 2.5 s on the first migration, 7.9 s on the
-# second; the figure is an upper bound read from log lines as they arrive
-# under TCG, so seconds of it are the emulator's and the log's, not the
-# model's).
-awk -v m="$dmeas" -v p="$dpred" 'BEGIN { d = p - m; if (d < 0) d = -d; exit !((p >= m / 2 && p <= 2 * m) || d <= 10) }' \
-  || xen_err "migration 2's downtime predicted $dpred s, measured $dmeas s: more than 2x and 10 s apart" || exit 1
+# Downtime is printed, not bounded: on quiet local reruns (2026-12-07) it
+# came out 2.5 then 7.9 s, and 12.8 then 1.1 s, for the same migration: it
+# is an upper bound read from xl's log lines as they arrive under TCG, and
+# one run's figure cannot predict the next within any useful bound.
 
 if [[ -n $mig_run ]]; then
   rport=7491 ckpt=$XEN_TMP/$name.ckpt
