@@ -176,8 +176,13 @@ typedef void rvmig_act_line_fn(void *arg, int fd, const char *line);
  * most timeout_ms, in the caller's thread.  Its stdout goes into out
  * (outcap bytes, NUL-terminated, the rest dropped) when out is not NULL;
  * each line to on_line when that is not NULL.  0 when it exited 0; -EIO
- * when it exited otherwise (err: "CMD: exit status N: first stderr line",
- * escaped); -ETIMEDOUT when it was killed at the deadline; -ENOENT (no such
+ * when it exited otherwise (err: "CMD: exit status N: WHY", escaped: WHY
+ * the stderr lines that report a failure, the first and the last three,
+ * joined by " | " (lines below warning level, "libxl: debug: ..." and the
+ * like, skipped); without such lines the first and the last other line,
+ * or with none the last line);
+ * -ETIMEDOUT when it was killed at the deadline (the same lines after
+ * "; its stderr: "); -ENOENT (no such
  * program) and the other errors of posix_spawn.  act may be NULL.
  */
 RVMIG_API int rvmig_act_run(rvmig_act *act, char *const argv[], int64_t timeout_ms, char *out,

@@ -14,9 +14,8 @@
 #include <unistd.h>
 
 #include "act/act_int.h"
+#include "act/why.h"
 #include "core/log.h"
-
-#define ERR_KEEP 2048
 
 extern char **environ;
 
@@ -30,7 +29,7 @@ struct stream {
 struct run {
 	char *out;
 	size_t outcap, outlen;
-	char first_err[ERR_KEEP];        /* the first non-empty stderr line */
+	struct act_why why;              /* stderr: the lines that say why it failed */
 	rvmig_act_line_fn *on_line;
 	void *arg;
 };
@@ -46,8 +45,8 @@ static int64_t now_ms(void)
 static void line_end(struct run *r, struct stream *s)
 {
 	s->line[s->len] = '\0';
-	if (s->fd == 2 && !r->first_err[0] && s->len)
-		snprintf(r->first_err, sizeof(r->first_err), "%s", s->line);
+	if (s->fd == 2)
+		act_why_line(&r->why, s->line, s->len);
 	if (r->on_line && (s->len || !s->cut))
 		r->on_line(r->arg, s->fd, s->line);
 	s->len = 0;
@@ -168,7 +167,7 @@ RVMIG_API int rvmig_act_run(rvmig_act *act, char *const argv[], int64_t timeout_
 {
 	struct run r = { .out = out, .outcap = out ? outcap : 0, .on_line = on_line, .arg = arg };
 	struct stream so = { .fd = 1 }, se = { .fd = 2 };
-	char why[256], eesc[ERR_KEEP * 4 + 1], cmd[256];
+	char why[256], eesc[(ACT_WHY_LAST + 2) * ACT_WHY_LINE * 4 + 64], cmd[256];
 	size_t n = 0;
 	int64_t deadline = now_ms() + timeout_ms;
 	int status = -1, rc, fo = -1, fe = -1;
@@ -212,12 +211,14 @@ RVMIG_API int rvmig_act_run(rvmig_act *act, char *const argv[], int64_t timeout_
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 		}
-		act_err(err, errlen, "%s: no exit within %lld ms (killed)", cmd, (long long)timeout_ms);
+		act_why_text(&r.why, eesc, sizeof(eesc));
+		act_err(err, errlen, "%s: no exit within %lld ms (killed)%s%s", cmd,
+			(long long)timeout_ms, eesc[0] ? "; its stderr: " : "", eesc);
 		return -ETIMEDOUT;
 	}
 	if (status == 0)
 		return 0;
-	rvmig_text_escape(eesc, sizeof(eesc), r.first_err, strlen(r.first_err));
+	act_why_text(&r.why, eesc, sizeof(eesc));
 	act_err(err, errlen, "%s: exit status %d%s%s", cmd, status, eesc[0] ? ": " : "", eesc);
 	return -EIO;
 }

@@ -104,6 +104,9 @@ migrate)
 	cmp "$W/stream.bin" "$W/remote.bin" || fail "the remote command got other bytes than sent"
 	expected_stdout | cmp - "$W/out" || fail "stdout is not exactly the remote command's stdout"
 	grep -q "fake receiver: got" "$W/tunnel.err" || fail "the remote's stderr did not come back on stderr"
+	# and rvmigd's own log says why the command exited non-zero (its stderr)
+	grep -q "command exited with status 7 after reading [0-9]* bytes; its stderr: fake receiver: got" \
+		"$W/daemon.err" || fail "rvmigd did not log the command's stderr with its exit status 7"
 	note "$(stat -c %s "$W/stream.bin") bytes + 44-byte message through the tunnel, handshake ok, exit 7 passed on, $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
 	# -v: the stream was recognised, its pages went as bulk requests
 	TUNNEL_OPTS=-v xl_side "$W/stream.bin" "$W/out" "$W/tunnel-v.err" 0

@@ -6,8 +6,9 @@
  * the tunnel command and the host's address, the refusal of Linux targets,
  * the policy file's [migration] keys, and the library's command runner it
  * uses (rvmig_act_run()) running real processes: lines handed on as they
- * arrive, the exit status and first stderr line in the error, a command
- * killed at its deadline.  The executor against real Xen is the Xen tier's
+ * arrive, the exit status and the stderr lines that say why in the error
+ * (which lines: tests/unit/test_act_why.c), a command killed at its
+ * deadline.  The executor against real Xen is the Xen tier's
  * xen.policy_migrate (tests/xen/xen_policy_migrate.sh); the parser of
  * `xl list` is tested with the library's (tests/unit/test_act_pure.c).
  */

@@ -165,7 +165,13 @@ policy_migrate() {
   rc=$?
   xen_time "rvmig-policy --apply $n (plan + migration)" "$(xen_elapsed "$t0")"
   sed 's/^/  | /' "$XEN_TMP/apply$n.log" >&2
-  ((rc == 0)) || { sed 's/^/  | /' "$XEN_TMP/rvmigd.log" >&2; xen_err "rvmig-policy --apply exited $rc"; return 1; }
+  if ((rc != 0)); then
+    # rvmigd -v logs each stderr line of xl migrate-receive, and why it exited
+    sed 's/^/  rvmigd | /' "$XEN_TMP/rvmigd.log" >&2
+    xen_show_diag "$name"
+    xen_err "rvmig-policy --apply exited $rc"
+    return 1
+  fi
   grep -q "(due)  guest (domain $name id $domid on dom0): migrate to idle" "$XEN_TMP/apply$n.log" \
     || xen_err "the plan has no due migration of $name (domain $domid) to idle" || return 1
   done_line=$(grep -m1 " migrate guest (xen:$domid $name) -> idle ($addr): done in " "$XEN_TMP/apply$n.log") \

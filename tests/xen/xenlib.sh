@@ -40,6 +40,8 @@
 #   xen_transport_addr tcp|verbs     the address an rvmig tool uses inside dom0:
 #                                    127.0.0.1, or $RVMIG_RXE_ADDR (rxe0, needs
 #                                    xen-vm --rxe); sets XEN_ADDR
+#   xen_show_diag [NAME...]          after a failure: xl list, xl dmesg, the xl /
+#                                    qemu-dm logs, the guests' consoles (stderr)
 #   xen_rvmigd_start RVMIGD tcp|verbs a fresh key ($XEN_TMP/tunnel.key, 0600)
 #                                    and rvmigd on a free port of the
 #                                    transport's address, log in
@@ -140,6 +142,29 @@ xen_show_console() {
 xen_show_xen_log() {
   echo "xenlib: last lines of xl dmesg:" >&2
   xl dmesg 2>&1 | tail -n 12 | sed 's/^/  | /' >&2
+}
+
+# xen_show_diag [NAME...]: what an operator reads after a failed
+# migration: xl list, the tail of xl dmesg, of every xl and qemu-dm log in
+# /var/log/xen (the VM's dom0 is fresh: all of them are this test's) and of
+# each guest's console logs (NAME, and NAME--incoming of a migration).
+xen_show_diag() {
+  local f n
+  echo "xenlib: xl list:" >&2
+  xl list 2>&1 | sed 's/^/  | /' >&2
+  xen_show_xen_log
+  for f in /var/log/xen/xl-*.log /var/log/xen/qemu-dm-*.log; do
+    [[ -r $f ]] || continue
+    echo "xenlib: last lines of $f:" >&2
+    tail -n 20 "$f" | tr -d '\r' | sed 's/^/  | /' >&2
+  done
+  for n in "$@"; do
+    xen_show_console "$n"
+    f=$XEN_CONSOLE_DIR/guest-$n--incoming.log
+    [[ -r $f && $f != "$(xen_console_log "$n")" ]] || continue
+    echo "xenlib: last lines of $f:" >&2
+    tail -n 15 "$f" | tr -d '\r' | sed 's/^/  | /' >&2
+  done
 }
 
 create_guest() {

@@ -46,8 +46,10 @@
  * A Linux target (cgroup:, pid:) is refused with -ENOTSUP: there is no
  * migration of a cgroup or process.
  *
- * Errors: -errno with err naming the command or domain and why (the first
- * stderr line of the command, escaped).
+ * Errors: -errno with err naming the command or domain and why (the
+ * command's stderr lines that report the failure, escaped: rvmig_act_run()
+ * picks them; for xl migrate they include the destination's, which
+ * rvmig-tunnel passes on).
  */
 #ifndef RVMIG_TOOLS_POLICY_ACT_MIGRATE_H
 #define RVMIG_TOOLS_POLICY_ACT_MIGRATE_H

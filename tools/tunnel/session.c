@@ -4,7 +4,10 @@
  * the allow-list and run (child.h), the tunnel's stdin rebuilt by the
  * library's receiver and pump (rvmig_xrecv_progress) into the command's
  * stdin (backlog.h), its stdout and stderr sent back as OUT / ERR and its
- * exit status as EXIT.
+ * exit status as EXIT.  Its stderr is also read for the log: each line at
+ * -v, and on a non-zero exit the lines that say why (act/why.h, the
+ * library's picker compiled in), so that the destination's operator sees
+ * why xl migrate-receive failed.
  */
 #include <errno.h>
 #include <poll.h>
@@ -15,6 +18,7 @@
 
 #include <rvmig.h>
 
+#include "act/why.h"
 #include "common/cli.h"
 #include "tunnel/backlog.h"
 #include "tunnel/child.h"
@@ -39,6 +43,7 @@ struct session {
 	 * no further event of the session is taken. */
 	struct backlog bl;
 	double close_deadline;
+	struct act_why why;       /* the command's stderr, for the log */
 };
 
 /* Sends one reply, waiting out missing control credits. */
@@ -73,6 +78,8 @@ static void forward(struct session *s, int *fd, enum rvmig_xmsg_tag tag)
 			*fd = -1;
 			return;
 		}
+		if (tag == RVMIG_XMSG_ERR)
+			act_why_feed(&s->why, s->out + s->out_hdr, (size_t)n);
 		rvmig_xmsg_encode_payload_hdr(s->out, s->msg_max, tag);
 		if (reply(s, s->out, s->out_hdr + (size_t)n) < 0)
 			return; /* the connection failed; the main loop sees it */
@@ -83,6 +90,16 @@ static void forward_all(struct session *s)
 {
 	forward(s, &s->ch.out, RVMIG_XMSG_OUT);
 	forward(s, &s->ch.err, RVMIG_XMSG_ERR);
+}
+
+/* A line of the command's stderr, at -v. */
+static void log_err_line(void *arg, const char *line)
+{
+	struct session *s = arg;
+	char esc[ACT_WHY_LINE * 4];
+
+	rvmig_text_escape(esc, sizeof(esc), line, strlen(line));
+	tool_debug("%s: stderr: %s", rvmig_ep_peer(s->ep), esc);
 }
 
 /* The receiver may take the next event: the command's stdin has no backlog. */
@@ -252,6 +269,8 @@ struct session *session_new(rvmig_ep *ep, const struct allow_list *allow,
 		goto fail;
 	*s = (struct session){ .ep = ep, .allow = allow, .ch = { -1, -1, -1, -1 } };
 	s->bl.fd = &s->ch.in;
+	s->why.each = log_err_line;
+	s->why.each_arg = s;
 	s->msg_max = rvmig_msg_max();
 	s->out = malloc(s->msg_max);
 	if (!s->out ||
@@ -313,6 +332,7 @@ int session_pollfds(const struct session *s, struct pollfd *pf)
 /* One turn of a session; false once it is over (then session_free it). */
 bool session_step(struct session *s)
 {
+	char why[(ACT_WHY_LAST + 2) * ACT_WHY_LINE * 4 + 64];
 	int st;
 
 	if (!backlog_empty(&s->bl)) {
@@ -339,9 +359,12 @@ bool session_step(struct session *s)
 			forward_all(s);
 			s->running = false;
 			child_kill(&s->ch); /* closes the pipes; nothing to kill */
-			tool_info("%s: command %s %d after reading %llu bytes", rvmig_ep_peer(s->ep),
+			act_why_flush(&s->why);
+			act_why_text(&s->why, why, sizeof(why));
+			tool_info("%s: command %s %d after reading %llu bytes%s%s", rvmig_ep_peer(s->ep),
 				  st < 256 ? "exited with status" : "was killed by signal", st & 255,
-				  (unsigned long long)rvmig_xrecv_offset(s->rb));
+				  (unsigned long long)rvmig_xrecv_offset(s->rb),
+				  st && why[0] ? "; its stderr: " : "", st ? why : "");
 			send_exit(s, st, "");
 		}
 	}
