@@ -21,6 +21,20 @@
 #include "xstream/ownfile.h"
 
 #define SYNC_STEP (32ull << 20) /* start writeback every this many bytes */
+/*
+ * A regular file is written at most this much per pwrite.  The page cache
+ * gives a write folios as large as the write (ext4 has large folios), and
+ * folios above 32 KiB (order 3, the largest the per-CPU page lists keep)
+ * come from the buddy allocator's high-order blocks.  In a VM whose balloon
+ * reports free memory to the host (virtio-balloon REPORTING, as on the build
+ * machine) those blocks are handed back about a second after they were
+ * freed, and the first copy into them is several times dearer.  Measured
+ * (bench/README.md, issue 19, h2), one 256 MiB raw receive on a host idle
+ * for 5 s: 0.52-0.63 s of receiver CPU in 1 MiB writes, 0.21-0.23 s in
+ * 32 KiB writes; right after another 1 MiB writer freed its file 0.19-0.42
+ * and 0.21-0.22 s.  The price is 40 instead of 10 syscalls per MiB.
+ */
+#define FILE_PIECE (32u << 10)
 
 static const uint8_t zeros[64 * 1024];
 
@@ -436,11 +450,25 @@ static void start_writeback(struct recv_output *o)
 	o->synced = o->off;
 }
 
+/* Writes [p, p + len) at o->off of a regular file, FILE_PIECE at a time. */
+static int file_write(struct recv_output *o, const uint8_t *p, size_t len)
+{
+	for (size_t done = 0, n; done < len; done += n) {
+		int rc;
+
+		n = len - done < FILE_PIECE ? len - done : FILE_PIECE;
+		rc = fd_write_all(o->fd, p + done, n, (off_t)(o->off + done));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int output_write(struct recv_output *o, const void *data, size_t len)
 {
 	int rc;
 
-	rc = o->stream ? stream_write(o, data, len) : fd_write_all(o->fd, data, len, (off_t)o->off);
+	rc = o->stream ? stream_write(o, data, len) : file_write(o, data, len);
 	if (rc)
 		return rc;
 	o->off += len;
