@@ -115,10 +115,11 @@ def main():
                    "failed": [dict(x) for x in failed]}, f, indent=1)
 
     L = ["# Checkpoint file -> file over TCP loopback, natively (bench/eval/native-ckpt)", ""]
-    L.append("Commit %s (dirty files: %s), %s .. %s; %s CPUs (%s), kernel %s; pinning sender,receiver: %s." % (
-        host.get("git_commit", "?"), host.get("git_dirty", "?"), host.get("started", "?"),
-        host.get("finished", "?"), host.get("nproc", "?"), host.get("cpu", "?"),
-        host.get("kernel", "?"), host.get("pinning", "?")))
+    L.append("Commit %s (dirty files: %s), %s .. %s; %s CPUs (%s), kernel %s; pinning sender,receiver: %s; "
+             "%s s settled before each run." % (
+                 host.get("git_commit", "?"), host.get("git_dirty", "?"), host.get("started", "?"),
+                 host.get("finished", "?"), host.get("nproc", "?"), host.get("cpu", "?"),
+                 host.get("kernel", "?"), host.get("pinning", "?"), host.get("settle", "0")))
     L.append("Inputs of %s MiB, %s rounds, contenders in rotating order each round: %s. "
              "Host 1-min load: %s at the start, %s at the end; per run in `raw.csv`." % (
                  host.get("mib", "?"), host.get("rounds", "?"), host.get("contenders", "?"),
