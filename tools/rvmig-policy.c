@@ -21,6 +21,7 @@
 #include "common/cli.h"
 #include "policy/apply.h"
 #include "policy/apply_mig.h"
+#include "policy/apply_park.h"
 #include "policy/config.h"
 #include "policy/follow.h"
 #include "policy/observe.h"
@@ -62,7 +63,8 @@ static void usage(FILE *f)
 		"  --timeout MS       per query, connect included (default 10000)\n"
 		"  --json             one JSON object on stdout\n"
 		"  --apply            with --policy: the plan's due migrations executed through\n"
-		"                     rvmig ([migration] transport, host NAME ADDRESS ...)\n"
+		"                     rvmig ([migration] transport, host NAME ADDRESS ...), then\n"
+		"                     its saves and restores (the store on this host: store_dir)\n"
 		"  --version, -h/--help\n"
 		"%s"
 		"Exit status: 0, 1 when an input could not be read (or the live loop\n"
@@ -161,7 +163,7 @@ struct args {
 	unsigned nwatch;
 	double at, timeout, span, step;
 	int json;
-	int apply; /* --apply with --policy: the plan's due migrations executed */
+	int apply; /* --apply with --policy: the plan's due migrations, saves and restores executed */
 };
 
 static int plan_main(const struct args *a)
@@ -194,11 +196,19 @@ static int plan_main(const struct args *a)
 	}
 	rc = print_plan(&plan, a->json);
 	if (rc == 0 && a->apply) {
-		/* so far the migrations: the other kinds stay planned only */
-		rc = pol_apply_plan_migrations(&cfg, &plan, a->json ? stderr : stdout);
+		/* the migrations, then the saves and restores; the share
+		 * decisions stay planned only */
+		FILE *out = a->json ? stderr : stdout;
+		int parks = 0;
+
+		for (size_t i = 0; i < plan.nd; i++)
+			parks += plan.d[i].due && (plan.d[i].action.kind == RVMIG_ACT_SAVE ||
+						   plan.d[i].action.kind == RVMIG_ACT_RESTORE);
+		rc = pol_apply_plan_migrations(&cfg, &plan, out);
 		if (rc >= 0)
-			fprintf(a->json ? stderr : stdout, "applied %d migration%s of the plan\n", rc,
-				rc == 1 ? "" : "s");
+			fprintf(out, "applied %d migration%s of the plan\n", rc, rc == 1 ? "" : "s");
+		if (rc >= 0 && parks && (rc = pol_apply_plan_parking(&cfg, &plan, out)) >= 0)
+			fprintf(out, "applied %d of the plan's saves and restores\n", rc);
 	}
 	pol_plan_free(&plan);
 	pol_config_free(&cfg);
@@ -352,7 +362,7 @@ int main(int argc, char **argv)
 	}
 	if (live.apply && a.policy && a.ntrace && !live.given) {
 		/* --apply --policy FILE --trace RECORD: the recorded plan, then
-		 * its due migrations */
+		 * its due migrations, saves and restores */
 		live.live = live.apply = 0;
 		a.apply = 1;
 	}

@@ -18,6 +18,7 @@
 
 #include <criterion/criterion.h>
 
+#include "policy/apply_park.h"
 #include "policy/config.h"
 #include "policy/replay.h"
 #include "policy/trace.h"
@@ -434,40 +435,50 @@ Test(plan_trace, no_room_migrates)
  * second) costs 0.044.  Once b has room and the cool-down is over it is
  * restored there.  At the default price of downtime (1 per second) the
  * save does not pay.  Made-up records: the plumbing, not a measurement. */
-Test(plan_trace, save_then_restore)
+/* Host a: three busy cgroups on 2 CPUs, /batch may be saved; host b: two
+ * busy ones until 1040, idle from 1041 (up to `last`). */
+static const char park_rows_a[3][128] = {
+	"cgroup\t1\t/web1\t--t-\t1\t66.67\t66.67\t0.00\t33.33\t1\t1\t0",
+	"cgroup\t2\t/web2\t--t-\t1\t66.67\t66.67\t0.00\t33.33\t1\t1\t0",
+	"cgroup\t3\t/batch\t--t-\t1\t66.67\t66.67\t0.00\t33.33\t1\t1\t0",
+};
+static const char park_pol[] =
+	"[decider]\ndwell = 5s\ndomain_cooldown = 20s\nglobal_cooldown = 5s\n"
+	"cost_per_downtime = 0.01\n"
+	"[migration]\nbandwidth = 125e6\noverload = 1.1\nfill = 0.9\nstore = disk\n"
+	"[domain web]\nhost = a\nmatch = name /web*\nsla = cpu 0.9\n"
+	"[domain batch]\nhost = a\nmatch = name /batch\nsla = cpu 0.9\nsave = yes\n"
+	"memory = 5e8\n";
+
+static void write_park_traces(const char *pa, const char *pb, int last)
 {
-	static const char rows_a[3][128] = {
-		"cgroup\t1\t/web1\t--t-\t1\t66.67\t66.67\t0.00\t33.33\t1\t1\t0",
-		"cgroup\t2\t/web2\t--t-\t1\t66.67\t66.67\t0.00\t33.33\t1\t1\t0",
-		"cgroup\t3\t/batch\t--t-\t1\t66.67\t66.67\t0.00\t33.33\t1\t1\t0",
-	};
 	static const char rows_b[2][128] = {
 		"cgroup\t4\t/other1\t----\t1\t95.00\t95.00\t5.00\t0.00\t1\t1\t0",
 		"cgroup\t5\t/other2\t----\t1\t95.00\t95.00\t5.00\t0.00\t1\t1\t0",
 	};
-	static const char pol[] =
-		"[decider]\ndwell = 5s\ndomain_cooldown = 20s\nglobal_cooldown = 5s\n"
-		"cost_per_downtime = 0.01\n"
-		"[migration]\nbandwidth = 125e6\noverload = 1.1\nfill = 0.9\nstore = disk\n"
-		"[domain web]\nhost = a\nmatch = name /web*\nsla = cpu 0.9\n"
-		"[domain batch]\nhost = a\nmatch = name /batch\nsla = cpu 0.9\nsave = yes\n"
-		"memory = 5e8\n";
+	FILE *f;
+
+	write_record(pa, "", last, park_rows_a[0], 3);
+	write_record(pb, "", last < 1040 ? last : 1040, rows_b[0], 2);
+	cr_assert(f = fopen(pb, "a"));
+	for (int t = 1041; t <= last; t++) /* b's domains gone: an idle host */
+		fprintf(f, "H\t%d.000\t1.000\t1\t1\t2\t0\t0\n", t);
+	fclose(f);
+}
+
+Test(plan_trace, save_then_restore)
+{
+	const char *pol = park_pol;
 	char dir[] = "/tmp/rvmig-park-XXXXXX", pa[256], pb[256], err[512];
 	const char *paths[2] = { pa, pb }, *hosts[2] = { "a", "b" };
 	struct pol_config cfg;
 	struct pol_plan p;
 	double u0 = 1 / (1 + exp(4 / 0.9 * (0.9 - 2.0 / 3))), u1 = 1 / (1 + exp(4 / 0.9 * (0.9 - 1)));
-	FILE *f;
 
 	cr_assert(mkdtemp(dir));
 	snprintf(pa, sizeof(pa), "%s/a.tsv", dir);
 	snprintf(pb, sizeof(pb), "%s/b.tsv", dir);
-	write_record(pa, "", 1080, rows_a[0], 3);
-	write_record(pb, "", 1040, rows_b[0], 2);
-	cr_assert(f = fopen(pb, "a"));
-	for (int t = 1041; t <= 1080; t++) /* b's domains gone: an idle host */
-		fprintf(f, "H\t%d.000\t1.000\t1\t1\t2\t0\t0\n", t);
-	fclose(f);
+	write_park_traces(pa, pb, 1080);
 	cr_assert_eq(pol_config_parse(pol, strlen(pol), "inline", &cfg, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(pol_plan_traces(&cfg, paths, hosts, 2, &p, err, sizeof(err)), 0, "%s", err);
 	pol_plan_print_text(stderr, &p);
@@ -520,6 +531,54 @@ Test(plan_trace, save_then_restore)
 	cr_assert_eq(p.nd, 0);
 	pol_plan_free(&p);
 	pol_config_free(&cfg);
+	unlink(pa);
+	unlink(pb);
+	rmdir(dir);
+}
+
+/* --apply on such a plan: the due save (the traces cut where it is
+ * decided) and the due restore go to the store, which refuses them here
+ * (no store_dir; then a cgroup, which Linux cannot save), saying why. */
+Test(plan_trace, due_save_and_restore_to_the_store)
+{
+	static const struct { int last; const char *extra, *want; } cases[] = {
+		{ 1005, "", "save batch: refused: save batch (/batch): [migration] store_dir is not set" },
+		{ 1005, "store_dir = /srv/store\n", "save batch: refused: save batch (/batch): Linux has "
+						    "no save of a cgroup or process" },
+		{ 1041, "store_dir = /srv/store\n", "restore batch: refused: restore batch (/batch): "
+						    "Linux has no restore" },
+	};
+	char dir[] = "/tmp/rvmig-park-XXXXXX", pa[256], pb[256], err[512], pol[2048];
+	const char *paths[2] = { pa, pb }, *hosts[2] = { "a", "b" };
+
+	cr_assert(mkdtemp(dir));
+	snprintf(pa, sizeof(pa), "%s/a.tsv", dir);
+	snprintf(pb, sizeof(pb), "%s/b.tsv", dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pol_config cfg;
+		struct pol_plan p;
+		char *log = NULL;
+		size_t len = 0;
+		FILE *out;
+		const char *m = strstr(park_pol, "[domain web]");
+
+		/* the extra [migration] key before the domain sections */
+		snprintf(pol, sizeof(pol), "%.*s%s%s", (int)(m - park_pol), park_pol, cases[i].extra, m);
+		write_park_traces(pa, pb, cases[i].last);
+		cr_assert_eq(pol_config_parse(pol, strlen(pol), "inline", &cfg, err, sizeof(err)), 0,
+			     "%s", err);
+		cr_assert_eq(pol_plan_traces(&cfg, paths, hosts, 2, &p, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(p.d[p.nd - 1].action.kind,
+			     cases[i].last == 1005 ? RVMIG_ACT_SAVE : RVMIG_ACT_RESTORE);
+		cr_assert(p.d[p.nd - 1].due, "decided at the traces' end");
+		cr_assert(out = open_memstream(&log, &len));
+		cr_assert_eq(pol_apply_plan_parking(&cfg, &p, out), -ENOTSUP);
+		fclose(out);
+		cr_assert(strstr(log, cases[i].want), "case %zu: %s", i, log);
+		free(log);
+		pol_plan_free(&p);
+		pol_config_free(&cfg);
+	}
 	unlink(pa);
 	unlink(pb);
 	rmdir(dir);

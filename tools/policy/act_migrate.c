@@ -272,9 +272,7 @@ static int same_addr(const struct sockaddr *a, const struct sockaddr *b)
 		       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
 }
 
-/* The destination is this very host: its address (resolved) is a loopback
- * one or one of this host's interfaces. */
-static int is_local(const char *addr)
+int act_mig_is_local(const char *addr)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
 	struct ifaddrs *ifs = NULL;
@@ -340,7 +338,7 @@ static int run_migrate(const struct act_mig_cfg *cfg, const struct act_mig_req *
 			 d, addr, !(x->t_up > 0) ? "the domain started on the destination" : "success");
 		return -EIO;
 	}
-	res->local = is_local(addr);
+	res->local = act_mig_is_local(addr);
 	rc = rvmig_act_xen_domain(x->act, res->name, &id, state, sizeof(state), e2, sizeof(e2));
 	if (rc < 0) {
 		snprintf(err, errlen, "after the migration: %s", e2);
@@ -406,19 +404,20 @@ static int run_restore(const struct act_mig_cfg *cfg, const struct act_mig_req *
 	char state[16], e2[512];
 	int64_t left;
 	long id;
-	int rc;
+	int rc = 0;
 
-	if (!req->uri || !shell_safe(req->uri) || req->uri[0] == '-' || !req->path ||
+	if ((req->uri && (!shell_safe(req->uri) || req->uri[0] == '-')) || !req->path ||
 	    !*req->path || req->path[0] == '-' || !req->name || !shell_safe(req->name)) {
-		snprintf(err, errlen, "restore: needs a URI to listen on, a checkpoint path and the "
-			 "domain's name (A-Z a-z 0-9 . _ / : %% + = , @ -)");
+		snprintf(err, errlen, "restore: needs a URI to listen on (or none), a checkpoint path "
+			 "and the domain's name (A-Z a-z 0-9 . _ / : %% + = , @ -)");
 		return -EINVAL;
 	}
 	snprintf(res->name, sizeof(res->name), "%s", req->name);
-	snprintf(x->what, sizeof(x->what), "restore %s <- %.200s", req->name, req->uri);
-	say(x, 0, "predicted %.1f s; deadline %.0f s; checkpoint into %.200s", req->predicted_s,
-	    res->deadline_s, req->path);
-	{
+	snprintf(x->what, sizeof(x->what), "restore %s <- %.200s", req->name,
+		 req->uri ? req->uri : req->path);
+	say(x, 0, "predicted %.1f s; deadline %.0f s; checkpoint %s %.200s", req->predicted_s,
+	    res->deadline_s, req->uri ? "into" : "from", req->path);
+	if (req->uri) {
 		char *argv[] = { (char *)or_default(cfg->recv, RECV_DEFAULT), "--listen",
 				 (char *)req->uri, "-o", (char *)req->path,
 				 cfg->key_file ? "--key-file" : NULL, cfg->key_file, NULL };
@@ -434,7 +433,7 @@ static int run_restore(const struct act_mig_cfg *cfg, const struct act_mig_req *
 	if (rc == 0) {
 		char *argv[] = { "xl", "restore", (char *)req->path, NULL };
 
-		say(x, 0, "checkpoint received; xl restore %.200s", req->path);
+		say(x, 0, "%sxl restore %.200s", req->uri ? "checkpoint received; " : "", req->path);
 		rc = rvmig_act_run(x->act, argv, left, NULL, 0, on_line, x, err, errlen);
 	}
 	res->measured_s = tool_now() - x->t0;

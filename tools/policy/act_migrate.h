@@ -18,7 +18,9 @@
  *            domain is destroyed here only once the receiver verified it;
  *   RESTORE  rvmig-recv --listen URI -o PATH [--key-file K], then
  *            xl restore PATH: a checkpoint pushed to this host by
- *            rvmig-send (or rvmig-save) is received and the domain started.
+ *            rvmig-send (or rvmig-save) is received and the domain started;
+ *            with no URI, PATH is already here (the store, act_park.h):
+ *            xl restore PATH only.
  *
  * No shell runs on this side: every command is an argv (rvmig_act_run()),
  * stdin /dev/null.  xl itself hands the -s string to `sh -c` on its
@@ -100,7 +102,8 @@ struct act_mig_req {
 	enum act_mig_op op;
 	struct rvmig_act_target target;    /* MIGRATE, SAVE: xen:DOMID */
 	const char *dest;            /* MIGRATE: the plan's destination host (a cfg host NAME) */
-	const char *uri;             /* SAVE: the receiver's URI; RESTORE: the URI to listen on */
+	const char *uri;             /* SAVE: the receiver's URI; RESTORE: the URI to listen
+				      * on, NULL: the checkpoint is at path already */
 	const char *path;            /* RESTORE: the checkpoint file to write and restore */
 	const char *name;            /* RESTORE: the domain's name, to verify it runs */
 	double predicted_s;          /* the planner's time for it; 0: not predicted */
@@ -137,6 +140,10 @@ double act_mig_deadline(const struct act_mig_cfg *cfg, double predicted_s);
  * 0, -ENOENT (dest is no host of cfg: err says which are), -ENAMETOOLONG. */
 int act_mig_tunnel_cmd(const struct act_mig_cfg *cfg, const char *dest, char *cmd, size_t cmdlen,
 		       const char **addr, char *err, size_t errlen);
+
+/* The address (resolved) is a loopback one or one of this host's
+ * interfaces: this very host. */
+int act_mig_is_local(const char *addr);
 
 /* Runs one action (see above).  0 with *res filled, or -errno with err set
  * (res then holds what was measured up to the failure).  -ENOTSUP for a

@@ -9,46 +9,38 @@
 #include "policy/exec.h"
 #include "policy/mig_queue.h"
 
-struct log_ctx {
-	FILE *out;
-};
-
-static void log_line(void *arg, int verbose, const char *line)
+void pol_apply_log(void *out, int verbose, const char *line)
 {
-	struct log_ctx *l = arg;
-
 	if (verbose) {
 		tool_debug("%s", line);
 		return;
 	}
-	fprintf(l->out, "t=%.1f %s\n", tool_wall(), line);
-	fflush(l->out);
+	fprintf(out, "t=%.1f %s\n", tool_wall(), line);
+	fflush(out);
 }
 
-/* The run appended to the runs file, measured against predicted; a
- * failure to write it is logged, not fatal (the migration is done). */
-static void record(const struct act_mig_cfg *cfg, const struct pol_decision *d,
-		   const struct act_mig_req *req, const struct act_mig_result *res, int ok, FILE *out)
+void pol_apply_record(const struct act_mig_cfg *cfg, enum rvmig_transfer_kind kind,
+		      const struct pol_decision *d, double predicted_s, double predicted_downtime_s,
+		      const struct act_mig_result *res, int ok, FILE *out)
 {
 	struct pol_run_rec r = {
-		.t = tool_wall(), .kind = RVMIG_XFER_MIGRATE,
+		.t = tool_wall(), .kind = kind,
 		.transport = cfg->transport ? cfg->transport : "tcp", .domain = res->name,
 		.mem_bytes = d->mem_bytes, .dirty_rate = d->dirty_rate,
-		.predicted_s = req->predicted_s, .measured_s = res->measured_s,
-		.predicted_downtime_s = req->predicted_downtime_s, .downtime_s = res->downtime_s,
+		.predicted_s = predicted_s, .measured_s = res->measured_s,
+		.predicted_downtime_s = predicted_downtime_s, .downtime_s = res->downtime_s,
 		.ok = ok,
 	};
 	char err[512];
 
 	if (pol_runs_append(cfg->runs, &r, err, sizeof(err)) < 0)
-		fprintf(out, "t=%.1f migrate %s: not recorded: %s\n", tool_wall(), d->target.policy,
-			err);
+		fprintf(out, "t=%.1f %s %s: not recorded: %s\n", tool_wall(), pol_run_kind_name(kind),
+			d->target.policy, err);
 }
 
 int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
 			const struct pol_decision *d, FILE *out)
 {
-	struct log_ctx l = { .out = out };
 	struct act_mig_req req = { .op = ACT_MIG_MIGRATE, .dest = d->dest,
 				   .predicted_s = d->pred.end_s - d->pred.start_s,
 				   .predicted_downtime_s = d->pred.downtime_s };
@@ -68,9 +60,10 @@ int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
 		fprintf(out, "t=%.1f migrate %s (xen:%s): planned in a batch of %zu at k=%u, makespan "
 			"%.1f s predicted, max downtime %.3f s\n", tool_wall(), d->target.policy, id, b->n,
 			b->k, b->makespan_s, b->max_downtime_s);
-	rc = act_mig_run(cfg, &req, log_line, &l, &res, err, sizeof(err));
+	rc = act_mig_run(cfg, &req, pol_apply_log, out, &res, err, sizeof(err));
 	if (cfg->runs && res.measured_s > 0)
-		record(cfg, d, &req, &res, rc == 0, out);
+		pol_apply_record(cfg, RVMIG_XFER_MIGRATE, d, req.predicted_s,
+				 req.predicted_downtime_s, &res, rc == 0, out);
 	if (rc < 0) {
 		fprintf(out, "t=%.1f migrate %s: failed after %.1f s (deadline %.0f s): %s\n", tool_wall(),
 			d->target.policy, res.measured_s, res.deadline_s, err);
@@ -148,11 +141,6 @@ int pol_apply_plan_migrations(const struct pol_config *cfg, const struct pol_pla
 
 		if (d->action.kind == RVMIG_ACT_MIGRATE && d->due)
 			v[n++] = d;
-		else if ((d->action.kind == RVMIG_ACT_SAVE || d->action.kind == RVMIG_ACT_RESTORE) &&
-			 d->due)
-			fprintf(out, "t=%.1f %s %s: planned, not carried out: --apply executes the "
-				"plan's migrations only\n", tool_wall(),
-				rvmig_action_kind_name(d->action.kind), d->target.policy);
 	}
 	qsort(v, n, sizeof(*v), by_batch_start);
 	for (size_t i = 0; i < n && rc >= 0;) {

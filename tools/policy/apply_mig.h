@@ -24,14 +24,25 @@
 int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
 			const struct pol_decision *d, FILE *out);
 
+/* The executor's log function (act_mig_log_fn) for a FILE *out: a line
+ * "t=WALL LINE", the commands' own lines at debug level (RVMIG_LOG=debug). */
+void pol_apply_log(void *out, int verbose, const char *line);
+
+/* Appends the run of decision d (kind, as predicted, as measured: res)
+ * to the runs file of cfg; a failure to write it is logged on out, not
+ * fatal (the action is done). */
+void pol_apply_record(const struct act_mig_cfg *cfg, enum rvmig_transfer_kind kind,
+		      const struct pol_decision *d, double predicted_s, double predicted_downtime_s,
+		      const struct act_mig_result *res, int ok, FILE *out);
+
 /* Executes the plan's due MIGRATE decisions batch by batch, each batch as
  * a streamed queue (mig_queue.h) in the planner's order with at most the
  * planner's k at once, the next started the moment one ends; each logged
  * with its predicted against measured time ("queue:" lines say when each
  * starts and ends and how many run).  A failure starts no more.  Other
- * decisions are left alone.  With [migration] runs = PATH each run is
- * appended there (config.h).  Returns how many ran, or the first failure's
- * -errno. */
+ * decisions are left alone (saves and restores: apply_park.h).  With
+ * [migration] runs = PATH each run is appended there (config.h).  Returns
+ * how many ran, or the first failure's -errno. */
 int pol_apply_plan_migrations(const struct pol_config *cfg, const struct pol_plan *p, FILE *out);
 
 #endif

@@ -327,6 +327,10 @@ static int migration_key(struct parser *p, const char *key, const char *val)
 		free(m->store);
 		return (m->store = dup_word(p, key, val, 255)) ? 0 : -EINVAL;
 	}
+	if (!strcmp(key, "store_dir")) {
+		free(m->store_dir);
+		return (m->store_dir = dup_path(p, key, val)) ? 0 : -EINVAL;
+	}
 	if (!strcmp(key, "dirty_rate"))
 		return num(p, key, val, 0, 1e13, &m->dirty_rate);
 	return exec_key(p, key, val);
@@ -640,6 +644,11 @@ int pol_config_parse(const char *text, size_t len, const char *path, struct pol_
 		p.line = 0;
 		rc = fail(&p, rc, "[migration] %s", msg);
 	}
+	if (!rc && out->mig.store_dir && !out->mig.store) {
+		p.line = 0;
+		rc = fail(&p, -EINVAL, "[migration] store_dir without store = NAME: which host "
+			  "holds it?");
+	}
 	if (!rc && out->mig.fill > out->mig.overload) {
 		p.line = 0;
 		rc = fail(&p, -EINVAL, "[migration] fill must not be above overload");
@@ -670,6 +679,7 @@ void pol_config_free(struct pol_config *c)
 	free(c->mig.calib_path);
 	free(c->mig.calib_transport);
 	free(c->mig.store);
+	free(c->mig.store_dir);
 	act_mig_cfg_free(&c->mig.exec);
 	memset(c, 0, sizeof(*c));
 }

@@ -86,6 +86,9 @@ struct pol_migration_cfg {
 	struct rvmig_xfer_model toolstack[4];
 	double memory;            /* default memory of a domain, bytes (default 1 GiB) */
 	char *store;              /* store = NAME: the host saves go to; NULL: no saves */
+	/* store_dir = PATH: the store is this host, its checkpoints kept in
+	 * PATH (act_park.h); NULL: --apply carries out no save or restore */
+	char *store_dir;
 	double dirty_rate;        /* default dirty rate, bytes/s (default 0) */
 	/* how --apply executes a migration: transport, port, tunnel,
 	 * rvmig_save, rvmig_recv, key_file, host NAME ADDRESS, deadline_* */

@@ -26,9 +26,8 @@ struct pol_exec {
 static int refuse_migrate(void *ctx, const struct pol_decision *d, char *err, size_t errlen)
 {
 	(void)ctx;
-	(void)d;
-	snprintf(err, errlen, "no migration executor in this build: the migration is planned, "
-			      "not carried out");
+	snprintf(err, errlen, "no executor of a %s in this build: planned, not carried out",
+		 rvmig_action_kind_name(d->action.kind));
 	return -ENOTSUP;
 }
 
@@ -123,6 +122,16 @@ static void log_decision(pol_exec *e, const struct pol_decision *d, double now)
 	const struct rvmig_reason *r = &d->reason;
 	char w[600], dest[160];
 
+	if (d->action.kind == RVMIG_ACT_SAVE || d->action.kind == RVMIG_ACT_RESTORE) {
+		rvmig_text_escape(dest, sizeof(dest), d->dest, strlen(d->dest));
+		fprintf(e->a.out, "t=%.1f decide %s %s %s %s: utility %+.2f after cost %.4f; "
+			"predicted %.2f s%s\n", now, rvmig_action_kind_name(d->action.kind),
+			who(&d->target, w, sizeof(w)),
+			d->action.kind == RVMIG_ACT_SAVE ? "to the store" : "on", dest, d->gain,
+			d->action.cost, d->pred.end_s - d->pred.start_s,
+			e->a.apply ? "" : " (dry run: not applied)");
+		return;
+	}
 	if (d->action.kind == RVMIG_ACT_MIGRATE) {
 		rvmig_text_escape(dest, sizeof(dest), d->dest, strlen(d->dest));
 		fprintf(e->a.out,
@@ -163,13 +172,6 @@ int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, dou
 	char err[1024], a[96];
 	int rc;
 
-	if (d->action.kind == RVMIG_ACT_SAVE || d->action.kind == RVMIG_ACT_RESTORE) {
-		fprintf(e->a.out, "t=%.1f decide %s %s (%s): utility %+.2f after cost; planned, not "
-			"carried out (the live loop executes migrations only)\n", now,
-			rvmig_action_kind_name(d->action.kind), d->target.policy,
-			d->action.kind == RVMIG_ACT_SAVE ? "to the store" : "back", d->gain);
-		return 0;
-	}
 	log_decision(e, d, now);
 	if (!e->a.apply)
 		return 0;
@@ -179,11 +181,20 @@ int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, dou
 			rvmig_action_kind_name(d->action.kind), d->target.policy, a);
 		return 0;
 	}
-	if (d->action.kind == RVMIG_ACT_MIGRATE) {
+	if (d->action.kind == RVMIG_ACT_MIGRATE || d->action.kind == RVMIG_ACT_SAVE ||
+	    d->action.kind == RVMIG_ACT_RESTORE) {
+		const struct pol_exec_ops *o = e->a.ops;
+
 		err[0] = '\0';
-		rc = e->a.ops->migrate(e->a.ops->ctx, d, err, sizeof(err));
+		if (d->action.kind == RVMIG_ACT_MIGRATE)
+			rc = (o->migrate ? o->migrate : refuse_migrate)(o->ctx, d, err, sizeof(err));
+		else if (o->park)
+			rc = o->park(o->ctx, d, e->a.host ? e->a.host : "local", err, sizeof(err));
+		else
+			rc = refuse_migrate(o->ctx, d, err, sizeof(err));
 		if (err[0]) /* else the executor logged its outcome itself */
-			fprintf(e->a.out, "t=%.1f migrate %s: %s%s\n", now, d->target.policy,
+			fprintf(e->a.out, "t=%.1f %s %s: %s%s\n", now,
+				rvmig_action_kind_name(d->action.kind), d->target.policy,
 				rc < 0 ? "failed: " : "done", rc < 0 ? err : "");
 		if (rc == 0)
 			e->applied++;

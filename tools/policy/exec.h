@@ -19,8 +19,11 @@
  * start one in the system, only in the decider).
  *
  * Migrations go to ops->migrate (follow.c: the executor of act_migrate.h
- * through apply_mig.h); without one they are refused with -ENOTSUP and said
- * so.
+ * through apply_mig.h), saves and restores to ops->park (follow.c: the
+ * store of act_park.h through apply_park.h); without them they are
+ * refused with -ENOTSUP and said so.  A save or restore is for this host
+ * (`host`): the domain's, and a restore's destination too (else
+ * apply_park.h refuses it).
  */
 #ifndef RVMIG_TOOLS_POLICY_EXEC_H
 #define RVMIG_TOOLS_POLICY_EXEC_H
@@ -31,15 +34,19 @@
 
 #include "policy/run.h"
 
-/* How migrations are carried out.  migrate(): 0, or -errno; err set to
- * the reason, or left "" when the executor logged its outcome itself. */
+/* How migrations, saves and restores are carried out.  migrate(),
+ * park(): 0, or -errno; err set to the reason, or left "" when the
+ * executor logged its outcome itself.  park(): a SAVE or RESTORE, by the
+ * host the run calls `self`.  NULL: refused. */
 struct pol_exec_ops {
 	const char *name;
 	int (*migrate)(void *ctx, const struct pol_decision *d, char *err, size_t errlen);
+	int (*park)(void *ctx, const struct pol_decision *d, const char *self, char *err,
+		    size_t errlen);
 	void *ctx;
 };
 
-/* The default: refuses every migration with -ENOTSUP. */
+/* The default: refuses every migration, save and restore with -ENOTSUP. */
 extern const struct pol_exec_ops pol_exec_no_migrate;
 
 struct pol_exec_attr {

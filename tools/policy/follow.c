@@ -8,6 +8,7 @@
 #include "common/cli.h"
 #include "policy/apply.h"
 #include "policy/apply_mig.h"
+#include "policy/apply_park.h"
 #include "policy/follow.h"
 #include "policy/plan.h"
 #include "policy/replay.h"
@@ -61,6 +62,18 @@ static int migrate(void *ctx, const struct pol_decision *d, char *err, size_t er
 	return pol_apply_migration(&m->cfg->mig.exec, &none, d, m->out);
 }
 
+/* A due save or restore, through the store of act_park.h (apply_park.h);
+ * it logs its own lines. */
+static int park(void *ctx, const struct pol_decision *d, const char *self, char *err,
+		size_t errlen)
+{
+	const struct mig_ctx *m = ctx;
+
+	if (errlen)
+		err[0] = '\0';
+	return pol_apply_park(m->cfg, d, self, m->out);
+}
+
 static int next_state(const struct pol_config *cfg, const struct pol_follow_attr *a,
 		      struct pol_state *st, double **promql, char *err, size_t errlen)
 {
@@ -81,7 +94,8 @@ int pol_follow(const struct pol_config *cfg, const struct pol_follow_attr *a, in
 	       char *err, size_t errlen)
 {
 	struct mig_ctx mc = { .cfg = cfg, .out = a->exec.out };
-	struct pol_exec_ops ops = { .name = "act_migrate", .migrate = migrate, .ctx = &mc };
+	struct pol_exec_ops ops = { .name = "act_migrate", .migrate = migrate, .park = park,
+				    .ctx = &mc };
 	struct pol_exec_attr ea = a->exec;
 	pol_run *r = NULL;
 	pol_exec *e = NULL;
