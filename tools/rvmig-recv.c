@@ -11,7 +11,6 @@
  * when a resumable state was kept.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +22,8 @@
 #include "common/cli.h"
 #include "common/progress.h"
 #include "common/report.h"
+#include "common/stop.h"
 
-#define KEY_MAX 256
 #define EXIT_TEMPFAIL 75 /* sysexits.h EX_TEMPFAIL: partial + journal kept */
 #define RESUME_WAIT_DEFAULT 60
 
@@ -38,13 +37,6 @@ enum {
 	OPT_RESUME_WAIT,
 	OPT_OUTPUT_MODE,
 };
-
-static volatile int stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 /* The session's messages, as the tool's own: errors and warnings always,
  * information unless -q, details with -v. */
@@ -194,7 +186,7 @@ int main(int argc, char **argv)
 	};
 	struct tool_opts o;
 	struct progress prog;
-	struct rvmig_xrsession_attr sa = { .size = sizeof(sa), .stop = &stop_signal,
+	struct rvmig_xrsession_attr sa = { .size = sizeof(sa), .stop = &tool_stop,
 					   .flags = RVMIG_XSTREAM_F_DIGEST_THREAD,
 					   .resume_wait_ms = RESUME_WAIT_DEFAULT * 1000,
 					   .logger = { log_line, NULL, RVMIG_LOG_DEBUG },
@@ -205,7 +197,7 @@ int main(int argc, char **argv)
 	rvmig_ctx *ctx = NULL;
 	rvmig_publisher *pub = NULL;
 	const char *uri = NULL, *ready = NULL, *key_file = NULL, *text;
-	uint8_t key[KEY_MAX];
+	uint8_t key[TOOL_KEY_MAX];
 	size_t key_len = sizeof(key);
 	bool resume_wait_given = false, ran = false;
 	char why[512];
@@ -299,9 +291,7 @@ int main(int argc, char **argv)
 	tool_opts_done(&o);
 	sa.mode = o.mode;
 	sa.timeout_ms = o.timeout_ms;
-	signal(SIGPIPE, SIG_IGN);
-	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
-	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	tool_catch_stop();
 	if (!strcmp(sa.path, "-") && isatty(STDOUT_FILENO)) {
 		tool_err("refusing to write a binary stream to a terminal");
 		return 2;

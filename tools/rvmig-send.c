@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +24,8 @@
 #include "common/cli.h"
 #include "common/progress.h"
 #include "common/report.h"
+#include "common/stop.h"
 
-#define KEY_MAX 256
 #define RETRIES_DEFAULT 5
 
 /* --zero-min-pages defaults to the library's RVMIG_XSEND_ZERO_MIN_DEFAULT. */
@@ -39,13 +38,6 @@ enum {
 	OPT_DIGEST,
 	OPT_PUBLISH_AS,
 };
-
-static volatile int stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 static void on_note(rvmig_xsender *s, enum rvmig_xsend_note n, const char *text, void *arg)
 {
@@ -144,14 +136,14 @@ int main(int argc, char **argv)
 	struct progress prog;
 	struct rvmig_ep_attr attr;
 	struct rvmig_xsend_opts xo = { .size = sizeof(xo), .flags = RVMIG_XSTREAM_F_DIGEST_THREAD,
-				       .stop = &stop_signal, .on_note = on_note,
+				       .stop = &tool_stop, .on_note = on_note,
 				       .on_progress = on_progress, .arg = &prog };
 	struct rvmig_xresult res = { .size = sizeof(res) };
 	rvmig_xsender *xs = NULL;
 	rvmig_ctx *ctx = NULL;
 	rvmig_publisher *pub = NULL;
 	const char *path, *uri, *key_file = NULL, *publish_as = "rvmig-send";
-	uint8_t key[KEY_MAX];
+	uint8_t key[TOOL_KEY_MAX];
 	size_t key_len = sizeof(key);
 	uint64_t retries = RETRIES_DEFAULT, size = 0;
 	bool resume = false, retries_given = false;
@@ -222,9 +214,7 @@ int main(int argc, char **argv)
 	if (tool_check_uri("URI", uri))
 		return 2;
 	tool_opts_done(&o);
-	signal(SIGPIPE, SIG_IGN);
-	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
-	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	tool_catch_stop();
 
 	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	if (fd < 0) {

@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include <rvmig.h>
 
 #include "common/cli.h"
+#include "common/stop.h"
 #include "top/collect.h"
 #include "top/record.h"
 #include "top/view.h"
@@ -45,13 +45,6 @@ enum {
 };
 
 enum out_form { OUT_TABLE, OUT_CSV, OUT_JSON };
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 static void usage(FILE *f)
 {
@@ -89,11 +82,11 @@ static void usage(FILE *f)
 /* Sleeps until the monotonic deadline; false when a signal asked to stop. */
 static bool sleep_until(const struct timespec *deadline)
 {
-	while (!stop_signal) {
+	while (!tool_stop) {
 		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, deadline, NULL);
 
 		if (rc == 0)
-			return !stop_signal;
+			return !tool_stop;
 		if (rc != EINTR)
 			return false;
 	}
@@ -254,11 +247,7 @@ int main(int argc, char **argv)
 #endif
 	tool_opts_done(&o);
 
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	tool_catch_stop();
 
 	if (tool_ctx_create(&o, &ctx))
 		return 1;
@@ -333,7 +322,7 @@ int main(int argc, char **argv)
 		}
 #ifdef RVMIG_TOP_LIVE
 		if (lv) {
-			if (!top_live_wait(lv, &next, &delay, &stop_signal))
+			if (!top_live_wait(lv, &next, &delay, &tool_stop))
 				break;
 			continue;
 		}

@@ -14,7 +14,6 @@
  * the EXIT reply checks that rvmigd rebuilt every byte.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 
 #include "common/cli.h"
 #include "common/io.h"
+#include "common/stop.h"
 #include "tunnel/uri.h"
 
 #define EXIT_TUNNEL 255
@@ -34,13 +34,6 @@ enum {
 	OPT_KEY_FILE,
 	OPT_TCP_FALLBACK,
 };
-
-static volatile int stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 /* The command's stdout and stderr; a reader that went away is ignored,
  * as ssh does. */
@@ -115,7 +108,7 @@ int main(int argc, char **argv)
 	struct tool_opts o;
 	struct rvmig_ep_attr attr;
 	struct rvmig_xsend_opts xo = { .size = sizeof(xo), .flags = RVMIG_XSTREAM_F_DIGEST_THREAD,
-				       .name = "stdin", .stop = &stop_signal,
+				       .name = "stdin", .stop = &tool_stop,
 				       .on_output = on_output, .on_note = on_note };
 	struct rvmig_xresult res = { .size = sizeof(res) };
 	rvmig_xsender *xs = NULL;
@@ -126,7 +119,7 @@ int main(int argc, char **argv)
 	const char *key_file = getenv("RVMIG_TUNNEL_KEY_FILE");
 	bool tcp_fallback = false;
 	char uri[512], uri2[512];
-	uint8_t key[256];
+	uint8_t key[TOOL_KEY_MAX];
 	size_t key_len = sizeof(key);
 	int c, rc = 0, ret = EXIT_TUNNEL;
 
@@ -174,9 +167,7 @@ int main(int argc, char **argv)
 			 rc == -EINVAL ? "only %h and %% are known" : "too long");
 		return EXIT_TUNNEL;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
-	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	tool_catch_stop();
 
 	if (tool_ctx_create(&o, &ctx))
 		goto out;

@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <malloc.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include <rvmig.h>
 
 #include "common/cli.h"
+#include "common/stop.h"
 #include "tunnel/allow.h"
 #include "tunnel/session.h"
 
@@ -38,13 +38,6 @@ enum {
 	OPT_ONCE,
 	OPT_MAX_SESSIONS,
 };
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 struct daemon {
 	rvmig_listener *l;
@@ -112,7 +105,7 @@ static void run(struct daemon *d)
 		tool_err("out of memory");
 		return;
 	}
-	while (!stop_signal && (d->l || d->n)) {
+	while (!tool_stop && (d->l || d->n)) {
 		int k = 0, wait = 200, ready;
 
 		pf[k++] = (struct pollfd){ .fd = d->l ? rvmig_listener_fd(d->l) : -1, .events = POLLIN };
@@ -191,7 +184,7 @@ int main(int argc, char **argv)
 	rvmig_listener *l = NULL;
 	rvmig_ctx *ctx = NULL;
 	const char *uri = NULL, *key_file = NULL, *ready = NULL;
-	uint8_t key[256];
+	uint8_t key[TOOL_KEY_MAX];
 	size_t key_len = sizeof(key);
 	struct daemon d = { .max = MAX_SESSIONS_DEFAULT };
 	int c, rc;
@@ -253,9 +246,7 @@ int main(int argc, char **argv)
 	if (!allow.n && allow_add(&allow, ALLOW_DEFAULT))
 		return 1;
 	tool_opts_done(&o);
-	signal(SIGPIPE, SIG_IGN);
-	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
-	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	tool_catch_stop();
 
 	if ((rc = tool_ctx_create(&o, &ctx)))
 		goto out;

@@ -111,6 +111,10 @@ const char *tool_ep_why(const rvmig_ep *ep, int err);
 
 int tool_ctx_create(const struct tool_opts *o, rvmig_ctx **ctx);
 void tool_ep_attr(const struct tool_opts *o, struct rvmig_ep_attr *a);
+/* The longest pre-shared key (rvmig_key_load(): 16..256 bytes): the size of
+ * a tool's key buffer. */
+#define TOOL_KEY_MAX 256
+
 /* Loads the pre-shared key file into key (*key_len: its size in, the key's
  * length out) and points attr->psk at it (mutual authentication at
  * connect).  Returns 0 or a librvmig error (printed, naming the file). */
