@@ -27,10 +27,10 @@
 
 #include "common/cli.h"
 #include "common/progress.h"
+#include "common/stop.h"
 #include "restore.h"
 #include "xentool.h"
 
-#define KEY_MAX 256
 /* Default --timeout for the pipe to libxl: libxl stops reading while it
  * builds the domain (memory, the save helper) before the pages, and under
  * load that took more than the library's 10 s (xen.save_restore_verbs,
@@ -185,14 +185,14 @@ static int receive(struct tool_opts *o, const struct restore_cli *c, rvmig_ctx *
 	struct rvmig_xrsession_attr sa = {
 		.size = sizeof(sa), .flags = RVMIG_XRSESSION_F_FD | RVMIG_XSTREAM_F_DIGEST_THREAD,
 		.fd = h->pipe->fd, .timeout_ms = o->timeout_ms ? o->timeout_ms : LIBXL_STALL_MS,
-		.accept_timeout_ms = c->accept_timeout_ms, .mode = o->mode, .stop = &xentool_stop,
+		.accept_timeout_ms = c->accept_timeout_ms, .mode = o->mode, .stop = &tool_stop,
 		.on_progress = on_progress, .arg = prog,
 	};
 	struct rvmig_ep_attr attr;
 	rvmig_publisher *pub = NULL;
 	rvmig_xrsession *s = NULL;
 	rvmig_listener *l = NULL;
-	uint8_t key[KEY_MAX];
+	uint8_t key[TOOL_KEY_MAX];
 	size_t key_len = sizeof(key);
 	bool ran = false;
 	int rc;
@@ -238,26 +238,22 @@ int main(int argc, char **argv)
 	struct hold h = { .pipe = &pipe, .job = &job };
 	struct xentool x = { 0 };
 	struct progress prog;
-	rvmig_ctx *ctx = NULL;
-	char why[512];
 	double t0;
 	int rc, jrc, ret = 1;
 
 	if ((rc = parse(argc, argv, &o, &c)) >= 0)
 		return rc;
-	if (xentool_open(&x, o.verbosity > 0, why, sizeof(why))) {
-		tool_err("%s", why);
+	if (xentool_open(&x, &o))
 		return 1;
-	}
 	job.ctx = x.ctx;
 	job.header_timeout_ms = -1; /* ends when the session closes the pipe */
 	job.name = c.name;
 	h.paused = c.paused;
-	if (tool_ctx_create(&o, &ctx) || xentool_pipe_start(&pipe, 0, &job.fd, restore_run, &job))
+	if (xentool_pipe_start(&pipe, 0, &job.fd, restore_run, &job))
 		goto out;
 	t0 = tool_now();
 	progress_init(&prog, o.verbosity >= 0, 0);
-	rc = receive(&o, &c, ctx, &h, &prog, &res);
+	rc = receive(&o, &c, x.rvmig, &h, &prog, &res);
 	progress_end(&prog);
 	jrc = xentool_pipe_finish(&pipe); /* end of stream: a restore still reading sees it */
 	if (jrc && rc == -EPIPE) {
@@ -284,7 +280,6 @@ int main(int argc, char **argv)
 out:
 	xentool_pipe_finish(&pipe);
 	restore_discard(&job);
-	rvmig_ctx_destroy(ctx);
 	xentool_close(&x);
 	return ret;
 }

@@ -37,9 +37,9 @@
 #include "common/io.h"
 #include "common/progress.h"
 #include "common/report.h"
+#include "common/stop.h"
 #include "xentool.h"
 
-#define KEY_MAX 256
 
 enum {
 	OPT_SEND = OPT_TOOL_FIRST,
@@ -267,7 +267,7 @@ static int send_pipe(struct tool_opts *o, struct save_cli *c, rvmig_ctx *ctx, in
 	rvmig_pubxfer *px = NULL;
 	rvmig_xsender *xs = NULL;
 	struct progress prog;
-	uint8_t key[KEY_MAX];
+	uint8_t key[TOOL_KEY_MAX];
 	size_t key_len = sizeof(key);
 	int rc;
 
@@ -281,7 +281,7 @@ static int send_pipe(struct tool_opts *o, struct save_cli *c, rvmig_ctx *ctx, in
 	c->xo.flags |= RVMIG_XSTREAM_F_DIGEST_THREAD | (o->raw ? RVMIG_XSTREAM_F_RAW : 0);
 	c->xo.ep_attr = &attr;
 	c->xo.name = "the save stream";
-	c->xo.stop = &xentool_stop;
+	c->xo.stop = &tool_stop;
 	c->xo.pub = px;
 	c->xo.on_progress = on_progress;
 	c->xo.arg = &prog;
@@ -314,19 +314,15 @@ int main(int argc, char **argv)
 	struct save_job job = { .fd = -1 };
 	struct xentool_pipe pipe = { .fd = -1 };
 	struct xentool x = { 0 };
-	rvmig_ctx *ctx = NULL;
 	uint8_t *hdr = NULL;
 	char *name = NULL;
-	char why[512];
 	double t0;
 	int rc, jrc, ret = 1;
 
 	if ((rc = parse(argc, argv, &o, &c)) >= 0)
 		return rc;
-	if (xentool_open(&x, o.verbosity > 0, why, sizeof(why))) {
-		tool_err("%s", why);
+	if (xentool_open(&x, &o))
 		return 1;
-	}
 	if (xentool_domid(x.ctx, c.dom, &job.domid)) {
 		tool_err("no domain '%s'", c.dom);
 		goto out;
@@ -342,14 +338,14 @@ int main(int argc, char **argv)
 	}
 	job.name = name;
 	snprintf(job.away, sizeof(job.away), "%s%s", name, AWAY_SUFFIX);
-	if (build_header(x.ctx, job.domid, &hdr, &job.hdr_len) || tool_ctx_create(&o, &ctx))
+	if (build_header(x.ctx, job.domid, &hdr, &job.hdr_len))
 		goto out;
 	job.ctx = x.ctx;
 	job.hdr = hdr;
 	t0 = tool_now();
 	if (xentool_pipe_start(&pipe, 1, &job.fd, save_run, &job))
 		goto out;
-	rc = send_pipe(&o, &c, ctx, pipe.fd, &res);
+	rc = send_pipe(&o, &c, x.rvmig, pipe.fd, &res);
 	jrc = xentool_pipe_finish(&pipe); /* a save still writing gets EPIPE */
 	if (rc || jrc) {
 		if (rc) {
@@ -375,7 +371,6 @@ out:
 	xentool_pipe_finish(&pipe);
 	free(name);
 	free(hdr);
-	rvmig_ctx_destroy(ctx);
 	xentool_close(&x);
 	return ret;
 }

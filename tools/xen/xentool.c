@@ -1,22 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* xentool.c - dom0 check, libxl context, domain lookup, the libxl thread
- * and its pipe (xentool.h). */
+/* xentool.c - dom0 check, libxl and librvmig contexts, domain lookup, the
+ * libxl thread and its pipe (xentool.h). */
 #include "xentool.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-volatile int xentool_stop;
-
-static void on_signal(int sig)
-{
-	xentool_stop = sig;
-}
+#include "common/stop.h"
 
 static const libxl_childproc_hooks chld_hooks = {
 	/* libxl reaps only its own children (libxl-save-helper). */
@@ -36,40 +30,46 @@ static const char *xen_absent(void)
 	return NULL;
 }
 
-int xentool_open(struct xentool *x, int verbose, char *why, size_t whylen)
+int xentool_open(struct xentool *x, const struct tool_opts *o)
 {
 	const char *absent = xen_absent();
+	int rc;
 
 	x->lg = NULL;
 	x->ctx = NULL;
+	x->rvmig = NULL;
 	if (absent) {
-		snprintf(why, whylen, "no Xen hypervisor here: %s", absent);
+		tool_err("no Xen hypervisor here: %s", absent);
 		return -ENODEV;
 	}
-	x->lg = xtl_createlogger_stdiostream(stderr, verbose ? XTL_PROGRESS : XTL_WARN, 0);
+	x->lg = xtl_createlogger_stdiostream(stderr, o->verbosity > 0 ? XTL_PROGRESS : XTL_WARN, 0);
 	if (!x->lg) {
-		snprintf(why, whylen, "cannot create the libxl logger");
+		tool_err("cannot create the libxl logger");
 		return -ENOMEM;
 	}
 	if (libxl_ctx_alloc(&x->ctx, LIBXL_VERSION, 0, (xentoollog_logger *)x->lg) != 0 || !x->ctx) {
-		snprintf(why, whylen, "no Xen hypervisor here: libxl_ctx_alloc failed (not a dom0, or "
-				      "xenstored not running)");
+		tool_err("no Xen hypervisor here: libxl_ctx_alloc failed (not a dom0, or xenstored "
+			 "not running)");
 		xentool_close(x);
 		return -ENODEV;
 	}
 	libxl_childproc_setmode(x->ctx, &chld_hooks, NULL);
-	signal(SIGPIPE, SIG_IGN); /* a side that stops reading: EPIPE, not death */
-	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
-	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	if ((rc = tool_ctx_create(o, &x->rvmig))) {
+		xentool_close(x);
+		return rc;
+	}
+	tool_catch_stop();
 	return 0;
 }
 
 void xentool_close(struct xentool *x)
 {
+	rvmig_ctx_destroy(x->rvmig);
 	if (x->ctx)
 		libxl_ctx_free(x->ctx);
 	if (x->lg)
 		xtl_logger_destroy((xentoollog_logger *)x->lg);
+	x->rvmig = NULL;
 	x->ctx = NULL;
 	x->lg = NULL;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * xentool.h - what rvmig-save and rvmig-restore share: the dom0 check, a
- * libxl context with its logger on stderr, a domain by name or id, and a
+ * libxl context with its logger on stderr and the librvmig context, the
+ * stop signals, a domain by name or id, and a
  * thread that runs one libxl call (the save or the restore) beside the
  * transfer, which runs on the tool's main thread (the library starts no
  * thread of its own for it), a pipe between the two.
@@ -19,32 +20,33 @@
 #include <libxl_utils.h>
 #include <xentoollog.h>
 
+#include "common/cli.h"
+
 /* No domain (libxl's INVALID_DOMID as a domid_t). */
 #define XENTOOL_NO_DOMID ((uint32_t)INVALID_DOMID)
 
 struct xentool {
 	xentoollog_logger_stdiostream *lg;
 	libxl_ctx *ctx;
+	rvmig_ctx *rvmig; /* the transfer's (tool_ctx_create()) */
 };
 
 /*
- * Checks that this is a Xen domain with a usable privcmd device and opens a
- * libxl context logging to stderr (progress messages with verbose).
- * Returns 0, or -ENODEV with *why saying why this is no dom0 ("no Xen
- * hypervisor here: ...").  libxl reaps only its own children.  On success
- * SIGPIPE is ignored and SIGINT / SIGTERM set xentool_stop.
+ * After the options: checks that this is a Xen domain with a usable
+ * privcmd device, opens a libxl context logging to stderr (progress
+ * messages with -v) and the librvmig context.  Returns 0, or -ENODEV after
+ * saying on stderr why this is no dom0 ("no Xen hypervisor here: ..."), or
+ * another -errno after saying what failed; nothing is left open then.
+ * libxl reaps only its own children.  On success SIGPIPE is ignored and
+ * SIGINT / SIGTERM set tool_stop (common/stop.h: the transfer's stop flag).
  */
-int xentool_open(struct xentool *x, int verbose, char *why, size_t whylen);
+int xentool_open(struct xentool *x, const struct tool_opts *o);
 void xentool_close(struct xentool *x);
 
 /* Whether domid is a domain (false for XENTOOL_NO_DOMID). */
 bool xentool_domain_exists(libxl_ctx *ctx, uint32_t domid);
 /* A domain by name, else by decimal id: 0, or -ENOENT. */
 int xentool_domid(libxl_ctx *ctx, const char *dom, uint32_t *domid);
-
-/* Set by SIGINT / SIGTERM once xentool_open() succeeded: the signal number
- * (the transfer's stop flag). */
-extern volatile int xentool_stop;
 
 /*
  * One libxl call (the save or the restore) on its own thread, a pipe
