@@ -48,24 +48,9 @@ int stream_libxc_hdr_parse(struct rvmig_stream_parser *p, const uint8_t *b)
 	return 0;
 }
 
-static int want_len(struct rvmig_stream_parser *p, uint32_t len)
-{
-	if (p->u_len != len)
-		return stream_fail(p, p->u_off + 4, "length %" PRIu32 ", must be %" PRIu32, p->u_len, len);
-	return 0;
-}
-
-static int want_min(struct rvmig_stream_parser *p, uint32_t len)
-{
-	if (p->u_len < len)
-		return stream_fail(p, p->u_off + 4, "length %" PRIu32 " below the minimum %" PRIu32,
-			       p->u_len, len);
-	return 0;
-}
-
 static int want_multiple(struct rvmig_stream_parser *p, uint32_t hdr, uint32_t unit)
 {
-	int rc = want_min(p, hdr);
+	int rc = stream_want_min(p, hdr);
 
 	if (rc)
 		return rc;
@@ -98,12 +83,12 @@ int stream_libxc_rec_check(struct rvmig_stream_parser *p)
 	case RVMIG_LIBXC_REC_END:
 	case RVMIG_LIBXC_REC_VERIFY:
 	case RVMIG_LIBXC_REC_CHECKPOINT:
-		return want_len(p, 0);
+		return stream_want_len(p, 0);
 	case RVMIG_LIBXC_REC_STATIC_DATA_END:
 		if (p->seen_static_end)
 			return stream_fail(p, p->u_off, "second STATIC_DATA_END record");
 		p->seen_static_end = true;
-		return want_len(p, 0);
+		return stream_want_len(p, 0);
 	case RVMIG_LIBXC_REC_PAGE_DATA:
 		/* v3 x86 restore insists on STATIC_DATA_END before memory;
 		 * v2 streams imply it at the first PAGE_DATA */
@@ -111,20 +96,20 @@ int stream_libxc_rec_check(struct rvmig_stream_parser *p)
 			return stream_fail(p, p->u_off, "PAGE_DATA before STATIC_DATA_END in a v3 stream");
 		p->seen_static_end = true;
 		p->u_prefix = PAGE_DATA_HDR_SIZE;
-		return want_min(p, PAGE_DATA_HDR_SIZE);
+		return stream_want_min(p, PAGE_DATA_HDR_SIZE);
 	case RVMIG_LIBXC_REC_X86_PV_INFO:
-		return want_len(p, LIBXC_PV_INFO_SIZE);
+		return stream_want_len(p, LIBXC_PV_INFO_SIZE);
 	case RVMIG_LIBXC_REC_X86_PV_P2M_FRAMES:
 		return want_multiple(p, LIBXC_P2M_HDR_SIZE, 8);
 	case RVMIG_LIBXC_REC_X86_PV_VCPU_BASIC:
 	case RVMIG_LIBXC_REC_X86_PV_VCPU_EXTENDED:
 	case RVMIG_LIBXC_REC_X86_PV_VCPU_XSAVE:
 	case RVMIG_LIBXC_REC_X86_PV_VCPU_MSRS:
-		return want_min(p, LIBXC_VCPU_HDR_SIZE);
+		return stream_want_min(p, LIBXC_VCPU_HDR_SIZE);
 	case RVMIG_LIBXC_REC_SHARED_INFO:
-		return want_len(p, RVMIG_STREAM_PAGE_SIZE);
+		return stream_want_len(p, RVMIG_STREAM_PAGE_SIZE);
 	case RVMIG_LIBXC_REC_X86_TSC_INFO:
-		return want_len(p, LIBXC_TSC_INFO_SIZE);
+		return stream_want_len(p, LIBXC_TSC_INFO_SIZE);
 	case RVMIG_LIBXC_REC_HVM_PARAMS:
 		p->u_prefix = LIBXC_HVM_PARAMS_HDR_SIZE;
 		return want_multiple(p, LIBXC_HVM_PARAMS_HDR_SIZE, LIBXC_HVM_PARAM_SIZE);

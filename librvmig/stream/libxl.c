@@ -25,21 +25,6 @@ int stream_libxl_hdr_parse(struct rvmig_stream_parser *p, const uint8_t *b)
 	return 0;
 }
 
-static int want_len(struct rvmig_stream_parser *p, uint32_t len)
-{
-	if (p->u_len != len)
-		return stream_fail(p, p->u_off + 4, "length %" PRIu32 ", must be %" PRIu32, p->u_len, len);
-	return 0;
-}
-
-static int want_min(struct rvmig_stream_parser *p, uint32_t len)
-{
-	if (p->u_len < len)
-		return stream_fail(p, p->u_off + 4, "length %" PRIu32 " below the minimum %" PRIu32,
-			       p->u_len, len);
-	return 0;
-}
-
 int stream_libxl_rec_check(struct rvmig_stream_parser *p)
 {
 	uint32_t t = p->u_type;
@@ -53,20 +38,20 @@ int stream_libxl_rec_check(struct rvmig_stream_parser *p)
 	p->s.libxl_records[t]++;
 	switch (t) {
 	case RVMIG_LIBXL_REC_END:
-		return want_len(p, 0);
+		return stream_want_len(p, 0);
 	case RVMIG_LIBXL_REC_LIBXC_CONTEXT:
 		if (p->libxc_seen)
 			return stream_fail(p, p->u_off, "second LIBXC_CONTEXT record in the stream");
-		return want_len(p, 0);
+		return stream_want_len(p, 0);
 	case RVMIG_LIBXL_REC_EMULATOR_XENSTORE_DATA:
 	case RVMIG_LIBXL_REC_EMULATOR_CONTEXT:
-		return want_min(p, LIBXL_EMULATOR_HDR_SIZE);
+		return stream_want_min(p, LIBXL_EMULATOR_HDR_SIZE);
 	case RVMIG_LIBXL_REC_CHECKPOINT_END:
 		if (!p->in_checkpoint)
 			return stream_fail(p, p->u_off, "CHECKPOINT_END without a preceding libxc CHECKPOINT");
-		return want_len(p, 0);
+		return stream_want_len(p, 0);
 	case RVMIG_LIBXL_REC_CHECKPOINT_STATE:
-		return want_min(p, LIBXL_CHECKPOINT_STATE_SIZE);
+		return stream_want_min(p, LIBXL_CHECKPOINT_STATE_SIZE);
 	}
 	return 0;
 }

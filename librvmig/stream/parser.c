@@ -148,6 +148,21 @@ int stream_fail(struct rvmig_stream_parser *p, uint64_t at, const char *fmt, ...
 	return p->err;
 }
 
+int stream_want_len(struct rvmig_stream_parser *p, uint32_t len)
+{
+	if (p->u_len != len)
+		return stream_fail(p, p->u_off + 4, "length %" PRIu32 ", must be %" PRIu32, p->u_len, len);
+	return 0;
+}
+
+int stream_want_min(struct rvmig_stream_parser *p, uint32_t len)
+{
+	if (p->u_len < len)
+		return stream_fail(p, p->u_off + 4, "length %" PRIu32 " below the minimum %" PRIu32,
+			       p->u_len, len);
+	return 0;
+}
+
 void stream_begin_unit(struct rvmig_stream_parser *p, enum rvmig_stream_layer layer, uint32_t type,
 		   enum ps_state st)
 {

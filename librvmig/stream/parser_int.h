@@ -83,6 +83,10 @@ void stream_begin_unit(struct rvmig_stream_parser *p, enum rvmig_stream_layer la
 		   uint32_t type, enum ps_state st);
 __attribute__((format(printf, 3, 4)))
 int stream_fail(struct rvmig_stream_parser *p, uint64_t at, const char *fmt, ...);
+/* The unit's length (the record header's field at +4) is len, or at least
+ * len: 0, or stream_fail()'s error naming both. */
+int stream_want_len(struct rvmig_stream_parser *p, uint32_t len);
+int stream_want_min(struct rvmig_stream_parser *p, uint32_t len);
 
 int stream_body_done(struct rvmig_stream_parser *p);
 
