@@ -27,18 +27,21 @@ int tcp_wait_fd(int fd, short ev, int timeout_ms)
 	return 0;
 }
 
-int tcp_write_full(int fd, const void *buf, size_t len, int timeout_ms)
+/* Sends (out) or receives all len bytes, waiting up to timeout_ms whenever
+ * the socket is not ready; a receive that meets the end: -ECONNRESET. */
+static int io_full(int fd, uint8_t *p, size_t len, int timeout_ms, bool out)
 {
-	const uint8_t *p = buf;
-
 	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = out ? send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT)
+				: recv(fd, p, len, MSG_DONTWAIT);
 
+		if (n == 0 && !out)
+			return -ECONNRESET;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
-				int rc = tcp_wait_fd(fd, POLLOUT, timeout_ms);
+				int rc = tcp_wait_fd(fd, out ? POLLOUT : POLLIN, timeout_ms);
 
 				if (rc)
 					return rc;
@@ -52,31 +55,14 @@ int tcp_write_full(int fd, const void *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
+int tcp_write_full(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	return io_full(fd, (uint8_t *)(uintptr_t)buf, len, timeout_ms, true); /* only read */
+}
+
 int tcp_read_full(int fd, void *buf, size_t len, int timeout_ms)
 {
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = recv(fd, p, len, MSG_DONTWAIT);
-
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				int rc = tcp_wait_fd(fd, POLLIN, timeout_ms);
-
-				if (rc)
-					return rc;
-				continue;
-			}
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return io_full(fd, buf, len, timeout_ms, false);
 }
 
 int tcp_setup_send(int fd, uint8_t kind, const void *data, size_t len, int timeout_ms)
