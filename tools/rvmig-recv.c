@@ -206,18 +206,11 @@ int main(int argc, char **argv)
 
 	tool_opts_init(&o, "rvmig-recv");
 	while ((c = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS "l:o:", lopts, NULL)) != -1) {
-		rc = tool_opt(&o, c, optarg);
-		if (rc < 0)
-			return 2;
-		if (rc)
+		if ((rc = tool_opt(&o, c, optarg, usage)) == TOOL_OPT_TAKEN)
 			continue;
+		if (rc != TOOL_OPT_MINE)
+			return rc;
 		switch (c) {
-		case 'h':
-			usage(stdout);
-			return 0;
-		case OPT_VERSION:
-			tool_print_version(&o);
-			return 0;
 		case 'l':
 			uri = optarg;
 			break;

@@ -174,8 +174,6 @@ int main(int argc, char **argv)
 		char *end;
 
 		switch (c) {
-		case 'h': usage(stdout); return 0;
-		case OPT_VERSION: tool_print_version(&o); return 0;
 		case 'p':
 		case 'g': {
 			void *w = realloc(watches, (nwatch + 1) * sizeof(*watches));
@@ -210,12 +208,13 @@ int main(int argc, char **argv)
 		case OPT_RECORD: record_path = optarg; break;
 		case OPT_BACKEND: backend = optarg; break;
 		default:
-			rc = tool_opt(&o, c, optarg);
-			if (rc == 1)
+			if ((rc = tool_opt(&o, c, optarg, usage)) == TOOL_OPT_TAKEN)
 				break;
-			if (rc == 0)
+			if (rc == TOOL_OPT_MINE) {
 				usage(stderr);
-			return 2;
+				rc = 2;
+			}
+			return rc;
 		}
 	}
 	if (optind < argc) {

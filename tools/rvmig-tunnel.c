@@ -126,18 +126,11 @@ int main(int argc, char **argv)
 	tool_opts_init(&o, "rvmig-tunnel");
 	/* '+': options end at HOST; the command's own options are its own. */
 	while ((c = getopt_long(argc, argv, "+" TOOL_COMMON_SHORTOPTS, lopts, NULL)) != -1) {
-		rc = tool_opt(&o, c, optarg);
-		if (rc < 0)
-			return EXIT_TUNNEL;
-		if (rc)
+		if ((rc = tool_opt(&o, c, optarg, usage)) == TOOL_OPT_TAKEN)
 			continue;
+		if (rc != TOOL_OPT_MINE)
+			return rc ? EXIT_TUNNEL : 0; /* a bad value: the tunnel's own failure */
 		switch (c) {
-		case 'h':
-			usage(stdout);
-			return 0;
-		case OPT_VERSION:
-			tool_print_version(&o);
-			return 0;
 		case OPT_URI_TEMPLATE:
 			tmpl = optarg;
 			break;

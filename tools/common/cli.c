@@ -65,7 +65,8 @@ void tool_print_version(const struct tool_opts *o)
 	       RVMIG_VERSION_PATCH, rvmig_version(NULL, NULL, NULL));
 }
 
-int tool_opt(struct tool_opts *o, int c, const char *arg)
+/* A common option: 1 taken, 0 not one, -1 bad value (said). */
+static int common_opt(struct tool_opts *o, int c, const char *arg)
 {
 	switch (c) {
 	case 'v':
@@ -121,6 +122,22 @@ int tool_opt(struct tool_opts *o, int c, const char *arg)
 		return 1;
 	}
 	return 0;
+}
+
+int tool_opt(struct tool_opts *o, int c, const char *arg, void (*usage)(FILE *f))
+{
+	int rc;
+
+	if (c == 'h') {
+		usage(stdout);
+		return 0;
+	}
+	if (c == OPT_VERSION) {
+		tool_print_version(o);
+		return 0;
+	}
+	rc = common_opt(o, c, arg);
+	return rc < 0 ? 2 : rc ? TOOL_OPT_TAKEN : TOOL_OPT_MINE;
 }
 
 void tool_opts_done(struct tool_opts *o)

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rvmig.h>
 
@@ -79,10 +80,14 @@ void tool_opts_init(struct tool_opts *o, const char *prog);
  * tool's own version (the headers it was built with), then the library's as
  * rvmig_version() reports it at run time. */
 void tool_print_version(const struct tool_opts *o);
-/* Handles one common option.  Returns 1 if it was one, 0 if not (the tool
- * handles it), or -1 after printing why the value is bad.  'h' and
- * OPT_VERSION are left to the tool (returns 0). */
-int tool_opt(struct tool_opts *o, int c, const char *arg);
+/* What tool_opt() did with an option, besides an exit status (>= 0). */
+#define TOOL_OPT_MINE (-1)  /* not a common option: the tool's own */
+#define TOOL_OPT_TAKEN (-2) /* a common option, taken: go on */
+/* Handles one getopt_long() value c of a tool's loop: a common option,
+ * --help (usage(stdout)) or --version.  Returns TOOL_OPT_MINE, TOOL_OPT_TAKEN,
+ * or the tool's exit status: 0 after --help / --version, 2 after saying why
+ * a value is bad. */
+int tool_opt(struct tool_opts *o, int c, const char *arg, void (*usage)(FILE *f));
 /* Applies RVMIG_LOG (error|warn|info|debug) over -v/-q for the library log.
  * Call once after option parsing. */
 void tool_opts_done(struct tool_opts *o);

@@ -134,13 +134,11 @@ static int parse(int argc, char **argv, struct tool_opts *o, struct restore_cli 
 
 	tool_opts_init(o, "rvmig-restore");
 	while ((ch = getopt_long(argc, argv, TOOL_COMMON_SHORTOPTS "l:p", lopts, NULL)) != -1) {
-		if ((rc = tool_opt(o, ch, optarg)) < 0)
-			return 2;
-		if (rc)
+		if ((rc = tool_opt(o, ch, optarg, usage)) == TOOL_OPT_TAKEN)
 			continue;
+		if (rc != TOOL_OPT_MINE)
+			return rc;
 		switch (ch) {
-		case 'h': usage(stdout); return 0;
-		case OPT_VERSION: tool_print_version(o); return 0;
 		case 'l': c->uri = optarg; break;
 		case OPT_READY_FILE: c->ready = optarg; break;
 		case OPT_KEY_FILE: c->key_file = optarg; break;

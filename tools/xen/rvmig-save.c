@@ -110,13 +110,11 @@ static int parse(int argc, char **argv, struct tool_opts *o, struct save_cli *c)
 			pos[npos++] = argv[optind++];
 			continue;
 		}
-		if ((rc = tool_opt(o, ch, optarg)) < 0)
-			return 2;
-		if (rc)
+		if ((rc = tool_opt(o, ch, optarg, usage)) == TOOL_OPT_TAKEN)
 			continue;
+		if (rc != TOOL_OPT_MINE)
+			return rc;
 		switch (ch) {
-		case 'h': usage(stdout); return 0;
-		case OPT_VERSION: tool_print_version(o); return 0;
 		case OPT_SEND: tool_err("--send is ignored: rvmig-save sends in-process"); break;
 		case OPT_KEY_FILE: c->key_file = optarg; break;
 		case OPT_PUBLISH_AS: c->publish_as = optarg; break;
