@@ -399,15 +399,10 @@ static int v1_counters(struct mon_backend *b, const struct lx_cgroup *cg, struct
 
 static void cg_gone(struct mon_backend *b, struct lx_watch *w, struct mon_dom_raw *d)
 {
-	if (!w->gone)
-		LOG_INFO(b->ctx, "monitor", "domain %s (%llu): the cgroup %s was removed", w->name,
-			 (unsigned long long)w->id, w->cg.dir);
-	w->gone = 1;
-	d->flags |= RVMIG_MONITOR_DOM_GONE;
-	free(d->tasks);
-	d->tasks = NULL;
-	d->ntasks = 0;
-	d->mem_cur = 0;
+	char why[MON_CG_PATH_MAX + 40];
+
+	snprintf(why, sizeof(why), "the cgroup %s was removed", w->cg.dir);
+	lx_mark_gone(b, w, d, why);
 	free(d->nets);
 	free(d->disks);
 	d->nets = NULL;

@@ -113,6 +113,10 @@ uint64_t lx_clock_ns(clockid_t clk);
  * that went away meanwhile is left out (0). */
 int lx_add_task(struct mon_backend *b, struct mon_dom_raw *d, const struct mon_dom_raw *prev,
 		uint64_t tid, const char *dir);
+/* The watched domain went away (said once, with why): d is marked gone and
+ * holds no tasks nor memory. */
+void lx_mark_gone(struct mon_backend *b, struct lx_watch *w, struct mon_dom_raw *d,
+		  const char *why);
 /* Fills d for a watched process: its threads, resident memory. */
 int lx_sample_pid(struct mon_backend *b, struct lx_watch *w, const struct mon_dom_raw *prev,
 		  struct mon_dom_raw *d);

@@ -119,8 +119,8 @@ int lx_task_rss(struct mon_backend *b, uint64_t tid, uint64_t *rss)
 	return rc;
 }
 
-static void mark_gone(struct mon_backend *b, struct lx_watch *w, struct mon_dom_raw *d,
-		      const char *why)
+void lx_mark_gone(struct mon_backend *b, struct lx_watch *w, struct mon_dom_raw *d,
+		  const char *why)
 {
 	if (!w->gone)
 		LOG_INFO(b->ctx, "monitor", "domain %s (%llu): %s", w->name,
@@ -145,12 +145,12 @@ int lx_sample_pid(struct mon_backend *b, struct lx_watch *w, const struct mon_do
 	d->mono_ns = lx_clock_ns(CLOCK_MONOTONIC);
 	d->boot_ns = lx_clock_ns(CLOCK_BOOTTIME);
 	if (w->gone) {
-		mark_gone(b, w, d, "gone");
+		lx_mark_gone(b, w, d, "gone");
 		return 0;
 	}
 	rc = lx_pid_identity(b, w->pid, NULL, &start);
 	if (rc == -ESRCH || (rc == 0 && start != w->start_ticks)) {
-		mark_gone(b, w, d, "the process exited");
+		lx_mark_gone(b, w, d, "the process exited");
 		return 0;
 	}
 	if (rc < 0) {
@@ -161,7 +161,7 @@ int lx_sample_pid(struct mon_backend *b, struct lx_watch *w, const struct mon_do
 	td = opendir(dir);
 	if (!td) {
 		if (vanished(-errno)) {
-			mark_gone(b, w, d, "the process exited");
+			lx_mark_gone(b, w, d, "the process exited");
 			return 0;
 		}
 		rc = -errno;
@@ -184,7 +184,7 @@ int lx_sample_pid(struct mon_backend *b, struct lx_watch *w, const struct mon_do
 	mon_dom_sort_tasks(d);
 	rc = read_rss(b, (uint64_t)w->pid, &d->mem_cur);
 	if (vanished(rc)) {
-		mark_gone(b, w, d, "the process exited");
+		lx_mark_gone(b, w, d, "the process exited");
 		return 0;
 	}
 	if (rc < 0) {
