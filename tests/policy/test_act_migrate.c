@@ -68,6 +68,10 @@ Test(act_migrate, settings_checked)
 	c.min_s = 100;
 	c.max_s = 10;
 	cr_assert_eq(act_mig_cfg_check(&c, err, sizeof(err)), -EINVAL, "%s", err);
+	c = cfg_ok();
+	c.tries = ACT_MIG_TRIES_MAX + 1;
+	cr_assert_eq(act_mig_cfg_check(&c, err, sizeof(err)), -EINVAL, "%s", err);
+	cr_assert(strstr(err, "tries"), "%s", err);
 }
 
 Test(act_migrate, deadline_from_prediction)
@@ -142,7 +146,8 @@ Test(act_migrate, policy_file_keys)
 				   "tunnel = bin/rvmig-tunnel\nrvmig_save = rvmig-save\n"
 				   "key_file = /etc/rvmig/t.key\nhost idle = 127.0.0.1\n"
 				   "host = idle 127.0.0.1\nhost = dom0 10.1.2.3\n"
-				   "deadline_margin = 2\ndeadline_min = 30s\ndeadline_max = 10m\n";
+				   "deadline_margin = 2\ndeadline_min = 30s\ndeadline_max = 10m\n"
+				   "tries = 3\n";
 	struct pol_config c;
 	char err[512];
 
@@ -169,6 +174,7 @@ Test(act_migrate, policy_file_keys)
 	cr_assert_float_eq(c.mig.exec.margin, 2, 1e-9);
 	cr_assert_float_eq(c.mig.exec.min_s, 30, 1e-9);
 	cr_assert_float_eq(c.mig.exec.max_s, 600, 1e-9);
+	cr_assert_eq(c.mig.exec.tries, 3);
 	pol_config_free(&c);
 
 	static const char *const bad[] = {
@@ -178,6 +184,9 @@ Test(act_migrate, policy_file_keys)
 		"[migration]\nhost = a 1.2.3.4\nhost = a 1.2.3.5\n",
 		"[migration]\nport = 70000\n",
 		"[migration]\ndeadline_margin = 0.5\n",
+		"[migration]\ntries = 0\n",
+		"[migration]\ntries = 1.5\n",
+		"[migration]\ntries = 11\n",
 		"[migration]\nnonsense = 1\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -99,6 +100,10 @@ int act_mig_cfg_check(const struct act_mig_cfg *cfg, char *err, size_t errlen)
 	    (cfg->min_s && cfg->max_s && cfg->min_s > cfg->max_s)) {
 		snprintf(err, errlen, "deadline: needs margin >= 1 and 0 < min <= max (margin %g, "
 			 "min %g s, max %g s)", cfg->margin, cfg->min_s, cfg->max_s);
+		return -EINVAL;
+	}
+	if (cfg->tries > ACT_MIG_TRIES_MAX) {
+		snprintf(err, errlen, "tries: %u is not 1..%d", cfg->tries, ACT_MIG_TRIES_MAX);
 		return -EINVAL;
 	}
 	if (cfg->nhosts > ACT_MIG_HOSTS_MAX) {
@@ -200,7 +205,7 @@ struct exec_ctx {
 __attribute__((format(printf, 3, 4)))
 static void say(struct exec_ctx *x, int verbose, const char *fmt, ...)
 {
-	char msg[1024], line[1600];
+	char msg[3072], line[3700];
 	va_list ap;
 
 	if (!x->log)
@@ -301,10 +306,47 @@ static int state_runs(const char *st)
 	return !strpbrk(st, "pscd");
 }
 
+/* After a try of xl migrate that exited non-zero: 1 when it left the
+ * source as it was (act_migrate.h: tried again), else 0 with why set. */
+static int source_intact(struct exec_ctx *x, const struct act_mig_req *req,
+			 const struct act_mig_result *res, char *why, size_t whylen)
+{
+	char state[16], e2[512], copy[ACT_MIG_NAME_MAX + 16];
+	long id = -1;
+	int rc = rvmig_act_xen_domain(x->act, res->name, &id, state, sizeof(state), e2, sizeof(e2));
+
+	if (rc < 0) {
+		snprintf(why, whylen, "%s", e2);
+		return 0;
+	}
+	if (!rc || id != req->target.id || !state_runs(state)) {
+		snprintf(why, whylen, "domain %s %s", res->name,
+			 !rc ? "is gone from here (or renamed)"
+			 : id != req->target.id ? "has another id here"
+						: "is paused, suspended, crashed or dying here");
+		return 0;
+	}
+	snprintf(copy, sizeof(copy), "%s--incoming", res->name);
+	if ((rc = rvmig_act_xen_domain(x->act, copy, &id, state, sizeof(state), e2, sizeof(e2))) != 0) {
+		snprintf(why, whylen, "%s", rc < 0 ? e2 : "a copy of it, --incoming, is left here");
+		return 0;
+	}
+	return 1;
+}
+
+static void pause_s(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 static int run_migrate(const struct act_mig_cfg *cfg, const struct act_mig_req *req,
 		       struct exec_ctx *x, struct act_mig_result *res, char *err, size_t errlen)
 {
 	char cmd[4 * ACT_MIG_WORD_MAX], d[24], state[16], e2[512];
+	unsigned tries = cfg->tries ? cfg->tries : ACT_MIG_TRIES_DEFAULT;
 	const char *addr;
 	long id;
 	int rc;
@@ -322,11 +364,24 @@ static int run_migrate(const struct act_mig_cfg *cfg, const struct act_mig_req *
 	say(x, 0, "over %s, predicted %.1f s, downtime %.3f s; deadline %.0f s; xl migrate -s \"%s\" %s %s",
 	    or_default(cfg->transport, "tcp"), req->predicted_s, req->predicted_downtime_s,
 	    res->deadline_s, cmd, d, addr);
-	{
+	for (res->tries = 1;; res->tries++) {
 		char *argv[] = { "xl", "-vvv", "migrate", "-s", cmd, d, (char *)addr, NULL };
 
+		x->t_susp = x->t_up = 0;
+		x->done = 0;
 		rc = rvmig_act_run(x->act, argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line,
 				   x, err, errlen);
+		if (rc != -EIO || res->tries >= tries)
+			break;
+		if (!source_intact(x, req, res, e2, sizeof(e2))) {
+			say(x, 0, "try %u of %u failed; not tried again: %s", res->tries, tries, e2);
+			break;
+		}
+		say(x, 0, "try %u of %u failed: %s", res->tries, tries, err);
+		say(x, 0, "the domain still runs here as domain %ld, no copy left: trying again in "
+		    "%.0f s", req->target.id, ACT_MIG_RETRY_WAIT_S);
+		pause_s(ACT_MIG_RETRY_WAIT_S);
+		x->t0 = tool_now();
 	}
 	res->measured_s = tool_now() - x->t0;
 	if (x->t_susp > 0 && x->t_up > 0 && x->t_up >= x->t_susp)

@@ -27,6 +27,18 @@
  * side, so each word of it (programs, key file, transport, address) is
  * checked to hold only [A-Za-z0-9._/:%+=,@-] before anything runs.
  *
+ * A migration is tried again, up to `tries` times in all (default 2),
+ * after ACT_MIG_RETRY_WAIT_S, when xl migrate exited non-zero and left the
+ * source as it was: the domain still listed here under its name and old
+ * id, not paused, suspended, crashed or dying, and no NAME--incoming copy
+ * on this host.  That is what xl leaves when the guest did not suspend in
+ * time (libxl waits 60 s for it to acknowledge the request and 60 s for it
+ * to suspend; a busy guest under TCG Xen missed that) or the destination
+ * refused before the guest was suspended; a deadline, a domain gone,
+ * renamed, crashed or left paused, or a copy here is never tried again.
+ * Each try is logged with the reason it failed, and runs under its own
+ * deadline.
+ *
  * Every run has a deadline: the planner's predicted time x margin, within
  * [min_s, max_s] (max_s when nothing was predicted); at the deadline the
  * command is killed (SIGTERM: xl migrate then resumes the domain on the
@@ -66,6 +78,9 @@
 #define ACT_MIG_MARGIN_DEFAULT 3.0 /* deadline = predicted x 3 ... */
 #define ACT_MIG_MIN_S_DEFAULT 120.0  /* ... at least 2 min (xl's own start-up is seconds) */
 #define ACT_MIG_MAX_S_DEFAULT 3600.0 /* ... at most 1 h, and 1 h when nothing was predicted */
+#define ACT_MIG_TRIES_DEFAULT 2    /* a migration that left the source intact: tried again once */
+#define ACT_MIG_TRIES_MAX 10
+#define ACT_MIG_RETRY_WAIT_S 5.0   /* between tries */
 
 enum act_mig_op {
 	ACT_MIG_MIGRATE = 1,
@@ -94,6 +109,7 @@ struct act_mig_cfg {
 	char *runs;
 	double margin;          /* 0: ACT_MIG_MARGIN_DEFAULT */
 	double min_s, max_s;    /* 0: ACT_MIG_MIN_S_DEFAULT, ACT_MIG_MAX_S_DEFAULT */
+	unsigned tries;         /* MIGRATE: tries in all (see above); 0: ACT_MIG_TRIES_DEFAULT */
 	struct act_mig_host *hosts;
 	size_t nhosts;
 };
@@ -118,7 +134,8 @@ struct act_mig_result {
 	long new_domid;              /* MIGRATE, RESTORE: its id after; -1: not on this host */
 	char addr[ACT_MIG_WORD_MAX]; /* MIGRATE: the destination's address */
 	double deadline_s;           /* the deadline it ran under */
-	double measured_s;           /* start to exit of the command(s) */
+	double measured_s;           /* start to exit of the command(s); MIGRATE: of the last try */
+	unsigned tries;              /* MIGRATE: tries made (1: the first did it or failed alone) */
 	double downtime_s;           /* MIGRATE: measured, see above; -1: not measured */
 	int local;                   /* MIGRATE: the destination is this host and was checked */
 };

@@ -46,7 +46,7 @@ int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
 				   .predicted_downtime_s = d->pred.downtime_s };
 	struct act_mig_result res;
 	const struct pol_batch *b = d->batch < p->nb ? &p->b[d->batch] : NULL;
-	char err[2048], id[64], down[32], where[ACT_MIG_WORD_MAX + 64];
+	char err[2048], id[64], down[32], where[ACT_MIG_WORD_MAX + 64], tries[32] = "";
 	int rc;
 
 	rvmig_text_escape(id, sizeof(id), d->target.id, strlen(d->target.id));
@@ -80,10 +80,13 @@ int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
 	else
 		snprintf(where, sizeof(where), "started on %s (its xl said so), gone from here",
 			 res.addr);
+	/* a retried migration (act_migrate.h): the figures are its last try's */
+	if (res.tries > 1)
+		snprintf(tries, sizeof(tries), " at try %u", res.tries);
 	fprintf(out, "t=%.1f migrate %s (xen:%ld %s) -> %s (%s): done in %.1f s (predicted %.1f s), "
-		"downtime %s (predicted %.3f s); %s\n", tool_wall(), d->target.policy, res.old_domid,
+		"downtime %s (predicted %.3f s)%s; %s\n", tool_wall(), d->target.policy, res.old_domid,
 		res.name, d->dest, res.addr, res.measured_s, req.predicted_s, down,
-		req.predicted_downtime_s, where);
+		req.predicted_downtime_s, tries, where);
 	fflush(out);
 	return 0;
 }

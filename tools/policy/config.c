@@ -258,6 +258,12 @@ static int exec_key(struct parser *p, const char *key, const char *val)
 		free(e->runs);
 		return (e->runs = dup_path(p, key, val)) ? 0 : -EINVAL;
 	}
+	if (!strcmp(key, "tries")) {
+		if (num(p, key, val, 1, ACT_MIG_TRIES_MAX, &v) || v != floor(v))
+			return fail(p, -EINVAL, "tries: a whole number 1..%d", ACT_MIG_TRIES_MAX);
+		e->tries = (unsigned)v;
+		return 0;
+	}
 	if (!strcmp(key, "deadline_margin"))
 		return num(p, key, val, 1, 1000, &e->margin);
 	if (!strcmp(key, "deadline_min") || !strcmp(key, "deadline_max"))
