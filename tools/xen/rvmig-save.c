@@ -270,8 +270,10 @@ static int send_pipe(struct tool_opts *o, struct save_cli *c, rvmig_ctx *ctx, in
 	int rc;
 
 	tool_ep_attr(o, &attr);
-	if (c->key_file && (rc = tool_key_attr(ctx, c->key_file, key, &key_len, &attr)))
+	if (c->key_file && (rc = tool_key_attr(ctx, c->key_file, key, &key_len, &attr))) {
+		explicit_bzero(key, sizeof(key));
 		return rc;
+	}
 	/* Seen by rvmig-top; never a reason to fail. */
 	if (!rvmig_publisher_open(ctx, c->publish_as, NULL, &pub))
 		rvmig_pubxfer_begin(pub, &px);
@@ -301,6 +303,7 @@ static int send_pipe(struct tool_opts *o, struct save_cli *c, rvmig_ctx *ctx, in
 		write_report(o, xs, res);
 	rvmig_xsender_destroy(xs);
 	rvmig_publisher_close(pub);
+	explicit_bzero(key, sizeof(key));
 	return rc;
 }
 
