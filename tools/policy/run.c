@@ -143,6 +143,24 @@ static struct tracked *find(const pol_run *r, const struct pol_target *tg)
 	return NULL;
 }
 
+/* The time of the last move (migration, save, restore) of a domain that
+ * section ci tracked under this name and kind before, or -1: a domain
+ * restored or migrated in comes back with a new id, and keeps that
+ * move's cool-down, so that it is not moved (saved) again at once. */
+static double moved_at(const pol_run *r, const struct pol_target *tg, size_t ci)
+{
+	double at = -1;
+
+	for (size_t i = 0; i < r->nt; i++) {
+		const struct tracked *o = &r->t[i];
+
+		if (o->cfg == ci && o->migrated && !o->seen && !strcmp(o->tg.kind, tg->kind) &&
+		    !strcmp(o->tg.name, tg->name) && o->migrated_at > at)
+			at = o->migrated_at;
+	}
+	return at;
+}
+
 static struct tracked *track(pol_run *r, const struct pol_dom *d, size_t ci, double host_cpus)
 {
 	const struct pol_domain_cfg *c = &r->cfg->doms[ci];
@@ -150,9 +168,11 @@ static struct tracked *track(pol_run *r, const struct pol_dom *d, size_t ci, dou
 	struct pol_target tg = { .host = d->instance, .kind = d->kind, .id = d->id,
 				 .name = d->domain, .policy = c->name };
 	struct tracked *t = find(r, &tg);
+	double moved;
 
 	if (t)
 		return t;
+	moved = moved_at(r, &tg, ci);
 	if (!(t = pol_grow(r->t, r->nt, &r->cap_t, sizeof(*t))))
 		return NULL;
 	r->t = t;
@@ -161,6 +181,8 @@ static struct tracked *track(pol_run *r, const struct pol_dom *d, size_t ci, dou
 	t->cfg = ci;
 	t->placed = SIZE_MAX;
 	t->decided_at = -1;
+	t->migrated = moved >= 0;
+	t->migrated_at = moved;
 	t->cap = c->share > 0 ? c->share : 0;
 	t->vcpus = c->vcpus_now;
 	t->weight = c->weight_now > 0 ? c->weight_now : pol_default_weight(d->kind);
