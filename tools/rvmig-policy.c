@@ -65,6 +65,8 @@ static void usage(FILE *f)
 		"  --apply            with --policy: the plan's due migrations executed through\n"
 		"                     rvmig ([migration] transport, host NAME ADDRESS ...), then\n"
 		"                     its saves and restores (the store on this host: store_dir)\n"
+		"  -v, --verbose      with --apply: every line of xl, rvmig-save and rvmig-recv\n"
+		"                     on standard error (escaped)\n"
 		"  --version, -h/--help\n"
 		"%s"
 		"Exit status: 0, 1 when an input could not be read (or the live loop\n"
@@ -292,6 +294,7 @@ int main(int argc, char **argv)
 		{ "backend", required_argument, NULL, O_BACKEND },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
 		POL_LIVE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -303,7 +306,7 @@ int main(int argc, char **argv)
 	tool_opts_init(&o, "rvmig-policy");
 	pol_live_init(&live);
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
 		switch (c) {
 		case O_PROM: a.url = optarg; break;
 		case O_WINDOW: a.window = optarg; break;
@@ -352,6 +355,7 @@ int main(int argc, char **argv)
 		case O_JSON: a.json = 1; break;
 		case O_VERSION: tool_print_version(&o); return 0;
 		case 'h': usage(stdout); return 0;
+		case 'v': tool_opt(&o, c, optarg, usage); break; /* common: -v */
 		default:
 			if ((rc = pol_live_opt(&live, c, optarg)) > 0)
 				break;
