@@ -202,20 +202,26 @@ struct exec_ctx {
 	int done;         /* LINE_DONE seen */
 };
 
+void act_mig_vsay(act_mig_log_fn *log, void *arg, const char *what, double t0, int verbose,
+		  const char *fmt, va_list ap)
+{
+	char msg[5120], line[sizeof(msg) + 4400];
+
+	if (!log)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	snprintf(line, sizeof(line), "%s: +%.1fs %s", what, tool_now() - t0, msg);
+	log(arg, verbose, line);
+}
+
 __attribute__((format(printf, 3, 4)))
 static void say(struct exec_ctx *x, int verbose, const char *fmt, ...)
 {
-	char msg[3072], line[3700];
 	va_list ap;
 
-	if (!x->log)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	act_mig_vsay(x->log, x->log_arg, x->what, x->t0, verbose, fmt, ap);
 	va_end(ap);
-	snprintf(line, sizeof(line), "%s: +%.1fs %s", x->what,
-		 tool_now() - x->t0, msg);
-	x->log(x->log_arg, verbose, line);
 }
 
 /* A line of xl migrate / rvmig-save / rvmig-recv. */

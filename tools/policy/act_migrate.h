@@ -68,6 +68,7 @@
 #ifndef RVMIG_TOOLS_POLICY_ACT_MIGRATE_H
 #define RVMIG_TOOLS_POLICY_ACT_MIGRATE_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include <rvmig.h>
@@ -143,6 +144,12 @@ struct act_mig_result {
 /* Where progress goes: one line, no newline, already escaped.  verbose: a
  * line of the command's own output (a caller may leave those out). */
 typedef void act_mig_log_fn(void *arg, int verbose, const char *line);
+
+/* Formats one progress line "WHAT: +T.Ts MSG" (T: seconds since t0, a
+ * tool_now() time) and hands it to log; nothing when log is NULL.  MSG is
+ * cut at 5 KiB.  The executors' one logger (migrate, save, restore, store). */
+void act_mig_vsay(act_mig_log_fn *log, void *arg, const char *what, double t0, int verbose,
+		  const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 
 /* Checks the settings: transport, port, programs, key file and each host's
  * name and address (shell-safe words, no duplicate names), margin >= 1,

@@ -47,16 +47,11 @@ struct park_log {
 __attribute__((format(printf, 3, 4)))
 static void say(const struct park_log *l, int verbose, const char *fmt, ...)
 {
-	char msg[ACT_PARK_PATH_MAX + 1024], line[sizeof(msg) + sizeof(l->what) + 32];
 	va_list ap;
 
-	if (!l->log)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	act_mig_vsay(l->log, l->arg, l->what, l->t0, verbose, fmt, ap);
 	va_end(ap);
-	snprintf(line, sizeof(line), "%s: +%.1fs %s", l->what, tool_now() - l->t0, msg);
-	l->log(l->arg, verbose, line);
 }
 
 /* The store's receiver, run in a thread of its own beside rvmig-save. */
