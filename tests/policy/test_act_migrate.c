@@ -8,17 +8,23 @@
  * uses (rvmig_act_run()) running real processes: lines handed on as they
  * arrive, the exit status and the stderr lines that say why in the error
  * (which lines: tests/unit/test_act_why.c), a command killed at its
- * deadline.  The executor against real Xen is the Xen tier's
+ * deadline; a stop request (SIGTERM) during the wait between two tries
+ * of a migration ends it, with no further try (xl played by fake-xl/xl).
+ * The executor against real Xen is the Xen tier's
  * xen.policy_migrate (tests/xen/xen_policy_migrate.sh); the parser of
  * `xl list` is tested with the library's (tests/unit/test_act_pure.c).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
 #include "common/cli.h"
+#include "common/stop.h"
 #include "policy/act_migrate.h"
 #include "policy/config.h"
 
@@ -244,4 +250,50 @@ Test(act_migrate, exec_lines_status_deadline)
 	cr_assert(strstr(err, "no exit within 300 ms"), "%s", err);
 	cr_assert_lt(tool_now() - t0, 29, "sleep 30 was not killed at its deadline");
 	cr_assert_eq(rvmig_act_run(NULL, none, 1000, NULL, 0, NULL, NULL, err, sizeof(err)), -ENOENT, "%s", err);
+}
+
+/* The executor's log: a SIGTERM, as from kill, once the wait before the
+ * next try is announced. */
+static void stop_at_retry(void *arg, int verbose, const char *line)
+{
+	int *waits = arg;
+
+	(void)verbose;
+	if (strstr(line, "trying again in")) {
+		(*waits)++;
+		raise(SIGTERM);
+	}
+}
+
+Test(act_migrate, stop_ends_the_retry_wait)
+{
+	const char *dir = getenv("RVMIG_FAKE_XL_DIR"), *path = getenv("PATH");
+	struct act_mig_cfg c = cfg_ok();
+	struct act_mig_req r = { .op = ACT_MIG_MIGRATE, .dest = "idle", .predicted_s = 5 };
+	struct act_mig_result res;
+	char tries[] = "/tmp/rvmig-xl-tries-XXXXXX", p[4096], err[2048], line[512];
+	int fd, waits = 0, n = 0;
+	FILE *f;
+
+	cr_assert(dir, "RVMIG_FAKE_XL_DIR is not set");
+	snprintf(p, sizeof(p), "%s:%s", dir, path ? path : "/usr/bin:/bin");
+	setenv("PATH", p, 1);
+	cr_assert((fd = mkstemp(tries)) >= 0);
+	close(fd);
+	setenv("FAKE_XL_TRIES", tries, 1);
+	tool_catch_stop();
+	c.tries = 3;
+	cr_assert_eq(rvmig_act_target_parse("xen:3", &r.target, err, sizeof(err)), 0);
+	cr_assert_eq(act_mig_run(&c, &r, stop_at_retry, &waits, &res, err, sizeof(err)), -EIO,
+		     "%s", err);
+	cr_assert_eq(tool_stop, SIGTERM);
+	cr_assert_eq(waits, 1, "waited %d times for a next try after the stop", waits);
+	cr_assert_eq(res.tries, 1, "tried %u times", res.tries);
+	cr_assert(strstr(err, "not tried again: asked to stop (signal 15)"), "%s", err);
+	cr_assert(f = fopen(tries, "r"));
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	unlink(tries);
+	cr_assert_eq(n, 1, "xl migrate ran %d times", n);
 }

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -20,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "common/cli.h"
+#include "common/stop.h"
 #include "policy/act_migrate.h"
 
 #define TUNNEL_DEFAULT "rvmig-tunnel"
@@ -340,14 +340,6 @@ static int source_intact(struct exec_ctx *x, const struct act_mig_req *req,
 	return 1;
 }
 
-static void pause_s(double s)
-{
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static int run_migrate(const struct act_mig_cfg *cfg, const struct act_mig_req *req,
 		       struct exec_ctx *x, struct act_mig_result *res, char *err, size_t errlen)
 {
@@ -386,7 +378,14 @@ static int run_migrate(const struct act_mig_cfg *cfg, const struct act_mig_req *
 		say(x, 0, "try %u of %u failed: %s", res->tries, tries, err);
 		say(x, 0, "the domain still runs here as domain %ld, no copy left: trying again in "
 		    "%.0f s", req->target.id, ACT_MIG_RETRY_WAIT_S);
-		pause_s(ACT_MIG_RETRY_WAIT_S);
+		if (tool_stop_wait(ACT_MIG_RETRY_WAIT_S)) {
+			size_t k = strlen(err);
+
+			say(x, 0, "asked to stop (signal %d): not tried again", (int)tool_stop);
+			snprintf(err + k, errlen > k ? errlen - k : 0,
+				 "; not tried again: asked to stop (signal %d)", (int)tool_stop);
+			break;
+		}
 		x->t0 = tool_now();
 	}
 	res->measured_s = tool_now() - x->t0;

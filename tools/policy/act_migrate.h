@@ -37,7 +37,9 @@
  * refused before the guest was suspended; a deadline, a domain gone,
  * renamed, crashed or left paused, or a copy here is never tried again.
  * Each try is logged with the reason it failed, and runs under its own
- * deadline.
+ * deadline.  A stop request (SIGINT / SIGTERM once the tool called
+ * tool_catch_stop(), common/stop.h) ends the wait between tries at once,
+ * and no further try is made: the failure is returned, err saying so.
  *
  * Every run has a deadline: the planner's predicted time x margin, within
  * [min_s, max_s] (max_s when nothing was predicted); at the deadline the

@@ -17,13 +17,13 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/stop.h"
 #include "policy/apply.h"
 #include "policy/apply_src.h"
 #include "policy/flight.h"
@@ -49,34 +49,6 @@ const char pol_live_help[] =
 	"  --verify N           observations that judge an action (default 3)\n"
 	"  --settle N           observations skipped after an action (default 1)\n"
 	"  --once               stop once the first action is kept or rolled back\n";
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
-
-void pol_live_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
-int pol_live_stopped(void)
-{
-	return stop_flag;
-}
-
-void pol_live_sleep(double s)
-{
-	struct timespec ts = { (time_t)s, (long)((s - floor(s)) * 1e9) };
-
-	nanosleep(&ts, NULL);
-}
 
 void pol_live_init(struct pol_live *l)
 {
@@ -394,17 +366,20 @@ int pol_live_run(const struct pol_live *l, FILE *out)
 	rc = read_share(&lp);
 	if (rc == 0 && (rc = set_domain(&lp)) < 0)
 		tool_err("domain: %s", rvmig_strerror(rc));
-	pol_live_signals();
+	tool_catch_stop();
 	lp.t0 = now_ns();
 	fprintf(out, "t=0.0 start %s %s: %s, %s %s %.3f, share %.3f\n", l->apply ? "apply" : "dry-run",
 		lp.name, rvmig_action_kind_name(lp.kind), metric(&lp),
 		l->sla.kind == RVMIG_SLA_FLOOR ? ">=" : "<=", l->sla.target, lp.share);
 	fflush(out);
-	while (rc == 0 && !stop_flag && !lp.done && (l->duration_s <= 0 || t_rel(&lp) < l->duration_s)) {
+	while (rc == 0 && !tool_stop && !lp.done && (l->duration_s <= 0 || t_rel(&lp) < l->duration_s)) {
 		rc = round_once(&lp);
-		fflush(out);
+		if (fflush(out) == EOF && rc == 0) { /* SIGPIPE is ignored (stop.h) */
+			tool_err("the log: %s", strerror(errno));
+			rc = -EIO;
+		}
 		if (rc == 0)
-			pol_live_sleep(l->interval_s);
+			tool_stop_wait(l->interval_s);
 	}
 	fprintf(out, "t=%.1f stop\n", t_rel(&lp));
 	fflush(out);

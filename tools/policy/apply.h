@@ -86,11 +86,4 @@ int pol_live_opt(struct pol_live *l, int opt, const char *arg);
  * failure at run time: the message printed), 2 (usage). */
 int pol_live_run(const struct pol_live *l, FILE *out);
 
-/* What every live loop shares (this one and follow.h's): SIGINT and
- * SIGTERM set a flag that pol_live_stopped() returns; a sleep of s seconds
- * (cut short by a signal). */
-void pol_live_signals(void);
-int pol_live_stopped(void);
-void pol_live_sleep(double s);
-
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/stop.h"
 #include "policy/apply.h"
 #include "policy/apply_mig.h"
 #include "policy/apply_park.h"
@@ -115,20 +116,19 @@ int pol_follow(const struct pol_config *cfg, const struct pol_follow_attr *a, in
 		return rc;
 	}
 	pol_run_set_share_reader(r, read_controls, pol_exec_act(e));
-	pol_live_signals();
+	tool_catch_stop();
 	fprintf(out, "t=0.0 start %s: %s, %zu domain sections, every %.1f s\n",
 		a->exec.apply ? "apply" : "dry-run", a->mon ? "monitor" : "prometheus", cfg->ndoms,
 		a->interval_s);
 	fflush(out);
-	while (rc == 0 && !stop && !pol_live_stopped() &&
+	while (rc == 0 && !stop && !tool_stop &&
 	       (a->duration_s <= 0 || tool_wall() - t0 < a->duration_s)) {
 		struct pol_state st;
 		const struct pol_decision *d;
 		double *promql, now;
 		size_t n;
 
-		pol_live_sleep(a->interval_s);
-		if (pol_live_stopped())
+		if (tool_stop_wait(a->interval_s))
 			break;
 		memset(&st, 0, sizeof(st));
 		if ((rc = next_state(cfg, a, &st, &promql, err, errlen)) == 0 &&
@@ -143,7 +143,10 @@ int pol_follow(const struct pol_config *cfg, const struct pol_follow_attr *a, in
 		}
 		free(promql);
 		pol_state_free(&st);
-		fflush(out);
+		if (fflush(out) == EOF && rc == 0) { /* SIGPIPE is ignored (stop.h) */
+			snprintf(err, errlen, "the log: %s", strerror(errno));
+			rc = -EIO;
+		}
 	}
 	if (rc == 0) {
 		unsigned ap, kept, undone;
