@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cli.h"
 #include "policy/exec.h"
 #include "policy/flight.h"
 #include "policy/grow.h"
@@ -163,6 +164,24 @@ static void resync(pol_exec *e, pol_run *r, const struct pol_decision *d,
 		pol_run_set_control(r, &d->target, d->action.kind, cur.value);
 }
 
+/* A migration, save or restore that failed or was refused (the reason
+ * logged already): the run told the domain is where it was, its cool-down
+ * counted from the failure (at d->t + took, in the run's time). */
+static void not_moved(pol_exec *e, pol_run *r, const struct pol_decision *d, double now,
+		      double took)
+{
+	const int restore = d->action.kind == RVMIG_ACT_RESTORE;
+	const char *where = restore ? d->dest : d->target.host;
+	char w[600], h[160];
+
+	pol_run_move_failed(r, &d->target, d->action.kind, d->t + took);
+	rvmig_text_escape(h, sizeof(h), where, strlen(where));
+	fprintf(e->a.out, "t=%.1f %s %s: not carried out; the run counts it as %s %s again, and "
+		"moves it no more within its domain cool-down\n", now,
+		rvmig_action_kind_name(d->action.kind), who(&d->target, w, sizeof(w)),
+		restore ? "saved, not restored on" : "running on", h);
+}
+
 int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, double now)
 {
 	const struct pol_domain_cfg *c;
@@ -184,6 +203,7 @@ int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, dou
 	if (d->action.kind == RVMIG_ACT_MIGRATE || d->action.kind == RVMIG_ACT_SAVE ||
 	    d->action.kind == RVMIG_ACT_RESTORE) {
 		const struct pol_exec_ops *o = e->a.ops;
+		double t0 = tool_now();
 
 		err[0] = '\0';
 		if (d->action.kind == RVMIG_ACT_MIGRATE)
@@ -198,6 +218,8 @@ int pol_exec_decision(pol_exec *e, pol_run *r, const struct pol_decision *d, dou
 				rc < 0 ? "failed: " : "done", rc < 0 ? err : "");
 		if (rc == 0)
 			e->applied++;
+		else
+			not_moved(e, r, d, now, tool_now() - t0);
 		return 0;
 	}
 	if ((rc = pol_exec_target(&d->target, &t, err, sizeof(err))) < 0) {

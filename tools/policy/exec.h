@@ -10,7 +10,11 @@
  * compared with the state it was taken in and with the prediction; an
  * action whose effect is the opposite of predicted is rolled back (the old
  * setting written again and read back), and the run is told the share the
- * domain really has after a failure or a rollback.  Dry run (apply 0): the
+ * domain really has after a failure or a rollback, and where a domain is
+ * after a migration, save or restore that failed or was refused: where it
+ * was (pol_run_move_failed(): a save's domain still runs on its host, a
+ * restore's stays in the store), the move not tried again within its
+ * domain cool-down; the log names the domain and its host.  Dry run (apply 0): the
  * same log, nothing written, nothing verified.
  *
  * The run's decider keeps cool-downs, dwell and max_actions; exec adds

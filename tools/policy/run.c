@@ -256,6 +256,38 @@ int pol_run_set_control(pol_run *r, const struct pol_target *tg, enum rvmig_acti
 	return 0;
 }
 
+int pol_run_move_failed(pol_run *r, const struct pol_target *tg, enum rvmig_action_kind k,
+			double t)
+{
+	struct tracked *x = find(r, tg);
+	size_t own;
+
+	if (!x)
+		return -ENOENT;
+	if (k != RVMIG_ACT_MIGRATE && k != RVMIG_ACT_SAVE && k != RVMIG_ACT_RESTORE)
+		return -EINVAL;
+	if ((own = pol_run_host(r, x->tg.host)) == SIZE_MAX)
+		return -ENOMEM;
+	/* the hosts' demand as it is until the next state counts it anew */
+	if (k == RVMIG_ACT_SAVE && x->saved) {
+		r->h[x->placed != SIZE_MAX ? x->placed : own].demand += x->demand;
+		x->saved = 0;
+	} else if (k == RVMIG_ACT_MIGRATE && x->placed != SIZE_MAX && !x->saved) {
+		r->h[x->placed].demand -= x->demand;
+		r->h[own].demand += x->demand;
+		x->placed = SIZE_MAX;
+	} else if (k == RVMIG_ACT_RESTORE && !x->saved) {
+		if (x->placed != SIZE_MAX)
+			r->h[x->placed].demand -= x->demand;
+		x->placed = SIZE_MAX;
+		x->saved = 1;
+		x->saved_at = t;
+	}
+	x->migrated = 1;
+	x->migrated_at = t;
+	return 0;
+}
+
 static int add_cand(pol_run *r, size_t *n, const struct rvmig_action *a)
 {
 	struct rvmig_action *v = pol_grow(r->cand, *n, &r->cap_cand, sizeof(*v));

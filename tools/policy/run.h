@@ -60,6 +60,16 @@ const struct pol_domain_cfg *pol_run_domain_cfg(const pol_run *r, const struct p
  * share follows.  0, -ENOENT (no such domain), -EINVAL (not a CPU control). */
 int pol_run_set_control(pol_run *r, const struct pol_target *tg, enum rvmig_action_kind k,
 			int64_t value);
+/* A move the run decided -- k: RVMIG_ACT_MIGRATE, _SAVE or _RESTORE of
+ * domain tg -- that was not carried out (it failed or was refused) at time
+ * t, in the run's time (its states').  The run takes back what it assumed:
+ * after a failed migration or save the domain runs where it was (so no
+ * RESTORE is planned of a checkpoint that does not exist, and the domain is
+ * watched and counted on its host), after a failed restore it stays saved.
+ * Its domain cool-down counts from t, so that the move is not tried again
+ * at every state.  0, -ENOENT (no such domain), -EINVAL (not a move). */
+int pol_run_move_failed(pol_run *r, const struct pol_target *tg, enum rvmig_action_kind k,
+			double t);
 /* The weight a domain of this kind has when nobody set one: credit's 256
  * for Xen domains, cpu.weight's 100 for cgroups and processes. */
 double pol_default_weight(const char *kind);
