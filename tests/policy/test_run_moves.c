@@ -12,6 +12,13 @@
  *                there: no RESTORE (of a checkpoint that does not exist)
  *                once b has room, and the save tried again only after
  *                its domain cool-down from the failure.
+ *   cooldown_follows_the_name
+ *                a Xen domain vm migrated off an overloaded host comes
+ *                back in the states on its destination with a new domain
+ *                id (as xl gives it); that host overloaded in turn, vm
+ *                is moved on only once the cool-down of its first move is
+ *                over: the new id is a new domain to the run, which keeps
+ *                the move's cool-down by the name.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,10 +44,10 @@ static const char park_pol[] =
 	"[domain batch]\nhost = a\nmatch = name /batch\nsla = cpu 0.9\nsave = yes\n"
 	"memory = 5e8\n";
 
-static void dom(struct pol_state *st, const char *host, const char *id, const char *name,
-		double cpu, double run)
+static void dom_of(struct pol_state *st, const char *host, const char *kind, const char *id,
+		   const char *name, double cpu, double run)
 {
-	struct pol_dom *x = pol_dom_add(st, host, "cgroup", id, name);
+	struct pol_dom *x = pol_dom_add(st, host, kind, id, name);
 
 	cr_assert(x);
 	x->cpu = cpu;
@@ -48,6 +55,12 @@ static void dom(struct pol_state *st, const char *host, const char *id, const ch
 	x->wait = 1 - run;
 	x->blocked = 0;
 	x->have_shares = 1;
+}
+
+static void dom(struct pol_state *st, const char *host, const char *id, const char *name,
+		double cpu, double run)
+{
+	dom_of(st, host, "cgroup", id, name, cpu, run);
 }
 
 /* Host a: /web1, /web2 and /batch, each wanting 1 CPU of 2; host b: two
@@ -143,4 +156,75 @@ Test(run_moves, failed_save)
 	pol_run_destroy(r);
 	pol_config_free(&cfg);
 	free(log);
+}
+
+static const char move_pol[] =
+	"[decider]\ndwell = 3s\ndomain_cooldown = 60s\nglobal_cooldown = 1s\n"
+	"[migration]\nbandwidth = 125e6\noverload = 1.1\nfill = 0.9\n"
+	"[domain vm]\nmatch = name vm\nsla = cpu 0.9\nmigrate = yes\nmemory = 5e8\n";
+
+/* Until `moved`: vm (domain 5) and two others on a, 3 CPUs of demand on
+ * 2, b idle.  After: vm on b as domain 9 beside two others wanting 2 CPUs
+ * each, 5 on 4; a left with 2 on 2; c idle. */
+static void move_state(struct pol_state *st, double t, double moved)
+{
+	memset(st, 0, sizeof(*st));
+	st->t = t;
+	cr_assert(pol_host_of(st, "a", 1));
+	cr_assert(pol_host_of(st, "b", 1));
+	st->hosts[0].cpus = 2;
+	st->hosts[1].cpus = 4;
+	dom_of(st, "a", "domain", "1", "other1", 2.0 / 3, 2.0 / 3);
+	dom_of(st, "a", "domain", "2", "other2", 2.0 / 3, 2.0 / 3);
+	if (t <= moved) {
+		dom_of(st, "a", "domain", "5", "vm", 2.0 / 3, 2.0 / 3);
+		return;
+	}
+	cr_assert(pol_host_of(st, "c", 1));
+	st->hosts[2].cpus = 4;
+	dom_of(st, "b", "domain", "9", "vm", 1, 1);
+	dom_of(st, "b", "domain", "3", "other3", 1.75, 0.875);
+	dom_of(st, "b", "domain", "4", "other4", 1.75, 0.875);
+}
+
+Test(run_moves, cooldown_follows_the_name)
+{
+	const struct pol_decision *d, *first, *second;
+	struct pol_config cfg;
+	char err[512];
+	double moved = 0;
+	size_t n, seen = 0;
+	pol_run *r;
+
+	cr_assert_eq(pol_config_parse(move_pol, strlen(move_pol), "inline", &cfg, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(pol_run_create(&cfg, &r, err, sizeof(err)), 0, "%s", err);
+	for (int t = 1000; t <= 1100; t++) {
+		struct pol_state st;
+
+		move_state(&st, t, moved ? moved : 1e9);
+		cr_assert_eq(pol_run_step(r, &st, NULL, err, sizeof(err)), 0, "%s", err);
+		pol_state_free(&st);
+		for (d = pol_run_decisions(r, &n); seen < n; seen++)
+			if (!moved)
+				moved = t; /* vm is on b from the next state on */
+	}
+	d = pol_run_decisions(r, &n);
+	cr_assert_geq(n, 2, "%zu decisions", n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(d[i].action.kind == RVMIG_ACT_MIGRATE && !strcmp(d[i].target.name, "vm"),
+			  "decision %zu: %s of %s", i, rvmig_action_kind_name(d[i].action.kind),
+			  d[i].target.name);
+	first = &d[0];
+	second = &d[1];
+	cr_assert_str_eq(first->target.id, "5");
+	cr_assert_str_eq(first->dest, "b");
+	cr_assert_str_eq(second->target.id, "9");
+	cr_assert_str_eq(second->target.host, "b");
+	cr_assert_str_eq(second->dest, "c");
+	cr_assert_geq(second->t, first->t + 60,
+		      "domain 9 moved at %.0f, within the cool-down of vm's move at %.0f",
+		      second->t, first->t);
+	pol_run_destroy(r);
+	pol_config_free(&cfg);
 }
