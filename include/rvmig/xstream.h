@@ -832,7 +832,7 @@ RVMIG_API void rvmig_xrecv_detach(rvmig_xrecv *r);
  *     write(2) (zeros as zeros), never closed, fsync'ed at END when it is a
  *     regular file or a block device; with O_NONBLOCK semantics of its own
  *     (reopened through /proc/self/fd) so a stalled reader cannot hold the
- *     session deaf to its deadlines;
+ *     session deaf to its deadlines, nor to the sender leaving;
  *   - a caller's sink (rvmig_xrecv_sink), called in stream order.
  * Deadlines: an output whose reader takes nothing for timeout_ms, and the
  * wait for the sender to close after the VERDICT, end at timeout_ms

@@ -25,13 +25,14 @@ static int out_zero(void *arg, uint64_t len)
 }
 
 /* The reader of a stream (stdout, a FIFO, a caller's pipe) has taken
- * nothing for `ms`: the connection is kept alive meanwhile; the stop flag
- * or the timeout ends the wait (output.h). */
+ * nothing for `ms`: the connection is kept alive meanwhile; the stop flag,
+ * the timeout or the sender leaving (its connection failed) ends the wait
+ * (output.h).  (Never a resumable session: that needs a regular file.) */
 static int output_stalled(void *arg, uint64_t ms)
 {
 	struct rvmig_xrsession *s = arg;
 	uint32_t limit = s->a.timeout_ms;
-	int sig = s->a.stop ? *s->a.stop : 0;
+	int sig = s->a.stop ? *s->a.stop : 0, rc;
 
 	if (sig) {
 		rsession_fail(s, -EINTR, "interrupted by signal %d at stream offset %llu while %s took "
@@ -44,8 +45,13 @@ static int output_stalled(void *arg, uint64_t ms)
 			      (unsigned long long)rsession_off(s));
 		return -ETIMEDOUT;
 	}
-	if (s->ep)
-		rvmig_progress(s->ep, 0);
+	if (s->ep && (rc = rvmig_progress(s->ep, 0)) < 0) {
+		rsession_fail(s, rc, "sender %s %s (%s) at stream offset %llu while %s took nothing "
+			      "for %llu ms", s->peer, rc == -RVMIG_EPEER ? "left" : "failed",
+			      xstream_ep_why(s->ep, rc), (unsigned long long)rsession_off(s),
+			      s->out.path, (unsigned long long)ms);
+		return rc;
+	}
 	return 0;
 }
 

@@ -28,7 +28,9 @@
 #     stdout_stall   rvmig-recv -o - into a reader that never reads: once
 #                    that FIFO is full, SIGTERM ends it from inside its wait
 #                    for the reader (not its own stall limit), and so does
-#                    --timeout (it was stuck in write())
+#                    --timeout (it was stuck in write()), and so does the
+#                    sender leaving (killed), named, long before a 60 s
+#                    --timeout
 #
 # Environment: RVMIG_SEND, RVMIG_RECV, DIAG_PEER, RVMIGD, RVMIG_TUNNEL
 # (CMake).  TCP only: the hand-built peers speak the TCP transport.
@@ -267,36 +269,53 @@ stdout_stall)
 	# is full (the sender has 16 MiB, the FIFO 64 KiB), rvmig-recv waits
 	# in its first write to stdout: offset 0 of the stream
 	head -c $((16 << 20)) /dev/urandom >"$W/r16.bin"
-	for how in term timeout; do
+	for how in term timeout gone; do
 		mkfifo "$W/never-$how"
 		exec 3<>"$W/never-$how"
 		extra=()
 		[ "$how" = timeout ] && extra=(--timeout 1500)
+		[ "$how" = gone ] && extra=(--timeout 60000)
 		RECV_STDOUT="$W/never-$how" start_recv "st-$how" - --raw "${extra[@]}"
 		"$RVMIG_SEND" --raw --timeout 30000 "$W/r16.bin" "$(uri "$PORT")" 2>"$W/tx-$how.err" &
 		sp=$!
 		PIDS+=("$sp")
 		"$(dirname "$0")/fifo_full.py" "$W/never-$how" 60 2>"$W/fifo-$how.err" ||
 			fail "$how: rvmig-recv did not fill its stdout: $(cat "$W/fifo-$how.err")"
-		if [ "$how" = term ]; then
-			# not its own stall limit (default 10 s) but the signal ends it
-			kill -0 "$RPID" 2>/dev/null || fail "term: rvmig-recv ended before it was stopped"
-			kill -TERM "$RPID"
+		if [ "$how" != timeout ]; then
+			# not its own stall limit (default 10 s) but the signal, or
+			# the sender leaving, ends it
+			kill -0 "$RPID" 2>/dev/null || fail "$how: rvmig-recv ended before it was stopped"
 		fi
-		wait_gone "$RPID" 60
-		[ "$rc" = 1 ] || fail "$how: rvmig-recv exited $rc"
-		if [ "$how" = term ]; then
-			grep -q 'interrupted by signal 15 at stream offset 0 while stdout took nothing' \
-				"$W/st-$how.err" || fail "term: rvmig-recv does not say it was interrupted"
+		[ "$how" = term ] && kill -TERM "$RPID"
+		if [ "$how" = gone ]; then
+			t0=$(date +%s%N)
+			kill -KILL "$sp"
+			wait_rc "$sp"
+			wait_gone "$RPID" 30 # far below its 60 s --timeout
+			note "gone: rvmig-recv ended $((($(date +%s%N) - t0) / 1000000)) ms after the sender was killed"
 		else
-			grep -q 'stdout took nothing for [0-9]* ms (--timeout 1500) at stream offset 0' \
-				"$W/st-$how.err" || fail "timeout: rvmig-recv does not name the stalled reader"
+			wait_gone "$RPID" 60
 		fi
-		wait_rc "$sp"
-		[ "$rc" = 1 ] || fail "$how: rvmig-send exited $rc"
-		grep -q 'receiver failed: .*stdout took nothing' "$W/tx-$how.err" ||
-			fail "$how: rvmig-send does not relay the receiver's reason"
-		note "$how: $(grep -v listening "$W/st-$how.err" | head -1)"
+		[ "$rc" = 1 ] || fail "$how: rvmig-recv exited $rc"
+		case $how in
+		term)
+			grep -q 'interrupted by signal 15 at stream offset 0 while stdout took nothing' \
+				"$W/st-$how.err" || fail "term: rvmig-recv does not say it was interrupted" ;;
+		timeout)
+			grep -q 'stdout took nothing for [0-9]* ms (--timeout 1500) at stream offset 0' \
+				"$W/st-$how.err" || fail "timeout: rvmig-recv does not name the stalled reader" ;;
+		gone)
+			grep -q 'sender .* left (.*) at stream offset 0 while stdout took nothing for [0-9]* ms' \
+				"$W/st-$how.err" ||
+				fail "gone: rvmig-recv does not say the sender left: $(cat "$W/st-$how.err")" ;;
+		esac
+		if [ "$how" != gone ]; then
+			wait_rc "$sp"
+			[ "$rc" = 1 ] || fail "$how: rvmig-send exited $rc"
+			grep -q 'receiver failed: .*stdout took nothing' "$W/tx-$how.err" ||
+				fail "$how: rvmig-send does not relay the receiver's reason"
+		fi
+		note "$how: $(grep '^rvmig-recv: [^l]' "$W/st-$how.err" | head -1)"
 		exec 3<&-
 	done
 	;;
