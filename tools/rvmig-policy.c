@@ -19,6 +19,7 @@
 #include <rvmig.h>
 
 #include "common/cli.h"
+#include "common/stop.h"
 #include "policy/apply.h"
 #include "policy/apply_mig.h"
 #include "policy/apply_park.h"
@@ -200,17 +201,25 @@ static int plan_main(const struct args *a)
 	if (rc == 0 && a->apply) {
 		/* the migrations, then the saves and restores; the share
 		 * decisions stay planned only */
-		FILE *out = a->json ? stderr : stdout;
+		const struct pol_apply_out out = { .f = a->json ? stderr : stdout }; /* wall clock */
 		int parks = 0;
 
 		for (size_t i = 0; i < plan.nd; i++)
 			parks += plan.d[i].due && (plan.d[i].action.kind == RVMIG_ACT_SAVE ||
 						   plan.d[i].action.kind == RVMIG_ACT_RESTORE);
-		rc = pol_apply_plan_migrations(&cfg, &plan, out);
+		/* a stop request starts no further action; those running end,
+		 * logged and recorded (apply_mig.h, apply_park.h) */
+		tool_catch_stop();
+		rc = pol_apply_plan_migrations(&cfg, &plan, &out);
 		if (rc >= 0)
-			fprintf(out, "applied %d migration%s of the plan\n", rc, rc == 1 ? "" : "s");
-		if (rc >= 0 && parks && (rc = pol_apply_plan_parking(&cfg, &plan, out)) >= 0)
-			fprintf(out, "applied %d of the plan's saves and restores\n", rc);
+			fprintf(out.f, "applied %d migration%s of the plan\n", rc, rc == 1 ? "" : "s");
+		if (rc >= 0 && parks && (rc = pol_apply_plan_parking(&cfg, &plan, &out)) >= 0)
+			fprintf(out.f, "applied %d of the plan's saves and restores\n", rc);
+		if (tool_stop) {
+			tool_err("asked to stop (signal %d) during --apply: no action was started "
+				 "after it", (int)tool_stop);
+			rc = -EINTR;
+		}
 	}
 	pol_plan_free(&plan);
 	pol_config_free(&cfg);

@@ -26,6 +26,7 @@
 #include "common/cli.h"
 #include "common/stop.h"
 #include "policy/act_migrate.h"
+#include "policy/apply_mig.h"
 #include "policy/config.h"
 
 static struct act_mig_host hosts[] = {
@@ -296,4 +297,76 @@ Test(act_migrate, stop_ends_the_retry_wait)
 	fclose(f);
 	unlink(tries);
 	cr_assert_eq(n, 1, "xl migrate ran %d times", n);
+}
+
+/* The lines of a file. */
+static int lines_of(const char *path)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	cr_assert(f, "%s", path);
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* rvmig-policy --apply --policy FILE --trace ...: a plan of two due
+ * migrations, one at a time; a SIGTERM while the first runs (xl sends it)
+ * starts no second one: the first ends, logged and recorded in the runs
+ * file, and a stop line says the other was not started. */
+Test(act_migrate, stop_during_a_plan_starts_no_more)
+{
+	static struct act_mig_host far[] = { { "far", "192.0.2.7" } };
+	const char *dir = getenv("RVMIG_FAKE_XL_DIR"), *path = getenv("PATH");
+	char tries[] = "/tmp/rvmig-xl-tries-XXXXXX", gone[] = "/tmp/rvmig-xl-gone-XXXXXX";
+	char runs[] = "/tmp/rvmig-runs-XXXXXX", p[4096], *log = NULL;
+	struct pol_config cfg = { .mig.exec = cfg_ok() };
+	struct pol_decision d[2] = {
+		{ .due = 1, .target = { "a", "xen", "3", "vm1", "web" }, .dest = "far" },
+		{ .due = 1, .target = { "a", "xen", "4", "vm2", "db" }, .dest = "far" },
+	};
+	struct pol_plan plan = { .source = "trace", .d = d, .nd = 2 };
+	struct pol_apply_out out = { 0 };
+	size_t len = 0;
+	int fd;
+
+	cr_assert(dir, "RVMIG_FAKE_XL_DIR is not set");
+	snprintf(p, sizeof(p), "%s:%s", dir, path ? path : "/usr/bin:/bin");
+	setenv("PATH", p, 1);
+	cr_assert((fd = mkstemp(tries)) >= 0);
+	close(fd);
+	cr_assert((fd = mkstemp(gone)) >= 0);
+	close(fd);
+	cr_assert((fd = mkstemp(runs)) >= 0);
+	close(fd);
+	setenv("FAKE_XL_TRIES", tries, 1);
+	setenv("FAKE_XL_GONE", gone, 1);
+	setenv("FAKE_XL_STOP", "1", 1);
+	cfg.mig.exec.hosts = far;
+	cfg.mig.exec.nhosts = 1;
+	cfg.mig.exec.runs = runs;
+	for (int i = 0; i < 2; i++) {
+		d[i].action = (struct rvmig_action){ .size = sizeof(d[i].action),
+						     .kind = RVMIG_ACT_MIGRATE };
+		d[i].pred.position = (unsigned)i;
+		d[i].pred.end_s = 5;
+	}
+	tool_catch_stop();
+	cr_assert(out.f = open_memstream(&log, &len));
+	cr_assert_eq(pol_apply_plan_migrations(&cfg, &plan, &out), -EINTR);
+	fclose(out.f);
+	cr_assert_eq(tool_stop, SIGTERM);
+	cr_assert_eq(lines_of(tries), 1, "xl migrate ran %d times:\n%s", lines_of(tries), log);
+	cr_assert(strstr(log, "migrate web (xen:3 vm1) -> far (192.0.2.7): done in"), "%s", log);
+	cr_assert(strstr(log, "stop (signal 15): 1 of the plan's 2 due migrations started, 1 done; "
+			      "the other 1 not started"), "%s", log);
+	cr_assert_null(strstr(log, "db"), "%s", log);
+	cr_assert_eq(lines_of(runs), 2, "the runs file: a header and the one migration");
+	free(log);
+	unlink(tries);
+	unlink(gone);
+	unlink(runs);
 }

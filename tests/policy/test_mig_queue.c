@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -98,7 +99,7 @@ static int run(struct script *s, unsigned k, unsigned n, const size_t *end_order
 	s->n = n;
 	for (size_t t = 0; t < n; t++)
 		s->turn_of[end_order[t]] = t;
-	rc = mq_run(n, k, job, s, event, s);
+	rc = mq_run(n, k, NULL, job, s, event, s);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	return rc;
@@ -167,8 +168,32 @@ Test(mig_queue, failure_starts_no_more)
 
 Test(mig_queue, refusals)
 {
-	cr_assert_eq(mq_run(MQ_MAX_JOBS + 1, 1, job, NULL, NULL, NULL), -EINVAL);
-	cr_assert_eq(mq_run(1, MQ_MAX_K + 1, job, NULL, NULL, NULL), -EINVAL);
-	cr_assert_eq(mq_run(1, 1, NULL, NULL, NULL, NULL), -EINVAL);
-	cr_assert_eq(mq_run(0, 1, job, NULL, NULL, NULL), 0, "nothing to run");
+	cr_assert_eq(mq_run(MQ_MAX_JOBS + 1, 1, NULL, job, NULL, NULL, NULL), -EINVAL);
+	cr_assert_eq(mq_run(1, MQ_MAX_K + 1, NULL, job, NULL, NULL, NULL), -EINVAL);
+	cr_assert_eq(mq_run(1, 1, NULL, NULL, NULL, NULL, NULL), -EINVAL);
+	cr_assert_eq(mq_run(0, 1, NULL, job, NULL, NULL, NULL), 0, "nothing to run");
+}
+
+/* A stop request (rvmig-policy's tool_stop) made while job 0 runs starts
+ * no further job: -EINTR, job 0 alone ran. */
+static volatile sig_atomic_t stop_flag;
+
+static int stopping_job(void *arg, size_t i)
+{
+	size_t *ran = arg;
+
+	(void)i;
+	(*ran)++;
+	stop_flag = 1;
+	return 0;
+}
+
+Test(mig_queue, stop_starts_no_more)
+{
+	size_t ran = 0;
+
+	cr_assert_eq(mq_run(3, 1, &stop_flag, stopping_job, &ran, NULL, NULL), -EINTR);
+	cr_assert_eq(ran, 1, "%zu jobs ran after the stop", ran);
+	cr_assert_eq(mq_run(2, 1, &stop_flag, stopping_job, &ran, NULL, NULL), -EINTR);
+	cr_assert_eq(ran, 1, "a job started with the stop asked already");
 }

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #include <criterion/criterion.h>
 
+#include "common/stop.h"
 #include "policy/apply_park.h"
 #include "policy/config.h"
 #include "policy/replay.h"
@@ -559,7 +561,7 @@ Test(plan_trace, due_save_and_restore_to_the_store)
 		struct pol_plan p;
 		char *log = NULL;
 		size_t len = 0;
-		FILE *out;
+		struct pol_apply_out out = { 0 };
 		const char *m = strstr(park_pol, "[domain web]");
 
 		/* the extra [migration] key before the domain sections */
@@ -571,14 +573,49 @@ Test(plan_trace, due_save_and_restore_to_the_store)
 		cr_assert_eq(p.d[p.nd - 1].action.kind,
 			     cases[i].last == 1005 ? RVMIG_ACT_SAVE : RVMIG_ACT_RESTORE);
 		cr_assert(p.d[p.nd - 1].due, "decided at the traces' end");
-		cr_assert(out = open_memstream(&log, &len));
-		cr_assert_eq(pol_apply_plan_parking(&cfg, &p, out), -ENOTSUP);
-		fclose(out);
+		cr_assert(out.f = open_memstream(&log, &len));
+		cr_assert_eq(pol_apply_plan_parking(&cfg, &p, &out), -ENOTSUP);
+		fclose(out.f);
 		cr_assert(strstr(log, cases[i].want), "case %zu: %s", i, log);
 		free(log);
 		pol_plan_free(&p);
 		pol_config_free(&cfg);
 	}
+	unlink(pa);
+	unlink(pb);
+	rmdir(dir);
+}
+
+/* rvmig-policy --apply: a stop request (SIGTERM) before the plan's due
+ * save starts it not (no refusal either), and says so. */
+Test(plan_trace, stop_starts_no_save)
+{
+	char dir[] = "/tmp/rvmig-park-XXXXXX", pa[256], pb[256], err[512], *log = NULL;
+	const char *paths[2] = { pa, pb }, *hosts[2] = { "a", "b" };
+	struct pol_apply_out out = { 0 };
+	struct pol_config cfg;
+	struct pol_plan p;
+	size_t len = 0;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(pa, sizeof(pa), "%s/a.tsv", dir);
+	snprintf(pb, sizeof(pb), "%s/b.tsv", dir);
+	write_park_traces(pa, pb, 1005);
+	cr_assert_eq(pol_config_parse(park_pol, strlen(park_pol), "inline", &cfg, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(pol_plan_traces(&cfg, paths, hosts, 2, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert(p.d[p.nd - 1].due && p.d[p.nd - 1].action.kind == RVMIG_ACT_SAVE);
+	tool_catch_stop();
+	raise(SIGTERM);
+	cr_assert(out.f = open_memstream(&log, &len));
+	cr_assert_eq(pol_apply_plan_parking(&cfg, &p, &out), -EINTR);
+	fclose(out.f);
+	cr_assert(strstr(log, "stop (signal 15): 0 of the plan's saves and restores done; the other "
+			      "1 not started"), "%s", log);
+	cr_assert_null(strstr(log, "refused"), "%s", log);
+	free(log);
+	pol_plan_free(&p);
+	pol_config_free(&cfg);
 	unlink(pa);
 	unlink(pb);
 	rmdir(dir);

@@ -85,7 +85,7 @@ static void park_state(struct pol_state *st, double t)
  * executor's log. */
 struct park_ctx {
 	const struct pol_config *cfg;
-	FILE *out;
+	struct pol_apply_out out;
 };
 
 static int park(void *ctx, const struct pol_decision *d, const char *self, char *err,
@@ -95,7 +95,7 @@ static int park(void *ctx, const struct pol_decision *d, const char *self, char 
 
 	if (errlen)
 		err[0] = '\0';
-	return pol_apply_park(p->cfg, d, self, p->out);
+	return pol_apply_park(p->cfg, d, self, &p->out);
 }
 
 Test(run_moves, failed_save)
@@ -113,7 +113,7 @@ Test(run_moves, failed_save)
 	cr_assert_eq(pol_config_parse(park_pol, strlen(park_pol), "inline", &cfg, err, sizeof(err)),
 		     0, "%s", err);
 	cr_assert_eq(pol_run_create(&cfg, &r, err, sizeof(err)), 0, "%s", err);
-	cr_assert(ea.out = pc.out = open_memstream(&log, &len));
+	cr_assert(ea.out = pc.out.f = open_memstream(&log, &len));
 	cr_assert_eq(pol_exec_create(&ea, &e), 0);
 	for (int t = 1000; t <= 1080; t++) {
 		struct pol_state st;

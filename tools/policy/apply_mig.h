@@ -15,6 +15,17 @@
 #include "policy/config.h"
 #include "policy/plan.h"
 
+/* Where the actions of a plan or a live run log: lines "t=T ..." on f, T
+ * in seconds since t0: the live loop's start (tool_wall() then), as its
+ * other lines (exec.h); 0 for a plan's --apply (the wall clock). */
+struct pol_apply_out {
+	FILE *f;
+	double t0;
+};
+
+/* The T of a line logged now: tool_wall() - o->t0. */
+double pol_apply_t(const struct pol_apply_out *o);
+
 /*
  * Executes one MIGRATE decision of plan p (its target a Xen domain: kind
  * "xen", id the domain id; anything else is refused, -ENOTSUP).  Log lines
@@ -22,18 +33,19 @@
  * (RVMIG_LOG=debug).  0, or -errno with the failure logged on out.
  */
 int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
-			const struct pol_decision *d, FILE *out);
+			const struct pol_decision *d, const struct pol_apply_out *out);
 
-/* The executor's log function (act_mig_log_fn) for a FILE *out: a line
- * "t=WALL LINE", the commands' own lines at debug level (RVMIG_LOG=debug). */
-void pol_apply_log(void *out, int verbose, const char *line);
+/* The executor's log function (act_mig_log_fn), arg a struct pol_apply_out:
+ * a line "t=T LINE", the commands' own lines at debug level
+ * (RVMIG_LOG=debug). */
+void pol_apply_log(void *arg, int verbose, const char *line);
 
 /* Appends the run of decision d (kind, as predicted, as measured: res)
  * to the runs file of cfg; a failure to write it is logged on out, not
  * fatal (the action is done). */
 void pol_apply_record(const struct act_mig_cfg *cfg, enum rvmig_transfer_kind kind,
 		      const struct pol_decision *d, double predicted_s, double predicted_downtime_s,
-		      const struct act_mig_result *res, int ok, FILE *out);
+		      const struct act_mig_result *res, int ok, const struct pol_apply_out *out);
 
 /* Executes the plan's due MIGRATE decisions batch by batch, each batch as
  * a streamed queue (mig_queue.h) in the planner's order with at most the
@@ -41,8 +53,12 @@ void pol_apply_record(const struct act_mig_cfg *cfg, enum rvmig_transfer_kind ki
  * with its predicted against measured time ("queue:" lines say when each
  * starts and ends and how many run).  A failure starts no more.  Other
  * decisions are left alone (saves and restores: apply_park.h).  With
- * [migration] runs = PATH each run is appended there (config.h).  Returns
- * how many ran, or the first failure's -errno. */
-int pol_apply_plan_migrations(const struct pol_config *cfg, const struct pol_plan *p, FILE *out);
+ * [migration] runs = PATH each run is appended there (config.h).  A stop
+ * request (tool_stop, common/stop.h) starts no more: those running finish,
+ * logged and recorded, and a "stop" line says how many ran and how many
+ * were not started.  Returns how many ran, or the first failure's -errno
+ * (-EINTR: stopped before all started). */
+int pol_apply_plan_migrations(const struct pol_config *cfg, const struct pol_plan *p,
+			      const struct pol_apply_out *out);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/stop.h"
 #include "policy/apply_mig.h"
 #include "policy/apply_park.h"
 #include "policy/exec.h"
@@ -93,57 +94,70 @@ int pol_park_request(const struct pol_config *cfg, const struct pol_decision *d,
 }
 
 int pol_apply_park(const struct pol_config *cfg, const struct pol_decision *d, const char *self,
-		   FILE *out)
+		   const struct pol_apply_out *out)
 {
 	const int save = d->action.kind == RVMIG_ACT_SAVE;
 	const char *what = save ? "save" : "restore";
 	struct act_park_req req;
 	struct act_mig_result res;
+	struct pol_apply_out o = *out; /* the executor's log */
 	char err[2048], host[256];
 	int rc;
 
 	rvmig_text_escape(host, sizeof(host), d->dest ? d->dest : "", d->dest ? strlen(d->dest) : 0);
 	if ((rc = pol_park_request(cfg, d, self, &req, err, sizeof(err))) < 0) {
-		fprintf(out, "t=%.1f %s %s: refused: %s\n", tool_wall(), what, d->target.policy, err);
-		fflush(out);
+		fprintf(out->f, "t=%.1f %s %s: refused: %s\n", pol_apply_t(out), what, d->target.policy, err);
+		fflush(out->f);
 		return rc;
 	}
-	fprintf(out, "t=%.1f %s %s (xen:%s %s) %s %s: planned gain %+.3f (cost %.4f), predicted "
-		"%.1f s\n", tool_wall(), what, d->target.policy, d->target.id, req.name,
+	fprintf(out->f, "t=%.1f %s %s (xen:%s %s) %s %s: planned gain %+.3f (cost %.4f), predicted "
+		"%.1f s\n", pol_apply_t(out), what, d->target.policy, d->target.id, req.name,
 		save ? "to the store" : "on", host, d->gain, d->action.cost, req.predicted_s);
-	rc = act_park_run(&cfg->mig.exec, &req, pol_apply_log, out, &res, err, sizeof(err));
+	rc = act_park_run(&cfg->mig.exec, &req, pol_apply_log, &o, &res, err, sizeof(err));
 	if (cfg->mig.exec.runs && res.measured_s > 0)
 		pol_apply_record(&cfg->mig.exec, save ? RVMIG_XFER_SAVE : RVMIG_XFER_RESTORE, d,
 				 req.predicted_s, d->pred.downtime_s, &res, rc == 0, out);
 	if (rc < 0) {
-		fprintf(out, "t=%.1f %s %s: failed after %.1f s (deadline %.0f s): %s\n", tool_wall(),
+		fprintf(out->f, "t=%.1f %s %s: failed after %.1f s (deadline %.0f s): %s\n", pol_apply_t(out),
 			what, d->target.policy, res.measured_s, res.deadline_s, err);
-		fflush(out);
+		fflush(out->f);
 		return rc;
 	}
 	if (save)
-		fprintf(out, "t=%.1f save %s (xen:%ld %s) -> store %s: done in %.1f s (predicted "
-			"%.1f s); gone from this host, checkpoint %s\n", tool_wall(), d->target.policy,
+		fprintf(out->f, "t=%.1f save %s (xen:%ld %s) -> store %s: done in %.1f s (predicted "
+			"%.1f s); gone from this host, checkpoint %s\n", pol_apply_t(out), d->target.policy,
 			res.old_domid, res.name, host, res.measured_s, req.predicted_s, req.path);
 	else
-		fprintf(out, "t=%.1f restore %s (%s) on %s: done in %.1f s (predicted %.1f s); "
-			"running on this host as domain %ld\n", tool_wall(), d->target.policy, res.name,
+		fprintf(out->f, "t=%.1f restore %s (%s) on %s: done in %.1f s (predicted %.1f s); "
+			"running on this host as domain %ld\n", pol_apply_t(out), d->target.policy, res.name,
 			host, res.measured_s, req.predicted_s, res.new_domid);
-	fflush(out);
+	fflush(out->f);
 	return 0;
 }
 
-int pol_apply_plan_parking(const struct pol_config *cfg, const struct pol_plan *p, FILE *out)
+int pol_apply_plan_parking(const struct pol_config *cfg, const struct pol_plan *p,
+			   const struct pol_apply_out *out)
 {
-	int n = 0, rc = 0;
+	int n = 0, left = 0, rc = 0;
 
-	for (size_t i = 0; i < p->nd && rc >= 0; i++) {
+	for (size_t i = 0; i < p->nd; i++) {
 		const struct pol_decision *d = &p->d[i];
 
 		if (!d->due || (d->action.kind != RVMIG_ACT_SAVE && d->action.kind != RVMIG_ACT_RESTORE))
 			continue;
-		if ((rc = pol_apply_park(cfg, d, d->target.host, out)) == 0)
+		if (rc < 0) {
+			left++;
+		} else if (tool_stop) {
+			rc = -EINTR;
+			left++;
+		} else if ((rc = pol_apply_park(cfg, d, d->target.host, out)) == 0) {
 			n++;
+		}
+	}
+	if (rc == -EINTR && tool_stop) {
+		fprintf(out->f, "t=%.1f stop (signal %d): %d of the plan's saves and restores done; "
+			"the other %d not started\n", pol_apply_t(out), (int)tool_stop, n, left);
+		fflush(out->f);
 	}
 	return rc < 0 ? rc : n;
 }

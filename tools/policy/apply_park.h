@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "policy/act_park.h"
+#include "policy/apply_mig.h"
 #include "policy/config.h"
 #include "policy/plan.h"
 
@@ -33,15 +34,18 @@
 int pol_park_request(const struct pol_config *cfg, const struct pol_decision *d, const char *self,
 		     struct act_park_req *req, char *err, size_t errlen);
 
-/* Carries out decision d (see above): log lines on out ("t=... save ..."),
- * the commands' own at debug level; the run appended to the runs file.
- * 0, or -errno with the failure logged on out. */
+/* Carries out decision d (see above): log lines on out ("t=... save ...",
+ * apply_mig.h), the commands' own at debug level; the run appended to the
+ * runs file.  0, or -errno with the failure logged on out. */
 int pol_apply_park(const struct pol_config *cfg, const struct pol_decision *d, const char *self,
-		   FILE *out);
+		   const struct pol_apply_out *out);
 
 /* The plan's due saves and restores, one at a time in the plan's order,
  * each by the host it was decided for (its domain's host); a failure
- * stops the rest.  How many ran, or the first failure's -errno. */
-int pol_apply_plan_parking(const struct pol_config *cfg, const struct pol_plan *p, FILE *out);
+ * stops the rest, and so does a stop request (tool_stop, common/stop.h):
+ * a "stop" line says how many ran and how many were not started.  How
+ * many ran, or the first failure's -errno (-EINTR: stopped). */
+int pol_apply_plan_parking(const struct pol_config *cfg, const struct pol_plan *p,
+			   const struct pol_apply_out *out);
 
 #endif

@@ -50,7 +50,7 @@ static int read_controls(void *ctx, const struct pol_target *tg, const struct po
  * it logs its own lines. */
 struct mig_ctx {
 	const struct pol_config *cfg;
-	FILE *out;
+	struct pol_apply_out out;  /* t= since the loop's start, as exec.c's */
 };
 
 static int migrate(void *ctx, const struct pol_decision *d, char *err, size_t errlen)
@@ -60,7 +60,7 @@ static int migrate(void *ctx, const struct pol_decision *d, char *err, size_t er
 
 	if (errlen)
 		err[0] = '\0';
-	return pol_apply_migration(&m->cfg->mig.exec, &none, d, m->out);
+	return pol_apply_migration(&m->cfg->mig.exec, &none, d, &m->out);
 }
 
 /* A due save or restore, through the store of act_park.h (apply_park.h);
@@ -72,7 +72,7 @@ static int park(void *ctx, const struct pol_decision *d, const char *self, char 
 
 	if (errlen)
 		err[0] = '\0';
-	return pol_apply_park(m->cfg, d, self, m->out);
+	return pol_apply_park(m->cfg, d, self, &m->out);
 }
 
 static int next_state(const struct pol_config *cfg, const struct pol_follow_attr *a,
@@ -94,7 +94,8 @@ static int next_state(const struct pol_config *cfg, const struct pol_follow_attr
 int pol_follow(const struct pol_config *cfg, const struct pol_follow_attr *a, int json,
 	       char *err, size_t errlen)
 {
-	struct mig_ctx mc = { .cfg = cfg, .out = a->exec.out };
+	double t0 = tool_wall();
+	struct mig_ctx mc = { .cfg = cfg, .out = { .f = a->exec.out, .t0 = t0 } };
 	struct pol_exec_ops ops = { .name = "act_migrate", .migrate = migrate, .park = park,
 				    .ctx = &mc };
 	struct pol_exec_attr ea = a->exec;
@@ -102,7 +103,6 @@ int pol_follow(const struct pol_config *cfg, const struct pol_follow_attr *a, in
 	pol_exec *e = NULL;
 	struct pol_plan plan;
 	size_t seen = 0;
-	double t0 = tool_wall();
 	FILE *out = a->exec.out;
 	int rc, stop = 0;
 

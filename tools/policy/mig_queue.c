@@ -48,7 +48,8 @@ static void *job_main(void *p)
 	return NULL;
 }
 
-int mq_run(size_t n, unsigned k, mq_job_fn *job, void *arg, mq_event_fn *ev, void *evarg)
+int mq_run(size_t n, unsigned k, const volatile sig_atomic_t *stop, mq_job_fn *job, void *arg,
+	   mq_event_fn *ev, void *evarg)
 {
 	struct queue q = { .job = job, .arg = arg, .ev = ev, .evarg = evarg };
 	struct slot *s;
@@ -64,7 +65,9 @@ int mq_run(size_t n, unsigned k, mq_job_fn *job, void *arg, mq_event_fn *ev, voi
 	pthread_cond_init(&q.ended, NULL);
 	pthread_mutex_lock(&q.mu);
 	for (;;) {
-		/* every free slot filled, in order, until a failure */
+		/* every free slot filled, in order, until a failure or a stop */
+		if (next < n && stop && *stop && !q.first_rc)
+			q.first_rc = -EINTR;
 		while (next < n && q.running < k && !q.first_rc) {
 			s[next] = (struct slot){ .q = &q, .i = next };
 			q.running++;

@@ -15,6 +15,7 @@
 #ifndef RVMIG_TOOLS_POLICY_MIG_QUEUE_H
 #define RVMIG_TOOLS_POLICY_MIG_QUEUE_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #define MQ_MAX_JOBS 4096
@@ -30,11 +31,15 @@ enum mq_event { MQ_START = 1, MQ_END = 2 };
 typedef void mq_event_fn(void *arg, enum mq_event ev, size_t i, unsigned running, int rc);
 
 /*
- * Runs jobs 0..n-1, at most k at once (k 0 is 1), in order.  Returns how
- * many ran and succeeded when all did, or the first failure's negative
- * errno (a thread that could not be started: its -errno); never before
- * every started job has ended.  -EINVAL (n > MQ_MAX_JOBS, k > MQ_MAX_K).
+ * Runs jobs 0..n-1, at most k at once (k 0 is 1), in order; once *stop
+ * is non-zero (stop NULL: never; tool_stop of common/stop.h) no further
+ * job is started, those running finish.  Returns how many ran and
+ * succeeded when all did, or the first failure's negative errno (a thread
+ * that could not be started: its -errno), or -EINTR when a stop left jobs
+ * unstarted; never before every started job has ended.  -EINVAL
+ * (n > MQ_MAX_JOBS, k > MQ_MAX_K).
  */
-int mq_run(size_t n, unsigned k, mq_job_fn *job, void *arg, mq_event_fn *ev, void *evarg);
+int mq_run(size_t n, unsigned k, const volatile sig_atomic_t *stop, mq_job_fn *job, void *arg,
+	   mq_event_fn *ev, void *evarg);
 
 #endif
