@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/fdio.h"
+#include "xstream/flusher.h"
 #include "xstream/output.h"
 #include "xstream/xlog.h"
 #include "xstream/ownfile.h"
@@ -375,15 +376,19 @@ int output_truncate(struct recv_output *o, uint64_t len, char *why, size_t whyle
 int output_sync(struct recv_output *o, char *why, size_t whylen)
 {
 	struct stat st;
+	int rc;
 
 	if (o->stream)
 		return 0;
-	if (fstat(o->fd, &st) || ((uint64_t)st.st_size < o->off && ftruncate(o->fd, (off_t)o->off)) ||
-	    fsync(o->fd)) {
-		int rc = -errno;
-
+	/* A flush that failed while writing told only the flusher. */
+	rc = o->flusher ? flusher_error(o->flusher) : 0;
+	if (!rc && (fstat(o->fd, &st) ||
+		    ((uint64_t)st.st_size < o->off && ftruncate(o->fd, (off_t)o->off)) ||
+		    fsync(o->fd)))
+		rc = -errno;
+	if (rc) {
 		snprintf(why, whylen, "cannot make %llu bytes of %s durable: %s",
-			 (unsigned long long)o->off, o->tmp, strerror(errno));
+			 (unsigned long long)o->off, o->tmp, strerror(-rc));
 		return rc;
 	}
 	o->synced = o->off;
@@ -444,10 +449,17 @@ static void start_writeback(struct recv_output *o)
 {
 	if (o->stream || o->off < o->synced + SYNC_STEP)
 		return;
-	/* Keeps dirty pages (and the final fsync) small. */
+	/* Keeps dirty pages small; and the final fsync: a flush of what is
+	 * written so far, in the flusher's thread (flusher.h). */
 	(void)sync_file_range(o->fd, (off64_t)o->synced, (off64_t)(o->off - o->synced),
 			      SYNC_FILE_RANGE_WRITE);
 	o->synced = o->off;
+	if (!o->flusher_tried) {
+		o->flusher_tried = true;
+		o->flusher = flusher_start(o->fd);
+	}
+	if (o->flusher)
+		flusher_kick(o->flusher);
 }
 
 /* Writes [p, p + len) at o->off of a regular file, FILE_PIECE at a time. */
@@ -546,6 +558,13 @@ int output_commit(struct recv_output *o, char *why, size_t whylen)
 		}
 		return rc;
 	}
+	/* A flush that failed while writing told only the flusher. */
+	rc = flusher_stop(o->flusher);
+	o->flusher = NULL;
+	if (rc) {
+		snprintf(why, whylen, "fsync %s: %s", o->tmp, strerror(-rc));
+		return rc;
+	}
 	/* A file ending in a hole needs its length set. */
 	if (ftruncate(o->fd, (off_t)o->off)) {
 		rc = -errno;
@@ -580,6 +599,8 @@ void output_discard(struct recv_output *o)
 
 void output_close(struct recv_output *o)
 {
+	flusher_stop(o->flusher); /* before its descriptor goes */
+	o->flusher = NULL;
 	if (o->fd >= 0 && (!o->borrowed || o->fd != o->borrowed_fd)) /* ours: reopened */
 		close(o->fd);
 	o->fd = -1;

@@ -39,6 +39,8 @@
 
 #include <rvmig/common.h>
 
+struct flusher;
+
 struct recv_output {
 	const char *path;   /* as given; "stdout" for "-" */
 	const struct rvmig_logger *log; /* messages (xlog.h) */
@@ -53,6 +55,8 @@ struct recv_output {
 	char *tmp;          /* temporary (partial) file, NULL for streams */
 	uint64_t off;       /* bytes written so far (holes included) */
 	uint64_t synced;    /* writeback started up to here */
+	struct flusher *flusher; /* flushes while writing (files; flusher.h) */
+	bool flusher_tried;
 	bool committed;
 	bool resume;        /* deterministic PATH.rvmig-partial name */
 	/* Streams are written without blocking: while the reader takes
