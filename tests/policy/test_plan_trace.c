@@ -468,21 +468,31 @@ static void write_park_traces(const char *pa, const char *pb, int last)
 	fclose(f);
 }
 
-Test(plan_trace, save_then_restore)
+/* Plans policy `pol` (text) on the park traces ending at `last`, written
+ * into a temporary directory that is gone again on return. */
+static void park_plan(const char *pol, int last, struct pol_config *cfg, struct pol_plan *p)
 {
-	const char *pol = park_pol;
 	char dir[] = "/tmp/rvmig-park-XXXXXX", pa[256], pb[256], err[512];
 	const char *paths[2] = { pa, pb }, *hosts[2] = { "a", "b" };
-	struct pol_config cfg;
-	struct pol_plan p;
-	double u0 = 1 / (1 + exp(4 / 0.9 * (0.9 - 2.0 / 3))), u1 = 1 / (1 + exp(4 / 0.9 * (0.9 - 1)));
 
 	cr_assert(mkdtemp(dir));
 	snprintf(pa, sizeof(pa), "%s/a.tsv", dir);
 	snprintf(pb, sizeof(pb), "%s/b.tsv", dir);
-	write_park_traces(pa, pb, 1080);
-	cr_assert_eq(pol_config_parse(pol, strlen(pol), "inline", &cfg, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(pol_plan_traces(&cfg, paths, hosts, 2, &p, err, sizeof(err)), 0, "%s", err);
+	write_park_traces(pa, pb, last);
+	cr_assert_eq(pol_config_parse(pol, strlen(pol), "inline", cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(pol_plan_traces(cfg, paths, hosts, 2, p, err, sizeof(err)), 0, "%s", err);
+	unlink(pa);
+	unlink(pb);
+	rmdir(dir);
+}
+
+Test(plan_trace, save_then_restore)
+{
+	struct pol_config cfg;
+	struct pol_plan p;
+	double u0 = 1 / (1 + exp(4 / 0.9 * (0.9 - 2.0 / 3))), u1 = 1 / (1 + exp(4 / 0.9 * (0.9 - 1)));
+
+	park_plan(park_pol, 1080, &cfg, &p);
 	pol_plan_print_text(stderr, &p);
 	cr_assert_eq(p.nd, 2);
 	cr_assert_eq(p.d[0].action.kind, RVMIG_ACT_SAVE);
@@ -506,11 +516,9 @@ Test(plan_trace, save_then_restore)
 	{
 		char pol2[1024];
 
-		snprintf(pol2, sizeof(pol2), "%scpu.max = 0.1 2 0.1\n", pol);
-		cr_assert_eq(pol_config_parse(pol2, strlen(pol2), "inline", &cfg, err, sizeof(err)), 0,
-			     "%s", err);
+		snprintf(pol2, sizeof(pol2), "%scpu.max = 0.1 2 0.1\n", park_pol);
+		park_plan(pol2, 1080, &cfg, &p);
 	}
-	cr_assert_eq(pol_plan_traces(&cfg, paths, hosts, 2, &p, err, sizeof(err)), 0, "%s", err);
 	cr_assert_geq(p.nd, 1);
 	cr_assert_eq(p.d[0].action.kind, RVMIG_ACT_SAVE);
 	cr_assert(isfinite(p.d[0].cap_gain));
@@ -523,19 +531,14 @@ Test(plan_trace, save_then_restore)
 	{
 		char pol3[1024], *c;
 
-		snprintf(pol3, sizeof(pol3), "%s", pol);
+		snprintf(pol3, sizeof(pol3), "%s", park_pol);
 		c = strstr(pol3, "cost_per_downtime = 0.01");
 		memcpy(c, "#", 1);
-		cr_assert_eq(pol_config_parse(pol3, strlen(pol3), "inline", &cfg, err, sizeof(err)), 0,
-			     "%s", err);
+		park_plan(pol3, 1080, &cfg, &p);
 	}
-	cr_assert_eq(pol_plan_traces(&cfg, paths, hosts, 2, &p, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(p.nd, 0);
 	pol_plan_free(&p);
 	pol_config_free(&cfg);
-	unlink(pa);
-	unlink(pb);
-	rmdir(dir);
 }
 
 /* --apply on such a plan: the due save (the traces cut where it is
@@ -550,12 +553,8 @@ Test(plan_trace, due_save_and_restore_to_the_store)
 		{ 1041, "store_dir = /srv/store\n", "restore batch: refused: restore batch (/batch): "
 						    "Linux has no restore" },
 	};
-	char dir[] = "/tmp/rvmig-park-XXXXXX", pa[256], pb[256], err[512], pol[2048];
-	const char *paths[2] = { pa, pb }, *hosts[2] = { "a", "b" };
+	char pol[2048];
 
-	cr_assert(mkdtemp(dir));
-	snprintf(pa, sizeof(pa), "%s/a.tsv", dir);
-	snprintf(pb, sizeof(pb), "%s/b.tsv", dir);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct pol_config cfg;
 		struct pol_plan p;
@@ -566,10 +565,7 @@ Test(plan_trace, due_save_and_restore_to_the_store)
 
 		/* the extra [migration] key before the domain sections */
 		snprintf(pol, sizeof(pol), "%.*s%s%s", (int)(m - park_pol), park_pol, cases[i].extra, m);
-		write_park_traces(pa, pb, cases[i].last);
-		cr_assert_eq(pol_config_parse(pol, strlen(pol), "inline", &cfg, err, sizeof(err)), 0,
-			     "%s", err);
-		cr_assert_eq(pol_plan_traces(&cfg, paths, hosts, 2, &p, err, sizeof(err)), 0, "%s", err);
+		park_plan(pol, cases[i].last, &cfg, &p);
 		cr_assert_eq(p.d[p.nd - 1].action.kind,
 			     cases[i].last == 1005 ? RVMIG_ACT_SAVE : RVMIG_ACT_RESTORE);
 		cr_assert(p.d[p.nd - 1].due, "decided at the traces' end");
@@ -581,29 +577,19 @@ Test(plan_trace, due_save_and_restore_to_the_store)
 		pol_plan_free(&p);
 		pol_config_free(&cfg);
 	}
-	unlink(pa);
-	unlink(pb);
-	rmdir(dir);
 }
 
 /* rvmig-policy --apply: a stop request (SIGTERM) before the plan's due
  * save starts it not (no refusal either), and says so. */
 Test(plan_trace, stop_starts_no_save)
 {
-	char dir[] = "/tmp/rvmig-park-XXXXXX", pa[256], pb[256], err[512], *log = NULL;
-	const char *paths[2] = { pa, pb }, *hosts[2] = { "a", "b" };
+	char *log = NULL;
 	struct pol_apply_out out = { 0 };
 	struct pol_config cfg;
 	struct pol_plan p;
 	size_t len = 0;
 
-	cr_assert(mkdtemp(dir));
-	snprintf(pa, sizeof(pa), "%s/a.tsv", dir);
-	snprintf(pb, sizeof(pb), "%s/b.tsv", dir);
-	write_park_traces(pa, pb, 1005);
-	cr_assert_eq(pol_config_parse(park_pol, strlen(park_pol), "inline", &cfg, err, sizeof(err)),
-		     0, "%s", err);
-	cr_assert_eq(pol_plan_traces(&cfg, paths, hosts, 2, &p, err, sizeof(err)), 0, "%s", err);
+	park_plan(park_pol, 1005, &cfg, &p);
 	cr_assert(p.d[p.nd - 1].due && p.d[p.nd - 1].action.kind == RVMIG_ACT_SAVE);
 	tool_catch_stop();
 	raise(SIGTERM);
@@ -616,7 +602,4 @@ Test(plan_trace, stop_starts_no_save)
 	free(log);
 	pol_plan_free(&p);
 	pol_config_free(&cfg);
-	unlink(pa);
-	unlink(pb);
-	rmdir(dir);
 }
