@@ -238,7 +238,7 @@ start_guest() {
     # Only a crash in early boot is retried: a guest that hangs or vanishes
     # is a failure of its own. Five tries: a local full run (2026-12-07,
     # load ~2) saw a PVH guest crash in early boot 3 times in a row in one
-    # VM (xen.policy_migrate_tcp), each crash a few seconds.
+    # VM (xen.policy_migrate_full_tcp), each crash a few seconds.
     [[ $XEN_WAIT_FAIL == crashed ]] || return 1
     destroy_guest "$name" || return 1
     xen_note "RETRY guest $name ($type) crashed before its first tick (attempt $i of $tries); starting it again"
@@ -393,8 +393,9 @@ xen_rvmigd_start() {
   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$XEN_KEY" && chmod 600 "$XEN_KEY" || return 1
   xen_ready_open || return 1
   # the tunnel proves the key within --auth-timeout: 5 s by default, which
-  # a tunnel under TCG on a host at load 16 missed (xen.policy_migrate_tcp,
-  # "no answer to the challenge within 5000 ms"): 30 s here
+  # a tunnel under TCG on a host at load 16 missed
+  # (xen.policy_migrate_full_tcp, "no answer to the challenge within
+  # 5000 ms"): 30 s here
   "$daemon" -v --listen "$transport://$XEN_ADDR:0" --key-file "$XEN_KEY" --ready-file "$XEN_READY" \
     --auth-timeout "${XEN_RVMIGD_AUTH_MS:-30000}" 2> "$XEN_TMP/rvmigd.log" &
   XEN_RVMIGD_PID=$!
