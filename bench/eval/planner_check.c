@@ -3,7 +3,7 @@
  * rvmig-planner-check - the parallel-migration planner (rvmig_planner(3))
  * against the evaluation's measured parallel transfers: the issue-17 check.
  *
- *   rvmig-planner-check [--linear] [--bound FRAC] FILE.csv
+ *   rvmig-planner-check [--linear] [--bound FRAC] [--calibration CAL.csv] FILE.csv
  *
  * FILE is rvmig-eval's parallel.csv (one row per N and transport) or, with
  * --par-rounds, raw/parallel-summary-single.csv (one row per round): the
@@ -17,6 +17,16 @@
  * within FRAC (default 0.15) of it, or inside the range the rounds spanned
  * (the measurement's own spread, which no model can undercut); the
  * transport passes when every N does and the median error is within FRAC.
+ *
+ * --calibration CAL.csv (rvmig-eval's raw/parallel-calibration-summary-*.csv,
+ * same columns): single transfers of other sizes measured in the same
+ * rounds, added to both halves' fits and never judged.  Runs of one size
+ * cannot tell the fixed time of a transfer from its bytes' time (the fit
+ * trades the overhead against the bandwidth and the contention), nor show
+ * a single transfer's own rate limit; the half of even N has no single
+ * transfer at all and extrapolates N = 1 from N >= 2.  Transfers of two
+ * more sizes separate the two, and N = 1 of the measured size is then
+ * predicted like every other N, from runs it was not part of.
  * Prints a Markdown table per transport and a verdict line; exit 0 when
  * every transport passes, 1 when one does not, 2 on bad input.
  */
@@ -228,12 +238,13 @@ static int predict(const struct rvmig_link *link, unsigned n, double bytes, doub
 
 /* Fits the link to the runs of transport tp whose N has parity `odd` and
  * predicts the points of the other parity. */
-static int fold(const struct runs *rs, int tp, int odd, unsigned terms, struct point *p, size_t np)
+static int fold(const struct runs *rs, const struct runs *cal, int tp, int odd, unsigned terms,
+		struct point *p, size_t np)
 {
-	static unsigned k[MAX_RUNS];
-	static double b[MAX_RUNS], m[MAX_RUNS];
+	static unsigned k[2 * MAX_RUNS];
+	static double b[2 * MAX_RUNS], m[2 * MAX_RUNS];
 	struct rvmig_link link = { .size = sizeof(link), .bandwidth = 1, .max_concurrent = MAX_N };
-	size_t n = 0;
+	size_t n = 0, nc = 0;
 	double fit_err;
 	int rc;
 
@@ -243,15 +254,23 @@ static int fold(const struct runs *rs, int tp, int odd, unsigned terms, struct p
 			b[n] = rs->r[i].bytes;
 			m[n++] = rs->r[i].makespan;
 		}
-	if ((rc = rvmig_link_fit(k, b, m, n, terms, &link, &fit_err)) < 0) {
+	for (size_t i = 0; i < cal->count; i++)
+		if (!strcmp(cal->tp[cal->r[i].tp], rs->tp[tp])) {
+			k[n + nc] = cal->r[i].n;
+			b[n + nc] = cal->r[i].bytes;
+			m[n + nc++] = cal->r[i].makespan;
+		}
+	if ((rc = rvmig_link_fit(k, b, m, n + nc, terms, &link, &fit_err)) < 0) {
 		fprintf(stderr, "rvmig-planner-check: %s, %s N: %s\n", rs->tp[tp], odd ? "odd" : "even",
 			rvmig_strerror(rc));
 		return rc;
 	}
-	printf("- fitted on the %zu runs of %s N: %.2f MB/s, per-transfer cap %s, overhead %.3f s, "
-	       "contention %.4f (largest fit error %.1f %%)\n", n, odd ? "odd" : "even",
-	       link.bandwidth / 1e6, link.per_transfer_cap > 0 ? "set" : "none", link.overhead_s,
-	       link.contention, 100 * fit_err);
+	printf("- fitted on the %zu runs of %s N", n, odd ? "odd" : "even");
+	if (nc)
+		printf(" and %zu calibration runs", nc);
+	printf(": %.2f MB/s, per-transfer cap %s, overhead %.3f s, contention %.4f (largest fit "
+	       "error %.1f %%)\n", link.bandwidth / 1e6, link.per_transfer_cap > 0 ? "set" : "none",
+	       link.overhead_s, link.contention, 100 * fit_err);
 	if (link.per_transfer_cap > 0)
 		printf("  (cap %.2f MB/s)\n", link.per_transfer_cap / 1e6);
 	for (size_t i = 0; i < np; i++) {
@@ -264,7 +283,8 @@ static int fold(const struct runs *rs, int tp, int odd, unsigned terms, struct p
 }
 
 /* Checks one transport; 1 when it passes, 0 when not, < 0 on error. */
-static int check(const struct runs *rs, int tp, unsigned terms, double bound)
+static int check(const struct runs *rs, const struct runs *cal, int tp, unsigned terms,
+		 double bound)
 {
 	static struct point p[MAX_N];
 	static double e[MAX_N];
@@ -277,7 +297,8 @@ static int check(const struct runs *rs, int tp, unsigned terms, double bound)
 		printf("%zu distinct N: the check needs 2 or more odd and even N.\n", np);
 		return 0;
 	}
-	if ((rc = fold(rs, tp, 1, terms, p, np)) < 0 || (rc = fold(rs, tp, 0, terms, p, np)) < 0)
+	if ((rc = fold(rs, cal, tp, 1, terms, p, np)) < 0 ||
+	    (rc = fold(rs, cal, tp, 0, terms, p, np)) < 0)
 		return rc;
 	printf("\n| N | rounds | measured s (median) | rounds' range s | spread | predicted s | error | |\n"
 	       "|---|---|---|---|---|---|---|---|\n");
@@ -306,9 +327,11 @@ static int check(const struct runs *rs, int tp, unsigned terms, double bound)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: rvmig-planner-check [--linear] [--bound FRAC] FILE.csv\n"
+	fprintf(f, "usage: rvmig-planner-check [--linear] [--bound FRAC] [--calibration CAL.csv] "
+		   "FILE.csv\n"
 		   "  the planner's held-out check on rvmig-eval's parallel.csv or\n"
-		   "  raw/parallel-summary-single.csv (bench/eval/README.md)\n");
+		   "  raw/parallel-summary-single.csv; CAL.csv: the single calibration transfers,\n"
+		   "  raw/parallel-calibration-summary-single.csv (bench/eval/README.md)\n");
 }
 
 int main(int argc, char **argv)
@@ -316,10 +339,12 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "linear", no_argument, NULL, 'l' },
 		{ "bound", required_argument, NULL, 'b' },
+		{ "calibration", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct runs rs;
+	static struct runs rs, cal;
+	const char *cal_path = NULL;
 	unsigned terms = RVMIG_LINK_ALL;
 	double bound = 0.15;
 	int c, all = 1;
@@ -335,6 +360,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'c':
+			cal_path = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -347,16 +375,26 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (load(argv[optind], &rs) < 0)
+	if (load(argv[optind], &rs) < 0 || (cal_path && load(cal_path, &cal) < 0))
 		return 2;
-	printf("Model: %s; each N predicted from the runs of the other parity; bound %.0f %% of the "
+	for (size_t i = 0; i < cal.count; i++)
+		if (cal.r[i].n != 1) {
+			fprintf(stderr, "rvmig-planner-check: the calibration runs are single transfers "
+					"(n = 1); one has n = %u\n", cal.r[i].n);
+			return 2;
+		}
+	printf("Model: %s; each N predicted from the runs of the other parity%s; bound %.0f %% of the "
 	       "median of its rounds, or inside their range. %zu runs, %zu not ok left out.\n",
 	       terms == RVMIG_LINK_ALL ? "rvmig_link_fit(), every term (bandwidth, overhead, "
 					 "per-transfer cap, contention)"
 				       : "--linear: bandwidth and overhead only",
-	       100 * bound, rs.count, rs.skipped);
+	       cal.count ? " and the single calibration transfers" : "", 100 * bound, rs.count,
+	       rs.skipped);
+	if (cal.count)
+		printf("Calibration: %zu single transfers of other sizes (%zu not ok left out), in both "
+		       "halves' fits, never judged.\n", cal.count, cal.skipped);
 	for (int tp = 0; tp < rs.ntp; tp++) {
-		int rc = check(&rs, tp, terms, bound);
+		int rc = check(&rs, &cal, tp, terms, bound);
 
 		if (rc < 0)
 			return 2;

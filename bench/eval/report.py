@@ -151,8 +151,10 @@ def planner_check(out, raw):
     if not prog or not os.access(prog, os.X_OK):
         return {"status": "not run", "text": "RVMIG_PLANNER_CHECK does not name the built "
                                              "rvmig-planner-check (%r)" % prog}
+    cal = os.path.join(raw, "parallel-calibration-summary-single.csv")
+    args = [prog] + (["--calibration", cal] if os.path.exists(cal) else []) + [runs]
     try:
-        r = subprocess.run([prog, runs], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            universal_newlines=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as e:
         return {"status": "failed", "text": str(e)}
@@ -781,9 +783,12 @@ unset multiplot
         w("### The planner's check (issue 17): %s\n" % pc["status"])
         w("The parallel-migration planner's link (rvmig_link_fit(3): bandwidth, overhead, per-transfer cap, "
           "contention) fitted to every round of the odd N predicts the even N, and the other way round; "
+          "both halves' fits also take the single calibration transfers of other sizes measured in the "
+          "same rounds (when the run has them: raw/parallel-calibration-summary-single.csv), which show "
+          "one transfer's own limit; "
           "target: each N within 15 % of the median of its rounds (or inside their range), the median "
-          "error within 15 %. `rvmig-planner-check raw/parallel-summary-single.csv`, also in "
-          "`planner-check.md`.\n")
+          "error within 15 %. `rvmig-planner-check [--calibration CAL.csv] "
+          "raw/parallel-summary-single.csv`, also in `planner-check.md`.\n")
         w(pc["text"] if pc["status"] in ("MET", "MISSED") else "Not run: %s\n" % pc["text"])
     else:
         w("Not run.\n")

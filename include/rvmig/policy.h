@@ -680,9 +680,11 @@ enum rvmig_link_term {
  * (each of the k gets an equal share of the effective bandwidth, at most
  * the per-transfer cap).  The fit minimises the sum of squared relative
  * errors over the runs.  Terms not in `terms` are 0 in the model; c is
- * fitted only from 3 or more distinct k, a cap only where 2 or more
- * distinct k take the same time apart from the overhead (a cap is a
- * plateau: one point cannot show it) with 2 or more distinct k above it;
+ * fitted only from 3 or more distinct k, a cap only where the runs at it
+ * show it by themselves -- 2 or more distinct k taking the same time apart
+ * from the overhead (a plateau), or transfers of 2 or more sizes (the line
+ * overhead + bytes / cap; one point of one k cannot show it) -- with 2 or
+ * more distinct k above it;
  * a term whose field lies beyond link->size is not fitted.  Stores
  * bandwidth and each term in `terms` (0 when not shown by the runs) into
  * *link, the rest untouched.  When rel_err is not NULL it gets the largest

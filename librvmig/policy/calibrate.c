@@ -11,7 +11,10 @@
  * candidates are the splits of the runs, sorted by k, between distinct k,
  * and each is weighted least squares (weights 1/T^2: relative errors) on
  * prefix sums, O(1) per split.  c is searched on a grid and refined by
- * golden section around the best grid point.  A split whose solution puts
+ * golden section around the best grid point.  The runs at the cap must
+ * show it by themselves: 2 or more distinct k (a plateau) or transfers of
+ * 2 or more sizes (the line o + b / cap); one point of one k would only
+ * absorb its own error.  A split whose solution puts
  * a run on the wrong side of the cap is not the model it claims and is
  * dropped; a negative overhead is refitted as 0.
  */
@@ -25,7 +28,7 @@
 #define C_MAX PLAN_MAX_CONTENTION
 #define C_GRID 200       /* c = C_MAX (i / C_GRID)^3: fine near 0 */
 #define C_REFINE 48      /* golden-section steps */
-#define CAP_MIN_KS 2     /* distinct k at the cap, and above it */
+#define CAP_MIN_KS 2     /* distinct k at the cap (or one k, two sizes), and above it */
 #define C_MIN_KS 3       /* distinct k to fit the contention */
 
 struct frun {
@@ -257,6 +260,7 @@ static int prepare(struct fitctx *f, struct frun *r, const unsigned *k, const do
 		   const double *makespan_s, size_t n, int with_cap, size_t *nks)
 {
 	size_t *split = (size_t *)f->split, ns = 0, seen = 0;
+	int sizes = 0;
 
 	for (size_t i = 0; i < n; i++)
 		r[i] = (struct frun){ .k = k[i], .b = bytes[i], .y = makespan_s[i],
@@ -278,10 +282,12 @@ static int prepare(struct fitctx *f, struct frun *r, const unsigned *k, const do
 	}
 	split[ns++] = 0;
 	for (size_t i = 1; with_cap && i < n; i++) {
+		/* runs of two sizes show the line o + b / cap on their own */
+		sizes |= fabs(r[i - 1].b - r[0].b) > 1e-9 * r[0].b;
 		if (r[i].k == r[i - 1].k)
 			continue;
 		seen++; /* distinct k in [0, i) */
-		if (seen >= CAP_MIN_KS && *nks - seen >= CAP_MIN_KS)
+		if ((seen >= CAP_MIN_KS || sizes) && *nks - seen >= CAP_MIN_KS)
 			split[ns++] = i;
 	}
 	f->r = r;

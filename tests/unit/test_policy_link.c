@@ -240,6 +240,47 @@ Test(policy_link, fit_only_what_the_runs_show)
 	cr_assert_eq(fit.per_transfer_cap, 0);
 }
 
+Test(policy_link, cap_shown_by_single_transfers_of_two_sizes)
+{
+	/* The same cap only k = 1 reaches, but with single transfers of two
+	 * more sizes beside the k = 1..10 runs: the line o + b / cap is seen
+	 * by the single transfers alone, so the cap is fitted, and the k = 1
+	 * run of the batches' size is met, which the overhead alone cannot. */
+	struct rvmig_link truth = link_of(100e6, 0.1), fit = link_of(1, 0);
+	unsigned k[12];
+	double b[12], m[12], err, one = 1, single;
+	size_t n;
+
+	truth.overhead_s = 0.3;
+	truth.per_transfer_cap = 60e6;
+	n = make_runs(&truth, 10, 16e6, &one, 1, k, b, m);
+	for (int i = 0; i < 2; i++, n++) {
+		k[n] = 1;
+		b[n] = i ? 48e6 : 8e6;
+		m[n] = makespan(&truth, 1, b[n], 1);
+	}
+	cr_assert_eq(rvmig_link_fit(k, b, m, n, RVMIG_LINK_ALL, &fit, &err), 0);
+	near(fit.per_transfer_cap, 60e6, 1e-6, "cap");
+	near(fit.bandwidth, 100e6, 1e-6, "bandwidth");
+	near(fit.overhead_s, 0.3, 1e-6, "overhead");
+	cr_assert_lt(err, 1e-6);
+	/* Without the k = 1 run of the batches' size (predicted, not fitted). */
+	memmove(k, k + 1, (n - 1) * sizeof(*k));
+	memmove(b, b + 1, (n - 1) * sizeof(*b));
+	memmove(m, m + 1, (n - 1) * sizeof(*m));
+	cr_assert_eq(rvmig_link_fit(k, b, m, n - 1, RVMIG_LINK_ALL, &fit, NULL), 0);
+	single = makespan(&fit, 1, 16e6, 1);
+	near(single, makespan(&truth, 1, 16e6, 1), 1e-6, "k = 1 of 16 MB, predicted");
+	/* One size only at k = 1 (the two extra runs of the same size): no cap. */
+	n = make_runs(&truth, 10, 16e6, &one, 1, k, b, m);
+	k[n] = k[n + 1] = 1;
+	b[n] = b[n + 1] = 16e6;
+	m[n] = m[n + 1] = m[0];
+	fit = link_of(1, 0);
+	cr_assert_eq(rvmig_link_fit(k, b, m, n + 2, RVMIG_LINK_ALL, &fit, NULL), 0);
+	cr_assert_eq(fit.per_transfer_cap, 0);
+}
+
 Test(policy_link, older_struct)
 {
 	/* A caller built before RVMIG_0.13: its struct ends before
