@@ -370,3 +370,52 @@ Test(act_migrate, stop_during_a_plan_starts_no_more)
 	unlink(gone);
 	unlink(runs);
 }
+
+/* The done line of a migration says when its outcome was checked: the
+ * executor says at once that xl migrate exited, and the done line how long
+ * the check (xl list, 1 s here) took after that. */
+Test(act_migrate, done_line_says_when_checked)
+{
+	static struct act_mig_host far[] = { { "far", "192.0.2.7" } };
+	const char *dir = getenv("RVMIG_FAKE_XL_DIR"), *path = getenv("PATH");
+	char tries[] = "/tmp/rvmig-xl-tries-XXXXXX", gone[] = "/tmp/rvmig-xl-gone-XXXXXX";
+	char p[4096], *log = NULL, *exited, *done;
+	struct act_mig_cfg cfg = cfg_ok();
+	struct pol_decision d = { .due = 1, .target = { "a", "xen", "3", "vm1", "web" },
+				  .dest = "far" };
+	struct pol_plan plan = { .source = "trace", .d = &d, .nd = 1 };
+	struct pol_apply_out out = { 0 };
+	double checked = -1;
+	size_t len = 0;
+	int fd;
+
+	cr_assert(dir, "RVMIG_FAKE_XL_DIR is not set");
+	snprintf(p, sizeof(p), "%s:%s", dir, path ? path : "/usr/bin:/bin");
+	setenv("PATH", p, 1);
+	cr_assert((fd = mkstemp(tries)) >= 0);
+	close(fd);
+	cr_assert((fd = mkstemp(gone)) >= 0);
+	close(fd);
+	setenv("FAKE_XL_TRIES", tries, 1);
+	setenv("FAKE_XL_GONE", gone, 1);
+	setenv("FAKE_XL_LIST_DELAY", "1", 1);
+	cfg.hosts = far;
+	cfg.nhosts = 1;
+	d.action = (struct rvmig_action){ .size = sizeof(d.action), .kind = RVMIG_ACT_MIGRATE };
+	d.pred.end_s = 5;
+	cr_assert(out.f = open_memstream(&log, &len));
+	cr_assert_eq(pol_apply_migration(&cfg, &plan, &d, &out), 0);
+	fclose(out.f);
+	exited = strstr(log, "migrate xen:3 (vm1) -> far (192.0.2.7): +");
+	exited = exited ? strstr(exited, "xl migrate exited 0; checking the outcome") : NULL;
+	done = strstr(log, "migrate web (xen:3 vm1) -> far (192.0.2.7): done in ");
+	cr_assert(exited && done && exited < done, "no line when xl exited, before the done line:\n%s",
+		  log);
+	cr_assert(done = strstr(done, ": checked "), "%s", log);
+	cr_assert_eq(sscanf(done, ": checked %lf s after xl migrate exited", &checked), 1, "%s", log);
+	/* the check's xl list sleeps 1 s: a lower bound */
+	cr_assert_geq(checked, 0.95, "%s", log);
+	free(log);
+	unlink(tries);
+	unlink(gone);
+}

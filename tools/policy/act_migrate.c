@@ -199,6 +199,7 @@ struct exec_ctx {
 	char what[512];   /* "migrate xen:3 (name) -> host2 (10.0.0.2)", escaped */
 	double t0;        /* tool_now() */
 	double t_susp, t_up;
+	struct act_mig_result *res;
 	int done;         /* LINE_DONE seen */
 };
 
@@ -222,6 +223,15 @@ static void say(struct exec_ctx *x, int verbose, const char *fmt, ...)
 	va_start(ap, fmt);
 	act_mig_vsay(x->log, x->log_arg, x->what, x->t0, verbose, fmt, ap);
 	va_end(ap);
+}
+
+/* The command(s) exited 0: their time measured, and said, before the
+ * outcome is checked. */
+static void exited(struct exec_ctx *x, const char *cmd)
+{
+	x->res->exited_t = tool_now();
+	x->res->measured_s = x->res->exited_t - x->t0;
+	say(x, 0, "%s exited 0; checking the outcome", cmd);
 }
 
 /* A line of xl migrate / rvmig-save / rvmig-recv. */
@@ -393,6 +403,7 @@ static int run_migrate(const struct act_mig_cfg *cfg, const struct act_mig_req *
 		res->downtime_s = x->t_up - x->t_susp;
 	if (rc < 0)
 		return rc;
+	exited(x, "xl migrate");
 	if (!(x->t_up > 0) || !x->done) {
 		snprintf(err, errlen, "xl migrate %s %s exited 0 but did not report %s",
 			 d, addr, !(x->t_up > 0) ? "the domain started on the destination" : "success");
@@ -447,6 +458,7 @@ static int run_save(const struct act_mig_cfg *cfg, const struct act_mig_req *req
 	res->measured_s = tool_now() - x->t0;
 	if (rc < 0)
 		return rc;
+	exited(x, "rvmig-save");
 	/* by its id: a restore of the checkpoint on this host may already
 	 * have started a domain of the same name (with another id) */
 	id = req->target.id;
@@ -499,6 +511,7 @@ static int run_restore(const struct act_mig_cfg *cfg, const struct act_mig_req *
 	res->measured_s = tool_now() - x->t0;
 	if (rc < 0)
 		return rc;
+	exited(x, "xl restore");
 	rc = rvmig_act_xen_domain(x->act, req->name, &id, state, sizeof(state), e2, sizeof(e2));
 	if (rc <= 0 || !state_runs(state)) {
 		snprintf(err, errlen, "after xl restore: %s", rc < 0 ? e2 : !rc ? "no such domain"
@@ -534,7 +547,7 @@ static int run_domain(const struct act_mig_cfg *cfg, const struct act_mig_req *r
 int act_mig_run(const struct act_mig_cfg *cfg, const struct act_mig_req *req, act_mig_log_fn *log,
 		void *log_arg, struct act_mig_result *res, char *err, size_t errlen)
 {
-	struct exec_ctx x = { .log = log, .log_arg = log_arg, .t0 = tool_now() };
+	struct exec_ctx x = { .log = log, .log_arg = log_arg, .t0 = tool_now(), .res = res };
 	int rc;
 
 	memset(res, 0, sizeof(*res));

@@ -48,7 +48,8 @@
  * the caller's log function, as "migrate xen:3 -> host2 (10.0.0.2): ...",
  * with the command's own lines (escaped) at the verbose level.
  *
- * The result is verified:
+ * The result is verified (once the command exited 0, a progress line
+ * says so, with its time: the check takes its own, see exited_t):
  *   MIGRATE  xl exits 0 and the destination's xl reported "Domain started";
  *            when the destination is this very host (its address is a
  *            loopback one or one of this host's interfaces), the domain
@@ -138,6 +139,9 @@ struct act_mig_result {
 	char addr[ACT_MIG_WORD_MAX]; /* MIGRATE: the destination's address */
 	double deadline_s;           /* the deadline it ran under */
 	double measured_s;           /* start to exit of the command(s); MIGRATE: of the last try */
+	/* tool_now() when the command(s) exited 0, before the outcome's check
+	 * (xl list: seconds in an emulated dom0); 0: they did not */
+	double exited_t;
 	unsigned tries;              /* MIGRATE: tries made (1: the first did it or failed alone) */
 	double downtime_s;           /* MIGRATE: measured, see above; -1: not measured */
 	int local;                   /* MIGRATE: the destination is this host and was checked */

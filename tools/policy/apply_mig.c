@@ -15,6 +15,11 @@ double pol_apply_t(const struct pol_apply_out *o)
 	return tool_wall() - o->t0;
 }
 
+double pol_apply_checked(const struct act_mig_result *res)
+{
+	return res->exited_t > 0 ? tool_now() - res->exited_t : 0;
+}
+
 void pol_apply_log(void *arg, int verbose, const char *line)
 {
 	const struct pol_apply_out *out = arg;
@@ -93,9 +98,10 @@ int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
 	if (res.tries > 1)
 		snprintf(tries, sizeof(tries), " at try %u", res.tries);
 	fprintf(out->f, "t=%.1f migrate %s (xen:%ld %s) -> %s (%s): done in %.1f s (predicted %.1f s), "
-		"downtime %s (predicted %.3f s)%s; %s\n", pol_apply_t(out), d->target.policy, res.old_domid,
-		res.name, d->dest, res.addr, res.measured_s, req.predicted_s, down,
-		req.predicted_downtime_s, tries, where);
+		"downtime %s (predicted %.3f s)%s; %s: checked %.1f s after xl migrate exited\n",
+		pol_apply_t(out), d->target.policy, res.old_domid, res.name, d->dest, res.addr,
+		res.measured_s, req.predicted_s, down, req.predicted_downtime_s, tries, where,
+		pol_apply_checked(&res));
 	fflush(out->f);
 	return 0;
 }

@@ -35,6 +35,12 @@ double pol_apply_t(const struct pol_apply_out *o);
 int pol_apply_migration(const struct act_mig_cfg *cfg, const struct pol_plan *p,
 			const struct pol_decision *d, const struct pol_apply_out *out);
 
+/* Seconds since the executed command exited 0 (res->exited_t): how long
+ * the outcome's check took when its done line is printed; 0 when it did not
+ * exit 0.  The done lines say "done in MEASURED s ...: checked C s after
+ * CMD exited": the log's t= of that line is the check's end. */
+double pol_apply_checked(const struct act_mig_result *res);
+
 /* The executor's log function (act_mig_log_fn), arg a struct pol_apply_out:
  * a line "t=T LINE", the commands' own lines at debug level
  * (RVMIG_LOG=debug). */

@@ -125,12 +125,14 @@ int pol_apply_park(const struct pol_config *cfg, const struct pol_decision *d, c
 	}
 	if (save)
 		fprintf(out->f, "t=%.1f save %s (xen:%ld %s) -> store %s: done in %.1f s (predicted "
-			"%.1f s); gone from this host, checkpoint %s\n", pol_apply_t(out), d->target.policy,
-			res.old_domid, res.name, host, res.measured_s, req.predicted_s, req.path);
+			"%.1f s); gone from this host, checkpoint %s: checked %.1f s after rvmig-save "
+			"exited\n", pol_apply_t(out), d->target.policy, res.old_domid, res.name, host,
+			res.measured_s, req.predicted_s, req.path, pol_apply_checked(&res));
 	else
 		fprintf(out->f, "t=%.1f restore %s (%s) on %s: done in %.1f s (predicted %.1f s); "
-			"running on this host as domain %ld\n", pol_apply_t(out), d->target.policy, res.name,
-			host, res.measured_s, req.predicted_s, res.new_domid);
+			"running on this host as domain %ld: checked %.1f s after xl restore exited\n",
+			pol_apply_t(out), d->target.policy, res.name, host, res.measured_s,
+			req.predicted_s, res.new_domid, pol_apply_checked(&res));
 	fflush(out->f);
 	return 0;
 }
