@@ -63,9 +63,12 @@
  *    announcements (pull); inline messages and the BYE by the control
  *    credits, 32 per link, each of which a message keeps until it is
  *    delivered and its RVMIG_EV_RECV_MSG released.  Per endpoint that is:
- *    the ring (nslots * slot_size, allocated and registered when the peer
- *    has connected); 64 control buffers of 4 KiB per link; at most 32 copies
- *    of messages (of at most rvmig_msg_max() bytes) per link; events for at
+ *    the ring (nslots * slot_size, registered when the peer has
+ *    connected; the listener allocates and faults in its next session's
+ *    ring ahead, in rvmig_listen() and whenever rvmig_accept() is about to
+ *    wait, so a listener holds one ring more than its endpoints); 64
+ *    control buffers of 4 KiB per link; at most 32 copies of messages (of
+ *    at most rvmig_msg_max() bytes) per link; events for at
  *    most nslots chunks and those messages; and a reorder table of
  *    max(1024, 2 * W) entries of 48 bytes at most, where W = nslots (push)
  *    or 2 * nslots (pull), plus 32 * nlinks, is how far past the next

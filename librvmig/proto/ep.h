@@ -244,6 +244,10 @@ int msg_deliver(struct rvmig_ep *ep, uint8_t *data, uint32_t len, uint64_t strea
 		uint64_t id, int link);
 int msg_release(struct rvmig_ep *ep, uint64_t token);
 
+/* ring.c: `bytes` of receive ring (4 KiB aligned, free()d), faulted in;
+ * NULL when out of memory. */
+uint8_t *ring_alloc(size_t bytes);
+
 /* auth.c */
 int auth_challenge(struct rvmig_ep *ep);
 int auth_check_client(struct rvmig_ep *ep, const struct wire_auth *m);

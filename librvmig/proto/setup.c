@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -71,6 +70,12 @@ struct rvmig_listener {
 	 * fds of PEND_AUTH / PEND_REFUSING endpoints */
 	int epfd;
 	int timerfd; /* expires at the earliest pending deadline */
+	/* The next session's receive ring, allocated and faulted in ahead:
+	 * when listening and again whenever rvmig_accept() is about to sleep,
+	 * so that filling it (16 MiB: 4-6 ms at load 11-14; bench/README.md,
+	 * issue 19) is not between a client's last link and its READY.  NULL:
+	 * none ready. */
+	uint8_t *spare_ring;
 };
 
 /* A REJECT hello carries its reason in `status` (positive RVMIG_E* or
@@ -331,6 +336,19 @@ static int listener_fds(struct rvmig_listener *l)
 	return 0;
 }
 
+static size_t ring_bytes(const struct rvmig_ep_attr *a)
+{
+	return (size_t)a->nslots * a->slot_size;
+}
+
+/* Makes the listener's spare ring if it has none and a session could take
+ * it (best effort: without one, the session makes its own). */
+static void spare_fill(struct rvmig_listener *l)
+{
+	if (!l->spare_ring && l->cc->live < l->attr.max_conns)
+		l->spare_ring = ring_alloc(ring_bytes(&l->attr));
+}
+
 RVMIG_API int rvmig_listen(rvmig_ctx *ctx, const char *uri, const struct rvmig_ep_attr *attr,
 			   rvmig_listener **out)
 {
@@ -356,6 +374,8 @@ RVMIG_API int rvmig_listen(rvmig_ctx *ctx, const char *uri, const struct rvmig_e
 	if (!rc)
 		rc = transport_for(ctx, uri, &u, &l->tp);
 	if (!rc)
+		spare_fill(l); /* before anyone can connect */
+	if (!rc)
 		rc = l->tp->listen(ctx, u.host, u.port, &l->tl);
 	if (!rc && l->tp->lst_set_wait)
 		/* A hello is the first step of a handshake: same deadline. */
@@ -370,6 +390,7 @@ RVMIG_API int rvmig_listen(rvmig_ctx *ctx, const char *uri, const struct rvmig_e
 			close(l->epfd);
 		if (l->timerfd >= 0)
 			close(l->timerfd);
+		free(l->spare_ring);
 		free(l->cc);
 		free(l);
 		return rc;
@@ -393,24 +414,19 @@ RVMIG_API uint32_t rvmig_listener_conns(const rvmig_listener *l)
 	return l ? l->cc->live : 0;
 }
 
-static int receiver_ready(struct rvmig_ep *ep)
+/* The handshake is complete: the ring is registered (the first memory the
+ * peer can reach) and described in READY.  `ring`: memory made for it
+ * ahead (the listener's spare, now the endpoint's), or NULL. */
+static int receiver_ready(struct rvmig_ep *ep, uint8_t *ring)
 {
 	size_t bytes = (size_t)ep->nslots * ep->slot_size;
 	struct wire_ready m = { .h.type = MSG_READY };
 	int rc;
 
-	ep->ring = aligned_alloc(4096, bytes);
+	ep->ring = ring ? ring : ring_alloc(bytes);
 	ep->free_slots = malloc(sizeof(uint32_t) * ep->nslots);
 	if (!ep->ring || !ep->free_slots)
 		return -ENOMEM;
-#ifdef MADV_POPULATE_WRITE
-	/* A transfer larger than the ring writes all of it: one call faults
-	 * it in for about half the CPU of a fault per page on first touch
-	 * (16 MiB on the build machine: 26-35 against 55-74 ms; a 256 MiB raw
-	 * receive 0.21-0.24 against 0.23-0.26 s, 4 MiB no dearer; bench/README.md,
-	 * issue 19, h2).  Best effort (kernels before 5.14: EINVAL). */
-	(void)madvise(ep->ring, bytes, MADV_POPULATE_WRITE);
-#endif
 	rc = ep->tp->reg_mr(ep->tep, ep->ring, bytes,
 			    ep->mode == RVMIG_MODE_PUSH ? TP_ACCESS_REMOTE_WRITE : TP_ACCESS_LOCAL_WRITE,
 			    &ep->ring_mr);
@@ -533,6 +549,7 @@ static void pending_refuse(struct rvmig_listener *l, struct pending_session *s, 
 static struct rvmig_ep *pending_complete(struct rvmig_listener *l, struct pending_session *s)
 {
 	struct rvmig_ep *ep = s->ep;
+	uint8_t *ring = NULL;
 
 	if (l->cc->live >= l->attr.max_conns) {
 		char text[64];
@@ -543,7 +560,13 @@ static struct rvmig_ep *pending_complete(struct rvmig_listener *l, struct pendin
 		pending_refuse(l, s, RVMIG_ECONNLIMIT, text);
 		return NULL;
 	}
-	if (receiver_ready(ep)) {
+	/* The endpoint's ring size is the listener's (accept_one); the spare
+	 * is the endpoint's from here, freed with it. */
+	if (ring_bytes(&ep->attr) == ring_bytes(&l->attr)) {
+		ring = l->spare_ring;
+		l->spare_ring = NULL;
+	}
+	if (receiver_ready(ep, ring)) {
 		pending_drop(l, s);
 		return NULL;
 	}
@@ -857,6 +880,7 @@ RVMIG_API int rvmig_accept(rvmig_listener *l, int timeout_ms, rvmig_ep **out)
 		wait = 1000;
 		if (timeout_ms >= 0 && (deadline - now) / 1000000 < 1000)
 			wait = (int)((deadline - now + 999999) / 1000000);
+		spare_fill(l); /* while there is nothing else to do */
 		timer_arm(l);
 		if (epoll_wait(l->epfd, evs, 8, wait) < 0 && errno != EINTR) {
 			rc = -errno;
@@ -877,6 +901,7 @@ RVMIG_API void rvmig_listener_close(rvmig_listener *l)
 	log_refusal_flush(l->ctx, true);
 	close(l->epfd);
 	close(l->timerfd);
+	free(l->spare_ring);
 	l->cc->lst_open = false;
 	if (!l->cc->live)
 		free(l->cc);
