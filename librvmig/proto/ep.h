@@ -26,6 +26,7 @@ enum wr_kind { WR_CTRL_RECV = 1, WR_CTRL_SEND = 2, WR_DATA = 3 };
 #define EP_CTRL_SENDS 32   /* send buffers per link */
 #define EP_SQ_DEPTH 128    /* operations outstanding per link */
 #define EP_MAX_CHUNKS 256  /* chunks in flight per endpoint */
+#define EP_MAX_LINKS 16    /* links per endpoint */
 
 struct link_state {
 	uint32_t send_credits; /* peer receive buffers we may still fill */
@@ -243,6 +244,14 @@ int recv_release(struct rvmig_ep *ep, uint64_t token);
 int msg_deliver(struct rvmig_ep *ep, uint8_t *data, uint32_t len, uint64_t stream_off,
 		uint64_t id, int link);
 int msg_release(struct rvmig_ep *ep, uint64_t token);
+
+/* links.c: connects the client's links (ep->nlinks) to host:port, each
+ * sending `tmpl` (host order) with its link_idx: all at once when the
+ * transport can and pause_ms is 0, else one by one, pause_ms apart (the
+ * test hook proto_link_pause_ms()).  0 or the error, logged naming the link
+ * and the peer (uri). */
+int links_connect(struct rvmig_ep *ep, const char *host, const char *port, const char *uri,
+		  const struct wire_hello *tmpl, int timeout_ms, uint32_t pause_ms);
 
 /* ring.c: `bytes` of receive ring (4 KiB aligned, free()d), faulted in;
  * NULL when out of memory. */

@@ -20,7 +20,7 @@
 #include "proto/testhooks.h"
 #include "publish/publish_int.h"
 
-#define MAX_LINKS 16
+#define MAX_LINKS EP_MAX_LINKS
 
 /*
  * Peers in their handshake.  A session waits here from its first link's
@@ -249,46 +249,12 @@ RVMIG_API int rvmig_connect(rvmig_ctx *ctx, const char *uri, const struct rvmig_
 	if (getrandom(&ep->session, sizeof(ep->session), 0) != sizeof(ep->session))
 		ep->session = ep_now_ns();
 	rc = tp_ep_make(ep);
-	for (uint32_t i = 0; !rc && i < ep->nlinks; i++) {
-		struct wire_hello h, r;
-		size_t rlen = sizeof(r);
+	if (!rc) {
+		struct wire_hello h;
 
 		hello_fill(&h, HELLO_REQ, ep);
-		h.link_idx = (uint8_t)i;
-		wire_hello_enc(&h);
-		memset(&r, 0, sizeof(r));
-		rc = tp->connect_link(ep->tep, u.host, u.port, &h, sizeof(h), &r, &rlen,
-				      (int)a.timeout_ms);
-		if (rc == -ECONNREFUSED && !wire_hello_dec(&r, rlen) && r.kind == HELLO_REJECT) {
-			rc = r.status > 0 ? -r.status : -ECONNREFUSED;
-			if (rc == -RVMIG_ECONNLIMIT)
-				LOG_ERR(ctx, "proto", "%s refused the connection: %s (limit %u)", uri,
-					rvmig_strerror(rc), r.caps);
-			else if (rc == -RVMIG_EPROTO_VERSION)
-				LOG_ERR(ctx, "proto", "%s refused the connection: %s (peer speaks "
-					"version %u, we %u)", uri, rvmig_strerror(rc), r.version,
-					proto_wire_version());
-			else
-				LOG_ERR(ctx, "proto", "%s refused link %u: %s", uri, i,
-					rvmig_strerror(rc));
-		} else if (rc >= 0) {
-			rc = wire_hello_dec(&r, rlen);
-			if (!rc && (r.kind != HELLO_ACCEPT || r.session != ep->session))
-				rc = -RVMIG_EBADMSG;
-			if (rc)
-				LOG_ERR(ctx, "proto", "bad handshake reply from %s", uri);
-			/* The peer answered: its silence is counted from here, not
-			 * from before the links, which may take a timeout each. */
-			ep->last_rx_ns = ep->last_tx_ns = ep_now_ns();
-			if (!rc && proto_link_pause_ms() && i + 1 < ep->nlinks)
-				nanosleep(&(struct timespec){ .tv_sec = proto_link_pause_ms() / 1000,
-							      .tv_nsec = (long)(proto_link_pause_ms() % 1000) *
-									 1000000L },
-					  NULL);
-		} else {
-			LOG_ERR(ctx, "proto", "connecting link %u to %s failed: %s", i, uri,
-				rvmig_strerror(rc));
-		}
+		rc = links_connect(ep, u.host, u.port, uri, &h, (int)a.timeout_ms,
+				   proto_link_pause_ms());
 	}
 	if (!rc)
 		snprintf(ep->peer, sizeof(ep->peer), "%s (%s)", uri, tp->peer_name(ep->tep));

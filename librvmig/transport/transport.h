@@ -22,7 +22,7 @@
  *    -RVMIG_EPEER or -RVMIG_ETIMEDOUT).  SEND/WRITE completions mean the
  *    local buffer may be reused; READ/RECV completions mean the data is in
  *    the local buffer.
- *  - Nothing blocks except connect_link/lst_wait, which take a timeout.
+ *  - Nothing blocks except connect_link(s)/lst_wait, which take a timeout.
  */
 #ifndef RVMIG_TRANSPORT_H
 #define RVMIG_TRANSPORT_H
@@ -105,6 +105,19 @@ struct rvmig_tp_ops {
 	int (*connect_link)(struct tp_ep *ep, const char *host, const char *port,
 			    const void *hello, size_t hello_len, void *reply, size_t *reply_len,
 			    int timeout_ms);
+	/* Optional (NULL: the engine calls connect_link once per link):
+	 * connects n links to host:port with every set-up in flight at once,
+	 * under one deadline timeout_ms.  Link i sends the hello at
+	 * hellos + i * hello_len and receives its reply at replies +
+	 * i * reply_cap (reply_lens[i] bytes, 0 when it sent none).  Only once
+	 * all n accepted are they added, in order (link i of the call gets the
+	 * index nlinks-before-the-call + i), and 0 is returned.  Otherwise
+	 * nothing is added and the first failure is returned with *failed set
+	 * to its link (-ECONNREFUSED: refused, the reject payload in its
+	 * reply), logged naming the link and the peer. */
+	int (*connect_links)(struct tp_ep *ep, const char *host, const char *port, uint32_t n,
+			     const void *hellos, size_t hello_len, void *replies, size_t reply_cap,
+			     size_t *reply_lens, int timeout_ms, uint32_t *failed);
 	/* A pollable fd, readable when poll() may return completions.  Before
 	 * sleeping on it call arm() and then poll() once more. */
 	int (*ep_fd)(struct tp_ep *ep);

@@ -188,6 +188,9 @@ void tcp_addr_name(const struct sockaddr *sa, char *buf, size_t len);
 /* tcp_cm.c */
 int tcp_connect_link(struct tp_ep *ep, const char *host, const char *port, const void *hello,
 		     size_t hello_len, void *reply, size_t *reply_len, int timeout_ms);
+int tcp_connect_links(struct tp_ep *ep, const char *host, const char *port, uint32_t n,
+		      const void *hellos, size_t hello_len, void *replies, size_t reply_cap,
+		      size_t *reply_lens, int timeout_ms, uint32_t *failed);
 int tcp_listen(struct rvmig_ctx *ctx, const char *host, const char *port, struct tp_lst **out);
 int tcp_lst_port(struct tp_lst *l);
 int tcp_lst_fd(struct tp_lst *l);

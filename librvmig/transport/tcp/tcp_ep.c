@@ -377,6 +377,7 @@ const struct rvmig_tp_ops rvmig_tp_tcp = {
 	.ep_destroy = tcp_ep_destroy,
 	.ep_abort = tcp_ep_abort,
 	.connect_link = tcp_connect_link,
+	.connect_links = tcp_connect_links,
 	.ep_fd = tcp_ep_fd,
 	.arm = tcp_arm,
 	.poll = tcp_poll,
