@@ -247,7 +247,7 @@ policy_migrate() {
     || xen_err "rvmig-policy did not apply exactly one migration" || return 1
   grep -q "queue: batch 1, started guest (position 0): 1 of k=1 running" "$XEN_TMP/apply$n.log" \
     || xen_err "no queue line for the migration at k=1" || return 1
-  newid=$(sed -n 's/.*running on this host as domain \([0-9]*\)$/\1/p' <<<"$done_line")
+  newid=$(sed -n 's/.*running on this host as domain \([0-9]*\): checked .*/\1/p' <<<"$done_line")
   [[ -n $newid && $newid != "$domid" ]] || xen_err "no new domain id in: $done_line" || return 1
   [[ $(xl domid "$name") == "$newid" ]] || xen_err "xl domid $name is not $newid" || return 1
   [[ $done_line != *"downtime not measured"* ]] \

@@ -157,7 +157,7 @@ check_saved() {
 # with the new id LINE names, ticking on; the checkpoint gone; the run
 # recorded.  Sets newid.
 check_restored() {
-  newid=$(sed -n 's/.*running on this host as domain \([0-9]*\)$/\1/p' <<<"$1")
+  newid=$(sed -n 's/.*running on this host as domain \([0-9]*\): checked .*/\1/p' <<<"$1")
   [[ -n $newid && $newid != "$domid" && $(xl domid "$name") == "$newid" ]] \
     || xen_err "the restore reported domain '$newid'; xl domid $name says $(xl domid "$name" 2>&1)" || return 1
   assert_running "$name" || return 1
