@@ -24,7 +24,8 @@
  * PATH, with stdin on /dev/null, in the caller's thread, each run under a
  * deadline (RVMIG_ACT_XL_DEADLINE_MS; SIGTERM at the deadline, SIGKILL
  * RVMIG_ACT_TERM_MS later).  rvmig_act_run() runs any command the same
- * way, for actuators kept outside the library (a migration executor).
+ * way, for actuators kept outside the library (a migration executor);
+ * rvmig_act_exec() too, and stops it when the caller's flag asks to.
  *
  * rvmig_act_apply() validates the new setting (bounds, CPU lists) before
  * anything is written, reads the current one, writes the new one, reads it
@@ -188,6 +189,46 @@ typedef void rvmig_act_line_fn(void *arg, int fd, const char *line);
 RVMIG_API int rvmig_act_run(rvmig_act *act, char *const argv[], int64_t timeout_ms, char *out,
 			    size_t outcap, rvmig_act_line_fn *on_line, void *arg, char *err,
 			    size_t errlen);
+
+/* How rvmig_act_exec() runs a command.  Size-versioned: size =
+ * sizeof(struct rvmig_act_exec_attr) of the caller's header; fields a
+ * caller's size does not cover take their defaults (since RVMIG_0.15). */
+struct rvmig_act_exec_attr {
+	size_t size;
+	int64_t timeout_ms;         /* start to exit, > 0 (as rvmig_act_run()'s) */
+	char *out;                  /* stdout, as rvmig_act_run()'s; NULL: not kept */
+	size_t outcap;
+	rvmig_act_line_fn *on_line; /* each line, as rvmig_act_run()'s; NULL: none */
+	void *arg;
+	/* Optional: a nonzero value (a signal number) stops the command, looked
+	 * at every RVMIG_ACT_STOP_POLL_MS or sooner: SIGTERM to its process
+	 * group, SIGKILL term_ms later, reaped.  With it the command runs in a
+	 * process group of its own (a terminal's SIGINT reaches the caller
+	 * alone, which stops it through this flag), and the deadline signals
+	 * that whole group too; without it, as rvmig_act_run(): the caller's
+	 * process group, the command alone signalled. */
+	const volatile int *stop;
+	/* SIGTERM to SIGKILL, at a stop or the deadline; 0: RVMIG_ACT_TERM_MS. */
+	int64_t term_ms;
+};
+
+#define RVMIG_ACT_STOP_POLL_MS 100 /* how often a running command's stop flag is looked at */
+
+/*
+ * rvmig_act_run() with a stop flag (struct rvmig_act_exec_attr): the same
+ * returns, and -EINTR when a stop ended it (err: "CMD: stopped (signal N):
+ * SIGTERM to its process group", ", SIGKILL after T ms" when it outlived
+ * the grace, its stderr lines after "; its stderr: "), or before it
+ * started (nothing run: "CMD: not started: asked to stop (signal N)").  A
+ * command that exited by itself before the stop was seen returns as it
+ * exited.  Every
+ * wait, the reap after SIGKILL too, has a deadline: a command still there
+ * RVMIG_ACT_TERM_MS after SIGKILL (a process in an uninterruptible wait) is
+ * left, err says so.  -EINVAL: argv or attr NULL, a size below the first
+ * two fields, timeout_ms <= 0.  act may be NULL.  (RVMIG_0.15)
+ */
+RVMIG_API int rvmig_act_exec(rvmig_act *act, char *const argv[],
+			     const struct rvmig_act_exec_attr *attr, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -9,12 +9,14 @@
  * rvmig-recv from PATH.  Prints the executor's log lines, then
  *   save xen:DOMID (NAME): done in S s
  *   restore NAME: done in S s, domain ID
- * Exit 0, 1 (the executor's error on stderr), 2 (usage).
+ * Exit 0, 1 (the executor's error on stderr; SIGINT / SIGTERM stop the
+ * command running, and it exits 1), 2 (usage).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/stop.h"
 #include "policy/act_migrate.h"
 
 static void log_line(void *arg, int verbose, const char *line)
@@ -54,6 +56,8 @@ int main(int argc, char **argv)
 		r.name = argv[4];
 		cfg.key_file = argc == 6 ? argv[5] : NULL;
 	}
+	/* SIGINT / SIGTERM stop the command it runs (its own process group) */
+	tool_catch_stop();
 	if (act_mig_run(&cfg, &r, log_line, NULL, &res, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mig_run: %s\n", err);
 		return 1;

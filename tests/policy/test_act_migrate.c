@@ -8,8 +8,10 @@
  * uses (rvmig_act_run()) running real processes: lines handed on as they
  * arrive, the exit status and the stderr lines that say why in the error
  * (which lines: tests/unit/test_act_why.c), a command killed at its
- * deadline; a stop request (SIGTERM) during the wait between two tries
- * of a migration ends it, with no further try (xl played by fake-xl/xl).
+ * deadline, or stopped with its process group (rvmig_act_exec()); a stop
+ * request (SIGTERM) during the wait between two tries of a migration ends
+ * it, with no further try, and during a plan's migration stops xl (xl
+ * played by fake-xl/xl).
  * The executor against real Xen is the Xen tier's
  * xen.policy_migrate (tests/xen/xen_policy_migrate.sh); the parser of
  * `xl list` is tested with the library's (tests/unit/test_act_pure.c).
@@ -20,11 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include <criterion/criterion.h>
 
 #include "common/cli.h"
 #include "common/stop.h"
+#include "gone.h"
 #include "policy/act_migrate.h"
 #include "policy/apply_mig.h"
 #include "policy/config.h"
@@ -253,6 +257,68 @@ Test(act_migrate, exec_lines_status_deadline)
 	cr_assert_eq(rvmig_act_run(NULL, none, 1000, NULL, 0, NULL, NULL, err, sizeof(err)), -ENOENT, "%s", err);
 }
 
+/* A command's first line "PID CHILD": both kept, and the stop flag set. */
+struct stop_at_pids {
+	volatile int *stop;
+	long pid, child;
+};
+
+static void stop_at_pids(void *arg, int fd, const char *line)
+{
+	struct stop_at_pids *s = arg;
+
+	if (fd == 1 && !s->pid && sscanf(line, "%ld %ld", &s->pid, &s->child) == 2)
+		*s->stop = SIGTERM;
+}
+
+/* rvmig_act_exec(): a stop flag set while the command runs ends it and
+ * what it started (its process group) long before its 60 s, with -EINTR;
+ * one that ignores SIGTERM gets SIGKILL after term_ms; a stop already set
+ * starts nothing; a bad attr is refused. */
+Test(act_migrate, exec_stop_ends_the_group)
+{
+	char *waits[] = { "sh", "-c", "sleep 60 & echo $$ $!; wait", NULL };
+	char *deaf[] = { "sh", "-c", "trap '' TERM; sleep 60 & echo $$ $!; wait", NULL };
+	volatile int stop = 0;
+	struct stop_at_pids s = { .stop = &stop };
+	struct rvmig_act_exec_attr a = { .size = sizeof(a), .timeout_ms = 120000,
+					 .on_line = stop_at_pids, .arg = &s, .stop = &stop };
+	char err[1024];
+	double t0 = tool_now();
+
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	cr_assert_eq(rvmig_act_exec(NULL, waits, &a, err, sizeof(err)), -EINTR, "%s", err);
+	cr_assert(strstr(err, "stopped (signal 15): SIGTERM to its process group"), "%s", err);
+	cr_assert_null(strstr(err, "SIGKILL"), "%s", err);
+	cr_assert(s.pid > 0 && s.child > 0, "no pids from the command");
+	cr_assert(gone_within((pid_t)s.pid, 10), "the command (pid %ld) still runs", s.pid);
+	cr_assert(gone_within((pid_t)s.child, 10), "its child sleep 60 (pid %ld) still runs",
+		  s.child);
+	/* a bound that cannot flake: its sleep alone is 60 s */
+	cr_assert_lt(tool_now() - t0, 50, "the stop did not end the command");
+
+	/* the flag still set: nothing started */
+	cr_assert_eq(rvmig_act_exec(NULL, waits, &a, err, sizeof(err)), -EINTR);
+	cr_assert(strstr(err, "not started: asked to stop (signal 15)"), "%s", err);
+
+	/* SIGTERM ignored (by the shell and, inherited, its sleep): SIGKILL */
+	stop = 0;
+	s = (struct stop_at_pids){ .stop = &stop };
+	a.term_ms = 300;
+	cr_assert_eq(rvmig_act_exec(NULL, deaf, &a, err, sizeof(err)), -EINTR, "%s", err);
+	cr_assert(strstr(err, "SIGTERM to its process group, SIGKILL after the grace"), "%s", err);
+	cr_assert(gone_within((pid_t)s.pid, 10), "the command (pid %ld) still runs", s.pid);
+	cr_assert(gone_within((pid_t)s.child, 10), "its child (pid %ld) still runs", s.child);
+
+	/* an attr without its timeout, or with none */
+	a.size = sizeof(size_t);
+	cr_assert_eq(rvmig_act_exec(NULL, waits, &a, err, sizeof(err)), -EINVAL);
+	a.size = sizeof(a);
+	a.timeout_ms = 0;
+	cr_assert_eq(rvmig_act_exec(NULL, waits, &a, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "timeout_ms 0"), "%s", err);
+}
+
 /* The executor's log: a SIGTERM, as from kill, once the wait before the
  * next try is announced. */
 static void stop_at_retry(void *arg, int verbose, const char *line)
@@ -314,15 +380,18 @@ static int lines_of(const char *path)
 }
 
 /* rvmig-policy --apply --policy FILE --trace ...: a plan of two due
- * migrations, one at a time; a SIGTERM while the first runs (xl sends it)
- * starts no second one: the first ends, logged and recorded in the runs
- * file, and a stop line says the other was not started. */
+ * migrations, one at a time; a SIGTERM while the first runs (xl sends it,
+ * then waits 60 s for a child) stops it: xl and its child gone long before
+ * that, the failure logged with where the domain is and recorded in the
+ * runs file; no second one is started, and a stop line says so. */
 Test(act_migrate, stop_during_a_plan_starts_no_more)
 {
 	static struct act_mig_host far[] = { { "far", "192.0.2.7" } };
 	const char *dir = getenv("RVMIG_FAKE_XL_DIR"), *path = getenv("PATH");
 	char tries[] = "/tmp/rvmig-xl-tries-XXXXXX", gone[] = "/tmp/rvmig-xl-gone-XXXXXX";
-	char runs[] = "/tmp/rvmig-runs-XXXXXX", p[4096], *log = NULL;
+	char runs[] = "/tmp/rvmig-runs-XXXXXX", pids[] = "/tmp/rvmig-xl-pids-XXXXXX", p[4096];
+	char *log = NULL;
+	long xl = 0, child = 0;
 	struct pol_config cfg = { .mig.exec = cfg_ok() };
 	struct pol_decision d[2] = {
 		{ .due = 1, .target = { "a", "xen", "3", "vm1", "web" }, .dest = "far" },
@@ -331,6 +400,8 @@ Test(act_migrate, stop_during_a_plan_starts_no_more)
 	struct pol_plan plan = { .source = "trace", .d = d, .nd = 2 };
 	struct pol_apply_out out = { 0 };
 	size_t len = 0;
+	double t0 = tool_now();
+	FILE *f;
 	int fd;
 
 	cr_assert(dir, "RVMIG_FAKE_XL_DIR is not set");
@@ -342,9 +413,12 @@ Test(act_migrate, stop_during_a_plan_starts_no_more)
 	close(fd);
 	cr_assert((fd = mkstemp(runs)) >= 0);
 	close(fd);
+	cr_assert((fd = mkstemp(pids)) >= 0);
+	close(fd);
 	setenv("FAKE_XL_TRIES", tries, 1);
 	setenv("FAKE_XL_GONE", gone, 1);
-	setenv("FAKE_XL_STOP", "1", 1);
+	setenv("FAKE_XL_STOP", pids, 1);
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 	cfg.mig.exec.hosts = far;
 	cfg.mig.exec.nhosts = 1;
 	cfg.mig.exec.runs = runs;
@@ -360,8 +434,19 @@ Test(act_migrate, stop_during_a_plan_starts_no_more)
 	fclose(out.f);
 	cr_assert_eq(tool_stop, SIGTERM);
 	cr_assert_eq(lines_of(tries), 1, "xl migrate ran %d times:\n%s", lines_of(tries), log);
-	cr_assert(strstr(log, "migrate web (xen:3 vm1) -> far (192.0.2.7): done in"), "%s", log);
-	cr_assert(strstr(log, "stop (signal 15): 1 of the plan's 2 due migrations started, 1 done; "
+	cr_assert(f = fopen(pids, "r"));
+	cr_assert_eq(fscanf(f, "%ld %ld", &xl, &child), 2, "fake xl wrote no pids");
+	fclose(f);
+	cr_assert(gone_within((pid_t)xl, 10), "xl (pid %ld) still runs", xl);
+	cr_assert(gone_within((pid_t)child, 10), "xl's child (pid %ld) still runs", child);
+	/* a bound that cannot flake: xl waits 60 s for its child */
+	cr_assert_lt(tool_now() - t0, 50, "the stop did not end xl:\n%s", log);
+	cr_assert(strstr(log, "migrate web: failed after") &&
+		  strstr(log, "stopped (signal 15): SIGTERM to its process group") &&
+		  strstr(log, "after the stop: domain vm1 still runs here as domain 3, no copy left"),
+		  "%s", log);
+	cr_assert_null(strstr(log, "done in"), "%s", log);
+	cr_assert(strstr(log, "stop (signal 15): 1 of the plan's 2 due migrations started, 0 done; "
 			      "the other 1 not started"), "%s", log);
 	cr_assert_null(strstr(log, "db"), "%s", log);
 	cr_assert_eq(lines_of(runs), 2, "the runs file: a header and the one migration");
@@ -369,6 +454,7 @@ Test(act_migrate, stop_during_a_plan_starts_no_more)
 	unlink(tries);
 	unlink(gone);
 	unlink(runs);
+	unlink(pids);
 }
 
 /* The done line of a migration says when its outcome was checked: the

@@ -2,8 +2,9 @@
 /*
  * act_migrate.c - the migration / save / restore executor (act_migrate.h):
  * xl migrate through rvmig-tunnel, rvmig-save, rvmig-recv + xl restore, each
- * run by rvmig_act_run() (rvmig_act(3)) under a deadline derived from the planner's prediction,
- * its lines timestamped as they arrive, the outcome checked with xl.
+ * run by rvmig_act_exec() (rvmig_act(3)) under a deadline derived from the planner's
+ * prediction and stopped with the tool, its lines timestamped as they
+ * arrive, the outcome checked with xl.
  */
 #include <errno.h>
 #include <math.h>
@@ -225,6 +226,16 @@ static void say(struct exec_ctx *x, int verbose, const char *fmt, ...)
 	va_end(ap);
 }
 
+int act_mig_exec(rvmig_act *act, char *const argv[], int64_t timeout_ms, char *out, size_t outcap,
+		 rvmig_act_line_fn *on_line, void *arg, char *err, size_t errlen)
+{
+	struct rvmig_act_exec_attr a = { .size = sizeof(a), .timeout_ms = timeout_ms, .out = out,
+					 .outcap = outcap, .on_line = on_line, .arg = arg,
+					 .stop = &tool_stop };
+
+	return rvmig_act_exec(act, argv, &a, err, errlen);
+}
+
 /* The command(s) exited 0: their time measured, and said, before the
  * outcome is checked. */
 static void exited(struct exec_ctx *x, const char *cmd)
@@ -267,8 +278,8 @@ static int domname(rvmig_act *act, long domid, char *name, size_t len, char *err
 	int rc;
 
 	snprintf(d, sizeof(d), "%ld", domid);
-	if ((rc = rvmig_act_run(act, argv, RVMIG_ACT_XL_DEADLINE_MS, out, sizeof(out), NULL, NULL, err,
-				errlen)) < 0)
+	if ((rc = act_mig_exec(act, argv, RVMIG_ACT_XL_DEADLINE_MS, out, sizeof(out), NULL, NULL, err,
+			       errlen)) < 0)
 		return rc == -EIO ? -ESRCH : rc;
 	out[strcspn(out, "\n")] = '\0';
 	if (!*out || strlen(out) >= len || !shell_safe(out)) {
@@ -377,8 +388,17 @@ static int run_migrate(const struct act_mig_cfg *cfg, const struct act_mig_req *
 
 		x->t_susp = x->t_up = 0;
 		x->done = 0;
-		rc = rvmig_act_run(x->act, argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line,
-				   x, err, errlen);
+		rc = act_mig_exec(x->act, argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line,
+				  x, err, errlen);
+		if (rc == -EINTR) {
+			size_t k = strlen(err);
+
+			/* where the stop left the domain */
+			if (source_intact(x, req, res, e2, sizeof(e2)))
+				snprintf(e2, sizeof(e2), "domain %s still runs here as domain %ld, no "
+					 "copy left", res->name, req->target.id);
+			snprintf(err + k, errlen > k ? errlen - k : 0, "; after the stop: %s", e2);
+		}
 		if (rc != -EIO || res->tries >= tries)
 			break;
 		if (!source_intact(x, req, res, e2, sizeof(e2))) {
@@ -452,8 +472,8 @@ static int run_save(const struct act_mig_cfg *cfg, const struct act_mig_req *req
 		char *argv[] = { (char *)or_default(cfg->save, SAVE_DEFAULT), "-v", d, (char *)req->uri,
 				 cfg->key_file ? "--key-file" : NULL, cfg->key_file, NULL };
 
-		rc = rvmig_act_run(x->act, argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line,
-				   x, err, errlen);
+		rc = act_mig_exec(x->act, argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line,
+				  x, err, errlen);
 	}
 	res->measured_s = tool_now() - x->t0;
 	if (rc < 0)
@@ -494,8 +514,8 @@ static int run_restore(const struct act_mig_cfg *cfg, const struct act_mig_req *
 				 (char *)req->uri, "-o", (char *)req->path,
 				 cfg->key_file ? "--key-file" : NULL, cfg->key_file, NULL };
 
-		rc = rvmig_act_run(x->act, argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line,
-				   x, err, errlen);
+		rc = act_mig_exec(x->act, argv, (int64_t)(res->deadline_s * 1000), NULL, 0, on_line,
+				  x, err, errlen);
 	}
 	left = (int64_t)((res->deadline_s - (tool_now() - x->t0)) * 1000);
 	if (rc == 0 && left <= 0) {
@@ -506,7 +526,7 @@ static int run_restore(const struct act_mig_cfg *cfg, const struct act_mig_req *
 		char *argv[] = { "xl", "restore", (char *)req->path, NULL };
 
 		say(x, 0, "%sxl restore %.200s", req->uri ? "checkpoint received; " : "", req->path);
-		rc = rvmig_act_run(x->act, argv, left, NULL, 0, on_line, x, err, errlen);
+		rc = act_mig_exec(x->act, argv, left, NULL, 0, on_line, x, err, errlen);
 	}
 	res->measured_s = tool_now() - x->t0;
 	if (rc < 0)

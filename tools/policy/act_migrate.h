@@ -7,7 +7,7 @@
  * undo.  It stays with the tools because what it runs is the tools
  * themselves (rvmig-tunnel, rvmig-save, rvmig-recv, found in PATH or where
  * the policy file says) and xl migrate; it runs them through the library's
- * rvmig_act_run() and checks the outcome with rvmig_act_xen_domain().
+ * rvmig_act_exec() and checks the outcome with rvmig_act_xen_domain().
  *
  *   MIGRATE  xl -vvv migrate -s "TUNNEL -v --uri-template T://%h:PORT
  *            [--key-file K]" DOMID ADDR: the stream goes through
@@ -22,7 +22,7 @@
  *            with no URI, PATH is already here (the store, act_park.h):
  *            xl restore PATH only.
  *
- * No shell runs on this side: every command is an argv (rvmig_act_run()),
+ * No shell runs on this side: every command is an argv (rvmig_act_exec()),
  * stdin /dev/null.  xl itself hands the -s string to `sh -c` on its
  * side, so each word of it (programs, key file, transport, address) is
  * checked to hold only [A-Za-z0-9._/:%+=,@-] before anything runs.
@@ -40,6 +40,12 @@
  * deadline.  A stop request (SIGINT / SIGTERM once the tool called
  * tool_catch_stop(), common/stop.h) ends the wait between tries at once,
  * and no further try is made: the failure is returned, err saying so.
+ *
+ * A stop request also ends the command running (act_mig_exec(): xl
+ * migrate with its tunnel, rvmig-save, rvmig-recv, xl restore): SIGTERM to
+ * its process group, SIGKILL RVMIG_ACT_TERM_MS later, -EINTR; none starts
+ * after it.  A stopped migration's error then says where the domain is
+ * (still running here unchanged, or what xl list showed instead).
  *
  * Every run has a deadline: the planner's predicted time x margin, within
  * [min_s, max_s] (max_s when nothing was predicted); at the deadline the
@@ -64,7 +70,7 @@
  * migration of a cgroup or process.
  *
  * Errors: -errno with err naming the command or domain and why (the
- * command's stderr lines that report the failure, escaped: rvmig_act_run()
+ * command's stderr lines that report the failure, escaped: rvmig_act_exec()
  * picks them; for xl migrate they include the destination's, which
  * rvmig-tunnel passes on).
  */
@@ -174,6 +180,13 @@ int act_mig_tunnel_cmd(const struct act_mig_cfg *cfg, const char *dest, char *cm
 /* The address (resolved) is a loopback one or one of this host's
  * interfaces: this very host. */
 int act_mig_is_local(const char *addr);
+
+/* rvmig_act_exec() of argv under timeout_ms with the tool's stop flag
+ * (tool_stop, common/stop.h): a SIGINT / SIGTERM of the tool stops the
+ * command and its process group (-EINTR), and starts none after it.  out,
+ * on_line as rvmig_act_run()'s.  Every command of the executors runs so. */
+int act_mig_exec(rvmig_act *act, char *const argv[], int64_t timeout_ms, char *out, size_t outcap,
+		 rvmig_act_line_fn *on_line, void *arg, char *err, size_t errlen);
 
 /* Runs one action (see above).  0 with *res filled, or -errno with err set
  * (res then holds what was measured up to the failure).  -ENOTSUP for a

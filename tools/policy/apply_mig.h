@@ -60,9 +60,9 @@ void pol_apply_record(const struct act_mig_cfg *cfg, enum rvmig_transfer_kind ki
  * starts and ends and how many run).  A failure starts no more.  Other
  * decisions are left alone (saves and restores: apply_park.h).  With
  * [migration] runs = PATH each run is appended there (config.h).  A stop
- * request (tool_stop, common/stop.h) starts no more: those running finish,
- * logged and recorded, and a "stop" line says how many ran and how many
- * were not started.  Returns how many ran, or the first failure's -errno
+ * request (tool_stop, common/stop.h) starts no more and stops those
+ * running (act_migrate.h): logged and recorded as failed, and a "stop"
+ * line says how many ran and how many were not started.  Returns how many ran, or the first failure's -errno
  * (-EINTR: stopped before all started). */
 int pol_apply_plan_migrations(const struct pol_config *cfg, const struct pol_plan *p,
 			      const struct pol_apply_out *out);
