@@ -7,17 +7,22 @@
  * out (no store_dir, a store or restore on another host, a Linux target),
  * each naming the host; and the store's own refusals before anything runs
  * (a checkpoint already there is not overwritten, a restore without one);
+ * a stop during the wait for the store's receiver ending the save at once;
  * the live loop handing a decided save or restore to the store.
  * The store against real Xen is xen.policy_park (tests/xen/xen_policy_park.sh).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include <criterion/criterion.h>
 
+#include "common/stop.h"
+#include "gone.h"
 #include "policy/apply_park.h"
 #include "policy/config.h"
 #include "policy/exec.h"
@@ -186,6 +191,65 @@ Test(act_park, store_refusals_before_running)
 	fclose(f);
 	unlink(r.path);
 	rmdir(dir);
+}
+
+/* The store's log: a SIGTERM, as from kill, once its receiver said it
+ * starts (before it listens). */
+static void stop_at_start(void *arg, int verbose, const char *line)
+{
+	int *seen = arg;
+
+	(void)verbose;
+	if (strstr(line, "| store: rvmig-recv: starting") && !(*seen)++)
+		raise(SIGTERM);
+}
+
+/* A stop while the store's receiver has not said its port yet (the 60-s
+ * wait) ends the save at once: -EINTR naming the stop, the receiver and
+ * its child gone, rvmig-save never started, no checkpoint (xl played by
+ * fake-xl/xl, a receiver that never listens by fake-xl/rvmig-recv-mute). */
+Test(act_park, stop_ends_the_port_wait)
+{
+	const char *dir = getenv("RVMIG_FAKE_XL_DIR"), *path = getenv("PATH");
+	char store[] = "/tmp/rvmig-store-XXXXXX", pids[] = "/tmp/rvmig-recv-pids-XXXXXX";
+	char p[4096], recv[4096], save[4096], err[2048];
+	struct act_mig_cfg cfg = { .recv = recv, .save = save };
+	struct act_park_req r = { .op = ACT_MIG_SAVE, .target = { .kind = RVMIG_ACT_TARGET_XEN,
+								  .id = 3 },
+				  .name = "vm1", .listen = "tcp://127.0.0.1:0", .predicted_s = 5 };
+	struct act_mig_result res;
+	long pid = 0, child = 0;
+	double t0 = tool_now();
+	int fd, seen = 0;
+	FILE *f;
+
+	cr_assert(dir, "RVMIG_FAKE_XL_DIR is not set");
+	snprintf(p, sizeof(p), "%s:%s", dir, path ? path : "/usr/bin:/bin");
+	setenv("PATH", p, 1);
+	snprintf(recv, sizeof(recv), "%s/rvmig-recv-mute", dir);
+	snprintf(save, sizeof(save), "%s/rvmig-save-never-there", dir);
+	cr_assert(mkdtemp(store));
+	cr_assert((fd = mkstemp(pids)) >= 0);
+	close(fd);
+	setenv("FAKE_RECV_PIDS", pids, 1);
+	cr_assert_eq(act_park_path(store, r.name, r.path, sizeof(r.path)), 0);
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	tool_catch_stop();
+	cr_assert_eq(act_park_run(&cfg, &r, stop_at_start, &seen, &res, err, sizeof(err)), -EINTR,
+		     "%s", err);
+	cr_assert_eq(seen, 1, "the receiver did not start");
+	cr_assert(strstr(err, "asked to stop (signal 15) before the store's receiver listened"),
+		  "%s", err);
+	cr_assert(f = fopen(pids, "r"));
+	cr_assert_eq(fscanf(f, "%ld %ld", &pid, &child), 2, "the receiver wrote no pids");
+	fclose(f);
+	cr_assert(gone_within((pid_t)pid, 10), "the receiver (pid %ld) still runs", pid);
+	cr_assert(gone_within((pid_t)child, 10), "its child (pid %ld) still runs", child);
+	/* a bound that cannot flake: the port wait alone is 60 s */
+	cr_assert_lt(tool_now() - t0, 50, "the stop did not end the wait");
+	cr_assert(access(r.path, F_OK) < 0, "a checkpoint appeared");
+	unlink(pids);
+	rmdir(store);
 }
 
 /* The live loop (exec.h): a decided save or restore goes to ops->park

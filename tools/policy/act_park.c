@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "common/cli.h"
+#include "common/stop.h"
 #include "policy/act_park.h"
 
 #define RECV_DEFAULT "rvmig-recv"
@@ -98,8 +99,8 @@ static void *recv_run(void *arg)
 
 	snprintf(ms, sizeof(ms), "%.0f", s->deadline_s * 1000);
 	/* it outlives the save it waits for: rvmig-save has the same deadline */
-	rc = rvmig_act_run(NULL, argv, (int64_t)(s->deadline_s * 1000) + 30000, NULL, 0, recv_line, s,
-			   s->err, sizeof(s->err));
+	rc = act_mig_exec(NULL, argv, (int64_t)(s->deadline_s * 1000) + 30000, NULL, 0, recv_line, s,
+			  s->err, sizeof(s->err));
 	pthread_mutex_lock(&s->mu);
 	s->rc = rc;
 	s->done = 1;
@@ -108,17 +109,26 @@ static void *recv_run(void *arg)
 	return NULL;
 }
 
-/* Waits for the receiver's port, or its end, until ACT_PARK_LISTEN_S. */
+/* Waits for the receiver's port, or its end, until ACT_PARK_LISTEN_S, or a
+ * stop request (tool_stop, looked at every RVMIG_ACT_STOP_POLL_MS: the
+ * signal may go to another thread). */
 static int wait_port(struct store_recv *s)
 {
-	struct timespec until;
-	int port, rc = 0;
+	double end = tool_now() + ACT_PARK_LISTEN_S;
+	int port;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += (time_t)ACT_PARK_LISTEN_S;
 	pthread_mutex_lock(&s->mu);
-	while (!s->port && !s->done && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&s->cv, &s->mu, &until);
+	while (!s->port && !s->done && !tool_stop && tool_now() < end) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += RVMIG_ACT_STOP_POLL_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->cv, &s->mu, &until);
+	}
 	port = s->port;
 	pthread_mutex_unlock(&s->mu);
 	return port;
@@ -154,7 +164,17 @@ static int park_save(const struct act_mig_cfg *cfg, const struct act_park_req *r
 		snprintf(err, errlen, "cannot start the store's receiver: %s", strerror(-rc));
 		goto out;
 	}
-	if (!(port = wait_port(&s))) {
+	if (!(port = wait_port(&s)) && tool_stop) {
+		/* the receiver stops with the same flag (act_mig_exec()) */
+		say(l, 0, "asked to stop (signal %d) before the store's receiver listened: "
+			  "rvmig-save not started", (int)tool_stop);
+		pthread_join(th, NULL);
+		snprintf(err, errlen, "asked to stop (signal %d) before the store's receiver "
+			 "listened: not saved, the domain stays here", (int)tool_stop);
+		rc = -EINTR;
+		goto out;
+	}
+	if (!port) {
 		pthread_join(th, NULL);
 		snprintf(err, errlen, "the store's receiver did not listen%s%s", s.done ? ": " : "",
 			 s.done ? s.err : " within 60 s");
@@ -172,7 +192,10 @@ static int park_save(const struct act_mig_cfg *cfg, const struct act_park_req *r
 	pthread_mutex_lock(&s.mu);
 	port = s.done;
 	pthread_mutex_unlock(&s.mu);
-	if (rc < 0 && !port)
+	if (rc < 0 && !port && tool_stop)
+		say(l, 0, "the save was stopped (signal %d); waiting for the store's receiver, "
+			  "stopped too", (int)tool_stop);
+	else if (rc < 0 && !port)
 		say(l, 0, "the save failed; waiting for the store's receiver to end (it gives up "
 			  "%.0f s after it started listening if no sender came)", s.deadline_s);
 	pthread_join(th, NULL);

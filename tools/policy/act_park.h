@@ -25,10 +25,13 @@
  * NAME is the domain's name with characters outside [A-Za-z0-9._-] as '_'.
  * Every wait has the executor's deadline (act_mig_deadline()); the
  * receiver's --accept-timeout is that deadline too, so a rvmig-save that
- * fails before it connects leaves it to give up by itself.
+ * fails before it connects leaves it to give up by itself.  A stop request
+ * (tool_stop, common/stop.h) ends the wait for the receiver's port at
+ * once (-EINTR, rvmig-save not started) and stops the receiver and
+ * rvmig-save as every command of the executor (act_mig_exec()).
  *
  * Threads: a save runs the store's receiver in a thread of its own (its
- * rvmig_act_run() blocks) while rvmig-save runs on the caller's; the log
+ * act_mig_exec() blocks) while rvmig-save runs on the caller's; the log
  * function is called from both, one line per call.
  */
 #ifndef RVMIG_TOOLS_POLICY_ACT_PARK_H
