@@ -9,7 +9,10 @@
  *   wall       the interval, or for a task born during it (not in the
  *              previous sample, started after it) the time since it started;
  *   blocked    wall - run - wait (0 when the counters ran ahead of the
- *              clock, which a task's current slice can make them do).
+ *              clock, which a task's current slice can make them do, or
+ *              a wait that began in an earlier interval: the kernel adds
+ *              a wait to run_delay when it ends, so a task waiting at a
+ *              sample shows that wait as blocked until the next one).
  * A task not in the previous sample that started before it (moved into
  * the group) contributes nothing this time: its counters become the
  * baseline.  A task that left contributes nothing for its last interval.
