@@ -171,6 +171,9 @@ start_gated_sender() {
 	exec 8<&-
 }
 open_gate() { echo >"$W/gate" & PIDS+=($!); }
+# let_gate_through: a producer still waiting at its gate (a case that failed
+# before open_gate) is let through, so that a wait for its pipeline ends
+let_gate_through() { [ ! -p "$W/gate" ] || { exec 9<>"$W/gate"; echo >&9; }; }
 
 # no_temp_file MSG: no PATH.rvmig-partial-* is left in the work directory
 no_temp_file() {

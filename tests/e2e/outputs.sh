@@ -21,7 +21,7 @@ CASE=${1:?usage: outputs.sh CASE}
 # A gated producer (lib.sh start_gated_sender) still waiting at its gate
 # when a case fails is let through, so that nothing outlives the test.
 release_gate() {
-	[ -p "$W/gate" ] && { exec 9<>"$W/gate"; echo >&9; }
+	let_gate_through
 	cleanup
 }
 trap release_gate EXIT

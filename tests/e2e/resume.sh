@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # End-to-end tests of resume (rvmig-recv --resume, rvmig-send --resume),
-# --key-file and a full disk on the receiver: both tools as real processes
-# over TCP on 127.0.0.1 (environment: see run.sh).
+# --key-file, and a full or failing disk on the receiver: both tools as
+# real processes over TCP on 127.0.0.1 (environment: see run.sh).
 #
 #   resume.sh CASE
 #
@@ -86,6 +86,73 @@ interrupted_state() {
 }
 
 make_key() { head -c 32 /dev/urandom | base64 >"$1"; chmod 600 "$1"; }
+
+# lossy_disk MIB: an ext4 file system on $W/disk whose writes fail once MIB
+# MiB more are written to it: it lies on a loop device ($LOOP) whose
+# backing file is on a tmpfs ($W/back) with room for only MIB MiB more than
+# mkfs wrote, and the loop device's writes beyond that fail (ENOSPC of its
+# backing file), as a failing disk's do.  Only file data fails: mkfs wrote
+# every block of metadata (no journal, no lazily made bitmaps or inode
+# tables) and a file of a few extents needs no new one.  heal_disk gives
+# the tmpfs room again.  Needs root (CI is); skipped (77), saying why,
+# without a loop device, losetup or mkfs.ext4.
+lossy_disk() {
+	local room=$1 used
+	[ "$(id -u)" = 0 ] || fail "$CASE needs root for a loop device and mounts"
+	for t in losetup mkfs.ext4; do
+		command -v "$t" >/dev/null || skip "$t is not installed"
+	done
+	[ -e /dev/loop-control ] || skip "no /dev/loop-control (no loop device driver)"
+	mkdir -p "$W/back" "$W/disk"
+	mount -t tmpfs -o size=512m rvmig-e2e-back "$W/back" || fail "cannot mount a tmpfs on $W/back"
+	trap 'drop_disk; cleanup' EXIT
+	truncate -s 256M "$W/back/disk.img" || fail "cannot make $W/back/disk.img"
+	LOOP=$(losetup -f --show "$W/back/disk.img" 2>"$W/losetup.log") ||
+		skip "no free loop device for $W/back/disk.img: $(cat "$W/losetup.log")"
+	# nodiscard: every block mkfs wrote has its page in the backing file,
+	# so only blocks written later need room on the tmpfs
+	mkfs.ext4 -q -F -b 4096 -N 64 -O ^has_journal,^metadata_csum,^uninit_bg \
+		-E nodiscard,lazy_itable_init=0 "$LOOP" >"$W/mkfs.log" 2>&1 ||
+		fail "mkfs.ext4 $LOOP: $(cat "$W/mkfs.log")"
+	mount -o errors=continue "$LOOP" "$W/disk" || fail "cannot mount $LOOP on $W/disk"
+	used=$(df --output=used -k "$W/back" | tail -1)
+	mount -o remount,size=$((used + room * 1024))k "$W/back" ||
+		fail "cannot shrink the tmpfs $W/back to $used KiB + $room MiB"
+	note "$W/disk: ext4 on $LOOP, its backing file on a tmpfs with room for $room MiB more"
+}
+heal_disk() { mount -o remount,size=512m "$W/back" || fail "cannot grow the tmpfs $W/back"; }
+# wait_writeback FILE BYTES: waits until the writeback already started on
+# FILE's first BYTES is over, starting none (sync_file_range(2)
+# SYNC_FILE_RANGE_WAIT_BEFORE; its error, if any, is ours)
+wait_writeback() {
+	python3 - "$1" "$2" <<'PY' || fail "cannot wait for the writeback of $1"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+try:
+    fd = os.open(sys.argv[1], os.O_RDONLY)
+except FileNotFoundError:   # a receiver that failed already removed it
+    sys.exit(0)
+libc.sync_file_range(fd, ctypes.c_longlong(0), ctypes.c_longlong(int(sys.argv[2])), ctypes.c_uint(1))
+PY
+}
+drop_disk() { # the processes that may use it first
+	local p
+	let_gate_through
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	! mountpoint -q "$W/disk" || umount "$W/disk"
+	if [ -n "${LOOP:-}" ]; then
+		# the kernel lets go of the backing file a little later
+		losetup -d "$LOOP"
+		for _ in $(seq 300); do
+			[ -n "$(losetup -j "$W/back/disk.img")" ] || break
+			sleep 0.1
+		done
+	fi
+	LOOP=
+	! mountpoint -q "$W/back" || umount "$W/back" || fail "cannot unmount $W/back"
+}
+skip() { echo "SKIP [$CASE]: $*" >&2; exit 77; }
 
 case "$CASE" in
 resume_cli)
@@ -323,6 +390,71 @@ disk_full)
 		[ -z "$(ls -A "$W/small")" ] || fail "files left on the full disk: $(ls -A "$W/small")"
 	done
 	note "refused before data and ENOSPC mid-way, with and without --resume: nothing left"
+	;;
+flush_error)
+	# (g) a flush that failed while the file was written fails the commit,
+	# and a resumable checkpoint (--resume, the sender killed): the
+	# receiver's worker fdatasync()s every 32 MiB (xstream/flusher.c) and
+	# gets the disk's error; the disk then works again, so the final fsync
+	# of the same open file has no new error to report (a writeback error
+	# is reported once per open file): only the flusher knows that bytes
+	# past about 8 MiB never reached the disk.  With --resume a checkpoint
+	# made every 2 s may come first (a host slow to take 33 MiB) and fail
+	# by its own fsync, before the disk works again: also a failed
+	# checkpoint, said so.
+	gen "$W/g64.bin" 64 27
+	for resume in "" --resume; do
+		lossy_disk 8
+		OUT=$W/disk/out.bin PART=$W/disk/out.bin.rvmig-partial JOUR=$W/disk/out.bin.rvmig-journal
+		rx=rx${resume:+-resume}
+		start_recv "$rx" "$OUT" $resume ${resume:+--resume-wait 1}
+		start_gated_sender "$W/g64.bin" $((40 << 20))
+		if [ -n "$resume" ]; then
+			# (not resume.sh's wait_for: the receiver may end first, see above)
+			tmp=$PART
+			for _ in $(seq 12000); do
+				size_at_least "$tmp" $((33 << 20)) || grep -q "durable" "$W/$rx.err" && break
+				sleep 0.01
+			done
+			size_at_least "$tmp" $((33 << 20)) || grep -q "durable" "$W/$rx.err" ||
+				fail "--resume: $tmp did not pass 33 MiB within 120 s"
+		else
+			wait_for "the temporary file passing 33 MiB" "$RPID" temp_at_least $((33 << 20))
+			tmp=$(ls "$OUT".rvmig-partial-*)
+		fi
+		# past 32 MiB: the receiver started the writeback of its first 32
+		# MiB and asked the flusher for a fdatasync.  That writeback is
+		# over (and failed) before the disk is healed; waited for without
+		# writing anything (a write of ours that failed would be a new
+		# error for the receiver's fsync to find).
+		wait_writeback "$tmp" $((32 << 20))
+		early=
+		! grep -q "durable" "$W/$rx.err" || early=1
+		heal_disk
+		[ -z "$resume" ] || kill -9 "$SPID" 2>/dev/null # the checkpoint of what came
+		open_gate
+		wait "$SPID" 2>/dev/null
+		wait_rc "$RPID"
+		[ "$rc" = 1 ] || fail "rvmig-recv $resume exited $rc, not 1, after its flush failed"
+		if [ -n "$resume" ]; then
+			grep -E -q "cannot make [0-9]+ bytes of $PART durable: (Input/output error|No space left on device)" "$W/$rx.err" ||
+				fail "--resume: the failed flush does not fail the checkpoint of $PART"
+			[ ! -e "$JOUR" ] || fail "--resume: a journal claims bytes the disk lost: $(cat "$JOUR")"
+			if [ -n "$early" ]; then
+				note "--resume: the receiver's own checkpoint failed before the disk was healed:" \
+					"$(grep -o 'cannot make [0-9]* bytes' "$W/$rx.err")"
+			fi
+		else
+			grep -E -q "fsync $tmp: (Input/output error|No space left on device)" "$W/$rx.err" ||
+				fail "the failed flush does not fail the commit of $tmp"
+			grep -q "receiver failed: .*fsync" "$W/tx.err" || fail "the sender does not say the receiver's fsync failed"
+		fi
+		no_final_file "$OUT"
+		[ -z "$(ls -A "$W/disk" | grep -v '^lost+found$')" ] || fail "$resume: files left: $(ls -A "$W/disk")"
+		drop_disk
+		rm -f "$W/half" "$W/gate"
+	done
+	note "a flush failed past 8 MiB: the commit failed, and with --resume the checkpoint; nothing left"
 	;;
 *)
 	fail "unknown case"
