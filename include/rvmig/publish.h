@@ -9,8 +9,9 @@
  * one small file per process, PID.xfer in the run directory, replaced
  * atomically (written to a temporary file, then renamed over it), at most
  * once per `interval_ms` (200 ms by default) while counters change and at
- * once when a transfer begins, changes state or ends.  The file is removed
- * when the process has no transfer left and when the publisher is closed.
+ * once when a transfer begins, changes state or ends (an end is written
+ * once, before close removes the file).  The file is removed when the
+ * process has no transfer left and when the publisher is closed.
  * rvmig_monitor_sample() (rvmig/monitor.h) reads these files back.
  *
  * The run directory (the first that applies):
@@ -28,10 +29,18 @@
  * goes on unpublished.  Every call below accepts NULL handles and then does
  * nothing, so a caller may ignore what rvmig_pubxfer_begin() returned.
  *
- * Threads: a publisher and its transfers are used by one thread at a time;
- * no thread is started.  The counters are written from the caller's calls:
- * a process that stops calling stops updating its file (the monitor shows
- * the time of the last write).
+ * Threads: a publisher and its transfers are used by one thread at a time.
+ * A publisher that publishes starts one thread of its own (none when
+ * publishing is off), with every signal blocked, that writes the file: the
+ * calls below only store figures in memory (the counters without a lock or
+ * a system call) and wake it when a state changes, so the thread moving the
+ * data never waits for the run directory's file system.  The logger is
+ * called from the caller's threads only (a failed write is logged at the
+ * next call).  The counters are written when the caller fed them: a process
+ * that stops calling stops updating its file (the monitor shows the time
+ * of the last write).  rvmig_publisher_close() wakes the thread, lets it
+ * write an end not written yet and waits for it (at most a second; a
+ * thread still in a file call then finishes and frees on its own).
  */
 #ifndef RVMIG_PUBLISH_H
 #define RVMIG_PUBLISH_H
@@ -110,13 +119,16 @@ RVMIG_API void rvmig_pubxfer_set_endpoint(rvmig_pubxfer *x, rvmig_ep *ep);
 /*
  * The stream counters: bytes of the stream processed so far (sent and
  * acknowledged, or received and delivered), page payloads among them and
- * all-zero pages (elided on the wire) among those.  Cheap: the file is
- * rewritten only when interval_ms has passed since the last write.
+ * all-zero pages (elided on the wire) among those.  Cheap: stores in
+ * memory; the publisher's thread writes them when interval_ms has passed
+ * since its last write.  Ignored once the transfer ended.
  */
 RVMIG_API void rvmig_pubxfer_progress(rvmig_pubxfer *x, uint64_t bytes, uint64_t pages,
 				      uint64_t zero_pages);
 /* The transfer ended: completed when status is 0, else failed.  Written at
- * once; the record stays until rvmig_pubxfer_free(). */
+ * once by the publisher's thread (the call does not wait for it), exactly
+ * once: the record no longer changes (closing its endpoint writes nothing
+ * more) and stays until rvmig_pubxfer_free(). */
 RVMIG_API void rvmig_pubxfer_end(rvmig_pubxfer *x, int status);
 /* Removes the transfer from the file (the file itself when it was the
  * last) and frees it. */

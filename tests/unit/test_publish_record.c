@@ -19,9 +19,13 @@
 #include <criterion/criterion.h>
 #include <rvmig.h>
 
+#include "publish/publish_int.h"
 #include "publish/record.h"
 
 #define S(lit) lit, sizeof(lit) - 1
+/* How long the publisher's thread may take to write (a readiness deadline
+ * on a loaded host, not a timing assertion). */
+#define SETTLE_MS 30000
 
 /* A heap copy without a NUL, so ASan catches any read past len. */
 static char *exact(const char *s, size_t len)
@@ -208,11 +212,13 @@ Test(publish_record, publisher_to_monitor)
 		      "no file before a transfer");
 	cr_assert_eq(rvmig_pubxfer_begin(pub, &x), 0);
 	cr_assert_eq(rvmig_pubxfer_begin(pub, &y), 0);
+	cr_assert_eq(pub_settle(pub, SETTLE_MS), 0, "the publisher's thread did not write");
 	cr_assert_eq(stat(rvmig_publisher_file(pub), &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0644);
 	rvmig_pubxfer_set_total(x, 1000);
-	usleep(20000);
+	/* Fed once and never again: the thread writes it when due. */
 	rvmig_pubxfer_progress(x, 400, 3, 1);
+	cr_assert_eq(pub_settle(pub, SETTLE_MS), 0);
 
 	/* A file of a process that is gone (the pid of a reaped child):
 	 * removed by the reader. */
@@ -255,12 +261,14 @@ Test(publish_record, publisher_to_monitor)
 
 	rvmig_pubxfer_end(x, 0);
 	rvmig_pubxfer_free(y);
+	cr_assert_eq(pub_settle(pub, SETTLE_MS), 0);
 	cr_assert_eq(rvmig_monitor_sample(mon, &s), 0);
 	cr_assert_eq(rvmig_monitor_snap_ntransfers(s), 1);
 	cr_assert_eq(rvmig_monitor_transfer_state(rvmig_monitor_transfer(s, 0)),
 		     RVMIG_TRANSFER_COMPLETED);
 	rvmig_monitor_snap_free(s);
 	rvmig_pubxfer_free(x);
+	cr_assert_eq(pub_settle(pub, SETTLE_MS), 0);
 	cr_assert_neq(stat(rvmig_publisher_file(pub), &st), 0, "no transfer left: no file");
 	rvmig_publisher_close(pub);
 	cr_assert_eq(rvmig_monitor_sample(mon, &s), 0);
