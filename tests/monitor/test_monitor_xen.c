@@ -15,21 +15,7 @@
 
 #include <rvmig.h>
 
-static char logged[4096];
-
-static void keep_log(void *arg, enum rvmig_log_level level, const char *subsys, const char *fmt,
-		     va_list ap)
-{
-	size_t n = strlen(logged);
-
-	(void)arg;
-	(void)level;
-	(void)subsys;
-	if (n + 2 < sizeof(logged)) {
-		vsnprintf(logged + n, sizeof(logged) - n - 1, fmt, ap);
-		strcat(logged, "\n");
-	}
-}
+#include "../unit/logkeep.h"
 
 static int on_xen(void)
 {
@@ -48,7 +34,7 @@ static rvmig_ctx *ctx_with_log(void)
 {
 	struct rvmig_ctx_attr a = {
 		.size = sizeof(a),
-		.logger = { .fn = keep_log, .max_level = RVMIG_LOG_DEBUG },
+		.logger = { .fn = log_keep, .max_level = RVMIG_LOG_DEBUG },
 	};
 	rvmig_ctx *ctx;
 

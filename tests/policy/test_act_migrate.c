@@ -332,22 +332,41 @@ static void stop_at_retry(void *arg, int verbose, const char *line)
 	}
 }
 
-Test(act_migrate, stop_ends_the_retry_wait)
+/* PATH with tests/policy/fake-xl first (RVMIG_FAKE_XL_DIR), for the
+ * executor's xl and rvmig-* commands. */
+static void use_fake_xl(void)
 {
 	const char *dir = getenv("RVMIG_FAKE_XL_DIR"), *path = getenv("PATH");
-	struct act_mig_cfg c = cfg_ok();
-	struct act_mig_req r = { .op = ACT_MIG_MIGRATE, .dest = "idle", .predicted_s = 5 };
-	struct act_mig_result res;
-	char tries[] = "/tmp/rvmig-xl-tries-XXXXXX", p[4096], err[2048], line[512];
-	int fd, waits = 0, n = 0;
-	FILE *f;
+	char p[4096];
 
 	cr_assert(dir, "RVMIG_FAKE_XL_DIR is not set");
 	snprintf(p, sizeof(p), "%s:%s", dir, path ? path : "/usr/bin:/bin");
 	setenv("PATH", p, 1);
-	cr_assert((fd = mkstemp(tries)) >= 0);
+}
+
+/* An empty file made from the mkstemp template `tmpl`; its name in the
+ * environment variable `env` when not NULL (the fake xl's side files). */
+static void fake_xl_file(char *tmpl, const char *env)
+{
+	int fd;
+
+	cr_assert((fd = mkstemp(tmpl)) >= 0, "mkstemp %s: %s", tmpl, strerror(errno));
 	close(fd);
-	setenv("FAKE_XL_TRIES", tries, 1);
+	if (env)
+		setenv(env, tmpl, 1);
+}
+
+Test(act_migrate, stop_ends_the_retry_wait)
+{
+	struct act_mig_cfg c = cfg_ok();
+	struct act_mig_req r = { .op = ACT_MIG_MIGRATE, .dest = "idle", .predicted_s = 5 };
+	struct act_mig_result res;
+	char tries[] = "/tmp/rvmig-xl-tries-XXXXXX", err[2048], line[512];
+	int waits = 0, n = 0;
+	FILE *f;
+
+	use_fake_xl();
+	fake_xl_file(tries, "FAKE_XL_TRIES");
 	tool_catch_stop();
 	c.tries = 3;
 	cr_assert_eq(rvmig_act_target_parse("xen:3", &r.target, err, sizeof(err)), 0);
@@ -387,9 +406,8 @@ static int lines_of(const char *path)
 Test(act_migrate, stop_during_a_plan_starts_no_more)
 {
 	static struct act_mig_host far[] = { { "far", "192.0.2.7" } };
-	const char *dir = getenv("RVMIG_FAKE_XL_DIR"), *path = getenv("PATH");
 	char tries[] = "/tmp/rvmig-xl-tries-XXXXXX", gone[] = "/tmp/rvmig-xl-gone-XXXXXX";
-	char runs[] = "/tmp/rvmig-runs-XXXXXX", pids[] = "/tmp/rvmig-xl-pids-XXXXXX", p[4096];
+	char runs[] = "/tmp/rvmig-runs-XXXXXX", pids[] = "/tmp/rvmig-xl-pids-XXXXXX";
 	char *log = NULL;
 	long xl = 0, child = 0;
 	struct pol_config cfg = { .mig.exec = cfg_ok() };
@@ -402,22 +420,12 @@ Test(act_migrate, stop_during_a_plan_starts_no_more)
 	size_t len = 0;
 	double t0 = tool_now();
 	FILE *f;
-	int fd;
 
-	cr_assert(dir, "RVMIG_FAKE_XL_DIR is not set");
-	snprintf(p, sizeof(p), "%s:%s", dir, path ? path : "/usr/bin:/bin");
-	setenv("PATH", p, 1);
-	cr_assert((fd = mkstemp(tries)) >= 0);
-	close(fd);
-	cr_assert((fd = mkstemp(gone)) >= 0);
-	close(fd);
-	cr_assert((fd = mkstemp(runs)) >= 0);
-	close(fd);
-	cr_assert((fd = mkstemp(pids)) >= 0);
-	close(fd);
-	setenv("FAKE_XL_TRIES", tries, 1);
-	setenv("FAKE_XL_GONE", gone, 1);
-	setenv("FAKE_XL_STOP", pids, 1);
+	use_fake_xl();
+	fake_xl_file(tries, "FAKE_XL_TRIES");
+	fake_xl_file(gone, "FAKE_XL_GONE");
+	fake_xl_file(runs, NULL);
+	fake_xl_file(pids, "FAKE_XL_STOP");
 	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 	cfg.mig.exec.hosts = far;
 	cfg.mig.exec.nhosts = 1;
@@ -463,9 +471,8 @@ Test(act_migrate, stop_during_a_plan_starts_no_more)
 Test(act_migrate, done_line_says_when_checked)
 {
 	static struct act_mig_host far[] = { { "far", "192.0.2.7" } };
-	const char *dir = getenv("RVMIG_FAKE_XL_DIR"), *path = getenv("PATH");
 	char tries[] = "/tmp/rvmig-xl-tries-XXXXXX", gone[] = "/tmp/rvmig-xl-gone-XXXXXX";
-	char p[4096], *log = NULL, *exited, *done;
+	char *log = NULL, *exited, *done;
 	struct act_mig_cfg cfg = cfg_ok();
 	struct pol_decision d = { .due = 1, .target = { "a", "xen", "3", "vm1", "web" },
 				  .dest = "far" };
@@ -473,17 +480,10 @@ Test(act_migrate, done_line_says_when_checked)
 	struct pol_apply_out out = { 0 };
 	double checked = -1;
 	size_t len = 0;
-	int fd;
 
-	cr_assert(dir, "RVMIG_FAKE_XL_DIR is not set");
-	snprintf(p, sizeof(p), "%s:%s", dir, path ? path : "/usr/bin:/bin");
-	setenv("PATH", p, 1);
-	cr_assert((fd = mkstemp(tries)) >= 0);
-	close(fd);
-	cr_assert((fd = mkstemp(gone)) >= 0);
-	close(fd);
-	setenv("FAKE_XL_TRIES", tries, 1);
-	setenv("FAKE_XL_GONE", gone, 1);
+	use_fake_xl();
+	fake_xl_file(tries, "FAKE_XL_TRIES");
+	fake_xl_file(gone, "FAKE_XL_GONE");
 	setenv("FAKE_XL_LIST_DELAY", "1", 1);
 	cfg.hosts = far;
 	cfg.nhosts = 1;

@@ -26,6 +26,7 @@
 
 #include <rvmig.h>
 
+#include "logkeep.h"
 #include "proto/wire.h"
 #include "transport/tcp/tcp.h"
 
@@ -139,22 +140,6 @@ static void peer_end(struct peer *p, pthread_t th)
 		if (p->fds[i] >= 0)
 			close(p->fds[i]);
 	close(p->lfd);
-}
-
-static char logged[4096];
-
-static void log_keep(void *arg, enum rvmig_log_level level, const char *subsys, const char *fmt,
-		     va_list ap)
-{
-	size_t n = strlen(logged);
-
-	(void)arg;
-	(void)level;
-	(void)subsys;
-	if (n + 2 < sizeof(logged)) {
-		vsnprintf(logged + n, sizeof(logged) - n - 1, fmt, ap);
-		strcat(logged, "\n");
-	}
 }
 
 static int connect_to(const struct peer *p, rvmig_ctx **ctx, rvmig_ep **ep)
