@@ -181,6 +181,7 @@ int tcp_wait_fd(int fd, short ev, int timeout_ms);
 int tcp_write_full(int fd, const void *buf, size_t len, int timeout_ms);
 int tcp_read_full(int fd, void *buf, size_t len, int timeout_ms);
 int tcp_setup_send(int fd, uint8_t kind, const void *data, size_t len, int timeout_ms);
+/* *len: the room at data in, the frame's length out (-RVMIG_EBADMSG if longer). */
 int tcp_setup_recv(int fd, uint8_t *kind, void *data, size_t *len, int timeout_ms);
 void tcp_sock_tune(int fd, uint32_t timeout_ms);
 void tcp_addr_name(const struct sockaddr *sa, char *buf, size_t len);

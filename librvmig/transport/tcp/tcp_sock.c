@@ -75,6 +75,8 @@ int tcp_setup_send(int fd, uint8_t kind, const void *data, size_t len, int timeo
 	return tcp_write_full(fd, &s, 2 + len, timeout_ms);
 }
 
+/* *len: in, the room at data; out, the frame's length.  A frame longer than
+ * the room is refused before its body is read. */
 int tcp_setup_recv(int fd, uint8_t *kind, void *data, size_t *len, int timeout_ms)
 {
 	uint8_t h[2];
@@ -82,7 +84,7 @@ int tcp_setup_recv(int fd, uint8_t *kind, void *data, size_t *len, int timeout_m
 
 	if (rc)
 		return rc;
-	if (h[0] < TCP_SETUP_HELLO || h[0] > TCP_SETUP_REJECT || h[1] > TP_HELLO_MAX)
+	if (h[0] < TCP_SETUP_HELLO || h[0] > TCP_SETUP_REJECT || h[1] > TP_HELLO_MAX || h[1] > *len)
 		return -RVMIG_EBADMSG;
 	rc = tcp_read_full(fd, data, h[1], timeout_ms);
 	if (rc)
