@@ -236,6 +236,25 @@ static int predict(const struct rvmig_link *link, unsigned n, double bytes, doub
 	return rc < 0 ? rc : 0;
 }
 
+/* Appends to k, b, m from index `at` the runs of `from` over the transport
+ * named `tp` whose N has parity `odd` (-1: any); returns how many. */
+static size_t take(const struct runs *from, const char *tp, int odd, unsigned *k, double *b,
+		   double *m, size_t at)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < from->count; i++) {
+		const struct run *r = &from->r[i];
+
+		if (strcmp(from->tp[r->tp], tp) || (odd >= 0 && (int)(r->n % 2) != odd))
+			continue;
+		k[at + n] = r->n;
+		b[at + n] = r->bytes;
+		m[at + n++] = r->makespan;
+	}
+	return n;
+}
+
 /* Fits the link to the runs of transport tp whose N has parity `odd` and
  * predicts the points of the other parity. */
 static int fold(const struct runs *rs, const struct runs *cal, int tp, int odd, unsigned terms,
@@ -244,22 +263,10 @@ static int fold(const struct runs *rs, const struct runs *cal, int tp, int odd, 
 	static unsigned k[2 * MAX_RUNS];
 	static double b[2 * MAX_RUNS], m[2 * MAX_RUNS];
 	struct rvmig_link link = { .size = sizeof(link), .bandwidth = 1, .max_concurrent = MAX_N };
-	size_t n = 0, nc = 0;
+	size_t n = take(rs, rs->tp[tp], odd, k, b, m, 0), nc = take(cal, rs->tp[tp], -1, k, b, m, n);
 	double fit_err;
 	int rc;
 
-	for (size_t i = 0; i < rs->count; i++)
-		if (rs->r[i].tp == tp && (int)(rs->r[i].n % 2) == odd) {
-			k[n] = rs->r[i].n;
-			b[n] = rs->r[i].bytes;
-			m[n++] = rs->r[i].makespan;
-		}
-	for (size_t i = 0; i < cal->count; i++)
-		if (!strcmp(cal->tp[cal->r[i].tp], rs->tp[tp])) {
-			k[n + nc] = cal->r[i].n;
-			b[n + nc] = cal->r[i].bytes;
-			m[n + nc++] = cal->r[i].makespan;
-		}
 	if ((rc = rvmig_link_fit(k, b, m, n + nc, terms, &link, &fit_err)) < 0) {
 		fprintf(stderr, "rvmig-planner-check: %s, %s N: %s\n", rs->tp[tp], odd ? "odd" : "even",
 			rvmig_strerror(rc));
