@@ -648,12 +648,19 @@ phase_timeline() {
 }
 
 # ---- parallel transfers ------------------------------------------------------
+# par_csv PER_TRANSFER_CSV SUMMARY_CSV: the two files of a set of parallel
+# runs, started with their header lines.
+par_csv() {
+	echo "topology,n,transport,transfer,bytes,seconds,start_s,end_s,round" >"$1"
+	echo "topology,n,transport,bytes_each,makespan_s,mean_s,max_s,aggregate_gbit_s,host_busy_s,host_kern_s,status,round" >"$2"
+}
+
 phase_parallel() {
 	local f n tp i PC t0 t1 h0 h1 k0 k1 bad lb r
 	PC=$raw/parallel-$topo.csv
-	echo "topology,n,transport,transfer,bytes,seconds,start_s,end_s,round" >"$PC"
 	local PS=$raw/parallel-summary-$topo.csv
-	echo "topology,n,transport,bytes_each,makespan_s,mean_s,max_s,aggregate_gbit_s,host_busy_s,host_kern_s,status,round" >"$PS"
+	par_csv "$PC" "$PS"
+	par_csv "$raw/parallel-calibration-$topo.csv" "$raw/parallel-calibration-summary-$topo.csv"
 	f=$(ckpt "$PAR_MIB")
 	local size
 	size=$(stat -c %s "$f")
@@ -681,8 +688,6 @@ phase_parallel() {
 par_calibration() {
 	local f size n=1 tp m PC=$raw/parallel-calibration-$topo.csv PS=$raw/parallel-calibration-summary-$topo.csv
 	local tag
-	[[ -s $PC ]] || echo "topology,n,transport,transfer,bytes,seconds,start_s,end_s,round" >"$PC"
-	[[ -s $PS ]] || echo "topology,n,transport,bytes_each,makespan_s,mean_s,max_s,aggregate_gbit_s,host_busy_s,host_kern_s,status,round" >"$PS"
 	for m in "${PAR_CAL_MIB[@]}"; do
 		f=$(ckpt "$m")
 		size=$(stat -c %s "$f")
